@@ -1,0 +1,193 @@
+//! HTTP API: routers, authentication, and the one error type every
+//! handler returns (status + JSON body with a stable `code` and a plain
+//! `message`; internals are logged, never sent).
+
+mod merchant;
+mod operator;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::store::StoreError;
+
+/// Largest JSON body accepted outside plugin uploads.
+pub const MAX_JSON_BYTES: usize = 1 << 20;
+
+/// The Cove HTTP API.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { axum::Json(json!({"status": "ok"})) }))
+        .route("/metrics", get(metrics))
+        .route("/v1/plugins", post(operator::publish).get(operator::list))
+        .route("/v1/plugins/{name}/{version}", get(operator::show))
+        .route("/v1/plugins/{name}/{version}/yank", post(operator::yank))
+        .route("/v1/merchants", post(operator::create_merchant))
+        .route("/v1/merchants/{merchant}/audit", get(operator::audit))
+        .route("/v1/merchants/{merchant}/slots", get(merchant::slots))
+        .route("/v1/merchants/{merchant}/slots/{slot}", put(operator::bind))
+        .route("/v1/merchants/{merchant}/slots/{slot}/rollback", post(operator::rollback))
+        .route("/v1/merchants/{merchant}/slots/{slot}/invoke", post(merchant::invoke))
+        .fallback(|| async { ApiError::not_found("no such endpoint; see the README for the API") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
+        })
+        .with_state(state)
+}
+
+async fn metrics(state: axum::extract::State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// An API error: HTTP status, stable code, plain-words message.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    extra: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    /// An error with this status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), extra: None }
+    }
+    /// 400.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    /// 422.
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+    /// 500, with the cause logged.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; it has been logged")
+    }
+    /// Attach a replacement body (keeps status).
+    fn with_body(mut self, body: serde_json::Value) -> ApiError {
+        self.extra = Some(body);
+        self
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> ApiError {
+        ApiError::internal(format!("{e:#}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self
+            .extra
+            .unwrap_or_else(|| json!({"code": self.code, "message": self.message}));
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// Holder of the operator token; `actor` names them for the audit log.
+    Operator {
+        /// From the `x-cove-actor` header, or `operator`.
+        actor: String,
+    },
+    /// Holder of a merchant's API key.
+    Merchant(String),
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "send `Authorization: Bearer <operator token or merchant API key>`")
+        })
+}
+
+/// Hex sha256 of an API key, as stored.
+pub fn key_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Identify the caller from the bearer token.
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let token = bearer(headers)?;
+    if constant_time_eq(token.as_bytes(), state.operator_token.as_bytes()) {
+        let actor = headers
+            .get("x-cove-actor")
+            .and_then(|v| v.to_str().ok())
+            .filter(|a| !a.is_empty() && a.len() <= 64)
+            .map_or_else(|| "operator".to_string(), |a| format!("operator:{a}"));
+        return Ok(Caller::Operator { actor });
+    }
+    let hash = key_hash(token);
+    if let Some(m) = state.keys.read().expect("key cache").get(&hash) {
+        return Ok(Caller::Merchant(m.clone()));
+    }
+    match state.store.merchant_for_key(&hash).await? {
+        Some(m) => {
+            state.keys.write().expect("key cache").insert(hash, m.clone());
+            Ok(Caller::Merchant(m))
+        }
+        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unknown token or API key")),
+    }
+}
+
+/// Require the operator token; returns the actor name.
+pub async fn operator(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    match caller(state, headers).await? {
+        Caller::Operator { actor } => Ok(actor),
+        Caller::Merchant(_) => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this endpoint needs the operator token")),
+    }
+}
+
+/// Require the operator or the merchant itself. Another merchant's key
+/// gets the same 404 as a merchant that does not exist.
+pub async fn merchant_or_operator(state: &AppState, headers: &HeaderMap, merchant: &str) -> Result<(), ApiError> {
+    match caller(state, headers).await? {
+        Caller::Operator { .. } => Ok(()),
+        Caller::Merchant(m) if m == merchant => Ok(()),
+        Caller::Merchant(_) => Err(ApiError::not_found(format!("no merchant `{merchant}`"))),
+    }
+}
+
+/// Read a body of at most `limit` bytes.
+pub async fn read_body(body: Body, limit: usize, what: &str) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("{what} is larger than {limit} bytes"))
+    })
+}
+
+/// Parse a JSON body, with the parser's complaint in the message.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON of the expected shape: {e}")))
+}

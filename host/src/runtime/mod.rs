@@ -1,0 +1,386 @@
+//! The sandbox: one wasmtime [`Engine`] with a pooling allocator, a linker
+//! that offers plugins only the `cove:policy/host` interface, and the
+//! per-call limits (deadline, fuel, memory, output size, log budget).
+//!
+//! A call builds a fresh [`Store`] from a prepared [`InstancePre`], runs one
+//! export and drops the store, so nothing survives between calls.
+
+pub mod json;
+mod limits;
+pub mod wit;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker, Type, Val};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+pub use limits::Limits;
+use limits::Limiter;
+
+use crate::slots::Slot;
+use wit::imports::cove::policy::{host, types};
+
+/// Imports a Rust `wasm32-wasip2` guest always carries (std's startup and
+/// panic paths), even when the plugin never uses them. They are linked to
+/// stubs that trap; anything else outside `cove:policy` is refused at publish.
+pub const TOLERATED_IMPORTS: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+];
+
+/// Imports the host really provides.
+pub const HOST_IMPORTS: &[&str] = &["cove:policy/host", "cove:policy/types"];
+
+/// One line a plugin logged during a call.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LogLine {
+    /// `debug`, `info`, `warn` or `error`.
+    pub level: &'static str,
+    /// The text, cut to the per-line budget.
+    pub message: String,
+}
+
+/// State of one call: what the host imports read and what limits record.
+pub struct CallCtx {
+    limiter: Limiter,
+    config: Arc<[(String, String)]>,
+    now: i64,
+    rng: u64,
+    logs: Vec<LogLine>,
+    log_budget: usize,
+    dropped_logs: u32,
+}
+
+impl types::Host for CallCtx {}
+
+impl host::Host for CallCtx {
+    fn log(&mut self, level: host::LogLevel, message: String) {
+        let cost = message.len().max(1);
+        if cost > self.log_budget {
+            self.dropped_logs += 1;
+            return;
+        }
+        self.log_budget -= cost;
+        let level = match level {
+            host::LogLevel::Debug => "debug",
+            host::LogLevel::Info => "info",
+            host::LogLevel::Warn => "warn",
+            host::LogLevel::Error => "error",
+        };
+        self.logs.push(LogLine { level, message });
+    }
+
+    fn config(&mut self) -> Vec<(String, String)> {
+        self.config.to_vec()
+    }
+
+    fn now(&mut self) -> i64 {
+        self.now
+    }
+
+    fn random_u64(&mut self) -> u64 {
+        // splitmix64 over the per-call seed: replayable from the logged seed.
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// Why a call produced no usable answer. Plugin-returned errors are not
+/// failures: they come back inside the `result` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The plugin trapped: a bug, a panic, a stack overflow.
+    Trap,
+    /// The wall-clock deadline passed.
+    Deadline,
+    /// The instruction budget (fuel) ran out.
+    Fuel,
+    /// The plugin tried to grow memory past its ceiling.
+    Memory,
+    /// The answer was larger than the output ceiling.
+    OversizedOutput,
+    /// The answer broke the slot's rules (out-of-range score, unknown arm…).
+    InvalidOutput,
+    /// The circuit breaker is open: the call was not made.
+    Breaker,
+    /// No plugin is bound to the slot.
+    Unbound,
+}
+
+impl FailureKind {
+    /// Stable name used in metrics and answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Trap => "trap",
+            FailureKind::Deadline => "deadline",
+            FailureKind::Fuel => "fuel",
+            FailureKind::Memory => "memory",
+            FailureKind::OversizedOutput => "oversized-output",
+            FailureKind::InvalidOutput => "invalid-output",
+            FailureKind::Breaker => "breaker",
+            FailureKind::Unbound => "unbound",
+        }
+    }
+}
+
+/// A failed call: the kind, and detail for the operator's log.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub kind: FailureKind,
+    /// Detail (trap message, limit hit).
+    pub detail: String,
+    /// What the plugin logged before failing.
+    pub logs: Vec<LogLine>,
+}
+
+/// A finished call.
+#[derive(Debug)]
+pub struct Output {
+    /// The export's single result value (`result<T, error>`).
+    pub value: Val,
+    /// What the plugin logged.
+    pub logs: Vec<LogLine>,
+    /// Log lines dropped because the budget was spent.
+    pub dropped_logs: u32,
+}
+
+/// A component ready to be called for one slot.
+pub struct Prepared {
+    pre: InstancePre<CallCtx>,
+    decide: ComponentExportIndex,
+    validate: ComponentExportIndex,
+    /// Parameter names and types of the slot's main export.
+    pub params: Vec<(String, Type)>,
+}
+
+/// The shared wasmtime engine and linker.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<CallCtx>,
+    /// The limits every call runs under.
+    pub limits: Limits,
+}
+
+impl Runtime {
+    /// Build the engine with the pooling allocator and start the epoch
+    /// ticker that enforces deadlines.
+    pub fn new(limits: Limits) -> anyhow::Result<Arc<Runtime>> {
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(limits.pool_instances)
+            .total_core_instances(limits.pool_instances * 4)
+            .total_memories(limits.pool_instances)
+            .total_tables(limits.pool_instances * 2)
+            .max_memory_size(limits.memory_bytes)
+            .max_component_instance_size(1 << 20)
+            .max_core_instances_per_component(limits.core_instances)
+            .max_tables_per_component(limits.tables)
+            .max_memories_per_component(2);
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .consume_fuel(true)
+            .memory_init_cow(true)
+            .max_wasm_stack(limits.stack_bytes)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wit::imports::HostImports::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |ctx| ctx,
+        )
+        ?;
+
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("cove-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })?;
+        Ok(Arc::new(Runtime {
+            engine,
+            linker,
+            limits,
+        }))
+    }
+
+    /// The engine (for caching compiled artifacts).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Compile a component (cranelift); the caller caches the result.
+    pub fn compile(&self, wasm: &[u8]) -> wasmtime::Result<Component> {
+        Component::new(&self.engine, wasm)
+    }
+
+    /// Link a compiled component for `slot`. Fails if the component does not
+    /// export the slot's interface with exactly the declared types.
+    pub fn prepare(&self, component: &Component, slot: Slot) -> Result<Prepared, String> {
+        let mut linker = self.linker.clone();
+        linker
+            .define_unknown_imports_as_traps(component)
+            .map_err(|e| format!("cannot link imports: {e}"))?;
+        let pre = linker
+            .instantiate_pre(component)
+            .map_err(|e| format!("cannot link: {e}"))?;
+        let typecheck = match slot {
+            Slot::Fatigue => wit::fatigue::FatiguePolicyPre::new(pre.clone()).map(drop),
+            Slot::Rfm => wit::rfm::RfmScorerPre::new(pre.clone()).map(drop),
+            Slot::Allocator => wit::allocator::AllocatorPre::new(pre.clone()).map(drop),
+            Slot::Returns => wit::returns::ReturnFlowPre::new(pre.clone()).map(drop),
+            Slot::Channels => wit::channels::ChannelChooserPre::new(pre.clone()).map(drop),
+        };
+        typecheck.map_err(|e| format!("exports do not match world `{}`: {e:#}", slot.world()))?;
+        let interface = component
+            .get_export_index(None, slot.interface())
+            .ok_or_else(|| format!("missing export `{}`", slot.interface()))?;
+        let lookup = |name: &str| {
+            component
+                .get_export(Some(&interface), name)
+                .ok_or_else(|| format!("missing export `{}#{name}`", slot.interface()))
+        };
+        let (item, decide) = lookup(slot.function())?;
+        let (_, validate) = lookup("validate-config")?;
+        let params = match item {
+            wasmtime::component::types::ComponentItem::ComponentFunc(f) => {
+                f.params().map(|(n, t)| (n.to_string(), t)).collect()
+            }
+            _ => return Err(format!("`{}` is not a function", slot.function())),
+        };
+        Ok(Prepared {
+            pre,
+            decide,
+            validate,
+            params,
+        })
+    }
+
+    /// Run the slot's main export with `params` in a fresh sandbox.
+    pub fn call(
+        &self,
+        prepared: &Prepared,
+        config: &Arc<[(String, String)]>,
+        now: i64,
+        seed: u64,
+        params: &[Val],
+    ) -> Result<Output, Failure> {
+        self.run(prepared, prepared.decide, config, now, seed, params)
+    }
+
+    /// Run the plugin's `validate-config` export on `config`.
+    pub fn validate_config(
+        &self,
+        prepared: &Prepared,
+        config: &Arc<[(String, String)]>,
+        now: i64,
+    ) -> Result<Output, Failure> {
+        let pairs = config
+            .iter()
+            .map(|(k, v)| Val::Tuple(vec![Val::String(k.clone()), Val::String(v.clone())]))
+            .collect();
+        self.run(prepared, prepared.validate, config, now, 0, &[Val::List(pairs)])
+    }
+
+    fn run(
+        &self,
+        prepared: &Prepared,
+        export: ComponentExportIndex,
+        config: &Arc<[(String, String)]>,
+        now: i64,
+        seed: u64,
+        params: &[Val],
+    ) -> Result<Output, Failure> {
+        let limits = &self.limits;
+        let ctx = CallCtx {
+            limiter: Limiter::new(limits),
+            config: config.clone(),
+            now,
+            rng: seed,
+            logs: Vec::new(),
+            log_budget: limits.log_bytes,
+            dropped_logs: 0,
+        };
+        let mut store = Store::new(&self.engine, ctx);
+        store.limiter(|ctx| &mut ctx.limiter);
+        store.set_epoch_deadline(limits.deadline_ms);
+        let fail = |store: Store<CallCtx>, kind, detail: String| {
+            let ctx = store.into_data();
+            Failure {
+                kind: if ctx.limiter.memory_hit {
+                    FailureKind::Memory
+                } else {
+                    kind
+                },
+                detail,
+                logs: ctx.logs,
+            }
+        };
+        if let Err(e) = store.set_fuel(limits.fuel) {
+            return Err(fail(store, FailureKind::Trap, e.to_string()));
+        }
+        let instance = match prepared.pre.instantiate(&mut store) {
+            Ok(i) => i,
+            Err(e) => {
+                let (kind, detail) = classify(&e);
+                return Err(fail(store, kind, detail));
+            }
+        };
+        let Some(func) = instance.get_func(&mut store, export) else {
+            return Err(fail(store, FailureKind::Trap, "export vanished".into()));
+        };
+        let mut results = [Val::Bool(false)];
+        if let Err(e) = func.call(&mut store, params, &mut results) {
+            let (kind, detail) = classify(&e);
+            return Err(fail(store, kind, detail));
+        }
+        let [value] = results;
+        let size = json::val_size(&value);
+        if size > limits.output_bytes {
+            return Err(fail(
+                store,
+                FailureKind::OversizedOutput,
+                format!(
+                    "answer is {size} bytes, ceiling is {}",
+                    limits.output_bytes
+                ),
+            ));
+        }
+        let ctx = store.into_data();
+        Ok(Output {
+            value,
+            logs: ctx.logs,
+            dropped_logs: ctx.dropped_logs,
+        })
+    }
+}
+
+fn classify(error: &wasmtime::Error) -> (FailureKind, String) {
+    let kind = match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => FailureKind::Deadline,
+        Some(Trap::OutOfFuel) => FailureKind::Fuel,
+        _ => FailureKind::Trap,
+    };
+    (kind, format!("{error:#}"))
+}

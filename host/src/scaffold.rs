@@ -1,0 +1,1 @@
+//! `cove plugin new`: a plugin crate that builds and passes its tests.

@@ -1,0 +1,15 @@
+//! Hostile test plugin: panics with a message.
+
+use cove_sdk::Ctx;
+use cove_sdk::fatigue::{Decision, Error, FatiguePolicy, MessageRequest};
+
+struct Hostile;
+
+impl FatiguePolicy for Hostile {
+    fn decide(request: MessageRequest, ctx: &Ctx) -> Result<Decision, Error> {
+        let _ = ctx;
+        panic!("hostile plugin refuses campaign {}", request.campaign_id)
+    }
+}
+
+cove_sdk::export_fatigue_policy!(Hostile);
