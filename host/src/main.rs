@@ -1,1 +1,327 @@
-fn main() {}
+//! `cove`: run the host, and drive it (publish, bind, roll back) from a shell.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use cove_host::http::{REFERENCE_PUBLISHER, bind_reference_plugins, key_hash};
+use cove_host::registry::Upload;
+use cove_host::runtime::Limits;
+use cove_host::slots::Slot;
+use cove_host::{AppState, Settings};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(name = "cove", version, about = "Cove: customer-experience policies as sandboxed WebAssembly plugins")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the host.
+    Serve(Serve),
+    /// Publish, list, yank or scaffold plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Create merchants.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+    /// Point a merchant's slot at a plugin version (and config).
+    Bind {
+        #[command(flatten)]
+        client: Client,
+        /// Merchant id.
+        merchant: String,
+        /// Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser.
+        slot: String,
+        /// Plugin as name@version.
+        plugin: String,
+        /// A setting, `key=value`; repeat for more.
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
+    },
+    /// Restore the binding in force before the latest change.
+    Rollback {
+        #[command(flatten)]
+        client: Client,
+        /// Merchant id.
+        merchant: String,
+        /// Slot.
+        slot: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Upload a component built for wasm32-wasip2.
+    Publish {
+        #[command(flatten)]
+        client: Client,
+        /// The .wasm file.
+        file: PathBuf,
+        /// Plugin name (default: the file name, `_` → `-`).
+        #[arg(long)]
+        name: Option<String>,
+        /// Semantic version.
+        #[arg(long)]
+        version: String,
+        /// Who publishes it.
+        #[arg(long, default_value = "unknown")]
+        publisher: String,
+    },
+    /// List published versions.
+    List {
+        #[command(flatten)]
+        client: Client,
+    },
+    /// Stop a version from being bound anew (bindings in force keep it).
+    Yank {
+        #[command(flatten)]
+        client: Client,
+        /// Plugin name.
+        name: String,
+        /// Version.
+        version: String,
+    },
+    /// Scaffold a plugin crate that builds and passes its tests.
+    New {
+        /// Crate name (lower-case, dashes).
+        name: String,
+        /// World: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser.
+        #[arg(long)]
+        world: String,
+        /// Directory to create (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Path to the cove-sdk crate.
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MerchantCommand {
+    /// Create a merchant; prints its API key once.
+    Create {
+        #[command(flatten)]
+        client: Client,
+        /// Merchant id.
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct Client {
+    /// Host URL.
+    #[arg(long, env = "COVE_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Operator token (default: COVE_OPERATOR_TOKEN, else .cove/operator-token).
+    #[arg(long, env = "COVE_OPERATOR_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+#[derive(Args)]
+struct Serve {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Folder for the SQLite database, compiled-plugin cache and token.
+    #[arg(long, default_value = ".cove")]
+    data_dir: PathBuf,
+    /// Database: `sqlite://PATH` or `postgres://…` (default: SQLite in the data folder).
+    #[arg(long, env = "COVE_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Operator token (default: read or create DATA_DIR/operator-token).
+    #[arg(long, env = "COVE_OPERATOR_TOKEN", hide_env_values = true)]
+    operator_token: Option<String>,
+    /// How often to check the database for binding changes made by other replicas.
+    #[arg(long, default_value_t = 200)]
+    sync_ms: u64,
+    /// Publish every plugin in this folder as a reference plugin and create
+    /// the `demo` merchant (idempotent).
+    #[arg(long, value_name = "DIR")]
+    seed_demo: Option<PathBuf>,
+    /// Per-call wall-clock deadline in milliseconds.
+    #[arg(long, default_value_t = Limits::default().deadline_ms)]
+    deadline_ms: u64,
+    /// Per-call fuel (≈ instructions).
+    #[arg(long, default_value_t = Limits::default().fuel)]
+    fuel: u64,
+    /// Linear-memory ceiling per call, in MiB.
+    #[arg(long, default_value_t = Limits::default().memory_bytes >> 20)]
+    memory_mib: usize,
+    /// Largest component accepted at publish, in KiB.
+    #[arg(long, default_value_t = Limits::default().component_bytes >> 10)]
+    component_kib: usize,
+    /// Largest answer accepted, in KiB.
+    #[arg(long, default_value_t = Limits::default().output_bytes >> 10)]
+    output_kib: usize,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(s) => serve(s).await,
+            Command::Plugin(PluginCommand::New { name, world, dir, sdk }) => {
+                let slot = Slot::from_world(&world).with_context(|| format!("unknown world `{world}`"))?;
+                let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+                let sdk = sdk.unwrap_or_else(cove_host::scaffold::default_sdk_path);
+                cove_host::scaffold::new_plugin(&dir, &name, slot, &sdk)?;
+                println!("created {}: `cargo test` runs its unit test; `cargo build --release --target wasm32-wasip2` builds the component", dir.display());
+                Ok(())
+            }
+            Command::Plugin(PluginCommand::Publish { client, file, name, version, publisher }) => {
+                let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let name = name.unwrap_or_else(|| file_plugin_name(&file));
+                let url = format!("{}/v1/plugins?name={name}&version={version}&publisher={publisher}", client.url);
+                print(client.request(reqwest::Method::POST, &url)?.body(wasm)).await
+            }
+            Command::Plugin(PluginCommand::List { client }) => {
+                let url = format!("{}/v1/plugins", client.url);
+                print(client.request(reqwest::Method::GET, &url)?).await
+            }
+            Command::Plugin(PluginCommand::Yank { client, name, version }) => {
+                let url = format!("{}/v1/plugins/{name}/{version}/yank", client.url);
+                print(client.request(reqwest::Method::POST, &url)?).await
+            }
+            Command::Merchant(MerchantCommand::Create { client, id, name }) => {
+                let url = format!("{}/v1/merchants", client.url);
+                print(client.request(reqwest::Method::POST, &url)?.json(&json!({"id": id, "name": name}))).await
+            }
+            Command::Bind { client, merchant, slot, plugin, config } => {
+                let mut settings = serde_json::Map::new();
+                for kv in config {
+                    let (k, v) = kv.split_once('=').with_context(|| format!("--config `{kv}` is not KEY=VALUE"))?;
+                    settings.insert(k.to_string(), Value::String(v.to_string()));
+                }
+                let url = format!("{}/v1/merchants/{merchant}/slots/{slot}", client.url);
+                print(client.request(reqwest::Method::PUT, &url)?.json(&json!({"plugin": plugin, "config": settings}))).await
+            }
+            Command::Rollback { client, merchant, slot } => {
+                let url = format!("{}/v1/merchants/{merchant}/slots/{slot}/rollback", client.url);
+                print(client.request(reqwest::Method::POST, &url)?).await
+            }
+        }
+    })
+}
+
+fn file_plugin_name(file: &Path) -> String {
+    file.file_stem().map(|s| s.to_string_lossy().replace('_', "-")).unwrap_or_default()
+}
+
+impl Client {
+    fn request(&self, method: reqwest::Method, url: &str) -> anyhow::Result<reqwest::RequestBuilder> {
+        let token = match &self.token {
+            Some(t) => t.clone(),
+            None => std::fs::read_to_string(".cove/operator-token")
+                .map(|t| t.trim().to_string())
+                .context("no operator token: set COVE_OPERATOR_TOKEN or pass --token")?,
+        };
+        let actor = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+        Ok(reqwest::Client::new().request(method, url).bearer_auth(token).header("x-cove-actor", actor))
+    }
+}
+
+async fn print(request: reqwest::RequestBuilder) -> anyhow::Result<()> {
+    let response = request.send().await.context("could not reach the Cove host")?;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    println!("{}", serde_json::to_string_pretty(&body)?);
+    if !status.is_success() {
+        bail!("the host answered {status}");
+    }
+    Ok(())
+}
+
+async fn serve(s: Serve) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&s.data_dir).with_context(|| format!("creating {}", s.data_dir.display()))?;
+    let token = match s.operator_token {
+        Some(t) => t,
+        None => {
+            let path = s.data_dir.join("operator-token");
+            match std::fs::read_to_string(&path) {
+                Ok(t) => t.trim().to_string(),
+                Err(_) => {
+                    let t = format!("op_{}", hex::encode(rand::random::<[u8; 24]>()));
+                    std::fs::write(&path, &t).with_context(|| format!("writing {}", path.display()))?;
+                    t
+                }
+            }
+        }
+    };
+    let database_url = s
+        .database_url
+        .unwrap_or_else(|| format!("sqlite://{}", s.data_dir.join("cove.db").display()));
+    let limits = Limits {
+        deadline_ms: s.deadline_ms,
+        fuel: s.fuel,
+        memory_bytes: s.memory_mib << 20,
+        component_bytes: s.component_kib << 10,
+        output_bytes: s.output_kib << 10,
+        ..Limits::default()
+    };
+    let state = AppState::new(Settings {
+        database_url,
+        operator_token: token,
+        cache_dir: Some(s.data_dir.join("cache")),
+        limits,
+    })
+    .await
+    .context("starting the host")?;
+    if let Some(dir) = &s.seed_demo {
+        seed_demo(&state, dir, &s.data_dir).await.context("seeding the demo")?;
+    }
+    state.spawn_sync(Duration::from_millis(s.sync_ms));
+    let listener = tokio::net::TcpListener::bind(s.listen)
+        .await
+        .with_context(|| format!("listening on {}", s.listen))?;
+    tracing::info!("Cove listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, cove_host::app(state))
+        .with_graceful_shutdown(async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+            tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
+        })
+        .await?;
+    Ok(())
+}
+
+/// Publish the reference plugins found in `dir` and create the `demo`
+/// merchant with them bound. Safe to run on every start.
+async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Result<()> {
+    let version = env!("CARGO_PKG_VERSION");
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let name = file_plugin_name(&path);
+        if path.extension().is_none_or(|e| e != "wasm") || name.starts_with("hostile") {
+            continue;
+        }
+        let wasm = std::fs::read(&path)?;
+        match state.registry.publish(Upload { name: &name, version, publisher: REFERENCE_PUBLISHER, wasm: &wasm }).await {
+            Ok((row, _)) => tracing::info!("reference plugin {}@{} ({})", row.name, row.version, row.world),
+            Err(e) => tracing::warn!("skipping {}: {e}", path.display()),
+        }
+    }
+    if !state.store.merchant_exists("demo").await? {
+        let key = format!("ck_{}", hex::encode(rand::random::<[u8; 24]>()));
+        state.store.create_merchant("demo", "Demo Store", &key_hash(&key)).await?;
+        std::fs::write(data_dir.join("demo-api-key"), &key)?;
+        let bound = bind_reference_plugins(state, "demo").await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        tracing::info!(?bound, "created merchant `demo`; its API key is in {}", data_dir.join("demo-api-key").display());
+    }
+    Ok(())
+}

@@ -5,6 +5,8 @@
 mod merchant;
 mod operator;
 
+pub use operator::{REFERENCE_PUBLISHER, bind_reference_plugins};
+
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};

@@ -377,10 +377,17 @@ impl Runtime {
 }
 
 fn classify(error: &wasmtime::Error) -> (FailureKind, String) {
-    let kind = match error.downcast_ref::<Trap>() {
+    let trap = error.downcast_ref::<Trap>();
+    let kind = match trap {
         Some(Trap::Interrupt) => FailureKind::Deadline,
         Some(Trap::OutOfFuel) => FailureKind::Fuel,
         _ => FailureKind::Trap,
     };
-    (kind, format!("{error:#}"))
+    // The trap itself (or the outermost message); the wasm backtrace is
+    // noise in an operator's log line.
+    let detail = match trap {
+        Some(t) => t.to_string(),
+        None => error.root_cause().to_string(),
+    };
+    (kind, detail)
 }

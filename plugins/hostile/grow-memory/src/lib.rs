@@ -10,7 +10,11 @@ impl FatiguePolicy for Hostile {
         let _ = (request, ctx);
         let mut hoard: Vec<Vec<u8>> = Vec::new();
         loop {
-            hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
+            // Reserve without touching: growth is cheap, so the memory ceiling
+            // (not the deadline) is what stops it.
+            let mut block = Vec::<u8>::with_capacity(1 << 20);
+            block.push(1);
+            hoard.push(std::hint::black_box(block));
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Hostile test plugin: returns a 4 MB reason string.
+//! Hostile test plugin: returns a 256 KiB reason string.
 
 use cove_sdk::Ctx;
 use cove_sdk::fatigue::{Decision, Error, FatiguePolicy, MessageRequest};
@@ -10,7 +10,7 @@ impl FatiguePolicy for Hostile {
         let _ = request;
         Ok(Decision::Defer(cove_sdk::fatigue::Deferral {
             until: ctx.now() + 1,
-            reason: "x".repeat(4 << 20),
+            reason: "x".repeat(256 << 10),
         }))
     }
 }

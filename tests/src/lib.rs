@@ -1,0 +1,207 @@
+//! Shared fixtures for Cove's end-to-end tests and benchmarks: the plugin
+//! components built from this repository by `build.rs`, sample inputs, an
+//! in-process host, a real `cove` process, and a throw-away PostgreSQL.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use cove_host::runtime::Limits;
+use cove_host::{AppState, Settings};
+use serde_json::{Value, json};
+
+/// Paths of the components built from `plugins/`.
+pub mod guests {
+    /// The reference fatigue policy.
+    pub const FATIGUE: &str = env!("COVE_GUEST_FATIGUE_POLICY");
+    /// Spins forever.
+    pub const LOOP_FOREVER: &str = env!("COVE_GUEST_HOSTILE_LOOP_FOREVER");
+    /// Grows memory without end.
+    pub const GROW_MEMORY: &str = env!("COVE_GUEST_HOSTILE_GROW_MEMORY");
+    /// Recurses without end.
+    pub const RECURSE: &str = env!("COVE_GUEST_HOSTILE_RECURSE");
+    /// Executes `unreachable`.
+    pub const TRAP: &str = env!("COVE_GUEST_HOSTILE_TRAP");
+    /// Answers with 256 KiB.
+    pub const OVERSIZED_OUTPUT: &str = env!("COVE_GUEST_HOSTILE_OVERSIZED_OUTPUT");
+    /// Imports wasi:filesystem.
+    pub const FORBIDDEN_IMPORT: &str = env!("COVE_GUEST_HOSTILE_FORBIDDEN_IMPORT");
+    /// Panics.
+    pub const PANIC: &str = env!("COVE_GUEST_HOSTILE_PANIC");
+    /// The folder holding them all.
+    pub const DIR: &str = env!("COVE_GUEST_DIR");
+}
+
+/// The operator token of test hosts.
+pub const OPERATOR_TOKEN: &str = "test-operator-token";
+
+/// Read a component.
+pub fn wasm(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+/// 2026-03-02 12:00 UTC, a Monday.
+pub const NOON: i64 = 1_772_452_800_000;
+
+/// A fatigue-policy input (`{"request": …}`) for a European customer who
+/// engaged two days ago, with the given contact history.
+pub fn fatigue_input(channel: &str, history: Value) -> Value {
+    json!({"request": {
+        "customer": {"id": "c-1", "region": "europe", "country": "DE", "utc-offset-minutes": 60, "created-at": NOON - 400 * 86_400_000i64},
+        "channel": channel,
+        "kind": "promotional",
+        "campaign-id": "spring",
+        "history": history,
+        "active-campaigns": [],
+        "suppressed": [],
+        "last-engaged-at": NOON - 2 * 86_400_000i64,
+        "has-trigger-signal": true,
+    }})
+}
+
+/// An in-process host on a fresh SQLite file (or `database_url`).
+pub async fn host(database_url: Option<String>, limits: Limits) -> (AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = database_url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("cove.db").display()));
+    let state = AppState::new(Settings {
+        database_url: url,
+        operator_token: OPERATOR_TOKEN.into(),
+        cache_dir: Some(dir.path().join("cache")),
+        limits,
+    })
+    .await
+    .expect("starting host");
+    (state, dir)
+}
+
+/// The `cove` binary built beside this test binary.
+pub fn cove_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let mut dir = exe.parent().expect("exe dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin = dir.join("cove");
+    assert!(bin.exists(), "{} is missing: build it with `cargo build --release -p cove-host`", bin.display());
+    bin
+}
+
+/// A `cove serve` process; killed on drop.
+pub struct HostProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl HostProcess {
+    /// Start `cove serve` with extra arguments and wait until it listens.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> HostProcess {
+        let mut child = Command::new(cove_binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--operator-token", OPERATOR_TOKEN, "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawning cove serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = match lines.next() {
+                Some(Ok(l)) => l,
+                _ => panic!("cove serve exited before listening"),
+            };
+            if let Some(at) = line.find("listening on http://") {
+                break line[at + "listening on ".len()..].trim().to_string();
+            }
+        };
+        // Keep draining the log so the host never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        HostProcess { child, url }
+    }
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private PostgreSQL cluster on a free loopback port; stopped on drop.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    /// TCP port.
+    pub port: u16,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn as_postgres(cmd: &str) -> bool {
+    let as_root = is_root();
+    let status = if as_root {
+        Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", cmd]).stdout(Stdio::null()).status()
+    } else {
+        Command::new("sh").args(["-c", cmd]).stdout(Stdio::null()).status()
+    };
+    status.map(|s| s.success()).unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+}
+
+impl Postgres {
+    /// Create and start a cluster. Panics with a fix if PostgreSQL is not
+    /// installed: the suite never skips the PostgreSQL half silently.
+    pub fn start() -> Postgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|d| d.filter_map(Result::ok).map(|e| e.path().join("bin")).find(|p| p.join("initdb").exists()))
+            .expect("PostgreSQL is not installed: run `make test-deps` (apt-get install postgresql)");
+        let dir = tempfile::Builder::new().prefix("cove-pg").tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        if is_root() {
+            Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().expect("chown");
+        }
+        let port = free_port();
+        let d = dir.path().display();
+        assert!(
+            as_postgres(&format!("{}/initdb -D {} -U postgres --auth=trust -E UTF8 >/dev/null", bin.display(), data.display())),
+            "initdb failed"
+        );
+        assert!(
+            as_postgres(&format!(
+                "{}/pg_ctl -D {} -l {d}/log -o \"-c listen_addresses=127.0.0.1 -p {port} -k {d} -c fsync=off\" -w start",
+                bin.display(),
+                data.display()
+            )),
+            "pg_ctl start failed"
+        );
+        Postgres { dir, bin, port }
+    }
+
+    /// A new empty database's URL.
+    pub fn database(&self, name: &str) -> String {
+        let status = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-q", "-c"])
+            .arg(format!("CREATE DATABASE {name}"))
+            .stdout(Stdio::null())
+            .status()
+            .expect("psql");
+        assert!(status.success(), "CREATE DATABASE {name} failed");
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        as_postgres(&format!("{}/pg_ctl -D {}/data -m immediate stop", self.bin.display(), self.dir.path().display()));
+    }
+}

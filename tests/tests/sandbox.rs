@@ -1,0 +1,184 @@
+//! The sandbox and the registry's publish rules, on the real components.
+
+use std::sync::Arc;
+
+use cove_e2e::{NOON, fatigue_input, guests, wasm};
+use cove_host::registry::{PublishError, inspect};
+use cove_host::runtime::{FailureKind, Limits, Runtime, json};
+use cove_host::slots::Slot;
+use cove_sdk::fatigue::FatiguePolicy;
+use serde_json::{Value, json};
+
+fn runtime() -> Arc<Runtime> {
+    Runtime::new(Limits::default()).expect("runtime")
+}
+
+/// Run the fatigue slot of `component` on `input` at `now` with `config`.
+fn call(rt: &Runtime, component: &str, input: &Value, config: &[(&str, &str)]) -> Result<Value, FailureKind> {
+    let (slot, compiled) = inspect(rt, &wasm(component)).expect("valid component");
+    assert_eq!(slot, Slot::Fatigue);
+    let prepared = rt.prepare(&compiled, slot).expect("prepare");
+    let params: Vec<_> = prepared
+        .params
+        .iter()
+        .map(|(name, ty)| json::to_val(ty, &input[name], name).expect("input matches WIT"))
+        .collect();
+    let config: Arc<[(String, String)]> = config.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    rt.call(&prepared, &config, NOON, 7, &params)
+        .map(|out| json::from_val(&out.value))
+        .map_err(|f| f.kind)
+}
+
+#[test]
+fn every_hostile_plugin_is_stopped_by_the_right_limit() {
+    let rt = runtime();
+    let input = fatigue_input("email", json!([]));
+    for (plugin, expected) in [
+        (guests::LOOP_FOREVER, FailureKind::Fuel),
+        (guests::GROW_MEMORY, FailureKind::Memory),
+        (guests::RECURSE, FailureKind::Trap),
+        (guests::TRAP, FailureKind::Trap),
+        (guests::PANIC, FailureKind::Trap),
+        (guests::OVERSIZED_OUTPUT, FailureKind::OversizedOutput),
+    ] {
+        assert_eq!(call(&rt, plugin, &input, &[]), Err(expected), "{plugin}");
+    }
+}
+
+#[test]
+fn the_deadline_stops_a_loop_when_fuel_would_not() {
+    let rt = Runtime::new(Limits { fuel: u64::MAX / 2, deadline_ms: 20, ..Limits::default() }).expect("runtime");
+    let input = fatigue_input("email", json!([]));
+    assert_eq!(call(&rt, guests::LOOP_FOREVER, &input, &[]), Err(FailureKind::Deadline));
+}
+
+#[test]
+fn the_host_keeps_serving_after_every_kind_of_failure() {
+    let rt = runtime();
+    let input = fatigue_input("email", json!([]));
+    for plugin in [guests::LOOP_FOREVER, guests::GROW_MEMORY, guests::RECURSE, guests::PANIC] {
+        assert!(call(&rt, plugin, &input, &[]).is_err());
+        assert_eq!(call(&rt, guests::FATIGUE, &input, &[]), Ok(json!({"ok": "allow"})));
+    }
+}
+
+#[test]
+fn wasm_and_native_decide_alike() {
+    let rt = runtime();
+    let day = 86_400_000i64;
+    let history = |n: i64| -> Value {
+        Value::Array((1..=n).map(|i| json!({"channel": "email", "sent-at": NOON - i * day, "campaign-id": ""})).collect())
+    };
+    let cases = [
+        fatigue_input("email", json!([])),
+        fatigue_input("email", history(3)),
+        fatigue_input("sms", history(1)),
+        fatigue_input("phone-call", json!([])),
+        fatigue_input("whatsapp", history(6)),
+    ];
+    for (i, input) in cases.iter().enumerate() {
+        let in_wasm = call(&rt, guests::FATIGUE, input, &[("cap.sms", "1")]).expect("wasm call");
+        let request: cove_sdk::fatigue::MessageRequest = native_request(&input["request"]);
+        let ctx = cove_sdk::Ctx::for_test(NOON).with_config(cove_sdk::Config::from_pairs([("cap.sms", "1")]));
+        let native = fatigue_policy::Fatigue::decide(request, &ctx).expect("native call");
+        assert_eq!(in_wasm["ok"], decision_json(&native), "case {i}");
+    }
+}
+
+#[test]
+fn a_component_that_imports_the_filesystem_is_refused_by_name() {
+    let err = inspect(&runtime(), &wasm(guests::FORBIDDEN_IMPORT)).err().expect("refused");
+    assert_eq!(err.code(), "forbidden_import");
+    assert!(err.to_string().contains("wasi:"), "{err}");
+}
+
+#[test]
+fn oversized_core_and_garbage_uploads_are_refused() {
+    let rt = Runtime::new(Limits { component_bytes: 1024, ..Limits::default() }).expect("runtime");
+    match inspect(&rt, &wasm(guests::FATIGUE)) {
+        Err(PublishError::TooLarge { size, limit }) => assert!(size > limit),
+        other => panic!("{:?}", other.map(|(s, _)| s)),
+    }
+    let rt = runtime();
+    let core_module = b"\0asm\x01\0\0\0";
+    assert_eq!(inspect(&rt, core_module).err().map(|e| e.code()), Some("not_a_component"));
+    assert_eq!(inspect(&rt, b"hello").err().map(|e| e.code()), Some("not_a_component"));
+}
+
+#[test]
+fn bad_input_names_the_field() {
+    let rt = runtime();
+    let (_, compiled) = inspect(&rt, &wasm(guests::FATIGUE)).expect("valid");
+    let prepared = rt.prepare(&compiled, Slot::Fatigue).expect("prepare");
+    let (name, ty) = &prepared.params[0];
+    let mut input = fatigue_input("email", json!([]));
+    input["request"]["channel"] = json!("pigeon");
+    let err = json::to_val(ty, &input[name], name).unwrap_err();
+    assert!(err.contains("request.channel") && err.contains("email"), "{err}");
+    input["request"]["channel"] = json!("email");
+    input["request"]["customer"].as_object_mut().unwrap().remove("region");
+    let err = json::to_val(ty, &input[name], name).unwrap_err();
+    assert_eq!(err, "`request.customer.region` is missing");
+}
+
+#[test]
+fn the_plugin_is_not_bound_to_another_world() {
+    let rt = runtime();
+    let (_, compiled) = inspect(&rt, &wasm(guests::FATIGUE)).expect("valid");
+    let err = rt.prepare(&compiled, Slot::Rfm).err().expect("mismatch");
+    assert!(err.contains("rfm-scorer"), "{err}");
+}
+
+fn native_request(v: &Value) -> cove_sdk::fatigue::MessageRequest {
+    use cove_sdk::{Channel, Customer, MessageKind, Region};
+    let channel = |s: &Value| match s.as_str().unwrap() {
+        "email" => Channel::Email,
+        "sms" => Channel::Sms,
+        "app-push" => Channel::AppPush,
+        "web-push" => Channel::WebPush,
+        "whatsapp" => Channel::Whatsapp,
+        "messenger" => Channel::Messenger,
+        _ => Channel::PhoneCall,
+    };
+    let c = &v["customer"];
+    cove_sdk::fatigue::MessageRequest {
+        customer: Customer {
+            id: c["id"].as_str().unwrap().into(),
+            region: Region::Europe,
+            country: c["country"].as_str().unwrap().into(),
+            utc_offset_minutes: c["utc-offset-minutes"].as_i64().unwrap() as i32,
+            created_at: c["created-at"].as_i64().unwrap(),
+        },
+        channel: channel(&v["channel"]),
+        kind: MessageKind::Promotional,
+        campaign_id: v["campaign-id"].as_str().unwrap().into(),
+        history: v["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| cove_sdk::fatigue::Contact {
+                channel: channel(&h["channel"]),
+                sent_at: h["sent-at"].as_i64().unwrap(),
+                campaign_id: h["campaign-id"].as_str().unwrap().into(),
+            })
+            .collect(),
+        active_campaigns: vec![],
+        suppressed: vec![],
+        last_engaged_at: v["last-engaged-at"].as_i64(),
+        has_trigger_signal: v["has-trigger-signal"].as_bool().unwrap(),
+    }
+}
+
+fn decision_json(d: &cove_sdk::fatigue::Decision) -> Value {
+    use cove_sdk::fatigue::{Decision, DropReason};
+    match d {
+        Decision::Allow => json!("allow"),
+        Decision::Defer(x) => json!({"defer": {"until": x.until, "reason": x.reason}}),
+        Decision::Drop(r) => json!({"drop": match r {
+            DropReason::Suppressed => "suppressed",
+            DropReason::InOtherCampaign => "in-other-campaign",
+            DropReason::NoSignal => "no-signal",
+            DropReason::CapReached => "cap-reached",
+        }}),
+    }
+}
