@@ -85,6 +85,7 @@ pub struct EventRow {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    sqlite: bool,
 }
 
 macro_rules! plugin_cols {
@@ -136,13 +137,13 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        let store = Store { pool };
-        store.migrate(sqlite).await?;
+        let store = Store { pool, sqlite };
+        store.migrate().await?;
         Ok(store)
     }
 
-    async fn migrate(&self, sqlite: bool) -> anyhow::Result<()> {
-        let migrations: &[(i64, &str)] = if sqlite {
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let migrations: &[(i64, &str)] = if self.sqlite {
             &[(1, include_str!("../migrations/sqlite/0001_init.sql"))]
         } else {
             &[(1, include_str!("../migrations/postgres/0001_init.sql"))]
@@ -151,7 +152,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
         for (version, sql) in migrations {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.write_tx().await?;
             // Serialises concurrent first starts of several replicas.
             let claimed = sqlx::query("INSERT INTO cove_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING")
                 .bind(*version)
@@ -169,9 +170,20 @@ impl Store {
         Ok(())
     }
 
+    /// A transaction that will write. SQLite must take the write lock up
+    /// front: a deferred transaction that reads first and then writes
+    /// fails with "database is locked" when another writer got in between.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        if self.sqlite {
+            self.pool.begin_with("BEGIN IMMEDIATE").await
+        } else {
+            self.pool.begin().await
+        }
+    }
+
     /// Create a merchant and its first API key (stored hashed).
     pub async fn create_merchant(&self, id: &str, name: &str, key_hash: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let now = crate::now_ms();
         sqlx::query("INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(id)
@@ -286,7 +298,7 @@ impl Store {
         actor: &str,
         action: &str,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let current = sqlx::query("SELECT plugin_id, config FROM bindings WHERE merchant_id = $1 AND slot = $2")
             .bind(merchant)
             .bind(slot)
@@ -420,7 +432,7 @@ impl Store {
 
     /// Remember the latest good RFM score of each customer.
     pub async fn save_rfm_scores(&self, merchant: &str, scores: &[(String, String)]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let now = crate::now_ms();
         for (customer, score) in scores {
             sqlx::query(

@@ -53,6 +53,9 @@ pub async fn invoke(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     let slot = slot(&slot_name)?;
+    if state.bindings.of(&merchant).is_empty() && !state.store.merchant_exists(&merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
     let input: Value = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
     match run(&state, &merchant, slot, &input).await {
         Ok(answer) => {
