@@ -29,6 +29,8 @@ pub struct Limits {
     pub core_instances: u32,
     /// Tables per component.
     pub tables: u32,
+    /// Bytes of each pooled linear memory kept mapped between calls.
+    pub keep_resident_bytes: usize,
 }
 
 impl Default for Limits {
@@ -45,6 +47,7 @@ impl Default for Limits {
             pool_instances: 256,
             core_instances: 16,
             tables: 8,
+            keep_resident_bytes: 10 << 20,
         }
     }
 }

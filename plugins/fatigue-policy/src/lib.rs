@@ -92,14 +92,35 @@ pub struct Settings {
     pub max_defer_hours: i64,
 }
 
+/// Each channel with its weekly-cap setting and default.
 const CHANNELS: [(Channel, &str, u32); 7] = [
-    (Channel::Email, "email", 3),
-    (Channel::Sms, "sms", 2),
-    (Channel::AppPush, "app-push", 5),
-    (Channel::WebPush, "web-push", 3),
-    (Channel::Whatsapp, "whatsapp", 2),
-    (Channel::Messenger, "messenger", 2),
-    (Channel::PhoneCall, "phone-call", 1),
+    (Channel::Email, "cap.email", 3),
+    (Channel::Sms, "cap.sms", 2),
+    (Channel::AppPush, "cap.app-push", 5),
+    (Channel::WebPush, "cap.web-push", 3),
+    (Channel::Whatsapp, "cap.whatsapp", 2),
+    (Channel::Messenger, "cap.messenger", 2),
+    (Channel::PhoneCall, "cap.phone-call", 1),
+];
+
+const OTHER_KEYS: [&str; 8] = [
+    "cap.total-week",
+    "cap.total-day",
+    "quiet-hours",
+    "call-windows",
+    "min-gap-hours",
+    "call-retry-hours",
+    "silent-after-days",
+    "max-defer-hours",
+];
+
+/// 21:00–09:00.
+const DEFAULT_QUIET: Window = Window { start: 21 * 60, end: 9 * 60 };
+/// 10–12, 16–18, 19–20: the call windows that answer best by default.
+const DEFAULT_CALL_WINDOWS: [Window; 3] = [
+    Window { start: 10 * 60, end: 12 * 60 },
+    Window { start: 16 * 60, end: 18 * 60 },
+    Window { start: 19 * 60, end: 20 * 60 },
 ];
 
 fn channel_index(channel: Channel) -> usize {
@@ -111,16 +132,20 @@ impl Settings {
     pub fn from_config(config: &Config) -> Result<Settings, Error> {
         let invalid = Error::InvalidConfig;
         let mut weekly_cap = [0; 7];
-        for (i, (_, name, default)) in CHANNELS.iter().enumerate() {
-            weekly_cap[i] = config.parse_or(&format!("cap.{name}"), *default).map_err(invalid)?;
+        for (i, (_, key, default)) in CHANNELS.iter().enumerate() {
+            weekly_cap[i] = config.parse_or(key, *default).map_err(invalid)?;
         }
-        let quiet = Window::parse("quiet-hours", config.get("quiet-hours").unwrap_or("21:00-09:00"))?;
-        let call_windows = config
-            .get("call-windows")
-            .unwrap_or("10:00-12:00,16:00-18:00,19:00-20:00")
-            .split(',')
-            .map(|w| Window::parse("call-windows", w))
-            .collect::<Result<Vec<_>, _>>()?;
+        let quiet = match config.get("quiet-hours") {
+            Some(text) => Window::parse("quiet-hours", text)?,
+            None => DEFAULT_QUIET,
+        };
+        let call_windows = match config.get("call-windows") {
+            Some(text) => text
+                .split(',')
+                .map(|w| Window::parse("call-windows", w))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => DEFAULT_CALL_WINDOWS.to_vec(),
+        };
         let hours = |key: &str, default: i64| -> Result<i64, Error> {
             let v: i64 = config.parse_or(key, default).map_err(invalid)?;
             if v < 0 {
@@ -128,10 +153,7 @@ impl Settings {
             }
             Ok(v)
         };
-        let known = |k: &str| {
-            k.strip_prefix("cap.").is_some_and(|c| c == "total-week" || c == "total-day" || CHANNELS.iter().any(|(_, n, _)| *n == c))
-                || ["quiet-hours", "call-windows", "min-gap-hours", "call-retry-hours", "silent-after-days", "max-defer-hours"].contains(&k)
-        };
+        let known = |k: &str| OTHER_KEYS.contains(&k) || CHANNELS.iter().any(|(_, key, _)| *key == k);
         if let Some((k, _)) = config.pairs().iter().find(|(k, _)| !known(k)) {
             return Err(Error::InvalidConfig(format!("config `{k}`: unknown setting")));
         }
