@@ -18,23 +18,35 @@ const GUESTS: &[&str] = &[
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
-    for dir in ["plugins", "guest-sdk", "wit"] {
+    for dir in ["plugins", "guest-sdk", "wit", ".cargo/config.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     let target_dir = root.join("target/guests");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
         .arg(&target_dir)
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_MAKEFLAGS");
+        .env_remove("CARGO_MAKEFLAGS")
+        // Under `cargo clippy` the outer build lints the plugins natively;
+        // this inner build only has to produce the components.
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("RUSTC_WRAPPER");
     for guest in GUESTS {
         cmd.args(["-p", guest]);
     }
-    let status = cmd.status().expect("running cargo for the wasm32-wasip2 plugins");
+    let status = cmd
+        .status()
+        .expect("running cargo for the wasm32-wasip2 plugins");
     assert!(
         status.success(),
         "building the plugins for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`)"

@@ -81,7 +81,9 @@ impl Ctx {
     pub fn from_host() -> Self {
         use crate::generated::host::cove::policy::host;
         Ctx {
-            config: Config { pairs: host::config() },
+            config: Config {
+                pairs: host::config(),
+            },
             now: host::now(),
             source: Source::Host,
         }

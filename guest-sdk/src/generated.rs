@@ -32,8 +32,33 @@ macro_rules! slot_bindings {
     };
 }
 
-slot_bindings!(fatigue, "fatigue-policy", "__export_fatigue", "cove_sdk::generated::fatigue");
-slot_bindings!(rfm, "rfm-scorer", "__export_rfm", "cove_sdk::generated::rfm");
-slot_bindings!(allocator, "allocator", "__export_allocator", "cove_sdk::generated::allocator");
-slot_bindings!(returns, "return-flow", "__export_returns", "cove_sdk::generated::returns");
-slot_bindings!(channels, "channel-chooser", "__export_channels", "cove_sdk::generated::channels");
+slot_bindings!(
+    fatigue,
+    "fatigue-policy",
+    "__export_fatigue",
+    "cove_sdk::generated::fatigue"
+);
+slot_bindings!(
+    rfm,
+    "rfm-scorer",
+    "__export_rfm",
+    "cove_sdk::generated::rfm"
+);
+slot_bindings!(
+    allocator,
+    "allocator",
+    "__export_allocator",
+    "cove_sdk::generated::allocator"
+);
+slot_bindings!(
+    returns,
+    "return-flow",
+    "__export_returns",
+    "cove_sdk::generated::returns"
+);
+slot_bindings!(
+    channels,
+    "channel-chooser",
+    "__export_channels",
+    "cove_sdk::generated::channels"
+);

@@ -3,7 +3,7 @@
 //! A plugin is one crate with one dependency (this one), one `impl` of the
 //! trait for its policy slot, and one export macro line:
 //!
-//! ```ignore
+//! ```
 //! use cove_sdk::fatigue::{Decision, Error, FatiguePolicy, MessageRequest};
 //! use cove_sdk::Ctx;
 //!

@@ -32,7 +32,9 @@ pub mod fatigue {
 /// RFM scorer: recency, frequency and monetary scores and segments.
 pub mod rfm {
     use super::*;
-    pub use crate::generated::rfm::exports::cove::policy::rfm::{CustomerActivity, Error, RfmScore};
+    pub use crate::generated::rfm::exports::cove::policy::rfm::{
+        CustomerActivity, Error, RfmScore,
+    };
 
     /// Implement this and export it with [`export_rfm_scorer!`](crate::export_rfm_scorer).
     pub trait RfmScorer {
@@ -69,7 +71,11 @@ pub mod allocator {
             Ok(())
         }
         /// Put one unit into an arm of the experiment.
-        fn allocate(experiment: Experiment, unit_id: String, ctx: &Ctx) -> Result<Assignment, Error>;
+        fn allocate(
+            experiment: Experiment,
+            unit_id: String,
+            ctx: &Ctx,
+        ) -> Result<Assignment, Error>;
     }
 
     #[doc(hidden)]

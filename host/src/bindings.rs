@@ -99,7 +99,9 @@ impl Bindings {
         let old = self.table.load_full();
         let mut next: Table = HashMap::new();
         for row in store.bindings(None).await? {
-            let Some(slot) = Slot::from_world(&row.slot) else { continue };
+            let Some(slot) = Slot::from_world(&row.slot) else {
+                continue;
+            };
             let existing = old
                 .get(&row.merchant_id)
                 .and_then(|r| r[index(slot)].clone())
@@ -107,7 +109,9 @@ impl Bindings {
             let active = match existing {
                 Some(a) => a,
                 None => {
-                    let Some(plugin) = store.plugin_by_id(row.plugin_id).await? else { continue };
+                    let Some(plugin) = store.plugin_by_id(row.plugin_id).await? else {
+                        continue;
+                    };
                     let config_json: serde_json::Value = serde_json::from_str(&row.config)?;
                     let pairs = config_pairs(&config_json).map_err(anyhow::Error::msg)?;
                     let prepared = registry.prepared(&plugin).await?;

@@ -61,7 +61,10 @@ mod tests {
         assert!(b.failure(0));
         assert!(b.is_open(1));
         assert!(b.allows(COOLDOWN_MS));
-        assert!(b.failure(COOLDOWN_MS), "one failure when half-open re-trips");
+        assert!(
+            b.failure(COOLDOWN_MS),
+            "one failure when half-open re-trips"
+        );
         b.success();
         assert!(!b.failure(3 * COOLDOWN_MS), "success resets the count");
     }

@@ -43,14 +43,32 @@ pub enum InvokeError {
 
 /// Run `slot` for `merchant` on `input` (an object keyed by the WIT
 /// parameter names).
-pub async fn invoke(state: &AppState, merchant: &str, slot: Slot, input: &Value) -> Result<Answer, InvokeError> {
+pub async fn invoke(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    input: &Value,
+) -> Result<Answer, InvokeError> {
     let now = crate::now_ms();
     let seed = rand::random::<u64>();
     let Some(active) = state.bindings.get(merchant, slot) else {
         check_shape(input)?;
-        return Ok(fallback(state, merchant, slot, input, now, seed, None, FailureKind::Unbound, Vec::new()).await);
+        return Ok(fallback(
+            state,
+            merchant,
+            slot,
+            input,
+            now,
+            seed,
+            None,
+            FailureKind::Unbound,
+            Vec::new(),
+        )
+        .await);
     };
-    let object = input.as_object().ok_or_else(|| InvokeError::BadInput("the body must be a JSON object".into()))?;
+    let object = input
+        .as_object()
+        .ok_or_else(|| InvokeError::BadInput("the body must be a JSON object".into()))?;
     let params = &active.prepared.params;
     if let Some(unknown) = object.keys().find(|k| !params.iter().any(|(n, _)| n == *k)) {
         let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
@@ -62,21 +80,39 @@ pub async fn invoke(state: &AppState, merchant: &str, slot: Slot, input: &Value)
     let vals = params
         .iter()
         .map(|(name, ty)| {
-            let v = object.get(name).ok_or_else(|| InvokeError::BadInput(format!("`{name}` is missing")))?;
+            let v = object
+                .get(name)
+                .ok_or_else(|| InvokeError::BadInput(format!("`{name}` is missing")))?;
             wjson::to_val(ty, v, name).map_err(InvokeError::BadInput)
         })
         .collect::<Result<Vec<_>, _>>()?;
 
     let label = &active.label;
     if !active.breaker.allows(now) {
-        return Ok(fallback(state, merchant, slot, input, now, seed, Some(label), FailureKind::Breaker, Vec::new()).await);
+        return Ok(fallback(
+            state,
+            merchant,
+            slot,
+            input,
+            now,
+            seed,
+            Some(label),
+            FailureKind::Breaker,
+            Vec::new(),
+        )
+        .await);
     }
     let started = Instant::now();
-    let outcome = state.runtime.call(&active.prepared, &active.config, now, seed, &vals);
+    let outcome = state
+        .runtime
+        .call(&active.prepared, &active.config, now, seed, &vals);
     state
         .metrics
         .latency
-        .get_or_create(&PluginLabels { slot: slot.world(), plugin: label.clone() })
+        .get_or_create(&PluginLabels {
+            slot: slot.world(),
+            plugin: label.clone(),
+        })
         .observe(started.elapsed().as_secs_f64());
 
     let failure = match outcome {
@@ -92,7 +128,13 @@ pub async fn invoke(state: &AppState, merchant: &str, slot: Slot, input: &Value)
                             if slot == Slot::Rfm {
                                 remember_rfm(state, merchant, &result).await;
                             }
-                            return Ok(Answer { result, plugin: Some(label.clone()), fallback: None, seed, logs: out.logs });
+                            return Ok(Answer {
+                                result,
+                                plugin: Some(label.clone()),
+                                fallback: None,
+                                seed,
+                                logs: out.logs,
+                            });
                         }
                         Err(why) => (FailureKind::InvalidOutput, why, out.logs),
                     }
@@ -105,7 +147,11 @@ pub async fn invoke(state: &AppState, merchant: &str, slot: Slot, input: &Value)
                         error: e.as_deref().map_or(Value::Null, wjson::from_val),
                     });
                 }
-                other => (FailureKind::InvalidOutput, format!("not a result: {other:?}"), out.logs),
+                other => (
+                    FailureKind::InvalidOutput,
+                    format!("not a result: {other:?}"),
+                    out.logs,
+                ),
             }
         }
         Err(f) => {
@@ -118,18 +164,39 @@ pub async fn invoke(state: &AppState, merchant: &str, slot: Slot, input: &Value)
         tracing::error!(%merchant, plugin = %label, %slot, "circuit breaker tripped: the plugin keeps failing; answering with the safe fallback");
     }
     tracing::warn!(%merchant, plugin = %label, %slot, kind = kind.as_str(), %detail, "plugin call failed; answered with the safe fallback");
-    Ok(fallback(state, merchant, slot, input, now, seed, Some(label), kind, logs).await)
+    Ok(fallback(
+        state,
+        merchant,
+        slot,
+        input,
+        now,
+        seed,
+        Some(label),
+        kind,
+        logs,
+    )
+    .await)
 }
 
 fn check_shape(input: &Value) -> Result<(), InvokeError> {
-    if input.is_object() { Ok(()) } else { Err(InvokeError::BadInput("the body must be a JSON object".into())) }
+    if input.is_object() {
+        Ok(())
+    } else {
+        Err(InvokeError::BadInput(
+            "the body must be a JSON object".into(),
+        ))
+    }
 }
 
 fn count(state: &AppState, slot: Slot, plugin: &str, outcome: &'static str) {
     state
         .metrics
         .calls
-        .get_or_create(&CallLabels { slot: slot.world(), plugin: plugin.to_string(), outcome })
+        .get_or_create(&CallLabels {
+            slot: slot.world(),
+            plugin: plugin.to_string(),
+            outcome,
+        })
         .inc();
 }
 
@@ -156,17 +223,34 @@ async fn fallback(
     state
         .metrics
         .failures
-        .get_or_create(&FailureLabels { slot: slot.world(), plugin: plugin_label, kind: kind.as_str() })
+        .get_or_create(&FailureLabels {
+            slot: slot.world(),
+            plugin: plugin_label,
+            kind: kind.as_str(),
+        })
         .inc();
     let mut last = Vec::new();
     if slot == Slot::Rfm {
-        for c in input["customers"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            let id = c.pointer("/customer/id").and_then(Value::as_str).unwrap_or_default();
+        for c in input["customers"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let id = c
+                .pointer("/customer/id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let stored = state.store.rfm_score(merchant, id).await.ok().flatten();
             last.push(stored.and_then(|s| serde_json::from_str(&s).ok()));
         }
     }
-    Answer { result: slot.fallback(input, now, &last), plugin: None, fallback: Some(kind), seed, logs }
+    Answer {
+        result: slot.fallback(input, now, &last),
+        plugin: None,
+        fallback: Some(kind),
+        seed,
+        logs,
+    }
 }
 
 async fn remember_rfm(state: &AppState, merchant: &str, scores: &Value) {
@@ -185,7 +269,10 @@ async fn remember_rfm(state: &AppState, merchant: &str, scores: &Value) {
 /// The JSON body of a plugin-returned error, for the HTTP layer.
 pub fn plugin_error_body(plugin: &str, error: &Value) -> Value {
     let message = match error {
-        Value::Object(o) => o.iter().next().map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or(&v.to_string()))),
+        Value::Object(o) => o
+            .iter()
+            .next()
+            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or(&v.to_string()))),
         other => Some(other.to_string()),
     };
     json!({

@@ -14,7 +14,11 @@ use cove_host::{AppState, Settings};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
-#[command(name = "cove", version, about = "Cove: customer-experience policies as sandboxed WebAssembly plugins")]
+#[command(
+    name = "cove",
+    version,
+    about = "Cove: customer-experience policies as sandboxed WebAssembly plugins"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -173,7 +177,9 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(s) => serve(s).await,
@@ -221,11 +227,17 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn file_plugin_name(file: &Path) -> String {
-    file.file_stem().map(|s| s.to_string_lossy().replace('_', "-")).unwrap_or_default()
+    file.file_stem()
+        .map(|s| s.to_string_lossy().replace('_', "-"))
+        .unwrap_or_default()
 }
 
 impl Client {
-    fn request(&self, method: reqwest::Method, url: &str) -> anyhow::Result<reqwest::RequestBuilder> {
+    fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> anyhow::Result<reqwest::RequestBuilder> {
         let token = match &self.token {
             Some(t) => t.clone(),
             None => std::fs::read_to_string(".cove/operator-token")
@@ -233,12 +245,18 @@ impl Client {
                 .context("no operator token: set COVE_OPERATOR_TOKEN or pass --token")?,
         };
         let actor = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-        Ok(reqwest::Client::new().request(method, url).bearer_auth(token).header("x-cove-actor", actor))
+        Ok(reqwest::Client::new()
+            .request(method, url)
+            .bearer_auth(token)
+            .header("x-cove-actor", actor))
     }
 }
 
 async fn print(request: reqwest::RequestBuilder) -> anyhow::Result<()> {
-    let response = request.send().await.context("could not reach the Cove host")?;
+    let response = request
+        .send()
+        .await
+        .context("could not reach the Cove host")?;
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     println!("{}", serde_json::to_string_pretty(&body)?);
@@ -249,7 +267,8 @@ async fn print(request: reqwest::RequestBuilder) -> anyhow::Result<()> {
 }
 
 async fn serve(s: Serve) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&s.data_dir).with_context(|| format!("creating {}", s.data_dir.display()))?;
+    std::fs::create_dir_all(&s.data_dir)
+        .with_context(|| format!("creating {}", s.data_dir.display()))?;
     let token = match s.operator_token {
         Some(t) => t,
         None => {
@@ -258,7 +277,8 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
                 Ok(t) => t.trim().to_string(),
                 Err(_) => {
                     let t = format!("op_{}", hex::encode(rand::random::<[u8; 24]>()));
-                    std::fs::write(&path, &t).with_context(|| format!("writing {}", path.display()))?;
+                    std::fs::write(&path, &t)
+                        .with_context(|| format!("writing {}", path.display()))?;
                     t
                 }
             }
@@ -284,7 +304,9 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
     .await
     .context("starting the host")?;
     if let Some(dir) = &s.seed_demo {
-        seed_demo(&state, dir, &s.data_dir).await.context("seeding the demo")?;
+        seed_demo(&state, dir, &s.data_dir)
+            .await
+            .context("seeding the demo")?;
     }
     state.spawn_sync(Duration::from_millis(s.sync_ms));
     let listener = tokio::net::TcpListener::bind(s.listen)
@@ -293,7 +315,9 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
     tracing::info!("Cove listening on http://{}", listener.local_addr()?);
     axum::serve(listener, cove_host::app(state))
         .with_graceful_shutdown(async {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("signal handler");
             tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
         })
         .await?;
@@ -311,17 +335,40 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
             continue;
         }
         let wasm = std::fs::read(&path)?;
-        match state.registry.publish(Upload { name: &name, version, publisher: REFERENCE_PUBLISHER, wasm: &wasm }).await {
-            Ok((row, _)) => tracing::info!("reference plugin {}@{} ({})", row.name, row.version, row.world),
+        match state
+            .registry
+            .publish(Upload {
+                name: &name,
+                version,
+                publisher: REFERENCE_PUBLISHER,
+                wasm: &wasm,
+            })
+            .await
+        {
+            Ok((row, _)) => tracing::info!(
+                "reference plugin {}@{} ({})",
+                row.name,
+                row.version,
+                row.world
+            ),
             Err(e) => tracing::warn!("skipping {}: {e}", path.display()),
         }
     }
     if !state.store.merchant_exists("demo").await? {
         let key = format!("ck_{}", hex::encode(rand::random::<[u8; 24]>()));
-        state.store.create_merchant("demo", "Demo Store", &key_hash(&key)).await?;
+        state
+            .store
+            .create_merchant("demo", "Demo Store", &key_hash(&key))
+            .await?;
         std::fs::write(data_dir.join("demo-api-key"), &key)?;
-        let bound = bind_reference_plugins(state, "demo").await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        tracing::info!(?bound, "created merchant `demo`; its API key is in {}", data_dir.join("demo-api-key").display());
+        let bound = bind_reference_plugins(state, "demo")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        tracing::info!(
+            ?bound,
+            "created merchant `demo`; its API key is in {}",
+            data_dir.join("demo-api-key").display()
+        );
     }
     Ok(())
 }

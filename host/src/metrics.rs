@@ -55,13 +55,31 @@ impl Default for Metrics {
         let failures = Family::default();
         let latency = Family::<PluginLabels, Histogram>::new_with_constructor(|| {
             Histogram::new([
-                0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.05,
+                0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005,
+                0.01, 0.05,
             ])
         });
-        registry.register("plugin_calls", "Policy calls by slot, plugin version and outcome", calls.clone());
-        registry.register("plugin_failures", "Plugin failures answered with the safe fallback, by kind", failures.clone());
-        registry.register("plugin_call_seconds", "Time in the sandbox per call", latency.clone());
-        Metrics { registry, calls, failures, latency }
+        registry.register(
+            "plugin_calls",
+            "Policy calls by slot, plugin version and outcome",
+            calls.clone(),
+        );
+        registry.register(
+            "plugin_failures",
+            "Plugin failures answered with the safe fallback, by kind",
+            failures.clone(),
+        );
+        registry.register(
+            "plugin_call_seconds",
+            "Time in the sandbox per call",
+            latency.clone(),
+        );
+        Metrics {
+            registry,
+            calls,
+            failures,
+            latency,
+        }
     }
 }
 
@@ -69,7 +87,8 @@ impl Metrics {
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String");
         out
     }
 }

@@ -17,7 +17,9 @@ use crate::store::{PluginRow, Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     /// Name is not lower-case letters, digits and dashes.
-    #[error("plugin name `{0}` must be 1-64 lower-case letters, digits or dashes, starting with a letter")]
+    #[error(
+        "plugin name `{0}` must be 1-64 lower-case letters, digits or dashes, starting with a letter"
+    )]
     BadName(String),
     /// Version is not semver.
     #[error("version `{0}` is not a semantic version like 1.2.3")]
@@ -26,7 +28,9 @@ pub enum PublishError {
     #[error("publisher must be 1-64 characters")]
     BadPublisher,
     /// Over the component-size limit.
-    #[error("component is {size} bytes; the limit is {limit} bytes (build with --release, opt-level \"s\" and strip)")]
+    #[error(
+        "component is {size} bytes; the limit is {limit} bytes (build with --release, opt-level \"s\" and strip)"
+    )]
     TooLarge {
         /// Upload size.
         size: usize,
@@ -34,25 +38,33 @@ pub enum PublishError {
         limit: usize,
     },
     /// Not a WebAssembly component (maybe a core module).
-    #[error("not a WebAssembly component: {0}. Build for the wasm32-wasip2 target, which produces a component")]
+    #[error(
+        "not a WebAssembly component: {0}. Build for the wasm32-wasip2 target, which produces a component"
+    )]
     NotAComponent(String),
     /// Exports no known world.
     #[error("the component implements no Cove world: it must export one of {0}")]
     NoKnownWorld(String),
     /// Exports a Cove interface of another version.
-    #[error("the component exports `{0}`, but this host speaks cove:policy@0.1.0; rebuild with a matching cove-sdk")]
+    #[error(
+        "the component exports `{0}`, but this host speaks cove:policy@0.1.0; rebuild with a matching cove-sdk"
+    )]
     WrongWorldVersion(String),
     /// Exports several worlds.
     #[error("the component implements several worlds ({0}); a plugin implements exactly one")]
     SeveralWorlds(String),
     /// Imports something the host does not provide.
-    #[error("the component imports `{0}`, which plugins may not use: the sandbox offers only cove:policy/host (no files, network, clock or environment)")]
+    #[error(
+        "the component imports `{0}`, which plugins may not use: the sandbox offers only cove:policy/host (no files, network, clock or environment)"
+    )]
     ForbiddenImport(String),
     /// Export types differ from the world.
     #[error("{0}")]
     ExportMismatch(String),
     /// name@version exists with other bytes.
-    #[error("{name}@{version} is already published with different contents; versions are immutable, publish a new version")]
+    #[error(
+        "{name}@{version} is already published with different contents; versions are immutable, publish a new version"
+    )]
     VersionExists {
         /// Plugin name.
         name: String,
@@ -109,7 +121,10 @@ pub struct Registry {
 pub fn inspect(runtime: &Runtime, wasm: &[u8]) -> Result<(Slot, Component), PublishError> {
     let limit = runtime.limits.component_bytes;
     if wasm.len() > limit {
-        return Err(PublishError::TooLarge { size: wasm.len(), limit });
+        return Err(PublishError::TooLarge {
+            size: wasm.len(),
+            limit,
+        });
     }
     let component = runtime
         .compile(wasm)
@@ -122,7 +137,10 @@ pub fn inspect(runtime: &Runtime, wasm: &[u8]) -> Result<(Slot, Component), Publ
     for (name, _) in ty.exports(engine) {
         if let Some(slot) = Slot::ALL.into_iter().find(|s| s.interface() == name) {
             slots.push(slot);
-        } else if Slot::ALL.iter().any(|s| unversioned(s.interface()) == unversioned(name)) {
+        } else if Slot::ALL
+            .iter()
+            .any(|s| unversioned(s.interface()) == unversioned(name))
+        {
             return Err(PublishError::WrongWorldVersion(name.to_string()));
         }
     }
@@ -153,7 +171,9 @@ pub fn inspect(runtime: &Runtime, wasm: &[u8]) -> Result<(Slot, Component), Publ
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 impl Registry {
@@ -187,7 +207,10 @@ impl Registry {
             return if existing.sha256 == sha256 {
                 Ok((existing, false))
             } else {
-                Err(PublishError::VersionExists { name: up.name.into(), version: version.to_string() })
+                Err(PublishError::VersionExists {
+                    name: up.name.into(),
+                    version: version.to_string(),
+                })
             };
         }
         let runtime = self.runtime.clone();
@@ -210,7 +233,10 @@ impl Registry {
         let row = match self.store.insert_plugin(&row, up.wasm).await {
             Ok(row) => row,
             Err(StoreError::Conflict) => {
-                return Err(PublishError::VersionExists { name: row.name, version: row.version });
+                return Err(PublishError::VersionExists {
+                    name: row.name,
+                    version: row.version,
+                });
             }
             Err(e) => return Err(e.into()),
         };
@@ -224,21 +250,25 @@ impl Registry {
         if let Some(p) = self.prepared.lock().expect("cache lock").get(&plugin.id) {
             return Ok(p.clone());
         }
-        let slot = Slot::from_world(&plugin.world)
-            .ok_or_else(|| anyhow::anyhow!("plugin {} has unknown world {}", plugin.name, plugin.world))?;
+        let slot = Slot::from_world(&plugin.world).ok_or_else(|| {
+            anyhow::anyhow!("plugin {} has unknown world {}", plugin.name, plugin.world)
+        })?;
         let component = match self.read_cache(&plugin.sha256) {
             Some(c) => c,
             None => {
                 let wasm = self.store.plugin_wasm(plugin.id).await?;
                 let runtime = self.runtime.clone();
-                let component = tokio::task::spawn_blocking(move || runtime.compile(&wasm))
-                    .await?
-                    ?;
+                let component =
+                    tokio::task::spawn_blocking(move || runtime.compile(&wasm)).await??;
                 self.write_cache(&plugin.sha256, &component);
                 component
             }
         };
-        let prepared = Arc::new(self.runtime.prepare(&component, slot).map_err(anyhow::Error::msg)?);
+        let prepared = Arc::new(
+            self.runtime
+                .prepare(&component, slot)
+                .map_err(anyhow::Error::msg)?,
+        );
         self.prepared
             .lock()
             .expect("cache lock")
@@ -249,16 +279,26 @@ impl Registry {
     fn cache_path(&self, sha256: &str) -> Option<PathBuf> {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.runtime.engine().precompile_compatibility_hash().hash(&mut h);
+        self.runtime
+            .engine()
+            .precompile_compatibility_hash()
+            .hash(&mut h);
         let dir = self.cache_dir.as_ref()?;
         Some(dir.join(format!("{sha256}-{:016x}.cwasm", h.finish())))
     }
 
     fn write_cache(&self, sha256: &str, component: &Component) {
-        let Some(path) = self.cache_path(sha256) else { return };
-        let Ok(bytes) = component.serialize() else { return };
+        let Some(path) = self.cache_path(sha256) else {
+            return;
+        };
+        let Ok(bytes) = component.serialize() else {
+            return;
+        };
         let tmp = path.with_extension("tmp");
-        if std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &path)).is_err() {
+        if std::fs::write(&tmp, bytes)
+            .and_then(|_| std::fs::rename(&tmp, &path))
+            .is_err()
+        {
             tracing::warn!(path = %path.display(), "could not write the compiled-plugin cache");
         }
     }

@@ -13,7 +13,10 @@ pub fn default_sdk_path() -> PathBuf {
 /// Write a new plugin crate `name` for `slot` into `dir`.
 pub fn new_plugin(dir: &Path, name: &str, slot: Slot, sdk: &Path) -> anyhow::Result<()> {
     anyhow::ensure!(
-        !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
         "plugin name `{name}` must be lower-case letters, digits or dashes"
     );
     anyhow::ensure!(!dir.exists(), "{} already exists", dir.display());

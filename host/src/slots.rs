@@ -85,11 +85,19 @@ impl Slot {
             }),
             Slot::Channels => {
                 let req = &input["request"];
-                let region = req.pointer("/customer/region").and_then(Value::as_str).unwrap_or("other");
-                let default = if region == "middle-east" { "sms" } else { "email" };
+                let region = req
+                    .pointer("/customer/region")
+                    .and_then(Value::as_str)
+                    .unwrap_or("other");
+                let default = if region == "middle-east" {
+                    "sms"
+                } else {
+                    "email"
+                };
                 let consented = |ch: &str| {
                     req["consents"].as_array().is_some_and(|cs| {
-                        cs.iter().any(|c| c["channel"] == ch && c["granted"] == true)
+                        cs.iter()
+                            .any(|c| c["channel"] == ch && c["granted"] == true)
                     })
                 };
                 if consented(default) {
@@ -106,7 +114,10 @@ impl Slot {
                 }})
             }
             Slot::Rfm => {
-                let customers = input["customers"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+                let customers = input["customers"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
                 Value::Array(
                     customers
                         .iter()
@@ -131,7 +142,9 @@ impl Slot {
                 if let Some(defer) = output.get("defer") {
                     let until = defer["until"].as_i64().unwrap_or(i64::MIN);
                     if until <= now || until > now + 90 * 24 * HOUR_MS {
-                        return Err(format!("deferral until {until} is not within 90 days after now ({now})"));
+                        return Err(format!(
+                            "deferral until {until} is not within 90 days after now ({now})"
+                        ));
                     }
                 }
                 Ok(())
@@ -157,7 +170,10 @@ impl Slot {
                     if seen.contains(&ch) {
                         return Err(format!("channel {ch} is ranked twice"));
                     }
-                    if !consents.is_some_and(|cs| cs.iter().any(|c| &c["channel"] == ch && c["granted"] == true)) {
+                    if !consents.is_some_and(|cs| {
+                        cs.iter()
+                            .any(|c| &c["channel"] == ch && c["granted"] == true)
+                    }) {
                         return Err(format!("channel {ch} has no consent"));
                     }
                     seen.push(ch);
@@ -168,10 +184,18 @@ impl Slot {
                 if let Some(approval) = output.get("approved") {
                     let req = &input["request"];
                     let paid = req["quantity"].as_i64().unwrap_or(0)
-                        * req.pointer("/unit-price/amount-minor").and_then(Value::as_i64).unwrap_or(0);
-                    let refund = approval.pointer("/refund/amount-minor").and_then(Value::as_i64).unwrap_or(-1);
+                        * req
+                            .pointer("/unit-price/amount-minor")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0);
+                    let refund = approval
+                        .pointer("/refund/amount-minor")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(-1);
                     if !(0..=paid).contains(&refund) {
-                        return Err(format!("refund {refund} is not between 0 and the price paid ({paid})"));
+                        return Err(format!(
+                            "refund {refund} is not between 0 and the price paid ({paid})"
+                        ));
                     }
                     if approval.pointer("/refund/currency") != req.pointer("/unit-price/currency") {
                         return Err("refund currency differs from the price currency".into());
@@ -186,7 +210,12 @@ impl Slot {
                     return Err(format!("{} scores for {inputs} customers", scores.len()));
                 }
                 for (i, s) in scores.iter().enumerate() {
-                    if s["customer-id"] != input["customers"][i].pointer("/customer/id").cloned().unwrap_or_default() {
+                    if s["customer-id"]
+                        != input["customers"][i]
+                            .pointer("/customer/id")
+                            .cloned()
+                            .unwrap_or_default()
+                    {
                         return Err(format!("score {i} is for another customer"));
                     }
                     for key in ["recency", "frequency", "monetary"] {

@@ -182,7 +182,12 @@ impl Store {
     }
 
     /// Create a merchant and its first API key (stored hashed).
-    pub async fn create_merchant(&self, id: &str, name: &str, key_hash: &str) -> Result<(), StoreError> {
+    pub async fn create_merchant(
+        &self,
+        id: &str,
+        name: &str,
+        key_hash: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let now = crate::now_ms();
         sqlx::query("INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)")
@@ -191,7 +196,13 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict
+                } else {
+                    e.into()
+                }
+            })?;
         sqlx::query("INSERT INTO api_keys (key_hash, merchant_id, created_at) VALUES ($1, $2, $3)")
             .bind(key_hash)
             .bind(id)
@@ -204,11 +215,13 @@ impl Store {
 
     /// The merchant owning an API key hash.
     pub async fn merchant_for_key(&self, key_hash: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query("SELECT merchant_id FROM api_keys WHERE key_hash = $1")
-            .bind(key_hash)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.get(0)))
+        Ok(
+            sqlx::query("SELECT merchant_id FROM api_keys WHERE key_hash = $1")
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.get(0)),
+        )
     }
 
     /// Whether a merchant exists.
@@ -243,28 +256,44 @@ impl Store {
 
     /// All plugin versions, by name then publish order.
     pub async fn list_plugins(&self) -> Result<Vec<PluginRow>, StoreError> {
-        let rows = sqlx::query(concat!("SELECT ", plugin_cols!(), " FROM plugins ORDER BY name, id"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            plugin_cols!(),
+            " FROM plugins ORDER BY name, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().map(plugin_row).collect::<Result<_, _>>()?)
     }
 
     /// One plugin version by name and version.
-    pub async fn get_plugin(&self, name: &str, version: &str) -> Result<Option<PluginRow>, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", plugin_cols!(), " FROM plugins WHERE name = $1 AND version = $2"))
-            .bind(name)
-            .bind(version)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn get_plugin(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<PluginRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            plugin_cols!(),
+            " FROM plugins WHERE name = $1 AND version = $2"
+        ))
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(plugin_row).transpose()?)
     }
 
     /// One plugin version by row id.
     pub async fn plugin_by_id(&self, id: i64) -> Result<Option<PluginRow>, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", plugin_cols!(), " FROM plugins WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            plugin_cols!(),
+            " FROM plugins WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(plugin_row).transpose()?)
     }
 
@@ -299,11 +328,13 @@ impl Store {
         action: &str,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write_tx().await?;
-        let current = sqlx::query("SELECT plugin_id, config FROM bindings WHERE merchant_id = $1 AND slot = $2")
-            .bind(merchant)
-            .bind(slot)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current = sqlx::query(
+            "SELECT plugin_id, config FROM bindings WHERE merchant_id = $1 AND slot = $2",
+        )
+        .bind(merchant)
+        .bind(slot)
+        .fetch_optional(&mut *tx)
+        .await?;
         let (from_id, from_config): (Option<i64>, Option<String>) = match &current {
             Some(r) => (Some(r.try_get(0)?), Some(r.try_get(1)?)),
             None => (None, None),
@@ -341,7 +372,11 @@ impl Store {
 
     /// The binding in force before the current one (the latest event's
     /// `from`), if there was one.
-    pub async fn previous_binding(&self, merchant: &str, slot: &str) -> Result<Option<(i64, String)>, StoreError> {
+    pub async fn previous_binding(
+        &self,
+        merchant: &str,
+        slot: &str,
+    ) -> Result<Option<(i64, String)>, StoreError> {
         let row = sqlx::query(
             "SELECT from_plugin_id, from_config FROM binding_events WHERE merchant_id = $1 AND slot = $2 ORDER BY id DESC LIMIT 1",
         )
@@ -431,7 +466,11 @@ impl Store {
     }
 
     /// Remember the latest good RFM score of each customer.
-    pub async fn save_rfm_scores(&self, merchant: &str, scores: &[(String, String)]) -> Result<(), StoreError> {
+    pub async fn save_rfm_scores(
+        &self,
+        merchant: &str,
+        scores: &[(String, String)],
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let now = crate::now_ms();
         for (customer, score) in scores {
@@ -451,12 +490,18 @@ impl Store {
     }
 
     /// The latest good RFM score of a customer, as JSON text.
-    pub async fn rfm_score(&self, merchant: &str, customer: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query("SELECT score FROM rfm_last_scores WHERE merchant_id = $1 AND customer_id = $2")
-            .bind(merchant)
-            .bind(customer)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.get(0)))
+    pub async fn rfm_score(
+        &self,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT score FROM rfm_last_scores WHERE merchant_id = $1 AND customer_id = $2",
+        )
+        .bind(merchant)
+        .bind(customer)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| r.get(0)))
     }
 }

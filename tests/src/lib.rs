@@ -63,7 +63,8 @@ pub fn fatigue_input(channel: &str, history: Value) -> Value {
 /// An in-process host on a fresh SQLite file (or `database_url`).
 pub async fn host(database_url: Option<String>, limits: Limits) -> (AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = database_url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("cove.db").display()));
+    let url = database_url
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("cove.db").display()));
     let state = AppState::new(Settings {
         database_url: url,
         operator_token: OPERATOR_TOKEN.into(),
@@ -83,7 +84,11 @@ pub fn cove_binary() -> PathBuf {
         dir.pop();
     }
     let bin = dir.join("cove");
-    assert!(bin.exists(), "{} is missing: build it with `cargo build --release -p cove-host`", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build --release -p cove-host`",
+        bin.display()
+    );
     bin
 }
 
@@ -98,7 +103,14 @@ impl HostProcess {
     /// Start `cove serve` with extra arguments and wait until it listens.
     pub fn start(data_dir: &Path, extra: &[&str]) -> HostProcess {
         let mut child = Command::new(cove_binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--operator-token", OPERATOR_TOKEN, "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--operator-token",
+                OPERATOR_TOKEN,
+                "--data-dir",
+            ])
             .arg(data_dir)
             .args(extra)
             .env("NO_COLOR", "1")
@@ -140,21 +152,35 @@ pub struct Postgres {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 fn as_postgres(cmd: &str) -> bool {
     let as_root = is_root();
     let status = if as_root {
-        Command::new("su").args(["postgres", "-s", "/bin/sh", "-c", cmd]).stdout(Stdio::null()).status()
+        Command::new("su")
+            .args(["postgres", "-s", "/bin/sh", "-c", cmd])
+            .stdout(Stdio::null())
+            .status()
     } else {
-        Command::new("sh").args(["-c", cmd]).stdout(Stdio::null()).status()
+        Command::new("sh")
+            .args(["-c", cmd])
+            .stdout(Stdio::null())
+            .status()
     };
     status.map(|s| s.success()).unwrap_or(false)
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
 }
 
 impl Postgres {
@@ -163,17 +189,34 @@ impl Postgres {
     pub fn start() -> Postgres {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()
-            .and_then(|d| d.filter_map(Result::ok).map(|e| e.path().join("bin")).find(|p| p.join("initdb").exists()))
-            .expect("PostgreSQL is not installed: run `make test-deps` (apt-get install postgresql)");
-        let dir = tempfile::Builder::new().prefix("cove-pg").tempdir().expect("temp dir");
+            .and_then(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path().join("bin"))
+                    .find(|p| p.join("initdb").exists())
+            })
+            .expect(
+                "PostgreSQL is not installed: run `make test-deps` (apt-get install postgresql)",
+            );
+        let dir = tempfile::Builder::new()
+            .prefix("cove-pg")
+            .tempdir()
+            .expect("temp dir");
         let data = dir.path().join("data");
         if is_root() {
-            Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().expect("chown");
+            Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown");
         }
         let port = free_port();
         let d = dir.path().display();
         assert!(
-            as_postgres(&format!("{}/initdb -D {} -U postgres --auth=trust -E UTF8 >/dev/null", bin.display(), data.display())),
+            as_postgres(&format!(
+                "{}/initdb -D {} -U postgres --auth=trust -E UTF8 >/dev/null",
+                bin.display(),
+                data.display()
+            )),
             "initdb failed"
         );
         assert!(
@@ -190,7 +233,16 @@ impl Postgres {
     /// A new empty database's URL.
     pub fn database(&self, name: &str) -> String {
         let status = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-q", "-c"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-q",
+                "-c",
+            ])
             .arg(format!("CREATE DATABASE {name}"))
             .stdout(Stdio::null())
             .status()
@@ -202,6 +254,10 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        as_postgres(&format!("{}/pg_ctl -D {}/data -m immediate stop", self.bin.display(), self.dir.path().display()));
+        as_postgres(&format!(
+            "{}/pg_ctl -D {}/data -m immediate stop",
+            self.bin.display(),
+            self.dir.path().display()
+        ));
     }
 }

@@ -18,42 +18,87 @@ struct Api {
 impl Api {
     async fn new() -> Api {
         let (state, dir) = host(None, Limits::default()).await;
-        Api { app: cove_host::app(state), _dir: dir }
+        Api {
+            app: cove_host::app(state),
+            _dir: dir,
+        }
     }
 
-    async fn send(&self, method: &str, uri: &str, token: Option<&str>, body: Body) -> (StatusCode, Value, axum::http::HeaderMap) {
+    async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Body,
+    ) -> (StatusCode, Value, axum::http::HeaderMap) {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let response = self.app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        let response = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, value, headers)
     }
 
-    async fn json(&self, method: &str, uri: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-        let (s, v, _) = self.send(method, uri, token, Body::from(body.to_string())).await;
+    async fn json(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let (s, v, _) = self
+            .send(method, uri, token, Body::from(body.to_string()))
+            .await;
         (s, v)
     }
 
-    async fn publish(&self, path: &str, name: &str, version: &str, publisher: &str) -> (StatusCode, Value) {
+    async fn publish(
+        &self,
+        path: &str,
+        name: &str,
+        version: &str,
+        publisher: &str,
+    ) -> (StatusCode, Value) {
         let uri = format!("/v1/plugins?name={name}&version={version}&publisher={publisher}");
-        let (s, v, _) = self.send("POST", &uri, Some(OPERATOR_TOKEN), Body::from(wasm(path))).await;
+        let (s, v, _) = self
+            .send("POST", &uri, Some(OPERATOR_TOKEN), Body::from(wasm(path)))
+            .await;
         (s, v)
     }
 
     async fn merchant(&self, id: &str) -> String {
-        let (s, v) = self.json("POST", "/v1/merchants", Some(OPERATOR_TOKEN), json!({"id": id})).await;
+        let (s, v) = self
+            .json(
+                "POST",
+                "/v1/merchants",
+                Some(OPERATOR_TOKEN),
+                json!({"id": id}),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         v["api_key"].as_str().unwrap().to_string()
     }
 
     async fn bind(&self, merchant: &str, plugin: &str, config: Value) -> (StatusCode, Value) {
         let uri = format!("/v1/merchants/{merchant}/slots/fatigue-policy");
-        self.json("PUT", &uri, Some(OPERATOR_TOKEN), json!({"plugin": plugin, "config": config})).await
+        self.json(
+            "PUT",
+            &uri,
+            Some(OPERATOR_TOKEN),
+            json!({"plugin": plugin, "config": config}),
+        )
+        .await
     }
 
     async fn decide(&self, merchant: &str, key: &str, input: Value) -> (StatusCode, Value) {
@@ -65,100 +110,239 @@ impl Api {
 #[tokio::test(flavor = "multi_thread")]
 async fn reference_plugin_is_bound_by_default_and_decides() {
     let api = Api::new().await;
-    let (s, v) = api.publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove").await;
+    let (s, v) = api
+        .publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove")
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["world"], "fatigue-policy");
     assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
     let key = api.merchant("shop").await;
 
-    let (s, v) = api.decide("shop", &key, fatigue_input("email", json!([]))).await;
+    let (s, v) = api
+        .decide("shop", &key, fatigue_input("email", json!([])))
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["plugin"], "fatigue-policy@1.0.0");
     assert!(v["fallback"].is_null());
     let result = &v["result"];
-    assert!(result == "allow" || result.get("defer").is_some(), "{result}");
+    assert!(
+        result == "allow" || result.get("defer").is_some(),
+        "{result}"
+    );
 
     // A cap of zero drops every promotional email: proves the config reaches the plugin.
-    let (s, v) = api.bind("shop", "fatigue-policy@1.0.0", json!({"cap.email": 0, "quiet-hours": "00:00-00:01"})).await;
+    let (s, v) = api
+        .bind(
+            "shop",
+            "fatigue-policy@1.0.0",
+            json!({"cap.email": 0, "quiet-hours": "00:00-00:01"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (_, v) = api.decide("shop", &key, fatigue_input("email", json!([]))).await;
+    let (_, v) = api
+        .decide("shop", &key, fatigue_input("email", json!([])))
+        .await;
     assert_eq!(v["result"], json!({"drop": "cap-reached"}));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn publish_rules_give_clear_errors() {
     let api = Api::new().await;
-    let (s, v) = api.publish(guests::FORBIDDEN_IMPORT, "sneaky", "1.0.0", "x").await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("forbidden_import")));
+    let (s, v) = api
+        .publish(guests::FORBIDDEN_IMPORT, "sneaky", "1.0.0", "x")
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("forbidden_import"))
+    );
     assert!(v["message"].as_str().unwrap().contains("wasi:"));
 
     let (s, v) = api.publish(guests::FATIGUE, "Bad_Name", "1.0.0", "x").await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_name")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_name"))
+    );
     let (s, v) = api.publish(guests::FATIGUE, "ok", "one", "x").await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_version")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_version"))
+    );
 
     let (s, _) = api.publish(guests::FATIGUE, "fp", "1.0.0", "x").await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, _) = api.publish(guests::FATIGUE, "fp", "1.0.0", "x").await;
     assert_eq!(s, StatusCode::OK, "same bytes again is a no-op");
     let (s, v) = api.publish(guests::TRAP, "fp", "1.0.0", "x").await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("version_exists")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("version_exists"))
+    );
 
-    let (s, v, _) = api.send("POST", "/v1/plugins?name=junk&version=1.0.0", Some(OPERATOR_TOKEN), Body::from("not wasm")).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_component")));
-    let (s, v, _) = api.send("POST", "/v1/plugins?name=big&version=1.0.0", Some(OPERATOR_TOKEN), Body::from(vec![0u8; 300 * 1024])).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("component_too_large")));
+    let (s, v, _) = api
+        .send(
+            "POST",
+            "/v1/plugins?name=junk&version=1.0.0",
+            Some(OPERATOR_TOKEN),
+            Body::from("not wasm"),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_component"))
+    );
+    let (s, v, _) = api
+        .send(
+            "POST",
+            "/v1/plugins?name=big&version=1.0.0",
+            Some(OPERATOR_TOKEN),
+            Body::from(vec![0u8; 300 * 1024]),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("component_too_large"))
+    );
 
-    let (s, v) = api.json("GET", "/v1/plugins", Some(OPERATOR_TOKEN), Value::Null).await;
+    let (s, v) = api
+        .json("GET", "/v1/plugins", Some(OPERATOR_TOKEN), Value::Null)
+        .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["plugins"].as_array().unwrap().len(), 1, "refused uploads leave nothing behind");
+    assert_eq!(
+        v["plugins"].as_array().unwrap().len(),
+        1,
+        "refused uploads leave nothing behind"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_requests_get_codes_and_messages() {
     let api = Api::new().await;
-    api.publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove").await;
+    api.publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove")
+        .await;
     let key = api.merchant("shop").await;
 
-    let (s, v) = api.decide("shop", &key, json!({"request": {"channel": "email"}})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_input")));
-    assert!(v["message"].as_str().unwrap().contains("request.customer"), "{v}");
+    let (s, v) = api
+        .decide("shop", &key, json!({"request": {"channel": "email"}}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_input"))
+    );
+    assert!(
+        v["message"].as_str().unwrap().contains("request.customer"),
+        "{v}"
+    );
 
-    let (s, v, _) = api.send("POST", "/v1/merchants/shop/slots/fatigue-policy/invoke", Some(&key), Body::from("{nope")).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_json")));
+    let (s, v, _) = api
+        .send(
+            "POST",
+            "/v1/merchants/shop/slots/fatigue-policy/invoke",
+            Some(&key),
+            Body::from("{nope"),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_json"))
+    );
 
-    let (s, v) = api.json("POST", "/v1/merchants/shop/slots/coffee-maker/invoke", Some(&key), json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (s, v) = api
+        .json(
+            "POST",
+            "/v1/merchants/shop/slots/coffee-maker/invoke",
+            Some(&key),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
     assert!(v["message"].as_str().unwrap().contains("fatigue-policy"));
 
-    let (s, v) = api.json("POST", "/v1/merchants/shop/slots/fatigue-policy/invoke", None, json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+    let (s, v) = api
+        .json(
+            "POST",
+            "/v1/merchants/shop/slots/fatigue-policy/invoke",
+            None,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
 
-    let (s, v) = api.bind("shop", "fatigue-policy@1.0.0", json!({"cap.email": "lots"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_config")));
+    let (s, v) = api
+        .bind("shop", "fatigue-policy@1.0.0", json!({"cap.email": "lots"}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_config"))
+    );
     assert!(v["message"].as_str().unwrap().contains("cap.email"), "{v}");
-    let (s, v) = api.bind("shop", "fatigue-policy@1.0.0", json!({"nested": {"a": 1}})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_config")));
+    let (s, v) = api
+        .bind("shop", "fatigue-policy@1.0.0", json!({"nested": {"a": 1}}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_config"))
+    );
     let (s, v) = api.bind("shop", "fatigue-policy@9.9.9", json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
-    let (s, v) = api.json("PUT", "/v1/merchants/shop/slots/rfm-scorer", Some(OPERATOR_TOKEN), json!({"plugin": "fatigue-policy@1.0.0"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("world_mismatch")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (s, v) = api
+        .json(
+            "PUT",
+            "/v1/merchants/shop/slots/rfm-scorer",
+            Some(OPERATOR_TOKEN),
+            json!({"plugin": "fatigue-policy@1.0.0"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("world_mismatch"))
+    );
 
-    let (s, v) = api.json("POST", "/v1/merchants", Some(OPERATOR_TOKEN), json!({"id": "shop"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("merchant_exists")));
+    let (s, v) = api
+        .json(
+            "POST",
+            "/v1/merchants",
+            Some(OPERATOR_TOKEN),
+            json!({"id": "shop"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("merchant_exists"))
+    );
     let (s, v) = api.json("GET", "/v1/nowhere", None, Value::Null).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
 
     // Nothing above changed the binding.
-    let (_, v) = api.json("GET", "/v1/merchants/shop/slots", Some(&key), Value::Null).await;
-    let fatigue = v["slots"].as_array().unwrap().iter().find(|s| s["slot"] == "fatigue-policy").unwrap().clone();
+    let (_, v) = api
+        .json("GET", "/v1/merchants/shop/slots", Some(&key), Value::Null)
+        .await;
+    let fatigue = v["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slot"] == "fatigue-policy")
+        .unwrap()
+        .clone();
     assert_eq!(fatigue["config"], json!({}));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_merchants_key_cannot_touch_another() {
     let api = Api::new().await;
-    api.publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove").await;
+    api.publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove")
+        .await;
     let alice = api.merchant("alice").await;
     let _bob = api.merchant("bob").await;
     for (method, uri) in [
@@ -168,86 +352,192 @@ async fn one_merchants_key_cannot_touch_another() {
         ("PUT", "/v1/merchants/bob/slots/fatigue-policy"),
         ("POST", "/v1/merchants/bob/slots/fatigue-policy/rollback"),
     ] {
-        let (s, _) = api.json(method, uri, Some(&alice), fatigue_input("email", json!([]))).await;
-        assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{method} {uri}: {s}");
+        let (s, _) = api
+            .json(method, uri, Some(&alice), fatigue_input("email", json!([])))
+            .await;
+        assert!(
+            s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+            "{method} {uri}: {s}"
+        );
     }
-    let (s, _) = api.json("POST", "/v1/plugins?name=x&version=1.0.0", Some(&alice), Value::Null).await;
+    let (s, _) = api
+        .json(
+            "POST",
+            "/v1/plugins?name=x&version=1.0.0",
+            Some(&alice),
+            Value::Null,
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "merchants cannot publish");
-    let (s, _) = api.json("GET", "/v1/merchants/alice/slots", Some(&alice), Value::Null).await;
+    let (s, _) = api
+        .json(
+            "GET",
+            "/v1/merchants/alice/slots",
+            Some(&alice),
+            Value::Null,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn swap_roll_back_and_audit() {
     let api = Api::new().await;
-    api.publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove").await;
-    api.publish(guests::FATIGUE, "fatigue-policy", "1.1.0", "cove").await;
+    api.publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove")
+        .await;
+    api.publish(guests::FATIGUE, "fatigue-policy", "1.1.0", "cove")
+        .await;
     let key = api.merchant("shop").await;
-    let (_, v) = api.decide("shop", &key, fatigue_input("email", json!([]))).await;
-    assert_eq!(v["plugin"], "fatigue-policy@1.1.0", "newest reference version is the default");
+    let (_, v) = api
+        .decide("shop", &key, fatigue_input("email", json!([])))
+        .await;
+    assert_eq!(
+        v["plugin"], "fatigue-policy@1.1.0",
+        "newest reference version is the default"
+    );
 
-    api.bind("shop", "fatigue-policy@1.0.0", json!({"cap.email": 5})).await;
-    let (_, v) = api.decide("shop", &key, fatigue_input("email", json!([]))).await;
+    api.bind("shop", "fatigue-policy@1.0.0", json!({"cap.email": 5}))
+        .await;
+    let (_, v) = api
+        .decide("shop", &key, fatigue_input("email", json!([])))
+        .await;
     assert_eq!(v["plugin"], "fatigue-policy@1.0.0");
 
-    let (s, v) = api.json("POST", "/v1/merchants/shop/slots/fatigue-policy/rollback", Some(OPERATOR_TOKEN), Value::Null).await;
+    let (s, v) = api
+        .json(
+            "POST",
+            "/v1/merchants/shop/slots/fatigue-policy/rollback",
+            Some(OPERATOR_TOKEN),
+            Value::Null,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!((v["version"].as_str(), &v["config"]), (Some("1.1.0"), &json!({})));
-    let (_, v) = api.decide("shop", &key, fatigue_input("email", json!([]))).await;
+    assert_eq!(
+        (v["version"].as_str(), &v["config"]),
+        (Some("1.1.0"), &json!({}))
+    );
+    let (_, v) = api
+        .decide("shop", &key, fatigue_input("email", json!([])))
+        .await;
     assert_eq!(v["plugin"], "fatigue-policy@1.1.0");
 
     // Yanked versions cannot be bound anew, but serve where bound.
-    api.json("POST", "/v1/plugins/fatigue-policy/1.0.0/yank", Some(OPERATOR_TOKEN), Value::Null).await;
+    api.json(
+        "POST",
+        "/v1/plugins/fatigue-policy/1.0.0/yank",
+        Some(OPERATOR_TOKEN),
+        Value::Null,
+    )
+    .await;
     let (s, v) = api.bind("shop", "fatigue-policy@1.0.0", json!({})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("plugin_yanked")));
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("plugin_yanked"))
+    );
 
-    let (_, v) = api.json("GET", "/v1/merchants/shop/audit", Some(OPERATOR_TOKEN), Value::Null).await;
+    let (_, v) = api
+        .json(
+            "GET",
+            "/v1/merchants/shop/audit",
+            Some(OPERATOR_TOKEN),
+            Value::Null,
+        )
+        .await;
     let events: Vec<(String, Option<String>, Option<String>)> = v["events"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["action"].as_str().unwrap().into(), e["from"].as_str().map(Into::into), e["to"].as_str().map(Into::into)))
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().into(),
+                e["from"].as_str().map(Into::into),
+                e["to"].as_str().map(Into::into),
+            )
+        })
         .collect();
     assert_eq!(
         events,
         vec![
-            ("rollback".into(), Some("fatigue-policy@1.0.0".into()), Some("fatigue-policy@1.1.0".into())),
-            ("bind".into(), Some("fatigue-policy@1.1.0".into()), Some("fatigue-policy@1.0.0".into())),
+            (
+                "rollback".into(),
+                Some("fatigue-policy@1.0.0".into()),
+                Some("fatigue-policy@1.1.0".into())
+            ),
+            (
+                "bind".into(),
+                Some("fatigue-policy@1.1.0".into()),
+                Some("fatigue-policy@1.0.0".into())
+            ),
             ("default".into(), None, Some("fatigue-policy@1.1.0".into())),
         ]
     );
-    assert!(v["events"][1]["actor"].as_str().unwrap().starts_with("operator"));
+    assert!(
+        v["events"][1]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("operator")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failing_plugins_answer_with_fallbacks_and_trip_the_breaker() {
     let api = Api::new().await;
-    api.publish(guests::LOOP_FOREVER, "spinner", "1.0.0", "evil").await;
+    api.publish(guests::LOOP_FOREVER, "spinner", "1.0.0", "evil")
+        .await;
     let key = api.merchant("shop").await;
 
     // Unbound: the fallback answers, flagged.
-    let (s, v) = api.decide("shop", &key, fatigue_input("email", json!([]))).await;
-    assert_eq!((s, v["fallback"].as_str()), (StatusCode::OK, Some("unbound")));
+    let (s, v) = api
+        .decide("shop", &key, fatigue_input("email", json!([])))
+        .await;
+    assert_eq!(
+        (s, v["fallback"].as_str()),
+        (StatusCode::OK, Some("unbound"))
+    );
     assert!(v["result"]["defer"]["until"].as_i64().is_some());
 
     let (s, _) = api.bind("shop", "spinner@1.0.0", json!({})).await;
     assert_eq!(s, StatusCode::OK);
     let mut kinds = Vec::new();
     for _ in 0..cove_host::breaker::THRESHOLD + 2 {
-        let (s, v) = api.decide("shop", &key, fatigue_input("email", json!([]))).await;
+        let (s, v) = api
+            .decide("shop", &key, fatigue_input("email", json!([])))
+            .await;
         assert_eq!(s, StatusCode::OK);
         assert!(v["result"]["defer"].is_object());
         kinds.push(v["fallback"].as_str().unwrap().to_string());
     }
     let threshold = cove_host::breaker::THRESHOLD as usize;
     assert!(kinds[..threshold].iter().all(|k| k == "fuel"), "{kinds:?}");
-    assert!(kinds[threshold..].iter().all(|k| k == "breaker"), "{kinds:?}");
+    assert!(
+        kinds[threshold..].iter().all(|k| k == "breaker"),
+        "{kinds:?}"
+    );
 
-    let (_, v) = api.json("GET", "/v1/merchants/shop/slots", Some(&key), Value::Null).await;
-    assert!(v["slots"].as_array().unwrap().iter().any(|s| s["breaker"] == "open"));
+    let (_, v) = api
+        .json("GET", "/v1/merchants/shop/slots", Some(&key), Value::Null)
+        .await;
+    assert!(
+        v["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["breaker"] == "open")
+    );
 
-    let response = api.app.clone().oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
-    let text = String::from_utf8(axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap();
+    let response = api
+        .app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8(
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
     assert!(text.contains(r#"cove_plugin_failures_total{slot="fatigue-policy",plugin="spinner@1.0.0",kind="fuel"} 5"#), "{text}");
     assert!(text.contains(r#"kind="breaker"} 2"#), "{text}");
     assert!(text.contains("cove_plugin_call_seconds_bucket"), "{text}");

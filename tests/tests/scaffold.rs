@@ -36,12 +36,18 @@ fn every_world_scaffolds_a_crate_that_tests_builds_and_publishes() {
                 .stdout(Stdio::null())
                 .status()
                 .unwrap();
-            assert!(status.success(), "cargo {args:?} failed for the {slot} template");
+            assert!(
+                status.success(),
+                "cargo {args:?} failed for the {slot} template"
+            );
         };
         cargo(&["test", "--quiet"]);
         cargo(&["build", "--quiet", "--release", "--target", "wasm32-wasip2"]);
 
-        let wasm = target.join(format!("wasm32-wasip2/release/{}.wasm", name.replace('-', "_")));
+        let wasm = target.join(format!(
+            "wasm32-wasip2/release/{}.wasm",
+            name.replace('-', "_")
+        ));
         let (world, _) = inspect(&runtime, &std::fs::read(&wasm).unwrap())
             .unwrap_or_else(|e| panic!("{slot} template refused at publish: {e}"));
         assert_eq!(world, slot);

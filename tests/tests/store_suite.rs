@@ -29,40 +29,115 @@ async fn suite(url: &str) {
     let store2 = Store::connect(url).await.expect("second connect");
 
     store.create_merchant("m1", "One", "hash-1").await.unwrap();
-    assert!(matches!(store.create_merchant("m1", "Again", "hash-x").await, Err(StoreError::Conflict)));
-    assert_eq!(store2.merchant_for_key("hash-1").await.unwrap().as_deref(), Some("m1"));
-    assert_eq!(store.merchant_for_key("hash-x").await.unwrap(), None, "a failed create leaves no key");
+    assert!(matches!(
+        store.create_merchant("m1", "Again", "hash-x").await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store2.merchant_for_key("hash-1").await.unwrap().as_deref(),
+        Some("m1")
+    );
+    assert_eq!(
+        store.merchant_for_key("hash-x").await.unwrap(),
+        None,
+        "a failed create leaves no key"
+    );
     assert!(store.merchant_exists("m1").await.unwrap());
     assert!(!store.merchant_exists("m2").await.unwrap());
 
     let bytes = vec![0u8, 159, 146, 150, 255];
-    let p1 = store.insert_plugin(&plugin("fp", "1.0.0"), &bytes).await.unwrap();
-    let p2 = store.insert_plugin(&plugin("fp", "1.1.0"), b"v2").await.unwrap();
-    assert!(matches!(store.insert_plugin(&plugin("fp", "1.0.0"), b"zz").await, Err(StoreError::Conflict)));
-    assert_eq!(store.plugin_wasm(p1.id).await.unwrap(), bytes, "blobs survive byte for byte");
-    assert_eq!(store.get_plugin("fp", "1.1.0").await.unwrap().unwrap().id, p2.id);
+    let p1 = store
+        .insert_plugin(&plugin("fp", "1.0.0"), &bytes)
+        .await
+        .unwrap();
+    let p2 = store
+        .insert_plugin(&plugin("fp", "1.1.0"), b"v2")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.insert_plugin(&plugin("fp", "1.0.0"), b"zz").await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store.plugin_wasm(p1.id).await.unwrap(),
+        bytes,
+        "blobs survive byte for byte"
+    );
+    assert_eq!(
+        store.get_plugin("fp", "1.1.0").await.unwrap().unwrap().id,
+        p2.id
+    );
     assert_eq!(store.list_plugins().await.unwrap().len(), 2);
     store.yank(p1.id).await.unwrap();
-    assert!(store.plugin_by_id(p1.id).await.unwrap().unwrap().yanked_at.is_some());
+    assert!(
+        store
+            .plugin_by_id(p1.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .yanked_at
+            .is_some()
+    );
 
     assert_eq!(store.latest_event_id().await.unwrap(), 0);
-    assert_eq!(store.previous_binding("m1", "fatigue-policy").await.unwrap(), None);
-    let e1 = store.bind("m1", "fatigue-policy", p1.id, "{}", "alice", "bind").await.unwrap();
-    let e2 = store.bind("m1", "fatigue-policy", p2.id, r#"{"cap.email":"4"}"#, "bob", "bind").await.unwrap();
+    assert_eq!(
+        store
+            .previous_binding("m1", "fatigue-policy")
+            .await
+            .unwrap(),
+        None
+    );
+    let e1 = store
+        .bind("m1", "fatigue-policy", p1.id, "{}", "alice", "bind")
+        .await
+        .unwrap();
+    let e2 = store
+        .bind(
+            "m1",
+            "fatigue-policy",
+            p2.id,
+            r#"{"cap.email":"4"}"#,
+            "bob",
+            "bind",
+        )
+        .await
+        .unwrap();
     assert!(e2 > e1);
     assert_eq!(store2.latest_event_id().await.unwrap(), e2);
     let bindings = store2.bindings(Some("m1")).await.unwrap();
     assert_eq!(bindings.len(), 1);
     assert_eq!((bindings[0].plugin_id, bindings[0].event_id), (p2.id, e2));
-    assert_eq!(store.previous_binding("m1", "fatigue-policy").await.unwrap(), Some((p1.id, "{}".into())));
+    assert_eq!(
+        store
+            .previous_binding("m1", "fatigue-policy")
+            .await
+            .unwrap(),
+        Some((p1.id, "{}".into()))
+    );
     let audit = store.audit("m1").await.unwrap();
     assert_eq!(audit.len(), 2);
-    assert_eq!((audit[0].actor.as_str(), audit[0].from.as_deref(), audit[0].to.as_deref()), ("bob", Some("fp@1.0.0"), Some("fp@1.1.0")));
+    assert_eq!(
+        (
+            audit[0].actor.as_str(),
+            audit[0].from.as_deref(),
+            audit[0].to.as_deref()
+        ),
+        ("bob", Some("fp@1.0.0"), Some("fp@1.1.0"))
+    );
     assert_eq!(audit[0].to_config, Some(json!({"cap.email": "4"})));
 
-    store.save_rfm_scores("m1", &[("c1".into(), r#"{"recency":5}"#.into())]).await.unwrap();
-    store.save_rfm_scores("m1", &[("c1".into(), r#"{"recency":4}"#.into())]).await.unwrap();
-    assert_eq!(store.rfm_score("m1", "c1").await.unwrap().as_deref(), Some(r#"{"recency":4}"#));
+    store
+        .save_rfm_scores("m1", &[("c1".into(), r#"{"recency":5}"#.into())])
+        .await
+        .unwrap();
+    store
+        .save_rfm_scores("m1", &[("c1".into(), r#"{"recency":4}"#.into())])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.rfm_score("m1", "c1").await.unwrap().as_deref(),
+        Some(r#"{"recency":4}"#)
+    );
     assert_eq!(store.rfm_score("m1", "c2").await.unwrap(), None);
 
     // Concurrent binds never lose an audit entry.
@@ -70,7 +145,10 @@ async fn suite(url: &str) {
     for i in 0..8 {
         let s = store.clone();
         let id = if i % 2 == 0 { p1.id } else { p2.id };
-        tasks.push(tokio::spawn(async move { s.bind("m1", "fatigue-policy", id, "{}", "race", "bind").await }));
+        tasks.push(tokio::spawn(async move {
+            s.bind("m1", "fatigue-policy", id, "{}", "race", "bind")
+                .await
+        }));
     }
     for t in tasks {
         t.await.unwrap().unwrap();
@@ -82,7 +160,11 @@ async fn suite(url: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn store_suite_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    suite(&format!("sqlite://{}", dir.path().join("suite.db").display())).await;
+    suite(&format!(
+        "sqlite://{}",
+        dir.path().join("suite.db").display()
+    ))
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -91,7 +173,13 @@ async fn store_suite_on_postgres() {
     suite(&pg.database("suite")).await;
 }
 
-async fn call(url: &str, key: &str, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+async fn call(
+    url: &str,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     let r = reqwest::Client::new()
         .request(method, format!("{url}{path}"))
         .bearer_auth(key)
@@ -113,7 +201,10 @@ async fn a_bind_on_one_replica_reaches_the_other_within_a_second() {
     let client = reqwest::Client::new();
     for version in ["1.0.0", "2.0.0"] {
         let r = client
-            .post(format!("{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove", a.url))
+            .post(format!(
+                "{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove",
+                a.url
+            ))
             .bearer_auth(OPERATOR_TOKEN)
             .body(wasm(guests::FATIGUE))
             .send()
@@ -121,7 +212,14 @@ async fn a_bind_on_one_replica_reaches_the_other_within_a_second() {
             .unwrap();
         assert_eq!(r.status().as_u16(), 201);
     }
-    let (s, v) = call(&a.url, OPERATOR_TOKEN, reqwest::Method::POST, "/v1/merchants", json!({"id": "shop"})).await;
+    let (s, v) = call(
+        &a.url,
+        OPERATOR_TOKEN,
+        reqwest::Method::POST,
+        "/v1/merchants",
+        json!({"id": "shop"}),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     let key = v["api_key"].as_str().unwrap().to_string();
     let invoke = "/v1/merchants/shop/slots/fatigue-policy/invoke";
@@ -129,7 +227,14 @@ async fn a_bind_on_one_replica_reaches_the_other_within_a_second() {
     // B learns of the merchant's default binding made on A.
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
-        let (_, v) = call(&b.url, &key, reqwest::Method::POST, invoke, fatigue_input("email", json!([]))).await;
+        let (_, v) = call(
+            &b.url,
+            &key,
+            reqwest::Method::POST,
+            invoke,
+            fatigue_input("email", json!([])),
+        )
+        .await;
         if v["plugin"] == "fatigue-policy@2.0.0" {
             break;
         }
@@ -137,15 +242,32 @@ async fn a_bind_on_one_replica_reaches_the_other_within_a_second() {
     }
 
     let started = Instant::now();
-    let (s, v) = call(&a.url, OPERATOR_TOKEN, reqwest::Method::PUT, "/v1/merchants/shop/slots/fatigue-policy", json!({"plugin": "fatigue-policy@1.0.0"})).await;
+    let (s, v) = call(
+        &a.url,
+        OPERATOR_TOKEN,
+        reqwest::Method::PUT,
+        "/v1/merchants/shop/slots/fatigue-policy",
+        json!({"plugin": "fatigue-policy@1.0.0"}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     loop {
-        let (s, v) = call(&b.url, &key, reqwest::Method::POST, invoke, fatigue_input("email", json!([]))).await;
+        let (s, v) = call(
+            &b.url,
+            &key,
+            reqwest::Method::POST,
+            invoke,
+            fatigue_input("email", json!([])),
+        )
+        .await;
         assert_eq!(s, 200);
         if v["plugin"] == "fatigue-policy@1.0.0" {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(1), "replica B did not pick up the bind within 1 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "replica B did not pick up the bind within 1 s"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

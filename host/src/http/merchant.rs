@@ -20,7 +20,11 @@ pub(super) fn slot(name: &str) -> Result<Slot, ApiError> {
 }
 
 /// `GET /v1/merchants/{merchant}/slots`: the binding of every slot.
-pub async fn slots(State(state): State<AppState>, Path(merchant): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn slots(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     if !state.store.merchant_exists(&merchant).await? {
         return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
@@ -61,7 +65,11 @@ pub async fn invoke(
         Ok(answer) => {
             let mut response = axum::Json(&answer).into_response();
             let h = response.headers_mut();
-            if let Some(p) = answer.plugin.as_deref().and_then(|p| HeaderValue::from_str(p).ok()) {
+            if let Some(p) = answer
+                .plugin
+                .as_deref()
+                .and_then(|p| HeaderValue::from_str(p).ok())
+            {
                 h.insert("x-cove-plugin", p);
             }
             if let Some(kind) = answer.fallback {
@@ -69,9 +77,14 @@ pub async fn invoke(
             }
             Ok(response)
         }
-        Err(InvokeError::BadInput(message)) => Err(ApiError::unprocessable("invalid_input", message)),
+        Err(InvokeError::BadInput(message)) => {
+            Err(ApiError::unprocessable("invalid_input", message))
+        }
         Err(InvokeError::PluginError { plugin, error }) => {
-            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused", "").with_body(plugin_error_body(&plugin, &error)))
+            Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused", "")
+                    .with_body(plugin_error_body(&plugin, &error)),
+            )
         }
     }
 }

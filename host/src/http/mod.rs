@@ -24,7 +24,10 @@ pub const MAX_JSON_BYTES: usize = 1 << 20;
 /// The Cove HTTP API.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { axum::Json(json!({"status": "ok"})) }))
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(json!({"status": "ok"})) }),
+        )
         .route("/metrics", get(metrics))
         .route("/v1/plugins", post(operator::publish).get(operator::list))
         .route("/v1/plugins/{name}/{version}", get(operator::show))
@@ -33,18 +36,31 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/merchants/{merchant}/audit", get(operator::audit))
         .route("/v1/merchants/{merchant}/slots", get(merchant::slots))
         .route("/v1/merchants/{merchant}/slots/{slot}", put(operator::bind))
-        .route("/v1/merchants/{merchant}/slots/{slot}/rollback", post(operator::rollback))
-        .route("/v1/merchants/{merchant}/slots/{slot}/invoke", post(merchant::invoke))
+        .route(
+            "/v1/merchants/{merchant}/slots/{slot}/rollback",
+            post(operator::rollback),
+        )
+        .route(
+            "/v1/merchants/{merchant}/slots/{slot}/invoke",
+            post(merchant::invoke),
+        )
         .fallback(|| async { ApiError::not_found("no such endpoint; see the README for the API") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not accept that method",
+            )
         })
         .with_state(state)
 }
 
 async fn metrics(state: axum::extract::State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()
@@ -62,7 +78,12 @@ pub struct ApiError {
 impl ApiError {
     /// An error with this status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), extra: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            extra: None,
+        }
     }
     /// 400.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -79,7 +100,11 @@ impl ApiError {
     /// 500, with the cause logged.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; it has been logged")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; it has been logged",
+        )
     }
     /// Attach a replacement body (keeps status).
     fn with_body(mut self, body: serde_json::Value) -> ApiError {
@@ -127,7 +152,11 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "send `Authorization: Bearer <operator token or merchant API key>`")
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send `Authorization: Bearer <operator token or merchant API key>`",
+            )
         })
 }
 
@@ -157,10 +186,18 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
     }
     match state.store.merchant_for_key(&hash).await? {
         Some(m) => {
-            state.keys.write().expect("key cache").insert(hash, m.clone());
+            state
+                .keys
+                .write()
+                .expect("key cache")
+                .insert(hash, m.clone());
             Ok(Caller::Merchant(m))
         }
-        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unknown token or API key")),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "unknown token or API key",
+        )),
     }
 }
 
@@ -168,13 +205,21 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
 pub async fn operator(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     match caller(state, headers).await? {
         Caller::Operator { actor } => Ok(actor),
-        Caller::Merchant(_) => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this endpoint needs the operator token")),
+        Caller::Merchant(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this endpoint needs the operator token",
+        )),
     }
 }
 
 /// Require the operator or the merchant itself. Another merchant's key
 /// gets the same 404 as a merchant that does not exist.
-pub async fn merchant_or_operator(state: &AppState, headers: &HeaderMap, merchant: &str) -> Result<(), ApiError> {
+pub async fn merchant_or_operator(
+    state: &AppState,
+    headers: &HeaderMap,
+    merchant: &str,
+) -> Result<(), ApiError> {
     match caller(state, headers).await? {
         Caller::Operator { .. } => Ok(()),
         Caller::Merchant(m) if m == merchant => Ok(()),
@@ -185,11 +230,20 @@ pub async fn merchant_or_operator(state: &AppState, headers: &HeaderMap, merchan
 /// Read a body of at most `limit` bytes.
 pub async fn read_body(body: Body, limit: usize, what: &str) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("{what} is larger than {limit} bytes"))
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("{what} is larger than {limit} bytes"),
+        )
     })
 }
 
 /// Parse a JSON body, with the parser's complaint in the message.
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON of the expected shape: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("the body is not valid JSON of the expected shape: {e}"),
+        )
+    })
 }

@@ -2,7 +2,10 @@
 //! merchants; bind, roll back and audit slots.
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -24,7 +27,9 @@ impl From<PublishError> for ApiError {
             PublishError::Store(inner) => return ApiError::internal(inner),
             PublishError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             PublishError::VersionExists { .. } => StatusCode::CONFLICT,
-            PublishError::BadName(_) | PublishError::BadVersion(_) | PublishError::BadPublisher => StatusCode::BAD_REQUEST,
+            PublishError::BadName(_) | PublishError::BadVersion(_) | PublishError::BadPublisher => {
+                StatusCode::BAD_REQUEST
+            }
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError::new(status, e.code(), e.to_string())
@@ -32,47 +37,41 @@ impl From<PublishError> for ApiError {
 }
 
 /// `POST /v1/plugins?name=&version=&publisher=` with the component as body.
-pub async fn publish(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery, body: Body) -> Result<Response, ApiError> {
+pub async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    body: Body,
+) -> Result<Response, ApiError> {
     operator(&state, &headers).await?;
-    let params: Vec<(String, String)> = url_pairs(query.as_deref().unwrap_or(""));
-    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let Query(params) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let get = |k: &str| params.get(k).map(String::as_str);
     let (Some(name), Some(version)) = (get("name"), get("version")) else {
-        return Err(ApiError::bad_request("missing_parameter", "give the plugin's `name` and `version` as query parameters"));
+        return Err(ApiError::bad_request(
+            "missing_parameter",
+            "give the plugin's `name` and `version` as query parameters",
+        ));
     };
     let publisher = get("publisher").unwrap_or("unknown");
     // Read a little past the limit so an oversized upload gets the
     // registry's own explanation rather than a bare transport error.
     let limit = state.runtime.limits.component_bytes;
     let wasm = read_body(body, limit * 4, "the component").await?;
-    let (row, created) = state.registry.publish(Upload { name, version, publisher, wasm: &wasm }).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let (row, created) = state
+        .registry
+        .publish(Upload {
+            name,
+            version,
+            publisher,
+            wasm: &wasm,
+        })
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, axum::Json(row)).into_response())
-}
-
-fn url_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() + 0 && u8::from_str_radix(&s[i + 1..(i + 3).min(s.len())], 16).is_ok() => {
-                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `GET /v1/plugins`.
@@ -90,13 +89,21 @@ async fn find(state: &AppState, name: &str, version: &str) -> Result<PluginRow, 
 }
 
 /// `GET /v1/plugins/{name}/{version}`.
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path((name, version)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     operator(&state, &headers).await?;
     Ok(axum::Json(find(&state, &name, &version).await?).into_response())
 }
 
 /// `POST /v1/plugins/{name}/{version}/yank`: no new bindings may use it.
-pub async fn yank(State(state): State<AppState>, headers: HeaderMap, Path((name, version)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn yank(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     operator(&state, &headers).await?;
     let plugin = find(&state, &name, &version).await?;
     state.store.yank(plugin.id).await?;
@@ -112,36 +119,79 @@ struct NewMerchant {
 
 /// `POST /v1/merchants`: create a merchant, return its API key (shown
 /// once), and bind the newest reference plugin of every slot.
-pub async fn create_merchant(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub async fn create_merchant(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     operator(&state, &headers).await?;
     let req: NewMerchant = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
-    let valid = (1..=64).contains(&req.id.len()) && req.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let valid = (1..=64).contains(&req.id.len())
+        && req
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
-        return Err(ApiError::bad_request("invalid_merchant_id", "merchant id must be 1-64 letters, digits, `-` or `_`"));
+        return Err(ApiError::bad_request(
+            "invalid_merchant_id",
+            "merchant id must be 1-64 letters, digits, `-` or `_`",
+        ));
     }
     let key = format!("ck_{}", hex::encode(rand::random::<[u8; 24]>()));
-    match state.store.create_merchant(&req.id, req.name.as_deref().unwrap_or(&req.id), &key_hash(&key)).await {
+    match state
+        .store
+        .create_merchant(
+            &req.id,
+            req.name.as_deref().unwrap_or(&req.id),
+            &key_hash(&key),
+        )
+        .await
+    {
         Ok(()) => {}
         Err(StoreError::Conflict) => {
-            return Err(ApiError::new(StatusCode::CONFLICT, "merchant_exists", format!("merchant `{}` already exists", req.id)));
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "merchant_exists",
+                format!("merchant `{}` already exists", req.id),
+            ));
         }
         Err(e) => return Err(e.into()),
     }
     let bound = bind_reference_plugins(&state, &req.id).await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"id": req.id, "api_key": key, "bound": bound}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"id": req.id, "api_key": key, "bound": bound})),
+    )
+        .into_response())
 }
 
 /// Bind the newest unyanked reference plugin of each slot to `merchant`.
-pub async fn bind_reference_plugins(state: &AppState, merchant: &str) -> Result<Vec<String>, ApiError> {
+pub async fn bind_reference_plugins(
+    state: &AppState,
+    merchant: &str,
+) -> Result<Vec<String>, ApiError> {
     let plugins = state.store.list_plugins().await?;
     let mut bound = Vec::new();
     for slot in Slot::ALL {
         let newest = plugins
             .iter()
-            .filter(|p| p.publisher == REFERENCE_PUBLISHER && p.world == slot.world() && p.yanked_at.is_none())
+            .filter(|p| {
+                p.publisher == REFERENCE_PUBLISHER
+                    && p.world == slot.world()
+                    && p.yanked_at.is_none()
+            })
             .max_by_key(|p| semver::Version::parse(&p.version).ok());
         if let Some(plugin) = newest {
-            bind_version(state, merchant, slot, plugin, &json!({}), "system", "default").await?;
+            bind_version(
+                state,
+                merchant,
+                slot,
+                plugin,
+                &json!({}),
+                "system",
+                "default",
+            )
+            .await?;
             bound.push(format!("{}@{}", plugin.name, plugin.version));
         }
     }
@@ -172,14 +222,33 @@ pub async fn bind(
     let slot = slot(&slot_name)?;
     let req: BindRequest = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
     let Some((name, version)) = req.plugin.split_once('@') else {
-        return Err(ApiError::bad_request("invalid_plugin_ref", "give the plugin as `name@version`"));
+        return Err(ApiError::bad_request(
+            "invalid_plugin_ref",
+            "give the plugin as `name@version`",
+        ));
     };
     require_merchant(&state, &merchant).await?;
     let plugin = find(&state, name, version).await?;
     if plugin.yanked_at.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "plugin_yanked", format!("{} is yanked and cannot be bound; pick another version", req.plugin)));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "plugin_yanked",
+            format!(
+                "{} is yanked and cannot be bound; pick another version",
+                req.plugin
+            ),
+        ));
     }
-    bind_version(&state, &merchant, slot, &plugin, &req.config, &actor, "bind").await?;
+    bind_version(
+        &state,
+        &merchant,
+        slot,
+        &plugin,
+        &req.config,
+        &actor,
+        "bind",
+    )
+    .await?;
     current(&state, &merchant, slot)
 }
 
@@ -193,12 +262,27 @@ pub async fn rollback(
     let actor = operator(&state, &headers).await?;
     let slot = slot(&slot_name)?;
     require_merchant(&state, &merchant).await?;
-    let Some((plugin_id, config)) = state.store.previous_binding(&merchant, slot.world()).await? else {
-        return Err(ApiError::new(StatusCode::CONFLICT, "nothing_to_roll_back", format!("{slot} of `{merchant}` has no earlier binding")));
+    let Some((plugin_id, config)) = state
+        .store
+        .previous_binding(&merchant, slot.world())
+        .await?
+    else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "nothing_to_roll_back",
+            format!("{slot} of `{merchant}` has no earlier binding"),
+        ));
     };
-    let plugin = state.store.plugin_by_id(plugin_id).await?.ok_or_else(|| ApiError::internal("binding points at a missing plugin"))?;
+    let plugin = state
+        .store
+        .plugin_by_id(plugin_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("binding points at a missing plugin"))?;
     let config: Value = serde_json::from_str(&config).map_err(ApiError::internal)?;
-    bind_version(&state, &merchant, slot, &plugin, &config, &actor, "rollback").await?;
+    bind_version(
+        &state, &merchant, slot, &plugin, &config, &actor, "rollback",
+    )
+    .await?;
     current(&state, &merchant, slot)
 }
 
@@ -211,7 +295,10 @@ async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), ApiErr
 }
 
 fn current(state: &AppState, merchant: &str, slot: Slot) -> Result<Response, ApiError> {
-    let active = state.bindings.get(merchant, slot).ok_or_else(|| ApiError::internal("binding vanished after bind"))?;
+    let active = state
+        .bindings
+        .get(merchant, slot)
+        .ok_or_else(|| ApiError::internal("binding vanished after bind"))?;
     Ok(axum::Json(json!({
         "merchant": merchant,
         "slot": slot.world(),
@@ -236,35 +323,78 @@ pub async fn bind_version(
     if plugin.world != slot.world() {
         return Err(ApiError::unprocessable(
             "world_mismatch",
-            format!("{}@{} implements {}, not {slot}", plugin.name, plugin.version, plugin.world),
+            format!(
+                "{}@{} implements {}, not {slot}",
+                plugin.name, plugin.version, plugin.world
+            ),
         ));
     }
     let pairs = config_pairs(config).map_err(|m| ApiError::unprocessable("invalid_config", m))?;
     let prepared = state.registry.prepared(plugin).await?;
-    match state.runtime.validate_config(&prepared, &pairs.into(), crate::now_ms()) {
+    match state
+        .runtime
+        .validate_config(&prepared, &pairs.into(), crate::now_ms())
+    {
         Ok(out) => {
             if let wasmtime::component::Val::Result(Err(e)) = out.value {
-                let detail = e.as_deref().map(crate::runtime::json::from_val).unwrap_or(Value::Null);
-                let text = detail.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| detail.to_string());
-                return Err(ApiError::unprocessable("invalid_config", format!("{}@{} rejected the config: {text}", plugin.name, plugin.version)));
+                let detail = e
+                    .as_deref()
+                    .map(crate::runtime::json::from_val)
+                    .unwrap_or(Value::Null);
+                let text = detail
+                    .as_object()
+                    .and_then(|o| o.values().next())
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| detail.to_string());
+                return Err(ApiError::unprocessable(
+                    "invalid_config",
+                    format!(
+                        "{}@{} rejected the config: {text}",
+                        plugin.name, plugin.version
+                    ),
+                ));
             }
         }
         Err(f) => {
             return Err(ApiError::unprocessable(
                 "plugin_failed",
-                format!("{}@{} failed while checking the config ({}): {}", plugin.name, plugin.version, f.kind.as_str(), f.detail),
+                format!(
+                    "{}@{} failed while checking the config ({}): {}",
+                    plugin.name,
+                    plugin.version,
+                    f.kind.as_str(),
+                    f.detail
+                ),
             ));
         }
     }
     let config_text = config.to_string();
-    state.store.bind(merchant, slot.world(), plugin.id, &config_text, actor, action).await?;
+    state
+        .store
+        .bind(
+            merchant,
+            slot.world(),
+            plugin.id,
+            &config_text,
+            actor,
+            action,
+        )
+        .await?;
     state.refresh_bindings().await?;
     Ok(())
 }
 
 /// `GET /v1/merchants/{merchant}/audit`: every binding change, newest first.
-pub async fn audit(State(state): State<AppState>, headers: HeaderMap, Path(merchant): Path<String>) -> Result<Response, ApiError> {
+pub async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+) -> Result<Response, ApiError> {
     operator(&state, &headers).await?;
     require_merchant(&state, &merchant).await?;
-    Ok(axum::Json(json!({"merchant": merchant, "events": state.store.audit(&merchant).await?})).into_response())
+    Ok(
+        axum::Json(json!({"merchant": merchant, "events": state.store.audit(&merchant).await?}))
+            .into_response(),
+    )
 }

@@ -13,10 +13,18 @@ use wasmtime::component::{Type, Val};
 /// Convert `value` to a component value of type `ty`. The error names the
 /// path to the offending field and what was expected, in plain words.
 pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
-    let expected = |what: &str| Err(format!("`{path}`: expected {what}, got {}", describe(value)));
+    let expected = |what: &str| {
+        Err(format!(
+            "`{path}`: expected {what}, got {}",
+            describe(value)
+        ))
+    };
     macro_rules! int {
         ($variant:ident, $t:ty) => {{
-            let n = value.as_i64().map(i128::from).or_else(|| value.as_u64().map(i128::from));
+            let n = value
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| value.as_u64().map(i128::from));
             match n.and_then(|n| <$t>::try_from(n).ok()) {
                 Some(n) => Ok(Val::$variant(n)),
                 None => expected(concat!("a whole number that fits ", stringify!($t))),
@@ -24,7 +32,10 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
         }};
     }
     match ty {
-        Type::Bool => value.as_bool().map(Val::Bool).map_or_else(|| expected("true or false"), Ok),
+        Type::Bool => value
+            .as_bool()
+            .map(Val::Bool)
+            .map_or_else(|| expected("true or false"), Ok),
         Type::S8 => int!(S8, i8),
         Type::U8 => int!(U8, u8),
         Type::S16 => int!(S16, i16),
@@ -33,8 +44,14 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
         Type::U32 => int!(U32, u32),
         Type::S64 => int!(S64, i64),
         Type::U64 => int!(U64, u64),
-        Type::Float32 => value.as_f64().map(|f| Val::Float32(f as f32)).map_or_else(|| expected("a number"), Ok),
-        Type::Float64 => value.as_f64().map(Val::Float64).map_or_else(|| expected("a number"), Ok),
+        Type::Float32 => value
+            .as_f64()
+            .map(|f| Val::Float32(f as f32))
+            .map_or_else(|| expected("a number"), Ok),
+        Type::Float64 => value
+            .as_f64()
+            .map(Val::Float64)
+            .map_or_else(|| expected("a number"), Ok),
         Type::Char => match value.as_str().map(|s| {
             let mut chars = s.chars();
             (chars.next(), chars.next())
@@ -71,7 +88,10 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
                 }
                 fields.push((field.name.to_string(), to_val(&field.ty, v, &sub)?));
             }
-            if let Some(unknown) = object.keys().find(|k| !record.fields().any(|f| f.name == k.as_str())) {
+            if let Some(unknown) = object
+                .keys()
+                .find(|k| !record.fields().any(|f| f.name == k.as_str()))
+            {
                 return Err(format!("`{path}.{unknown}` is not a known field"));
             }
             Ok(Val::Record(fields))
@@ -107,12 +127,17 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
             };
             let Some(case) = variant.cases().find(|c| c.name == case_name) else {
                 let names: Vec<&str> = variant.cases().map(|c| c.name).collect();
-                return Err(format!("`{path}`: unknown case `{case_name}`, expected one of {}", names.join(", ")));
+                return Err(format!(
+                    "`{path}`: unknown case `{case_name}`, expected one of {}",
+                    names.join(", ")
+                ));
             };
             let payload = match (case.ty, payload) {
                 (None, None) => None,
                 (None, Some(Value::Null)) => None,
-                (Some(t), Some(v)) => Some(Box::new(to_val(&t, v, &format!("{path}.{case_name}"))?)),
+                (Some(t), Some(v)) => {
+                    Some(Box::new(to_val(&t, v, &format!("{path}.{case_name}"))?))
+                }
                 (None, Some(_)) => return Err(format!("`{path}.{case_name}` takes no value")),
                 (Some(_), None) => return Err(format!("`{path}.{case_name}` needs a value")),
             };
@@ -125,7 +150,9 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
         Type::Result(result) => {
             let arm = |key: &str, t: Option<Type>| -> Result<Option<Box<Val>>, String> {
                 match (t, value.get(key)) {
-                    (Some(t), Some(v)) => Ok(Some(Box::new(to_val(&t, v, &format!("{path}.{key}"))?))),
+                    (Some(t), Some(v)) => {
+                        Ok(Some(Box::new(to_val(&t, v, &format!("{path}.{key}"))?)))
+                    }
                     (None, _) => Ok(None),
                     (Some(_), None) => Err(format!("`{path}.{key}` is missing")),
                 }
@@ -147,7 +174,10 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
                 .iter()
                 .map(|v| match v.as_str() {
                     Some(s) if names.contains(&s) => Ok(s.to_string()),
-                    _ => Err(format!("`{path}`: unknown flag {v}, expected any of {}", names.join(", "))),
+                    _ => Err(format!(
+                        "`{path}`: unknown flag {v}, expected any of {}",
+                        names.join(", ")
+                    )),
                 })
                 .collect::<Result<_, _>>()
                 .map(Val::Flags)
@@ -189,7 +219,12 @@ pub fn from_val(val: &Val) -> Value {
         Val::Result(Ok(v)) => json!({ "ok": v.as_deref().map_or(Value::Null, from_val) }),
         Val::Result(Err(v)) => json!({ "error": v.as_deref().map_or(Value::Null, from_val) }),
         Val::Flags(names) => json!(names),
-        Val::Map(pairs) => Value::Array(pairs.iter().map(|(k, v)| json!([from_val(k), from_val(v)])).collect()),
+        Val::Map(pairs) => Value::Array(
+            pairs
+                .iter()
+                .map(|(k, v)| json!([from_val(k), from_val(v)]))
+                .collect(),
+        ),
         Val::Resource(_) | Val::Future(_) | Val::Stream(_) | Val::ErrorContext(_) => Value::Null,
     }
 }
@@ -204,7 +239,12 @@ pub fn val_size(val: &Val) -> usize {
         Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
             2 + items.iter().map(val_size).sum::<usize>()
         }
-        Val::Record(fields) => 2 + fields.iter().map(|(k, v)| k.len() + 3 + val_size(v)).sum::<usize>(),
+        Val::Record(fields) => {
+            2 + fields
+                .iter()
+                .map(|(k, v)| k.len() + 3 + val_size(v))
+                .sum::<usize>()
+        }
         Val::Variant(name, payload) => name.len() + 4 + payload.as_deref().map_or(0, val_size),
         Val::Option(v) => v.as_deref().map_or(4, val_size),
         Val::Result(Ok(v) | Err(v)) => 8 + v.as_deref().map_or(0, val_size),
@@ -219,7 +259,9 @@ fn describe(value: &Value) -> String {
         Value::Null => "nothing".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) if s.len() > 40 => format!("text \"{}…\"", &s[..s.floor_char_boundary(40)]),
+        Value::String(s) if s.len() > 40 => {
+            format!("text \"{}…\"", &s[..s.floor_char_boundary(40)])
+        }
         Value::String(s) => format!("text \"{s}\""),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "an object".into(),

@@ -15,8 +15,8 @@ use std::time::Duration;
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker, Type, Val};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
-pub use limits::Limits;
 use limits::Limiter;
+pub use limits::Limits;
 
 use crate::slots::Slot;
 use wit::imports::cove::policy::{host, types};
@@ -213,8 +213,7 @@ impl Runtime {
         wit::imports::HostImports::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
             &mut linker,
             |ctx| ctx,
-        )
-        ?;
+        )?;
 
         let weak = engine.weak();
         std::thread::Builder::new()
@@ -308,7 +307,14 @@ impl Runtime {
             .iter()
             .map(|(k, v)| Val::Tuple(vec![Val::String(k.clone()), Val::String(v.clone())]))
             .collect();
-        self.run(prepared, prepared.validate, config, now, 0, &[Val::List(pairs)])
+        self.run(
+            prepared,
+            prepared.validate,
+            config,
+            now,
+            0,
+            &[Val::List(pairs)],
+        )
     }
 
     fn run(
@@ -369,10 +375,7 @@ impl Runtime {
             return Err(fail(
                 store,
                 FailureKind::OversizedOutput,
-                format!(
-                    "answer is {size} bytes, ceiling is {}",
-                    limits.output_bytes
-                ),
+                format!("answer is {size} bytes, ceiling is {}", limits.output_bytes),
             ));
         }
         let ctx = store.into_data();

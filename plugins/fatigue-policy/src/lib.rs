@@ -54,12 +54,17 @@ impl Window {
     }
 
     fn parse(key: &str, text: &str) -> Result<Window, Error> {
-        let bad = || Error::InvalidConfig(format!("config `{key}`: expected HH:MM-HH:MM, got `{text}`"));
+        let bad = || {
+            Error::InvalidConfig(format!(
+                "config `{key}`: expected HH:MM-HH:MM, got `{text}`"
+            ))
+        };
         let (a, b) = text.trim().split_once('-').ok_or_else(bad)?;
         let minute = |t: &str| -> Option<i64> {
             let (h, m) = t.trim().split_once(':')?;
             let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-            ((0..=24).contains(&h) && (0..60).contains(&m) && h * 60 + m <= 1440).then_some(h * 60 + m)
+            ((0..=24).contains(&h) && (0..60).contains(&m) && h * 60 + m <= 1440)
+                .then_some(h * 60 + m)
         };
         let (start, end) = (minute(a).ok_or_else(bad)?, minute(b).ok_or_else(bad)?);
         if start == end {
@@ -115,16 +120,31 @@ const OTHER_KEYS: [&str; 8] = [
 ];
 
 /// 21:00–09:00.
-const DEFAULT_QUIET: Window = Window { start: 21 * 60, end: 9 * 60 };
+const DEFAULT_QUIET: Window = Window {
+    start: 21 * 60,
+    end: 9 * 60,
+};
 /// 10–12, 16–18, 19–20: the call windows that answer best by default.
 const DEFAULT_CALL_WINDOWS: [Window; 3] = [
-    Window { start: 10 * 60, end: 12 * 60 },
-    Window { start: 16 * 60, end: 18 * 60 },
-    Window { start: 19 * 60, end: 20 * 60 },
+    Window {
+        start: 10 * 60,
+        end: 12 * 60,
+    },
+    Window {
+        start: 16 * 60,
+        end: 18 * 60,
+    },
+    Window {
+        start: 19 * 60,
+        end: 20 * 60,
+    },
 ];
 
 fn channel_index(channel: Channel) -> usize {
-    CHANNELS.iter().position(|(c, _, _)| *c == channel).unwrap_or(0)
+    CHANNELS
+        .iter()
+        .position(|(c, _, _)| *c == channel)
+        .unwrap_or(0)
 }
 
 impl Settings {
@@ -149,13 +169,18 @@ impl Settings {
         let hours = |key: &str, default: i64| -> Result<i64, Error> {
             let v: i64 = config.parse_or(key, default).map_err(invalid)?;
             if v < 0 {
-                return Err(Error::InvalidConfig(format!("config `{key}`: must not be negative, got {v}")));
+                return Err(Error::InvalidConfig(format!(
+                    "config `{key}`: must not be negative, got {v}"
+                )));
             }
             Ok(v)
         };
-        let known = |k: &str| OTHER_KEYS.contains(&k) || CHANNELS.iter().any(|(_, key, _)| *key == k);
+        let known =
+            |k: &str| OTHER_KEYS.contains(&k) || CHANNELS.iter().any(|(_, key, _)| *key == k);
         if let Some((k, _)) = config.pairs().iter().find(|(k, _)| !known(k)) {
-            return Err(Error::InvalidConfig(format!("config `{k}`: unknown setting")));
+            return Err(Error::InvalidConfig(format!(
+                "config `{k}`: unknown setting"
+            )));
         }
         Ok(Settings {
             weekly_cap,
@@ -195,10 +220,28 @@ pub fn decide(s: &Settings, r: &MessageRequest, now: TimestampMs) -> Decision {
     for _ in 0..16 {
         let before = t;
         for (rule, next) in [
-            ("channel weekly cap", cap_ok(&r.history, Some(r.channel), s.weekly_cap[channel_index(r.channel)], 7 * DAY_MS, t)),
-            ("weekly cap across channels", cap_ok(&r.history, None, s.total_week_cap, 7 * DAY_MS, t)),
-            ("daily cap across channels", cap_ok(&r.history, None, s.total_day_cap, DAY_MS, t)),
-            ("minimum gap between messages", gap_ok(&r.history, None, s.min_gap_hours * HOUR_MS, t)),
+            (
+                "channel weekly cap",
+                cap_ok(
+                    &r.history,
+                    Some(r.channel),
+                    s.weekly_cap[channel_index(r.channel)],
+                    7 * DAY_MS,
+                    t,
+                ),
+            ),
+            (
+                "weekly cap across channels",
+                cap_ok(&r.history, None, s.total_week_cap, 7 * DAY_MS, t),
+            ),
+            (
+                "daily cap across channels",
+                cap_ok(&r.history, None, s.total_day_cap, DAY_MS, t),
+            ),
+            (
+                "minimum gap between messages",
+                gap_ok(&r.history, None, s.min_gap_hours * HOUR_MS, t),
+            ),
             ("quiet hours", leave_window(s.quiet, offset, t)),
         ] {
             if next > t {
@@ -208,8 +251,19 @@ pub fn decide(s: &Settings, r: &MessageRequest, now: TimestampMs) -> Decision {
         }
         if r.channel == Channel::PhoneCall {
             for (rule, next) in [
-                ("retry delay after the last call", gap_ok(&r.history, Some(Channel::PhoneCall), s.call_retry_hours * HOUR_MS, t)),
-                ("outside call windows", enter_windows(&s.call_windows, offset, t)),
+                (
+                    "retry delay after the last call",
+                    gap_ok(
+                        &r.history,
+                        Some(Channel::PhoneCall),
+                        s.call_retry_hours * HOUR_MS,
+                        t,
+                    ),
+                ),
+                (
+                    "outside call windows",
+                    enter_windows(&s.call_windows, offset, t),
+                ),
             ] {
                 if next > t {
                     t = next;
@@ -226,16 +280,27 @@ pub fn decide(s: &Settings, r: &MessageRequest, now: TimestampMs) -> Decision {
     } else if t - now > s.max_defer_hours * HOUR_MS {
         Decision::Drop(DropReason::CapReached)
     } else {
-        Decision::Defer(Deferral { until: t, reason: reason.to_string() })
+        Decision::Defer(Deferral {
+            until: t,
+            reason: reason.to_string(),
+        })
     }
 }
 
 /// Earliest time ≥ `t` at which fewer than `cap` contacts fall in the
 /// trailing `window`.
-fn cap_ok(history: &[Contact], channel: Option<Channel>, cap: u32, window: i64, t: TimestampMs) -> TimestampMs {
+fn cap_ok(
+    history: &[Contact],
+    channel: Option<Channel>,
+    cap: u32,
+    window: i64,
+    t: TimestampMs,
+) -> TimestampMs {
     let mut times: Vec<TimestampMs> = history
         .iter()
-        .filter(|c| channel.is_none_or(|ch| c.channel == ch) && c.sent_at > t - window && c.sent_at <= t)
+        .filter(|c| {
+            channel.is_none_or(|ch| c.channel == ch) && c.sent_at > t - window && c.sent_at <= t
+        })
         .map(|c| c.sent_at)
         .collect();
     let cap = cap as usize;
@@ -279,7 +344,11 @@ fn enter_windows(windows: &[Window], offset: i64, t: TimestampMs) -> TimestampMs
     if windows.is_empty() || windows.iter().any(|w| w.contains(minute)) {
         return t;
     }
-    let wait = windows.iter().map(|w| (w.start - minute).rem_euclid(1440)).min().unwrap_or(0);
+    let wait = windows
+        .iter()
+        .map(|w| (w.start - minute).rem_euclid(1440))
+        .min()
+        .unwrap_or(0);
     start_of_minute(offset, t) + wait * MINUTE_MS
 }
 
@@ -316,7 +385,11 @@ mod tests {
     }
 
     fn sent(channel: Channel, ago: i64) -> Contact {
-        Contact { channel, sent_at: NOON - ago, campaign_id: String::new() }
+        Contact {
+            channel,
+            sent_at: NOON - ago,
+            campaign_id: String::new(),
+        }
     }
 
     fn run(r: &MessageRequest, now: TimestampMs) -> Decision {
@@ -358,7 +431,11 @@ mod tests {
     #[test]
     fn weekly_email_cap_defers_until_the_oldest_contact_leaves_the_window() {
         let mut r = request(Channel::Email);
-        r.history = vec![sent(Channel::Email, 6 * DAY_MS), sent(Channel::Email, 4 * DAY_MS), sent(Channel::Email, 2 * DAY_MS)];
+        r.history = vec![
+            sent(Channel::Email, 6 * DAY_MS),
+            sent(Channel::Email, 4 * DAY_MS),
+            sent(Channel::Email, 2 * DAY_MS),
+        ];
         match run(&r, NOON) {
             Decision::Defer(d) => {
                 assert_eq!(d.until, NOON + DAY_MS);
@@ -395,12 +472,20 @@ mod tests {
     fn zero_cap_drops_instead_of_deferring_forever() {
         let r = request(Channel::Whatsapp);
         let ctx = Ctx::for_test(NOON).with_config(Config::from_pairs([("cap.whatsapp", "0")]));
-        assert_eq!(Fatigue::decide(r, &ctx).unwrap(), Decision::Drop(DropReason::CapReached));
+        assert_eq!(
+            Fatigue::decide(r, &ctx).unwrap(),
+            Decision::Drop(DropReason::CapReached)
+        );
     }
 
     #[test]
     fn bad_config_names_the_key() {
-        for (k, v) in [("cap.email", "three"), ("quiet-hours", "22-07"), ("colour", "red"), ("min-gap-hours", "-1")] {
+        for (k, v) in [
+            ("cap.email", "three"),
+            ("quiet-hours", "22-07"),
+            ("colour", "red"),
+            ("min-gap-hours", "-1"),
+        ] {
             let err = Fatigue::validate_config(&Config::from_pairs([(k, v)])).unwrap_err();
             match err {
                 Error::InvalidConfig(msg) => assert!(msg.contains(k), "{msg}"),

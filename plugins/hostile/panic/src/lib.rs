@@ -3,7 +3,8 @@
 use cove_sdk::Ctx;
 use cove_sdk::fatigue::{Decision, Error, FatiguePolicy, MessageRequest};
 
-struct Hostile;
+/// The hostile policy.
+pub struct Hostile;
 
 impl FatiguePolicy for Hostile {
     fn decide(request: MessageRequest, ctx: &Ctx) -> Result<Decision, Error> {

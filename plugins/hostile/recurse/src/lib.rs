@@ -3,7 +3,8 @@
 use cove_sdk::Ctx;
 use cove_sdk::fatigue::{Decision, Error, FatiguePolicy, MessageRequest};
 
-struct Hostile;
+/// The hostile policy.
+pub struct Hostile;
 
 impl FatiguePolicy for Hostile {
     fn decide(request: MessageRequest, ctx: &Ctx) -> Result<Decision, Error> {
@@ -14,7 +15,11 @@ impl FatiguePolicy for Hostile {
         }
         let _ = request;
         let n = deeper(ctx.now() as u64, [1; 16]);
-        Ok(if n == 7 { Decision::Allow } else { Decision::Allow })
+        Ok(if n == 7 {
+            Decision::Allow
+        } else {
+            Decision::Drop(cove_sdk::fatigue::DropReason::NoSignal)
+        })
     }
 }
 

@@ -1,0 +1,45 @@
+# Cove: `make run` sets everything up and runs the demo host; `make test`
+# runs the whole suite; `make bench` prints the benchmark figures.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GUESTS := target/guests/wasm32-wasip2/release
+
+.PHONY: run test bench deps deps-test deps-bench build lint fmt
+
+## Rust targets the plugins (and, later, the widget) are built for.
+deps:
+	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+## PostgreSQL for the store suite and the two-replica test.
+deps-test: deps
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+	@command -v psql >/dev/null
+
+## wrk, the load generator of the HTTP benchmark.
+deps-bench: deps
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
+## Host, CLI, and the plugins (built for wasm32-wasip2 by tests/build.rs).
+build: deps
+	$(CARGO) build --release --workspace
+
+## Run Cove on 127.0.0.1:8080 with SQLite in .cove/, the reference plugins
+## published and bound for the `demo` merchant.
+run: build
+	./target/release/cove serve --seed-demo $(GUESTS)
+
+## Formatting, lints, then every test (release profile: wasmtime is
+## compiled once for tests, benchmarks and the demo).
+test: deps-test
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	$(CARGO) test --release --workspace
+
+bench: deps-bench build
+	./target/release/cove-bench
+
+fmt:
+	$(CARGO) fmt --all
