@@ -10,6 +10,7 @@ GUESTS := target/guests/wasm32-wasip2/release
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 

@@ -47,7 +47,7 @@ impl Default for Limits {
             pool_instances: 256,
             core_instances: 16,
             tables: 8,
-            keep_resident_bytes: 2 << 20,
+            keep_resident_bytes: 10 << 20,
         }
     }
 }
