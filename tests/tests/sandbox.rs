@@ -54,6 +54,38 @@ fn every_hostile_plugin_is_stopped_by_the_right_limit() {
 }
 
 #[test]
+fn what_a_plugin_prints_and_its_panic_message_become_log_lines() {
+    let rt = runtime();
+    let (slot, compiled) = inspect(&rt, &wasm(guests::PANIC)).expect("valid component");
+    let prepared = rt.prepare(&compiled, slot).expect("prepare");
+    let input = fatigue_input("email", json!([]));
+    let params: Vec<_> = prepared
+        .params
+        .iter()
+        .map(|(name, ty)| json::to_val(ty, &input[name], name).expect("input"))
+        .collect();
+    let Err(failure) = rt.call(&prepared, &Arc::from(Vec::new()), NOON, 1, &params) else {
+        panic!("the panicking plugin answered");
+    };
+    assert_eq!(failure.kind, FailureKind::Trap, "{}", failure.detail);
+    let lines: Vec<(&str, &str)> = failure
+        .logs
+        .iter()
+        .map(|l| (l.level, l.message.as_str()))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}; {}", failure.detail);
+    assert_eq!(lines[0], ("info", "about to refuse campaign spring"));
+    assert!(
+        lines[1].0 == "error"
+            && lines[1]
+                .1
+                .contains("hostile plugin refuses campaign spring"),
+        "{lines:?}"
+    );
+    assert_eq!(lines[2], ("warn", "no newline at the end"));
+}
+
+#[test]
 fn the_deadline_stops_a_loop_when_fuel_would_not() {
     let rt = Runtime::new(Limits {
         fuel: u64::MAX / 2,

@@ -7,6 +7,7 @@
 
 pub mod json;
 mod limits;
+mod stdio;
 pub mod wit;
 
 use std::sync::Arc;
@@ -22,8 +23,10 @@ use crate::slots::Slot;
 use wit::imports::cove::policy::{host, types};
 
 /// Imports a Rust `wasm32-wasip2` guest always carries (std's startup and
-/// panic paths), even when the plugin never uses them. They are linked to
-/// stubs that trap; anything else outside `cove:policy` is refused at publish.
+/// panic paths), even when the plugin never uses them. Writing to stdout and
+/// stderr is captured into the call's log; every other function of these
+/// interfaces is a stub that traps. Anything else outside `cove:policy` is
+/// refused at publish.
 pub const TOLERATED_IMPORTS: &[&str] = &[
     "wasi:cli/environment",
     "wasi:cli/exit",
@@ -61,25 +64,60 @@ pub struct CallCtx {
     logs: Vec<LogLine>,
     log_budget: usize,
     dropped_logs: u32,
+    /// Partial lines printed to stdout and stderr.
+    printing: [Vec<u8>; 2],
 }
 
-impl types::Host for CallCtx {}
-
-impl host::Host for CallCtx {
-    fn log(&mut self, level: host::LogLevel, message: String) {
+impl CallCtx {
+    fn push_log(&mut self, level: &'static str, message: String) {
         let cost = message.len().max(1);
         if cost > self.log_budget {
             self.dropped_logs += 1;
             return;
         }
         self.log_budget -= cost;
+        self.logs.push(LogLine { level, message });
+    }
+
+    /// Bytes written to stdout or stderr; each finished line is logged.
+    fn print(&mut self, stderr: bool, bytes: &[u8]) {
+        let i = usize::from(stderr);
+        if self.printing[i].len() + bytes.len() > self.log_budget + 1 {
+            self.dropped_logs += 1;
+            return;
+        }
+        self.printing[i].extend_from_slice(bytes);
+        while let Some(end) = self.printing[i].iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.printing[i].drain(..=end).collect();
+            let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+            self.push_log(if stderr { "warn" } else { "info" }, text);
+        }
+    }
+
+    /// Log what was printed without a final newline.
+    fn finish(mut self) -> Self {
+        for (i, level) in [(0, "info"), (1, "warn")] {
+            if !self.printing[i].is_empty() {
+                let text =
+                    String::from_utf8_lossy(&std::mem::take(&mut self.printing[i])).into_owned();
+                self.push_log(level, text);
+            }
+        }
+        self
+    }
+}
+
+impl types::Host for CallCtx {}
+
+impl host::Host for CallCtx {
+    fn log(&mut self, level: host::LogLevel, message: String) {
         let level = match level {
             host::LogLevel::Debug => "debug",
             host::LogLevel::Info => "info",
             host::LogLevel::Warn => "warn",
             host::LogLevel::Error => "error",
         };
-        self.logs.push(LogLine { level, message });
+        self.push_log(level, message);
     }
 
     fn config(&mut self) -> Vec<(String, String)> {
@@ -246,6 +284,10 @@ impl Runtime {
     /// export the slot's interface with exactly the declared types.
     pub fn prepare(&self, component: &Component, slot: Slot) -> Result<Prepared, String> {
         let mut linker = self.linker.clone();
+        for (import, _) in component.component_type().imports(&self.engine) {
+            stdio::define(&mut linker, import)
+                .map_err(|e| format!("cannot link `{import}`: {e}"))?;
+        }
         linker
             .define_unknown_imports_as_traps(component)
             .map_err(|e| format!("cannot link imports: {e}"))?;
@@ -335,12 +377,13 @@ impl Runtime {
             logs: Vec::new(),
             log_budget: limits.log_bytes,
             dropped_logs: 0,
+            printing: [Vec::new(), Vec::new()],
         };
         let mut store = Store::new(&self.engine, ctx);
         store.limiter(|ctx| &mut ctx.limiter);
         store.set_epoch_deadline(limits.deadline_ms);
         let fail = |store: Store<CallCtx>, kind, detail: String| {
-            let ctx = store.into_data();
+            let ctx = store.into_data().finish();
             Failure {
                 kind: if ctx.limiter.memory_hit {
                     FailureKind::Memory
@@ -378,7 +421,7 @@ impl Runtime {
                 format!("answer is {size} bytes, ceiling is {}", limits.output_bytes),
             ));
         }
-        let ctx = store.into_data();
+        let ctx = store.into_data().finish();
         Ok(Output {
             value,
             logs: ctx.logs,

@@ -1,4 +1,4 @@
-//! Hostile test plugin: panics with a message.
+//! Hostile test plugin: prints, then panics with a message.
 
 use cove_sdk::Ctx;
 use cove_sdk::fatigue::{Decision, Error, FatiguePolicy, MessageRequest};
@@ -9,6 +9,8 @@ pub struct Hostile;
 impl FatiguePolicy for Hostile {
     fn decide(request: MessageRequest, ctx: &Ctx) -> Result<Decision, Error> {
         let _ = ctx;
+        println!("about to refuse campaign {}", request.campaign_id);
+        eprint!("no newline at the end");
         panic!("hostile plugin refuses campaign {}", request.campaign_id)
     }
 }
