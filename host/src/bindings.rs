@@ -108,23 +108,16 @@ impl Bindings {
                 .filter(|a| a.event_id == row.event_id);
             let active = match existing {
                 Some(a) => a,
-                None => {
-                    let Some(plugin) = store.plugin_by_id(row.plugin_id).await? else {
+                // A binding that cannot be loaded leaves its slot to the safe
+                // fallback; it never stops the host or the other bindings.
+                None => match load(store, registry, &row).await {
+                    Ok(a) => Arc::new(a),
+                    Err(e) => {
+                        tracing::error!(merchant = %row.merchant_id, slot = %row.slot, error = %format!("{e:#}"),
+                            "cannot load the bound plugin; the slot answers with its safe fallback");
                         continue;
-                    };
-                    let config_json: serde_json::Value = serde_json::from_str(&row.config)?;
-                    let pairs = config_pairs(&config_json).map_err(anyhow::Error::msg)?;
-                    let prepared = registry.prepared(&plugin).await?;
-                    Arc::new(Active {
-                        label: format!("{}@{}", plugin.name, plugin.version),
-                        plugin,
-                        prepared,
-                        config: pairs.into(),
-                        config_json,
-                        event_id: row.event_id,
-                        breaker: Breaker::default(),
-                    })
-                }
+                    }
+                },
             };
             next.entry(row.merchant_id).or_default()[index(slot)] = Some(active);
         }
@@ -132,4 +125,27 @@ impl Bindings {
         self.seen_event.store(latest, Ordering::Release);
         Ok(())
     }
+}
+
+async fn load(
+    store: &Store,
+    registry: &Registry,
+    row: &crate::store::BindingRow,
+) -> anyhow::Result<Active> {
+    let plugin = store
+        .plugin_by_id(row.plugin_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("plugin {} is missing", row.plugin_id))?;
+    let config_json: serde_json::Value = serde_json::from_str(&row.config)?;
+    let pairs = config_pairs(&config_json).map_err(anyhow::Error::msg)?;
+    let prepared = registry.prepared(&plugin).await?;
+    Ok(Active {
+        label: format!("{}@{}", plugin.name, plugin.version),
+        plugin,
+        prepared,
+        config: pairs.into(),
+        config_json,
+        event_id: row.event_id,
+        breaker: Breaker::default(),
+    })
 }

@@ -83,7 +83,7 @@ pub async fn invoke(
             let v = object
                 .get(name)
                 .ok_or_else(|| InvokeError::BadInput(format!("`{name}` is missing")))?;
-            wjson::to_val(ty, v, name).map_err(InvokeError::BadInput)
+            wjson::to_val(ty, v).map_err(|e| InvokeError::BadInput(e.at(name.clone()).to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
 

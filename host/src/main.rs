@@ -13,6 +13,12 @@ use cove_host::slots::Slot;
 use cove_host::{AppState, Settings};
 use serde_json::{Value, json};
 
+/// Every request allocates JSON values, component values and sandbox state
+/// on two or more threads at once; mimalloc's per-thread heaps keep that
+/// off a shared lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cove",

@@ -26,7 +26,7 @@ fn call(
     let params: Vec<_> = prepared
         .params
         .iter()
-        .map(|(name, ty)| json::to_val(ty, &input[name], name).expect("input matches WIT"))
+        .map(|(name, ty)| json::to_val(ty, &input[name]).expect("input matches WIT"))
         .collect();
     let config: Arc<[(String, String)]> = config
         .iter()
@@ -62,7 +62,7 @@ fn what_a_plugin_prints_and_its_panic_message_become_log_lines() {
     let params: Vec<_> = prepared
         .params
         .iter()
-        .map(|(name, ty)| json::to_val(ty, &input[name], name).expect("input"))
+        .map(|(name, ty)| json::to_val(ty, &input[name]).expect("input"))
         .collect();
     let Err(failure) = rt.call(&prepared, &Arc::from(Vec::new()), NOON, 1, &params) else {
         panic!("the panicking plugin answered");
@@ -186,7 +186,10 @@ fn bad_input_names_the_field() {
     let (name, ty) = &prepared.params[0];
     let mut input = fatigue_input("email", json!([]));
     input["request"]["channel"] = json!("pigeon");
-    let err = json::to_val(ty, &input[name], name).unwrap_err();
+    let err = json::to_val(ty, &input[name])
+        .unwrap_err()
+        .at(name.clone())
+        .to_string();
     assert!(
         err.contains("request.channel") && err.contains("email"),
         "{err}"
@@ -196,7 +199,10 @@ fn bad_input_names_the_field() {
         .as_object_mut()
         .unwrap()
         .remove("region");
-    let err = json::to_val(ty, &input[name], name).unwrap_err();
+    let err = json::to_val(ty, &input[name])
+        .unwrap_err()
+        .at(name.clone())
+        .to_string();
     assert_eq!(err, "`request.customer.region` is missing");
 }
 

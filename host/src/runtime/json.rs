@@ -10,14 +10,158 @@
 use serde_json::{Map, Value, json};
 use wasmtime::component::{Type, Val};
 
-/// Convert `value` to a component value of type `ty`. The error names the
-/// path to the offending field and what was expected, in plain words.
-pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
+/// A WIT type with everything the JSON mapping needs, built once per
+/// plugin version: walking it allocates nothing and touches no shared
+/// reference counts, so concurrent calls do not contend on it.
+#[derive(Clone, Debug)]
+pub enum Shape {
+    /// `bool`
+    Bool,
+    /// `s8`
+    S8,
+    /// `u8`
+    U8,
+    /// `s16`
+    S16,
+    /// `u16`
+    U16,
+    /// `s32`
+    S32,
+    /// `u32`
+    U32,
+    /// `s64`
+    S64,
+    /// `u64`
+    U64,
+    /// `f32`
+    F32,
+    /// `f64`
+    F64,
+    /// `char`
+    Char,
+    /// `string`
+    String,
+    /// `list<T>`
+    List(Box<Shape>),
+    /// `record`: field names and shapes, in order.
+    Record(Vec<(String, Shape)>),
+    /// `tuple<…>`
+    Tuple(Vec<Shape>),
+    /// `enum`: case names.
+    Enum(Vec<String>),
+    /// `variant`: case names and payload shapes.
+    Variant(Vec<(String, Option<Shape>)>),
+    /// `option<T>`
+    Option(Box<Shape>),
+    /// `result<T, E>`
+    Result(Option<Box<Shape>>, Option<Box<Shape>>),
+    /// `flags`: flag names.
+    Flags(Vec<String>),
+    /// Resources, streams and the like: not expressible in JSON.
+    Unsupported,
+}
+
+impl Shape {
+    /// The shape of a component type.
+    pub fn of(ty: &Type) -> Shape {
+        let boxed = |t: &Type| Box::new(Shape::of(t));
+        match ty {
+            Type::Bool => Shape::Bool,
+            Type::S8 => Shape::S8,
+            Type::U8 => Shape::U8,
+            Type::S16 => Shape::S16,
+            Type::U16 => Shape::U16,
+            Type::S32 => Shape::S32,
+            Type::U32 => Shape::U32,
+            Type::S64 => Shape::S64,
+            Type::U64 => Shape::U64,
+            Type::Float32 => Shape::F32,
+            Type::Float64 => Shape::F64,
+            Type::Char => Shape::Char,
+            Type::String => Shape::String,
+            Type::List(l) => Shape::List(boxed(&l.ty())),
+            Type::Record(r) => Shape::Record(
+                r.fields()
+                    .map(|f| (f.name.to_string(), Shape::of(&f.ty)))
+                    .collect(),
+            ),
+            Type::Tuple(t) => Shape::Tuple(t.types().map(|t| Shape::of(&t)).collect()),
+            Type::Enum(e) => Shape::Enum(e.names().map(str::to_string).collect()),
+            Type::Variant(v) => Shape::Variant(
+                v.cases()
+                    .map(|c| (c.name.to_string(), c.ty.as_ref().map(Shape::of)))
+                    .collect(),
+            ),
+            Type::Option(o) => Shape::Option(boxed(&o.ty())),
+            Type::Result(r) => {
+                Shape::Result(r.ok().as_ref().map(boxed), r.err().as_ref().map(boxed))
+            }
+            Type::Flags(f) => Shape::Flags(f.names().map(str::to_string).collect()),
+            _ => Shape::Unsupported,
+        }
+    }
+}
+
+/// Why a JSON value does not fit a shape, and where.
+#[derive(Debug)]
+pub struct InputError {
+    /// Path segments, innermost first (built only on the error path).
+    path: Vec<String>,
+    /// What is wrong.
+    problem: String,
+    /// Whether `problem` reads on from the path ("… is missing").
+    inline: bool,
+}
+
+impl InputError {
+    fn new(problem: String) -> Self {
+        InputError {
+            path: Vec::new(),
+            problem,
+            inline: false,
+        }
+    }
+
+    fn missing() -> Self {
+        InputError {
+            path: Vec::new(),
+            problem: "is missing".into(),
+            inline: true,
+        }
+    }
+
+    /// Prefix the path with `segment` (callers one level up name the parameter).
+    pub fn at(mut self, segment: impl Into<String>) -> Self {
+        self.path.push(segment.into());
+        self
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut path = String::new();
+        for segment in self.path.iter().rev() {
+            if !path.is_empty() && !segment.starts_with('[') {
+                path.push('.');
+            }
+            path.push_str(segment);
+        }
+        if self.inline {
+            write!(f, "`{path}` {}", self.problem)
+        } else {
+            write!(f, "`{path}`: {}", self.problem)
+        }
+    }
+}
+
+/// Convert `value` to a component value of shape `shape`. The error names
+/// the path to the offending field and what was expected, in plain words.
+pub fn to_val(shape: &Shape, value: &Value) -> Result<Val, InputError> {
     let expected = |what: &str| {
-        Err(format!(
-            "`{path}`: expected {what}, got {}",
+        Err(InputError::new(format!(
+            "expected {what}, got {}",
             describe(value)
-        ))
+        )))
     };
     macro_rules! int {
         ($variant:ident, $t:ty) => {{
@@ -31,92 +175,97 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
             }
         }};
     }
-    match ty {
-        Type::Bool => value
+    match shape {
+        Shape::Bool => value
             .as_bool()
             .map(Val::Bool)
             .map_or_else(|| expected("true or false"), Ok),
-        Type::S8 => int!(S8, i8),
-        Type::U8 => int!(U8, u8),
-        Type::S16 => int!(S16, i16),
-        Type::U16 => int!(U16, u16),
-        Type::S32 => int!(S32, i32),
-        Type::U32 => int!(U32, u32),
-        Type::S64 => int!(S64, i64),
-        Type::U64 => int!(U64, u64),
-        Type::Float32 => value
+        Shape::S8 => int!(S8, i8),
+        Shape::U8 => int!(U8, u8),
+        Shape::S16 => int!(S16, i16),
+        Shape::U16 => int!(U16, u16),
+        Shape::S32 => int!(S32, i32),
+        Shape::U32 => int!(U32, u32),
+        Shape::S64 => int!(S64, i64),
+        Shape::U64 => int!(U64, u64),
+        Shape::F32 => value
             .as_f64()
             .map(|f| Val::Float32(f as f32))
             .map_or_else(|| expected("a number"), Ok),
-        Type::Float64 => value
+        Shape::F64 => value
             .as_f64()
             .map(Val::Float64)
             .map_or_else(|| expected("a number"), Ok),
-        Type::Char => match value.as_str().map(|s| {
+        Shape::Char => match value.as_str().map(|s| {
             let mut chars = s.chars();
             (chars.next(), chars.next())
         }) {
             Some((Some(c), None)) => Ok(Val::Char(c)),
             _ => expected("a single character"),
         },
-        Type::String => value
+        Shape::String => value
             .as_str()
             .map(|s| Val::String(s.to_string()))
             .map_or_else(|| expected("text"), Ok),
-        Type::List(list) => {
+        Shape::List(elem) => {
             let Some(items) = value.as_array() else {
                 return expected("a list");
             };
-            let elem = list.ty();
             items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| to_val(&elem, v, &format!("{path}[{i}]")))
+                .map(|(i, v)| to_val(elem, v).map_err(|e| e.at(format!("[{i}]"))))
                 .collect::<Result<_, _>>()
                 .map(Val::List)
         }
-        Type::Record(record) => {
+        Shape::Record(fields) => {
             let Some(object) = value.as_object() else {
                 return expected("an object");
             };
-            let mut fields = Vec::new();
-            for field in record.fields() {
-                let sub = format!("{path}.{}", field.name);
-                let v = object.get(field.name).unwrap_or(&Value::Null);
-                if v.is_null() && !matches!(field.ty, Type::Option(_)) {
-                    return Err(format!("`{sub}` is missing"));
+            let mut out = Vec::with_capacity(fields.len());
+            let mut present = 0;
+            for (name, field) in fields {
+                let v = match object.get(name) {
+                    Some(v) => {
+                        present += 1;
+                        v
+                    }
+                    None => &Value::Null,
+                };
+                if v.is_null() && !matches!(field, Shape::Option(_)) {
+                    return Err(InputError::missing().at(name.clone()));
                 }
-                fields.push((field.name.to_string(), to_val(&field.ty, v, &sub)?));
+                out.push((
+                    name.clone(),
+                    to_val(field, v).map_err(|e| e.at(name.clone()))?,
+                ));
             }
-            if let Some(unknown) = object
-                .keys()
-                .find(|k| !record.fields().any(|f| f.name == k.as_str()))
-            {
-                return Err(format!("`{path}.{unknown}` is not a known field"));
+            if object.len() > present {
+                let unknown = object.keys().find(|k| !fields.iter().any(|(n, _)| n == *k));
+                let known: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(InputError {
+                    path: vec![unknown.cloned().unwrap_or_default()],
+                    problem: format!("is not a known field (known: {})", known.join(", ")),
+                    inline: true,
+                });
             }
-            Ok(Val::Record(fields))
+            Ok(Val::Record(out))
         }
-        Type::Tuple(tuple) => {
-            let types: Vec<Type> = tuple.types().collect();
-            match value.as_array() {
-                Some(items) if items.len() == types.len() => types
-                    .iter()
-                    .zip(items)
-                    .enumerate()
-                    .map(|(i, (t, v))| to_val(t, v, &format!("{path}[{i}]")))
-                    .collect::<Result<_, _>>()
-                    .map(Val::Tuple),
-                _ => expected(&format!("a list of {} items", types.len())),
-            }
-        }
-        Type::Enum(en) => {
-            let names: Vec<&str> = en.names().collect();
-            match value.as_str() {
-                Some(s) if names.contains(&s) => Ok(Val::Enum(s.to_string())),
-                _ => expected(&format!("one of {}", names.join(", "))),
-            }
-        }
-        Type::Variant(variant) => {
+        Shape::Tuple(shapes) => match value.as_array() {
+            Some(items) if items.len() == shapes.len() => shapes
+                .iter()
+                .zip(items)
+                .enumerate()
+                .map(|(i, (t, v))| to_val(t, v).map_err(|e| e.at(format!("[{i}]"))))
+                .collect::<Result<_, _>>()
+                .map(Val::Tuple),
+            _ => expected(&format!("a list of {} items", shapes.len())),
+        },
+        Shape::Enum(names) => match value.as_str() {
+            Some(s) if names.iter().any(|n| n == s) => Ok(Val::Enum(s.to_string())),
+            _ => expected(&format!("one of {}", names.join(", "))),
+        },
+        Shape::Variant(cases) => {
             let (case_name, payload) = match value {
                 Value::String(s) => (s.as_str(), None),
                 Value::Object(o) if o.len() == 1 => {
@@ -125,64 +274,62 @@ pub fn to_val(ty: &Type, value: &Value, path: &str) -> Result<Val, String> {
                 }
                 _ => return expected("a variant: \"case\" or {\"case\": value}"),
             };
-            let Some(case) = variant.cases().find(|c| c.name == case_name) else {
-                let names: Vec<&str> = variant.cases().map(|c| c.name).collect();
-                return Err(format!(
-                    "`{path}`: unknown case `{case_name}`, expected one of {}",
+            let Some((_, case)) = cases.iter().find(|(n, _)| n == case_name) else {
+                let names: Vec<&str> = cases.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(InputError::new(format!(
+                    "unknown case `{case_name}`, expected one of {}",
                     names.join(", ")
-                ));
+                )));
             };
-            let payload = match (case.ty, payload) {
-                (None, None) => None,
-                (None, Some(Value::Null)) => None,
-                (Some(t), Some(v)) => {
-                    Some(Box::new(to_val(&t, v, &format!("{path}.{case_name}"))?))
+            let payload = match (case, payload) {
+                (None, None | Some(Value::Null)) => None,
+                (Some(t), Some(v)) => Some(Box::new(to_val(t, v).map_err(|e| e.at(case_name))?)),
+                (None, Some(_)) => {
+                    return Err(InputError::new("takes no value".into()).at(case_name));
                 }
-                (None, Some(_)) => return Err(format!("`{path}.{case_name}` takes no value")),
-                (Some(_), None) => return Err(format!("`{path}.{case_name}` needs a value")),
+                (Some(_), None) => {
+                    return Err(InputError::new("needs a value".into()).at(case_name));
+                }
             };
             Ok(Val::Variant(case_name.to_string(), payload))
         }
-        Type::Option(option) => match value {
+        Shape::Option(inner) => match value {
             Value::Null => Ok(Val::Option(None)),
-            v => Ok(Val::Option(Some(Box::new(to_val(&option.ty(), v, path)?)))),
+            v => Ok(Val::Option(Some(Box::new(to_val(inner, v)?)))),
         },
-        Type::Result(result) => {
-            let arm = |key: &str, t: Option<Type>| -> Result<Option<Box<Val>>, String> {
+        Shape::Result(ok, err) => {
+            let arm = |key: &str, t: &Option<Box<Shape>>| -> Result<Option<Box<Val>>, InputError> {
                 match (t, value.get(key)) {
-                    (Some(t), Some(v)) => {
-                        Ok(Some(Box::new(to_val(&t, v, &format!("{path}.{key}"))?)))
-                    }
+                    (Some(t), Some(v)) => Ok(Some(Box::new(to_val(t, v).map_err(|e| e.at(key))?))),
                     (None, _) => Ok(None),
-                    (Some(_), None) => Err(format!("`{path}.{key}` is missing")),
+                    (Some(_), None) => Err(InputError::missing().at(key)),
                 }
             };
             if value.get("ok").is_some() || value.as_str() == Some("ok") {
-                Ok(Val::Result(Ok(arm("ok", result.ok())?)))
+                Ok(Val::Result(Ok(arm("ok", ok)?)))
             } else if value.get("error").is_some() || value.as_str() == Some("error") {
-                Ok(Val::Result(Err(arm("error", result.err())?)))
+                Ok(Val::Result(Err(arm("error", err)?)))
             } else {
                 expected("{\"ok\": …} or {\"error\": …}")
             }
         }
-        Type::Flags(flags) => {
-            let names: Vec<&str> = flags.names().collect();
+        Shape::Flags(names) => {
             let Some(items) = value.as_array() else {
                 return expected("a list of flags");
             };
             items
                 .iter()
                 .map(|v| match v.as_str() {
-                    Some(s) if names.contains(&s) => Ok(s.to_string()),
-                    _ => Err(format!(
-                        "`{path}`: unknown flag {v}, expected any of {}",
+                    Some(s) if names.iter().any(|n| n == s) => Ok(s.to_string()),
+                    _ => Err(InputError::new(format!(
+                        "unknown flag {v}, expected any of {}",
                         names.join(", ")
-                    )),
+                    ))),
                 })
                 .collect::<Result<_, _>>()
                 .map(Val::Flags)
         }
-        _ => Err(format!("`{path}`: this type cannot be given as JSON")),
+        Shape::Unsupported => Err(InputError::new("this type cannot be given as JSON".into())),
     }
 }
 

@@ -13,7 +13,7 @@ pub mod wit;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker, Type, Val};
+use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker, Val};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use limits::Limiter;
@@ -204,8 +204,8 @@ pub struct Prepared {
     pre: InstancePre<CallCtx>,
     decide: ComponentExportIndex,
     validate: ComponentExportIndex,
-    /// Parameter names and types of the slot's main export.
-    pub params: Vec<(String, Type)>,
+    /// Parameter names and shapes of the slot's main export.
+    pub params: Vec<(String, json::Shape)>,
 }
 
 /// The shared wasmtime engine and linker.
@@ -313,9 +313,10 @@ impl Runtime {
         let (item, decide) = lookup(slot.function())?;
         let (_, validate) = lookup("validate-config")?;
         let params = match item {
-            wasmtime::component::types::ComponentItem::ComponentFunc(f) => {
-                f.params().map(|(n, t)| (n.to_string(), t)).collect()
-            }
+            wasmtime::component::types::ComponentItem::ComponentFunc(f) => f
+                .params()
+                .map(|(n, t)| (n.to_string(), json::Shape::of(&t)))
+                .collect(),
             _ => return Err(format!("`{}` is not a function", slot.function())),
         };
         Ok(Prepared {

@@ -44,7 +44,7 @@ fn in_process() -> InProcess {
     let params: Vec<_> = prepared
         .params
         .iter()
-        .map(|(n, t)| json::to_val(t, &input[n], n).expect("input"))
+        .map(|(n, t)| json::to_val(t, &input[n]).expect("input"))
         .collect();
     let config: Arc<[(String, String)]> = Arc::from(Vec::new());
     let mut samples = Vec::with_capacity(20_000);
