@@ -33,10 +33,12 @@ run: build
 	./target/release/cove serve --seed-demo $(GUESTS)
 
 ## Formatting, lints, then every test (release profile: wasmtime is
-## compiled once for tests, benchmarks and the demo).
+## compiled once for tests, benchmarks and the demo). The end-to-end tests
+## run the `cove` binary, so it is built first.
 test: deps-test
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	$(CARGO) build --release --workspace
 	@mkdir -p target; set -o pipefail; $(CARGO) test --release --workspace 2>&1 | tee target/test.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' target/test.log
 

@@ -51,20 +51,17 @@ pub async fn invoke(
 ) -> Result<Answer, InvokeError> {
     let now = crate::now_ms();
     let seed = rand::random::<u64>();
+    let call = Call {
+        state,
+        merchant,
+        slot,
+        input,
+        now,
+        seed,
+    };
     let Some(active) = state.bindings.get(merchant, slot) else {
         check_shape(input)?;
-        return Ok(fallback(
-            state,
-            merchant,
-            slot,
-            input,
-            now,
-            seed,
-            None,
-            FailureKind::Unbound,
-            Vec::new(),
-        )
-        .await);
+        return Ok(call.fallback(None, FailureKind::Unbound, Vec::new()).await);
     };
     let object = input
         .as_object()
@@ -89,18 +86,9 @@ pub async fn invoke(
 
     let label = &active.label;
     if !active.breaker.allows(now) {
-        return Ok(fallback(
-            state,
-            merchant,
-            slot,
-            input,
-            now,
-            seed,
-            Some(label),
-            FailureKind::Breaker,
-            Vec::new(),
-        )
-        .await);
+        return Ok(call
+            .fallback(Some(label), FailureKind::Breaker, Vec::new())
+            .await);
     }
     let started = Instant::now();
     let outcome = state
@@ -164,18 +152,7 @@ pub async fn invoke(
         tracing::error!(%merchant, plugin = %label, %slot, "circuit breaker tripped: the plugin keeps failing; answering with the safe fallback");
     }
     tracing::warn!(%merchant, plugin = %label, %slot, kind = kind.as_str(), %detail, "plugin call failed; answered with the safe fallback");
-    Ok(fallback(
-        state,
-        merchant,
-        slot,
-        input,
-        now,
-        seed,
-        Some(label),
-        kind,
-        logs,
-    )
-    .await)
+    Ok(call.fallback(Some(label), kind, logs).await)
 }
 
 fn check_shape(input: &Value) -> Result<(), InvokeError> {
@@ -206,50 +183,65 @@ fn emit_logs(merchant: &str, plugin: &str, logs: &[LogLine]) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn fallback(
-    state: &AppState,
-    merchant: &str,
+/// One invocation's context, for answering with the fallback.
+struct Call<'a> {
+    state: &'a AppState,
+    merchant: &'a str,
     slot: Slot,
-    input: &Value,
+    input: &'a Value,
     now: i64,
     seed: u64,
-    plugin: Option<&String>,
-    kind: FailureKind,
-    logs: Vec<LogLine>,
-) -> Answer {
-    let plugin_label = plugin.cloned().unwrap_or_else(|| "none".into());
-    count(state, slot, &plugin_label, "fallback");
-    state
-        .metrics
-        .failures
-        .get_or_create(&FailureLabels {
-            slot: slot.world(),
-            plugin: plugin_label,
-            kind: kind.as_str(),
-        })
-        .inc();
-    let mut last = Vec::new();
-    if slot == Slot::Rfm {
-        for c in input["customers"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            let id = c
-                .pointer("/customer/id")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let stored = state.store.rfm_score(merchant, id).await.ok().flatten();
-            last.push(stored.and_then(|s| serde_json::from_str(&s).ok()));
+}
+
+impl Call<'_> {
+    /// Count the failure and answer with the slot's safe fallback.
+    async fn fallback(
+        &self,
+        plugin: Option<&String>,
+        kind: FailureKind,
+        logs: Vec<LogLine>,
+    ) -> Answer {
+        let Call {
+            state,
+            merchant,
+            slot,
+            input,
+            now,
+            seed,
+        } = *self;
+        let plugin_label = plugin.cloned().unwrap_or_else(|| "none".into());
+        count(state, slot, &plugin_label, "fallback");
+        state
+            .metrics
+            .failures
+            .get_or_create(&FailureLabels {
+                slot: slot.world(),
+                plugin: plugin_label,
+                kind: kind.as_str(),
+            })
+            .inc();
+        let mut last = Vec::new();
+        if slot == Slot::Rfm {
+            for c in input["customers"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                let id = c
+                    .pointer("/customer/id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let stored = state.store.rfm_score(merchant, id).await.ok().flatten();
+                last.push(stored.and_then(|s| serde_json::from_str(&s).ok()));
+            }
         }
-    }
-    Answer {
-        result: slot.fallback(input, now, &last),
-        plugin: None,
-        fallback: Some(kind),
-        seed,
-        logs,
+        Answer {
+            result: slot.fallback(input, now, &last),
+            plugin: None,
+            fallback: Some(kind),
+            seed,
+            logs,
+        }
     }
 }
 

@@ -319,6 +319,10 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", s.listen))?;
     tracing::info!("Cove listening on http://{}", listener.local_addr()?);
+    // Answers are small and latency matters: send them without Nagle's delay.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, cove_host::app(state))
         .with_graceful_shutdown(async {
             let mut term =
