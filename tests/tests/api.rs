@@ -542,3 +542,118 @@ async fn failing_plugins_answer_with_fallbacks_and_trip_the_breaker() {
     assert!(text.contains(r#"kind="breaker"} 2"#), "{text}");
     assert!(text.contains("cove_plugin_call_seconds_bucket"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_unbound_slot_answers_with_its_documented_fallback() {
+    let api = Api::new().await;
+    let key = api.merchant("shop").await;
+    let customer = json!({"id": "c-9", "region": "middle-east", "country": "AE", "utc-offset-minutes": 240, "created-at": 0});
+    let invoke = |slot: &'static str, body: Value| {
+        let api = &api;
+        let key = key.clone();
+        async move {
+            api.json(
+                "POST",
+                &format!("/v1/merchants/shop/slots/{slot}/invoke"),
+                Some(&key),
+                body,
+            )
+            .await
+        }
+    };
+
+    let (s, v) = invoke(
+        "allocator",
+        json!({"experiment": {"id": "hero", "mode": "fixed-split", "arms": [
+        {"id": "control", "weight": 1, "exposures": 0, "conversions": 0},
+        {"id": "b", "weight": 1, "exposures": 0, "conversions": 0}]}, "unit-id": "u1"}),
+    )
+    .await;
+    assert_eq!(
+        (s, &v["result"]["arm-id"], v["fallback"].as_str()),
+        (StatusCode::OK, &json!("control"), Some("unbound"))
+    );
+
+    let consents =
+        json!([{"channel": "sms", "granted": true}, {"channel": "email", "granted": true}]);
+    let (_, v) = invoke(
+        "channel-chooser",
+        json!({"request": {"customer": customer, "kind": "promotional",
+        "consents": consents, "stats": [], "last-engaged-at": null}}),
+    )
+    .await;
+    assert_eq!(
+        v["result"][0]["channel"], "sms",
+        "Middle East defaults to SMS: {v}"
+    );
+    let (_, v) = invoke(
+        "channel-chooser",
+        json!({"request": {"customer": customer, "kind": "promotional",
+        "consents": [{"channel": "sms", "granted": false}], "stats": [], "last-engaged-at": null}}),
+    )
+    .await;
+    assert_eq!(v["result"], json!([]), "never a channel without consent");
+
+    let request = |sentiment: &str| {
+        json!({"request": {"country": "DE", "platform": "own-site", "sku": "S1",
+        "category": "apparel", "quantity": 1, "unit-price": {"amount-minor": 4999, "currency": "EUR"},
+        "purchased-at": 0, "weight-grams": 400, "tier": "none", "sentiment": sentiment, "reason": "too small"}})
+    };
+    let (_, v) = invoke("return-flow", request("negative")).await;
+    assert_eq!(v["result"]["human-review"]["queue"], "priority");
+    let (_, v) = invoke("return-flow", request("neutral")).await;
+    assert_eq!(v["result"]["human-review"]["queue"], "standard");
+
+    let (_, v) = invoke(
+        "rfm-scorer",
+        json!({"as-of": 0, "customers": [
+        {"customer": customer, "orders": [], "engagement": []}]}),
+    )
+    .await;
+    assert_eq!(v["result"][0]["customer-id"], "c-9");
+    assert_eq!(v["result"][0]["segments"], json!(["unscored"]));
+
+    let (s, v) = invoke("fatigue-policy", json!("not an object")).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_input"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_during_swaps_all_succeed() {
+    let api = std::sync::Arc::new(Api::new().await);
+    api.publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove")
+        .await;
+    api.publish(guests::FATIGUE, "fatigue-policy", "1.1.0", "cove")
+        .await;
+    let key = api.merchant("shop").await;
+    let caller = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..300 {
+                let (s, v) = api
+                    .decide("shop", &key, fatigue_input("email", json!([])))
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+                assert!(v["fallback"].is_null(), "{v}");
+                seen.insert(v["plugin"].as_str().unwrap().to_string());
+            }
+            seen
+        })
+    };
+    for i in 0..30 {
+        let version = if i % 2 == 0 { "1.0.0" } else { "1.1.0" };
+        let (s, v) = api
+            .bind("shop", &format!("fatigue-policy@{version}"), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let seen = caller.await.unwrap();
+    assert!(
+        seen.iter()
+            .all(|p| p == "fatigue-policy@1.0.0" || p == "fatigue-policy@1.1.0"),
+        "{seen:?}"
+    );
+}
