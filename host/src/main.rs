@@ -283,7 +283,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
                 Ok(t) => t.trim().to_string(),
                 Err(_) => {
                     let t = format!("op_{}", hex::encode(rand::random::<[u8; 24]>()));
-                    std::fs::write(&path, &t)
+                    write_secret(&path, &t)
                         .with_context(|| format!("writing {}", path.display()))?;
                     t
                 }
@@ -370,7 +370,7 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
             .store
             .create_merchant("demo", "Demo Store", &key_hash(&key))
             .await?;
-        std::fs::write(data_dir.join("demo-api-key"), &key)?;
+        write_secret(&data_dir.join("demo-api-key"), &key)?;
         let bound = bind_reference_plugins(state, "demo")
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -381,4 +381,17 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
         );
     }
     Ok(())
+}
+
+/// Write a token readable by its owner only.
+fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(secret.as_bytes())
 }
