@@ -59,13 +59,12 @@ pub async fn invoke(
         now,
         seed,
     };
-    let Some(active) = state.bindings.get(merchant, slot) else {
-        check_shape(input)?;
-        return Ok(call.fallback(None, FailureKind::Unbound, Vec::new()).await);
-    };
     let object = input
         .as_object()
         .ok_or_else(|| InvokeError::BadInput("the body must be a JSON object".into()))?;
+    let Some(active) = state.bindings.get(merchant, slot) else {
+        return Ok(call.fallback(None, FailureKind::Unbound, Vec::new()).await);
+    };
     let params = &active.prepared.params;
     if let Some(unknown) = object.keys().find(|k| !params.iter().any(|(n, _)| n == *k)) {
         let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
@@ -153,16 +152,6 @@ pub async fn invoke(
     }
     tracing::warn!(%merchant, plugin = %label, %slot, kind = kind.as_str(), %detail, "plugin call failed; answered with the safe fallback");
     Ok(call.fallback(Some(label), kind, logs).await)
-}
-
-fn check_shape(input: &Value) -> Result<(), InvokeError> {
-    if input.is_object() {
-        Ok(())
-    } else {
-        Err(InvokeError::BadInput(
-            "the body must be a JSON object".into(),
-        ))
-    }
 }
 
 fn count(state: &AppState, slot: Slot, plugin: &str, outcome: &'static str) {
