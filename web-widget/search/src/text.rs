@@ -1,0 +1,325 @@
+//! From text to search terms, identically at index and at query time:
+//! lower-case, fold diacritics, split into words, stem European word forms
+//! lightly, and cut Chinese, Japanese and Korean runs into overlapping
+//! character bigrams (those scripts have no spaces to split on).
+
+/// The language whose word forms a stemmer knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    /// English.
+    English,
+    /// German.
+    German,
+    /// French.
+    French,
+    /// Spanish.
+    Spanish,
+    /// Any other: no stemming (CJK and Arabic still get their own handling).
+    Other,
+}
+
+impl Language {
+    /// The language of a BCP 47 locale such as `de-AT`.
+    pub fn of_locale(locale: &str) -> Language {
+        match locale
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "en" => Language::English,
+            "de" => Language::German,
+            "fr" => Language::French,
+            "es" => Language::Spanish,
+            _ => Language::Other,
+        }
+    }
+}
+
+/// One search term and whether it came from a CJK run (matched exactly,
+/// never by edit distance).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Term {
+    /// The normalised term.
+    pub text: String,
+    /// Whether it is a CJK unigram or bigram.
+    pub cjk: bool,
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF     // Hiragana, Katakana
+        | 0x3400..=0x4DBF   // CJK Extension A
+        | 0x4E00..=0x9FFF   // CJK Unified Ideographs
+        | 0xF900..=0xFAFF   // CJK Compatibility Ideographs
+        | 0xAC00..=0xD7AF   // Hangul syllables
+        | 0xFF66..=0xFF9F) // half-width Katakana
+}
+
+/// Lower-case `c` and strip its diacritics, appending to `out`. Arabic
+/// vowel marks are dropped and letter variants unified.
+fn fold_into(c: char, out: &mut String) {
+    let folded: &str = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'ā' => {
+            "a"
+        }
+        'ç' | 'Ç' | 'č' | 'ć' => "c",
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' | 'ē' | 'ę' | 'ě' => "e",
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' | 'ī' => "i",
+        'ñ' | 'Ñ' | 'ń' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'ō' => {
+            "o"
+        }
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' | 'ū' | 'ů' => "u",
+        'ý' | 'ÿ' | 'Ý' => "y",
+        'ß' => "ss",
+        'æ' | 'Æ' => "ae",
+        'œ' | 'Œ' => "oe",
+        'ł' | 'Ł' => "l",
+        'š' | 'Š' => "s",
+        'ž' | 'Ž' => "z",
+        // Arabic: alef variants, alef maqsura, ta marbuta; drop harakat and tatweel.
+        'أ' | 'إ' | 'آ' | 'ٱ' => "ا",
+        'ى' => "ي",
+        'ة' => "ه",
+        '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => "",
+        _ => {
+            out.extend(c.to_lowercase());
+            return;
+        }
+    };
+    out.push_str(folded);
+}
+
+/// Fold a whole string (lower case, no diacritics).
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        fold_into(c, &mut out);
+    }
+    out
+}
+
+/// The search terms of `text` in `language`.
+pub fn terms(text: &str, language: Language) -> Vec<Term> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut cjk_run: Vec<char> = Vec::new();
+    let flush_word = |word: &mut String, out: &mut Vec<Term>| {
+        if !word.is_empty() {
+            let stemmed = stem(word, language);
+            out.push(Term {
+                text: stemmed,
+                cjk: false,
+            });
+            word.clear();
+        }
+    };
+    let flush_cjk = |run: &mut Vec<char>, out: &mut Vec<Term>| {
+        match run.len() {
+            0 => {}
+            1 => out.push(Term {
+                text: run[0].to_string(),
+                cjk: true,
+            }),
+            _ => out.extend(run.windows(2).map(|w| Term {
+                text: w.iter().collect(),
+                cjk: true,
+            })),
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_cjk(c) {
+            flush_word(&mut word, &mut out);
+            cjk_run.push(c);
+        } else if c.is_alphanumeric() || ('\u{064B}'..='\u{065F}').contains(&c) {
+            flush_cjk(&mut cjk_run, &mut out);
+            fold_into(c, &mut word);
+        } else {
+            flush_word(&mut word, &mut out);
+            flush_cjk(&mut cjk_run, &mut out);
+        }
+    }
+    flush_word(&mut word, &mut out);
+    flush_cjk(&mut cjk_run, &mut out);
+    out
+}
+
+/// Light stemming: enough to match the common inflections of a word
+/// (plural, case endings, verb endings), never so much that unrelated words
+/// collide. `word` is already folded.
+pub fn stem(word: &str, language: Language) -> String {
+    let strip = |word: &str, rules: &[(&str, &str)], keep: usize| -> String {
+        for (suffix, with) in rules {
+            if let Some(base) = word.strip_suffix(suffix)
+                && base.chars().count() >= keep
+            {
+                return format!("{base}{with}");
+            }
+        }
+        word.to_string()
+    };
+    match language {
+        Language::English => {
+            let w = word.strip_suffix("'s").unwrap_or(word);
+            strip(
+                w,
+                &[
+                    ("ies", "y"),
+                    ("sses", "ss"),
+                    ("ches", "ch"),
+                    ("shes", "sh"),
+                    ("xes", "x"),
+                    ("ing", ""),
+                    ("ed", ""),
+                    ("ss", "ss"),
+                    ("s", ""),
+                ],
+                3,
+            )
+        }
+        Language::German => strip(
+            word,
+            &[
+                ("ungen", "ung"),
+                ("ern", ""),
+                ("em", ""),
+                ("en", ""),
+                ("er", ""),
+                ("es", ""),
+                ("e", ""),
+                ("s", ""),
+                ("n", ""),
+            ],
+            4,
+        ),
+        Language::French => strip(
+            word,
+            &[
+                ("aux", "al"),
+                ("euses", "eur"),
+                ("euse", "eur"),
+                ("ees", "e"),
+                ("es", "e"),
+                ("s", ""),
+                ("x", ""),
+            ],
+            3,
+        ),
+        Language::Spanish => strip(
+            word,
+            &[("ces", "z"), ("iones", "ion"), ("es", ""), ("s", "")],
+            3,
+        ),
+        Language::Other => word.to_string(),
+    }
+}
+
+/// Optimal-string-alignment distance (insert, delete, substitute, swap of
+/// neighbours each count one), or `None` once it must exceed `max`.
+pub fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let width = b.len() + 1;
+    let mut rows = vec![0usize; width * (a.len() + 1)];
+    for (j, cell) in rows.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        rows[i * width] = i;
+        let mut row_min = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[(i - 1) * width + j] + 1)
+                .min(rows[i * width + j - 1] + 1)
+                .min(rows[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[(i - 2) * width + j - 2] + 1);
+            }
+            rows[i * width + j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > max {
+            return None;
+        }
+    }
+    let d = rows[a.len() * width + b.len()];
+    (d <= max).then_some(d)
+}
+
+/// Edits a query word of this many characters may carry: none below 4,
+/// one from 4, two from 8.
+pub fn typo_budget(chars: usize) -> usize {
+    match chars {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str, language: Language) -> Vec<String> {
+        terms(text, language).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn folds_case_and_diacritics() {
+        assert_eq!(
+            fold("Crème Brûlée ÜBER Straße"),
+            "creme brulee uber strasse"
+        );
+        assert_eq!(texts("Café, naïve!", Language::Other), ["cafe", "naive"]);
+    }
+
+    #[test]
+    fn word_forms_meet_their_stem() {
+        for (a, b, lang) in [
+            ("returns", "return", Language::English),
+            ("refunds", "refunded", Language::English),
+            ("deliveries", "delivery", Language::English),
+            ("Rücksendungen", "Rücksendung", Language::German),
+            ("Paketen", "Paket", Language::German),
+            ("livraisons", "livraison", Language::French),
+            ("devoluciones", "devolución", Language::Spanish),
+        ] {
+            assert_eq!(texts(a, lang), texts(b, lang), "{a} / {b}");
+        }
+        // Short words and double-s endings keep their letters.
+        assert_eq!(texts("bus glass", Language::English), ["bus", "glass"]);
+    }
+
+    #[test]
+    fn cjk_runs_become_bigrams_between_latin_words() {
+        assert_eq!(texts("退货政策", Language::Other), ["退货", "货政", "政策"]);
+        assert_eq!(texts("iPhone返品", Language::Other), ["iphone", "返品"]);
+        assert_eq!(texts("返", Language::Other), ["返"]);
+        assert!(terms("配送", Language::Other).iter().all(|t| t.cjk));
+    }
+
+    #[test]
+    fn arabic_marks_and_variants_fold() {
+        assert_eq!(fold("إِرْجَاع"), fold("ارجاع"));
+        assert_eq!(
+            texts("الشحنة", Language::Other),
+            texts("الشحنه", Language::Other)
+        );
+    }
+
+    #[test]
+    fn edit_distance_counts_a_swap_as_one() {
+        assert_eq!(edit_distance("refund", "refnud", 1), Some(1));
+        assert_eq!(edit_distance("refund", "refun", 1), Some(1));
+        assert_eq!(edit_distance("refund", "rfeunds", 2), Some(2));
+        assert_eq!(edit_distance("refund", "shipping", 2), None);
+        assert_eq!(edit_distance("", "", 0), Some(0));
+        assert_eq!((typo_budget(3), typo_budget(4), typo_budget(8)), (0, 1, 2));
+    }
+}
