@@ -134,30 +134,40 @@ pub mod channels {
     }
 }
 
-/// Export a [`fatigue::FatiguePolicy`] implementation as the plugin's policy.
+/// The export glue shared by the five `export_*!` macros: implement the
+/// generated `Guest` trait by calling the plugin's trait impl, then export it.
+#[doc(hidden)]
 #[macro_export]
-macro_rules! export_fatigue_policy {
-    ($plugin:ty) => {
+macro_rules! __export_slot {
+    ($plugin:ty, $module:ident, $interface:ident, $trait:ident, $export:ident,
+     fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         // Native builds (unit tests) call the impl directly; component
         // export names are only valid inside a wasm module.
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct CoveExport;
-            impl $crate::generated::fatigue::exports::cove::policy::fatigue::Guest for CoveExport {
+            impl $crate::generated::$module::exports::cove::policy::$interface::Guest for CoveExport {
                 fn validate_config(
                     config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-                ) -> ::std::result::Result<(), $crate::fatigue::Error> {
-                    $crate::fatigue::__validate::<$plugin>(config)
+                ) -> ::std::result::Result<(), $crate::$module::Error> {
+                    $crate::$module::__validate::<$plugin>(config)
                 }
-                fn decide(
-                    request: $crate::fatigue::MessageRequest,
-                ) -> ::std::result::Result<$crate::fatigue::Decision, $crate::fatigue::Error> {
+                fn $name($($arg: $ty),*) -> ::std::result::Result<$ret, $crate::$module::Error> {
                     $crate::__enter();
-                    <$plugin as $crate::fatigue::FatiguePolicy>::decide(request, &$crate::Ctx::from_host())
+                    <$plugin as $crate::$module::$trait>::$name($($arg,)* &$crate::Ctx::from_host())
                 }
             }
-            $crate::generated::fatigue::__export_fatigue!(CoveExport with_types_in $crate::generated::fatigue);
+            $crate::generated::$module::$export!(CoveExport with_types_in $crate::generated::$module);
         };
+    };
+}
+
+/// Export a [`fatigue::FatiguePolicy`] implementation as the plugin's policy.
+#[macro_export]
+macro_rules! export_fatigue_policy {
+    ($plugin:ty) => {
+        $crate::__export_slot!($plugin, fatigue, fatigue, FatiguePolicy, __export_fatigue,
+            fn decide(request: $crate::fatigue::MessageRequest) -> $crate::fatigue::Decision);
     };
 }
 
@@ -165,27 +175,9 @@ macro_rules! export_fatigue_policy {
 #[macro_export]
 macro_rules! export_rfm_scorer {
     ($plugin:ty) => {
-        // Native builds (unit tests) call the impl directly; component
-        // export names are only valid inside a wasm module.
-        #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            struct CoveExport;
-            impl $crate::generated::rfm::exports::cove::policy::rfm::Guest for CoveExport {
-                fn validate_config(
-                    config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-                ) -> ::std::result::Result<(), $crate::rfm::Error> {
-                    $crate::rfm::__validate::<$plugin>(config)
-                }
-                fn score(
-                    as_of: $crate::TimestampMs,
-                    customers: ::std::vec::Vec<$crate::rfm::CustomerActivity>,
-                ) -> ::std::result::Result<::std::vec::Vec<$crate::rfm::RfmScore>, $crate::rfm::Error> {
-                    $crate::__enter();
-                    <$plugin as $crate::rfm::RfmScorer>::score(as_of, customers, &$crate::Ctx::from_host())
-                }
-            }
-            $crate::generated::rfm::__export_rfm!(CoveExport with_types_in $crate::generated::rfm);
-        };
+        $crate::__export_slot!($plugin, rfm, rfm, RfmScorer, __export_rfm,
+            fn score(as_of: $crate::TimestampMs, customers: ::std::vec::Vec<$crate::rfm::CustomerActivity>)
+                -> ::std::vec::Vec<$crate::rfm::RfmScore>);
     };
 }
 
@@ -193,27 +185,9 @@ macro_rules! export_rfm_scorer {
 #[macro_export]
 macro_rules! export_allocator {
     ($plugin:ty) => {
-        // Native builds (unit tests) call the impl directly; component
-        // export names are only valid inside a wasm module.
-        #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            struct CoveExport;
-            impl $crate::generated::allocator::exports::cove::policy::allocation::Guest for CoveExport {
-                fn validate_config(
-                    config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-                ) -> ::std::result::Result<(), $crate::allocator::Error> {
-                    $crate::allocator::__validate::<$plugin>(config)
-                }
-                fn allocate(
-                    experiment: $crate::allocator::Experiment,
-                    unit_id: ::std::string::String,
-                ) -> ::std::result::Result<$crate::allocator::Assignment, $crate::allocator::Error> {
-                    $crate::__enter();
-                    <$plugin as $crate::allocator::Allocator>::allocate(experiment, unit_id, &$crate::Ctx::from_host())
-                }
-            }
-            $crate::generated::allocator::__export_allocator!(CoveExport with_types_in $crate::generated::allocator);
-        };
+        $crate::__export_slot!($plugin, allocator, allocation, Allocator, __export_allocator,
+            fn allocate(experiment: $crate::allocator::Experiment, unit_id: ::std::string::String)
+                -> $crate::allocator::Assignment);
     };
 }
 
@@ -221,26 +195,8 @@ macro_rules! export_allocator {
 #[macro_export]
 macro_rules! export_return_flow {
     ($plugin:ty) => {
-        // Native builds (unit tests) call the impl directly; component
-        // export names are only valid inside a wasm module.
-        #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            struct CoveExport;
-            impl $crate::generated::returns::exports::cove::policy::returns::Guest for CoveExport {
-                fn validate_config(
-                    config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-                ) -> ::std::result::Result<(), $crate::returns::Error> {
-                    $crate::returns::__validate::<$plugin>(config)
-                }
-                fn evaluate(
-                    request: $crate::returns::ReturnRequest,
-                ) -> ::std::result::Result<$crate::returns::Outcome, $crate::returns::Error> {
-                    $crate::__enter();
-                    <$plugin as $crate::returns::ReturnFlow>::evaluate(request, &$crate::Ctx::from_host())
-                }
-            }
-            $crate::generated::returns::__export_returns!(CoveExport with_types_in $crate::generated::returns);
-        };
+        $crate::__export_slot!($plugin, returns, returns, ReturnFlow, __export_returns,
+            fn evaluate(request: $crate::returns::ReturnRequest) -> $crate::returns::Outcome);
     };
 }
 
@@ -248,25 +204,7 @@ macro_rules! export_return_flow {
 #[macro_export]
 macro_rules! export_channel_chooser {
     ($plugin:ty) => {
-        // Native builds (unit tests) call the impl directly; component
-        // export names are only valid inside a wasm module.
-        #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            struct CoveExport;
-            impl $crate::generated::channels::exports::cove::policy::channels::Guest for CoveExport {
-                fn validate_config(
-                    config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-                ) -> ::std::result::Result<(), $crate::channels::Error> {
-                    $crate::channels::__validate::<$plugin>(config)
-                }
-                fn choose(
-                    request: $crate::channels::ChooseRequest,
-                ) -> ::std::result::Result<::std::vec::Vec<$crate::channels::Ranked>, $crate::channels::Error> {
-                    $crate::__enter();
-                    <$plugin as $crate::channels::ChannelChooser>::choose(request, &$crate::Ctx::from_host())
-                }
-            }
-            $crate::generated::channels::__export_channels!(CoveExport with_types_in $crate::generated::channels);
-        };
+        $crate::__export_slot!($plugin, channels, channels, ChannelChooser, __export_channels,
+            fn choose(request: $crate::channels::ChooseRequest) -> ::std::vec::Vec<$crate::channels::Ranked>);
     };
 }

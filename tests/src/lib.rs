@@ -33,6 +33,16 @@ pub mod guests {
     pub const DIR: &str = env!("COVE_GUEST_DIR");
 }
 
+/// Limits for tests: the defaults, but a wall-clock deadline long enough
+/// that a busy machine never turns a healthy call into a deadline fallback.
+/// (Tests about the deadline set their own.)
+pub fn test_limits() -> Limits {
+    Limits {
+        deadline_ms: 2_000,
+        ..Limits::default()
+    }
+}
+
 /// The operator token of test hosts.
 pub const OPERATOR_TOKEN: &str = "test-operator-token";
 

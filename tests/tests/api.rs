@@ -5,8 +5,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use cove_e2e::{OPERATOR_TOKEN, fatigue_input, guests, host, wasm};
-use cove_host::runtime::Limits;
+use cove_e2e::{OPERATOR_TOKEN, fatigue_input, guests, host, test_limits, wasm};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -17,7 +16,7 @@ struct Api {
 
 impl Api {
     async fn new() -> Api {
-        let (state, dir) = host(None, Limits::default()).await;
+        let (state, dir) = host(None, test_limits()).await;
         Api {
             app: cove_host::app(state),
             _dir: dir,

@@ -10,7 +10,7 @@ use cove_sdk::fatigue::FatiguePolicy;
 use serde_json::{Value, json};
 
 fn runtime() -> Arc<Runtime> {
-    Runtime::new(Limits::default()).expect("runtime")
+    Runtime::new(cove_e2e::test_limits()).expect("runtime")
 }
 
 /// Run the fatigue slot of `component` on `input` at `now` with `config`.
@@ -159,7 +159,7 @@ fn a_component_that_imports_the_filesystem_is_refused_by_name() {
 fn oversized_core_and_garbage_uploads_are_refused() {
     let rt = Runtime::new(Limits {
         component_bytes: 1024,
-        ..Limits::default()
+        ..cove_e2e::test_limits()
     })
     .expect("runtime");
     match inspect(&rt, &wasm(guests::FATIGUE)) {

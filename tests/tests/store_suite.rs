@@ -195,8 +195,9 @@ async fn a_bind_on_one_replica_reaches_the_other_within_a_second() {
     let pg = Postgres::start();
     let db = pg.database("replicas");
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = HostProcess::start(d1.path(), &["--database-url", &db]);
-    let b = HostProcess::start(d2.path(), &["--database-url", &db]);
+    let args = ["--database-url", &db, "--deadline-ms", "2000"];
+    let a = HostProcess::start(d1.path(), &args);
+    let b = HostProcess::start(d2.path(), &args);
 
     let client = reqwest::Client::new();
     for version in ["1.0.0", "2.0.0"] {
