@@ -44,6 +44,8 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     /// The operator's bearer token.
     pub operator_token: String,
+    /// Built knowledge-search indexes.
+    pub kb: http::KbIndexes,
     /// Cache of API-key hash → merchant id.
     pub keys: std::sync::RwLock<std::collections::HashMap<String, String>>,
 }
@@ -80,6 +82,7 @@ impl AppState {
             bindings: bindings::Bindings::default(),
             metrics: metrics::Metrics::default(),
             operator_token: settings.operator_token,
+            kb: Default::default(),
             keys: Default::default(),
         }));
         state.refresh_bindings().await?;

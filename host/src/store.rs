@@ -81,6 +81,31 @@ pub struct EventRow {
     pub at: i64,
 }
 
+/// A knowledge-base article as stored.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ArticleRow {
+    /// The merchant's article id.
+    pub id: String,
+    /// BCP 47 locale (`en`, `zh-CN`, `de-AT`).
+    pub locale: String,
+    /// Title.
+    pub title: String,
+    /// Body, Markdown.
+    pub body: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Shown from this time (ms since epoch), if set.
+    pub valid_from: Option<i64>,
+    /// Not shown from this time (ms since epoch), if set.
+    pub valid_until: Option<i64>,
+    /// "Was this helpful?" yes votes.
+    pub helpful: i64,
+    /// "Was this helpful?" no votes.
+    pub unhelpful: i64,
+    /// Last change, ms since epoch.
+    pub updated_at: i64,
+}
+
 /// The database.
 #[derive(Clone)]
 pub struct Store {
@@ -144,9 +169,15 @@ impl Store {
 
     async fn migrate(&self) -> anyhow::Result<()> {
         let migrations: &[(i64, &str)] = if self.sqlite {
-            &[(1, include_str!("../migrations/sqlite/0001_init.sql"))]
+            &[
+                (1, include_str!("../migrations/sqlite/0001_init.sql")),
+                (2, include_str!("../migrations/sqlite/0002_articles.sql")),
+            ]
         } else {
-            &[(1, include_str!("../migrations/postgres/0001_init.sql"))]
+            &[
+                (1, include_str!("../migrations/postgres/0001_init.sql")),
+                (2, include_str!("../migrations/postgres/0002_articles.sql")),
+            ]
         };
         sqlx::query("CREATE TABLE IF NOT EXISTS cove_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
             .execute(&self.pool)
@@ -503,5 +534,85 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .map(|r| r.get(0)))
+    }
+}
+
+impl Store {
+    /// Create or replace an article (votes are kept). Returns true if new.
+    pub async fn put_article(&self, merchant: &str, a: &ArticleRow) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let existed = sqlx::query("SELECT id FROM articles WHERE merchant_id = $1 AND id = $2")
+            .bind(merchant)
+            .bind(&a.id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        let tags = serde_json::to_string(&a.tags).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "INSERT INTO articles (merchant_id, id, locale, title, body, tags, valid_from, valid_until, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (merchant_id, id) DO UPDATE SET locale = excluded.locale, title = excluded.title, \
+             body = excluded.body, tags = excluded.tags, valid_from = excluded.valid_from, \
+             valid_until = excluded.valid_until, updated_at = excluded.updated_at",
+        )
+        .bind(merchant)
+        .bind(&a.id)
+        .bind(&a.locale)
+        .bind(&a.title)
+        .bind(&a.body)
+        .bind(tags)
+        .bind(a.valid_from)
+        .bind(a.valid_until)
+        .bind(a.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(!existed)
+    }
+
+    /// Delete an article; false if there was none.
+    pub async fn delete_article(&self, merchant: &str, id: &str) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM articles WHERE merchant_id = $1 AND id = $2")
+                .bind(merchant)
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    /// A merchant's articles, optionally of one locale, by id.
+    pub async fn articles(
+        &self,
+        merchant: &str,
+        locale: Option<&str>,
+    ) -> Result<Vec<ArticleRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, locale, title, body, tags, valid_from, valid_until, helpful, unhelpful, updated_at \
+             FROM articles WHERE merchant_id = $1 AND ($2 IS NULL OR locale = $2) ORDER BY id",
+        )
+        .bind(merchant)
+        .bind(locale)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let tags: String = r.try_get(4)?;
+                Ok(ArticleRow {
+                    id: r.try_get(0)?,
+                    locale: r.try_get(1)?,
+                    title: r.try_get(2)?,
+                    body: r.try_get(3)?,
+                    tags: serde_json::from_str(&tags).unwrap_or_default(),
+                    valid_from: r.try_get(5)?,
+                    valid_until: r.try_get(6)?,
+                    helpful: r.try_get(7)?,
+                    unhelpful: r.try_get(8)?,
+                    updated_at: r.try_get(9)?,
+                })
+            })
+            .collect()
     }
 }

@@ -140,6 +140,51 @@ async fn suite(url: &str) {
     );
     assert_eq!(store.rfm_score("m1", "c2").await.unwrap(), None);
 
+    // Articles: create, replace (votes kept), filter by locale, delete.
+    let article = |id: &str, locale: &str, title: &str| cove_host::store::ArticleRow {
+        id: id.into(),
+        locale: locale.into(),
+        title: title.into(),
+        body: "Body".into(),
+        tags: vec!["tag".into()],
+        valid_from: None,
+        valid_until: Some(9),
+        helpful: 0,
+        unhelpful: 0,
+        updated_at: 1,
+    };
+    assert!(
+        store
+            .put_article("m1", &article("a1", "en", "Returns"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_article("m1", &article("a2", "zh-CN", "退货"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .put_article("m1", &article("a1", "en", "Refunds"))
+            .await
+            .unwrap()
+    );
+    let all = store2.articles("m1", None).await.unwrap();
+    assert_eq!(
+        all.iter().map(|a| a.title.as_str()).collect::<Vec<_>>(),
+        ["Refunds", "退货"]
+    );
+    assert_eq!(
+        (all[0].tags.clone(), all[0].valid_until),
+        (vec!["tag".to_string()], Some(9))
+    );
+    assert_eq!(store.articles("m1", Some("zh-CN")).await.unwrap().len(), 1);
+    assert!(store.delete_article("m1", "a2").await.unwrap());
+    assert!(!store.delete_article("m1", "a2").await.unwrap());
+    assert_eq!(store.articles("m1", None).await.unwrap().len(), 1);
+
     // Concurrent binds never lose an audit entry.
     let mut tasks = Vec::new();
     for i in 0..8 {

@@ -2,9 +2,11 @@
 //! handler returns (status + JSON body with a stable `code` and a plain
 //! `message`; internals are logged, never sent).
 
+mod kb;
 mod merchant;
 mod operator;
 
+pub use kb::Indexes as KbIndexes;
 pub use operator::{REFERENCE_PUBLISHER, bind_reference_plugins};
 
 use axum::Router;
@@ -44,6 +46,12 @@ pub fn app(state: AppState) -> Router {
             "/v1/merchants/{merchant}/slots/{slot}/invoke",
             post(merchant::invoke),
         )
+        .route("/v1/merchants/{merchant}/articles", get(kb::list))
+        .route(
+            "/v1/merchants/{merchant}/articles/{id}",
+            put(kb::put).delete(kb::delete),
+        )
+        .route("/v1/merchants/{merchant}/search", get(kb::search))
         .fallback(|| async { ApiError::not_found("no such endpoint; see the README for the API") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -236,6 +244,14 @@ pub async fn read_body(body: Body, limit: usize, what: &str) -> Result<Bytes, Ap
             format!("{what} is larger than {limit} bytes"),
         )
     })
+}
+
+/// Query parameters, or a 400 that says which one is wrong.
+pub fn query<T>(
+    q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    q.map(|axum::extract::Query(t)| t)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
 }
 
 /// Parse a JSON body, with the parser's complaint in the message.

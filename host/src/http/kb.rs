@@ -1,0 +1,242 @@
+//! Knowledge base: the merchant's FAQ articles (create, replace, delete,
+//! list) and server-side search over them with the same core the widget
+//! runs in the browser.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cove_search::{Article, Index};
+use serde_json::json;
+
+use super::{ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body};
+use crate::AppState;
+use crate::store::ArticleRow;
+
+/// Built indexes per merchant and locale, with the fingerprint of the
+/// articles they were built from (so a change on any replica is seen).
+#[derive(Default)]
+pub struct Indexes(Mutex<HashMap<IndexKey, (Fingerprint, Arc<Index>)>>);
+
+/// Merchant and locale.
+type IndexKey = (String, String);
+/// Count and summed change times of the articles an index was built from.
+type Fingerprint = String;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArticleInput {
+    locale: String,
+    title: String,
+    body: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    valid_from: Option<i64>,
+    valid_until: Option<i64>,
+}
+
+fn valid_locale(locale: &str) -> bool {
+    let mut parts = locale.split('-');
+    let lang = parts.next().unwrap_or("");
+    (2..=3).contains(&lang.len())
+        && lang.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn check(input: &ArticleInput) -> Result<(), ApiError> {
+    let bad = |code, message: &str| Err(ApiError::unprocessable(code, message.to_string()));
+    if !valid_locale(&input.locale) {
+        return bad(
+            "invalid_locale",
+            "locale must look like `en`, `de-AT` or `zh-Hans-CN`",
+        );
+    }
+    if input.title.trim().is_empty() || input.title.chars().count() > 200 {
+        return bad("invalid_title", "the title must have 1 to 200 characters");
+    }
+    if input.body.len() > 100_000 {
+        return bad("body_too_long", "the body must be at most 100,000 bytes");
+    }
+    if input.tags.len() > 20
+        || input
+            .tags
+            .iter()
+            .any(|t| t.is_empty() || t.chars().count() > 40)
+    {
+        return bad("invalid_tags", "at most 20 tags of 1 to 40 characters");
+    }
+    if let (Some(from), Some(until)) = (input.valid_from, input.valid_until)
+        && from >= until
+    {
+        return bad("invalid_validity", "valid_from must be before valid_until");
+    }
+    Ok(())
+}
+
+/// `PUT /v1/merchants/{m}/articles/{id}`: create or replace an article.
+pub async fn put(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    if !valid_id(&id) {
+        return Err(ApiError::bad_request(
+            "invalid_article_id",
+            "article id must be 1-64 letters, digits, `-` or `_`",
+        ));
+    }
+    let input: ArticleInput = parse_json(&read_body(body, MAX_JSON_BYTES, "the article").await?)?;
+    check(&input)?;
+    if !state.store.merchant_exists(&merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    let row = ArticleRow {
+        id,
+        locale: input.locale,
+        title: input.title,
+        body: input.body,
+        tags: input.tags,
+        valid_from: input.valid_from,
+        valid_until: input.valid_until,
+        helpful: 0,
+        unhelpful: 0,
+        updated_at: crate::now_ms(),
+    };
+    let created = state.store.put_article(&merchant, &row).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(row)).into_response())
+}
+
+/// `DELETE /v1/merchants/{m}/articles/{id}`.
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    if state.store.delete_article(&merchant, &id).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(format!("no article `{id}`")))
+    }
+}
+
+/// Query of the article list.
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    /// Only this locale.
+    locale: Option<String>,
+}
+
+/// `GET /v1/merchants/{m}/articles[?locale=]`.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let q = query(q)?;
+    let articles = state.store.articles(&merchant, q.locale.as_deref()).await?;
+    Ok(axum::Json(json!({ "articles": articles })).into_response())
+}
+
+/// Query of a search.
+#[derive(serde::Deserialize)]
+pub struct SearchQuery {
+    /// What the visitor typed.
+    q: String,
+    /// The index's locale.
+    locale: String,
+    /// Most hits (default 10, at most 50).
+    limit: Option<usize>,
+}
+
+/// `GET /v1/merchants/{m}/search?q=&locale=[&limit=]`: ranked articles
+/// valid now.
+pub async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+    q: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let q = query(q)?;
+    if !valid_locale(&q.locale) {
+        return Err(ApiError::bad_request(
+            "invalid_locale",
+            "locale must look like `en` or `de-AT`",
+        ));
+    }
+    let articles = state.store.articles(&merchant, Some(&q.locale)).await?;
+    let fingerprint = format!(
+        "{}:{}",
+        articles.len(),
+        articles
+            .iter()
+            .map(|a| a.updated_at as u64)
+            .fold(0u64, u64::wrapping_add)
+    );
+    let key = (merchant.clone(), q.locale.clone());
+    let cached = state
+        .kb
+        .0
+        .lock()
+        .expect("index cache")
+        .get(&key)
+        .filter(|(f, _)| *f == fingerprint)
+        .map(|(_, i)| i.clone());
+    let index = match cached {
+        Some(index) => index,
+        None => {
+            let docs: Vec<Article> = articles
+                .iter()
+                .map(|a| Article {
+                    id: a.id.clone(),
+                    title: a.title.clone(),
+                    body: a.body.clone(),
+                    tags: a.tags.clone(),
+                    valid_from: a.valid_from,
+                    valid_until: a.valid_until,
+                    helpful: a.helpful.try_into().unwrap_or(0),
+                    unhelpful: a.unhelpful.try_into().unwrap_or(0),
+                })
+                .collect();
+            let index = Arc::new(Index::build(&q.locale, &docs));
+            state
+                .kb
+                .0
+                .lock()
+                .expect("index cache")
+                .insert(key, (fingerprint, index.clone()));
+            index
+        }
+    };
+    let titles: HashMap<&str, &str> = articles
+        .iter()
+        .map(|a| (a.id.as_str(), a.title.as_str()))
+        .collect();
+    let hits: Vec<_> = index
+        .search(&q.q, crate::now_ms(), q.limit.unwrap_or(10).min(50))
+        .into_iter()
+        .map(|h| json!({"id": h.id, "title": titles.get(h.id.as_str()), "score": h.score}))
+        .collect();
+    Ok(axum::Json(json!({"query": q.q, "locale": q.locale, "hits": hits})).into_response())
+}

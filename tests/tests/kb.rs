@@ -1,0 +1,233 @@
+//! The knowledge base through the HTTP API: articles in several languages,
+//! validation, isolation between merchants, and server-side search with
+//! typos in two scripts, word forms and validity windows.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use cove_e2e::{OPERATOR_TOKEN, host, test_limits};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+async fn send(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    key: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {key}"))
+        .body(if body.is_null() {
+            Body::empty()
+        } else {
+            Body::from(body.to_string())
+        })
+        .unwrap();
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn ids(v: &Value) -> Vec<&str> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn articles_are_searchable_in_their_languages() {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let (_, v) = send(
+        &app,
+        "POST",
+        "/v1/merchants",
+        OPERATOR_TOKEN,
+        json!({"id": "shop"}),
+    )
+    .await;
+    let key = v["api_key"].as_str().unwrap().to_string();
+    let (_, v) = send(
+        &app,
+        "POST",
+        "/v1/merchants",
+        OPERATOR_TOKEN,
+        json!({"id": "other"}),
+    )
+    .await;
+    let other = v["api_key"].as_str().unwrap().to_string();
+
+    let articles = [
+        (
+            "refunds",
+            "en",
+            "How refunds work",
+            "We refund the price within 5 days of receiving the parcel.",
+            json!(["money"]),
+        ),
+        (
+            "shipping",
+            "en",
+            "Shipping times",
+            "Orders ship within 2 days.",
+            json!([]),
+        ),
+        (
+            "zh-returns",
+            "zh-CN",
+            "退货政策",
+            "收到商品后十四天内可以申请退货。",
+            json!([]),
+        ),
+        (
+            "de-returns",
+            "de",
+            "Rücksendungen",
+            "So funktioniert die Rücksendung.",
+            json!([]),
+        ),
+    ];
+    for (id, locale, title, body, tags) in articles {
+        let uri = format!("/v1/merchants/shop/articles/{id}");
+        let (s, v) = send(
+            &app,
+            "PUT",
+            &uri,
+            &key,
+            json!({"locale": locale, "title": title, "body": body, "tags": tags}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let search = |q: &str, locale: &str| {
+        format!(
+            "/v1/merchants/shop/search?q={}&locale={locale}",
+            urlencode(q)
+        )
+    };
+
+    let (s, v) = send(&app, "GET", &search("refnuds ", "en"), &key, Value::Null).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(ids(&v)[0], "refunds");
+    assert_eq!(v["hits"][0]["title"], "How refunds work");
+    let (_, v) = send(&app, "GET", &search("怎么退货", "zh-CN"), &key, Value::Null).await;
+    assert_eq!(ids(&v), ["zh-returns"]);
+    let (_, v) = send(
+        &app,
+        "GET",
+        &search("Rücksednung ", "de"),
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(ids(&v), ["de-returns"]);
+
+    // Replacing an article re-indexes it; an expired one disappears.
+    let (s, _) = send(&app, "PUT", "/v1/merchants/shop/articles/shipping", &key,
+        json!({"locale": "en", "title": "Delivery", "body": "Parcels arrive in a week.", "valid_until": 1})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, v) = send(&app, "GET", &search("delivery ", "en"), &key, Value::Null).await;
+    assert!(ids(&v).is_empty(), "expired article shown: {v}");
+
+    let (s, _) = send(
+        &app,
+        "DELETE",
+        "/v1/merchants/shop/articles/refunds",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, v) = send(&app, "GET", &search("refund ", "en"), &key, Value::Null).await;
+    assert!(ids(&v).is_empty(), "deleted article shown: {v}");
+    let (s, _) = send(
+        &app,
+        "DELETE",
+        "/v1/merchants/shop/articles/refunds",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Bad input, and another merchant's key.
+    for (body, code) in [
+        (
+            json!({"locale": "english!", "title": "x", "body": ""}),
+            "invalid_locale",
+        ),
+        (
+            json!({"locale": "en", "title": " ", "body": ""}),
+            "invalid_title",
+        ),
+        (
+            json!({"locale": "en", "title": "x", "body": "", "valid_from": 5, "valid_until": 5}),
+            "invalid_validity",
+        ),
+    ] {
+        let (s, v) = send(&app, "PUT", "/v1/merchants/shop/articles/bad", &key, body).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code))
+        );
+    }
+    let (s, v) = send(
+        &app,
+        "GET",
+        "/v1/merchants/shop/search?locale=en",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_query"))
+    );
+    let (s, _) = send(
+        &app,
+        "GET",
+        &search("returns", "zh-CN"),
+        &other,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, v) = send(
+        &app,
+        "GET",
+        "/v1/merchants/shop/articles?locale=zh-CN",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(v["articles"].as_array().unwrap().len(), 1);
+    let (_, v) = send(
+        &app,
+        "GET",
+        "/v1/merchants/shop/articles",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(v["articles"].as_array().unwrap().len(), 3);
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
