@@ -15,6 +15,7 @@ pub mod bindings;
 pub mod breaker;
 pub mod http;
 pub mod invoke;
+pub mod markdown;
 pub mod metrics;
 pub mod registry;
 pub mod runtime;

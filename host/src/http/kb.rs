@@ -154,7 +154,18 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     let q = query(q)?;
-    let articles = state.store.articles(&merchant, q.locale.as_deref()).await?;
+    let articles: Vec<_> = state
+        .store
+        .articles(&merchant, q.locale.as_deref())
+        .await?
+        .into_iter()
+        .map(|a| {
+            let html = crate::markdown::to_html(&a.body);
+            let mut v = json!(a);
+            v["html"] = json!(html);
+            v
+        })
+        .collect();
     Ok(axum::Json(json!({ "articles": articles })).into_response())
 }
 
@@ -211,7 +222,7 @@ pub async fn search(
                 .map(|a| Article {
                     id: a.id.clone(),
                     title: a.title.clone(),
-                    body: a.body.clone(),
+                    body: crate::markdown::to_text(&a.body),
                     tags: a.tags.clone(),
                     valid_from: a.valid_from,
                     valid_until: a.valid_until,

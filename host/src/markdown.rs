@@ -1,0 +1,144 @@
+//! Article bodies: Markdown in, safe HTML and plain text out.
+//!
+//! Whatever a merchant (or an attacker holding their key) writes, no script
+//! reaches a storefront: raw HTML is shown as text, and links and images
+//! keep only `http(s)`, `mailto` and same-site addresses. The plain text is
+//! what the search index sees (no URLs, no markup).
+
+use pulldown_cmark::{CowStr, Event, Parser, Tag, TagEnd, html};
+
+fn safe_url(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || lower.starts_with("mailto:")
+        || (lower.starts_with('/') && !lower.starts_with("//"))
+        || lower.starts_with('#')
+}
+
+/// Render `markdown` to HTML that is safe to insert into a page.
+pub fn to_html(markdown: &str) -> String {
+    let events = Parser::new(markdown).map(|event| match event {
+        // Raw HTML is shown, never interpreted.
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !safe_url(&dest_url) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: CowStr::Borrowed(""),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !safe_url(&dest_url) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: CowStr::Borrowed(""),
+            title,
+            id,
+        }),
+        other => other,
+    });
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, events);
+    out
+}
+
+/// The words of `markdown`, without markup or addresses, for indexing.
+pub fn to_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                out.push_str(&t)
+            }
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => out.push(' '),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_renders() {
+        let html = to_html("# Returns\n\nSend it **back** within [14 days](/returns).");
+        assert!(html.contains("<h1>Returns</h1>"), "{html}");
+        assert!(html.contains("<strong>back</strong>"), "{html}");
+        assert!(html.contains(r#"<a href="/returns">14 days</a>"#), "{html}");
+    }
+
+    #[test]
+    fn no_script_or_handler_survives() {
+        for attack in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "[click](javascript:alert(1))",
+            "[click](JaVaScRiPt:alert(1))",
+            "![x](data:text/html,<script>alert(1)</script>)",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "[x](//evil.example/steal)",
+            "<svg onload=alert(1)>",
+        ] {
+            let html = to_html(attack).to_ascii_lowercase();
+            // Every tag in the output is one Markdown makes, and no
+            // address in it can run code.
+            for tag in html.split('<').skip(1) {
+                let tag = tag.split('>').next().unwrap_or("");
+                let name: String = tag
+                    .trim_start_matches('/')
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect();
+                assert!(
+                    [
+                        "p",
+                        "a",
+                        "img",
+                        "strong",
+                        "em",
+                        "code",
+                        "pre",
+                        "h1",
+                        "h2",
+                        "h3",
+                        "ul",
+                        "ol",
+                        "li",
+                        "blockquote",
+                        "br",
+                        "hr"
+                    ]
+                    .contains(&name.as_str()),
+                    "{attack} -> {html}"
+                );
+                assert!(
+                    !tag.contains("javascript:") && !tag.contains("data:") && !tag.contains("\"//"),
+                    "{attack} -> {html}"
+                );
+                assert!(!tag.contains(" on"), "{attack} -> {html}");
+            }
+        }
+    }
+
+    #[test]
+    fn text_keeps_words_and_drops_addresses() {
+        let text = to_text("## Refunds\nSee [our policy](https://shop.example/policy) and `code`.");
+        assert!(
+            text.contains("Refunds") && text.contains("our policy") && text.contains("code"),
+            "{text}"
+        );
+        assert!(!text.contains("https"), "{text}");
+    }
+}
