@@ -35,6 +35,8 @@ pub struct Active {
     pub event_id: i64,
     /// Trips the plugin off after repeated failures.
     pub breaker: Breaker,
+    /// Its metric series.
+    pub series: crate::metrics::PluginSeries,
 }
 
 type Table = HashMap<String, [Option<Arc<Active>>; 5]>;
@@ -90,7 +92,12 @@ impl Bindings {
 
     /// Rebuild the table from the database if the audit log moved on since
     /// the last rebuild. Unchanged bindings keep their `Active` (and breaker).
-    pub async fn refresh(&self, store: &Store, registry: &Registry) -> anyhow::Result<()> {
+    pub async fn refresh(
+        &self,
+        store: &Store,
+        registry: &Registry,
+        metrics: &crate::metrics::Metrics,
+    ) -> anyhow::Result<()> {
         let _guard = self.reload.lock().await;
         let latest = store.latest_event_id().await?;
         if latest == self.seen_event.load(Ordering::Acquire) && latest != 0 {
@@ -110,7 +117,7 @@ impl Bindings {
                 Some(a) => a,
                 // A binding that cannot be loaded leaves its slot to the safe
                 // fallback; it never stops the host or the other bindings.
-                None => match load(store, registry, &row).await {
+                None => match load(store, registry, metrics, &row).await {
                     Ok(a) => Arc::new(a),
                     Err(e) => {
                         tracing::error!(merchant = %row.merchant_id, slot = %row.slot, error = %format!("{e:#}"),
@@ -130,6 +137,7 @@ impl Bindings {
 async fn load(
     store: &Store,
     registry: &Registry,
+    metrics: &crate::metrics::Metrics,
     row: &crate::store::BindingRow,
 ) -> anyhow::Result<Active> {
     let plugin = store
@@ -139,8 +147,12 @@ async fn load(
     let config_json: serde_json::Value = serde_json::from_str(&row.config)?;
     let pairs = config_pairs(&config_json).map_err(anyhow::Error::msg)?;
     let prepared = registry.prepared(&plugin).await?;
+    let label = format!("{}@{}", plugin.name, plugin.version);
+    let slot: &'static str =
+        crate::slots::Slot::from_world(&row.slot).map_or("unknown", crate::slots::Slot::world);
     Ok(Active {
-        label: format!("{}@{}", plugin.name, plugin.version),
+        series: metrics.series(slot, &label),
+        label,
         plugin,
         prepared,
         config: pairs.into(),

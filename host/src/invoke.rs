@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::metrics::{CallLabels, FailureLabels, PluginLabels};
+use crate::metrics::{CallLabels, FailureLabels};
 use crate::runtime::{FailureKind, LogLine, json as wjson};
 use crate::slots::Slot;
 
@@ -93,13 +93,9 @@ pub async fn invoke(
     let outcome = state
         .runtime
         .call(&active.prepared, &active.config, now, seed, &vals);
-    state
-        .metrics
+    active
+        .series
         .latency
-        .get_or_create(&PluginLabels {
-            slot: slot.world(),
-            plugin: label.clone(),
-        })
         .observe(started.elapsed().as_secs_f64());
 
     let failure = match outcome {
@@ -111,7 +107,7 @@ pub async fn invoke(
                     match slot.check_output(input, &result, now) {
                         Ok(()) => {
                             active.breaker.success();
-                            count(state, slot, label, "ok");
+                            active.series.ok.inc();
                             if slot == Slot::Rfm {
                                 remember_rfm(state, merchant, &result).await;
                             }
@@ -128,7 +124,7 @@ pub async fn invoke(
                 }
                 wasmtime::component::Val::Result(Err(e)) => {
                     active.breaker.success();
-                    count(state, slot, label, "plugin-error");
+                    active.series.plugin_error.inc();
                     return Err(InvokeError::PluginError {
                         plugin: label.clone(),
                         error: e.as_deref().map_or(Value::Null, wjson::from_val),

@@ -92,7 +92,9 @@ impl AppState {
 
     /// Pick up binding changes made by this or another replica.
     pub async fn refresh_bindings(&self) -> anyhow::Result<()> {
-        self.bindings.refresh(&self.store, &self.registry).await
+        self.bindings
+            .refresh(&self.store, &self.registry, &self.metrics)
+            .await
     }
 
     /// Poll the database for binding changes made by other replicas.

@@ -92,3 +92,41 @@ impl Metrics {
         out
     }
 }
+
+/// The metric series of one bound plugin version, looked up once when the
+/// binding is loaded so the per-call path only increments.
+#[derive(Clone)]
+pub struct PluginSeries {
+    /// Calls answered by the plugin.
+    pub ok: Counter,
+    /// Calls the plugin refused on purpose.
+    pub plugin_error: Counter,
+    /// Sandbox time per call.
+    pub latency: Histogram,
+}
+
+impl Metrics {
+    /// The series of `plugin` (`name@version`) in `slot`.
+    pub fn series(&self, slot: &'static str, plugin: &str) -> PluginSeries {
+        let calls = |outcome| {
+            self.calls
+                .get_or_create(&CallLabels {
+                    slot,
+                    plugin: plugin.to_string(),
+                    outcome,
+                })
+                .clone()
+        };
+        PluginSeries {
+            ok: calls("ok"),
+            plugin_error: calls("plugin-error"),
+            latency: self
+                .latency
+                .get_or_create(&PluginLabels {
+                    slot,
+                    plugin: plugin.to_string(),
+                })
+                .clone(),
+        }
+    }
+}

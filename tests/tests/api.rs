@@ -142,6 +142,25 @@ async fn reference_plugin_is_bound_by_default_and_decides() {
         .decide("shop", &key, fatigue_input("email", json!([])))
         .await;
     assert_eq!(v["result"], json!({"drop": "cap-reached"}));
+
+    // Both answers are counted under the version, across the rebind.
+    let response = api
+        .app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8(
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.contains(r#"cove_plugin_calls_total{slot="fatigue-policy",plugin="fatigue-policy@1.0.0",outcome="ok"} 2"#),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

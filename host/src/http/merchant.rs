@@ -57,7 +57,10 @@ pub async fn invoke(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     let slot = slot(&slot_name)?;
-    if state.bindings.of(&merchant).is_empty() && !state.store.merchant_exists(&merchant).await? {
+    // Only an unbound slot costs a database look-up (to tell "no such merchant").
+    if state.bindings.get(&merchant, slot).is_none()
+        && !state.store.merchant_exists(&merchant).await?
+    {
         return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
     }
     let input: Value = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
