@@ -69,6 +69,9 @@ pub struct Index {
     language: Language,
     docs: Vec<Doc>,
     postings: BTreeMap<String, Vec<Posting>>,
+    /// Terms by length in characters: a typo search only reads the lengths
+    /// its edit budget can reach.
+    by_len: Vec<Vec<String>>,
     avg_len: f64,
 }
 
@@ -128,6 +131,14 @@ impl Index {
                 helpfulness: helpfulness(article.helpful, article.unhelpful),
             });
         }
+        let mut by_len: Vec<Vec<String>> = Vec::new();
+        for term in postings.keys() {
+            let n = term.chars().count();
+            if by_len.len() <= n {
+                by_len.resize(n + 1, Vec::new());
+            }
+            by_len[n].push(term.clone());
+        }
         let avg_len = if docs.is_empty() {
             1.0
         } else {
@@ -137,6 +148,7 @@ impl Index {
             language,
             docs,
             postings,
+            by_len,
             avg_len: avg_len.max(1.0),
         }
     }
@@ -170,9 +182,12 @@ impl Index {
                     .map(|(t, _)| (t.as_str(), PREFIX_MATCH)),
             );
         }
-        let budget = typo_budget(q.chars().count());
+        let chars = q.chars().count();
+        let budget = typo_budget(chars);
         if budget > 0 {
-            for term in self.postings.keys() {
+            let lengths = chars.saturating_sub(budget)
+                ..=(chars + budget).min(self.by_len.len().saturating_sub(1));
+            for term in lengths.flat_map(|n| &self.by_len[n]) {
                 if term == q {
                     continue;
                 }
