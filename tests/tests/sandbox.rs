@@ -86,6 +86,42 @@ fn what_a_plugin_prints_and_its_panic_message_become_log_lines() {
 }
 
 #[test]
+fn log_lines_past_the_budget_are_dropped_and_counted() {
+    let rt = Runtime::new(Limits {
+        log_bytes: 25,
+        ..cove_e2e::test_limits()
+    })
+    .expect("runtime");
+    let (slot, compiled) = inspect(&rt, &wasm(guests::PANIC)).expect("valid component");
+    let prepared = rt.prepare(&compiled, slot).expect("prepare");
+    let input = fatigue_input("email", json!([]));
+    let params: Vec<_> = prepared
+        .params
+        .iter()
+        .map(|(name, ty)| json::to_val(ty, &input[name]).expect("input"))
+        .collect();
+    let Err(failure) = rt.call(&prepared, &Arc::from(Vec::new()), NOON, 1, &params) else {
+        panic!("the panicking plugin answered");
+    };
+    let lines: Vec<(&str, &str)> = failure
+        .logs
+        .iter()
+        .map(|l| (l.level, l.message.as_str()))
+        .collect();
+    // The 21-byte stderr tail fits; the 31-byte print and the panic message do not.
+    assert_eq!(
+        lines,
+        [
+            ("warn", "no newline at the end"),
+            (
+                "warn",
+                "2 more log lines dropped: the per-call log budget is spent"
+            )
+        ]
+    );
+}
+
+#[test]
 fn the_deadline_stops_a_loop_when_fuel_would_not() {
     let rt = Runtime::new(Limits {
         fuel: u64::MAX / 2,

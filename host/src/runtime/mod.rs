@@ -94,7 +94,8 @@ impl CallCtx {
         }
     }
 
-    /// Log what was printed without a final newline.
+    /// Log what was printed without a final newline, and say how many
+    /// lines the budget cut.
     fn finish(mut self) -> Self {
         for (i, level) in [(0, "info"), (1, "warn")] {
             if !self.printing[i].is_empty() {
@@ -102,6 +103,16 @@ impl CallCtx {
                     String::from_utf8_lossy(&std::mem::take(&mut self.printing[i])).into_owned();
                 self.push_log(level, text);
             }
+        }
+        if self.dropped_logs > 0 {
+            let message = format!(
+                "{} more log lines dropped: the per-call log budget is spent",
+                self.dropped_logs
+            );
+            self.logs.push(LogLine {
+                level: "warn",
+                message,
+            });
         }
         self
     }
@@ -193,10 +204,8 @@ pub struct Failure {
 pub struct Output {
     /// The export's single result value (`result<T, error>`).
     pub value: Val,
-    /// What the plugin logged.
+    /// What the plugin logged (ending with a note if lines were dropped).
     pub logs: Vec<LogLine>,
-    /// Log lines dropped because the budget was spent.
-    pub dropped_logs: u32,
 }
 
 /// A component ready to be called for one slot.
@@ -426,7 +435,6 @@ impl Runtime {
         Ok(Output {
             value,
             logs: ctx.logs,
-            dropped_logs: ctx.dropped_logs,
         })
     }
 }
