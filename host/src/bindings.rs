@@ -100,7 +100,9 @@ impl Bindings {
     ) -> anyhow::Result<()> {
         let _guard = self.reload.lock().await;
         let latest = store.latest_event_id().await?;
-        if latest == self.seen_event.load(Ordering::Acquire) && latest != 0 {
+        // Bindings only ever change together with an audit event, so an
+        // unchanged newest event id means an unchanged table.
+        if latest == self.seen_event.load(Ordering::Acquire) {
             return Ok(());
         }
         let old = self.table.load_full();
