@@ -46,6 +46,24 @@ pub fn test_limits() -> Limits {
 /// The operator token of test hosts.
 pub const OPERATOR_TOKEN: &str = "test-operator-token";
 
+/// Assert an API error: its status, its stable `code`, and a message in words.
+pub fn expect_error(
+    status: axum::http::StatusCode,
+    body: &Value,
+    want: axum::http::StatusCode,
+    code: &str,
+) {
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (want, Some(code)),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "no message: {body}"
+    );
+}
+
 /// Read a component.
 pub fn wasm(path: &str) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))

@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use cove_e2e::{OPERATOR_TOKEN, fatigue_input, guests, host, test_limits, wasm};
+use cove_e2e::{OPERATOR_TOKEN, expect_error, fatigue_input, guests, host, test_limits, wasm};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -169,32 +169,20 @@ async fn publish_rules_give_clear_errors() {
     let (s, v) = api
         .publish(guests::FORBIDDEN_IMPORT, "sneaky", "1.0.0", "x")
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("forbidden_import"))
-    );
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "forbidden_import");
     assert!(v["message"].as_str().unwrap().contains("wasi:"));
 
     let (s, v) = api.publish(guests::FATIGUE, "Bad_Name", "1.0.0", "x").await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_name"))
-    );
+    expect_error(s, &v, StatusCode::BAD_REQUEST, "invalid_name");
     let (s, v) = api.publish(guests::FATIGUE, "ok", "one", "x").await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_version"))
-    );
+    expect_error(s, &v, StatusCode::BAD_REQUEST, "invalid_version");
 
     let (s, _) = api.publish(guests::FATIGUE, "fp", "1.0.0", "x").await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, _) = api.publish(guests::FATIGUE, "fp", "1.0.0", "x").await;
     assert_eq!(s, StatusCode::OK, "same bytes again is a no-op");
     let (s, v) = api.publish(guests::TRAP, "fp", "1.0.0", "x").await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("version_exists"))
-    );
+    expect_error(s, &v, StatusCode::CONFLICT, "version_exists");
 
     let (s, v, _) = api
         .send(
@@ -204,10 +192,7 @@ async fn publish_rules_give_clear_errors() {
             Body::from("not wasm"),
         )
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_component"))
-    );
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "not_a_component");
     let (s, v, _) = api
         .send(
             "POST",
@@ -216,10 +201,7 @@ async fn publish_rules_give_clear_errors() {
             Body::from(vec![0u8; 300 * 1024]),
         )
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, Some("component_too_large"))
-    );
+    expect_error(s, &v, StatusCode::PAYLOAD_TOO_LARGE, "component_too_large");
 
     let (s, v) = api
         .json("GET", "/v1/plugins", Some(OPERATOR_TOKEN), Value::Null)
@@ -242,10 +224,7 @@ async fn bad_requests_get_codes_and_messages() {
     let (s, v) = api
         .decide("shop", &key, json!({"request": {"channel": "email"}}))
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_input"))
-    );
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
     assert!(
         v["message"].as_str().unwrap().contains("request.customer"),
         "{v}"
@@ -259,10 +238,7 @@ async fn bad_requests_get_codes_and_messages() {
             Body::from("{nope"),
         )
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_json"))
-    );
+    expect_error(s, &v, StatusCode::BAD_REQUEST, "invalid_json");
 
     let (s, v) = api
         .json(
@@ -272,10 +248,7 @@ async fn bad_requests_get_codes_and_messages() {
             json!({}),
         )
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
-    );
+    expect_error(s, &v, StatusCode::NOT_FOUND, "not_found");
     assert!(v["message"].as_str().unwrap().contains("fatigue-policy"));
 
     let (s, v) = api
@@ -286,31 +259,19 @@ async fn bad_requests_get_codes_and_messages() {
             json!({}),
         )
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
-    );
+    expect_error(s, &v, StatusCode::UNAUTHORIZED, "unauthenticated");
 
     let (s, v) = api
         .bind("shop", "fatigue-policy@1.0.0", json!({"cap.email": "lots"}))
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_config"))
-    );
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "invalid_config");
     assert!(v["message"].as_str().unwrap().contains("cap.email"), "{v}");
     let (s, v) = api
         .bind("shop", "fatigue-policy@1.0.0", json!({"nested": {"a": 1}}))
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_config"))
-    );
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "invalid_config");
     let (s, v) = api.bind("shop", "fatigue-policy@9.9.9", json!({})).await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
-    );
+    expect_error(s, &v, StatusCode::NOT_FOUND, "not_found");
     let (s, v) = api
         .json(
             "PUT",
@@ -319,10 +280,7 @@ async fn bad_requests_get_codes_and_messages() {
             json!({"plugin": "fatigue-policy@1.0.0"}),
         )
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("world_mismatch"))
-    );
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "world_mismatch");
 
     let (s, v) = api
         .json(
@@ -332,15 +290,9 @@ async fn bad_requests_get_codes_and_messages() {
             json!({"id": "shop"}),
         )
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("merchant_exists"))
-    );
+    expect_error(s, &v, StatusCode::CONFLICT, "merchant_exists");
     let (s, v) = api.json("GET", "/v1/nowhere", None, Value::Null).await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
-    );
+    expect_error(s, &v, StatusCode::NOT_FOUND, "not_found");
 
     // Nothing above changed the binding.
     let (_, v) = api
@@ -448,10 +400,7 @@ async fn swap_roll_back_and_audit() {
     )
     .await;
     let (s, v) = api.bind("shop", "fatigue-policy@1.0.0", json!({})).await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("plugin_yanked"))
-    );
+    expect_error(s, &v, StatusCode::CONFLICT, "plugin_yanked");
 
     let (_, v) = api
         .json(
@@ -632,10 +581,7 @@ async fn every_unbound_slot_answers_with_its_documented_fallback() {
     assert_eq!(v["result"][0]["segments"], json!(["unscored"]));
 
     let (s, v) = invoke("fatigue-policy", json!("not an object")).await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_input"))
-    );
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
 }
 
 #[tokio::test(flavor = "multi_thread")]
