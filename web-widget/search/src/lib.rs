@@ -153,16 +153,6 @@ impl Index {
         }
     }
 
-    /// Number of indexed articles.
-    pub fn len(&self) -> usize {
-        self.docs.len()
-    }
-
-    /// Whether no article is indexed.
-    pub fn is_empty(&self) -> bool {
-        self.docs.is_empty()
-    }
-
     /// Index terms that stand for `query_term`, with how much each counts.
     fn expand(&self, query_term: &text::Term, is_last: bool) -> Vec<(&str, f64)> {
         let q = query_term.text.as_str();
