@@ -47,6 +47,12 @@ pub struct Inner {
     pub operator_token: String,
     /// Built knowledge-search indexes.
     pub kb: http::KbIndexes,
+    /// The storefront widget's files, if built.
+    pub widget: Option<http::WidgetAssets>,
+    /// Caches and rate limits of the widget's public endpoints.
+    pub public: http::PublicState,
+    /// Demo mode: the demo storefront is served at `/`.
+    pub demo: bool,
     /// Cache of API-key hash → merchant id.
     pub keys: std::sync::RwLock<std::collections::HashMap<String, String>>,
 }
@@ -68,6 +74,12 @@ pub struct Settings {
     pub cache_dir: Option<std::path::PathBuf>,
     /// Sandbox limits.
     pub limits: runtime::Limits,
+    /// The built widget (`scripts/build-widget` output), if any.
+    pub widget_dir: Option<std::path::PathBuf>,
+    /// Serve the demo storefront.
+    pub demo: bool,
+    /// Public endpoints: requests a visitor may make at once, and per second.
+    pub public_rate: (f64, f64),
 }
 
 impl AppState {
@@ -76,6 +88,10 @@ impl AppState {
         let runtime = runtime::Runtime::new(settings.limits)?;
         let store = store::Store::connect(&settings.database_url).await?;
         let registry = registry::Registry::new(runtime.clone(), store.clone(), settings.cache_dir);
+        let widget = match &settings.widget_dir {
+            Some(dir) => Some(http::WidgetAssets::load(dir)?),
+            None => None,
+        };
         let state = AppState(Arc::new(Inner {
             runtime,
             store,
@@ -84,6 +100,9 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             operator_token: settings.operator_token,
             kb: Default::default(),
+            widget,
+            public: http::PublicState::new(settings.public_rate.0, settings.public_rate.1),
+            demo: settings.demo,
             keys: Default::default(),
         }));
         state.refresh_bindings().await?;

@@ -173,6 +173,15 @@ struct Serve {
     /// Largest answer accepted, in KiB.
     #[arg(long, default_value_t = Limits::default().output_bytes >> 10)]
     output_kib: usize,
+    /// The built storefront widget (`make widget` puts it in target/widget).
+    #[arg(long, value_name = "DIR")]
+    widget_dir: Option<PathBuf>,
+    /// Widget endpoints: requests one visitor may make in a burst.
+    #[arg(long, default_value_t = 120.0)]
+    public_burst: f64,
+    /// Widget endpoints: requests per second one visitor gets back.
+    #[arg(long, default_value_t = 4.0)]
+    public_per_sec: f64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -306,6 +315,9 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         operator_token: token,
         cache_dir: Some(s.data_dir.join("cache")),
         limits,
+        widget_dir: s.widget_dir.clone(),
+        demo: s.seed_demo.is_some(),
+        public_rate: (s.public_burst, s.public_per_sec),
     })
     .await
     .context("starting the host")?;
@@ -323,7 +335,8 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, cove_host::app(state))
+    let app = cove_host::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -3,6 +3,10 @@
 //! SQL that both SQLite (embedded default) and PostgreSQL (scale-out)
 //! accept; only the DDL differs, in `migrations/{sqlite,postgres}`.
 
+mod widget;
+
+pub use widget::{AnswerRow, SurveyRow};
+
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
@@ -172,11 +176,13 @@ impl Store {
             &[
                 (1, include_str!("../migrations/sqlite/0001_init.sql")),
                 (2, include_str!("../migrations/sqlite/0002_articles.sql")),
+                (3, include_str!("../migrations/sqlite/0003_widget.sql")),
             ]
         } else {
             &[
                 (1, include_str!("../migrations/postgres/0001_init.sql")),
                 (2, include_str!("../migrations/postgres/0002_articles.sql")),
+                (3, include_str!("../migrations/postgres/0003_widget.sql")),
             ]
         };
         sqlx::query("CREATE TABLE IF NOT EXISTS cove_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
@@ -572,15 +578,20 @@ impl Store {
 
     /// Delete an article; false if there was none.
     pub async fn delete_article(&self, merchant: &str, id: &str) -> Result<bool, StoreError> {
-        Ok(
-            sqlx::query("DELETE FROM articles WHERE merchant_id = $1 AND id = $2")
-                .bind(merchant)
-                .bind(id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                == 1,
-        )
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM article_votes WHERE merchant_id = $1 AND article_id = $2")
+            .bind(merchant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let gone = sqlx::query("DELETE FROM articles WHERE merchant_id = $1 AND id = $2")
+            .bind(merchant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone == 1)
     }
 
     /// A merchant's articles, optionally of one locale, by id.

@@ -98,6 +98,9 @@ pub async fn host(database_url: Option<String>, limits: Limits) -> (AppState, te
         operator_token: OPERATOR_TOKEN.into(),
         cache_dir: Some(dir.path().join("cache")),
         limits,
+        widget_dir: None,
+        demo: false,
+        public_rate: (120.0, 4.0),
     })
     .await
     .expect("starting host");

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -12,20 +13,85 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cove_search::{Article, Index};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
-use super::{ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body};
+use super::{
+    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body, valid_id,
+    valid_locale,
+};
 use crate::AppState;
 use crate::store::ArticleRow;
 
-/// Built indexes per merchant and locale, with the fingerprint of the
-/// articles they were built from (so a change on any replica is seen).
+/// Built indexes per merchant and locale, with when their articles were
+/// last compared against the store (so a change on any replica is seen).
 #[derive(Default)]
-pub struct Indexes(Mutex<HashMap<IndexKey, (Fingerprint, Arc<Index>)>>);
+pub struct Indexes(Mutex<HashMap<(String, String), (Instant, Arc<Built>)>>);
 
-/// Merchant and locale.
-type IndexKey = (String, String);
-/// Count and summed change times of the articles an index was built from.
-type Fingerprint = String;
+/// One version of a merchant's search index for one locale.
+pub struct Built {
+    /// Fingerprint of the articles (and votes) it was built from; part of
+    /// the widget's index URL, so a browser caches each version forever.
+    pub version: String,
+    /// The index.
+    pub index: Index,
+    /// The index in the transfer format, gzipped.
+    pub gz: Vec<u8>,
+}
+
+/// The index of `merchant`'s articles in `locale`, rebuilt when they
+/// changed. Within `fresh_for` of the last comparison the cached one is
+/// used without asking the store.
+pub async fn built(
+    state: &AppState,
+    merchant: &str,
+    locale: &str,
+    fresh_for: Duration,
+) -> Result<Arc<Built>, ApiError> {
+    let key = (merchant.to_string(), locale.to_string());
+    let cached = state.kb.0.lock().expect("index cache").get(&key).cloned();
+    if let Some((at, built)) = &cached
+        && at.elapsed() < fresh_for
+    {
+        return Ok(built.clone());
+    }
+    let articles = state.store.articles(merchant, Some(locale)).await?;
+    let mut hash = Sha256::new();
+    for a in &articles {
+        hash.update(format!(
+            "{}\0{}\0{}\0{}\n",
+            a.id, a.updated_at, a.helpful, a.unhelpful
+        ));
+    }
+    let version = hex::encode(&hash.finalize()[..8]);
+    let built = match cached {
+        Some((_, built)) if built.version == version => built,
+        _ => {
+            let docs: Vec<Article> = articles
+                .iter()
+                .map(|a| Article {
+                    id: a.id.clone(),
+                    title: a.title.clone(),
+                    body: crate::markdown::to_text(&a.body),
+                    tags: a.tags.clone(),
+                    valid_from: a.valid_from,
+                    valid_until: a.valid_until,
+                    helpful: a.helpful.try_into().unwrap_or(0),
+                    unhelpful: a.unhelpful.try_into().unwrap_or(0),
+                })
+                .collect();
+            let index = Index::build(locale, &docs);
+            let gz = super::gzip(&index.to_bytes());
+            Arc::new(Built { version, index, gz })
+        }
+    };
+    state
+        .kb
+        .0
+        .lock()
+        .expect("index cache")
+        .insert(key, (Instant::now(), built.clone()));
+    Ok(built)
+}
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,21 +103,6 @@ struct ArticleInput {
     tags: Vec<String>,
     valid_from: Option<i64>,
     valid_until: Option<i64>,
-}
-
-fn valid_locale(locale: &str) -> bool {
-    let mut parts = locale.split('-');
-    let lang = parts.next().unwrap_or("");
-    (2..=3).contains(&lang.len())
-        && lang.chars().all(|c| c.is_ascii_alphabetic())
-        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
-fn valid_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn check(input: &ArticleInput) -> Result<(), ApiError> {
@@ -196,58 +247,12 @@ pub async fn search(
             "locale must look like `en` or `de-AT`",
         ));
     }
-    let articles = state.store.articles(&merchant, Some(&q.locale)).await?;
-    let fingerprint = format!(
-        "{}:{}",
-        articles.len(),
-        articles
-            .iter()
-            .map(|a| a.updated_at as u64)
-            .fold(0u64, u64::wrapping_add)
-    );
-    let key = (merchant.clone(), q.locale.clone());
-    let cached = state
-        .kb
-        .0
-        .lock()
-        .expect("index cache")
-        .get(&key)
-        .filter(|(f, _)| *f == fingerprint)
-        .map(|(_, i)| i.clone());
-    let index = match cached {
-        Some(index) => index,
-        None => {
-            let docs: Vec<Article> = articles
-                .iter()
-                .map(|a| Article {
-                    id: a.id.clone(),
-                    title: a.title.clone(),
-                    body: crate::markdown::to_text(&a.body),
-                    tags: a.tags.clone(),
-                    valid_from: a.valid_from,
-                    valid_until: a.valid_until,
-                    helpful: a.helpful.try_into().unwrap_or(0),
-                    unhelpful: a.unhelpful.try_into().unwrap_or(0),
-                })
-                .collect();
-            let index = Arc::new(Index::build(&q.locale, &docs));
-            state
-                .kb
-                .0
-                .lock()
-                .expect("index cache")
-                .insert(key, (fingerprint, index.clone()));
-            index
-        }
-    };
-    let titles: HashMap<&str, &str> = articles
-        .iter()
-        .map(|a| (a.id.as_str(), a.title.as_str()))
-        .collect();
-    let hits: Vec<_> = index
+    let built = built(&state, &merchant, &q.locale, Duration::ZERO).await?;
+    let hits: Vec<_> = built
+        .index
         .search(&q.q, crate::now_ms(), q.limit.unwrap_or(10).min(50))
         .into_iter()
-        .map(|h| json!({"id": h.id, "title": titles.get(h.id.as_str()), "score": h.score}))
+        .map(|h| json!({"id": h.id, "title": h.title, "score": h.score}))
         .collect();
     Ok(axum::Json(json!({"query": q.q, "locale": q.locale, "hits": hits})).into_response())
 }

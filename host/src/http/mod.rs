@@ -5,9 +5,12 @@
 mod kb;
 mod merchant;
 mod operator;
+mod surveys;
+mod widget;
 
 pub use kb::Indexes as KbIndexes;
 pub use operator::{REFERENCE_PUBLISHER, bind_reference_plugins};
+pub use widget::{Assets as WidgetAssets, Public as PublicState};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -52,6 +55,31 @@ pub fn app(state: AppState) -> Router {
             put(kb::put).delete(kb::delete),
         )
         .route("/v1/merchants/{merchant}/search", get(kb::search))
+        .route(
+            "/v1/merchants/{merchant}/widget",
+            get(widget::settings).put(widget::settings),
+        )
+        .route("/v1/merchants/{merchant}/surveys", get(surveys::list))
+        .route(
+            "/v1/merchants/{merchant}/surveys/{id}",
+            put(surveys::put).delete(surveys::delete),
+        )
+        .route(
+            "/v1/merchants/{merchant}/surveys/{id}/results",
+            get(surveys::results),
+        )
+        .route(
+            "/v1/merchants/{merchant}/surveys/{id}/results.csv",
+            get(surveys::csv),
+        )
+        .route("/widget.js", get(widget::loader))
+        .route("/widget/{version}/{file}", get(widget::runtime))
+        .route(
+            "/",
+            get(|s| widget::demo_page(s, axum::extract::Path(String::new()))),
+        )
+        .route("/demo/{file}", get(widget::demo_page))
+        .nest("/public/v1/{merchant}", public(state.clone()))
         .fallback(|| async { ApiError::not_found("no such endpoint; see the README for the API") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -61,6 +89,25 @@ pub fn app(state: AppState) -> Router {
             )
         })
         .with_state(state)
+}
+
+/// The endpoints a visitor's browser calls, behind the origin and rate guard.
+fn public(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/config", get(widget::config))
+        .route("/index/{locale}/{version}", get(widget::index))
+        .route("/articles/{id}", get(widget::article))
+        .route("/votes", post(widget::vote))
+        .route("/answers", post(widget::answers))
+        .layer(axum::middleware::from_fn_with_state(state, widget::guard))
+}
+
+/// Gzip `bytes` (best compression: done once per version).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).expect("writing to memory");
+    e.finish().expect("writing to memory")
 }
 
 async fn metrics(state: axum::extract::State<AppState>) -> Response {
@@ -262,4 +309,21 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Api
             format!("the body is not valid JSON of the expected shape: {e}"),
         )
     })
+}
+
+/// A BCP 47-looking locale: `en`, `de-AT`, `zh-Hans-CN`.
+pub fn valid_locale(locale: &str) -> bool {
+    let mut parts = locale.split('-');
+    let lang = parts.next().unwrap_or("");
+    (2..=3).contains(&lang.len())
+        && lang.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// An id merchants choose: 1-64 letters, digits, `-` or `_`.
+pub fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

@@ -13,6 +13,9 @@
 #![forbid(unsafe_code)]
 
 pub mod text;
+mod wire;
+
+pub use wire::DecodeError;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -44,6 +47,8 @@ pub struct Article {
 pub struct Hit {
     /// Article id.
     pub id: String,
+    /// Article title.
+    pub title: String,
     /// Score; only the order is meaningful.
     pub score: f64,
 }
@@ -51,21 +56,25 @@ pub struct Hit {
 #[derive(Clone, Debug)]
 struct Doc {
     id: String,
-    len: f64,
+    title: String,
+    len: u32,
     valid_from: Option<i64>,
     valid_until: Option<i64>,
-    helpfulness: f64,
+    helpful: u32,
+    unhelpful: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Posting {
     doc: u32,
-    tf: f64,
+    /// Weighted count of the term in the article (title 3, tag 2, body 1).
+    tf: u32,
 }
 
 /// The searchable form of one merchant's articles in one locale.
 #[derive(Clone, Debug)]
 pub struct Index {
+    locale: String,
     language: Language,
     docs: Vec<Doc>,
     postings: BTreeMap<String, Vec<Posting>>,
@@ -76,9 +85,9 @@ pub struct Index {
 }
 
 /// Weight of a word in a title, a tag and the body.
-const TITLE: f64 = 3.0;
-const TAG: f64 = 2.0;
-const BODY: f64 = 1.0;
+const TITLE: u32 = 3;
+const TAG: u32 = 2;
+const BODY: u32 = 1;
 /// BM25 parameters.
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
@@ -103,8 +112,8 @@ impl Index {
         let mut postings: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
         let mut docs = Vec::with_capacity(articles.len());
         for (n, article) in articles.iter().enumerate() {
-            let mut tf: HashMap<String, f64> = HashMap::new();
-            let mut len = 0.0;
+            let mut tf: HashMap<String, u32> = HashMap::new();
+            let mut len = 0;
             let fields = [
                 (article.title.as_str(), TITLE),
                 (article.body.as_str(), BODY),
@@ -125,12 +134,19 @@ impl Index {
             }
             docs.push(Doc {
                 id: article.id.clone(),
+                title: article.title.clone(),
                 len,
                 valid_from: article.valid_from,
                 valid_until: article.valid_until,
-                helpfulness: helpfulness(article.helpful, article.unhelpful),
+                helpful: article.helpful,
+                unhelpful: article.unhelpful,
             });
         }
+        Index::assemble(locale, docs, postings)
+    }
+
+    /// The index over already-counted documents and postings.
+    fn assemble(locale: &str, docs: Vec<Doc>, postings: BTreeMap<String, Vec<Posting>>) -> Index {
         let mut by_len: Vec<Vec<String>> = Vec::new();
         for term in postings.keys() {
             let n = term.chars().count();
@@ -142,10 +158,11 @@ impl Index {
         let avg_len = if docs.is_empty() {
             1.0
         } else {
-            docs.iter().map(|d| d.len).sum::<f64>() / docs.len() as f64
+            docs.iter().map(|d| f64::from(d.len)).sum::<f64>() / docs.len() as f64
         };
         Index {
-            language,
+            locale: locale.to_string(),
+            language: Language::of_locale(locale),
             docs,
             postings,
             by_len,
@@ -189,6 +206,16 @@ impl Index {
         out
     }
 
+    /// The locale the index was built for.
+    pub fn locale(&self) -> &str {
+        &self.locale
+    }
+
+    /// Number of articles (valid or not).
+    pub fn articles(&self) -> usize {
+        self.docs.len()
+    }
+
     /// The `limit` best articles for `query` that are valid at `now`.
     pub fn search(&self, query: &str, now: i64, limit: usize) -> Vec<Hit> {
         let mut query_terms = terms(query, self.language);
@@ -209,8 +236,9 @@ impl Index {
                 let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
                 for p in postings {
                     let doc = &self.docs[p.doc as usize];
-                    let norm = K1 * (1.0 - B + B * doc.len / self.avg_len);
-                    let s = weight * idf * p.tf * (K1 + 1.0) / (p.tf + norm);
+                    let norm = K1 * (1.0 - B + B * f64::from(doc.len) / self.avg_len);
+                    let tf = f64::from(p.tf);
+                    let s = weight * idf * tf * (K1 + 1.0) / (tf + norm);
                     let entry = best.entry(p.doc).or_default();
                     *entry = entry.max(s);
                 }
@@ -227,7 +255,8 @@ impl Index {
                     && doc.valid_until.is_none_or(|until| now < until);
                 valid.then(|| Hit {
                     id: doc.id.clone(),
-                    score: s * doc.helpfulness,
+                    title: doc.title.clone(),
+                    score: s * helpfulness(doc.helpful, doc.unhelpful),
                 })
             })
             .collect();

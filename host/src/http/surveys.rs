@@ -1,0 +1,679 @@
+//! Exit-intent surveys: the merchant's definitions (create, replace, list,
+//! delete), the answers visitors send (validated, each stored once), and
+//! the results (counts, NPS, choice shares, text answers, CSV).
+
+use std::collections::{BTreeMap, HashSet};
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, read_body, valid_id};
+use crate::AppState;
+use crate::store::AnswerRow;
+
+/// Text in one language or in several (by locale).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Localized {
+    /// The same text for every locale.
+    One(String),
+    /// Text per locale (`en`, `de-AT`, …).
+    Many(BTreeMap<String, String>),
+}
+
+impl Localized {
+    /// The text for `locale`: exact, then same language, then English,
+    /// then any.
+    pub fn get(&self, locale: &str) -> &str {
+        match self {
+            Localized::One(s) => s,
+            Localized::Many(m) => {
+                let lang = locale.split('-').next().unwrap_or(locale);
+                m.get(locale)
+                    .or_else(|| {
+                        m.iter()
+                            .find(|(k, _)| k.split('-').next() == Some(lang))
+                            .map(|(_, v)| v)
+                    })
+                    .or_else(|| m.get("en"))
+                    .or_else(|| m.values().next())
+                    .map_or("", String::as_str)
+            }
+        }
+    }
+
+    fn texts(&self) -> Vec<&str> {
+        match self {
+            Localized::One(s) => vec![s],
+            Localized::Many(m) => m.values().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Kinds of question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// "How likely are you to recommend us?" 0–10.
+    Nps,
+    /// One of the listed options.
+    Choice,
+    /// Free text.
+    Text,
+}
+
+/// One option of a choice question.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    /// Stable id (what answers carry).
+    pub id: String,
+    /// What the visitor reads.
+    pub label: Localized,
+}
+
+/// One question.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// Stable id (what answers are keyed by).
+    pub id: String,
+    /// Kind of answer.
+    pub kind: Kind,
+    /// What the visitor reads.
+    pub prompt: Localized,
+    /// Options of a choice question.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<Choice>,
+    /// Must be answered.
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// Who sees the survey.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Targeting {
+    /// Page paths it shows on; `*` matches anything (`/checkout*`).
+    pub paths: Vec<String>,
+    /// Locales it shows in (language or full tag); empty: all.
+    pub locales: Vec<String>,
+    /// Share of visitors (0–1) who are ever asked.
+    pub sample_rate: f64,
+}
+
+impl Default for Targeting {
+    fn default() -> Targeting {
+        Targeting {
+            paths: vec!["*".into()],
+            locales: Vec::new(),
+            sample_rate: 1.0,
+        }
+    }
+}
+
+/// When the survey appears.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Trigger {
+    /// When the visitor is about to leave: pointer out through the top on
+    /// desktop; a fast scroll up, or coming back after the page was hidden
+    /// a while, on mobile.
+    pub exit_intent: bool,
+    /// After this many seconds on the page.
+    pub seconds_on_page: Option<u32>,
+    /// After scrolling this far down the page (percent).
+    pub scroll_depth: Option<u8>,
+}
+
+impl Default for Trigger {
+    fn default() -> Trigger {
+        Trigger {
+            exit_intent: true,
+            seconds_on_page: None,
+            scroll_depth: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+/// A survey as the merchant defines it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Survey {
+    /// Name the merchant knows it by (also the dialog's heading).
+    pub title: Localized,
+    /// Shown to visitors at all.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Questions, in order.
+    pub questions: Vec<Question>,
+    /// Who sees it.
+    #[serde(default)]
+    pub targeting: Targeting,
+    /// When it appears.
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// After seeing any survey, a visitor sees none for this many days.
+    #[serde(default = "thirty")]
+    pub cooldown_days: u32,
+}
+
+fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::unprocessable(code, message)
+}
+
+impl Survey {
+    fn check(&self) -> Result<(), ApiError> {
+        let text_ok = |l: &Localized, max: usize| {
+            let texts = l.texts();
+            !texts.is_empty()
+                && texts
+                    .iter()
+                    .all(|t| !t.trim().is_empty() && t.chars().count() <= max)
+        };
+        if !text_ok(&self.title, 120) {
+            return Err(invalid(
+                "invalid_title",
+                "the title must have 1 to 120 characters in every locale",
+            ));
+        }
+        if !(1..=10).contains(&self.questions.len()) {
+            return Err(invalid(
+                "invalid_questions",
+                "a survey has 1 to 10 questions",
+            ));
+        }
+        let mut ids = HashSet::new();
+        for q in &self.questions {
+            if !valid_id(&q.id) || !ids.insert(q.id.as_str()) {
+                return Err(invalid(
+                    "invalid_question_id",
+                    format!(
+                        "question id `{}` must be unique and use 1-64 letters, digits, `-` or `_`",
+                        q.id
+                    ),
+                ));
+            }
+            if !text_ok(&q.prompt, 300) {
+                return Err(invalid(
+                    "invalid_prompt",
+                    format!(
+                        "question `{}`: the prompt must have 1 to 300 characters in every locale",
+                        q.id
+                    ),
+                ));
+            }
+            let mut options = HashSet::new();
+            let options_ok = q
+                .options
+                .iter()
+                .all(|o| valid_id(&o.id) && options.insert(&o.id) && text_ok(&o.label, 80));
+            match q.kind {
+                Kind::Choice if !(2..=10).contains(&q.options.len()) || !options_ok => {
+                    return Err(invalid(
+                        "invalid_options",
+                        format!(
+                            "choice question `{}` needs 2 to 10 options with unique ids and labels of 1 to 80 characters",
+                            q.id
+                        ),
+                    ));
+                }
+                Kind::Nps | Kind::Text if !q.options.is_empty() => {
+                    return Err(invalid(
+                        "invalid_options",
+                        format!("question `{}`: only choice questions have options", q.id),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let t = &self.targeting;
+        if !(0.0..=1.0).contains(&t.sample_rate) {
+            return Err(invalid(
+                "invalid_sample_rate",
+                "sample_rate is a share between 0 and 1",
+            ));
+        }
+        if t.paths.is_empty()
+            || t.paths.len() > 20
+            || t.paths
+                .iter()
+                .any(|p| p.len() > 200 || !(p.starts_with('/') || p == "*"))
+        {
+            return Err(invalid(
+                "invalid_paths",
+                "targeting.paths needs 1 to 20 page paths starting with `/` (or `*` for every page)",
+            ));
+        }
+        if t.locales.iter().any(|l| !super::valid_locale(l)) {
+            return Err(invalid(
+                "invalid_locale",
+                "targeting.locales must look like `en` or `de-AT`",
+            ));
+        }
+        let tr = &self.trigger;
+        if !tr.exit_intent && tr.seconds_on_page.is_none() && tr.scroll_depth.is_none() {
+            return Err(invalid(
+                "invalid_trigger",
+                "choose at least one trigger: exit_intent, seconds_on_page or scroll_depth",
+            ));
+        }
+        if tr.scroll_depth.is_some_and(|d| !(1..=100).contains(&d))
+            || tr.seconds_on_page.is_some_and(|s| s > 3600)
+        {
+            return Err(invalid(
+                "invalid_trigger",
+                "scroll_depth is a percentage (1-100) and seconds_on_page at most 3600",
+            ));
+        }
+        if self.cooldown_days > 365 {
+            return Err(invalid("invalid_cooldown", "cooldown_days is at most 365"));
+        }
+        Ok(())
+    }
+
+    /// Shown in `locale` at all (active and targeted there).
+    pub fn shows_in(&self, locale: &str) -> bool {
+        let lang = locale.split('-').next().unwrap_or(locale);
+        self.active
+            && (self.targeting.locales.is_empty()
+                || self
+                    .targeting
+                    .locales
+                    .iter()
+                    .any(|l| l == locale || l == lang))
+    }
+
+    /// What the widget needs, in the visitor's locale.
+    pub fn public(&self, id: &str, locale: &str) -> Value {
+        let questions: Vec<Value> = self
+            .questions
+            .iter()
+            .map(|q| {
+                json!({
+                    "id": q.id, "kind": q.kind, "prompt": q.prompt.get(locale), "required": q.required,
+                    "options": q.options.iter().map(|o| json!({"id": o.id, "label": o.label.get(locale)})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "id": id, "title": self.title.get(locale), "questions": questions,
+            "paths": self.targeting.paths, "sample_rate": self.targeting.sample_rate,
+            "trigger": {"exit": self.trigger.exit_intent, "seconds": self.trigger.seconds_on_page, "scroll": self.trigger.scroll_depth},
+            "cooldown_days": self.cooldown_days,
+        })
+    }
+
+    /// Why `value` is not a valid answer to question `q`, if it is not.
+    fn answer_error(&self, q: &str, value: &Value) -> Option<String> {
+        let Some(question) = self.questions.iter().find(|x| x.id == q) else {
+            return Some(format!("the survey has no question `{q}`"));
+        };
+        let ok = match question.kind {
+            Kind::Nps => value.as_u64().is_some_and(|n| n <= 10),
+            Kind::Choice => value
+                .as_str()
+                .is_some_and(|s| question.options.iter().any(|o| o.id == s)),
+            Kind::Text => value.as_str().is_some_and(|s| s.chars().count() <= 2000),
+        };
+        (!ok).then(|| match question.kind {
+            Kind::Nps => format!("`{q}` takes a whole number from 0 to 10"),
+            Kind::Choice => format!("`{q}` takes one of its option ids"),
+            Kind::Text => format!("`{q}` takes text of at most 2000 characters"),
+        })
+    }
+}
+
+/// The merchant's surveys, parsed (definitions are checked when stored).
+pub async fn load(state: &AppState, merchant: &str) -> Result<Vec<(String, Survey)>, ApiError> {
+    Ok(state
+        .store
+        .surveys(merchant)
+        .await?
+        .into_iter()
+        .filter_map(|r| serde_json::from_str(&r.definition).ok().map(|s| (r.id, s)))
+        .collect())
+}
+
+async fn one(state: &AppState, merchant: &str, id: &str) -> Result<Survey, ApiError> {
+    load(state, merchant)
+        .await?
+        .into_iter()
+        .find(|(i, _)| i == id)
+        .map(|(_, s)| s)
+        .ok_or_else(|| ApiError::not_found(format!("no survey `{id}`")))
+}
+
+/// `PUT /v1/merchants/{m}/surveys/{id}`: create or replace a survey.
+pub async fn put(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    if !valid_id(&id) {
+        return Err(ApiError::bad_request(
+            "invalid_survey_id",
+            "survey id must be 1-64 letters, digits, `-` or `_`",
+        ));
+    }
+    let survey: Survey = parse_json(&read_body(body, MAX_JSON_BYTES, "the survey").await?)?;
+    survey.check()?;
+    if !state.store.merchant_exists(&merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    let definition = serde_json::to_string(&survey).map_err(ApiError::internal)?;
+    let created = state.store.put_survey(&merchant, &id, &definition).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(json!({"id": id, "survey": survey}))).into_response())
+}
+
+/// `GET /v1/merchants/{m}/surveys`.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let surveys: Vec<Value> = load(&state, &merchant)
+        .await?
+        .into_iter()
+        .map(|(id, s)| json!({"id": id, "survey": s}))
+        .collect();
+    Ok(axum::Json(json!({ "surveys": surveys })).into_response())
+}
+
+/// `DELETE /v1/merchants/{m}/surveys/{id}` (its answers go with it).
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    if state.store.delete_survey(&merchant, &id).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(format!("no survey `{id}`")))
+    }
+}
+
+/// One answer as the widget sends it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerIn {
+    id: String,
+    survey: String,
+    visitor: String,
+    #[serde(default)]
+    locale: String,
+    #[serde(default)]
+    page: String,
+    answers: BTreeMap<String, Value>,
+}
+
+/// A batch of answers.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswersIn {
+    answers: Vec<AnswerIn>,
+}
+
+/// Most answers in one request.
+const MAX_BATCH: usize = 50;
+
+/// `POST /public/v1/{m}/answers`: store each answer once. Answers that can
+/// never be valid are named in `rejected` (so the widget stops resending
+/// them); the rest are `accepted` or were `duplicates` of ones stored
+/// before.
+pub async fn receive(state: &AppState, merchant: &str, body: &[u8]) -> Result<Response, ApiError> {
+    let batch: AnswersIn = parse_json(body)?;
+    if batch.answers.len() > MAX_BATCH {
+        return Err(ApiError::unprocessable(
+            "batch_too_large",
+            format!("send at most {MAX_BATCH} answers at a time"),
+        ));
+    }
+    let surveys: BTreeMap<String, Survey> = load(state, merchant).await?.into_iter().collect();
+    let now = crate::now_ms();
+    let mut rows = Vec::new();
+    let mut rejected = Vec::new();
+    for a in batch.answers {
+        let reject =
+            |code: &str, message: String| json!({"id": a.id, "code": code, "message": message});
+        let error = if !(8..=64).contains(&a.id.len()) || !valid_id(&a.id) {
+            Some(reject(
+                "invalid_answer_id",
+                "an answer id has 8-64 letters, digits, `-` or `_`".into(),
+            ))
+        } else if !(1..=64).contains(&a.visitor.len()) || !valid_id(&a.visitor) {
+            Some(reject(
+                "invalid_visitor",
+                "a visitor id has 1-64 letters, digits, `-` or `_`".into(),
+            ))
+        } else if a.page.len() > 500 || a.locale.len() > 35 {
+            Some(reject(
+                "invalid_answer",
+                "page is at most 500 bytes and locale at most 35".into(),
+            ))
+        } else if let Some(survey) = surveys.get(&a.survey) {
+            let missing = survey
+                .questions
+                .iter()
+                .find(|q| q.required && !a.answers.contains_key(&q.id));
+            if let Some(q) = missing {
+                Some(reject(
+                    "missing_answer",
+                    format!("question `{}` must be answered", q.id),
+                ))
+            } else if a.answers.is_empty() {
+                Some(reject(
+                    "empty_answer",
+                    "answer at least one question".into(),
+                ))
+            } else {
+                a.answers
+                    .iter()
+                    .find_map(|(q, v)| survey.answer_error(q, v))
+                    .map(|m| reject("invalid_answer", m))
+            }
+        } else {
+            Some(reject(
+                "unknown_survey",
+                format!("there is no survey `{}`", a.survey),
+            ))
+        };
+        match error {
+            Some(e) => rejected.push(e),
+            None => rows.push(AnswerRow {
+                id: a.id,
+                survey_id: a.survey,
+                visitor: a.visitor,
+                locale: a.locale,
+                page: a.page,
+                answers: json!(a.answers),
+                received_at: now,
+            }),
+        }
+    }
+    let fresh = state.store.insert_answers(merchant, &rows).await?;
+    let (accepted, duplicates): (Vec<_>, Vec<_>) = rows.iter().zip(fresh).partition(|(_, f)| *f);
+    let ids =
+        |v: Vec<(&AnswerRow, bool)>| v.into_iter().map(|(r, _)| r.id.clone()).collect::<Vec<_>>();
+    Ok(axum::Json(json!({
+        "accepted": ids(accepted), "duplicates": ids(duplicates), "rejected": rejected,
+    }))
+    .into_response())
+}
+
+/// Net Promoter Score of 0–10 ratings: % promoters (9–10) − % detractors (0–6).
+fn nps(ratings: &[u64]) -> Value {
+    let promoters = ratings.iter().filter(|&&r| r >= 9).count();
+    let detractors = ratings.iter().filter(|&&r| r <= 6).count();
+    let n = ratings.len();
+    let score =
+        (n > 0).then(|| ((promoters as f64 - detractors as f64) * 100.0 / n as f64).round());
+    json!({"score": score, "promoters": promoters, "passives": n - promoters - detractors, "detractors": detractors})
+}
+
+/// `GET /v1/merchants/{m}/surveys/{id}/results`.
+pub async fn results(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let survey = one(&state, &merchant, &id).await?;
+    let answers = state.store.answers(&merchant, &id).await?;
+    let questions: Vec<Value> = survey
+        .questions
+        .iter()
+        .map(|q| {
+            let given: Vec<(&Value, &AnswerRow)> =
+                answers.iter().filter_map(|a| a.answers.get(&q.id).map(|v| (v, a))).collect();
+            let mut out = json!({"id": q.id, "kind": q.kind, "prompt": q.prompt.get("en"), "answered": given.len()});
+            match q.kind {
+                Kind::Nps => {
+                    let ratings: Vec<u64> = given.iter().filter_map(|(v, _)| v.as_u64()).collect();
+                    let mut counts = [0usize; 11];
+                    for &r in &ratings {
+                        counts[r.min(10) as usize] += 1;
+                    }
+                    out["nps"] = nps(&ratings);
+                    out["distribution"] = json!(counts);
+                }
+                Kind::Choice => {
+                    let total = given.len().max(1) as f64;
+                    out["choices"] = q
+                        .options
+                        .iter()
+                        .map(|o| {
+                            let n = given.iter().filter(|(v, _)| v.as_str() == Some(&o.id)).count();
+                            json!({"id": o.id, "label": o.label.get("en"), "count": n, "share": n as f64 / total})
+                        })
+                        .collect();
+                }
+                Kind::Text => {
+                    out["texts"] = given
+                        .iter()
+                        .rev()
+                        .take(200)
+                        .map(|(v, a)| json!({"text": v, "locale": a.locale, "page": a.page, "at": a.received_at}))
+                        .collect();
+                }
+            }
+            out
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "survey": id, "title": survey.title.get("en"), "responses": answers.len(), "questions": questions,
+    }))
+    .into_response())
+}
+
+/// A CSV field: quoted when needed, and never read as a formula by a
+/// spreadsheet.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with('\'') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// `GET /v1/merchants/{m}/surveys/{id}/results.csv`: one row per answer.
+pub async fn csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let survey = one(&state, &merchant, &id).await?;
+    let answers = state.store.answers(&merchant, &id).await?;
+    let mut out = String::from("answer_id,received_at,locale,page");
+    for q in &survey.questions {
+        out.push(',');
+        out.push_str(&csv_field(&q.id));
+    }
+    out.push('\n');
+    for a in &answers {
+        let at = chrono::DateTime::from_timestamp_millis(a.received_at)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        let mut cells = vec![
+            csv_field(&a.id),
+            at,
+            csv_field(&a.locale),
+            csv_field(&a.page),
+        ];
+        for q in &survey.questions {
+            cells.push(match a.answers.get(&q.id) {
+                Some(Value::String(s)) => csv_field(s),
+                Some(v) => csv_field(&v.to_string()),
+                None => String::new(),
+            });
+        }
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nps_is_promoters_minus_detractors() {
+        assert_eq!(nps(&[10, 9, 8, 0])["score"], json!(25.0));
+        assert_eq!(nps(&[])["score"], Value::Null);
+        assert_eq!(nps(&[6, 7, 9])["passives"], json!(1));
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+    }
+
+    #[test]
+    fn localized_text_falls_back_by_language_then_english() {
+        let l: Localized = serde_json::from_value(json!({"en": "Hi", "de": "Hallo"})).unwrap();
+        assert_eq!(l.get("de-AT"), "Hallo");
+        assert_eq!(l.get("fr"), "Hi");
+        assert_eq!(Localized::One("x".into()).get("zh"), "x");
+    }
+}
