@@ -20,7 +20,7 @@ impl Search {
     pub fn new(bytes: &[u8]) -> Result<Search, JsError> {
         Index::from_bytes(bytes)
             .map(Search)
-            .map_err(|e| JsError::new(&e.to_string()))
+            .map_err(|e| JsError::new(e.reason()))
     }
 
     /// Number of articles in the index.

@@ -225,7 +225,7 @@ impl Index {
         let mut scores: HashMap<u32, f64> = HashMap::new();
         let last = query_terms.len().saturating_sub(1);
         // Only a query that ends mid-word gets prefix matching.
-        let typing = query.chars().last().is_some_and(char::is_alphanumeric);
+        let typing = query.chars().last().is_some_and(text::is_word_char);
         for (i, qt) in query_terms.iter().enumerate() {
             // Each query term adds its best match per article, so several
             // expansions of one word never count twice.
@@ -260,7 +260,7 @@ impl Index {
                 })
             })
             .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        hits.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
         hits.truncate(limit);
         hits
     }

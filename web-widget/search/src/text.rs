@@ -85,11 +85,46 @@ fn fold_into(c: char, out: &mut String) {
         'ة' => "ه",
         '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' => "",
         _ => {
-            out.extend(c.to_lowercase());
+            out.push(lower(c));
             return;
         }
     };
     out.push_str(folded);
+}
+
+/// Lower case for the scripts storefronts write in (Latin, Greek,
+/// Cyrillic) by arithmetic, so the widget's wasm carries no Unicode case
+/// tables. Other characters are returned as they are.
+fn lower(c: char) -> char {
+    let n = c as u32;
+    let to = match n {
+        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE | 0x391..=0x3A1 | 0x3A3..=0x3AB | 0x410..=0x42F => {
+            n + 32
+        }
+        0x400..=0x40F => n + 80,
+        0x100..=0x137 | 0x14A..=0x177 if n % 2 == 0 => n + 1,
+        0x139..=0x148 | 0x179..=0x17E if n % 2 == 1 => n + 1,
+        _ => n,
+    };
+    char::from_u32(to).unwrap_or(c)
+}
+
+/// Whether `c` is part of a word: letters and digits of any script, not
+/// punctuation, symbols, spaces or emoji. Decided by ranges, so the
+/// widget's wasm carries no Unicode property tables.
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    !matches!(c as u32,
+        0x80..=0xBF | 0xD7 | 0xF7               // Latin-1 punctuation and signs
+        | 0x2000..=0x2BFF                       // punctuation, symbols, arrows, shapes
+        | 0x3000..=0x303F                       // CJK punctuation
+        | 0x060C | 0x061B | 0x061F | 0x066A..=0x066D | 0x06D4 // Arabic punctuation
+        | 0x0964 | 0x0965                       // Devanagari danda
+        | 0xFE00..=0xFE0F | 0xFE30..=0xFE4F     // variation selectors, CJK compatibility forms
+        | 0xFF00..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65 // full-width punctuation
+        | 0xFFF0..=0xFFFF | 0x1F000..=0x1FAFF) // specials, emoji
 }
 
 /// Fold a whole string (lower case, no diacritics).
@@ -120,7 +155,7 @@ pub fn terms(text: &str, language: Language) -> Vec<Term> {
         match run.len() {
             0 => {}
             1 => out.push(Term {
-                text: run[0].to_string(),
+                text: String::from(run[0]),
                 cjk: true,
             }),
             _ => out.extend(run.windows(2).map(|w| Term {
@@ -134,7 +169,7 @@ pub fn terms(text: &str, language: Language) -> Vec<Term> {
         if is_cjk(c) {
             flush_word(&mut word, &mut out);
             cjk_run.push(c);
-        } else if c.is_alphanumeric() || ('\u{064B}'..='\u{065F}').contains(&c) {
+        } else if is_word_char(c) {
             flush_cjk(&mut cjk_run, &mut out);
             fold_into(c, &mut word);
         } else {
@@ -156,7 +191,10 @@ pub fn stem(word: &str, language: Language) -> String {
             if let Some(base) = word.strip_suffix(suffix)
                 && base.chars().count() >= keep
             {
-                return format!("{base}{with}");
+                let mut out = String::with_capacity(base.len() + with.len());
+                out.push_str(base);
+                out.push_str(with);
+                return out;
             }
         }
         word.to_string()

@@ -27,6 +27,13 @@ const MAGIC: &[u8] = b"COVEIX1";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError(&'static str);
 
+impl DecodeError {
+    /// What is wrong, in plain words.
+    pub fn reason(&self) -> &'static str {
+        self.0
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "not a Cove search index: {}", self.0)

@@ -1,0 +1,119 @@
+// Cove widget loader: the one script a merchant pastes,
+//   <script src="https://HOST/widget.js" data-merchant="ID" async></script>
+// It stays tiny: it fetches the merchant's public config when the page is
+// idle, shows the launcher, arms the survey triggers, and loads the runtime
+// (wasm search + UI, `ui.js`) only when the visitor needs it. Everything
+// lives in one shadow root; nothing it does can throw into the page.
+(() => {
+  const me = document.currentScript;
+  if (!me) return;
+  const base = new URL(me.src).origin;
+  const merchant = me.dataset.merchant || "";
+  const V = "__COVE_V__";
+  const warn = (e) => console.warn("[cove]", e);
+  const key = (k) => "cove:" + merchant + ":" + k;
+  const get = (k) => {
+    try { return JSON.parse(localStorage.getItem(key(k))); } catch (e) { return null; }
+  };
+  const set = (k, v) => {
+    try { localStorage.setItem(key(k), JSON.stringify(v)); } catch (e) { warn(e); }
+  };
+  let vid = get("vid");
+  if (!vid) set("vid", (vid = (crypto.randomUUID ? crypto.randomUUID() : Math.random().toString(36).slice(2) + Date.now().toString(36)).replace(/[^\w-]/g, "")));
+  const host = document.createElement("div");
+  host.setAttribute("data-cove-widget", "");
+  const root = host.attachShadow({ mode: "open" });
+  const ctx = { base, api: base + "/public/v1/" + encodeURIComponent(merchant), V, vid, get, set, root, host };
+  let runtime;
+  const load = () =>
+    (runtime ||= import(base + "/widget/" + V + "/ui.js")
+      .then((m) => m.start(ctx))
+      .catch((e) => { runtime = null; warn(e); }));
+
+  const hash = (s) => {
+    let h = 2166136261;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+    return (h >>> 0) / 4294967296;
+  };
+  const glob = (p) => new RegExp("^" + p.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$");
+  const coarse = matchMedia("(pointer: coarse)").matches;
+
+  // The first survey this visitor may see here now, if any.
+  const pick = (surveys) => {
+    const done = get("answered") || {};
+    const since = Date.now() - (get("shown") || 0);
+    return surveys.find((s) =>
+      !done[s.id] && since > s.cooldown_days * 864e5 && hash(vid + s.id) < s.sample_rate &&
+      s.paths.some((p) => glob(p).test(location.pathname)));
+  };
+
+  const arm = (s) => {
+    const t = s.trigger, offs = [];
+    const on = (target, type, f) => {
+      target.addEventListener(type, f, { passive: true });
+      offs.push(() => target.removeEventListener(type, f));
+    };
+    let fired;
+    const fire = () => {
+      if (fired) return;
+      fired = 1;
+      offs.forEach((f) => f());
+      load().then((r) => r && r.survey(s));
+    };
+    if (t.exit) {
+      // Desktop: the pointer leaves through the top of the viewport.
+      on(document, "mouseout", (e) => { if (!e.relatedTarget && e.clientY <= 0) fire(); });
+      if (coarse) {
+        // Mobile: a fast scroll up, or back after the page was hidden a while.
+        let y = scrollY, at = performance.now(), hiddenAt = 0;
+        on(window, "scroll", () => {
+          const now = performance.now();
+          if ((y - scrollY) / (now - at) > 2) fire();
+          y = scrollY;
+          at = now;
+        });
+        on(document, "visibilitychange", () => {
+          if (document.hidden) hiddenAt = Date.now();
+          else if (hiddenAt && Date.now() - hiddenAt > 15e3) fire();
+        });
+      }
+    }
+    if (t.seconds != null) {
+      const id = setTimeout(fire, t.seconds * 1e3);
+      offs.push(() => clearTimeout(id));
+    }
+    if (t.scroll != null)
+      on(window, "scroll", () => {
+        if ((scrollY + innerHeight) * 100 >= document.documentElement.scrollHeight * t.scroll) fire();
+      });
+  };
+
+  const boot = () =>
+    fetch(ctx.api + "/config?locale=" + encodeURIComponent(document.documentElement.lang || navigator.language || ""))
+      .then((r) => (r.ok ? r.json() : Promise.reject("config: HTTP " + r.status)))
+      .then((cfg) => {
+        ctx.cfg = cfg;
+        host.style.setProperty("--cove-accent", cfg.accent);
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(":host{all:initial}.l{position:fixed;bottom:20px;" + (cfg.position == "left" ? "left" : "right") +
+          ":20px;z-index:2147483000;border:0;border-radius:24px;padding:12px 18px;background:var(--cove-accent);color:#fff;" +
+          "font:600 15px/1 system-ui,sans-serif;cursor:pointer;box-shadow:0 2px 10px #0004}.l:focus-visible{outline:3px solid #111;outline-offset:2px}");
+        root.adoptedStyleSheets = [sheet];
+        if (cfg.index) {
+          const b = document.createElement("button");
+          b.className = "l";
+          b.type = "button";
+          b.textContent = cfg.texts.launcher;
+          b.setAttribute("aria-haspopup", "dialog");
+          b.onclick = () => load().then((r) => r && r.open(b));
+          b.onpointerenter = b.onfocus = load;
+          root.append(b);
+        }
+        (document.body || document.documentElement).append(host);
+        const s = pick(cfg.surveys);
+        if (s) arm(s);
+        if ((get("queue") || []).length) load();
+      })
+      .catch(warn);
+  (window.requestIdleCallback || setTimeout)(() => boot(), { timeout: 2e3 });
+})();

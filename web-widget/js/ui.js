@@ -1,0 +1,223 @@
+// Cove widget runtime: the search dialog (combobox + listbox over the wasm
+// search core), articles with "was this helpful?", the survey dialog, and
+// the answer queue that never loses or doubles an answer. Loaded by the
+// loader on demand; renders only inside the loader's shadow root, builds
+// DOM without HTML strings (the article body is the host's sanitized HTML).
+import init, { Search } from "./cove_widget.js";
+
+const CSS = `
+dialog{border:0;border-radius:12px;padding:0;width:min(560px,calc(100vw - 24px));max-height:min(640px,calc(100vh - 24px));
+ box-shadow:0 10px 40px #0005;font:15px/1.45 system-ui,sans-serif;color:#1b1b1b;background:#fff}
+dialog::backdrop{background:#0006}
+header{display:flex;align-items:center;justify-content:space-between;padding:14px 16px;border-bottom:1px solid #e5e5e5}
+h2{font-size:17px;margin:0}
+.x{border:0;background:none;font-size:22px;line-height:1;cursor:pointer;padding:4px 8px;color:inherit}
+.in{box-sizing:border-box;width:calc(100% - 32px);margin:12px 16px;padding:10px 12px;font:inherit;border:2px solid #ccc;border-radius:8px}
+.in:focus{border-color:var(--cove-accent);outline:none}
+ul{list-style:none;margin:0;padding:0 8px 8px;overflow:auto;max-height:380px}
+li{padding:10px 12px;border-radius:8px;cursor:pointer}
+li[aria-selected=true],li:hover{background:#eef4f1;outline:2px solid var(--cove-accent)}
+.st{margin:0 16px 12px;color:#555;font-size:14px}
+.art{padding:12px 16px 16px;overflow:auto;max-height:480px}
+.art img{max-width:100%}
+.row{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin-top:12px}
+button.b{font:inherit;padding:8px 14px;border-radius:8px;border:2px solid var(--cove-accent);background:#fff;color:#1b1b1b;cursor:pointer}
+button.b[aria-pressed=true],button.p{background:var(--cove-accent);color:#fff}
+form{padding:12px 16px 16px}
+fieldset{border:0;margin:0 0 14px;padding:0}
+legend{font-weight:600;margin-bottom:8px}
+.nps{display:flex;flex-wrap:wrap;gap:4px}
+.nps label,.ch label{display:inline-flex;align-items:center;gap:6px;cursor:pointer}
+.nps label{min-width:34px;justify-content:center;border:1px solid #bbb;border-radius:6px;padding:6px 0}
+.nps input{position:absolute;opacity:0}
+.nps label:has(input:checked){background:var(--cove-accent);color:#fff}
+.nps label:has(input:focus-visible){outline:3px solid #111}
+.ch{display:grid;gap:6px}
+textarea{box-sizing:border-box;width:100%;min-height:70px;font:inherit;padding:8px;border:1px solid #bbb;border-radius:8px}
+button:focus-visible,textarea:focus-visible{outline:3px solid #111;outline-offset:2px}
+`;
+
+// A DOM element: properties set as properties (text stays text), `on*`
+// as listeners, `aria-*`/`role`/`data-*` as attributes.
+const h = (tag, props, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (/^(aria-|role|data-|for$)/.test(k)) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  e.append(...kids.filter((x) => x != null));
+  return e;
+};
+
+export async function start(ctx) {
+  const { root, cfg, api, get, set } = ctx;
+  const T = cfg.texts;
+  await init({ module_or_path: ctx.base + "/widget/" + ctx.V + "/cove_widget_bg.wasm" });
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(CSS);
+  root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  const post = (path, body) =>
+    fetch(api + path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "text/plain" }, keepalive: true });
+
+  // A modal dialog; focus goes back where it was when it closes.
+  const modal = (label, ...content) => {
+    const back = root.activeElement || document.activeElement;
+    const id = "t" + Math.random().toString(36).slice(2);
+    const d = h("dialog", { "aria-labelledby": id },
+      h("header", null, h("h2", { id, textContent: label }),
+        h("button", { className: "x", type: "button", "aria-label": T.close, textContent: "×", onclick: () => d.close() })),
+      ...content);
+    d.addEventListener("close", () => { d.remove(); back && back.focus && back.focus(); });
+    root.append(d);
+    d.showModal();
+    return d;
+  };
+
+  // ---- knowledge search ----
+  let index;
+  const loadIndex = () =>
+    (index ||= fetch(ctx.base + cfg.index)
+      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error("index: HTTP " + r.status))))
+      .then((b) => new Search(new Uint8Array(b)))
+      .catch((e) => { index = null; throw e; }));
+
+  const open = (from) => {
+    const input = h("input", {
+      className: "in", type: "search", role: "combobox", "aria-expanded": "false", "aria-controls": "cove-lb",
+      "aria-autocomplete": "list", "aria-label": T.placeholder, placeholder: T.placeholder, autocomplete: "off",
+    });
+    const list = h("ul", { id: "cove-lb", role: "listbox", "aria-label": T.title });
+    const status = h("p", { className: "st", role: "status", "aria-live": "polite" });
+    const art = h("div", { className: "art", hidden: true });
+    const d = modal(T.title, input, list, status, art);
+    let hits = [], active = -1;
+    const select = (i) => {
+      active = i;
+      [...list.children].forEach((li, n) => li.setAttribute("aria-selected", n == i));
+      if (i >= 0) { input.setAttribute("aria-activedescendant", "cove-o" + i); list.children[i].scrollIntoView({ block: "nearest" }); }
+      else input.removeAttribute("aria-activedescendant");
+    };
+    const run = async () => {
+      const s = await loadIndex();
+      const flat = input.value.trim() ? s.query(input.value, Date.now(), 8) : [];
+      hits = [];
+      for (let i = 0; i < flat.length; i += 2) hits.push({ id: flat[i], title: flat[i + 1] });
+      list.replaceChildren(...hits.map((x, i) =>
+        h("li", { id: "cove-o" + i, role: "option", "aria-selected": "false", "data-id": x.id, textContent: x.title, onclick: () => show(x) })));
+      input.setAttribute("aria-expanded", hits.length > 0);
+      status.textContent = input.value.trim() && !hits.length ? T.empty : "";
+      select(hits.length ? 0 : -1);
+    };
+    const show = async (x) => {
+      const r = await fetch(api + "/articles/" + encodeURIComponent(x.id));
+      if (!r.ok) return;
+      const a = await r.json();
+      const votes = get("votes") || {};
+      const vote = (yes) => async () => {
+        const res = await post("/votes", { article: a.id, visitor: ctx.vid, helpful: yes });
+        if (!res.ok) return;
+        votes[a.id] = yes;
+        set("votes", votes);
+        yesB.setAttribute("aria-pressed", yes);
+        noB.setAttribute("aria-pressed", !yes);
+        thanks.textContent = T.thanks;
+      };
+      const yesB = h("button", { className: "b", type: "button", textContent: T.yes, "aria-pressed": votes[a.id] === true, onclick: vote(true) });
+      const noB = h("button", { className: "b", type: "button", textContent: T.no, "aria-pressed": votes[a.id] === false, onclick: vote(false) });
+      const thanks = h("span", { role: "status" });
+      const body = h("div");
+      body.innerHTML = a.html; // sanitized by the host: no scripts, handlers or unsafe URLs
+      art.replaceChildren(
+        h("button", { className: "b", type: "button", textContent: "←", "aria-label": T.close, onclick: () => { art.hidden = true; list.hidden = input.hidden = false; input.focus(); } }),
+        h("h3", { textContent: a.title }), body,
+        h("div", { className: "row" }, h("span", { textContent: T.helpful }), yesB, noB, thanks));
+      list.hidden = input.hidden = true;
+      art.hidden = false;
+      art.querySelector("h3").tabIndex = -1;
+      art.querySelector("h3").focus();
+    };
+    input.addEventListener("input", () => run().catch((e) => console.warn("[cove]", e)));
+    input.addEventListener("keydown", (e) => {
+      if (e.key == "ArrowDown" && hits.length) { select((active + 1) % hits.length); e.preventDefault(); }
+      else if (e.key == "ArrowUp" && hits.length) { select((active - 1 + hits.length) % hits.length); e.preventDefault(); }
+      else if (e.key == "Enter" && active >= 0) { show(hits[active]); e.preventDefault(); }
+    });
+    input.focus();
+    loadIndex().catch((e) => console.warn("[cove]", e));
+    return d;
+  };
+
+  // ---- answer queue: persisted, retried with backoff, sent on page hide ----
+  let busy, timer, tries = 0;
+  const queue = () => get("queue") || [];
+  const flush = async () => {
+    const batch = queue().slice(0, 50);
+    if (!batch.length || busy) return;
+    busy = 1;
+    clearTimeout(timer);
+    try {
+      if (!navigator.onLine) throw 0;
+      const r = await post("/answers", { answers: batch });
+      // Server trouble, rate limit or a not-yet-allowed origin: try again later.
+      if (r.status >= 500 || r.status == 429 || r.status == 403) throw r.status;
+      // Stored, duplicate, or never valid: either way done with these.
+      const sent = new Set(batch.map((a) => a.id));
+      set("queue", queue().filter((a) => !sent.has(a.id)));
+      tries = 0;
+      busy = 0;
+      flush();
+    } catch (e) {
+      busy = 0;
+      timer = setTimeout(flush, Math.min(6e4, 1e3 * 2 ** tries++) * (0.5 + Math.random()));
+    }
+  };
+  const beacon = () => {
+    const q = queue();
+    if (q.length) navigator.sendBeacon(api + "/answers", new Blob([JSON.stringify({ answers: q.slice(0, 50) })], { type: "text/plain" }));
+  };
+  addEventListener("online", flush);
+  addEventListener("pagehide", beacon);
+  document.addEventListener("visibilitychange", () => document.hidden && beacon());
+  flush();
+
+  // ---- exit survey ----
+  const survey = (s) => {
+    set("shown", Date.now());
+    const fields = s.questions.map((q) => {
+      const legend = h("legend", { textContent: q.prompt });
+      const radio = (value, label) =>
+        h("label", null, h("input", { type: "radio", name: q.id, value, required: q.required }), label);
+      if (q.kind == "nps")
+        return h("fieldset", { "data-q": q.id }, legend,
+          h("div", { className: "nps" }, ...Array.from({ length: 11 }, (_, n) => radio(n, String(n)))));
+      if (q.kind == "choice")
+        return h("fieldset", { "data-q": q.id }, legend, h("div", { className: "ch" }, ...q.options.map((o) => radio(o.id, o.label))));
+      const id = "cove-" + q.id;
+      return h("fieldset", { "data-q": q.id }, h("label", { for: id, textContent: q.prompt }),
+        h("textarea", { id, name: q.id, maxLength: 2000, required: q.required }));
+    });
+    const form = h("form", {
+      onsubmit: (e) => {
+        e.preventDefault();
+        const answers = {};
+        for (const q of s.questions) {
+          const v = new FormData(form).get(q.id);
+          if (v != null && v !== "") answers[q.id] = q.kind == "nps" ? +v : v;
+        }
+        if (!Object.keys(answers).length) return;
+        const id = (crypto.randomUUID ? crypto.randomUUID() : Math.random().toString(36).slice(2) + Date.now().toString(36)).replace(/[^\w-]/g, "");
+        set("queue", [...queue(), { id, survey: s.id, visitor: ctx.vid, locale: cfg.locale, page: location.pathname, answers }]);
+        set("answered", { ...(get("answered") || {}), [s.id]: 1 });
+        form.replaceChildren(h("p", { role: "status", textContent: T.thanks }));
+        setTimeout(() => d.close(), 1500);
+        flush();
+      },
+    }, ...fields, h("div", { className: "row" }, h("button", { className: "b p", type: "submit", textContent: T.send })));
+    const d = modal(s.title, form);
+    const first = form.querySelector("input,textarea");
+    first && first.focus();
+  };
+
+  return { open, survey };
+}
