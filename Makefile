@@ -6,7 +6,7 @@ CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUESTS := target/guests/wasm32-wasip2/release
 
-.PHONY: run test bench deps deps-test deps-bench build lint fmt
+.PHONY: run test bench bench-widget deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -14,8 +14,17 @@ deps:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
+## wasm-bindgen-cli (the crate's pinned version), Debian's Chromium, and the
+## npm tools (wasm-opt, playwright-core) for the widget and its browser tests.
+deps-widget: deps
+	scripts/deps-widget
+
+## The storefront widget (loader, runtime UI, wasm search) in target/widget.
+widget: deps-widget
+	scripts/build-widget
+
 ## PostgreSQL for the store suite and the two-replica test.
-deps-test: deps
+deps-test: deps deps-widget
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	@command -v psql >/dev/null
 
@@ -28,9 +37,10 @@ build: deps
 	$(CARGO) build --release --workspace
 
 ## Run Cove on 127.0.0.1:8080 with SQLite in .cove/, the reference plugins
-## published and bound for the `demo` merchant.
-run: build
-	./target/release/cove serve --seed-demo $(GUESTS)
+## published and bound for the `demo` merchant, and the demo storefront
+## (with the widget, articles and an exit survey) at http://127.0.0.1:8080/.
+run: build widget
+	./target/release/cove serve --seed-demo $(GUESTS) --widget-dir target/widget
 
 ## Formatting, lints, then every test (release profile: wasmtime is
 ## compiled once for tests, benchmarks and the demo). The end-to-end tests
@@ -39,11 +49,18 @@ test: deps-test
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) build --release --workspace
-	@mkdir -p target; set -o pipefail; $(CARGO) test --release --workspace 2>&1 | tee target/test.log
+	scripts/build-widget
+	@mkdir -p target; set -o pipefail; { $(CARGO) test --release --workspace && \
+	  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  $(CARGO) test --release -p cove-widget --target wasm32-unknown-unknown; } 2>&1 | tee target/test.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' target/test.log
 
 bench: deps-bench build
 	./target/release/cove-bench
+
+## Widget figures: sizes, first-search transfer, query p95 in Chromium, typo recall.
+bench-widget: build widget
+	./target/release/cove-bench widget
 
 fmt:
 	$(CARGO) fmt --all

@@ -393,6 +393,7 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
             data_dir.join("demo-api-key").display()
         );
     }
+    cove_host::http::seed_demo_content(state, "demo").await?;
     Ok(())
 }
 

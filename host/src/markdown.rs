@@ -5,7 +5,7 @@
 //! keep only `http(s)`, `mailto` and same-site addresses. The plain text is
 //! what the search index sees (no URLs, no markup).
 
-use pulldown_cmark::{CowStr, Event, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd, html};
 
 fn safe_url(url: &str) -> bool {
     let lower = url.trim().to_ascii_lowercase();
@@ -16,34 +16,23 @@ fn safe_url(url: &str) -> bool {
         || lower.starts_with('#')
 }
 
-/// Render `markdown` to HTML that is safe to insert into a page.
+/// Render `markdown` to HTML that is safe to insert into a page. A link
+/// or image with an unsafe address keeps its text and loses the element.
 pub fn to_html(markdown: &str) -> String {
-    let events = Parser::new(markdown).map(|event| match event {
+    // Per open link/image: whether it was dropped (so its end is too).
+    let mut dropped: Vec<bool> = Vec::new();
+    let events = Parser::new(markdown).filter_map(|event| match event {
         // Raw HTML is shown, never interpreted.
-        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-        Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) if !safe_url(&dest_url) => Event::Start(Tag::Link {
-            link_type,
-            dest_url: CowStr::Borrowed(""),
-            title,
-            id,
-        }),
-        Event::Start(Tag::Image {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) if !safe_url(&dest_url) => Event::Start(Tag::Image {
-            link_type,
-            dest_url: CowStr::Borrowed(""),
-            title,
-            id,
-        }),
-        other => other,
+        Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        Event::Start(Tag::Link { ref dest_url, .. } | Tag::Image { ref dest_url, .. }) => {
+            let unsafe_url = !safe_url(dest_url);
+            dropped.push(unsafe_url);
+            (!unsafe_url).then_some(event)
+        }
+        Event::End(TagEnd::Link | TagEnd::Image) => {
+            (!dropped.pop().unwrap_or(false)).then_some(event)
+        }
+        other => Some(other),
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut out, events);
@@ -130,6 +119,16 @@ mod tests {
                 assert!(!tag.contains(" on"), "{attack} -> {html}");
             }
         }
+    }
+
+    #[test]
+    fn unsafe_links_become_plain_text() {
+        let html = to_html("[click me](javascript:alert(1)) and ![alt](data:x)");
+        assert!(!html.contains("<a") && !html.contains("<img"), "{html}");
+        assert!(html.contains("click me") && html.contains("alt"), "{html}");
+        assert!(
+            to_html("[ok](https://a.example)").contains("<a href=\"https://a.example\">ok</a>")
+        );
     }
 
     #[test]

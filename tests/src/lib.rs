@@ -292,3 +292,25 @@ impl Drop for Postgres {
         ));
     }
 }
+
+/// One request to an in-process app: status, headers and body bytes.
+pub async fn request(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req
+        .body(body.map_or_else(axum::body::Body::empty, axum::body::Body::from))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("response");
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
+    (parts.status, parts.headers, bytes.to_vec())
+}

@@ -2,8 +2,7 @@
 //! list) and server-side search over them with the same core the widget
 //! runs in the browser.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -25,7 +24,7 @@ use crate::store::ArticleRow;
 /// Built indexes per merchant and locale, with when their articles were
 /// last compared against the store (so a change on any replica is seen).
 #[derive(Default)]
-pub struct Indexes(Mutex<HashMap<(String, String), (Instant, Arc<Built>)>>);
+pub struct Indexes(super::Cached<(String, String), Arc<Built>>);
 
 /// One version of a merchant's search index for one locale.
 pub struct Built {

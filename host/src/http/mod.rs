@@ -10,7 +10,7 @@ mod widget;
 
 pub use kb::Indexes as KbIndexes;
 pub use operator::{REFERENCE_PUBLISHER, bind_reference_plugins};
-pub use widget::{Assets as WidgetAssets, Public as PublicState};
+pub use widget::{Assets as WidgetAssets, Public as PublicState, seed_demo_content};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -22,6 +22,9 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::store::StoreError;
+
+/// Values kept in memory with the moment they were read from the store.
+type Cached<K, V> = std::sync::Mutex<std::collections::HashMap<K, (std::time::Instant, V)>>;
 
 /// Largest JSON body accepted outside plugin uploads.
 pub const MAX_JSON_BYTES: usize = 1 << 20;
@@ -93,12 +96,17 @@ pub fn app(state: AppState) -> Router {
 
 /// The endpoints a visitor's browser calls, behind the origin and rate guard.
 fn public(state: AppState) -> Router<AppState> {
+    // OPTIONS routes exist so CORS preflights reach the guard, which answers them.
+    let preflight = || async { StatusCode::NO_CONTENT };
     Router::new()
-        .route("/config", get(widget::config))
-        .route("/index/{locale}/{version}", get(widget::index))
-        .route("/articles/{id}", get(widget::article))
-        .route("/votes", post(widget::vote))
-        .route("/answers", post(widget::answers))
+        .route("/config", get(widget::config).options(preflight))
+        .route(
+            "/index/{locale}/{version}",
+            get(widget::index).options(preflight),
+        )
+        .route("/articles/{id}", get(widget::article).options(preflight))
+        .route("/votes", post(widget::vote).options(preflight))
+        .route("/answers", post(widget::answers).options(preflight))
         .layer(axum::middleware::from_fn_with_state(state, widget::guard))
 }
 

@@ -175,7 +175,8 @@ fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
 }
 
 impl Survey {
-    fn check(&self) -> Result<(), ApiError> {
+    /// Refuse a definition a visitor could not answer.
+    pub fn check(&self) -> Result<(), ApiError> {
         let text_ok = |l: &Localized, max: usize| {
             let texts = l.texts();
             !texts.is_empty()

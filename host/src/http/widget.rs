@@ -253,7 +253,7 @@ struct Bucket {
 
 /// Caches and limits of the public endpoints.
 pub struct Public {
-    merchants: Mutex<HashMap<String, (Instant, Option<Arc<MerchantPublic>>)>>,
+    merchants: super::Cached<String, Option<Arc<MerchantPublic>>>,
     buckets: Mutex<HashMap<(String, IpAddr), Bucket>>,
     burst: f64,
     per_sec: f64,
@@ -823,6 +823,50 @@ pub async fn demo_page(
         body,
     )
         .into_response())
+}
+
+/// Give the demo merchant the demo articles (English, Chinese, German,
+/// Spanish, Japanese) and the exit survey, unless it has its own.
+pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Result<()> {
+    #[derive(Deserialize)]
+    struct DemoArticle {
+        id: String,
+        locale: String,
+        title: String,
+        body: String,
+        tags: Vec<String>,
+        valid_until: Option<i64>,
+    }
+    if state.store.article_locales(merchant).await?.is_empty() {
+        let articles: Vec<DemoArticle> =
+            serde_json::from_str(include_str!("../../demo/articles.json"))?;
+        for a in articles {
+            let row = crate::store::ArticleRow {
+                id: a.id,
+                locale: a.locale,
+                title: a.title,
+                body: a.body,
+                tags: a.tags,
+                valid_from: None,
+                valid_until: a.valid_until,
+                helpful: 0,
+                unhelpful: 0,
+                updated_at: crate::now_ms(),
+            };
+            state.store.put_article(merchant, &row).await?;
+        }
+    }
+    if state.store.surveys(merchant).await?.is_empty() {
+        let survey: Survey = serde_json::from_str(include_str!("../../demo/survey.json"))?;
+        survey
+            .check()
+            .map_err(|e| anyhow::anyhow!("demo survey: {e:?}"))?;
+        state
+            .store
+            .put_survey(merchant, "exit", &serde_json::to_string(&survey)?)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -190,7 +190,7 @@ impl Index {
             );
         }
         let chars = q.chars().count();
-        let budget = typo_budget(chars);
+        let budget = typo_budget(query_term.typed);
         if budget > 0 {
             let lengths = chars.saturating_sub(budget)
                 ..=(chars + budget).min(self.by_len.len().saturating_sub(1));
@@ -329,6 +329,8 @@ mod tests {
         }
         assert_eq!(ids(&index, "refnud ")[0], "refund");
         assert_eq!(ids(&index, "shiping ")[0], "shipping");
+        // The budget counts the letters typed, not those left after stemming.
+        assert_eq!(ids(&index, "tmes ")[0], "shipping");
         assert!(
             ids(&index, "siz ").is_empty(),
             "no typo budget under 4 letters"

@@ -45,6 +45,9 @@ pub struct Term {
     pub text: String,
     /// Whether it is a CJK unigram or bigram.
     pub cjk: bool,
+    /// Characters of the word as written (before stemming): what the typo
+    /// budget is measured on.
+    pub typed: usize,
 }
 
 fn is_cjk(c: char) -> bool {
@@ -102,8 +105,8 @@ fn lower(c: char) -> char {
             n + 32
         }
         0x400..=0x40F => n + 80,
-        0x100..=0x137 | 0x14A..=0x177 if n % 2 == 0 => n + 1,
-        0x139..=0x148 | 0x179..=0x17E if n % 2 == 1 => n + 1,
+        0x100..=0x137 | 0x14A..=0x177 if n.is_multiple_of(2) => n + 1,
+        0x139..=0x148 | 0x179..=0x17E if !n.is_multiple_of(2) => n + 1,
         _ => n,
     };
     char::from_u32(to).unwrap_or(c)
@@ -147,6 +150,7 @@ pub fn terms(text: &str, language: Language) -> Vec<Term> {
             out.push(Term {
                 text: stemmed,
                 cjk: false,
+                typed: word.chars().count(),
             });
             word.clear();
         }
@@ -157,10 +161,12 @@ pub fn terms(text: &str, language: Language) -> Vec<Term> {
             1 => out.push(Term {
                 text: String::from(run[0]),
                 cjk: true,
+                typed: 1,
             }),
             _ => out.extend(run.windows(2).map(|w| Term {
                 text: w.iter().collect(),
                 cjk: true,
+                typed: 2,
             })),
         }
         run.clear();
@@ -202,7 +208,7 @@ pub fn stem(word: &str, language: Language) -> String {
     match language {
         Language::English => {
             let w = word.strip_suffix("'s").unwrap_or(word);
-            strip(
+            let mut s = strip(
                 w,
                 &[
                     ("ies", "y"),
@@ -216,7 +222,17 @@ pub fn stem(word: &str, language: Language) -> String {
                     ("s", ""),
                 ],
                 3,
-            )
+            );
+            // shipping → shipp → ship, stopped → stop (but fall, pass, buzz).
+            let b = s.as_bytes();
+            if (w.ends_with("ing") || w.ends_with("ed"))
+                && b.len() > 3
+                && b[b.len() - 1] == b[b.len() - 2]
+                && !b"aeioulsz".contains(&b[b.len() - 1])
+            {
+                s.pop();
+            }
+            s
         }
         Language::German => strip(
             word,
@@ -323,6 +339,9 @@ mod tests {
             ("returns", "return", Language::English),
             ("refunds", "refunded", Language::English),
             ("deliveries", "delivery", Language::English),
+            ("shipping", "ships", Language::English),
+            ("stopped", "stop", Language::English),
+            ("falling", "falls", Language::English),
             ("Rücksendungen", "Rücksendung", Language::German),
             ("Paketen", "Paket", Language::German),
             ("livraisons", "livraison", Language::French),

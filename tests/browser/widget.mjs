@@ -1,0 +1,225 @@
+// End-to-end test of the storefront widget in Debian's Chromium (headless),
+// against a real Cove host. Run by tests/tests/widget.rs, which starts the
+// host in demo mode and passes COVE_URL, COVE_KEY (the demo merchant's API
+// key) and WIDGET_NODE_MODULES.
+//
+// A merchant's own page, on its own origin, with its own loud styles and
+// script and a strict CSP, gets the one script tag. The test searches with
+// typos in two scripts, votes, triggers the exit survey, answers it while
+// offline, comes back online, and checks the answer arrives exactly once.
+import http from "node:http";
+import { createRequire } from "node:module";
+
+const require = createRequire(process.env.WIDGET_NODE_MODULES + "/");
+const { chromium } = require("playwright-core");
+
+const COVE = process.env.COVE_URL;
+const KEY = process.env.COVE_KEY;
+const api = (path, init = {}) =>
+  fetch(COVE + "/v1/merchants/demo" + path, { ...init, headers: { authorization: "Bearer " + KEY, "content-type": "application/json" } });
+let failures = 0;
+const check = (ok, what) => {
+  console.log((ok ? "ok   " : "FAIL ") + what);
+  if (!ok) failures++;
+};
+const until = async (f, what, ms = 15000) => {
+  const end = Date.now() + ms;
+  for (;;) {
+    try { if (await f()) return true; } catch (e) { /* not yet */ }
+    if (Date.now() > end) { check(false, what + " (timed out)"); return false; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+// The merchant's page: its own origin, styles, script and CSP.
+const page_html = (lang) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<link rel="stylesheet" href="/own.css"><script src="/own.js"></script>
+<script src="${COVE}/widget.js" data-merchant="demo" async></script></head>
+<body><h1>Merchant page</h1><button id="own">Own button</button><ul><li id="own-li">own item</li></ul>
+<div class="tall"></div></body></html>`;
+const own_css = "button{background:rgb(214, 40, 40);color:rgb(255, 255, 0)} li{color:rgb(0, 0, 255)} dialog{background:rgb(0, 128, 0)} input{font-size:40px} .tall{height:3000px}";
+const own_js = `window.ownMarker = "intact"; window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));
+document.addEventListener("DOMContentLoaded", () => document.getElementById("own").onclick = () => window.ownClicks = (window.ownClicks || 0) + 1);`;
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, "http://x");
+  const csp = `script-src 'self' ${COVE} 'wasm-unsafe-eval'; style-src 'self'; object-src 'none'; base-uri 'none'`;
+  if (url.pathname == "/own.css") return res.writeHead(200, { "content-type": "text/css" }).end(own_css);
+  if (url.pathname == "/own.js") return res.writeHead(200, { "content-type": "text/javascript" }).end(own_js);
+  res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": csp });
+  res.end(page_html(url.searchParams.get("lang") || "en"));
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const ORIGIN = "http://127.0.0.1:" + server.address().port;
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const context = await browser.newContext();
+const page = await context.newPage();
+const errors = [];
+page.on("pageerror", (e) => errors.push(String(e)));
+page.on("console", (m) => { if (m.type() == "error" && /Content Security Policy/.test(m.text())) errors.push(m.text()); });
+
+try {
+  // 1. An origin the merchant has not allowed gets nothing, and no errors.
+  await page.goto(ORIGIN + "/");
+  await page.waitForTimeout(1500);
+  check((await page.locator("[data-cove-widget]").count()) == 0, "a page on an origin not allowed gets no widget");
+  check(await page.evaluate(() => window.ownMarker == "intact"), "…and the page's own script still runs");
+
+  // The merchant allows their storefront's origin.
+  const put = await api("/widget", { method: "PUT", body: JSON.stringify({ allowed_origins: [ORIGIN], accent: "#7a1fa2" }) });
+  check(put.ok, "merchant allows the storefront origin");
+  // An article whose Markdown tries to inject script and handlers.
+  const xss = await api("/articles/en-xss", { method: "PUT", body: JSON.stringify({
+    locale: "en", title: "Gift wrapping", tags: ["gift"],
+    body: "Wrapped <img src=x onerror=\"window.pwned=1\"> [click](javascript:window.pwned=2) <script>window.pwned=3</script> ![i](javascript:alert(1))",
+  }) });
+  check(xss.ok, "merchant publishes an article with hostile Markdown");
+  await page.waitForTimeout(2100); // the public config is cached for 2 s
+
+  // 2. The tag works: launcher in a shadow root, styles isolated both ways.
+  await page.goto(ORIGIN + "/");
+  const launcher = page.locator("[data-cove-widget] button.l");
+  await launcher.waitFor();
+  const bg = await launcher.evaluate((b) => getComputedStyle(b).backgroundColor);
+  check(bg == "rgb(122, 31, 162)", "launcher uses the merchant's accent, not the page's button style (" + bg + ")");
+  const ownBefore = await page.locator("#own").evaluate((b) => getComputedStyle(b).backgroundColor + getComputedStyle(b).fontSize);
+
+  // 3. Keyboard: focus the launcher, Enter opens the dialog, focus is in the search box.
+  await launcher.focus();
+  await page.keyboard.press("Enter");
+  const input = page.locator("[data-cove-widget] input[role=combobox]");
+  await input.waitFor();
+  await until(() => input.evaluate((i) => i.getRootNode().activeElement == i), "focus moves into the search box");
+  check(await page.locator("[data-cove-widget] dialog[open]").count() == 1, "the search opens as a modal dialog");
+
+  // 4. Typos in Latin script.
+  const top3 = () => page.locator("[data-cove-widget] li[role=option]").evaluateAll((els) => els.slice(0, 3).map((e) => e.dataset.id));
+  await input.pressSequentially("refnud", { delay: 20 });
+  await until(async () => (await top3()).includes("en-refunds"), "'refnud' finds the refunds article");
+  await input.fill("");
+  await input.pressSequentially("shiping tmes ", { delay: 10 });
+  await until(async () => (await top3())[0] == "en-shipping", "'shiping tmes' ranks shipping first");
+  check(!(await top3()).includes("en-holiday"), "an expired article is never shown");
+  const expanded = await input.getAttribute("aria-expanded");
+  check(expanded == "true", "combobox says its list is expanded");
+
+  // ArrowDown moves the active option; Enter opens the article.
+  await page.keyboard.press("ArrowDown");
+  const activedesc = await input.getAttribute("aria-activedescendant");
+  check(activedesc == "cove-o1", "ArrowDown moves aria-activedescendant (" + activedesc + ")");
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("Enter");
+  const h3 = page.locator("[data-cove-widget] .art h3");
+  await h3.waitFor();
+  check((await h3.textContent()) == "Shipping times and costs", "Enter opens the article");
+
+  // 5. Votes: one per visitor per article.
+  const votes = async () => (await (await api("/articles?locale=en")).json()).articles.find((a) => a.id == "en-shipping");
+  await page.locator("[data-cove-widget] .art button.b", { hasText: "Yes" }).click();
+  await until(async () => (await votes()).helpful == 1, "a helpful vote is recorded");
+  await page.locator("[data-cove-widget] .art button.b", { hasText: "Yes" }).click();
+  await page.waitForTimeout(500);
+  const v1 = await votes();
+  check(v1.helpful == 1 && v1.unhelpful == 0, "voting again does not count twice");
+  await page.locator("[data-cove-widget] .art button.b", { hasText: "No" }).click();
+  await until(async () => { const v = await votes(); return v.helpful == 0 && v.unhelpful == 1; }, "changing the vote replaces it");
+
+  // Hostile Markdown is shown as text: no script, handler or javascript: URL runs.
+  await page.locator("[data-cove-widget] .art button.b", { hasText: "←" }).click();
+  await input.fill("");
+  await input.pressSequentially("gift wraping ", { delay: 10 });
+  await until(async () => (await top3())[0] == "en-xss", "'gift wraping' finds the gift wrapping article");
+  await page.keyboard.press("Enter");
+  await until(async () => (await h3.textContent()) == "Gift wrapping", "the hostile article opens");
+  const art = page.locator("[data-cove-widget] .art");
+  const injected = await art.evaluate((a) => a.querySelectorAll("script, [onerror], a[href^='javascript'], img[src^='javascript']").length);
+  const links = await art.locator(".body a, div > a").count();
+  await page.waitForTimeout(300);
+  check(injected == 0 && links == 0 && (await page.evaluate(() => window.pwned)) === undefined,
+    "no script, event handler or javascript: link from an article reaches the page");
+
+  // 6. Esc closes; focus returns to the launcher.
+  await page.keyboard.press("Escape");
+  await until(async () => (await page.locator("[data-cove-widget] dialog").count()) == 0, "Esc closes the dialog");
+  check(await launcher.evaluate((b) => b.getRootNode().activeElement == b), "focus returns to the launcher");
+  const ownAfter = await page.locator("#own").evaluate((b) => getComputedStyle(b).backgroundColor + getComputedStyle(b).fontSize);
+  check(ownBefore == ownAfter && ownAfter.startsWith("rgb(214, 40, 40)"), "the page's own styles are untouched");
+  await page.locator("#own").click();
+  check(await page.evaluate(() => window.ownClicks == 1 && window.ownMarker == "intact"), "the page's own script still works");
+
+  // 7. Han script: a wrong character still finds the article (bigrams).
+  await page.goto(ORIGIN + "/?lang=zh-CN");
+  await launcher.click();
+  await input.waitFor();
+  await input.pressSequentially("如何退获", { delay: 20 });
+  await until(async () => (await top3()).includes("zh-returns"), "'如何退获' (one wrong character) finds 如何退货");
+  await input.fill("");
+  await input.pressSequentially("配送时间", { delay: 20 });
+  await until(async () => (await top3())[0] == "zh-shipping", "'配送时间' ranks the Chinese shipping article first");
+  await page.keyboard.press("Escape");
+
+  // German: diacritics folded, swapped letters tolerated.
+  await page.goto(ORIGIN + "/?lang=de-AT");
+  await launcher.click();
+  await input.waitFor();
+  await input.pressSequentially("Rucksednung ", { delay: 20 });
+  await until(async () => (await top3())[0] == "de-returns", "'Rucksednung' finds Rücksendung on a de-AT page");
+  await page.keyboard.press("Escape");
+
+  // 8. Exit survey, answered offline: queued, then delivered exactly once.
+  await page.goto(ORIGIN + "/checkout");
+  await launcher.waitFor();
+  await page.evaluate(() => document.dispatchEvent(new MouseEvent("mouseout", { clientY: -2, relatedTarget: null, bubbles: true })));
+  const form = page.locator("[data-cove-widget] dialog form");
+  await form.waitFor();
+  check(await page.locator("[data-cove-widget] dialog h2").textContent() == "Before you go…", "the exit survey appears when the pointer leaves through the top");
+  await context.setOffline(true);
+  await form.locator(".nps label", { hasText: /^9$/ }).click();
+  await form.locator("label", { hasText: "Shipping cost or time" }).click();
+  await form.locator("textarea").fill("Faster delivery to Norway, please, \"soon\"");
+  await form.locator("button[type=submit]").click();
+  await page.locator("[data-cove-widget] dialog [role=status]").waitFor();
+  const queued = await page.evaluate(() => JSON.parse(localStorage.getItem("cove:demo:queue")));
+  check(queued && queued.length == 1, "offline, the answer waits in the browser's queue");
+  const results = async () => (await (await api("/surveys/exit/results")).json());
+  await page.waitForTimeout(2500);
+  check((await results()).responses == 0, "nothing reached the host while offline");
+  await context.setOffline(false);
+  await until(async () => (await results()).responses == 1, "back online, the answer arrives");
+  await until(async () => (await page.evaluate(() => JSON.parse(localStorage.getItem("cove:demo:queue")).length)) == 0, "the queue empties once the host has it");
+  // The browser resends the same answer (as a beacon would): still one.
+  const replay = await page.evaluate(async ({ cove, answer }) =>
+    (await fetch(cove + "/public/v1/demo/answers", { method: "POST", body: JSON.stringify({ answers: [answer] }) })).json(), { cove: COVE, answer: queued[0] });
+  check(replay.duplicates && replay.duplicates[0] == queued[0].id, "a resent answer is recognised as a duplicate");
+  await page.reload();
+  await launcher.waitFor();
+  await page.waitForTimeout(1000);
+  const r = await results();
+  check(r.responses == 1, "exactly one answer stored (" + r.responses + ")");
+  const nps = r.questions.find((q) => q.id == "nps").nps;
+  check(nps.promoters == 1 && nps.score == 100, "results count the 9 as a promoter (NPS " + nps.score + ")");
+  const csv = await (await api("/surveys/exit/results.csv")).text();
+  check(csv.includes(queued[0].id) && csv.includes("shipping") && csv.includes('""soon""'), "the CSV export has the answer, quoted");
+
+  // 9. Answered: the survey does not come back.
+  await page.evaluate(() => document.dispatchEvent(new MouseEvent("mouseout", { clientY: -2, relatedTarget: null, bubbles: true })));
+  await page.waitForTimeout(1000);
+  check((await page.locator("[data-cove-widget] dialog").count()) == 0, "an answered survey is not shown again");
+
+  const violations = await page.evaluate(() => window.cspViolations);
+  check(violations.length == 0, "no CSP violations under script-src HOST 'wasm-unsafe-eval' (" + violations.join("; ") + ")");
+  check(errors.length == 0, "no errors thrown into the page (" + errors.join("; ") + ")");
+} catch (e) {
+  check(false, "unexpected: " + (e && e.stack || e));
+} finally {
+  await browser.close();
+  server.close();
+}
+console.log(failures ? `${failures} browser check(s) failed` : "all browser checks passed");
+process.exit(failures ? 1 : 0);

@@ -1,0 +1,507 @@
+//! The storefront widget: its HTTP side in process (surveys, answers,
+//! votes, the public endpoints' origin, rate and size guards, isolation),
+//! and the whole widget in Debian's Chromium against a real host
+//! (`tests/browser/widget.mjs`).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use axum::http::StatusCode;
+use cove_e2e::{HostProcess, OPERATOR_TOKEN, expect_error, host, request, test_limits};
+use serde_json::{Value, json};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A host with two merchants; returns the app and both API keys.
+async fn two_shops() -> (axum::Router, String, String, tempfile::TempDir) {
+    let (state, dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let mut keys = Vec::new();
+    for id in ["shop", "rival"] {
+        let (status, _, body) = request(
+            &app,
+            "POST",
+            "/v1/merchants",
+            &[("authorization", &format!("Bearer {OPERATOR_TOKEN}"))],
+            Some(json!({ "id": id }).to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        keys.push(v["api_key"].as_str().unwrap().to_string());
+    }
+    let rival = keys.pop().unwrap();
+    (app, keys.pop().unwrap(), rival, dir)
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    key: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let auth = format!("Bearer {key}");
+    let body = (!body.is_null()).then(|| body.to_string());
+    let (status, _, bytes) = request(app, method, uri, &[("authorization", &auth)], body).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn public(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    origin: &str,
+    body: Option<Value>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut headers = vec![("host", "cove.example")];
+    if !origin.is_empty() {
+        headers.push(("origin", origin));
+    }
+    let (status, h, bytes) = request(app, method, uri, &headers, body.map(|b| b.to_string())).await;
+    (
+        status,
+        h,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn survey() -> Value {
+    json!({
+        "title": {"en": "Quick question", "de": "Kurze Frage"},
+        "questions": [
+            {"id": "nps", "kind": "nps", "prompt": "How likely are you to recommend us?", "required": true},
+            {"id": "why", "kind": "choice", "prompt": {"en": "Why?", "de": "Warum?"},
+             "options": [{"id": "price", "label": "Price"}, {"id": "speed", "label": {"en": "Speed", "de": "Tempo"}}]},
+            {"id": "text", "kind": "text", "prompt": "Anything else?"}
+        ],
+        "targeting": {"paths": ["/checkout*"], "locales": ["de"], "sample_rate": 0.5},
+        "trigger": {"exit_intent": false, "scroll_depth": 60},
+        "cooldown_days": 7
+    })
+}
+
+fn answer(id: &str, answers: Value) -> Value {
+    json!({"id": id, "survey": "exit", "visitor": "v-1", "locale": "de", "page": "/checkout", "answers": answers})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn surveys_are_checked_and_answers_stored_once() {
+    let (app, key, rival, _dir) = two_shops().await;
+    let (status, _) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/surveys/exit",
+        &key,
+        survey(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Definitions a visitor could not answer are refused with the reason.
+    for (patch, code) in [
+        (json!({"questions": []}), "invalid_questions"),
+        (
+            json!({"questions": [{"id": "q", "kind": "choice", "prompt": "?", "options": [{"id": "a", "label": "A"}]}]}),
+            "invalid_options",
+        ),
+        (
+            json!({"targeting": {"sample_rate": 1.5}}),
+            "invalid_sample_rate",
+        ),
+        (
+            json!({"targeting": {"paths": ["checkout"]}}),
+            "invalid_paths",
+        ),
+        (
+            json!({"trigger": {"exit_intent": false}}),
+            "invalid_trigger",
+        ),
+    ] {
+        let mut s = survey();
+        for (k, v) in patch.as_object().unwrap() {
+            s[k] = v.clone();
+        }
+        let (status, body) = call(&app, "PUT", "/v1/merchants/shop/surveys/bad", &key, s).await;
+        expect_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, code);
+    }
+    // The public config shows it in its locale only, localized.
+    let (_, _, de) = public(&app, "GET", "/public/v1/shop/config?locale=de-AT", "", None).await;
+    assert_eq!(de["surveys"][0]["title"], "Kurze Frage");
+    assert_eq!(
+        de["surveys"][0]["questions"][1]["options"][1]["label"],
+        "Tempo"
+    );
+    assert_eq!(de["surveys"][0]["trigger"]["scroll"], 60);
+    let (_, _, en) = public(&app, "GET", "/public/v1/shop/config?locale=en", "", None).await;
+    assert_eq!(en["surveys"], json!([]), "targeted at German pages only");
+
+    let batch = json!({"answers": [
+        answer("answer-0001", json!({"nps": 10, "why": "speed", "text": "=cmd()"})),
+        answer("answer-0002", json!({"nps": 3})),
+        answer("answer-0003", json!({"why": "price"})),
+        answer("answer-0004", json!({"nps": 11})),
+        answer("answer-0005", json!({"nps": 5, "why": "gold"})),
+        answer("x", json!({"nps": 5})),
+    ]});
+    let (status, _, v) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/answers",
+        "",
+        Some(batch.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["accepted"], json!(["answer-0001", "answer-0002"]));
+    let codes: Vec<&str> = v["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "missing_answer",
+            "invalid_answer",
+            "invalid_answer",
+            "invalid_answer_id"
+        ]
+    );
+    // The same batch again (a retry, a beacon): nothing new.
+    let (_, _, again) = public(&app, "POST", "/public/v1/shop/answers", "", Some(batch)).await;
+    assert_eq!(again["accepted"], json!([]));
+    assert_eq!(again["duplicates"], json!(["answer-0001", "answer-0002"]));
+
+    let (status, results) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/surveys/exit/results",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(results["responses"], 2);
+    let nps = &results["questions"][0]["nps"];
+    assert_eq!(
+        (
+            nps["promoters"].as_u64(),
+            nps["detractors"].as_u64(),
+            nps["score"].as_f64()
+        ),
+        (Some(1), Some(1), Some(0.0))
+    );
+    assert_eq!(results["questions"][1]["choices"][1]["count"], 1);
+    assert_eq!(results["questions"][2]["texts"][0]["text"], "=cmd()");
+    let (status, _, csv) = request(
+        &app,
+        "GET",
+        "/v1/merchants/shop/surveys/exit/results.csv",
+        &[("authorization", &format!("Bearer {key}"))],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.starts_with("answer_id,received_at,locale,page,nps,why,text\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("\"'=cmd()\""), "formulas are defused: {csv}");
+    assert_eq!(csv.lines().count(), 3);
+
+    // Another merchant sees none of it.
+    let (status, body) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/surveys/exit/results",
+        &rival,
+        Value::Null,
+    )
+    .await;
+    expect_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (_, _, v) = public(
+        &app,
+        "POST",
+        "/public/v1/rival/answers",
+        "",
+        Some(json!({"answers": [answer("answer-0009", json!({"nps": 1}))]})),
+    )
+    .await;
+    assert_eq!(v["rejected"][0]["code"], "unknown_survey");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn public_endpoints_guard_origin_rate_and_size() {
+    let (app, key, _rival, _dir) = two_shops().await;
+    let (status, _) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/widget",
+        &key,
+        json!({"allowed_origins": ["https://shop.example"], "accent": "#112233"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/widget",
+        &key,
+        json!({"allowed_origins": ["https://shop.example/path"]}),
+    )
+    .await;
+    expect_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_origin",
+    );
+    let (status, body) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/widget",
+        &key,
+        json!({"accent": "red"}),
+    )
+    .await;
+    expect_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_accent",
+    );
+
+    // Allowed origin: CORS headers echo it; preflight answered.
+    let (status, h, cfg) = public(
+        &app,
+        "GET",
+        "/public/v1/shop/config",
+        "https://shop.example",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h["access-control-allow-origin"], "https://shop.example");
+    assert_eq!(cfg["accent"], "#112233");
+    let (status, h, _) = public(
+        &app,
+        "OPTIONS",
+        "/public/v1/shop/answers",
+        "https://shop.example",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(
+        h["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    // Same-site pages (the host's own demo) need no entry.
+    let (status, _, _) = public(
+        &app,
+        "GET",
+        "/public/v1/shop/config",
+        "http://cove.example",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Anyone else: refused, with no CORS grant.
+    let (status, h, body) = public(
+        &app,
+        "GET",
+        "/public/v1/shop/config",
+        "https://evil.example",
+        None,
+    )
+    .await;
+    expect_error(status, &body, StatusCode::FORBIDDEN, "origin_not_allowed");
+    assert!(h.get("access-control-allow-origin").is_none());
+
+    // Unknown merchants and articles.
+    let (status, _, body) = public(&app, "GET", "/public/v1/nobody/config", "", None).await;
+    expect_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, _, body) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/votes",
+        "",
+        Some(json!({"article": "none", "visitor": "v", "helpful": true})),
+    )
+    .await;
+    expect_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, _, body) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/votes",
+        "",
+        Some(json!({"article": "a", "visitor": "<script>", "helpful": true})),
+    )
+    .await;
+    expect_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_vote",
+    );
+
+    // Oversized bodies are refused before parsing.
+    let big = json!({"answers": [answer("answer-big1", json!({"text": "x".repeat(70_000)}))]});
+    let (status, _, body) = public(&app, "POST", "/public/v1/shop/answers", "", Some(big)).await;
+    expect_error(
+        status,
+        &body,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+    );
+
+    // One visitor hammering gets 429 with Retry-After; the store is untouched.
+    let mut limited = None;
+    for _ in 0..200 {
+        let (status, h, body) = public(&app, "GET", "/public/v1/shop/config", "", None).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((h, body));
+            break;
+        }
+    }
+    let (h, body) = limited.expect("a burst of 200 requests is rate-limited");
+    expect_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        &body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+    assert!(h.get("retry-after").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn votes_are_one_per_visitor_and_move_the_index_version() {
+    let (app, key, _rival, _dir) = two_shops().await;
+    let article =
+        json!({"locale": "en", "title": "Gift cards", "body": "Gift cards never expire."});
+    let (status, _) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/articles/gift",
+        &key,
+        article,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, _, cfg) = public(&app, "GET", "/public/v1/shop/config?locale=en-GB", "", None).await;
+    let first = cfg["index"].as_str().unwrap().to_string();
+    assert!(first.starts_with("/public/v1/shop/index/en/"), "{first}");
+    let (status, h, bytes) =
+        request(&app, "GET", &first, &[("accept-encoding", "gzip")], None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h["content-encoding"], "gzip");
+    assert!(h["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(bytes.len() > 20);
+    let vote = |visitor: &str, helpful: bool| json!({"article": "gift", "visitor": visitor, "helpful": helpful});
+    let (_, _, v) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/votes",
+        "",
+        Some(vote("a", true)),
+    )
+    .await;
+    assert_eq!(
+        (v["helpful"].as_i64(), v["unhelpful"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let (_, _, v) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/votes",
+        "",
+        Some(vote("a", true)),
+    )
+    .await;
+    assert_eq!(
+        (v["helpful"].as_i64(), v["unhelpful"].as_i64()),
+        (Some(1), Some(0)),
+        "same visitor, same vote: counted once"
+    );
+    let (_, _, v) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/votes",
+        "",
+        Some(vote("a", false)),
+    )
+    .await;
+    assert_eq!(
+        (v["helpful"].as_i64(), v["unhelpful"].as_i64()),
+        (Some(0), Some(1)),
+        "a changed vote replaces the old one"
+    );
+    let (_, _, v) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/votes",
+        "",
+        Some(vote("b", true)),
+    )
+    .await;
+    assert_eq!(
+        (v["helpful"].as_i64(), v["unhelpful"].as_i64()),
+        (Some(1), Some(1))
+    );
+    // Votes change the ranking input, so the index gets a new version.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (_, _, cfg) = public(&app, "GET", "/public/v1/shop/config?locale=en", "", None).await;
+    assert_ne!(cfg["index"].as_str().unwrap(), first);
+    let (_, h, _) = request(&app, "GET", &first, &[], None).await;
+    assert_eq!(
+        h["cache-control"], "no-store",
+        "an outdated index URL is not cached"
+    );
+}
+
+/// The widget in Chromium against a real host: see tests/browser/widget.mjs.
+#[test]
+fn the_widget_works_in_chromium() {
+    let widget = root().join("target/widget");
+    assert!(
+        widget.join("cove_widget_bg.wasm").exists(),
+        "the widget is not built: run `make widget` (make test does)"
+    );
+    let modules = root().join("web-widget/node_modules");
+    assert!(
+        modules.join("playwright-core").exists(),
+        "run scripts/deps-widget"
+    );
+    let data = tempfile::tempdir().unwrap();
+    let guests = root().join("target/guests/wasm32-wasip2/release");
+    let host = HostProcess::start(
+        data.path(),
+        &[
+            "--seed-demo",
+            guests.to_str().unwrap(),
+            "--widget-dir",
+            widget.to_str().unwrap(),
+        ],
+    );
+    let key = std::fs::read_to_string(data.path().join("demo-api-key")).unwrap();
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/widget.mjs"))
+        .env("COVE_URL", &host.url)
+        .env("COVE_KEY", key.trim())
+        .env("WIDGET_NODE_MODULES", &modules)
+        .output()
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "browser checks failed:\n{stdout}");
+    assert!(stdout.contains("all browser checks passed"));
+}
