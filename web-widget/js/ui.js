@@ -75,12 +75,20 @@ export async function start(ctx) {
   };
 
   // ---- knowledge search ----
-  let index;
+  // The first results come from the host (same core, one small request);
+  // meanwhile the index downloads, and from then on every keystroke is
+  // answered in the page, without the network.
+  let index, ready;
   const loadIndex = () =>
     (index ||= fetch(ctx.base + cfg.index)
       .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error("index: HTTP " + r.status))))
-      .then((b) => new Search(new Uint8Array(b)))
+      .then((b) => (ready = new Search(new Uint8Array(b))))
       .catch((e) => { index = null; throw e; }));
+  const remote = async (q) => {
+    const r = await fetch(api + "/search?locale=" + encodeURIComponent(cfg.locale) + "&q=" + encodeURIComponent(q));
+    if (!r.ok) throw new Error("search: HTTP " + r.status);
+    return (await r.json()).hits.flatMap((x) => [x.id, x.title]);
+  };
 
   const open = (from) => {
     const input = h("input", {
@@ -98,9 +106,25 @@ export async function start(ctx) {
       if (i >= 0) { input.setAttribute("aria-activedescendant", "cove-o" + i); list.children[i].scrollIntoView({ block: "nearest" }); }
       else input.removeAttribute("aria-activedescendant");
     };
+    let inflight, again;
     const run = async () => {
-      const s = await loadIndex();
-      const flat = input.value.trim() ? s.query(input.value, Date.now(), 8) : [];
+      const q = input.value;
+      if (!ready && q.trim()) {
+        // One request at a time; the latest text is sent when it returns.
+        if (inflight) return void (again = 1);
+        inflight = 1;
+        try {
+          const flat = await remote(q);
+          if (!ready && q == input.value) render(flat);
+        } finally {
+          inflight = 0;
+          loadIndex().catch((e) => console.warn("[cove]", e));
+        }
+        if (again) { again = 0; return run(); }
+      }
+      if (ready || !q.trim()) render(q.trim() ? ready.query(q, Date.now(), 8) : []);
+    };
+    const render = (flat) => {
       hits = [];
       for (let i = 0; i < flat.length; i += 2) hits.push({ id: flat[i], title: flat[i + 1] });
       list.replaceChildren(...hits.map((x, i) =>
@@ -144,7 +168,6 @@ export async function start(ctx) {
       else if (e.key == "Enter" && active >= 0) { show(hits[active]); e.preventDefault(); }
     });
     input.focus();
-    loadIndex().catch((e) => console.warn("[cove]", e));
     return d;
   };
 

@@ -105,6 +105,7 @@ fn public(state: AppState) -> Router<AppState> {
             get(widget::index).options(preflight),
         )
         .route("/articles/{id}", get(widget::article).options(preflight))
+        .route("/search", get(widget::search).options(preflight))
         .route("/votes", post(widget::vote).options(preflight))
         .route("/answers", post(widget::answers).options(preflight))
         .layer(axum::middleware::from_fn_with_state(state, widget::guard))

@@ -559,6 +559,39 @@ pub async fn index(
     ))
 }
 
+/// Query of a visitor's search.
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    /// What the visitor typed so far.
+    q: String,
+    /// The index's locale (from the config).
+    locale: String,
+}
+
+/// `GET /public/v1/{m}/search?q=&locale=`: the widget's first results,
+/// while its own copy of the index downloads (same core, same ranking).
+pub async fn search(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    q: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    if !super::valid_locale(&q.locale) || q.q.chars().count() > 200 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "q is at most 200 characters and locale must look like `en` or `de-AT`",
+        ));
+    }
+    let built = kb::built(&state, &merchant, &q.locale, FRESH_FOR).await?;
+    let hits: Vec<Value> = built
+        .index
+        .search(&q.q, crate::now_ms(), 8)
+        .into_iter()
+        .map(|h| json!({"id": h.id, "title": h.title}))
+        .collect();
+    Ok(axum::Json(json!({ "hits": hits })).into_response())
+}
+
 /// `GET /public/v1/{m}/articles/{id}`: an article valid now, as safe HTML.
 pub async fn article(
     State(state): State<AppState>,

@@ -12,6 +12,11 @@
 //! - `swap_failed_requests`: non-2xx and socket errors under load during 100 swaps.
 //!
 //! Run: `make bench` (or `cargo run --release -p cove-e2e --bin cove-bench`).
+//! The widget's figures: `make bench-widget` (`cove-bench widget`, see
+//! `bench/widget.rs`).
+
+#[path = "bench/widget.rs"]
+mod widget;
 
 use std::process::Command;
 use std::sync::Arc;
@@ -179,6 +184,9 @@ fn wrk(url: &str, script: &str, seconds: u64) -> Wrk {
 }
 
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("widget") {
+        return widget::run();
+    }
     let InProcess {
         p50: call_p50,
         p99: call_p99,

@@ -78,9 +78,13 @@ pub struct Index {
     language: Language,
     docs: Vec<Doc>,
     postings: BTreeMap<String, Vec<Posting>>,
-    /// Terms by length in characters: a typo search only reads the lengths
+    /// Words as written (folded) that stem to a different term, with that
+    /// term: typos are matched on these too.
+    surfaces: BTreeMap<String, String>,
+    /// Typo candidates (terms and surface words) by length in characters,
+    /// with the term each stands for: a typo search only reads the lengths
     /// its edit budget can reach.
-    by_len: Vec<Vec<String>>,
+    by_len: Vec<Vec<(String, String)>>,
     avg_len: f64,
 }
 
@@ -110,6 +114,7 @@ impl Index {
     pub fn build(locale: &str, articles: &[Article]) -> Index {
         let language = Language::of_locale(locale);
         let mut postings: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
+        let mut surfaces = BTreeMap::new();
         let mut docs = Vec::with_capacity(articles.len());
         for (n, article) in articles.iter().enumerate() {
             let mut tf: HashMap<String, u32> = HashMap::new();
@@ -122,6 +127,11 @@ impl Index {
             .chain(article.tags.iter().map(|t| (t.as_str(), TAG)));
             for (field, weight) in fields {
                 for term in terms(field, language) {
+                    if !term.cjk && term.word != term.text {
+                        surfaces
+                            .entry(term.word)
+                            .or_insert_with(|| term.text.clone());
+                    }
                     *tf.entry(term.text).or_default() += weight;
                     len += weight;
                 }
@@ -142,18 +152,24 @@ impl Index {
                 unhelpful: article.unhelpful,
             });
         }
-        Index::assemble(locale, docs, postings)
+        Index::assemble(locale, docs, postings, surfaces)
     }
 
-    /// The index over already-counted documents and postings.
-    fn assemble(locale: &str, docs: Vec<Doc>, postings: BTreeMap<String, Vec<Posting>>) -> Index {
-        let mut by_len: Vec<Vec<String>> = Vec::new();
-        for term in postings.keys() {
-            let n = term.chars().count();
+    /// The index over already-counted documents, postings and surfaces.
+    fn assemble(
+        locale: &str,
+        docs: Vec<Doc>,
+        postings: BTreeMap<String, Vec<Posting>>,
+        surfaces: BTreeMap<String, String>,
+    ) -> Index {
+        let mut by_len: Vec<Vec<(String, String)>> = Vec::new();
+        let words = postings.keys().map(|t| (t, t)).chain(surfaces.iter());
+        for (word, term) in words {
+            let n = word.chars().count();
             if by_len.len() <= n {
                 by_len.resize(n + 1, Vec::new());
             }
-            by_len[n].push(term.clone());
+            by_len[n].push((word.clone(), term.clone()));
         }
         let avg_len = if docs.is_empty() {
             1.0
@@ -165,6 +181,7 @@ impl Index {
             language: Language::of_locale(locale),
             docs,
             postings,
+            surfaces,
             by_len,
             avg_len: avg_len.max(1.0),
         }
@@ -189,16 +206,24 @@ impl Index {
                     .map(|(t, _)| (t.as_str(), PREFIX_MATCH)),
             );
         }
-        let chars = q.chars().count();
-        let budget = typo_budget(query_term.typed);
+        // Typos are measured on the word as written against the index's
+        // words as written and its terms, and on the query's stem.
+        let word = query_term.word.as_str();
+        let budget = typo_budget(word.chars().count());
         if budget > 0 {
-            let lengths = chars.saturating_sub(budget)
-                ..=(chars + budget).min(self.by_len.len().saturating_sub(1));
-            for term in lengths.flat_map(|n| &self.by_len[n]) {
+            let shortest = q.chars().count().min(word.chars().count());
+            let longest = q.chars().count().max(word.chars().count());
+            let lengths = shortest.saturating_sub(budget)
+                ..=(longest + budget).min(self.by_len.len().saturating_sub(1));
+            for (candidate, term) in lengths.flat_map(|n| &self.by_len[n]) {
                 if term == q {
                     continue;
                 }
-                if let Some(d) = edit_distance(q, term, budget) {
+                let d = edit_distance(word, candidate, budget)
+                    .into_iter()
+                    .chain(edit_distance(q, candidate, budget))
+                    .min();
+                if let Some(d) = d {
                     out.push((term.as_str(), if d == 1 { ONE_EDIT } else { TWO_EDITS }));
                 }
             }
@@ -371,6 +396,9 @@ mod tests {
         );
         assert_eq!(ids(&de, "rucksendungen ")[0], "de-return");
         assert_eq!(ids(&de, "Rücksednung ")[0], "de-return");
+        // A misspelt word can stem differently from the word ("versan" →
+        // "versa"); typos are also matched on the words as written.
+        assert_eq!(ids(&de, "versan ")[0], "de-ship");
     }
 
     #[test]

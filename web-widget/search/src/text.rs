@@ -45,9 +45,9 @@ pub struct Term {
     pub text: String,
     /// Whether it is a CJK unigram or bigram.
     pub cjk: bool,
-    /// Characters of the word as written (before stemming): what the typo
-    /// budget is measured on.
-    pub typed: usize,
+    /// The word as written, folded but not stemmed: what typos are
+    /// measured on (a misspelt word may stem differently from the word).
+    pub word: String,
 }
 
 fn is_cjk(c: char) -> bool {
@@ -150,7 +150,7 @@ pub fn terms(text: &str, language: Language) -> Vec<Term> {
             out.push(Term {
                 text: stemmed,
                 cjk: false,
-                typed: word.chars().count(),
+                word: word.clone(),
             });
             word.clear();
         }
@@ -161,12 +161,12 @@ pub fn terms(text: &str, language: Language) -> Vec<Term> {
             1 => out.push(Term {
                 text: String::from(run[0]),
                 cjk: true,
-                typed: 1,
+                word: String::new(),
             }),
             _ => out.extend(run.windows(2).map(|w| Term {
                 text: w.iter().collect(),
                 cjk: true,
-                typed: 2,
+                word: String::new(),
             })),
         }
         run.clear();

@@ -11,6 +11,8 @@
 //! terms: count, then per term in sorted order: bytes shared with the
 //!        previous term, the rest, posting count, then per posting the doc
 //!        number as a delta from the previous one and the weighted count
+//! surfaces: count, then per word as written (sorted, front-coded like
+//!        terms) the number of the term it stems to
 //! ```
 //!
 //! Sorted, front-coded terms and delta-coded postings keep it small before
@@ -53,6 +55,22 @@ fn put_uint(out: &mut Vec<u8>, mut v: u64) {
 fn put_str(out: &mut Vec<u8>, s: &str) {
     put_uint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
+}
+
+/// `word` as the bytes it shares with `prev` and the rest.
+fn put_front_coded(out: &mut Vec<u8>, prev: &str, word: &str) {
+    let shared = word
+        .bytes()
+        .zip(prev.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    // Cut on a character boundary so each rest is valid UTF-8.
+    let shared = (0..=shared)
+        .rev()
+        .find(|&i| word.is_char_boundary(i))
+        .unwrap_or(0);
+    put_uint(out, shared as u64);
+    put_str(out, &word[shared..]);
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -103,6 +121,16 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(self.take(n)?).map_err(|_| DecodeError("text is not UTF-8"))
     }
 
+    fn front_coded(&mut self, prev: &str) -> Result<String, DecodeError> {
+        let shared = self.len()?;
+        if shared > prev.len() || !prev.is_char_boundary(shared) {
+            return Err(DecodeError("bad word prefix"));
+        }
+        let mut word = prev[..shared].to_string();
+        word.push_str(self.str()?);
+        Ok(word)
+    }
+
     fn time(&mut self) -> Result<i64, DecodeError> {
         let v = self.uint()?;
         Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
@@ -131,18 +159,7 @@ impl Index {
         put_uint(&mut out, self.postings.len() as u64);
         let mut prev: &str = "";
         for (term, postings) in &self.postings {
-            let shared = term
-                .bytes()
-                .zip(prev.bytes())
-                .take_while(|(a, b)| a == b)
-                .count();
-            // Cut on a character boundary so each suffix is valid UTF-8.
-            let shared = (0..=shared)
-                .rev()
-                .find(|&i| term.is_char_boundary(i))
-                .unwrap_or(0);
-            put_uint(&mut out, shared as u64);
-            put_str(&mut out, &term[shared..]);
+            put_front_coded(&mut out, prev, term);
             put_uint(&mut out, postings.len() as u64);
             let mut last = 0;
             for p in postings {
@@ -151,6 +168,19 @@ impl Index {
                 last = p.doc;
             }
             prev = term;
+        }
+        let number: std::collections::HashMap<&str, usize> = self
+            .postings
+            .keys()
+            .enumerate()
+            .map(|(i, t)| (t.as_str(), i))
+            .collect();
+        put_uint(&mut out, self.surfaces.len() as u64);
+        let mut prev: &str = "";
+        for (word, term) in &self.surfaces {
+            put_front_coded(&mut out, prev, word);
+            put_uint(&mut out, number[term.as_str()] as u64);
+            prev = word;
         }
         out
     }
@@ -193,12 +223,7 @@ impl Index {
         let mut postings = BTreeMap::new();
         let mut prev = String::new();
         for _ in 0..n_terms {
-            let shared = r.len()?;
-            if shared > prev.len() || !prev.is_char_boundary(shared) {
-                return Err(DecodeError("bad term prefix"));
-            }
-            let mut term = prev[..shared].to_string();
-            term.push_str(r.str()?);
+            let term = r.front_coded(&prev)?;
             let n = r.len()?;
             let mut list = Vec::with_capacity(n);
             let mut doc = 0u32;
@@ -212,10 +237,22 @@ impl Index {
             postings.insert(term.clone(), list);
             prev = term;
         }
+        let terms: Vec<&String> = postings.keys().collect();
+        let n_surfaces = r.len()?;
+        let mut surfaces = BTreeMap::new();
+        let mut prev = String::new();
+        for _ in 0..n_surfaces {
+            let word = r.front_coded(&prev)?;
+            let term = terms
+                .get(usize::try_from(r.uint()?).unwrap_or(usize::MAX))
+                .ok_or(DecodeError("word names no term"))?;
+            surfaces.insert(word.clone(), (*term).clone());
+            prev = word;
+        }
         if !r.bytes.is_empty() {
             return Err(DecodeError("trailing bytes"));
         }
-        Ok(Index::assemble(&locale, docs, postings))
+        Ok(Index::assemble(&locale, docs, postings, surfaces))
     }
 }
 
