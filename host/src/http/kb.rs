@@ -54,7 +54,10 @@ pub async fn built(
         return Ok(built.clone());
     }
     let articles = state.store.articles(merchant, Some(locale)).await?;
+    // The format is part of the version: a new format is a new URL, never
+    // a cached old index read by a new widget.
     let mut hash = Sha256::new();
+    hash.update(cove_search::FORMAT);
     for a in &articles {
         hash.update(format!(
             "{}\0{}\0{}\0{}\n",

@@ -15,11 +15,11 @@
 pub mod text;
 mod wire;
 
-pub use wire::DecodeError;
+pub use wire::{DecodeError, FORMAT};
 
 use std::collections::{BTreeMap, HashMap};
 
-use text::{Language, edit_distance, terms, typo_budget};
+use text::{Language, edit_distance_from, terms, typo_budget};
 
 /// An article as the merchant wrote it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -208,21 +208,26 @@ impl Index {
         }
         // Typos are measured on the word as written against the index's
         // words as written and its terms, and on the query's stem.
-        let word = query_term.word.as_str();
-        let budget = typo_budget(word.chars().count());
+        let word: Vec<char> = query_term.word.chars().collect();
+        let stem: Vec<char> = q.chars().collect();
+        let budget = typo_budget(word.len());
         if budget > 0 {
-            let shortest = q.chars().count().min(word.chars().count());
-            let longest = q.chars().count().max(word.chars().count());
+            let shortest = stem.len().min(word.len());
+            let longest = stem.len().max(word.len());
             let lengths = shortest.saturating_sub(budget)
                 ..=(longest + budget).min(self.by_len.len().saturating_sub(1));
             for (candidate, term) in lengths.flat_map(|n| &self.by_len[n]) {
                 if term == q {
                     continue;
                 }
-                let d = edit_distance(word, candidate, budget)
-                    .into_iter()
-                    .chain(edit_distance(q, candidate, budget))
-                    .min();
+                let d = edit_distance_from(&word, candidate, budget);
+                let d = if stem == word {
+                    d
+                } else {
+                    d.into_iter()
+                        .chain(edit_distance_from(&stem, candidate, budget))
+                        .min()
+                };
                 if let Some(d) = d {
                     out.push((term.as_str(), if d == 1 { ONE_EDIT } else { TWO_EDITS }));
                 }

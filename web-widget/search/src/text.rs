@@ -275,34 +275,51 @@ pub fn stem(word: &str, language: Language) -> String {
 /// neighbours each count one), or `None` once it must exceed `max`.
 pub fn edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > max {
+    edit_distance_from(&a, b, max)
+}
+
+/// Longest word typos are looked for in (characters).
+const LONGEST: usize = 40;
+
+/// [`edit_distance`] from a word already split into characters. Allocates
+/// nothing: it runs once per candidate word of every typed word.
+pub fn edit_distance_from(a: &[char], b: &str, max: usize) -> Option<usize> {
+    let mut bc = ['\0'; LONGEST];
+    let mut n = 0;
+    for c in b.chars() {
+        if n == LONGEST {
+            return None;
+        }
+        bc[n] = c;
+        n += 1;
+    }
+    let b = &bc[..n];
+    if a.len() > LONGEST || a.len().abs_diff(b.len()) > max {
         return None;
     }
-    let width = b.len() + 1;
-    let mut rows = vec![0usize; width * (a.len() + 1)];
-    for (j, cell) in rows.iter_mut().take(width).enumerate() {
-        *cell = j;
-    }
+    // Three rows of the optimal-string-alignment table: i-2, i-1, i.
+    let mut before = [0usize; LONGEST + 1];
+    let mut prev: [usize; LONGEST + 1] = std::array::from_fn(|j| j);
+    let mut row = [0usize; LONGEST + 1];
     for i in 1..=a.len() {
-        rows[i * width] = i;
+        row[0] = i;
         let mut row_min = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (rows[(i - 1) * width + j] + 1)
-                .min(rows[i * width + j - 1] + 1)
-                .min(rows[(i - 1) * width + j - 1] + cost);
+            let mut d = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(rows[(i - 2) * width + j - 2] + 1);
+                d = d.min(before[j - 2] + 1);
             }
-            rows[i * width + j] = d;
+            row[j] = d;
             row_min = row_min.min(d);
         }
         if row_min > max {
             return None;
         }
+        before = prev;
+        prev = row;
     }
-    let d = rows[a.len() * width + b.len()];
+    let d = prev[b.len()];
     (d <= max).then_some(d)
 }
 

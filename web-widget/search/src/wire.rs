@@ -4,13 +4,15 @@
 //! Layout (all integers LEB128 varints, strings length-prefixed UTF-8):
 //!
 //! ```text
-//! "COVEIX1"  locale
+//! "COVEIX2"  locale
 //! docs:  count, then per doc: id, title, len, flags (1 = valid_from,
 //!        2 = valid_until), [valid_from zigzag], [valid_until zigzag],
 //!        helpful, unhelpful
 //! terms: count, then per term in sorted order: bytes shared with the
 //!        previous term, the rest, posting count, then per posting the doc
-//!        number as a delta from the previous one and the weighted count
+//!        number as a delta from the previous one, shifted left by two, with
+//!        the weighted count in the low bits when it is 1-3 (0 there means
+//!        the count follows)
 //! surfaces: count, then per word as written (sorted, front-coded like
 //!        terms) the number of the term it stems to
 //! ```
@@ -23,7 +25,9 @@ use std::fmt;
 
 use crate::{Doc, Index, Posting};
 
-const MAGIC: &[u8] = b"COVEIX1";
+/// The format's name and version, the first bytes of every index.
+pub const FORMAT: &[u8] = b"COVEIX2";
+const MAGIC: &[u8] = FORMAT;
 
 /// Why bytes could not be read as an index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,8 +167,13 @@ impl Index {
             put_uint(&mut out, postings.len() as u64);
             let mut last = 0;
             for p in postings {
-                put_uint(&mut out, (p.doc - last).into());
-                put_uint(&mut out, p.tf.into());
+                let delta = u64::from(p.doc - last) << 2;
+                if (1..=3).contains(&p.tf) {
+                    put_uint(&mut out, delta | u64::from(p.tf));
+                } else {
+                    put_uint(&mut out, delta);
+                    put_uint(&mut out, p.tf.into());
+                }
                 last = p.doc;
             }
             prev = term;
@@ -228,11 +237,17 @@ impl Index {
             let mut list = Vec::with_capacity(n);
             let mut doc = 0u32;
             for _ in 0..n {
-                doc = doc
-                    .checked_add(r.u32()?)
+                let v = r.uint()?;
+                doc = u32::try_from(v >> 2)
+                    .ok()
+                    .and_then(|delta| doc.checked_add(delta))
                     .filter(|&d| (d as usize) < docs.len())
                     .ok_or(DecodeError("posting names no article"))?;
-                list.push(Posting { doc, tf: r.u32()? });
+                let tf = match v & 3 {
+                    0 => r.u32()?,
+                    small => small as u32,
+                };
+                list.push(Posting { doc, tf });
             }
             postings.insert(term.clone(), list);
             prev = term;
