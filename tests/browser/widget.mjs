@@ -212,6 +212,34 @@ try {
   await page.waitForTimeout(1000);
   check((await page.locator("[data-cove-widget] dialog").count()) == 0, "an answered survey is not shown again");
 
+  // 10. Other triggers, each for a new visitor (fresh browser storage).
+  const timed = await api("/surveys/a-timed", { method: "PUT", body: JSON.stringify({
+    title: "Still looking?", questions: [{ id: "q", kind: "text", prompt: "What are you looking for?" }],
+    targeting: { paths: ["/timed*"] }, trigger: { exit_intent: false, seconds_on_page: 1 },
+  }) });
+  check(timed.ok, "merchant adds a time-on-page survey for /timed pages");
+  await page.waitForTimeout(2100); // public config cache
+  const visitor = await browser.newContext();
+  const p2 = await visitor.newPage();
+  p2.on("pageerror", (e) => errors.push(String(e)));
+  await p2.goto(ORIGIN + "/timed/offer");
+  await p2.locator("[data-cove-widget] dialog h2", { hasText: "Still looking?" }).waitFor({ timeout: 10000 });
+  check(true, "a time-on-page survey appears after its delay");
+  await visitor.close();
+  const phone = await browser.newContext({ isMobile: true, hasTouch: true, viewport: { width: 390, height: 700 } });
+  const p3 = await phone.newPage();
+  p3.on("pageerror", (e) => errors.push(String(e)));
+  await p3.goto(ORIGIN + "/product");
+  await p3.locator("[data-cove-widget] button.l").waitFor();
+  await p3.evaluate(async () => {
+    scrollTo(0, 2000);
+    await new Promise((r) => setTimeout(r, 120));
+    scrollTo(0, 0);
+  });
+  await p3.locator("[data-cove-widget] dialog h2", { hasText: "Before you go…" }).waitFor({ timeout: 10000 });
+  check(true, "on a phone, a fast scroll up counts as exit intent");
+  await phone.close();
+
   const violations = await page.evaluate(() => window.cspViolations);
   check(violations.length == 0, "no CSP violations under script-src HOST 'wasm-unsafe-eval' (" + violations.join("; ") + ")");
   check(errors.length == 0, "no errors thrown into the page (" + errors.join("; ") + ")");
