@@ -6,17 +6,22 @@
 // lives in one shadow root; nothing it does can throw into the page.
 (() => {
   const me = document.currentScript;
-  if (!me) return;
+  // One widget per page, even if the tag was pasted twice.
+  if (!me || window.__coveWidget) return;
+  window.__coveWidget = 1;
   const base = new URL(me.src).origin;
   const merchant = me.dataset.merchant || "";
   const V = "__COVE_V__";
   const warn = (e) => console.warn("[cove]", e);
   const key = (k) => "cove:" + merchant + ":" + k;
+  // Browser storage, or memory where storage is blocked (then answers
+  // still survive retries for as long as the page is open).
+  const mem = {};
   const get = (k) => {
-    try { return JSON.parse(localStorage.getItem(key(k))); } catch (e) { return null; }
+    try { return JSON.parse(localStorage.getItem(key(k))); } catch (e) { return mem[k] ?? null; }
   };
   const set = (k, v) => {
-    try { localStorage.setItem(key(k), JSON.stringify(v)); } catch (e) { warn(e); }
+    try { localStorage.setItem(key(k), JSON.stringify(v)); } catch (e) { mem[k] = v; }
   };
   let vid = get("vid");
   if (!vid) set("vid", (vid = (crypto.randomUUID ? crypto.randomUUID() : Math.random().toString(36).slice(2) + Date.now().toString(36)).replace(/[^\w-]/g, "")));
