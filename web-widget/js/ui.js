@@ -76,8 +76,8 @@ export async function start(ctx) {
 
   // ---- knowledge search ----
   // The first results come from the host (same core, one small request);
-  // meanwhile the index downloads, and from then on every keystroke is
-  // answered in the page, without the network.
+  // once they are on screen the index downloads, and from then on every
+  // keystroke is answered in the page, without the network.
   let index, ready;
   const loadIndex = () =>
     (index ||= fetch(ctx.base + cfg.index)
@@ -113,12 +113,18 @@ export async function start(ctx) {
         // One request at a time; the latest text is sent when it returns.
         if (inflight) return void (again = 1);
         inflight = 1;
+        // Once the index is here, it answers what is in the box.
+        const idx = () => loadIndex().then(run).catch((e) => console.warn("[cove]", e));
         try {
           const flat = await remote(q);
-          if (!ready && q == input.value) render(flat);
+          if (!ready) render(flat); // even if more was typed since: better than nothing
+          // Results are on screen: now the index may take the bandwidth.
+          if (flat.length) idx();
+        } catch (e) {
+          idx(); // the host's search failed: answer from the index instead
+          throw e;
         } finally {
           inflight = 0;
-          loadIndex().catch((e) => console.warn("[cove]", e));
         }
         if (again) { again = 0; return run(); }
       }
@@ -168,6 +174,8 @@ export async function start(ctx) {
       else if (e.key == "Enter" && active >= 0) { show(hits[active]); e.preventDefault(); }
     });
     input.focus();
+    // Visitors who search for a while get the index even without results.
+    setTimeout(() => loadIndex().then(run).catch(() => {}), 3000);
     return d;
   };
 

@@ -82,9 +82,9 @@ pub struct Index {
     /// term: typos are matched on these too.
     surfaces: BTreeMap<String, String>,
     /// Typo candidates (terms and surface words) by length in characters,
-    /// with the term each stands for: a typo search only reads the lengths
-    /// its edit budget can reach.
-    by_len: Vec<Vec<(String, String)>>,
+    /// with their character mask and the term each stands for: a typo
+    /// search only reads the lengths its edit budget can reach.
+    by_len: Vec<Vec<(u64, String, String)>>,
     avg_len: f64,
 }
 
@@ -101,6 +101,11 @@ const ONE_EDIT: f64 = 0.75;
 const TWO_EDITS: f64 = 0.55;
 /// Most index terms one query prefix expands to.
 const MAX_PREFIX_EXPANSION: usize = 64;
+
+/// The set of a word's characters, hashed into 64 bits.
+fn char_mask(word: &str) -> u64 {
+    word.chars().fold(0, |m, c| m | 1 << (c as u32 % 64))
+}
 
 /// How much visitors' votes move an article: the votes' mean under a
 /// Beta(2, 2) prior (so a few votes move little), mapped to 0.75..1.25.
@@ -162,14 +167,14 @@ impl Index {
         postings: BTreeMap<String, Vec<Posting>>,
         surfaces: BTreeMap<String, String>,
     ) -> Index {
-        let mut by_len: Vec<Vec<(String, String)>> = Vec::new();
+        let mut by_len: Vec<Vec<(u64, String, String)>> = Vec::new();
         let words = postings.keys().map(|t| (t, t)).chain(surfaces.iter());
         for (word, term) in words {
             let n = word.chars().count();
             if by_len.len() <= n {
                 by_len.resize(n + 1, Vec::new());
             }
-            by_len[n].push((word.clone(), term.clone()));
+            by_len[n].push((char_mask(word), word.clone(), term.clone()));
         }
         let avg_len = if docs.is_empty() {
             1.0
@@ -216,18 +221,25 @@ impl Index {
             let longest = stem.len().max(word.len());
             let lengths = shortest.saturating_sub(budget)
                 ..=(longest + budget).min(self.by_len.len().saturating_sub(1));
-            for (candidate, term) in lengths.flat_map(|n| &self.by_len[n]) {
+            let word_mask = char_mask(&query_term.word);
+            let stem_mask = char_mask(q);
+            // Each edit adds or removes at most one letter of the set, so a
+            // candidate whose letters differ more is skipped without the
+            // (much dearer) edit distance.
+            let near = |a: u64, b: u64| {
+                (a & !b).count_ones() as usize <= budget && (b & !a).count_ones() as usize <= budget
+            };
+            for (mask, candidate, term) in lengths.flat_map(|n| &self.by_len[n]) {
                 if term == q {
                     continue;
                 }
-                let d = edit_distance_from(&word, candidate, budget);
-                let d = if stem == word {
-                    d
-                } else {
-                    d.into_iter()
-                        .chain(edit_distance_from(&stem, candidate, budget))
-                        .min()
-                };
+                let by_word = near(word_mask, *mask)
+                    .then(|| edit_distance_from(&word, candidate, budget))
+                    .flatten();
+                let by_stem = (stem != word && near(stem_mask, *mask))
+                    .then(|| edit_distance_from(&stem, candidate, budget))
+                    .flatten();
+                let d = by_word.into_iter().chain(by_stem).min();
                 if let Some(d) = d {
                     out.push((term.as_str(), if d == 1 { ONE_EDIT } else { TWO_EDITS }));
                 }
