@@ -106,6 +106,18 @@ try {
   await input.pressSequentially("shiping tmes ", { delay: 10 });
   await until(async () => (await top3())[0] == "en-shipping", "'shiping tmes' ranks shipping first");
   check(!(await top3()).includes("en-holiday"), "an expired article is never shown");
+  // First results came from the host; the index followed, and now the
+  // page answers by itself, even offline.
+  await until(() => page.evaluate(() => performance.getEntriesByType("resource").some((e) => e.name.includes("/index/"))),
+    "the index downloads after the first results");
+  await context.setOffline(true);
+  await input.fill("");
+  await input.pressSequentially("waranty ", { delay: 10 });
+  await until(async () => (await top3())[0] == "en-warranty", "with the index loaded, search works offline ('waranty')");
+  await context.setOffline(false);
+  await input.fill("");
+  await input.pressSequentially("shiping tmes ", { delay: 10 });
+  await until(async () => (await top3())[0] == "en-shipping", "back online, same answers");
   const expanded = await input.getAttribute("aria-expanded");
   check(expanded == "true", "combobox says its list is expanded");
 
