@@ -25,7 +25,7 @@ const check = (ok, what) => {
 const until = async (f, what, ms = 15000) => {
   const end = Date.now() + ms;
   for (;;) {
-    try { if (await f()) return true; } catch (e) { /* not yet */ }
+    try { if (await f()) return check(true, what) || true; } catch (e) { /* not yet */ }
     if (Date.now() > end) { check(false, what + " (timed out)"); return false; }
     await new Promise((r) => setTimeout(r, 100));
   }
