@@ -80,6 +80,8 @@ pub struct Settings {
     pub demo: bool,
     /// Public endpoints: requests a visitor may make at once, and per second.
     pub public_rate: (f64, f64),
+    /// Header naming the visitor's address (set by a proxy in front).
+    pub client_ip_header: Option<String>,
 }
 
 impl AppState {
@@ -101,7 +103,15 @@ impl AppState {
             operator_token: settings.operator_token,
             kb: Default::default(),
             widget,
-            public: http::PublicState::new(settings.public_rate.0, settings.public_rate.1),
+            public: http::PublicState::new(
+                settings.public_rate.0,
+                settings.public_rate.1,
+                settings
+                    .client_ip_header
+                    .as_deref()
+                    .map(axum::http::HeaderName::try_from)
+                    .transpose()?,
+            ),
             demo: settings.demo,
             keys: Default::default(),
         }));

@@ -182,6 +182,11 @@ struct Serve {
     /// Widget endpoints: requests per second one visitor gets back.
     #[arg(long, default_value_t = 4.0)]
     public_per_sec: f64,
+    /// Behind a proxy: the header with the visitor's address (its first
+    /// entry is used), e.g. x-forwarded-for. Only set it if the proxy
+    /// overwrites the header; otherwise visitors could pick their own.
+    #[arg(long, value_name = "HEADER")]
+    client_ip_header: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -318,6 +323,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         widget_dir: s.widget_dir.clone(),
         demo: s.seed_demo.is_some(),
         public_rate: (s.public_burst, s.public_per_sec),
+        client_ip_header: s.client_ip_header.clone(),
     })
     .await
     .context("starting the host")?;

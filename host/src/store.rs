@@ -600,12 +600,31 @@ impl Store {
         merchant: &str,
         locale: Option<&str>,
     ) -> Result<Vec<ArticleRow>, StoreError> {
+        self.select_articles(merchant, locale, None).await
+    }
+
+    /// One article.
+    pub async fn article(
+        &self,
+        merchant: &str,
+        id: &str,
+    ) -> Result<Option<ArticleRow>, StoreError> {
+        Ok(self.select_articles(merchant, None, Some(id)).await?.pop())
+    }
+
+    async fn select_articles(
+        &self,
+        merchant: &str,
+        locale: Option<&str>,
+        id: Option<&str>,
+    ) -> Result<Vec<ArticleRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, locale, title, body, tags, valid_from, valid_until, helpful, unhelpful, updated_at \
-             FROM articles WHERE merchant_id = $1 AND ($2 IS NULL OR locale = $2) ORDER BY id",
+             FROM articles WHERE merchant_id = $1 AND ($2 IS NULL OR locale = $2) AND ($3 IS NULL OR id = $3) ORDER BY id",
         )
         .bind(merchant)
         .bind(locale)
+        .bind(id)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

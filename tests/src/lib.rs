@@ -101,6 +101,7 @@ pub async fn host(database_url: Option<String>, limits: Limits) -> (AppState, te
         widget_dir: None,
         demo: false,
         public_rate: (120.0, 4.0),
+        client_ip_header: Some("x-forwarded-for".into()),
     })
     .await
     .expect("starting host");

@@ -381,6 +381,16 @@ async fn public_endpoints_guard_origin_rate_and_size() {
         "rate_limited",
     );
     assert!(h.get("retry-after").is_some());
+    // Another visitor (behind the same proxy, named by x-forwarded-for) is not.
+    let (status, _, _) = request(
+        &app,
+        "GET",
+        "/public/v1/shop/config",
+        &[("x-forwarded-for", "203.0.113.9, 10.0.0.1")],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]

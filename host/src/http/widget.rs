@@ -257,16 +257,20 @@ pub struct Public {
     buckets: Mutex<HashMap<(String, IpAddr), Bucket>>,
     burst: f64,
     per_sec: f64,
+    ip_header: Option<axum::http::HeaderName>,
 }
 
 impl Public {
-    /// Limits of `burst` requests at once and `per_sec` after that.
-    pub fn new(burst: f64, per_sec: f64) -> Public {
+    /// Limits of `burst` requests at once and `per_sec` after that, per
+    /// visitor address: the peer's, or the first one in `ip_header` (such
+    /// as `x-forwarded-for`, when a proxy in front sets it).
+    pub fn new(burst: f64, per_sec: f64, ip_header: Option<axum::http::HeaderName>) -> Public {
         Public {
             merchants: Mutex::default(),
             buckets: Mutex::default(),
             burst,
             per_sec,
+            ip_header,
         }
     }
 }
@@ -340,10 +344,15 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<axum::extract::OriginalUri>()
         .map_or_else(|| req.uri().path().to_string(), |u| u.path().to_string());
     let merchant = path.split('/').nth(3).unwrap_or("").to_string();
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let forwarded = state.public.ip_header.as_ref().and_then(|h| {
+        let v = req.headers().get(h)?.to_str().ok()?;
+        v.split(',').next()?.trim().parse::<IpAddr>().ok()
+    });
+    let ip = forwarded.unwrap_or_else(|| {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
+    });
     let origin = req.headers().get(header::ORIGIN).cloned();
     let host = req
         .headers()
@@ -600,10 +609,8 @@ pub async fn article(
     let now = crate::now_ms();
     let a = state
         .store
-        .articles(&merchant, None)
+        .article(&merchant, &id)
         .await?
-        .into_iter()
-        .find(|a| a.id == id)
         .filter(|a| a.valid_from.is_none_or(|f| f <= now) && a.valid_until.is_none_or(|u| now < u))
         .ok_or_else(|| ApiError::not_found(format!("no article `{id}`")))?;
     let body = json!({"id": a.id, "title": a.title, "locale": a.locale, "html": crate::markdown::to_html(&a.body)});
@@ -927,7 +934,7 @@ mod tests {
 
     #[test]
     fn a_visitor_runs_out_of_tokens_and_others_do_not() {
-        let p = Public::new(3.0, 0.001);
+        let p = Public::new(3.0, 0.001, None);
         let a = IpAddr::from([10, 0, 0, 1]);
         assert!((0..3).all(|_| p.take("m", a).is_ok()));
         assert!(p.take("m", a).is_err());
