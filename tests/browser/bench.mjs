@@ -4,10 +4,8 @@
 // queries) written by the Rust half. Output: one JSON line, last.
 import fs from "node:fs";
 import http from "node:http";
-import { createRequire } from "node:module";
+import { launch } from "./chromium.mjs";
 
-const require = createRequire(process.env.WIDGET_NODE_MODULES + "/");
-const { chromium } = require("playwright-core");
 const spec = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const COVE = spec.cove;
 
@@ -19,12 +17,7 @@ const server = http.createServer((req, res) => {
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const ORIGIN = "http://127.0.0.1:" + server.address().port;
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const out = {};
 try {
   for (const [n, c] of Object.entries(spec.corpora)) {

@@ -8,10 +8,8 @@
 // typos in two scripts, votes, triggers the exit survey, answers it while
 // offline, comes back online, and checks the answer arrives exactly once.
 import http from "node:http";
-import { createRequire } from "node:module";
+import { launch } from "./chromium.mjs";
 
-const require = createRequire(process.env.WIDGET_NODE_MODULES + "/");
-const { chromium } = require("playwright-core");
 
 const COVE = process.env.COVE_URL;
 const KEY = process.env.COVE_KEY;
@@ -52,12 +50,7 @@ const server = http.createServer((req, res) => {
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const ORIGIN = "http://127.0.0.1:" + server.address().port;
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const context = await browser.newContext();
 const page = await context.newPage();
 const errors = [];

@@ -417,56 +417,27 @@ async fn votes_are_one_per_visitor_and_move_the_index_version() {
     assert!(h["cache-control"].to_str().unwrap().contains("immutable"));
     assert!(bytes.len() > 20);
     let vote = |visitor: &str, helpful: bool| json!({"article": "gift", "visitor": visitor, "helpful": helpful});
-    let (_, _, v) = public(
-        &app,
-        "POST",
-        "/public/v1/shop/votes",
-        "",
-        Some(vote("a", true)),
-    )
-    .await;
-    assert_eq!(
-        (v["helpful"].as_i64(), v["unhelpful"].as_i64()),
-        (Some(1), Some(0))
-    );
-    let (_, _, v) = public(
-        &app,
-        "POST",
-        "/public/v1/shop/votes",
-        "",
-        Some(vote("a", true)),
-    )
-    .await;
-    assert_eq!(
-        (v["helpful"].as_i64(), v["unhelpful"].as_i64()),
-        (Some(1), Some(0)),
-        "same visitor, same vote: counted once"
-    );
-    let (_, _, v) = public(
-        &app,
-        "POST",
-        "/public/v1/shop/votes",
-        "",
-        Some(vote("a", false)),
-    )
-    .await;
-    assert_eq!(
-        (v["helpful"].as_i64(), v["unhelpful"].as_i64()),
-        (Some(0), Some(1)),
-        "a changed vote replaces the old one"
-    );
-    let (_, _, v) = public(
-        &app,
-        "POST",
-        "/public/v1/shop/votes",
-        "",
-        Some(vote("b", true)),
-    )
-    .await;
-    assert_eq!(
-        (v["helpful"].as_i64(), v["unhelpful"].as_i64()),
-        (Some(1), Some(1))
-    );
+    // (visitor, helpful) → the article's (helpful, unhelpful) counts after it.
+    for (visitor, helpful, counts, why) in [
+        ("a", true, (1, 0), "a first vote counts"),
+        ("a", true, (1, 0), "same visitor, same vote: counted once"),
+        ("a", false, (0, 1), "a changed vote replaces the old one"),
+        ("b", true, (1, 1), "another visitor's vote counts too"),
+    ] {
+        let (_, _, v) = public(
+            &app,
+            "POST",
+            "/public/v1/shop/votes",
+            "",
+            Some(vote(visitor, helpful)),
+        )
+        .await;
+        assert_eq!(
+            (v["helpful"].as_i64(), v["unhelpful"].as_i64()),
+            (Some(counts.0), Some(counts.1)),
+            "{why}"
+        );
+    }
     // Votes change the ranking input, so the index gets a new version.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (_, _, cfg) = public(&app, "GET", "/public/v1/shop/config?locale=en", "", None).await;

@@ -348,13 +348,21 @@ pub async fn load(state: &AppState, merchant: &str) -> Result<Vec<(String, Surve
         .collect())
 }
 
-async fn one(state: &AppState, merchant: &str, id: &str) -> Result<Survey, ApiError> {
-    load(state, merchant)
+/// A survey and its answers, for the merchant (or the operator).
+async fn with_answers(
+    state: &AppState,
+    headers: &HeaderMap,
+    merchant: &str,
+    id: &str,
+) -> Result<(Survey, Vec<AnswerRow>), ApiError> {
+    merchant_or_operator(state, headers, merchant).await?;
+    let survey = load(state, merchant)
         .await?
         .into_iter()
         .find(|(i, _)| i == id)
         .map(|(_, s)| s)
-        .ok_or_else(|| ApiError::not_found(format!("no survey `{id}`")))
+        .ok_or_else(|| ApiError::not_found(format!("no survey `{id}`")))?;
+    Ok((survey, state.store.answers(merchant, id).await?))
 }
 
 /// `PUT /v1/merchants/{m}/surveys/{id}`: create or replace a survey.
@@ -539,9 +547,7 @@ pub async fn results(
     headers: HeaderMap,
     Path((merchant, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    let survey = one(&state, &merchant, &id).await?;
-    let answers = state.store.answers(&merchant, &id).await?;
+    let (survey, answers) = with_answers(&state, &headers, &merchant, &id).await?;
     let questions: Vec<Value> = survey
         .questions
         .iter()
@@ -609,9 +615,7 @@ pub async fn csv(
     headers: HeaderMap,
     Path((merchant, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    let survey = one(&state, &merchant, &id).await?;
-    let answers = state.store.answers(&merchant, &id).await?;
+    let (survey, answers) = with_answers(&state, &headers, &merchant, &id).await?;
     let mut out = String::from("answer_id,received_at,locale,page");
     for q in &survey.questions {
         out.push(',');
