@@ -137,6 +137,23 @@ fn plugin_row(r: &AnyRow) -> Result<PluginRow, sqlx::Error> {
     })
 }
 
+/// Whether `merchant` has row `id` in `table` (one of this module's own).
+async fn exists(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    table: &'static str,
+    merchant: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM {table} WHERE merchant_id = $1 AND id = $2"
+    )))
+    .bind(merchant)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
@@ -547,12 +564,7 @@ impl Store {
     /// Create or replace an article (votes are kept). Returns true if new.
     pub async fn put_article(&self, merchant: &str, a: &ArticleRow) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let existed = sqlx::query("SELECT id FROM articles WHERE merchant_id = $1 AND id = $2")
-            .bind(merchant)
-            .bind(&a.id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
+        let existed = exists(&mut tx, "articles", merchant, &a.id).await?;
         let tags = serde_json::to_string(&a.tags).unwrap_or_else(|_| "[]".into());
         sqlx::query(
             "INSERT INTO articles (merchant_id, id, locale, title, body, tags, valid_from, valid_until, updated_at) \
@@ -576,20 +588,38 @@ impl Store {
         Ok(!existed)
     }
 
-    /// Delete an article; false if there was none.
+    /// Delete an article and its votes; false if there was none.
     pub async fn delete_article(&self, merchant: &str, id: &str) -> Result<bool, StoreError> {
+        self.delete_with_children("articles", ("article_votes", "article_id"), merchant, id)
+            .await
+    }
+
+    /// Delete `merchant`'s row `id` of `table` and the rows of the child
+    /// table (name, column) that point at it, at once; false if there was
+    /// none. Table names are this module's own, never input.
+    pub(crate) async fn delete_with_children(
+        &self,
+        table: &'static str,
+        (child, column): (&'static str, &'static str),
+        merchant: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM article_votes WHERE merchant_id = $1 AND article_id = $2")
-            .bind(merchant)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let gone = sqlx::query("DELETE FROM articles WHERE merchant_id = $1 AND id = $2")
-            .bind(merchant)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {child} WHERE merchant_id = $1 AND {column} = $2"
+        )))
+        .bind(merchant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE merchant_id = $1 AND id = $2"
+        )))
+        .bind(merchant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
         Ok(gone == 1)
     }

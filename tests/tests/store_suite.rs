@@ -184,6 +184,74 @@ async fn suite(url: &str) {
     assert!(store.delete_article("m1", "a2").await.unwrap());
     assert!(!store.delete_article("m1", "a2").await.unwrap());
     assert_eq!(store.articles("m1", None).await.unwrap().len(), 1);
+    assert_eq!(
+        store.article("m1", "a1").await.unwrap().unwrap().title,
+        "Refunds"
+    );
+    assert!(store.article("m1", "a2").await.unwrap().is_none());
+    assert_eq!(store.article_locales("m1").await.unwrap(), ["en"]);
+
+    // Widget: votes (one per visitor), settings, surveys, answers (once).
+    assert_eq!(
+        store.vote("m1", "a1", "v1", true).await.unwrap(),
+        Some((1, 0))
+    );
+    assert_eq!(
+        store.vote("m1", "a1", "v1", false).await.unwrap(),
+        Some((0, 1))
+    );
+    assert_eq!(
+        store.vote("m1", "a1", "v2", true).await.unwrap(),
+        Some((1, 1))
+    );
+    assert_eq!(store.vote("m1", "nope", "v1", true).await.unwrap(), None);
+    let a1 = store2.article("m1", "a1").await.unwrap().unwrap();
+    assert_eq!((a1.helpful, a1.unhelpful), (1, 1));
+    store
+        .put_widget_settings("m1", r##"{"accent":"#000000"}"##)
+        .await
+        .unwrap();
+    assert!(
+        store2
+            .widget_settings("m1")
+            .await
+            .unwrap()
+            .unwrap()
+            .contains("#000000")
+    );
+    assert!(store.put_survey("m1", "s1", "{}").await.unwrap());
+    assert!(!store.put_survey("m1", "s1", "{\"v\":2}").await.unwrap());
+    let answer = |id: &str| cove_host::store::AnswerRow {
+        id: id.into(),
+        survey_id: "s1".into(),
+        visitor: "v1".into(),
+        locale: "en".into(),
+        page: "/".into(),
+        answers: serde_json::json!({"nps": 9}),
+        received_at: 5,
+    };
+    let fresh = store
+        .insert_answers("m1", &[answer("x1"), answer("x2"), answer("x1")])
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh,
+        [true, true, false],
+        "an id is stored once, even within one batch"
+    );
+    assert_eq!(
+        store2.insert_answers("m1", &[answer("x2")]).await.unwrap(),
+        [false]
+    );
+    let stored = store.answers("m1", "s1").await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].answers["nps"], 9);
+    assert!(store.delete_survey("m1", "s1").await.unwrap());
+    assert!(
+        store.answers("m1", "s1").await.unwrap().is_empty(),
+        "answers go with their survey"
+    );
+    assert!(store.surveys("m1").await.unwrap().is_empty());
 
     // Concurrent binds never lose an audit entry.
     let mut tasks = Vec::new();

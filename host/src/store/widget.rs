@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, exists};
 
 /// One survey answer as received (the id is made by the visitor's browser).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -72,13 +72,7 @@ impl Store {
         helpful: bool,
     ) -> Result<Option<(i64, i64)>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let exists = sqlx::query("SELECT id FROM articles WHERE merchant_id = $1 AND id = $2")
-            .bind(merchant)
-            .bind(article)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if !exists {
+        if !exists(&mut tx, "articles", merchant, article).await? {
             return Ok(None);
         }
         sqlx::query(
@@ -121,12 +115,7 @@ impl Store {
         definition: &str,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let existed = sqlx::query("SELECT id FROM surveys WHERE merchant_id = $1 AND id = $2")
-            .bind(merchant)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
+        let existed = exists(&mut tx, "surveys", merchant, id).await?;
         sqlx::query(
             "INSERT INTO surveys (merchant_id, id, definition, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (merchant_id, id) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
@@ -162,20 +151,8 @@ impl Store {
 
     /// Delete a survey and its answers; false if there was none.
     pub async fn delete_survey(&self, merchant: &str, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM survey_answers WHERE merchant_id = $1 AND survey_id = $2")
-            .bind(merchant)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let gone = sqlx::query("DELETE FROM surveys WHERE merchant_id = $1 AND id = $2")
-            .bind(merchant)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok(gone == 1)
+        self.delete_with_children("surveys", ("survey_answers", "survey_id"), merchant, id)
+            .await
     }
 
     /// Store answers; each is stored once however often it arrives. Returns,
