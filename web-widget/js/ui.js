@@ -159,7 +159,7 @@ export async function start(ctx) {
       const body = h("div");
       body.innerHTML = a.html; // sanitized by the host: no scripts, handlers or unsafe URLs
       art.replaceChildren(
-        h("button", { className: "b", type: "button", textContent: "←", "aria-label": T.close, onclick: () => { art.hidden = true; list.hidden = input.hidden = false; input.focus(); } }),
+        h("button", { className: "b", type: "button", textContent: "←", "aria-label": T.back, onclick: () => { art.hidden = true; list.hidden = input.hidden = false; input.focus(); } }),
         h("h3", { textContent: a.title }), body,
         h("div", { className: "row" }, h("span", { textContent: T.helpful }), yesB, noB, thanks));
       list.hidden = input.hidden = true;

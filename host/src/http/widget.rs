@@ -66,7 +66,7 @@ impl Default for WidgetSettings {
 }
 
 /// Keys of the widget's texts, in the order of [`builtin_texts`]' rows.
-const TEXT_KEYS: [&str; 10] = [
+const TEXT_KEYS: [&str; 11] = [
     "launcher",
     "title",
     "placeholder",
@@ -77,10 +77,11 @@ const TEXT_KEYS: [&str; 10] = [
     "thanks",
     "close",
     "send",
+    "back",
 ];
 
 /// The widget's texts in the languages Cove ships.
-fn builtin_texts(lang: &str) -> [&'static str; 10] {
+fn builtin_texts(lang: &str) -> [&'static str; 11] {
     match lang {
         "de" => [
             "Hilfe",
@@ -93,6 +94,7 @@ fn builtin_texts(lang: &str) -> [&'static str; 10] {
             "Danke!",
             "Schließen",
             "Senden",
+            "Zurück",
         ],
         "es" => [
             "Ayuda",
@@ -105,6 +107,7 @@ fn builtin_texts(lang: &str) -> [&'static str; 10] {
             "¡Gracias!",
             "Cerrar",
             "Enviar",
+            "Volver",
         ],
         "fr" => [
             "Aide",
@@ -117,6 +120,7 @@ fn builtin_texts(lang: &str) -> [&'static str; 10] {
             "Merci !",
             "Fermer",
             "Envoyer",
+            "Retour",
         ],
         "zh" => [
             "帮助",
@@ -129,6 +133,7 @@ fn builtin_texts(lang: &str) -> [&'static str; 10] {
             "谢谢！",
             "关闭",
             "提交",
+            "返回",
         ],
         "ja" => [
             "ヘルプ",
@@ -141,6 +146,7 @@ fn builtin_texts(lang: &str) -> [&'static str; 10] {
             "ありがとうございます！",
             "閉じる",
             "送信",
+            "戻る",
         ],
         _ => [
             "Help",
@@ -153,6 +159,7 @@ fn builtin_texts(lang: &str) -> [&'static str; 10] {
             "Thanks!",
             "Close",
             "Send",
+            "Back",
         ],
     }
 }
