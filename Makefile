@@ -14,8 +14,8 @@ deps:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-## wasm-bindgen-cli (the crate's pinned version), Debian's Chromium, and the
-## npm tools (wasm-opt, playwright-core) for the widget and its browser tests.
+## wasm-bindgen-cli (the crate's pinned version) and the npm tools
+## (wasm-opt, playwright-core) for the widget.
 deps-widget: deps
 	scripts/deps-widget
 
@@ -23,10 +23,12 @@ deps-widget: deps
 widget: deps-widget
 	scripts/build-widget
 
-## PostgreSQL for the store suite and the two-replica test.
+## PostgreSQL for the store suite and the two-replica test; Debian's
+## Chromium for the widget's browser tests.
 deps-test: deps deps-widget
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	@command -v psql >/dev/null
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 ## wrk, the load generator of the HTTP benchmark.
 deps-bench: deps
@@ -59,7 +61,7 @@ bench: deps-bench build
 	./target/release/cove-bench
 
 ## Widget figures: sizes, first-search transfer, query p95 in Chromium, typo recall.
-bench-widget: build widget
+bench-widget: deps-test build widget
 	./target/release/cove-bench widget
 
 fmt:
