@@ -214,6 +214,8 @@ export async function start(ctx) {
 
   // ---- exit survey ----
   const survey = (s) => {
+    // Never over the visitor's search or another survey.
+    if (root.querySelector("dialog[open]")) return;
     set("shown", Date.now());
     const fields = s.questions.map((q) => {
       const legend = h("legend", { textContent: q.prompt });
