@@ -216,11 +216,88 @@ async fn surveys_are_checked_and_answers_stored_once() {
     assert!(csv.contains("\"'=cmd()\""), "formulas are defused: {csv}");
     assert_eq!(csv.lines().count(), 3);
 
+    // The readable report, through a link a browser can open.
+    let (_, _, v) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/answers",
+        "",
+        Some(json!({"answers": [answer("answer-0006", json!({"nps": 9, "text": "<b>bold</b>"}))]})),
+    )
+    .await;
+    assert_eq!(v["accepted"], json!(["answer-0006"]));
+    let (status, link) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/surveys/exit/report-link",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let report = link["report"].as_str().unwrap();
+    let (status, h, html) = request(&app, "GET", report, &[], None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = String::from_utf8(html).unwrap();
+    assert!(
+        html.contains("Quick question") && html.contains("3 responses"),
+        "{html}"
+    );
+    assert!(
+        html.contains("NPS +33"),
+        "2 promoters, 1 detractor of 3: {html}"
+    );
+    assert!(
+        html.contains("&lt;b&gt;bold&lt;/b&gt;") && !html.contains("<b>bold"),
+        "texts are escaped"
+    );
+    let (status, _, csv) = request(&app, "GET", link["csv"].as_str().unwrap(), &[], None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 4);
+    let forged = report.replace("sig=", "sig=0");
+    let (status, _, body) = request(&app, "GET", &forged, &[], None).await;
+    expect_error(
+        status,
+        &serde_json::from_slice(&body).unwrap(),
+        StatusCode::FORBIDDEN,
+        "invalid_link",
+    );
+    let other = report.replace("/surveys/exit/", "/surveys/other/");
+    let (status, _, _) = request(&app, "GET", &other, &[], None).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a link opens only its own survey"
+    );
+    let (status, _, _) = request(
+        &app,
+        "GET",
+        "/v1/merchants/shop/surveys/exit/report",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "no link, no key: no report"
+    );
+
     // Another merchant sees none of it.
     let (status, body) = call(
         &app,
         "GET",
         "/v1/merchants/shop/surveys/exit/results",
+        &rival,
+        Value::Null,
+    )
+    .await;
+    expect_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/surveys/exit/report-link",
         &rival,
         Value::Null,
     )

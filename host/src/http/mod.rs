@@ -75,6 +75,14 @@ pub fn app(state: AppState) -> Router {
             "/v1/merchants/{merchant}/surveys/{id}/results.csv",
             get(surveys::csv),
         )
+        .route(
+            "/v1/merchants/{merchant}/surveys/{id}/report",
+            get(surveys::report),
+        )
+        .route(
+            "/v1/merchants/{merchant}/surveys/{id}/report-link",
+            post(surveys::report_link),
+        )
         .route("/widget.js", get(widget::loader))
         .route("/widget/{version}/{file}", get(widget::runtime))
         .route(
