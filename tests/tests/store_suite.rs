@@ -190,6 +190,9 @@ async fn suite(url: &str) {
     );
     assert!(store.article("m1", "a2").await.unwrap().is_none());
     assert_eq!(store.article_locales("m1").await.unwrap(), ["en"]);
+    let stamps = store.article_stamps("m1", "en").await.unwrap();
+    assert_eq!(stamps.len(), 1);
+    assert_eq!(stamps[0].0, "a1");
 
     // Widget: votes (one per visitor), settings, surveys, answers (once).
     assert_eq!(

@@ -218,6 +218,25 @@ impl Store {
 }
 
 impl Store {
+    /// What a search index's version is made of, per article of one
+    /// locale: id, last change and votes (no bodies: this runs often).
+    pub async fn article_stamps(
+        &self,
+        merchant: &str,
+        locale: &str,
+    ) -> Result<Vec<(String, i64, i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, updated_at, helpful, unhelpful FROM articles WHERE merchant_id = $1 AND locale = $2 ORDER BY id",
+        )
+        .bind(merchant)
+        .bind(locale)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+    }
+
     /// The locales a merchant has articles in.
     pub async fn article_locales(&self, merchant: &str) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
