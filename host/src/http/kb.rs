@@ -65,24 +65,31 @@ pub async fn built(
     let built = match cached {
         Some((_, built)) if built.version == version => built,
         _ => {
-            // Articles are read (bodies and all) only when they changed.
+            // Articles are read (bodies and all) only when they changed,
+            // and indexed off the request threads: a big catalogue takes
+            // a few hundred ms, which policy calls must not wait behind.
             let articles = state.store.articles(merchant, Some(locale)).await?;
-            let docs: Vec<Article> = articles
-                .iter()
-                .map(|a| Article {
-                    id: a.id.clone(),
-                    title: a.title.clone(),
-                    body: crate::markdown::to_text(&a.body),
-                    tags: a.tags.clone(),
-                    valid_from: a.valid_from,
-                    valid_until: a.valid_until,
-                    helpful: a.helpful.try_into().unwrap_or(0),
-                    unhelpful: a.unhelpful.try_into().unwrap_or(0),
-                })
-                .collect();
-            let index = Index::build(locale, &docs);
-            let gz = super::gzip(&index.to_bytes());
-            Arc::new(Built { version, index, gz })
+            let locale = locale.to_string();
+            tokio::task::spawn_blocking(move || {
+                let docs: Vec<Article> = articles
+                    .into_iter()
+                    .map(|a| Article {
+                        body: crate::markdown::to_text(&a.body),
+                        id: a.id,
+                        title: a.title,
+                        tags: a.tags,
+                        valid_from: a.valid_from,
+                        valid_until: a.valid_until,
+                        helpful: a.helpful.try_into().unwrap_or(0),
+                        unhelpful: a.unhelpful.try_into().unwrap_or(0),
+                    })
+                    .collect();
+                let index = Index::build(&locale, &docs);
+                let gz = super::gzip(&index.to_bytes());
+                Arc::new(Built { version, index, gz })
+            })
+            .await
+            .map_err(ApiError::internal)?
         }
     };
     state
