@@ -1,7 +1,8 @@
 //! Persistence: merchants, API keys, plugins, bindings and their audit log,
 //! RFM last-good scores. One implementation over sqlx's `Any` driver with
 //! SQL that both SQLite (embedded default) and PostgreSQL (scale-out)
-//! accept; only the DDL differs, in `migrations/{sqlite,postgres}`.
+//! accept; only some DDL differs (`migrations/{sqlite,postgres}`), the rest
+//! is shared (`migrations/common`).
 
 mod widget;
 
@@ -189,19 +190,17 @@ impl Store {
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
-        let migrations: &[(i64, &str)] = if self.sqlite {
-            &[
-                (1, include_str!("../migrations/sqlite/0001_init.sql")),
-                (2, include_str!("../migrations/sqlite/0002_articles.sql")),
-                (3, include_str!("../migrations/sqlite/0003_widget.sql")),
-            ]
+        // Only the first migration differs by database (key types).
+        let init = if self.sqlite {
+            include_str!("../migrations/sqlite/0001_init.sql")
         } else {
-            &[
-                (1, include_str!("../migrations/postgres/0001_init.sql")),
-                (2, include_str!("../migrations/postgres/0002_articles.sql")),
-                (3, include_str!("../migrations/postgres/0003_widget.sql")),
-            ]
+            include_str!("../migrations/postgres/0001_init.sql")
         };
+        let migrations: &[(i64, &str)] = &[
+            (1, init),
+            (2, include_str!("../migrations/common/0002_articles.sql")),
+            (3, include_str!("../migrations/common/0003_widget.sql")),
+        ];
         sqlx::query("CREATE TABLE IF NOT EXISTS cove_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
             .execute(&self.pool)
             .await?;
