@@ -315,3 +315,21 @@ pub async fn request(
     let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
     (parts.status, parts.headers, bytes.to_vec())
 }
+
+/// A JSON request with a bearer key to an in-process app: status and the
+/// JSON body (`Null` if none).
+pub async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    key: &str,
+    body: Value,
+) -> (axum::http::StatusCode, Value) {
+    let auth = format!("Bearer {key}");
+    let body = (!body.is_null()).then(|| body.to_string());
+    let (status, _, bytes) = request(app, method, uri, &[("authorization", &auth)], body).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}

@@ -2,39 +2,9 @@
 //! validation, isolation between merchants, and server-side search with
 //! typos in two scripts, word forms and validity windows.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use cove_e2e::{OPERATOR_TOKEN, expect_error, host, test_limits};
+use axum::http::StatusCode;
+use cove_e2e::{OPERATOR_TOKEN, call, expect_error, host, test_limits};
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-async fn send(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    key: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {key}"))
-        .body(if body.is_null() {
-            Body::empty()
-        } else {
-            Body::from(body.to_string())
-        })
-        .unwrap();
-    let response = app.clone().oneshot(req).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 fn ids(v: &Value) -> Vec<&str> {
     v["hits"]
@@ -49,7 +19,7 @@ fn ids(v: &Value) -> Vec<&str> {
 async fn articles_are_searchable_in_their_languages() {
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
-    let (_, v) = send(
+    let (_, v) = call(
         &app,
         "POST",
         "/v1/merchants",
@@ -58,7 +28,7 @@ async fn articles_are_searchable_in_their_languages() {
     )
     .await;
     let key = v["api_key"].as_str().unwrap().to_string();
-    let (_, v) = send(
+    let (_, v) = call(
         &app,
         "POST",
         "/v1/merchants",
@@ -100,7 +70,7 @@ async fn articles_are_searchable_in_their_languages() {
     ];
     for (id, locale, title, body, tags) in articles {
         let uri = format!("/v1/merchants/shop/articles/{id}");
-        let (s, v) = send(
+        let (s, v) = call(
             &app,
             "PUT",
             &uri,
@@ -117,13 +87,13 @@ async fn articles_are_searchable_in_their_languages() {
         )
     };
 
-    let (s, v) = send(&app, "GET", &search("refnuds ", "en"), &key, Value::Null).await;
+    let (s, v) = call(&app, "GET", &search("refnuds ", "en"), &key, Value::Null).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(ids(&v)[0], "refunds");
     assert_eq!(v["hits"][0]["title"], "How refunds work");
-    let (_, v) = send(&app, "GET", &search("怎么退货", "zh-CN"), &key, Value::Null).await;
+    let (_, v) = call(&app, "GET", &search("怎么退货", "zh-CN"), &key, Value::Null).await;
     assert_eq!(ids(&v), ["zh-returns"]);
-    let (_, v) = send(
+    let (_, v) = call(
         &app,
         "GET",
         &search("Rücksednung ", "de"),
@@ -134,13 +104,13 @@ async fn articles_are_searchable_in_their_languages() {
     assert_eq!(ids(&v), ["de-returns"]);
 
     // Replacing an article re-indexes it; an expired one disappears.
-    let (s, _) = send(&app, "PUT", "/v1/merchants/shop/articles/shipping", &key,
+    let (s, _) = call(&app, "PUT", "/v1/merchants/shop/articles/shipping", &key,
         json!({"locale": "en", "title": "Delivery", "body": "Parcels arrive in a week.", "valid_until": 1})).await;
     assert_eq!(s, StatusCode::OK);
-    let (_, v) = send(&app, "GET", &search("delivery ", "en"), &key, Value::Null).await;
+    let (_, v) = call(&app, "GET", &search("delivery ", "en"), &key, Value::Null).await;
     assert!(ids(&v).is_empty(), "expired article shown: {v}");
 
-    let (s, _) = send(
+    let (s, _) = call(
         &app,
         "DELETE",
         "/v1/merchants/shop/articles/refunds",
@@ -149,9 +119,9 @@ async fn articles_are_searchable_in_their_languages() {
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, v) = send(&app, "GET", &search("refund ", "en"), &key, Value::Null).await;
+    let (_, v) = call(&app, "GET", &search("refund ", "en"), &key, Value::Null).await;
     assert!(ids(&v).is_empty(), "deleted article shown: {v}");
-    let (s, _) = send(
+    let (s, _) = call(
         &app,
         "DELETE",
         "/v1/merchants/shop/articles/refunds",
@@ -176,10 +146,10 @@ async fn articles_are_searchable_in_their_languages() {
             "invalid_validity",
         ),
     ] {
-        let (s, v) = send(&app, "PUT", "/v1/merchants/shop/articles/bad", &key, body).await;
+        let (s, v) = call(&app, "PUT", "/v1/merchants/shop/articles/bad", &key, body).await;
         expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, code);
     }
-    let (s, v) = send(
+    let (s, v) = call(
         &app,
         "GET",
         "/v1/merchants/shop/search?locale=en",
@@ -188,7 +158,7 @@ async fn articles_are_searchable_in_their_languages() {
     )
     .await;
     expect_error(s, &v, StatusCode::BAD_REQUEST, "invalid_query");
-    let (s, _) = send(
+    let (s, _) = call(
         &app,
         "GET",
         &search("returns", "zh-CN"),
@@ -197,7 +167,7 @@ async fn articles_are_searchable_in_their_languages() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, v) = send(
+    let (_, v) = call(
         &app,
         "GET",
         "/v1/merchants/shop/articles?locale=zh-CN",
@@ -206,7 +176,7 @@ async fn articles_are_searchable_in_their_languages() {
     )
     .await;
     assert_eq!(v["articles"].as_array().unwrap().len(), 1);
-    let (_, v) = send(
+    let (_, v) = call(
         &app,
         "GET",
         "/v1/merchants/shop/articles",

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use axum::http::StatusCode;
-use cove_e2e::{HostProcess, OPERATOR_TOKEN, expect_error, host, request, test_limits};
+use cove_e2e::{HostProcess, OPERATOR_TOKEN, call, expect_error, host, request, test_limits};
 use serde_json::{Value, json};
 
 fn root() -> PathBuf {
@@ -34,22 +34,6 @@ async fn two_shops() -> (axum::Router, String, String, tempfile::TempDir) {
     }
     let rival = keys.pop().unwrap();
     (app, keys.pop().unwrap(), rival, dir)
-}
-
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    key: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let auth = format!("Bearer {key}");
-    let body = (!body.is_null()).then(|| body.to_string());
-    let (status, _, bytes) = request(app, method, uri, &[("authorization", &auth)], body).await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 async fn public(
@@ -404,42 +388,42 @@ async fn public_endpoints_guard_origin_rate_and_size() {
     expect_error(status, &body, StatusCode::FORBIDDEN, "origin_not_allowed");
     assert!(h.get("access-control-allow-origin").is_none());
 
-    // Unknown merchants and articles.
-    let (status, _, body) = public(&app, "GET", "/public/v1/nobody/config", "", None).await;
-    expect_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, _, body) = public(
-        &app,
-        "POST",
-        "/public/v1/shop/votes",
-        "",
-        Some(json!({"article": "none", "visitor": "v", "helpful": true})),
-    )
-    .await;
-    expect_error(status, &body, StatusCode::NOT_FOUND, "not_found");
-    let (status, _, body) = public(
-        &app,
-        "POST",
-        "/public/v1/shop/votes",
-        "",
-        Some(json!({"article": "a", "visitor": "<script>", "helpful": true})),
-    )
-    .await;
-    expect_error(
-        status,
-        &body,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_vote",
-    );
-
-    // Oversized bodies are refused before parsing.
+    // Unknown merchants and articles, bad votes, oversized bodies (refused
+    // before parsing): each a clear error.
     let big = json!({"answers": [answer("answer-big1", json!({"text": "x".repeat(70_000)}))]});
-    let (status, _, body) = public(&app, "POST", "/public/v1/shop/answers", "", Some(big)).await;
-    expect_error(
-        status,
-        &body,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "body_too_large",
-    );
+    for (method, uri, body, want, code) in [
+        (
+            "GET",
+            "/public/v1/nobody/config",
+            None,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/public/v1/shop/votes",
+            Some(json!({"article": "none", "visitor": "v", "helpful": true})),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/public/v1/shop/votes",
+            Some(json!({"article": "a", "visitor": "<script>", "helpful": true})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_vote",
+        ),
+        (
+            "POST",
+            "/public/v1/shop/answers",
+            Some(big),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+    ] {
+        let (status, _, body) = public(&app, method, uri, "", body).await;
+        expect_error(status, &body, want, code);
+    }
 
     // One visitor hammering gets 429 with Retry-After; the store is untouched.
     let mut limited = None;
