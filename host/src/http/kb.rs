@@ -14,10 +14,7 @@ use cove_search::{Article, Index};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{
-    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body, valid_id,
-    valid_locale,
-};
+use super::{ApiError, merchant_or_operator, query, valid_locale};
 use crate::AppState;
 use crate::store::ArticleRow;
 
@@ -150,18 +147,15 @@ pub async fn put(
     Path((merchant, id)): Path<(String, String)>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    if !valid_id(&id) {
-        return Err(ApiError::bad_request(
-            "invalid_article_id",
-            "article id must be 1-64 letters, digits, `-` or `_`",
-        ));
-    }
-    let input: ArticleInput = parse_json(&read_body(body, MAX_JSON_BYTES, "the article").await?)?;
-    check(&input)?;
-    if !state.store.merchant_exists(&merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
+    let input: ArticleInput = super::replace_input(
+        &state,
+        &headers,
+        &merchant,
+        ("article", &id, "invalid_article_id"),
+        body,
+        check,
+    )
+    .await?;
     let row = ArticleRow {
         id,
         locale: input.locale,
@@ -175,12 +169,7 @@ pub async fn put(
         updated_at: crate::now_ms(),
     };
     let created = state.store.put_article(&merchant, &row).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, axum::Json(row)).into_response())
+    Ok((super::created_or_ok(created), axum::Json(row)).into_response())
 }
 
 /// `DELETE /v1/merchants/{m}/articles/{id}`.

@@ -344,3 +344,38 @@ pub fn valid_id(id: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
+
+/// What every create-or-replace (`PUT …/{kind}s/{id}`) starts with: the
+/// caller acts for `merchant`, the id is well formed (else 400 `id_code`),
+/// the body parses and passes `check`, and the merchant exists.
+pub async fn replace_input<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    merchant: &str,
+    (kind, id, id_code): (&str, &str, &'static str),
+    body: Body,
+    check: impl FnOnce(&T) -> Result<(), ApiError>,
+) -> Result<T, ApiError> {
+    merchant_or_operator(state, headers, merchant).await?;
+    if !valid_id(id) {
+        return Err(ApiError::bad_request(
+            id_code,
+            format!("{kind} id must be 1-64 letters, digits, `-` or `_`"),
+        ));
+    }
+    let input: T = parse_json(&read_body(body, MAX_JSON_BYTES, &format!("the {kind}")).await?)?;
+    check(&input)?;
+    if !state.store.merchant_exists(merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    Ok(input)
+}
+
+/// 201 for a new resource, 200 for a replaced one.
+pub fn created_or_ok(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}

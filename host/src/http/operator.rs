@@ -66,12 +66,7 @@ pub async fn publish(
             wasm: &wasm,
         })
         .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, axum::Json(row)).into_response())
+    Ok((super::created_or_ok(created), axum::Json(row)).into_response())
 }
 
 /// `GET /v1/plugins`.

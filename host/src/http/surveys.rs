@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, read_body, valid_id};
+use super::{ApiError, merchant_or_operator, parse_json, valid_id};
 use crate::AppState;
 use crate::store::AnswerRow;
 
@@ -371,26 +371,22 @@ pub async fn put(
     Path((merchant, id)): Path<(String, String)>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    if !valid_id(&id) {
-        return Err(ApiError::bad_request(
-            "invalid_survey_id",
-            "survey id must be 1-64 letters, digits, `-` or `_`",
-        ));
-    }
-    let survey: Survey = parse_json(&read_body(body, MAX_JSON_BYTES, "the survey").await?)?;
-    survey.check()?;
-    if !state.store.merchant_exists(&merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
+    let survey: Survey = super::replace_input(
+        &state,
+        &headers,
+        &merchant,
+        ("survey", &id, "invalid_survey_id"),
+        body,
+        Survey::check,
+    )
+    .await?;
     let definition = serde_json::to_string(&survey).map_err(ApiError::internal)?;
     let created = state.store.put_survey(&merchant, &id, &definition).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, axum::Json(json!({"id": id, "survey": survey}))).into_response())
+    Ok((
+        super::created_or_ok(created),
+        axum::Json(json!({"id": id, "survey": survey})),
+    )
+        .into_response())
 }
 
 /// `GET /v1/merchants/{m}/surveys`.
