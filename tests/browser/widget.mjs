@@ -228,8 +228,8 @@ try {
   const p2 = await visitor.newPage();
   p2.on("pageerror", (e) => errors.push(String(e)));
   await p2.goto(ORIGIN + "/timed/offer");
-  await p2.locator("[data-cove-widget] dialog h2", { hasText: "Still looking?" }).waitFor({ timeout: 10000 });
-  check(true, "a time-on-page survey appears after its delay");
+  const timedSurvey = p2.locator("[data-cove-widget] dialog h2", { hasText: "Still looking?" });
+  await until(() => timedSurvey.isVisible(), "a time-on-page survey appears after its delay");
   await visitor.close();
   const phone = await browser.newContext({ isMobile: true, hasTouch: true, viewport: { width: 390, height: 700 } });
   const p3 = await phone.newPage();
@@ -241,8 +241,8 @@ try {
     await new Promise((r) => setTimeout(r, 120));
     scrollTo(0, 0);
   });
-  await p3.locator("[data-cove-widget] dialog h2", { hasText: "Before you go…" }).waitFor({ timeout: 10000 });
-  check(true, "on a phone, a fast scroll up counts as exit intent");
+  const phoneSurvey = p3.locator("[data-cove-widget] dialog h2", { hasText: "Before you go…" });
+  await until(() => phoneSurvey.isVisible(), "on a phone, a fast scroll up counts as exit intent");
   await phone.close();
 
   const violations = await page.evaluate(() => window.cspViolations);
