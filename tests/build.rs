@@ -14,6 +14,7 @@ const GUESTS: &[&str] = &[
     "hostile-oversized-output",
     "hostile-forbidden-import",
     "hostile-panic",
+    "hostile-aliased-output",
 ];
 
 fn main() {

@@ -1,31 +1,46 @@
 //! # cove-host
 //!
 //! Runs merchants' customer-experience policies as sandboxed WebAssembly
-//! components behind an HTTP API. See the repository README for the tour;
-//! the modules, in the order a decision flows through them:
+//! components behind an HTTP API. See the repository README for the tour.
 //!
-//! - [`http`]: axum routers (operator, merchant), auth and errors.
-//! - [`invoke`]: one decision, from JSON input to checked answer or fallback.
-//! - [`bindings`]: merchant × slot → plugin version, swapped atomically.
-//! - [`runtime`]: wasmtime engine, limits, per-call sandbox.
-//! - [`registry`]: publish-time validation, content addressing, compile cache.
-//! - [`store`]: SQLite / PostgreSQL persistence.
+//! - [`platform`]: what every feature stands on: the sandbox, the plugin
+//!   registry, bindings and hot swap, one decision with its fallback, the
+//!   store, auth and errors, the public guard.
+//! - One folder per feature, each with its routes, model and queries:
+//!   [`kb`] (FAQ articles and search), [`surveys`] (exit surveys and
+//!   results), [`widget`] (the storefront widget's settings, files and
+//!   config).
 
-pub mod bindings;
-pub mod breaker;
-pub mod http;
-pub mod invoke;
-pub mod markdown;
-pub mod metrics;
-pub mod registry;
-pub mod runtime;
-pub mod scaffold;
-pub mod slots;
-pub mod store;
+pub mod kb;
+pub mod platform;
+pub mod surveys;
+pub mod widget;
 
 use std::sync::Arc;
 
-pub use http::app;
+use axum::Router;
+use axum::http::StatusCode;
+
+use platform::http::ApiError;
+use platform::{bindings, metrics, registry, runtime, store};
+
+/// The Cove HTTP API: the platform's routes, then one line per feature.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(platform::routes(&state))
+        .merge(kb::routes(&state))
+        .merge(surveys::routes(&state))
+        .merge(widget::routes(&state))
+        .fallback(|| async { ApiError::not_found("no such endpoint; see the README for the API") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not accept that method",
+            )
+        })
+        .with_state(state)
+}
 
 /// Everything a request handler needs.
 #[derive(Clone)]
@@ -46,11 +61,13 @@ pub struct Inner {
     /// The operator's bearer token.
     pub operator_token: String,
     /// Built knowledge-search indexes.
-    pub kb: http::KbIndexes,
-    /// The storefront widget's files, if built.
-    pub widget: Option<http::WidgetAssets>,
-    /// Caches and rate limits of the widget's public endpoints.
-    pub public: http::PublicState,
+    pub kb: kb::Indexes,
+    /// The storefront widget's files and public data.
+    pub widget: widget::WidgetState,
+    /// Rate limits of the public endpoints.
+    pub public: platform::guard::Public,
+    /// Per-merchant request rates and plugin-call ceilings.
+    pub fair: platform::fair::Fair,
     /// Demo mode: the demo storefront is served at `/`.
     pub demo: bool,
     /// Cache of API-key hash → merchant id.
@@ -82,6 +99,8 @@ pub struct Settings {
     pub public_rate: (f64, f64),
     /// Header naming the visitor's address (set by a proxy in front).
     pub client_ip_header: Option<String>,
+    /// Limits of merchants the operator set none for.
+    pub merchant_limits: platform::fair::MerchantLimits,
 }
 
 impl AppState {
@@ -91,7 +110,7 @@ impl AppState {
         let store = store::Store::connect(&settings.database_url).await?;
         let registry = registry::Registry::new(runtime.clone(), store.clone(), settings.cache_dir);
         let widget = match &settings.widget_dir {
-            Some(dir) => Some(http::WidgetAssets::load(dir)?),
+            Some(dir) => Some(widget::Assets::load(dir)?),
             None => None,
         };
         let state = AppState(Arc::new(Inner {
@@ -102,8 +121,8 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             operator_token: settings.operator_token,
             kb: Default::default(),
-            widget,
-            public: http::PublicState::new(
+            widget: widget::WidgetState::new(widget),
+            public: platform::guard::Public::new(
                 settings.public_rate.0,
                 settings.public_rate.1,
                 settings
@@ -112,6 +131,7 @@ impl AppState {
                     .map(axum::http::HeaderName::try_from)
                     .transpose()?,
             ),
+            fair: platform::fair::Fair::new(settings.merchant_limits),
             demo: settings.demo,
             keys: Default::default(),
         }));
@@ -119,11 +139,13 @@ impl AppState {
         Ok(state)
     }
 
-    /// Pick up binding changes made by this or another replica.
+    /// Pick up binding and limit changes made by this or another replica.
     pub async fn refresh_bindings(&self) -> anyhow::Result<()> {
         self.bindings
             .refresh(&self.store, &self.registry, &self.metrics)
-            .await
+            .await?;
+        self.fair.set_overrides(self.store.merchant_limits().await?);
+        Ok(())
     }
 
     /// Poll the database for binding changes made by other replicas.

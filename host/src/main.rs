@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use cove_host::http::{REFERENCE_PUBLISHER, bind_reference_plugins, key_hash};
-use cove_host::registry::Upload;
-use cove_host::runtime::Limits;
-use cove_host::slots::Slot;
+use cove_host::platform::fair::MerchantLimits;
+use cove_host::platform::http::key_hash;
+use cove_host::platform::registry::Upload;
+use cove_host::platform::runtime::Limits;
+use cove_host::platform::serve::ConnLimits;
+use cove_host::platform::slots::{Contract, Slot};
+use cove_host::platform::{REFERENCE_PUBLISHER, bind_reference_plugins};
 use cove_host::{AppState, Settings};
 use serde_json::{Value, json};
 
@@ -107,9 +110,9 @@ enum PluginCommand {
         /// Directory to create (default: ./NAME).
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Path to the cove-sdk crate.
+        /// Contract version to build against (default: the newest).
         #[arg(long)]
-        sdk: Option<PathBuf>,
+        contract: Option<String>,
     },
 }
 
@@ -187,6 +190,27 @@ struct Serve {
     /// overwrites the header; otherwise visitors could pick their own.
     #[arg(long, value_name = "HEADER")]
     client_ip_header: Option<String>,
+    /// Most HTTP connections served at once; more wait to be accepted.
+    #[arg(long, default_value_t = ConnLimits::default().max_connections)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers; also how long an
+    /// idle keep-alive connection stays open.
+    #[arg(long, default_value_t = ConnLimits::default().header_timeout.as_secs())]
+    header_timeout_secs: u64,
+    /// Seconds a request may take to send its body and be answered (0: no limit).
+    #[arg(long, default_value_t = 60)]
+    request_timeout_secs: u64,
+    /// Default per-merchant limit: API requests per second (0: none).
+    /// The operator sets other limits per merchant with
+    /// `PUT /v1/merchants/{m}/limits`.
+    #[arg(long, default_value_t = MerchantLimits::default().requests_per_sec)]
+    merchant_rps: f64,
+    /// Default per-merchant limit: requests at once above the rate (burst).
+    #[arg(long, default_value_t = MerchantLimits::default().burst)]
+    merchant_burst: f64,
+    /// Default per-merchant limit: plugin calls running at once.
+    #[arg(long, default_value_t = MerchantLimits::default().plugin_calls)]
+    merchant_plugin_calls: u32,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -203,11 +227,19 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(s) => serve(s).await,
-            Command::Plugin(PluginCommand::New { name, world, dir, sdk }) => {
-                let slot = Slot::from_world(&world).with_context(|| format!("unknown world `{world}`"))?;
+            Command::Plugin(PluginCommand::New { name, world, dir, contract }) => {
+                let slot = Slot::from_world(&world).with_context(|| {
+                    let worlds: Vec<_> = Slot::ALL.iter().map(|s| s.world()).collect();
+                    format!("unknown world `{world}`; the worlds are {}", worlds.join(", "))
+                })?;
+                let contract = match contract {
+                    Some(v) => Contract::parse(&v).with_context(|| {
+                        format!("this cove serves contract versions {}, not `{v}`", Contract::served())
+                    })?,
+                    None => Contract::NEWEST,
+                };
                 let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
-                let sdk = sdk.unwrap_or_else(cove_host::scaffold::default_sdk_path);
-                cove_host::scaffold::new_plugin(&dir, &name, slot, &sdk)?;
+                cove_host::platform::scaffold::new_plugin(&dir, &name, slot, contract)?;
                 println!("created {}: `cargo test` runs its unit test; `cargo build --release --target wasm32-wasip2` builds the component", dir.display());
                 Ok(())
             }
@@ -324,6 +356,11 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         demo: s.seed_demo.is_some(),
         public_rate: (s.public_burst, s.public_per_sec),
         client_ip_header: s.client_ip_header.clone(),
+        merchant_limits: MerchantLimits {
+            requests_per_sec: s.merchant_rps,
+            burst: s.merchant_burst,
+            plugin_calls: s.merchant_plugin_calls,
+        },
     })
     .await
     .context("starting the host")?;
@@ -337,19 +374,26 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", s.listen))?;
     tracing::info!("Cove listening on http://{}", listener.local_addr()?);
-    // Answers are small and latency matters: send them without Nagle's delay.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let app = cove_host::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
+    let connections = state.metrics.connections.clone();
+    let limits = ConnLimits {
+        max_connections: s.max_connections.max(1),
+        header_timeout: Duration::from_secs(s.header_timeout_secs.max(1)),
+        request_timeout: (s.request_timeout_secs > 0)
+            .then(|| Duration::from_secs(s.request_timeout_secs)),
+    };
+    cove_host::platform::serve::serve(
+        listener,
+        cove_host::app(state),
+        limits,
+        connections,
+        async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                     .expect("signal handler");
             tokio::select! { _ = tokio::signal::ctrl_c() => {}, _ = term.recv() => {} }
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -399,7 +443,7 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
             data_dir.join("demo-api-key").display()
         );
     }
-    cove_host::http::seed_demo_content(state, "demo").await?;
+    cove_host::widget::seed_demo_content(state, "demo").await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use cove_host::runtime::Limits;
+use cove_host::platform::runtime::Limits;
 use cove_host::{AppState, Settings};
 use serde_json::{Value, json};
 
@@ -29,6 +29,8 @@ pub mod guests {
     pub const FORBIDDEN_IMPORT: &str = env!("COVE_GUEST_HOSTILE_FORBIDDEN_IMPORT");
     /// Panics.
     pub const PANIC: &str = env!("COVE_GUEST_HOSTILE_PANIC");
+    /// An RFM scorer whose answer aliases one 64 KiB string 4,000 times.
+    pub const ALIASED_OUTPUT: &str = env!("COVE_GUEST_HOSTILE_ALIASED_OUTPUT");
     /// The folder holding them all.
     pub const DIR: &str = env!("COVE_GUEST_DIR");
 }
@@ -102,6 +104,7 @@ pub async fn host(database_url: Option<String>, limits: Limits) -> (AppState, te
         demo: false,
         public_rate: (120.0, 4.0),
         client_ip_header: Some("x-forwarded-for".into()),
+        merchant_limits: cove_host::platform::fair::MerchantLimits::default(),
     })
     .await
     .expect("starting host");
@@ -332,4 +335,49 @@ pub async fn call(
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
+}
+
+/// What a plugin author does with only the `cove` binary: `cove plugin new
+/// NAME --world WORLD [--contract V]` in `parent`, then `cargo test` and
+/// `cargo build --release --target wasm32-wasip2` in the new crate.
+/// Returns the component's path.
+pub fn scaffold_and_build(
+    parent: &Path,
+    name: &str,
+    world: &str,
+    contract: Option<&str>,
+) -> PathBuf {
+    use std::process::{Command, Stdio};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // Share compiled dependencies between scaffolded crates.
+    let target = root.join("target/scaffold");
+    let crate_dir = parent.join(name);
+    let mut new = Command::new(cove_binary());
+    new.args(["plugin", "new", name, "--world", world, "--dir"])
+        .arg(&crate_dir)
+        .stdout(Stdio::null());
+    if let Some(v) = contract {
+        new.args(["--contract", v]);
+    }
+    assert!(new.status().unwrap().success(), "cove plugin new {name}");
+    for args in [
+        &["test", "--quiet"][..],
+        &["build", "--quiet", "--release", "--target", "wasm32-wasip2"],
+    ] {
+        let status = Command::new(env!("CARGO"))
+            .args(args)
+            .current_dir(&crate_dir)
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            // The inner test run's report is not this suite's.
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo {args:?} failed for {name}");
+    }
+    target.join(format!(
+        "wasm32-wasip2/release/{}.wasm",
+        name.replace('-', "_")
+    ))
 }

@@ -466,7 +466,7 @@ async fn failing_plugins_answer_with_fallbacks_and_trip_the_breaker() {
     let (s, _) = api.bind("shop", "spinner@1.0.0", json!({})).await;
     assert_eq!(s, StatusCode::OK);
     let mut kinds = Vec::new();
-    for _ in 0..cove_host::breaker::THRESHOLD + 2 {
+    for _ in 0..cove_host::platform::breaker::THRESHOLD + 2 {
         let (s, v) = api
             .decide("shop", &key, fatigue_input("email", json!([])))
             .await;
@@ -474,7 +474,7 @@ async fn failing_plugins_answer_with_fallbacks_and_trip_the_breaker() {
         assert!(v["result"]["defer"].is_object());
         kinds.push(v["fallback"].as_str().unwrap().to_string());
     }
-    let threshold = cove_host::breaker::THRESHOLD as usize;
+    let threshold = cove_host::platform::breaker::THRESHOLD as usize;
     assert!(kinds[..threshold].iter().all(|k| k == "fuel"), "{kinds:?}");
     assert!(
         kinds[threshold..].iter().all(|k| k == "breaker"),

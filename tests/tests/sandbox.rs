@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use cove_e2e::{NOON, fatigue_input, guests, wasm};
-use cove_host::registry::{PublishError, inspect};
-use cove_host::runtime::{FailureKind, Limits, Runtime, json};
-use cove_host::slots::Slot;
+use cove_host::platform::registry::{PublishError, inspect};
+use cove_host::platform::runtime::{FailureKind, Limits, Runtime, json};
+use cove_host::platform::slots::Slot;
 use cove_sdk::fatigue::FatiguePolicy;
 use serde_json::{Value, json};
 
@@ -20,9 +20,9 @@ fn call(
     input: &Value,
     config: &[(&str, &str)],
 ) -> Result<Value, FailureKind> {
-    let (slot, compiled) = inspect(rt, &wasm(component)).expect("valid component");
+    let (slot, contract, compiled) = inspect(rt, &wasm(component)).expect("valid component");
     assert_eq!(slot, Slot::Fatigue);
-    let prepared = rt.prepare(&compiled, slot).expect("prepare");
+    let prepared = rt.prepare(&compiled, slot, contract).expect("prepare");
     let params: Vec<_> = prepared
         .params
         .iter()
@@ -56,8 +56,8 @@ fn every_hostile_plugin_is_stopped_by_the_right_limit() {
 #[test]
 fn what_a_plugin_prints_and_its_panic_message_become_log_lines() {
     let rt = runtime();
-    let (slot, compiled) = inspect(&rt, &wasm(guests::PANIC)).expect("valid component");
-    let prepared = rt.prepare(&compiled, slot).expect("prepare");
+    let (slot, contract, compiled) = inspect(&rt, &wasm(guests::PANIC)).expect("valid component");
+    let prepared = rt.prepare(&compiled, slot, contract).expect("prepare");
     let input = fatigue_input("email", json!([]));
     let params: Vec<_> = prepared
         .params
@@ -92,8 +92,8 @@ fn log_lines_past_the_budget_are_dropped_and_counted() {
         ..cove_e2e::test_limits()
     })
     .expect("runtime");
-    let (slot, compiled) = inspect(&rt, &wasm(guests::PANIC)).expect("valid component");
-    let prepared = rt.prepare(&compiled, slot).expect("prepare");
+    let (slot, contract, compiled) = inspect(&rt, &wasm(guests::PANIC)).expect("valid component");
+    let prepared = rt.prepare(&compiled, slot, contract).expect("prepare");
     let input = fatigue_input("email", json!([]));
     let params: Vec<_> = prepared
         .params
@@ -200,7 +200,7 @@ fn oversized_core_and_garbage_uploads_are_refused() {
     .expect("runtime");
     match inspect(&rt, &wasm(guests::FATIGUE)) {
         Err(PublishError::TooLarge { size, limit }) => assert!(size > limit),
-        other => panic!("{:?}", other.map(|(s, _)| s)),
+        other => panic!("{:?}", other.map(|(s, c, _)| (s, c))),
     }
     let rt = runtime();
     let core_module = b"\0asm\x01\0\0\0";
@@ -217,8 +217,10 @@ fn oversized_core_and_garbage_uploads_are_refused() {
 #[test]
 fn bad_input_names_the_field() {
     let rt = runtime();
-    let (_, compiled) = inspect(&rt, &wasm(guests::FATIGUE)).expect("valid");
-    let prepared = rt.prepare(&compiled, Slot::Fatigue).expect("prepare");
+    let (_, contract, compiled) = inspect(&rt, &wasm(guests::FATIGUE)).expect("valid");
+    let prepared = rt
+        .prepare(&compiled, Slot::Fatigue, contract)
+        .expect("prepare");
     let (name, ty) = &prepared.params[0];
     let mut input = fatigue_input("email", json!([]));
     input["request"]["channel"] = json!("pigeon");
@@ -245,8 +247,8 @@ fn bad_input_names_the_field() {
 #[test]
 fn the_plugin_is_not_bound_to_another_world() {
     let rt = runtime();
-    let (_, compiled) = inspect(&rt, &wasm(guests::FATIGUE)).expect("valid");
-    let Err(err) = rt.prepare(&compiled, Slot::Rfm) else {
+    let (_, contract, compiled) = inspect(&rt, &wasm(guests::FATIGUE)).expect("valid");
+    let Err(err) = rt.prepare(&compiled, Slot::Rfm, contract) else {
         panic!("a fatigue plugin linked as an RFM scorer");
     };
     assert!(err.contains("rfm-scorer"), "{err}");
@@ -275,6 +277,7 @@ fn native_request(v: &Value) -> cove_sdk::fatigue::MessageRequest {
         channel: channel(&v["channel"]),
         kind: MessageKind::Promotional,
         campaign_id: v["campaign-id"].as_str().unwrap().into(),
+        tags: vec![],
         history: v["history"]
             .as_array()
             .unwrap()
@@ -304,4 +307,28 @@ fn decision_json(d: &cove_sdk::fatigue::Decision) -> Value {
             DropReason::CapReached => "cap-reached",
         }}),
     }
+}
+
+#[test]
+fn an_answer_that_aliases_one_buffer_is_stopped_by_the_copy_budget() {
+    let rt = runtime();
+    let (slot, contract, compiled) =
+        inspect(&rt, &wasm(guests::ALIASED_OUTPUT)).expect("valid component");
+    assert_eq!(slot, Slot::Rfm);
+    let prepared = rt.prepare(&compiled, slot, contract).expect("prepare");
+    let input = json!({"as-of": NOON, "customers": []});
+    let params: Vec<_> = prepared
+        .params
+        .iter()
+        .map(|(name, ty)| json::to_val(ty, &input[name]).expect("input"))
+        .collect();
+    let Err(failure) = rt.call(&prepared, &Arc::from(Vec::new()), NOON, 1, &params) else {
+        panic!("a 256 MiB answer was copied out of the sandbox");
+    };
+    assert_eq!(
+        failure.kind,
+        FailureKind::OversizedOutput,
+        "{}",
+        failure.detail
+    );
 }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use cove_e2e::{HostProcess, OPERATOR_TOKEN, Postgres, fatigue_input, guests, wasm};
-use cove_host::store::{PluginRow, Store, StoreError};
+use cove_host::platform::store::{PluginRow, Store, StoreError};
 use serde_json::{Value, json};
 
 fn plugin(name: &str, version: &str) -> PluginRow {
@@ -16,6 +16,7 @@ fn plugin(name: &str, version: &str) -> PluginRow {
         version: version.into(),
         publisher: "suite".into(),
         world: "fatigue-policy".into(),
+        contract: "0.2.0".into(),
         sha256: format!("{:064}", version.len()),
         size_bytes: 3,
         published_at: 1,
@@ -141,7 +142,7 @@ async fn suite(url: &str) {
     assert_eq!(store.rfm_score("m1", "c2").await.unwrap(), None);
 
     // Articles: create, replace (votes kept), filter by locale, delete.
-    let article = |id: &str, locale: &str, title: &str| cove_host::store::ArticleRow {
+    let article = |id: &str, locale: &str, title: &str| cove_host::kb::store::ArticleRow {
         id: id.into(),
         locale: locale.into(),
         title: title.into(),
@@ -224,7 +225,7 @@ async fn suite(url: &str) {
     );
     assert!(store.put_survey("m1", "s1", "{}").await.unwrap());
     assert!(!store.put_survey("m1", "s1", "{\"v\":2}").await.unwrap());
-    let answer = |id: &str| cove_host::store::AnswerRow {
+    let answer = |id: &str| cove_host::surveys::store::AnswerRow {
         id: id.into(),
         survey_id: "s1".into(),
         visitor: "v1".into(),

@@ -376,6 +376,7 @@ mod tests {
             channel,
             kind: MessageKind::Promotional,
             campaign_id: "spring".into(),
+            tags: vec![],
             history: vec![],
             active_campaigns: vec![],
             suppressed: vec![],

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cove_e2e::{HostProcess, NOON, OPERATOR_TOKEN, fatigue_input, guests, wasm};
-use cove_host::registry::inspect;
-use cove_host::runtime::{Limits, Runtime, json};
+use cove_host::platform::registry::inspect;
+use cove_host::platform::runtime::{Limits, Runtime, json};
 use cove_sdk::fatigue::FatiguePolicy;
 use serde_json::{Value, json};
 
@@ -43,8 +43,8 @@ fn small_input() -> Value {
 /// Fresh-instance call latency (µs) of the real component, and natively.
 fn in_process() -> InProcess {
     let rt = Runtime::new(Limits::default()).expect("runtime");
-    let (slot, component) = inspect(&rt, &wasm(guests::FATIGUE)).expect("component");
-    let prepared = rt.prepare(&component, slot).expect("prepare");
+    let (slot, contract, component) = inspect(&rt, &wasm(guests::FATIGUE)).expect("component");
+    let prepared = rt.prepare(&component, slot, contract).expect("prepare");
     let input = small_input();
     let params: Vec<_> = prepared
         .params
@@ -130,6 +130,7 @@ fn fatigue_policy_request() -> cove_sdk::fatigue::MessageRequest {
         channel: Channel::Email,
         kind: MessageKind::Promotional,
         campaign_id: "spring".into(),
+        tags: vec!["newsletter".into()],
         history: vec![
             Contact {
                 channel: Channel::Sms,

@@ -1,0 +1,210 @@
+//! One module per policy slot: the slot's types, its trait, and (at the
+//! crate root) its export macro.
+
+use crate::{Config, Ctx};
+
+type ConfigPairs = Vec<(String, String)>;
+
+/// Fatigue policy: may this customer be contacted on this channel now?
+pub mod fatigue {
+    use super::*;
+    pub use crate::generated::fatigue::exports::cove::policy::fatigue::{
+        Contact, Decision, Deferral, DropReason, Error, MessageRequest,
+    };
+
+    /// Implement this and export it with [`export_fatigue_policy!`](crate::export_fatigue_policy).
+    pub trait FatiguePolicy {
+        /// Check the merchant's configuration before a binding is accepted.
+        fn validate_config(_config: &Config) -> Result<(), Error> {
+            Ok(())
+        }
+        /// Decide one contact: allow, defer until a time, or drop with a reason.
+        fn decide(request: MessageRequest, ctx: &Ctx) -> Result<Decision, Error>;
+    }
+
+    #[doc(hidden)]
+    pub fn __validate<P: FatiguePolicy>(config: ConfigPairs) -> Result<(), Error> {
+        crate::__enter();
+        P::validate_config(&Config::from_pairs(config))
+    }
+}
+
+/// RFM scorer: recency, frequency and monetary scores and segments.
+pub mod rfm {
+    use super::*;
+    pub use crate::generated::rfm::exports::cove::policy::rfm::{
+        CustomerActivity, Error, RfmScore,
+    };
+
+    /// Implement this and export it with [`export_rfm_scorer!`](crate::export_rfm_scorer).
+    pub trait RfmScorer {
+        /// Check the merchant's configuration before a binding is accepted.
+        fn validate_config(_config: &Config) -> Result<(), Error> {
+            Ok(())
+        }
+        /// Score a batch of customers; one score per input, same order.
+        fn score(
+            as_of: crate::TimestampMs,
+            customers: Vec<CustomerActivity>,
+            ctx: &Ctx,
+        ) -> Result<Vec<RfmScore>, Error>;
+    }
+
+    #[doc(hidden)]
+    pub fn __validate<P: RfmScorer>(config: ConfigPairs) -> Result<(), Error> {
+        crate::__enter();
+        P::validate_config(&Config::from_pairs(config))
+    }
+}
+
+/// A/B and multivariate allocator.
+pub mod allocator {
+    use super::*;
+    pub use crate::generated::allocator::exports::cove::policy::allocation::{
+        AllocationMode, Arm, Assignment, Error, Experiment,
+    };
+
+    /// Implement this and export it with [`export_allocator!`](crate::export_allocator).
+    pub trait Allocator {
+        /// Check the merchant's configuration before a binding is accepted.
+        fn validate_config(_config: &Config) -> Result<(), Error> {
+            Ok(())
+        }
+        /// Put one unit into an arm of the experiment.
+        fn allocate(
+            experiment: Experiment,
+            unit_id: String,
+            ctx: &Ctx,
+        ) -> Result<Assignment, Error>;
+    }
+
+    #[doc(hidden)]
+    pub fn __validate<P: Allocator>(config: ConfigPairs) -> Result<(), Error> {
+        crate::__enter();
+        P::validate_config(&Config::from_pairs(config))
+    }
+}
+
+/// Return-refund flow.
+pub mod returns {
+    use super::*;
+    pub use crate::generated::returns::exports::cove::policy::returns::{
+        Approval, Error, Handover, MembershipTier, Outcome, Queue, ReturnRequest, SalesPlatform,
+        Sentiment,
+    };
+
+    /// Implement this and export it with [`export_return_flow!`](crate::export_return_flow).
+    pub trait ReturnFlow {
+        /// Check the merchant's configuration before a binding is accepted.
+        fn validate_config(_config: &Config) -> Result<(), Error> {
+            Ok(())
+        }
+        /// Settle a return request or hand it to a human with the reason.
+        fn evaluate(request: ReturnRequest, ctx: &Ctx) -> Result<Outcome, Error>;
+    }
+
+    #[doc(hidden)]
+    pub fn __validate<P: ReturnFlow>(config: ConfigPairs) -> Result<(), Error> {
+        crate::__enter();
+        P::validate_config(&Config::from_pairs(config))
+    }
+}
+
+/// Per-region channel chooser.
+pub mod channels {
+    use super::*;
+    pub use crate::generated::channels::exports::cove::policy::channels::{
+        ChannelStats, ChooseRequest, Consent, Error, Ranked,
+    };
+
+    /// Implement this and export it with [`export_channel_chooser!`](crate::export_channel_chooser).
+    pub trait ChannelChooser {
+        /// Check the merchant's configuration before a binding is accepted.
+        fn validate_config(_config: &Config) -> Result<(), Error> {
+            Ok(())
+        }
+        /// Rank the channels that may be used, best first.
+        fn choose(request: ChooseRequest, ctx: &Ctx) -> Result<Vec<Ranked>, Error>;
+    }
+
+    #[doc(hidden)]
+    pub fn __validate<P: ChannelChooser>(config: ConfigPairs) -> Result<(), Error> {
+        crate::__enter();
+        P::validate_config(&Config::from_pairs(config))
+    }
+}
+
+/// The export glue shared by the five `export_*!` macros: implement the
+/// generated `Guest` trait by calling the plugin's trait impl, then export it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_slot {
+    ($plugin:ty, $module:ident, $interface:ident, $trait:ident, $export:ident,
+     fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        // Native builds (unit tests) call the impl directly; component
+        // export names are only valid inside a wasm module.
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct CoveExport;
+            impl $crate::generated::$module::exports::cove::policy::$interface::Guest for CoveExport {
+                fn validate_config(
+                    config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+                ) -> ::std::result::Result<(), $crate::$module::Error> {
+                    $crate::$module::__validate::<$plugin>(config)
+                }
+                fn $name($($arg: $ty),*) -> ::std::result::Result<$ret, $crate::$module::Error> {
+                    $crate::__enter();
+                    <$plugin as $crate::$module::$trait>::$name($($arg,)* &$crate::Ctx::from_host())
+                }
+            }
+            $crate::generated::$module::$export!(CoveExport with_types_in $crate::generated::$module);
+        };
+    };
+}
+
+/// Export a [`fatigue::FatiguePolicy`] implementation as the plugin's policy.
+#[macro_export]
+macro_rules! export_fatigue_policy {
+    ($plugin:ty) => {
+        $crate::__export_slot!($plugin, fatigue, fatigue, FatiguePolicy, __export_fatigue,
+            fn decide(request: $crate::fatigue::MessageRequest) -> $crate::fatigue::Decision);
+    };
+}
+
+/// Export an [`rfm::RfmScorer`] implementation as the plugin's policy.
+#[macro_export]
+macro_rules! export_rfm_scorer {
+    ($plugin:ty) => {
+        $crate::__export_slot!($plugin, rfm, rfm, RfmScorer, __export_rfm,
+            fn score(as_of: $crate::TimestampMs, customers: ::std::vec::Vec<$crate::rfm::CustomerActivity>)
+                -> ::std::vec::Vec<$crate::rfm::RfmScore>);
+    };
+}
+
+/// Export an [`allocator::Allocator`] implementation as the plugin's policy.
+#[macro_export]
+macro_rules! export_allocator {
+    ($plugin:ty) => {
+        $crate::__export_slot!($plugin, allocator, allocation, Allocator, __export_allocator,
+            fn allocate(experiment: $crate::allocator::Experiment, unit_id: ::std::string::String)
+                -> $crate::allocator::Assignment);
+    };
+}
+
+/// Export a [`returns::ReturnFlow`] implementation as the plugin's policy.
+#[macro_export]
+macro_rules! export_return_flow {
+    ($plugin:ty) => {
+        $crate::__export_slot!($plugin, returns, returns, ReturnFlow, __export_returns,
+            fn evaluate(request: $crate::returns::ReturnRequest) -> $crate::returns::Outcome);
+    };
+}
+
+/// Export a [`channels::ChannelChooser`] implementation as the plugin's policy.
+#[macro_export]
+macro_rules! export_channel_chooser {
+    ($plugin:ty) => {
+        $crate::__export_slot!($plugin, channels, channels, ChannelChooser, __export_channels,
+            fn choose(request: $crate::channels::ChooseRequest) -> ::std::vec::Vec<$crate::channels::Ranked>);
+    };
+}

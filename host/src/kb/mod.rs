@@ -1,0 +1,289 @@
+//! Knowledge base: the merchant's FAQ articles (create, replace, delete,
+//! list), the search indexes built from them, server-side search with the
+//! same core the widget runs in the browser, and the public endpoints the
+//! widget calls (index, first results, article, votes).
+
+pub mod markdown;
+mod public;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cove_search::{Article, Index};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use axum::Router;
+use axum::routing::{get, post, put};
+
+use crate::AppState;
+use crate::kb::store::ArticleRow;
+use crate::platform::guard::preflight;
+use crate::platform::http::{ApiError, merchant_or_operator, query, valid_locale};
+
+/// The knowledge base's routes: articles and search for the merchant,
+/// and the widget's public endpoints.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let public = Router::new()
+        .route(
+            "/index/{locale}/{version}",
+            get(public::index).options(preflight),
+        )
+        .route("/articles/{id}", get(public::article).options(preflight))
+        .route("/search", get(public::search).options(preflight))
+        .route("/votes", post(public::vote).options(preflight));
+    Router::new()
+        .route("/v1/merchants/{merchant}/articles", get(list))
+        .route(
+            "/v1/merchants/{merchant}/articles/{id}",
+            put(put_article).delete(delete),
+        )
+        .route("/v1/merchants/{merchant}/search", get(search))
+        .merge(crate::platform::guard::public(state, public))
+}
+
+/// Built indexes per merchant and locale, with when their articles were
+/// last compared against the store (so a change on any replica is seen).
+#[derive(Default)]
+pub struct Indexes(crate::platform::http::Cached<(String, String), Arc<Built>>);
+
+/// One version of a merchant's search index for one locale.
+pub struct Built {
+    /// Fingerprint of the articles (and votes) it was built from; part of
+    /// the widget's index URL, so a browser caches each version forever.
+    pub version: String,
+    /// The index.
+    pub index: Index,
+    /// The index in the transfer format, gzipped.
+    pub gz: Vec<u8>,
+}
+
+/// The index of `merchant`'s articles in `locale`, rebuilt when they
+/// changed. Within `fresh_for` of the last comparison the cached one is
+/// used without asking the store.
+pub async fn built(
+    state: &AppState,
+    merchant: &str,
+    locale: &str,
+    fresh_for: Duration,
+) -> Result<Arc<Built>, ApiError> {
+    let key = (merchant.to_string(), locale.to_string());
+    let cached = state.kb.0.lock().expect("index cache").get(&key).cloned();
+    if let Some((at, built)) = &cached
+        && at.elapsed() < fresh_for
+    {
+        return Ok(built.clone());
+    }
+    // The format is part of the version: a new format is a new URL, never
+    // a cached old index read by a new widget.
+    let mut hash = Sha256::new();
+    hash.update(cove_search::FORMAT);
+    for (id, updated_at, helpful, unhelpful) in state.store.article_stamps(merchant, locale).await?
+    {
+        hash.update(format!("{id}\0{updated_at}\0{helpful}\0{unhelpful}\n"));
+    }
+    let version = hex::encode(&hash.finalize()[..8]);
+    let built = match cached {
+        Some((_, built)) if built.version == version => built,
+        _ => {
+            // Articles are read (bodies and all) only when they changed,
+            // and indexed off the request threads: a big catalogue takes
+            // a few hundred ms, which policy calls must not wait behind.
+            let articles = state.store.articles(merchant, Some(locale)).await?;
+            let locale = locale.to_string();
+            tokio::task::spawn_blocking(move || {
+                let docs: Vec<Article> = articles
+                    .into_iter()
+                    .map(|a| Article {
+                        body: crate::kb::markdown::to_text(&a.body),
+                        id: a.id,
+                        title: a.title,
+                        tags: a.tags,
+                        valid_from: a.valid_from,
+                        valid_until: a.valid_until,
+                        helpful: a.helpful.try_into().unwrap_or(0),
+                        unhelpful: a.unhelpful.try_into().unwrap_or(0),
+                    })
+                    .collect();
+                let index = Index::build(&locale, &docs);
+                let gz = crate::platform::http::gzip(&index.to_bytes());
+                Arc::new(Built { version, index, gz })
+            })
+            .await
+            .map_err(ApiError::internal)?
+        }
+    };
+    state
+        .kb
+        .0
+        .lock()
+        .expect("index cache")
+        .insert(key, (Instant::now(), built.clone()));
+    Ok(built)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArticleInput {
+    locale: String,
+    title: String,
+    body: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    valid_from: Option<i64>,
+    valid_until: Option<i64>,
+}
+
+fn check(input: &ArticleInput) -> Result<(), ApiError> {
+    let bad = |code, message: &str| Err(ApiError::unprocessable(code, message.to_string()));
+    if !valid_locale(&input.locale) {
+        return bad(
+            "invalid_locale",
+            "locale must look like `en`, `de-AT` or `zh-Hans-CN`",
+        );
+    }
+    if input.title.trim().is_empty() || input.title.chars().count() > 200 {
+        return bad("invalid_title", "the title must have 1 to 200 characters");
+    }
+    if input.body.len() > 100_000 {
+        return bad("body_too_long", "the body must be at most 100,000 bytes");
+    }
+    if input.tags.len() > 20
+        || input
+            .tags
+            .iter()
+            .any(|t| t.is_empty() || t.chars().count() > 40)
+    {
+        return bad("invalid_tags", "at most 20 tags of 1 to 40 characters");
+    }
+    if let (Some(from), Some(until)) = (input.valid_from, input.valid_until)
+        && from >= until
+    {
+        return bad("invalid_validity", "valid_from must be before valid_until");
+    }
+    Ok(())
+}
+
+/// `PUT /v1/merchants/{m}/articles/{id}`: create or replace an article.
+pub async fn put_article(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let input: ArticleInput = crate::platform::http::replace_input(
+        &state,
+        &headers,
+        &merchant,
+        ("article", &id, "invalid_article_id"),
+        body,
+        check,
+    )
+    .await?;
+    let row = ArticleRow {
+        id,
+        locale: input.locale,
+        title: input.title,
+        body: input.body,
+        tags: input.tags,
+        valid_from: input.valid_from,
+        valid_until: input.valid_until,
+        helpful: 0,
+        unhelpful: 0,
+        updated_at: crate::now_ms(),
+    };
+    let created = state.store.put_article(&merchant, &row).await?;
+    Ok((
+        crate::platform::http::created_or_ok(created),
+        axum::Json(row),
+    )
+        .into_response())
+}
+
+/// `DELETE /v1/merchants/{m}/articles/{id}`.
+pub async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    if state.store.delete_article(&merchant, &id).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(format!("no article `{id}`")))
+    }
+}
+
+/// Query of the article list.
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    /// Only this locale.
+    locale: Option<String>,
+}
+
+/// `GET /v1/merchants/{m}/articles[?locale=]`.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let q = query(q)?;
+    let articles: Vec<_> = state
+        .store
+        .articles(&merchant, q.locale.as_deref())
+        .await?
+        .into_iter()
+        .map(|a| {
+            let html = crate::kb::markdown::to_html(&a.body);
+            let mut v = json!(a);
+            v["html"] = json!(html);
+            v
+        })
+        .collect();
+    Ok(axum::Json(json!({ "articles": articles })).into_response())
+}
+
+/// Query of a search.
+#[derive(serde::Deserialize)]
+pub struct SearchQuery {
+    /// What the visitor typed.
+    q: String,
+    /// The index's locale.
+    locale: String,
+    /// Most hits (default 10, at most 50).
+    limit: Option<usize>,
+}
+
+/// `GET /v1/merchants/{m}/search?q=&locale=[&limit=]`: ranked articles
+/// valid now.
+pub async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+    q: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let q = query(q)?;
+    if !valid_locale(&q.locale) {
+        return Err(ApiError::bad_request(
+            "invalid_locale",
+            "locale must look like `en` or `de-AT`",
+        ));
+    }
+    let built = built(&state, &merchant, &q.locale, Duration::ZERO).await?;
+    let hits: Vec<_> = built
+        .index
+        .search(&q.q, crate::now_ms(), q.limit.unwrap_or(10).min(50))
+        .into_iter()
+        .map(|h| json!({"id": h.id, "title": h.title, "score": h.score}))
+        .collect();
+    Ok(axum::Json(json!({"query": q.q, "locale": q.locale, "hits": hits})).into_response())
+}

@@ -1,0 +1,131 @@
+//! The knowledge base's public endpoints, called by the widget in a
+//! visitor's browser behind the public guard: the index, first results,
+//! one article, and helpfulness votes.
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::platform::guard::{FRESH_FOR, MAX_PUBLIC_BODY};
+use crate::platform::http::{ApiError, gzipped, parse_json, query, read_body, valid_id};
+
+/// `GET /public/v1/{m}/index/{locale}/{version}`: the search index in the
+/// transfer format. The current version is cached forever by browsers; an
+/// outdated URL gets the current index, uncached.
+pub async fn index(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, locale, version)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    if !crate::platform::http::valid_locale(&locale) {
+        return Err(ApiError::bad_request(
+            "invalid_locale",
+            "locale must look like `en` or `de-AT`",
+        ));
+    }
+    let built = super::built(&state, &merchant, &locale, FRESH_FOR).await?;
+    let cache = if built.version == version {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-store"
+    };
+    Ok(gzipped(
+        &headers,
+        &built.gz,
+        "application/octet-stream",
+        cache,
+    ))
+}
+
+/// Query of a visitor's search.
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    /// What the visitor typed so far.
+    q: String,
+    /// The index's locale (from the config).
+    locale: String,
+}
+
+/// `GET /public/v1/{m}/search?q=&locale=`: the widget's first results,
+/// while its own copy of the index downloads (same core, same ranking).
+pub async fn search(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    q: Result<Query<SearchQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    if !crate::platform::http::valid_locale(&q.locale) || q.q.chars().count() > 200 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "q is at most 200 characters and locale must look like `en` or `de-AT`",
+        ));
+    }
+    let built = super::built(&state, &merchant, &q.locale, FRESH_FOR).await?;
+    let hits: Vec<Value> = built
+        .index
+        .search(&q.q, crate::now_ms(), 8)
+        .into_iter()
+        .map(|h| json!({"id": h.id, "title": h.title}))
+        .collect();
+    Ok(axum::Json(json!({ "hits": hits })).into_response())
+}
+
+/// `GET /public/v1/{m}/articles/{id}`: an article valid now, as safe HTML.
+pub async fn article(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let now = crate::now_ms();
+    let a = state
+        .store
+        .article(&merchant, &id)
+        .await?
+        .filter(|a| a.valid_from.is_none_or(|f| f <= now) && a.valid_until.is_none_or(|u| now < u))
+        .ok_or_else(|| ApiError::not_found(format!("no article `{id}`")))?;
+    let body = json!({"id": a.id, "title": a.title, "locale": a.locale, "html": crate::kb::markdown::to_html(&a.body)});
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoteIn {
+    article: String,
+    visitor: String,
+    helpful: bool,
+}
+
+/// `POST /public/v1/{m}/votes`: one vote per visitor per article (a second
+/// vote replaces the first).
+pub async fn vote(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let v: VoteIn = parse_json(&read_body(body, MAX_PUBLIC_BODY, "the vote").await?)?;
+    if !valid_id(&v.visitor) || !valid_id(&v.article) {
+        return Err(ApiError::unprocessable(
+            "invalid_vote",
+            "article and visitor are ids of 1-64 letters, digits, `-` or `_`",
+        ));
+    }
+    match state
+        .store
+        .vote(&merchant, &v.article, &v.visitor, v.helpful)
+        .await?
+    {
+        Some((helpful, unhelpful)) => Ok(axum::Json(
+            json!({"article": v.article, "helpful": helpful, "unhelpful": unhelpful}),
+        )
+        .into_response()),
+        None => Err(ApiError::not_found(format!("no article `{}`", v.article))),
+    }
+}

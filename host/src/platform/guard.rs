@@ -1,0 +1,220 @@
+//! The public guard in front of `/public/v1/{merchant}/…`, the endpoints a
+//! visitor's browser calls: it admits only the merchant's allowed origins
+//! (and the host's own pages), answers CORS preflights, and rate-limits
+//! each visitor with a token bucket. Also the token buckets themselves,
+//! which the per-merchant limits use too.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::http::ApiError;
+use crate::AppState;
+
+/// How long public data may be served from memory before the store is
+/// asked again (also how long another replica's change may take to show).
+pub const FRESH_FOR: Duration = Duration::from_secs(2);
+
+/// Largest body a visitor may send.
+pub const MAX_PUBLIC_BODY: usize = 64 << 10;
+
+/// One key's token bucket.
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Token buckets by key: `burst` requests at once, then `per_sec`.
+pub struct RateLimiter<K> {
+    buckets: Mutex<HashMap<K, Bucket>>,
+}
+
+impl<K: Hash + Eq> Default for RateLimiter<K> {
+    fn default() -> Self {
+        RateLimiter {
+            buckets: Mutex::default(),
+        }
+    }
+}
+
+impl<K: Hash + Eq> RateLimiter<K> {
+    /// Take one token for `key`; the wait until the next one if there is none.
+    pub fn take(&self, key: K, burst: f64, per_sec: f64) -> Result<(), Duration> {
+        let mut buckets = self.buckets.lock().expect("buckets");
+        if buckets.len() > 100_000 {
+            // Full buckets are the same as no bucket: forget them.
+            buckets.retain(|_, b| b.at.elapsed().as_secs_f64() * per_sec < burst);
+        }
+        let now = Instant::now();
+        let b = buckets.entry(key).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - b.tokens) / per_sec))
+        }
+    }
+}
+
+/// Limits of the public endpoints.
+pub struct Public {
+    visitors: RateLimiter<(String, IpAddr)>,
+    burst: f64,
+    per_sec: f64,
+    ip_header: Option<axum::http::HeaderName>,
+}
+
+impl Public {
+    /// Limits of `burst` requests at once and `per_sec` after that, per
+    /// visitor address: the peer's, or the first one in `ip_header` (such
+    /// as `x-forwarded-for`, when a proxy in front sets it).
+    pub fn new(burst: f64, per_sec: f64, ip_header: Option<axum::http::HeaderName>) -> Public {
+        Public {
+            visitors: RateLimiter::default(),
+            burst,
+            per_sec,
+            ip_header,
+        }
+    }
+
+    /// Take one token for visitor `ip` at `merchant`.
+    fn take(&self, merchant: &str, ip: IpAddr) -> Result<(), Duration> {
+        self.visitors
+            .take((merchant.to_string(), ip), self.burst, self.per_sec)
+    }
+}
+
+/// `routes` (paths relative to `/public/v1/{merchant}`, each with an
+/// `OPTIONS` route to [`preflight`]) behind the guard, nested under
+/// `/public/v1/{merchant}`.
+pub fn public(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
+    Router::new().nest(
+        "/public/v1/{merchant}",
+        routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), guard)),
+    )
+}
+
+/// The `OPTIONS` handler of a public route: it only has to exist, so that
+/// CORS preflights reach the guard, which answers them.
+pub async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// The guard in front of `/public/v1/{merchant}/…`.
+async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // Nested routers see a shortened path; the original names the merchant.
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri().path().to_string(), |u| u.path().to_string());
+    let merchant = path.split('/').nth(3).unwrap_or("").to_string();
+    let forwarded = state.public.ip_header.as_ref().and_then(|h| {
+        let v = req.headers().get(h)?.to_str().ok()?;
+        v.split(',').next()?.trim().parse::<IpAddr>().ok()
+    });
+    let ip = forwarded.unwrap_or_else(|| {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
+    });
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let origin = match check(&state, &merchant, origin, &host, ip).await {
+        Ok(origin) => origin,
+        Err(res) => return res,
+    };
+    let preflight = req.method() == Method::OPTIONS;
+    let mut res = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(req).await
+    };
+    let h = res.headers_mut();
+    h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(origin) = origin {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        if preflight {
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("content-type"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("86400"),
+            );
+        }
+    }
+    res
+}
+
+/// Checks origin and rate; returns the origin to echo in CORS headers.
+async fn check(
+    state: &AppState,
+    merchant: &str,
+    origin: Option<HeaderValue>,
+    host: &str,
+    ip: IpAddr,
+) -> Result<Option<HeaderValue>, Response> {
+    let allowed = match crate::widget::allowed_origins(state, merchant).await {
+        Ok(Some(allowed)) => allowed,
+        Ok(None) => {
+            return Err(ApiError::not_found(format!("no merchant `{merchant}`")).into_response());
+        }
+        Err(e) => return Err(e.into_response()),
+    };
+    if let Some(o) = &origin {
+        let o = o.to_str().unwrap_or("");
+        let same_site = o.split_once("://").is_some_and(|(_, h)| h == host);
+        if !same_site && !allowed.iter().any(|a| a == o) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                format!("pages on `{o}` may not use this merchant's widget; add the origin to the widget settings' allowed_origins"),
+            )
+            .into_response());
+        }
+    }
+    if let Err(wait) = state.public.take(merchant, ip) {
+        return Err(
+            ApiError::too_many(wait, "too many requests from this visitor").into_response(),
+        );
+    }
+    Ok(origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_visitor_runs_out_of_tokens_and_others_do_not() {
+        let p = Public::new(3.0, 0.001, None);
+        let a = IpAddr::from([10, 0, 0, 1]);
+        assert!((0..3).all(|_| p.take("m", a).is_ok()));
+        assert!(p.take("m", a).is_err());
+        assert!(p.take("m", IpAddr::from([10, 0, 0, 2])).is_ok());
+        assert!(p.take("other", a).is_ok());
+    }
+}

@@ -1,0 +1,336 @@
+//! What every HTTP handler shares: authentication, body and query
+//! parsing, gzip, and the one error type every handler returns (status + JSON body with a stable `code` and a plain
+//! `message`; internals are logged, never sent).
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::platform::store::StoreError;
+
+/// Values kept in memory with the moment they were read from the store.
+pub type Cached<K, V> = std::sync::Mutex<std::collections::HashMap<K, (std::time::Instant, V)>>;
+
+/// Largest JSON body accepted outside plugin uploads.
+pub const MAX_JSON_BYTES: usize = 1 << 20;
+
+/// Gzip `bytes` (best compression: done once per version).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).expect("writing to memory");
+    e.finish().expect("writing to memory")
+}
+
+/// An API error: HTTP status, stable code, plain-words message.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    extra: Option<serde_json::Value>,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with this status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            extra: None,
+            retry_after: None,
+        }
+    }
+    /// 400.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    /// 422.
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+    /// 500, with the cause logged.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; it has been logged",
+        )
+    }
+    /// 429 with `Retry-After`: over a limit, try again after `wait`.
+    pub fn too_many(wait: std::time::Duration, message: impl Into<String>) -> ApiError {
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("{}; try again in {secs} s", message.into()),
+        );
+        e.retry_after = Some(secs);
+        e
+    }
+    /// Attach a replacement body (keeps status).
+    pub fn with_body(mut self, body: serde_json::Value) -> ApiError {
+        self.extra = Some(body);
+        self
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> ApiError {
+        ApiError::internal(format!("{e:#}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self
+            .extra
+            .unwrap_or_else(|| json!({"code": self.code, "message": self.message}));
+        let mut res = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        res
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// Holder of the operator token; `actor` names them for the audit log.
+    Operator {
+        /// From the `x-cove-actor` header, or `operator`.
+        actor: String,
+    },
+    /// Holder of a merchant's API key.
+    Merchant(String),
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send `Authorization: Bearer <operator token or merchant API key>`",
+            )
+        })
+}
+
+/// Hex sha256 of an API key, as stored.
+pub fn key_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// Compare secrets without leaking where they differ through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Identify the caller from the bearer token.
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let token = bearer(headers)?;
+    if constant_time_eq(token.as_bytes(), state.operator_token.as_bytes()) {
+        let actor = headers
+            .get("x-cove-actor")
+            .and_then(|v| v.to_str().ok())
+            .filter(|a| !a.is_empty() && a.len() <= 64)
+            .map_or_else(|| "operator".to_string(), |a| format!("operator:{a}"));
+        return Ok(Caller::Operator { actor });
+    }
+    let hash = key_hash(token);
+    if let Some(m) = state.keys.read().expect("key cache").get(&hash) {
+        return Ok(Caller::Merchant(m.clone()));
+    }
+    match state.store.merchant_for_key(&hash).await? {
+        Some(m) => {
+            state
+                .keys
+                .write()
+                .expect("key cache")
+                .insert(hash, m.clone());
+            Ok(Caller::Merchant(m))
+        }
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "unknown token or API key",
+        )),
+    }
+}
+
+/// Require the operator token; returns the actor name.
+pub async fn operator(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    match caller(state, headers).await? {
+        Caller::Operator { actor } => Ok(actor),
+        Caller::Merchant(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this endpoint needs the operator token",
+        )),
+    }
+}
+
+/// Require the operator or the merchant itself. Another merchant's key
+/// gets the same 404 as a merchant that does not exist.
+pub async fn merchant_or_operator(
+    state: &AppState,
+    headers: &HeaderMap,
+    merchant: &str,
+) -> Result<(), ApiError> {
+    match caller(state, headers).await? {
+        Caller::Operator { .. } => Ok(()),
+        Caller::Merchant(m) if m == merchant => match state.fair.admit(merchant) {
+            Ok(()) => Ok(()),
+            Err(wait) => {
+                state
+                    .metrics
+                    .throttled
+                    .get_or_create(&crate::platform::metrics::ThrottleLabels {
+                        merchant: merchant.to_string(),
+                        limit: "rate",
+                    })
+                    .inc();
+                Err(ApiError::too_many(
+                    wait,
+                    format!(
+                        "merchant `{merchant}` is over its limit of {} requests per second",
+                        state.fair.limits(merchant).requests_per_sec
+                    ),
+                ))
+            }
+        },
+        Caller::Merchant(_) => Err(ApiError::not_found(format!("no merchant `{merchant}`"))),
+    }
+}
+
+/// Read a body of at most `limit` bytes.
+pub async fn read_body(body: Body, limit: usize, what: &str) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("{what} is larger than {limit} bytes"),
+        )
+    })
+}
+
+/// Query parameters, or a 400 that says which one is wrong.
+pub fn query<T>(
+    q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    q.map(|axum::extract::Query(t)| t)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+}
+
+/// Parse a JSON body, with the parser's complaint in the message.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("the body is not valid JSON of the expected shape: {e}"),
+        )
+    })
+}
+
+/// A BCP 47-looking locale: `en`, `de-AT`, `zh-Hans-CN`.
+pub fn valid_locale(locale: &str) -> bool {
+    let mut parts = locale.split('-');
+    let lang = parts.next().unwrap_or("");
+    (2..=3).contains(&lang.len())
+        && lang.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// An id merchants choose: 1-64 letters, digits, `-` or `_`.
+pub fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// What every create-or-replace (`PUT …/{kind}s/{id}`) starts with: the
+/// caller acts for `merchant`, the id is well formed (else 400 `id_code`),
+/// the body parses and passes `check`, and the merchant exists.
+pub async fn replace_input<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    headers: &HeaderMap,
+    merchant: &str,
+    (kind, id, id_code): (&str, &str, &'static str),
+    body: Body,
+    check: impl FnOnce(&T) -> Result<(), ApiError>,
+) -> Result<T, ApiError> {
+    merchant_or_operator(state, headers, merchant).await?;
+    if !valid_id(id) {
+        return Err(ApiError::bad_request(
+            id_code,
+            format!("{kind} id must be 1-64 letters, digits, `-` or `_`"),
+        ));
+    }
+    let input: T = parse_json(&read_body(body, MAX_JSON_BYTES, &format!("the {kind}")).await?)?;
+    check(&input)?;
+    if !state.store.merchant_exists(merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    Ok(input)
+}
+
+/// 201 for a new resource, 200 for a replaced one.
+pub fn created_or_ok(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+/// Whether the client accepts a gzipped body.
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("gzip"))
+}
+
+/// A body stored gzipped, sent as is to clients that accept gzip.
+pub fn gzipped(
+    headers: &HeaderMap,
+    gz: &[u8],
+    content_type: &'static str,
+    cache: &'static str,
+) -> Response {
+    let mut res = if accepts_gzip(headers) {
+        let mut res = gz.to_vec().into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        res
+    } else {
+        let mut raw = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut raw);
+        raw.into_response()
+    };
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    res
+}

@@ -1,0 +1,293 @@
+//! The flow of one decision: find the merchant's binding, turn the JSON
+//! input into component values, run the plugin in a fresh sandbox, check
+//! its answer, and fall back to the slot's safe answer on any failure.
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::platform::metrics::{CallLabels, FailureLabels};
+use crate::platform::runtime::{FailureKind, LogLine, json as wjson};
+use crate::platform::slots::Slot;
+
+/// The answer to one invocation.
+#[derive(Debug, serde::Serialize)]
+pub struct Answer {
+    /// The decision (the `ok` payload of the slot's result type).
+    pub result: Value,
+    /// `name@version` that decided, or null when the fallback answered.
+    pub plugin: Option<String>,
+    /// Why the safe fallback answered, if it did.
+    pub fallback: Option<FailureKind>,
+    /// Seed of the call's randomness, to replay the decision.
+    pub seed: u64,
+    /// Lines the plugin logged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<LogLine>,
+}
+
+/// An invocation the caller must fix.
+#[derive(Debug)]
+pub enum InvokeError {
+    /// The input does not match the slot's WIT types.
+    BadInput(String),
+    /// The merchant's plugin calls are all busy and none freed up in time
+    /// (the merchant's ceiling of calls at once).
+    Busy(u32),
+    /// The plugin refused the input on purpose (its `error` variant).
+    PluginError {
+        /// `name@version`.
+        plugin: String,
+        /// The error value, as JSON.
+        error: Value,
+    },
+}
+
+/// Run `slot` for `merchant` on `input` (an object keyed by the WIT
+/// parameter names).
+pub async fn invoke(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    input: &Value,
+) -> Result<Answer, InvokeError> {
+    let now = crate::now_ms();
+    let seed = rand::random::<u64>();
+    let call = Call {
+        state,
+        merchant,
+        slot,
+        input,
+        now,
+        seed,
+    };
+    let object = input
+        .as_object()
+        .ok_or_else(|| InvokeError::BadInput("the body must be a JSON object".into()))?;
+    let Some(active) = state.bindings.get(merchant, slot) else {
+        return Ok(call.fallback(None, FailureKind::Unbound, Vec::new()).await);
+    };
+    let params = &active.prepared.params;
+    if let Some(unknown) = object.keys().find(|k| !params.iter().any(|(n, _)| n == *k)) {
+        let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(InvokeError::BadInput(format!(
+            "`{unknown}` is not an input of {slot}; expected {}",
+            names.join(", ")
+        )));
+    }
+    let vals = params
+        .iter()
+        .map(|(name, ty)| {
+            let v = object
+                .get(name)
+                .ok_or_else(|| InvokeError::BadInput(format!("`{name}` is missing")))?;
+            wjson::to_val(ty, v).map_err(|e| InvokeError::BadInput(e.at(name.clone()).to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let label = &active.label;
+    if !active.breaker.allows(now) {
+        return Ok(call
+            .fallback(Some(label), FailureKind::Breaker, Vec::new())
+            .await);
+    }
+    // One of the merchant's plugin slots: a merchant's flood or slow
+    // plugin waits for its own slots, never for another merchant's.
+    let Some(_slot) = state.fair.plugin_slot(merchant).await else {
+        state
+            .metrics
+            .throttled
+            .get_or_create(&crate::platform::metrics::ThrottleLabels {
+                merchant: merchant.to_string(),
+                limit: "concurrency",
+            })
+            .inc();
+        return Err(InvokeError::Busy(state.fair.limits(merchant).plugin_calls));
+    };
+    let started = Instant::now();
+    let outcome = if slot == Slot::Rfm {
+        // Batches run long: off the request threads, on the blocking pool.
+        let (runtime, active) = (state.runtime.clone(), active.clone());
+        tokio::task::spawn_blocking(move || {
+            runtime.call(&active.prepared, &active.config, now, seed, &vals)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(crate::platform::runtime::Failure {
+                kind: FailureKind::Trap,
+                detail: format!("the call's thread failed: {e}"),
+                logs: Vec::new(),
+            })
+        })
+    } else {
+        state
+            .runtime
+            .call(&active.prepared, &active.config, now, seed, &vals)
+    };
+    active
+        .series
+        .latency
+        .observe(started.elapsed().as_secs_f64());
+
+    let failure = match outcome {
+        Ok(out) => {
+            emit_logs(merchant, label, &out.logs);
+            match out.value {
+                wasmtime::component::Val::Result(Ok(v)) => {
+                    let result = v.as_deref().map_or(Value::Null, wjson::from_val);
+                    match slot.check_output(input, &result, now) {
+                        Ok(()) => {
+                            active.breaker.success();
+                            active.series.ok.inc();
+                            if slot == Slot::Rfm {
+                                remember_rfm(state, merchant, &result).await;
+                            }
+                            return Ok(Answer {
+                                result,
+                                plugin: Some(label.clone()),
+                                fallback: None,
+                                seed,
+                                logs: out.logs,
+                            });
+                        }
+                        Err(why) => (FailureKind::InvalidOutput, why, out.logs),
+                    }
+                }
+                wasmtime::component::Val::Result(Err(e)) => {
+                    active.breaker.success();
+                    active.series.plugin_error.inc();
+                    return Err(InvokeError::PluginError {
+                        plugin: label.clone(),
+                        error: e.as_deref().map_or(Value::Null, wjson::from_val),
+                    });
+                }
+                other => (
+                    FailureKind::InvalidOutput,
+                    format!("not a result: {other:?}"),
+                    out.logs,
+                ),
+            }
+        }
+        Err(f) => {
+            emit_logs(merchant, label, &f.logs);
+            (f.kind, f.detail, f.logs)
+        }
+    };
+    let (kind, detail, logs) = failure;
+    if active.breaker.failure(now) {
+        tracing::error!(%merchant, plugin = %label, %slot, "circuit breaker tripped: the plugin keeps failing; answering with the safe fallback");
+    }
+    tracing::warn!(%merchant, plugin = %label, %slot, kind = kind.as_str(), %detail, "plugin call failed; answered with the safe fallback");
+    Ok(call.fallback(Some(label), kind, logs).await)
+}
+
+fn count(state: &AppState, slot: Slot, plugin: &str, outcome: &'static str) {
+    state
+        .metrics
+        .calls
+        .get_or_create(&CallLabels {
+            slot: slot.world(),
+            plugin: plugin.to_string(),
+            outcome,
+        })
+        .inc();
+}
+
+fn emit_logs(merchant: &str, plugin: &str, logs: &[LogLine]) {
+    for line in logs {
+        tracing::info!(target: "cove::plugin", %merchant, %plugin, level = line.level, "{}", line.message);
+    }
+}
+
+/// One invocation's context, for answering with the fallback.
+struct Call<'a> {
+    state: &'a AppState,
+    merchant: &'a str,
+    slot: Slot,
+    input: &'a Value,
+    now: i64,
+    seed: u64,
+}
+
+impl Call<'_> {
+    /// Count the failure and answer with the slot's safe fallback.
+    async fn fallback(
+        &self,
+        plugin: Option<&String>,
+        kind: FailureKind,
+        logs: Vec<LogLine>,
+    ) -> Answer {
+        let Call {
+            state,
+            merchant,
+            slot,
+            input,
+            now,
+            seed,
+        } = *self;
+        let plugin_label = plugin.cloned().unwrap_or_else(|| "none".into());
+        count(state, slot, &plugin_label, "fallback");
+        state
+            .metrics
+            .failures
+            .get_or_create(&FailureLabels {
+                slot: slot.world(),
+                plugin: plugin_label,
+                kind: kind.as_str(),
+            })
+            .inc();
+        let mut last = Vec::new();
+        if slot == Slot::Rfm {
+            for c in input["customers"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                let id = c
+                    .pointer("/customer/id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let stored = state.store.rfm_score(merchant, id).await.ok().flatten();
+                last.push(stored.and_then(|s| serde_json::from_str(&s).ok()));
+            }
+        }
+        Answer {
+            result: slot.fallback(input, now, &last),
+            plugin: None,
+            fallback: Some(kind),
+            seed,
+            logs,
+        }
+    }
+}
+
+async fn remember_rfm(state: &AppState, merchant: &str, scores: &Value) {
+    let rows: Vec<(String, String)> = scores
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|s| Some((s["customer-id"].as_str()?.to_string(), s.to_string())))
+        .collect();
+    if let Err(e) = state.store.save_rfm_scores(merchant, &rows).await {
+        tracing::error!(%merchant, error = %e, "could not store RFM scores for the fallback");
+    }
+}
+
+/// The JSON body of a plugin-returned error, for the HTTP layer.
+pub fn plugin_error_body(plugin: &str, error: &Value) -> Value {
+    let message = match error {
+        Value::Object(o) => o
+            .iter()
+            .next()
+            .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or(&v.to_string()))),
+        other => Some(other.to_string()),
+    };
+    json!({
+        "code": "plugin_refused",
+        "message": format!("{plugin} refused the request: {}", message.unwrap_or_default()),
+        "plugin": plugin,
+        "error": error,
+    })
+}

@@ -1,0 +1,430 @@
+//! Operator endpoints: publish, list, show and yank plugins; create
+//! merchants; bind, roll back and audit slots.
+
+use axum::body::Body;
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::http::{ApiError, MAX_JSON_BYTES, key_hash, operator, parse_json, read_body};
+use super::policy::slot;
+use crate::AppState;
+use crate::platform::bindings::config_pairs;
+use crate::platform::fair::MerchantLimits;
+use crate::platform::registry::{PublishError, Upload};
+use crate::platform::slots::Slot;
+use crate::platform::store::{PluginRow, StoreError};
+
+/// Publisher whose plugins new merchants get bound by default.
+pub const REFERENCE_PUBLISHER: &str = "cove";
+
+impl From<PublishError> for ApiError {
+    fn from(e: PublishError) -> ApiError {
+        let status = match &e {
+            PublishError::Store(inner) => return ApiError::internal(inner),
+            PublishError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            PublishError::VersionExists { .. } => StatusCode::CONFLICT,
+            PublishError::BadName(_) | PublishError::BadVersion(_) | PublishError::BadPublisher => {
+                StatusCode::BAD_REQUEST
+            }
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+/// `POST /v1/plugins?name=&version=&publisher=` with the component as body.
+pub async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    operator(&state, &headers).await?;
+    let Query(params) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let get = |k: &str| params.get(k).map(String::as_str);
+    let (Some(name), Some(version)) = (get("name"), get("version")) else {
+        return Err(ApiError::bad_request(
+            "missing_parameter",
+            "give the plugin's `name` and `version` as query parameters",
+        ));
+    };
+    let publisher = get("publisher").unwrap_or("unknown");
+    // Read a little past the limit so an oversized upload gets the
+    // registry's own explanation rather than a bare transport error.
+    let limit = state.runtime.limits.component_bytes;
+    let wasm = read_body(body, limit * 4, "the component").await?;
+    let (row, created) = state
+        .registry
+        .publish(Upload {
+            name,
+            version,
+            publisher,
+            wasm: &wasm,
+        })
+        .await?;
+    Ok((super::http::created_or_ok(created), axum::Json(row)).into_response())
+}
+
+/// `GET /v1/plugins`.
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    operator(&state, &headers).await?;
+    Ok(axum::Json(json!({"plugins": state.store.list_plugins().await?})).into_response())
+}
+
+async fn find(state: &AppState, name: &str, version: &str) -> Result<PluginRow, ApiError> {
+    state
+        .store
+        .get_plugin(name, version)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no plugin {name}@{version}")))
+}
+
+/// `GET /v1/plugins/{name}/{version}`.
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    operator(&state, &headers).await?;
+    Ok(axum::Json(find(&state, &name, &version).await?).into_response())
+}
+
+/// `POST /v1/plugins/{name}/{version}/yank`: no new bindings may use it.
+pub async fn yank(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    operator(&state, &headers).await?;
+    let plugin = find(&state, &name, &version).await?;
+    state.store.yank(plugin.id).await?;
+    Ok(axum::Json(find(&state, &name, &version).await?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMerchant {
+    id: String,
+    name: Option<String>,
+}
+
+/// `POST /v1/merchants`: create a merchant, return its API key (shown
+/// once), and bind the newest reference plugin of every slot.
+pub async fn create_merchant(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    operator(&state, &headers).await?;
+    let req: NewMerchant = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
+    let valid = (1..=64).contains(&req.id.len())
+        && req
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(ApiError::bad_request(
+            "invalid_merchant_id",
+            "merchant id must be 1-64 letters, digits, `-` or `_`",
+        ));
+    }
+    let key = format!("ck_{}", hex::encode(rand::random::<[u8; 24]>()));
+    match state
+        .store
+        .create_merchant(
+            &req.id,
+            req.name.as_deref().unwrap_or(&req.id),
+            &key_hash(&key),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "merchant_exists",
+                format!("merchant `{}` already exists", req.id),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let bound = bind_reference_plugins(&state, &req.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"id": req.id, "api_key": key, "bound": bound})),
+    )
+        .into_response())
+}
+
+/// Bind the newest unyanked reference plugin of each slot to `merchant`.
+pub async fn bind_reference_plugins(
+    state: &AppState,
+    merchant: &str,
+) -> Result<Vec<String>, ApiError> {
+    let plugins = state.store.list_plugins().await?;
+    let mut bound = Vec::new();
+    for slot in Slot::ALL {
+        let newest = plugins
+            .iter()
+            .filter(|p| {
+                p.publisher == REFERENCE_PUBLISHER
+                    && p.world == slot.world()
+                    && p.yanked_at.is_none()
+            })
+            .max_by_key(|p| semver::Version::parse(&p.version).ok());
+        if let Some(plugin) = newest {
+            bind_version(
+                state,
+                merchant,
+                slot,
+                plugin,
+                &json!({}),
+                "system",
+                "default",
+            )
+            .await?;
+            bound.push(format!("{}@{}", plugin.name, plugin.version));
+        }
+    }
+    Ok(bound)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindRequest {
+    /// `name@version`.
+    plugin: String,
+    #[serde(default = "empty_object")]
+    config: Value,
+}
+
+fn empty_object() -> Value {
+    json!({})
+}
+
+/// `PUT /v1/merchants/{merchant}/slots/{slot}`: bind a plugin version and config.
+pub async fn bind(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, slot_name)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let actor = operator(&state, &headers).await?;
+    let slot = slot(&slot_name)?;
+    let req: BindRequest = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
+    let Some((name, version)) = req.plugin.split_once('@') else {
+        return Err(ApiError::bad_request(
+            "invalid_plugin_ref",
+            "give the plugin as `name@version`",
+        ));
+    };
+    require_merchant(&state, &merchant).await?;
+    let plugin = find(&state, name, version).await?;
+    if plugin.yanked_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "plugin_yanked",
+            format!(
+                "{} is yanked and cannot be bound; pick another version",
+                req.plugin
+            ),
+        ));
+    }
+    bind_version(
+        &state,
+        &merchant,
+        slot,
+        &plugin,
+        &req.config,
+        &actor,
+        "bind",
+    )
+    .await?;
+    current(&state, &merchant, slot)
+}
+
+/// `POST /v1/merchants/{merchant}/slots/{slot}/rollback`: restore the
+/// binding in force before the latest change.
+pub async fn rollback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((merchant, slot_name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let actor = operator(&state, &headers).await?;
+    let slot = slot(&slot_name)?;
+    require_merchant(&state, &merchant).await?;
+    let Some((plugin_id, config)) = state
+        .store
+        .previous_binding(&merchant, slot.world())
+        .await?
+    else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "nothing_to_roll_back",
+            format!("{slot} of `{merchant}` has no earlier binding"),
+        ));
+    };
+    let plugin = state
+        .store
+        .plugin_by_id(plugin_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("binding points at a missing plugin"))?;
+    let config: Value = serde_json::from_str(&config).map_err(ApiError::internal)?;
+    bind_version(
+        &state, &merchant, slot, &plugin, &config, &actor, "rollback",
+    )
+    .await?;
+    current(&state, &merchant, slot)
+}
+
+async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), ApiError> {
+    if state.store.merchant_exists(merchant).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("no merchant `{merchant}`")))
+    }
+}
+
+fn current(state: &AppState, merchant: &str, slot: Slot) -> Result<Response, ApiError> {
+    let active = state
+        .bindings
+        .get(merchant, slot)
+        .ok_or_else(|| ApiError::internal("binding vanished after bind"))?;
+    Ok(axum::Json(json!({
+        "merchant": merchant,
+        "slot": slot.world(),
+        "plugin": active.plugin.name,
+        "version": active.plugin.version,
+        "config": active.config_json,
+    }))
+    .into_response())
+}
+
+/// Check a binding (world, config accepted by the plugin itself), store it
+/// with its audit entry, and swap it in.
+pub async fn bind_version(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    plugin: &PluginRow,
+    config: &Value,
+    actor: &str,
+    action: &str,
+) -> Result<(), ApiError> {
+    if plugin.world != slot.world() {
+        return Err(ApiError::unprocessable(
+            "world_mismatch",
+            format!(
+                "{}@{} implements {}, not {slot}",
+                plugin.name, plugin.version, plugin.world
+            ),
+        ));
+    }
+    let pairs = config_pairs(config).map_err(|m| ApiError::unprocessable("invalid_config", m))?;
+    let prepared = state.registry.prepared(plugin).await?;
+    match state
+        .runtime
+        .validate_config(&prepared, &pairs.into(), crate::now_ms())
+    {
+        Ok(out) => {
+            if let wasmtime::component::Val::Result(Err(e)) = out.value {
+                let detail = e
+                    .as_deref()
+                    .map(crate::platform::runtime::json::from_val)
+                    .unwrap_or(Value::Null);
+                let text = detail
+                    .as_object()
+                    .and_then(|o| o.values().next())
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| detail.to_string());
+                return Err(ApiError::unprocessable(
+                    "invalid_config",
+                    format!(
+                        "{}@{} rejected the config: {text}",
+                        plugin.name, plugin.version
+                    ),
+                ));
+            }
+        }
+        Err(f) => {
+            return Err(ApiError::unprocessable(
+                "plugin_failed",
+                format!(
+                    "{}@{} failed while checking the config ({}): {}",
+                    plugin.name,
+                    plugin.version,
+                    f.kind.as_str(),
+                    f.detail
+                ),
+            ));
+        }
+    }
+    let config_text = config.to_string();
+    state
+        .store
+        .bind(
+            merchant,
+            slot.world(),
+            plugin.id,
+            &config_text,
+            actor,
+            action,
+        )
+        .await?;
+    state.refresh_bindings().await?;
+    Ok(())
+}
+
+/// `GET /v1/merchants/{merchant}/audit`: every binding change, newest first.
+pub async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+) -> Result<Response, ApiError> {
+    operator(&state, &headers).await?;
+    require_merchant(&state, &merchant).await?;
+    Ok(
+        axum::Json(json!({"merchant": merchant, "events": state.store.audit(&merchant).await?}))
+            .into_response(),
+    )
+}
+
+/// `GET`/`PUT /v1/merchants/{merchant}/limits`: the merchant's request
+/// rate and plugin-call ceiling. Anyone with access to the merchant may
+/// read them; only the operator changes them.
+pub async fn limits(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if method == axum::http::Method::PUT {
+        operator(&state, &headers).await?;
+        require_merchant(&state, &merchant).await?;
+        let limits: MerchantLimits =
+            parse_json(&read_body(body, MAX_JSON_BYTES, "the limits").await?)?;
+        if let Some(problem) = limits.problem() {
+            return Err(ApiError::unprocessable("invalid_limits", problem));
+        }
+        state.store.set_merchant_limits(&merchant, &limits).await?;
+        state
+            .fair
+            .set_overrides(state.store.merchant_limits().await?);
+    } else {
+        super::http::merchant_or_operator(&state, &headers, &merchant).await?;
+        require_merchant(&state, &merchant).await?;
+    }
+    Ok(axum::Json(json!({
+        "merchant": merchant,
+        "limits": state.fair.limits(&merchant),
+        "default": state.fair.is_default(&merchant),
+    }))
+    .into_response())
+}

@@ -1,0 +1,100 @@
+//! Merchant endpoints: see the slots in force and invoke a policy.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::http::{ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, read_body};
+use crate::AppState;
+use crate::platform::invoke::{InvokeError, invoke as run, plugin_error_body};
+use crate::platform::slots::Slot;
+
+/// Parse a slot name from the path.
+pub(super) fn slot(name: &str) -> Result<Slot, ApiError> {
+    Slot::from_world(name).ok_or_else(|| {
+        let names: Vec<_> = Slot::ALL.iter().map(|s| s.world()).collect();
+        ApiError::not_found(format!("no slot `{name}`; slots are {}", names.join(", ")))
+    })
+}
+
+/// `GET /v1/merchants/{merchant}/slots`: the binding of every slot.
+pub async fn slots(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    if !state.store.merchant_exists(&merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    let now = crate::now_ms();
+    let bound = state.bindings.of(&merchant);
+    let slots: Vec<Value> = Slot::ALL
+        .iter()
+        .map(|slot| match bound.iter().find(|(s, _)| s == slot) {
+            Some((_, a)) => json!({
+                "slot": slot.world(),
+                "plugin": a.plugin.name,
+                "version": a.plugin.version,
+                "sha256": a.plugin.sha256,
+                "contract": a.plugin.contract,
+                "config": a.config_json,
+                "breaker": if a.breaker.is_open(now) { "open" } else { "closed" },
+            }),
+            None => json!({"slot": slot.world(), "plugin": null, "note": "unbound: the safe fallback answers"}),
+        })
+        .collect();
+    Ok(axum::Json(json!({"merchant": merchant, "slots": slots})).into_response())
+}
+
+/// `POST /v1/merchants/{merchant}/slots/{slot}/invoke`: run the policy.
+pub async fn invoke(
+    State(state): State<AppState>,
+    Path((merchant, slot_name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let slot = slot(&slot_name)?;
+    // Only an unbound slot costs a database look-up (to tell "no such merchant").
+    if state.bindings.get(&merchant, slot).is_none()
+        && !state.store.merchant_exists(&merchant).await?
+    {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    let input: Value = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
+    match run(&state, &merchant, slot, &input).await {
+        Ok(answer) => {
+            let mut response = axum::Json(&answer).into_response();
+            let h = response.headers_mut();
+            if let Some(p) = answer
+                .plugin
+                .as_deref()
+                .and_then(|p| HeaderValue::from_str(p).ok())
+            {
+                h.insert("x-cove-plugin", p);
+            }
+            if let Some(kind) = answer.fallback {
+                h.insert("x-cove-fallback", HeaderValue::from_static(kind.as_str()));
+            }
+            Ok(response)
+        }
+        Err(InvokeError::BadInput(message)) => {
+            Err(ApiError::unprocessable("invalid_input", message))
+        }
+        Err(InvokeError::Busy(calls)) => Err(ApiError::too_many(
+            std::time::Duration::from_secs(1),
+            format!(
+                "merchant `{merchant}` already has {calls} plugin calls running, its limit; none finished in time"
+            ),
+        )),
+        Err(InvokeError::PluginError { plugin, error }) => {
+            Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused", "")
+                    .with_body(plugin_error_body(&plugin, &error)),
+            )
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! JSON ↔ component values, guided by the WIT types, so one HTTP mapping
+//! serves every slot and every later extension of a world. A record field
+//! of `option` or `list` type may be left out (none, empty).
+//!
+//! The JSON shape follows the WIT text: record fields and enum cases keep
+//! their kebab-case names, `option<T>` is `null` or `T`, a variant is
+//! `"case"` (no payload) or `{"case": payload}`, `result<T, E>` is
+//! `{"ok": T}` / `{"error": E}`, tuples are arrays, 64-bit integers are
+//! JSON numbers.
+
+use serde_json::{Map, Value, json};
+use wasmtime::component::{Type, Val};
+
+/// A WIT type with everything the JSON mapping needs, built once per
+/// plugin version: walking it allocates nothing and touches no shared
+/// reference counts, so concurrent calls do not contend on it.
+#[derive(Clone, Debug)]
+pub enum Shape {
+    /// `bool`
+    Bool,
+    /// `s8`
+    S8,
+    /// `u8`
+    U8,
+    /// `s16`
+    S16,
+    /// `u16`
+    U16,
+    /// `s32`
+    S32,
+    /// `u32`
+    U32,
+    /// `s64`
+    S64,
+    /// `u64`
+    U64,
+    /// `f32`
+    F32,
+    /// `f64`
+    F64,
+    /// `char`
+    Char,
+    /// `string`
+    String,
+    /// `list<T>`
+    List(Box<Shape>),
+    /// `record`: field names and shapes, in order.
+    Record(Vec<(String, Shape)>),
+    /// `tuple<…>`
+    Tuple(Vec<Shape>),
+    /// `enum`: case names.
+    Enum(Vec<String>),
+    /// `variant`: case names and payload shapes.
+    Variant(Vec<(String, Option<Shape>)>),
+    /// `option<T>`
+    Option(Box<Shape>),
+    /// `result<T, E>`
+    Result(Option<Box<Shape>>, Option<Box<Shape>>),
+    /// `flags`: flag names.
+    Flags(Vec<String>),
+    /// Resources, streams and the like: not expressible in JSON.
+    Unsupported,
+}
+
+impl Shape {
+    /// The shape of a component type.
+    pub fn of(ty: &Type) -> Shape {
+        let boxed = |t: &Type| Box::new(Shape::of(t));
+        match ty {
+            Type::Bool => Shape::Bool,
+            Type::S8 => Shape::S8,
+            Type::U8 => Shape::U8,
+            Type::S16 => Shape::S16,
+            Type::U16 => Shape::U16,
+            Type::S32 => Shape::S32,
+            Type::U32 => Shape::U32,
+            Type::S64 => Shape::S64,
+            Type::U64 => Shape::U64,
+            Type::Float32 => Shape::F32,
+            Type::Float64 => Shape::F64,
+            Type::Char => Shape::Char,
+            Type::String => Shape::String,
+            Type::List(l) => Shape::List(boxed(&l.ty())),
+            Type::Record(r) => Shape::Record(
+                r.fields()
+                    .map(|f| (f.name.to_string(), Shape::of(&f.ty)))
+                    .collect(),
+            ),
+            Type::Tuple(t) => Shape::Tuple(t.types().map(|t| Shape::of(&t)).collect()),
+            Type::Enum(e) => Shape::Enum(e.names().map(str::to_string).collect()),
+            Type::Variant(v) => Shape::Variant(
+                v.cases()
+                    .map(|c| (c.name.to_string(), c.ty.as_ref().map(Shape::of)))
+                    .collect(),
+            ),
+            Type::Option(o) => Shape::Option(boxed(&o.ty())),
+            Type::Result(r) => {
+                Shape::Result(r.ok().as_ref().map(boxed), r.err().as_ref().map(boxed))
+            }
+            Type::Flags(f) => Shape::Flags(f.names().map(str::to_string).collect()),
+            _ => Shape::Unsupported,
+        }
+    }
+}
+
+/// Why a JSON value does not fit a shape, and where.
+#[derive(Debug)]
+pub struct InputError {
+    /// Path segments, innermost first (built only on the error path).
+    path: Vec<String>,
+    /// What is wrong.
+    problem: String,
+    /// Whether `problem` reads on from the path ("… is missing").
+    inline: bool,
+}
+
+impl InputError {
+    fn new(problem: String) -> Self {
+        InputError {
+            path: Vec::new(),
+            problem,
+            inline: false,
+        }
+    }
+
+    fn missing() -> Self {
+        InputError {
+            path: Vec::new(),
+            problem: "is missing".into(),
+            inline: true,
+        }
+    }
+
+    /// Prefix the path with `segment` (callers one level up name the parameter).
+    pub fn at(mut self, segment: impl Into<String>) -> Self {
+        self.path.push(segment.into());
+        self
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut path = String::new();
+        for segment in self.path.iter().rev() {
+            if !path.is_empty() && !segment.starts_with('[') {
+                path.push('.');
+            }
+            path.push_str(segment);
+        }
+        if self.inline {
+            write!(f, "`{path}` {}", self.problem)
+        } else {
+            write!(f, "`{path}`: {}", self.problem)
+        }
+    }
+}
+
+/// Convert `value` to a component value of shape `shape`. The error names
+/// the path to the offending field and what was expected, in plain words.
+pub fn to_val(shape: &Shape, value: &Value) -> Result<Val, InputError> {
+    let expected = |what: &str| {
+        Err(InputError::new(format!(
+            "expected {what}, got {}",
+            describe(value)
+        )))
+    };
+    macro_rules! int {
+        ($variant:ident, $t:ty) => {{
+            let n = value
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| value.as_u64().map(i128::from));
+            match n.and_then(|n| <$t>::try_from(n).ok()) {
+                Some(n) => Ok(Val::$variant(n)),
+                None => expected(concat!("a whole number that fits ", stringify!($t))),
+            }
+        }};
+    }
+    match shape {
+        Shape::Bool => value
+            .as_bool()
+            .map(Val::Bool)
+            .map_or_else(|| expected("true or false"), Ok),
+        Shape::S8 => int!(S8, i8),
+        Shape::U8 => int!(U8, u8),
+        Shape::S16 => int!(S16, i16),
+        Shape::U16 => int!(U16, u16),
+        Shape::S32 => int!(S32, i32),
+        Shape::U32 => int!(U32, u32),
+        Shape::S64 => int!(S64, i64),
+        Shape::U64 => int!(U64, u64),
+        Shape::F32 => value
+            .as_f64()
+            .map(|f| Val::Float32(f as f32))
+            .map_or_else(|| expected("a number"), Ok),
+        Shape::F64 => value
+            .as_f64()
+            .map(Val::Float64)
+            .map_or_else(|| expected("a number"), Ok),
+        Shape::Char => match value.as_str().map(|s| {
+            let mut chars = s.chars();
+            (chars.next(), chars.next())
+        }) {
+            Some((Some(c), None)) => Ok(Val::Char(c)),
+            _ => expected("a single character"),
+        },
+        Shape::String => value
+            .as_str()
+            .map(|s| Val::String(s.to_string()))
+            .map_or_else(|| expected("text"), Ok),
+        Shape::List(elem) => {
+            let Some(items) = value.as_array() else {
+                return expected("a list");
+            };
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| to_val(elem, v).map_err(|e| e.at(format!("[{i}]"))))
+                .collect::<Result<_, _>>()
+                .map(Val::List)
+        }
+        Shape::Record(fields) => {
+            let Some(object) = value.as_object() else {
+                return expected("an object");
+            };
+            let mut out = Vec::with_capacity(fields.len());
+            let mut present = 0;
+            for (name, field) in fields {
+                let v = match object.get(name) {
+                    Some(v) => {
+                        present += 1;
+                        v
+                    }
+                    // A list a caller leaves out is empty: lists added to a
+                    // record by a later contract version do not break
+                    // callers written for the earlier one.
+                    None if matches!(field, Shape::List(_)) => {
+                        out.push((name.clone(), Val::List(Vec::new())));
+                        continue;
+                    }
+                    None => &Value::Null,
+                };
+                if v.is_null() && !matches!(field, Shape::Option(_)) {
+                    return Err(InputError::missing().at(name.clone()));
+                }
+                out.push((
+                    name.clone(),
+                    to_val(field, v).map_err(|e| e.at(name.clone()))?,
+                ));
+            }
+            if object.len() > present {
+                let unknown = object.keys().find(|k| !fields.iter().any(|(n, _)| n == *k));
+                let known: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(InputError {
+                    path: vec![unknown.cloned().unwrap_or_default()],
+                    problem: format!("is not a known field (known: {})", known.join(", ")),
+                    inline: true,
+                });
+            }
+            Ok(Val::Record(out))
+        }
+        Shape::Tuple(shapes) => match value.as_array() {
+            Some(items) if items.len() == shapes.len() => shapes
+                .iter()
+                .zip(items)
+                .enumerate()
+                .map(|(i, (t, v))| to_val(t, v).map_err(|e| e.at(format!("[{i}]"))))
+                .collect::<Result<_, _>>()
+                .map(Val::Tuple),
+            _ => expected(&format!("a list of {} items", shapes.len())),
+        },
+        Shape::Enum(names) => match value.as_str() {
+            Some(s) if names.iter().any(|n| n == s) => Ok(Val::Enum(s.to_string())),
+            _ => expected(&format!("one of {}", names.join(", "))),
+        },
+        Shape::Variant(cases) => {
+            let (case_name, payload) = match value {
+                Value::String(s) => (s.as_str(), None),
+                Value::Object(o) if o.len() == 1 => {
+                    let (k, v) = o.iter().next().expect("one entry");
+                    (k.as_str(), Some(v))
+                }
+                _ => return expected("a variant: \"case\" or {\"case\": value}"),
+            };
+            let Some((_, case)) = cases.iter().find(|(n, _)| n == case_name) else {
+                let names: Vec<&str> = cases.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(InputError::new(format!(
+                    "unknown case `{case_name}`, expected one of {}",
+                    names.join(", ")
+                )));
+            };
+            let payload = match (case, payload) {
+                (None, None | Some(Value::Null)) => None,
+                (Some(t), Some(v)) => Some(Box::new(to_val(t, v).map_err(|e| e.at(case_name))?)),
+                (None, Some(_)) => {
+                    return Err(InputError::new("takes no value".into()).at(case_name));
+                }
+                (Some(_), None) => {
+                    return Err(InputError::new("needs a value".into()).at(case_name));
+                }
+            };
+            Ok(Val::Variant(case_name.to_string(), payload))
+        }
+        Shape::Option(inner) => match value {
+            Value::Null => Ok(Val::Option(None)),
+            v => Ok(Val::Option(Some(Box::new(to_val(inner, v)?)))),
+        },
+        Shape::Result(ok, err) => {
+            let arm = |key: &str, t: &Option<Box<Shape>>| -> Result<Option<Box<Val>>, InputError> {
+                match (t, value.get(key)) {
+                    (Some(t), Some(v)) => Ok(Some(Box::new(to_val(t, v).map_err(|e| e.at(key))?))),
+                    (None, _) => Ok(None),
+                    (Some(_), None) => Err(InputError::missing().at(key)),
+                }
+            };
+            if value.get("ok").is_some() || value.as_str() == Some("ok") {
+                Ok(Val::Result(Ok(arm("ok", ok)?)))
+            } else if value.get("error").is_some() || value.as_str() == Some("error") {
+                Ok(Val::Result(Err(arm("error", err)?)))
+            } else {
+                expected("{\"ok\": …} or {\"error\": …}")
+            }
+        }
+        Shape::Flags(names) => {
+            let Some(items) = value.as_array() else {
+                return expected("a list of flags");
+            };
+            items
+                .iter()
+                .map(|v| match v.as_str() {
+                    Some(s) if names.iter().any(|n| n == s) => Ok(s.to_string()),
+                    _ => Err(InputError::new(format!(
+                        "unknown flag {v}, expected any of {}",
+                        names.join(", ")
+                    ))),
+                })
+                .collect::<Result<_, _>>()
+                .map(Val::Flags)
+        }
+        Shape::Unsupported => Err(InputError::new("this type cannot be given as JSON".into())),
+    }
+}
+
+/// Convert a component value to JSON (see the module docs for the shape).
+pub fn from_val(val: &Val) -> Value {
+    match val {
+        Val::Bool(b) => json!(b),
+        Val::S8(n) => json!(n),
+        Val::U8(n) => json!(n),
+        Val::S16(n) => json!(n),
+        Val::U16(n) => json!(n),
+        Val::S32(n) => json!(n),
+        Val::U32(n) => json!(n),
+        Val::S64(n) => json!(n),
+        Val::U64(n) => json!(n),
+        Val::Float32(f) => json!(f),
+        Val::Float64(f) => json!(f),
+        Val::Char(c) => json!(c.to_string()),
+        Val::String(s) => json!(s),
+        Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
+            Value::Array(items.iter().map(from_val).collect())
+        }
+        Val::Record(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), from_val(v)))
+                .collect::<Map<_, _>>(),
+        ),
+        Val::Enum(name) => json!(name),
+        Val::Variant(name, None) => json!(name),
+        Val::Variant(name, Some(payload)) => json!({ name: from_val(payload) }),
+        Val::Option(None) => Value::Null,
+        Val::Option(Some(v)) => from_val(v),
+        Val::Result(Ok(v)) => json!({ "ok": v.as_deref().map_or(Value::Null, from_val) }),
+        Val::Result(Err(v)) => json!({ "error": v.as_deref().map_or(Value::Null, from_val) }),
+        Val::Flags(names) => json!(names),
+        Val::Map(pairs) => Value::Array(
+            pairs
+                .iter()
+                .map(|(k, v)| json!([from_val(k), from_val(v)]))
+                .collect(),
+        ),
+        Val::Resource(_) | Val::Future(_) | Val::Stream(_) | Val::ErrorContext(_) => Value::Null,
+    }
+}
+
+/// Approximate size of a value in bytes (text and list lengths plus eight
+/// per scalar): what the output ceiling is checked against, without
+/// serializing.
+pub fn val_size(val: &Val) -> usize {
+    match val {
+        Val::String(s) => s.len() + 2,
+        Val::Enum(s) => s.len() + 2,
+        Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
+            2 + items.iter().map(val_size).sum::<usize>()
+        }
+        Val::Record(fields) => {
+            2 + fields
+                .iter()
+                .map(|(k, v)| k.len() + 3 + val_size(v))
+                .sum::<usize>()
+        }
+        Val::Variant(name, payload) => name.len() + 4 + payload.as_deref().map_or(0, val_size),
+        Val::Option(v) => v.as_deref().map_or(4, val_size),
+        Val::Result(Ok(v) | Err(v)) => 8 + v.as_deref().map_or(0, val_size),
+        Val::Flags(names) => names.iter().map(|n| n.len() + 3).sum(),
+        Val::Map(pairs) => pairs.iter().map(|(k, v)| val_size(k) + val_size(v)).sum(),
+        _ => 8,
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "nothing".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.len() > 40 => {
+            format!("text \"{}…\"", &s[..s.floor_char_boundary(40)])
+        }
+        Value::String(s) => format!("text \"{s}\""),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}

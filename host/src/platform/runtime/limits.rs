@@ -1,0 +1,113 @@
+//! Per-call and per-plugin limits, and the resource limiter that enforces
+//! the memory and table ceilings inside a store.
+
+use wasmtime::ResourceLimiter;
+
+/// Every limit a plugin runs under. Defaults follow Shopify Functions:
+/// 256 KiB component, 10 MiB memory, ~11M instructions, 5 ms.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Limits {
+    /// Largest component accepted at publish, in bytes.
+    pub component_bytes: usize,
+    /// Linear-memory ceiling per instance, in bytes.
+    pub memory_bytes: usize,
+    /// Table-element ceiling per table.
+    pub table_elements: usize,
+    /// Fuel (≈ wasm instructions) per call.
+    pub fuel: u64,
+    /// Wall-clock deadline per call, in milliseconds (epoch ticks).
+    pub deadline_ms: u64,
+    /// Largest answer accepted, in bytes of its JSON form (approximately).
+    pub output_bytes: usize,
+    /// Bytes of log text a plugin may write per call.
+    pub log_bytes: usize,
+    /// Wasm stack per call, in bytes.
+    pub stack_bytes: usize,
+    /// Concurrent instances the pool holds (the most calls in flight).
+    pub pool_instances: u32,
+    /// Core instances per component.
+    pub core_instances: u32,
+    /// Tables per component.
+    pub tables: u32,
+    /// Bytes of each pooled linear memory kept mapped between calls.
+    pub keep_resident_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            component_bytes: 256 * 1024,
+            memory_bytes: 10 << 20,
+            table_elements: 10_000,
+            fuel: 11_000_000,
+            deadline_ms: 5,
+            output_bytes: 64 * 1024,
+            log_bytes: 4 * 1024,
+            stack_bytes: 512 * 1024,
+            pool_instances: 256,
+            core_instances: 16,
+            tables: 8,
+            keep_resident_bytes: 10 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// wasmtime's budget for data copied out of the sandbox in one call
+    /// ("hostcall fuel": about `size_of::<Val>()` per value lifted plus the
+    /// bytes of strings). An answer within `output_bytes` as JSON has at
+    /// most one value per two JSON bytes, so this never stops a valid
+    /// answer, and it bounds the host's allocation to a few MiB.
+    pub fn copy_budget(&self) -> usize {
+        self.output_bytes
+            .saturating_mul(std::mem::size_of::<wasmtime::component::Val>())
+            / 2
+            + self.log_bytes
+            + (64 << 10)
+    }
+}
+
+/// Enforces the memory and table ceilings, and remembers whether the
+/// memory ceiling was what stopped the plugin.
+pub(super) struct Limiter {
+    memory_bytes: usize,
+    table_elements: usize,
+    pub(super) memory_hit: bool,
+}
+
+impl Limiter {
+    pub(super) fn new(limits: &Limits) -> Self {
+        Limiter {
+            memory_bytes: limits.memory_bytes,
+            table_elements: limits.table_elements,
+            memory_hit: false,
+        }
+    }
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.memory_hit = true;
+            wasmtime::bail!("memory ceiling of {} bytes reached", self.memory_bytes);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.table_elements {
+            wasmtime::bail!("table ceiling of {} elements reached", self.table_elements);
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,289 @@
+//! The five policy slots: their WIT names, their safe fallback answers and
+//! the rules a plugin's answer must follow before the host uses it.
+
+use serde_json::{Value, json};
+
+/// A policy slot; each is one WIT world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Slot {
+    /// `rfm-scorer`
+    Rfm,
+    /// `allocator`
+    Allocator,
+    /// `fatigue-policy`
+    Fatigue,
+    /// `return-flow`
+    Returns,
+    /// `channel-chooser`
+    Channels,
+}
+
+/// A version of the WIT contract (`cove:policy@X.Y.Z`) the host serves.
+/// Plugins built against any of them run side by side, in the same slots;
+/// the SDK builds against [`Contract::NEWEST`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Contract {
+    /// `cove:policy@0.1.0`, frozen in `wit/v0.1.0`.
+    V0_1,
+    /// `cove:policy@0.2.0`, the newest (`wit/`).
+    V0_2,
+}
+
+impl Contract {
+    /// Every contract version served, oldest first.
+    pub const ALL: [Contract; 2] = [Contract::V0_1, Contract::V0_2];
+    /// The version new plugins are built against.
+    pub const NEWEST: Contract = Contract::V0_2;
+
+    /// The package version, `0.2.0`.
+    pub fn version(self) -> &'static str {
+        match self {
+            Contract::V0_1 => "0.1.0",
+            Contract::V0_2 => "0.2.0",
+        }
+    }
+
+    /// The contract of package version `version`, if served.
+    pub fn parse(version: &str) -> Option<Contract> {
+        Contract::ALL.into_iter().find(|c| c.version() == version)
+    }
+
+    /// The versions served, for messages: `0.1.0, 0.2.0`.
+    pub fn served() -> String {
+        Contract::ALL.map(Contract::version).join(", ")
+    }
+}
+
+impl std::fmt::Display for Contract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.version())
+    }
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+impl Slot {
+    /// Every slot.
+    pub const ALL: [Slot; 5] = [
+        Slot::Rfm,
+        Slot::Allocator,
+        Slot::Fatigue,
+        Slot::Returns,
+        Slot::Channels,
+    ];
+
+    /// The world name, which is also the slot's name in the API.
+    pub fn world(self) -> &'static str {
+        match self {
+            Slot::Rfm => "rfm-scorer",
+            Slot::Allocator => "allocator",
+            Slot::Fatigue => "fatigue-policy",
+            Slot::Returns => "return-flow",
+            Slot::Channels => "channel-chooser",
+        }
+    }
+
+    /// The slot named `name` (its world name).
+    pub fn from_world(name: &str) -> Option<Slot> {
+        Slot::ALL.into_iter().find(|s| s.world() == name)
+    }
+
+    /// The exported interface's name without its version
+    /// (`cove:policy/fatigue`).
+    pub fn interface(self) -> &'static str {
+        match self {
+            Slot::Rfm => "cove:policy/rfm",
+            Slot::Allocator => "cove:policy/allocation",
+            Slot::Fatigue => "cove:policy/fatigue",
+            Slot::Returns => "cove:policy/returns",
+            Slot::Channels => "cove:policy/channels",
+        }
+    }
+
+    /// The exported interface as it appears in a component built against
+    /// `contract` (`cove:policy/fatigue@0.2.0`).
+    pub fn export_name(self, contract: Contract) -> String {
+        format!("{}@{}", self.interface(), contract.version())
+    }
+
+    /// The main function of the interface.
+    pub fn function(self) -> &'static str {
+        match self {
+            Slot::Rfm => "score",
+            Slot::Allocator => "allocate",
+            Slot::Fatigue => "decide",
+            Slot::Returns => "evaluate",
+            Slot::Channels => "choose",
+        }
+    }
+
+    /// The safe answer used when the plugin cannot give one: fatigue →
+    /// defer an hour; allocator → the control (first) arm; channel chooser
+    /// → the region's default channel; returns → a human queue; RFM →
+    /// `last` (the last good scores), or `unscored` for customers never
+    /// scored.
+    pub fn fallback(self, input: &Value, now: i64, last: &[Option<Value>]) -> Value {
+        match self {
+            Slot::Fatigue => json!({"defer": {
+                "until": now + HOUR_MS,
+                "reason": "the fatigue policy is unavailable; retry later",
+            }}),
+            Slot::Allocator => json!({
+                "arm-id": input.pointer("/experiment/arms/0/id").cloned().unwrap_or(json!("control")),
+                "deterministic": true,
+            }),
+            Slot::Channels => {
+                let req = &input["request"];
+                let region = req
+                    .pointer("/customer/region")
+                    .and_then(Value::as_str)
+                    .unwrap_or("other");
+                let default = if region == "middle-east" {
+                    "sms"
+                } else {
+                    "email"
+                };
+                let consented = |ch: &str| {
+                    req["consents"].as_array().is_some_and(|cs| {
+                        cs.iter()
+                            .any(|c| c["channel"] == ch && c["granted"] == true)
+                    })
+                };
+                if consented(default) {
+                    json!([{"channel": default, "score": 1.0, "reason": "region default (fallback)"}])
+                } else {
+                    json!([])
+                }
+            }
+            Slot::Returns => {
+                let angry = input.pointer("/request/sentiment") == Some(&json!("negative"));
+                json!({"human-review": {
+                    "queue": if angry { "priority" } else { "standard" },
+                    "reason": "the automatic return flow is unavailable; a person will handle this request",
+                }})
+            }
+            Slot::Rfm => {
+                let customers = input["customers"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                Value::Array(
+                    customers
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            last.get(i).cloned().flatten().unwrap_or_else(|| json!({
+                                "customer-id": c.pointer("/customer/id").cloned().unwrap_or(Value::Null),
+                                "recency": 0, "frequency": 0, "monetary": 0,
+                                "segment": "unscored", "segments": ["unscored"],
+                            }))
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    /// Check a plugin's successful answer against the slot's rules.
+    pub fn check_output(self, input: &Value, output: &Value, now: i64) -> Result<(), String> {
+        match self {
+            Slot::Fatigue => {
+                if let Some(defer) = output.get("defer") {
+                    let until = defer["until"].as_i64().unwrap_or(i64::MIN);
+                    if until <= now || until > now + 90 * 24 * HOUR_MS {
+                        return Err(format!(
+                            "deferral until {until} is not within 90 days after now ({now})"
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Slot::Allocator => {
+                let arm = &output["arm-id"];
+                let arms = input.pointer("/experiment/arms").and_then(Value::as_array);
+                if arms.is_some_and(|a| a.iter().any(|x| &x["id"] == arm)) {
+                    Ok(())
+                } else {
+                    Err(format!("arm {arm} is not an arm of the experiment"))
+                }
+            }
+            Slot::Channels => {
+                let consents = input.pointer("/request/consents").and_then(Value::as_array);
+                let mut seen = Vec::new();
+                for r in output.as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                    let ch = &r["channel"];
+                    let score = r["score"].as_f64().unwrap_or(f64::NAN);
+                    if !(0.0..=1.0).contains(&score) {
+                        return Err(format!("score {score} for {ch} is outside 0..1"));
+                    }
+                    if seen.contains(&ch) {
+                        return Err(format!("channel {ch} is ranked twice"));
+                    }
+                    if !consents.is_some_and(|cs| {
+                        cs.iter()
+                            .any(|c| &c["channel"] == ch && c["granted"] == true)
+                    }) {
+                        return Err(format!("channel {ch} has no consent"));
+                    }
+                    seen.push(ch);
+                }
+                Ok(())
+            }
+            Slot::Returns => {
+                if let Some(approval) = output.get("approved") {
+                    let req = &input["request"];
+                    let paid = req["quantity"].as_i64().unwrap_or(0)
+                        * req
+                            .pointer("/unit-price/amount-minor")
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0);
+                    let refund = approval
+                        .pointer("/refund/amount-minor")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(-1);
+                    if !(0..=paid).contains(&refund) {
+                        return Err(format!(
+                            "refund {refund} is not between 0 and the price paid ({paid})"
+                        ));
+                    }
+                    if approval.pointer("/refund/currency") != req.pointer("/unit-price/currency") {
+                        return Err("refund currency differs from the price currency".into());
+                    }
+                }
+                Ok(())
+            }
+            Slot::Rfm => {
+                let inputs = input["customers"].as_array().map_or(0, Vec::len);
+                let scores = output.as_array().map(Vec::as_slice).unwrap_or(&[]);
+                if scores.len() != inputs {
+                    return Err(format!("{} scores for {inputs} customers", scores.len()));
+                }
+                for (i, s) in scores.iter().enumerate() {
+                    if s["customer-id"]
+                        != input["customers"][i]
+                            .pointer("/customer/id")
+                            .cloned()
+                            .unwrap_or_default()
+                    {
+                        return Err(format!("score {i} is for another customer"));
+                    }
+                    for key in ["recency", "frequency", "monetary"] {
+                        if !(1..=5).contains(&s[key].as_u64().unwrap_or(0)) {
+                            return Err(format!("{key} score of customer {i} is outside 1..5"));
+                        }
+                    }
+                    if s["segments"].as_array().is_none_or(Vec::is_empty) {
+                        return Err(format!("customer {i} is in no segment"));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.world())
+    }
+}

@@ -1,0 +1,684 @@
+//! Persistence: merchants, API keys, plugins, bindings and their audit log,
+//! RFM last-good scores. One implementation over sqlx's `Any` driver with
+//! SQL that both SQLite (embedded default) and PostgreSQL (scale-out)
+//! accept; DDL lives per database in `migrations/{sqlite,postgres}`.
+//! Each feature adds its own queries in its folder (`impl Store` there).
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+/// A store failure the API can explain.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A row with the same key exists.
+    #[error("already exists")]
+    Conflict,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A published plugin version (without its bytes).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PluginRow {
+    /// Row id.
+    #[serde(skip)]
+    pub id: i64,
+    /// Plugin name.
+    pub name: String,
+    /// Semver version.
+    pub version: String,
+    /// Who published it.
+    pub publisher: String,
+    /// The world (slot) it implements.
+    pub world: String,
+    /// The contract version (`cove:policy@…`) it was built against.
+    pub contract: String,
+    /// Hex sha256 of the component bytes.
+    pub sha256: String,
+    /// Component size in bytes.
+    pub size_bytes: i64,
+    /// Publish time, ms since epoch.
+    pub published_at: i64,
+    /// Yank time, if yanked.
+    pub yanked_at: Option<i64>,
+}
+
+/// A merchant's current binding for one slot.
+#[derive(Clone, Debug)]
+pub struct BindingRow {
+    /// Merchant id.
+    pub merchant_id: String,
+    /// Slot (world name).
+    pub slot: String,
+    /// Bound plugin version.
+    pub plugin_id: i64,
+    /// Config as a JSON object text.
+    pub config: String,
+    /// The audit event that made this binding.
+    pub event_id: i64,
+}
+
+/// One audit-log entry.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EventRow {
+    /// Event id (increasing).
+    pub id: i64,
+    /// Merchant.
+    pub merchant_id: String,
+    /// Slot.
+    pub slot: String,
+    /// `bind`, `rollback` or `default`.
+    pub action: String,
+    /// Who did it.
+    pub actor: String,
+    /// `name@version` bound before, if any.
+    pub from: Option<String>,
+    /// Config before.
+    pub from_config: Option<serde_json::Value>,
+    /// `name@version` bound after.
+    pub to: Option<String>,
+    /// Config after.
+    pub to_config: Option<serde_json::Value>,
+    /// When, ms since epoch.
+    pub at: i64,
+}
+
+/// The migrations of one database (`migrations/{sqlite,postgres}`), in
+/// order. DDL differs by database (key types), so each has its own folder.
+macro_rules! migrations {
+    ($db:literal) => {
+        [
+            (
+                1,
+                "init",
+                include_str!(concat!("../../migrations/", $db, "/0001_init.sql")),
+            ),
+            (
+                2,
+                "articles",
+                include_str!(concat!("../../migrations/", $db, "/0002_articles.sql")),
+            ),
+            (
+                3,
+                "widget",
+                include_str!(concat!("../../migrations/", $db, "/0003_widget.sql")),
+            ),
+            (
+                4,
+                "contract",
+                include_str!(concat!("../../migrations/", $db, "/0004_contract.sql")),
+            ),
+            (
+                5,
+                "merchant limits",
+                include_str!(concat!(
+                    "../../migrations/",
+                    $db,
+                    "/0005_merchant_limits.sql"
+                )),
+            ),
+        ]
+        .into_iter()
+        .map(|(version, description, sql)| {
+            sqlx::migrate::Migration::new(
+                version,
+                std::borrow::Cow::Borrowed(description),
+                sqlx::migrate::MigrationType::Simple,
+                sqlx::SqlStr::from_static(sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>()
+    };
+}
+
+/// The database.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    pub(crate) sqlite: bool,
+}
+
+macro_rules! plugin_cols {
+    () => {
+        "id, name, version, publisher, world, contract, sha256, size_bytes, published_at, yanked_at"
+    };
+}
+
+fn plugin_row(r: &AnyRow) -> Result<PluginRow, sqlx::Error> {
+    Ok(PluginRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        version: r.try_get("version")?,
+        publisher: r.try_get("publisher")?,
+        world: r.try_get("world")?,
+        contract: r.try_get("contract")?,
+        sha256: r.try_get("sha256")?,
+        size_bytes: r.try_get("size_bytes")?,
+        published_at: r.try_get("published_at")?,
+        yanked_at: r.try_get("yanked_at")?,
+    })
+}
+
+/// Whether `merchant` has row `id` in `table` (one of this module's own).
+pub(crate) async fn exists(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    table: &'static str,
+    merchant: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM {table} WHERE merchant_id = $1 AND id = $2"
+    )))
+    .bind(merchant)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl Store {
+    /// Connect to `url` (`sqlite://PATH` or `postgres://…`), creating a
+    /// SQLite file if needed, and apply pending migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let url = if sqlite && !url.contains("mode=") {
+            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+        } else {
+            url.to_string()
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 8 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        use sqlx::Executor;
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        let store = Store { pool, sqlite };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Apply pending migrations with sqlx's migrator (checksummed, locked
+    /// against concurrent first starts of several replicas, one
+    /// transaction each). The SQL files are compiled into the binary.
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let migrations = if self.sqlite {
+            migrations!("sqlite")
+        } else {
+            migrations!("postgres")
+        };
+        let migrator = sqlx::migrate::Migrator::with_migrations(migrations);
+        self.adopt_legacy_migrations(&migrator).await?;
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Databases made before sqlx's migrator was used record their
+    /// migrations in `cove_migrations`: carry those over, once, so they
+    /// are not applied again.
+    async fn adopt_legacy_migrations(
+        &self,
+        migrator: &sqlx::migrate::Migrator,
+    ) -> anyhow::Result<()> {
+        use sqlx::migrate::Migrate;
+        let mut tx = self.write_tx().await?;
+        let legacy: Vec<i64> = match sqlx::query("SELECT version FROM cove_migrations")
+            .fetch_all(&mut *tx)
+            .await
+        {
+            Ok(rows) => rows
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?,
+            // No such table: nothing to adopt.
+            Err(_) => return Ok(()),
+        };
+        tx.ensure_migrations_table(&migrator.table_name).await?;
+        for m in migrator.iter().filter(|m| legacy.contains(&m.version)) {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {} (version, description, success, checksum, execution_time) \
+                 VALUES ($1, $2, TRUE, $3, 0) ON CONFLICT (version) DO NOTHING",
+                migrator.table_name
+            )))
+            .bind(m.version)
+            .bind(m.description.to_string())
+            .bind(m.checksum.to_vec())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DROP TABLE cove_migrations")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A transaction that will write. SQLite must take the write lock up
+    /// front: a deferred transaction that reads first and then writes
+    /// fails with "database is locked" when another writer got in between.
+    pub(crate) async fn write_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        if self.sqlite {
+            self.pool.begin_with("BEGIN IMMEDIATE").await
+        } else {
+            self.pool.begin().await
+        }
+    }
+
+    /// Create a merchant and its first API key (stored hashed).
+    pub async fn create_merchant(
+        &self,
+        id: &str,
+        name: &str,
+        key_hash: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let now = crate::now_ms();
+        sqlx::query("INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict
+                } else {
+                    e.into()
+                }
+            })?;
+        sqlx::query("INSERT INTO api_keys (key_hash, merchant_id, created_at) VALUES ($1, $2, $3)")
+            .bind(key_hash)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The merchant owning an API key hash.
+    pub async fn merchant_for_key(&self, key_hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query("SELECT merchant_id FROM api_keys WHERE key_hash = $1")
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.get(0)),
+        )
+    }
+
+    /// Whether a merchant exists.
+    pub async fn merchant_exists(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT id FROM merchants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
+    /// Store a new plugin version. `Conflict` if name@version exists.
+    pub async fn insert_plugin(&self, p: &PluginRow, wasm: &[u8]) -> Result<PluginRow, StoreError> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO plugins (name, version, publisher, world, contract, sha256, size_bytes, wasm, published_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+            plugin_cols!()
+        ))
+        .bind(&p.name)
+        .bind(&p.version)
+        .bind(&p.publisher)
+        .bind(&p.world)
+        .bind(&p.contract)
+        .bind(&p.sha256)
+        .bind(p.size_bytes)
+        .bind(wasm.to_vec())
+        .bind(p.published_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+        Ok(plugin_row(&row)?)
+    }
+
+    /// All plugin versions, by name then publish order.
+    pub async fn list_plugins(&self) -> Result<Vec<PluginRow>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            plugin_cols!(),
+            " FROM plugins ORDER BY name, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(plugin_row).collect::<Result<_, _>>()?)
+    }
+
+    /// One plugin version by name and version.
+    pub async fn get_plugin(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<PluginRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            plugin_cols!(),
+            " FROM plugins WHERE name = $1 AND version = $2"
+        ))
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(plugin_row).transpose()?)
+    }
+
+    /// One plugin version by row id.
+    pub async fn plugin_by_id(&self, id: i64) -> Result<Option<PluginRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            plugin_cols!(),
+            " FROM plugins WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(plugin_row).transpose()?)
+    }
+
+    /// The component bytes of a plugin version.
+    pub async fn plugin_wasm(&self, id: i64) -> Result<Vec<u8>, StoreError> {
+        Ok(sqlx::query("SELECT wasm FROM plugins WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?)
+    }
+
+    /// Mark a version yanked: it can no longer be bound; bindings in force keep it.
+    pub async fn yank(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE plugins SET yanked_at = $1 WHERE id = $2 AND yanked_at IS NULL")
+            .bind(crate::now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Point a merchant's slot at a plugin version and config, and record
+    /// who did it in the audit log, in one transaction.
+    pub async fn bind(
+        &self,
+        merchant: &str,
+        slot: &str,
+        plugin_id: i64,
+        config: &str,
+        actor: &str,
+        action: &str,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let current = sqlx::query(
+            "SELECT plugin_id, config FROM bindings WHERE merchant_id = $1 AND slot = $2",
+        )
+        .bind(merchant)
+        .bind(slot)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (from_id, from_config): (Option<i64>, Option<String>) = match &current {
+            Some(r) => (Some(r.try_get(0)?), Some(r.try_get(1)?)),
+            None => (None, None),
+        };
+        let event_id: i64 = sqlx::query(
+            "INSERT INTO binding_events (merchant_id, slot, action, actor, from_plugin_id, from_config, to_plugin_id, to_config, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(merchant)
+        .bind(slot)
+        .bind(action)
+        .bind(actor)
+        .bind(from_id)
+        .bind(from_config)
+        .bind(plugin_id)
+        .bind(config)
+        .bind(crate::now_ms())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        sqlx::query(
+            "INSERT INTO bindings (merchant_id, slot, plugin_id, config, event_id) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (merchant_id, slot) DO UPDATE SET plugin_id = excluded.plugin_id, config = excluded.config, event_id = excluded.event_id",
+        )
+        .bind(merchant)
+        .bind(slot)
+        .bind(plugin_id)
+        .bind(config)
+        .bind(event_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(event_id)
+    }
+
+    /// The binding in force before the current one (the latest event's
+    /// `from`), if there was one.
+    pub async fn previous_binding(
+        &self,
+        merchant: &str,
+        slot: &str,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT from_plugin_id, from_config FROM binding_events WHERE merchant_id = $1 AND slot = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(merchant)
+        .bind(slot)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => {
+                let id: Option<i64> = r.try_get(0)?;
+                let config: Option<String> = r.try_get(1)?;
+                id.zip(config)
+            }
+            None => None,
+        })
+    }
+
+    /// Every binding, optionally of one merchant.
+    pub async fn bindings(&self, merchant: Option<&str>) -> Result<Vec<BindingRow>, StoreError> {
+        let rows = match merchant {
+            Some(m) => {
+                sqlx::query("SELECT merchant_id, slot, plugin_id, config, event_id FROM bindings WHERE merchant_id = $1 ORDER BY slot")
+                    .bind(m)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT merchant_id, slot, plugin_id, config, event_id FROM bindings ORDER BY merchant_id, slot")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(BindingRow {
+                    merchant_id: r.try_get(0)?,
+                    slot: r.try_get(1)?,
+                    plugin_id: r.try_get(2)?,
+                    config: r.try_get(3)?,
+                    event_id: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest audit event id (0 when none): replicas poll it to notice
+    /// binding changes made elsewhere.
+    pub async fn latest_event_id(&self) -> Result<i64, StoreError> {
+        let id: Option<i64> = sqlx::query("SELECT MAX(id) FROM binding_events")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(id.unwrap_or(0))
+    }
+
+    /// A merchant's audit log, newest first.
+    pub async fn audit(&self, merchant: &str) -> Result<Vec<EventRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.merchant_id, e.slot, e.action, e.actor, \
+                    f.name || '@' || f.version AS from_ref, e.from_config, \
+                    t.name || '@' || t.version AS to_ref, e.to_config, e.at \
+             FROM binding_events e \
+             LEFT JOIN plugins f ON f.id = e.from_plugin_id \
+             LEFT JOIN plugins t ON t.id = e.to_plugin_id \
+             WHERE e.merchant_id = $1 ORDER BY e.id DESC",
+        )
+        .bind(merchant)
+        .fetch_all(&self.pool)
+        .await?;
+        let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        rows.iter()
+            .map(|r| {
+                Ok(EventRow {
+                    id: r.try_get(0)?,
+                    merchant_id: r.try_get(1)?,
+                    slot: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    actor: r.try_get(4)?,
+                    from: r.try_get(5)?,
+                    from_config: json(r.try_get(6)?),
+                    to: r.try_get(7)?,
+                    to_config: json(r.try_get(8)?),
+                    at: r.try_get(9)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Remember the latest good RFM score of each customer.
+    pub async fn save_rfm_scores(
+        &self,
+        merchant: &str,
+        scores: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let now = crate::now_ms();
+        for (customer, score) in scores {
+            sqlx::query(
+                "INSERT INTO rfm_last_scores (merchant_id, customer_id, score, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (merchant_id, customer_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at",
+            )
+            .bind(merchant)
+            .bind(customer)
+            .bind(score)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The latest good RFM score of a customer, as JSON text.
+    pub async fn rfm_score(
+        &self,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT score FROM rfm_last_scores WHERE merchant_id = $1 AND customer_id = $2",
+        )
+        .bind(merchant)
+        .bind(customer)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| r.get(0)))
+    }
+
+    /// Delete `merchant`'s row `id` of `table` and the rows of the child
+    /// table (name, column) that point at it, at once; false if there was
+    /// none. Table names are this module's own, never input.
+    pub(crate) async fn delete_with_children(
+        &self,
+        table: &'static str,
+        (child, column): (&'static str, &'static str),
+        merchant: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {child} WHERE merchant_id = $1 AND {column} = $2"
+        )))
+        .bind(merchant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE merchant_id = $1 AND id = $2"
+        )))
+        .bind(merchant)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(gone == 1)
+    }
+
+    /// Set a merchant's limits (replacing earlier ones).
+    pub async fn set_merchant_limits(
+        &self,
+        merchant: &str,
+        l: &crate::platform::fair::MerchantLimits,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO merchant_limits (merchant_id, requests_per_sec, burst, plugin_calls, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (merchant_id) DO UPDATE SET \
+             requests_per_sec = excluded.requests_per_sec, burst = excluded.burst, \
+             plugin_calls = excluded.plugin_calls, updated_at = excluded.updated_at",
+        )
+        .bind(merchant)
+        .bind(l.requests_per_sec)
+        .bind(l.burst)
+        .bind(i64::from(l.plugin_calls))
+        .bind(crate::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every merchant's limits set by the operator.
+    pub async fn merchant_limits(
+        &self,
+    ) -> Result<std::collections::HashMap<String, crate::platform::fair::MerchantLimits>, StoreError>
+    {
+        let rows = sqlx::query(
+            "SELECT merchant_id, requests_per_sec, burst, plugin_calls FROM merchant_limits",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let calls: i64 = r.try_get(3)?;
+                Ok((
+                    r.try_get(0)?,
+                    crate::platform::fair::MerchantLimits {
+                        requests_per_sec: r.try_get(1)?,
+                        burst: r.try_get(2)?,
+                        plugin_calls: u32::try_from(calls).unwrap_or(1),
+                    },
+                ))
+            })
+            .collect()
+    }
+}

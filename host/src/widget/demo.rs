@@ -1,0 +1,91 @@
+//! The demo storefront (`cove serve --seed-demo`): a shop page with the
+//! widget's tag under a strict CSP, and its articles and exit survey.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::platform::http::ApiError;
+use crate::surveys::Survey;
+
+/// The demo storefront (demo mode only): a page with the tag in it.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    if !state.demo {
+        return Err(ApiError::not_found(
+            "no such endpoint; the demo storefront runs with --seed-demo",
+        ));
+    }
+    let (content_type, body): (&str, &str) = match file.as_str() {
+        "" | "index.html" => (
+            "text/html; charset=utf-8",
+            include_str!("../../demo/index.html"),
+        ),
+        "shop.css" => (
+            "text/css; charset=utf-8",
+            include_str!("../../demo/shop.css"),
+        ),
+        "shop.js" => (
+            "text/javascript; charset=utf-8",
+            include_str!("../../demo/shop.js"),
+        ),
+        _ => return Err(ApiError::not_found(format!("no demo file `{file}`"))),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            // The strict policy the issue promises merchants the widget works under.
+            (header::CONTENT_SECURITY_POLICY, "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Give the demo merchant the demo articles (English, Chinese, German,
+/// Spanish, Japanese) and the exit survey, unless it has its own.
+pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Result<()> {
+    #[derive(Deserialize)]
+    struct DemoArticle {
+        id: String,
+        locale: String,
+        title: String,
+        body: String,
+        tags: Vec<String>,
+        valid_until: Option<i64>,
+    }
+    if state.store.article_locales(merchant).await?.is_empty() {
+        let articles: Vec<DemoArticle> =
+            serde_json::from_str(include_str!("../../demo/articles.json"))?;
+        for a in articles {
+            let row = crate::kb::store::ArticleRow {
+                id: a.id,
+                locale: a.locale,
+                title: a.title,
+                body: a.body,
+                tags: a.tags,
+                valid_from: None,
+                valid_until: a.valid_until,
+                helpful: 0,
+                unhelpful: 0,
+                updated_at: crate::now_ms(),
+            };
+            state.store.put_article(merchant, &row).await?;
+        }
+    }
+    if state.store.surveys(merchant).await?.is_empty() {
+        let survey: Survey = serde_json::from_str(include_str!("../../demo/survey.json"))?;
+        survey
+            .check()
+            .map_err(|e| anyhow::anyhow!("demo survey: {e:?}"))?;
+        state
+            .store
+            .put_survey(merchant, "exit", &serde_json::to_string(&survey)?)
+            .await?;
+    }
+    Ok(())
+}

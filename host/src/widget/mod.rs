@@ -1,0 +1,255 @@
+//! The storefront widget: the merchant's settings (theme, texts, allowed
+//! origins, the tag to paste), the public config a visitor's widget starts
+//! from, the files behind the script tag, and the demo storefront.
+
+mod assets;
+mod demo;
+mod settings;
+mod store;
+
+pub use assets::Assets;
+pub use demo::seed_demo_content;
+pub use settings::{Position, WidgetSettings};
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::platform::guard::{FRESH_FOR, preflight, public};
+use crate::platform::http::{
+    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body,
+};
+use crate::surveys::{self, Survey};
+
+/// The widget's routes: settings for the merchant, the files behind the
+/// tag, the public config, and the demo storefront.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/merchants/{merchant}/widget",
+            get(settings).put(settings),
+        )
+        .route("/widget.js", get(assets::loader))
+        .route("/widget/{version}/{file}", get(assets::runtime))
+        .route("/", get(|s| demo::page(s, Path(String::new()))))
+        .route("/demo/{file}", get(demo::page))
+        .merge(public(
+            state,
+            Router::new().route("/config", get(config).options(preflight)),
+        ))
+}
+
+/// What the public endpoints know of a merchant, cached briefly.
+struct MerchantPublic {
+    settings: WidgetSettings,
+    locales: Vec<String>,
+    surveys: Vec<(String, Survey)>,
+}
+
+/// The widget's state in the host: its files, and what the public
+/// endpoints know of each merchant.
+#[derive(Default)]
+pub struct WidgetState {
+    /// The built widget, if the host was started with it.
+    pub assets: Option<Assets>,
+    merchants: crate::platform::http::Cached<String, Option<Arc<MerchantPublic>>>,
+}
+
+impl WidgetState {
+    /// The widget's state, with its files if built.
+    pub fn new(assets: Option<Assets>) -> WidgetState {
+        WidgetState {
+            assets,
+            merchants: Default::default(),
+        }
+    }
+}
+
+async fn merchant_public(
+    state: &AppState,
+    merchant: &str,
+) -> Result<Option<Arc<MerchantPublic>>, ApiError> {
+    if let Some((at, m)) = state
+        .widget
+        .merchants
+        .lock()
+        .expect("public cache")
+        .get(merchant)
+        && at.elapsed() < FRESH_FOR
+    {
+        return Ok(m.clone());
+    }
+    let found = if state.store.merchant_exists(merchant).await? {
+        let settings = match state.store.widget_settings(merchant).await? {
+            Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+            None => WidgetSettings::default(),
+        };
+        Some(Arc::new(MerchantPublic {
+            settings,
+            locales: state.store.article_locales(merchant).await?,
+            surveys: surveys::load(state, merchant).await?,
+        }))
+    } else {
+        None
+    };
+    let mut cache = state.widget.merchants.lock().expect("public cache");
+    if cache.len() > 10_000 {
+        cache.clear();
+    }
+    cache.insert(merchant.to_string(), (Instant::now(), found.clone()));
+    Ok(found)
+}
+
+/// The origins whose pages may call `merchant`'s public endpoints; `None`
+/// if there is no such merchant.
+pub async fn allowed_origins(
+    state: &AppState,
+    merchant: &str,
+) -> Result<Option<Vec<String>>, ApiError> {
+    Ok(merchant_public(state, merchant)
+        .await?
+        .map(|p| p.settings.allowed_origins.clone()))
+}
+
+/// A visitor's token bucket.
+/// Query of the config.
+#[derive(Deserialize)]
+pub struct ConfigQuery {
+    /// The page's language (`document.documentElement.lang`).
+    locale: Option<String>,
+}
+
+/// The best of `available` for `wanted`: exact, same language, the
+/// merchant's default, else the first.
+fn pick_locale(available: &[String], wanted: &str, default: &str) -> Option<String> {
+    let lang = |l: &str| {
+        l.split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    available
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case(wanted))
+        .or_else(|| available.iter().find(|l| lang(l) == lang(wanted)))
+        .or_else(|| available.iter().find(|l| *l == default))
+        .or_else(|| available.first())
+        .cloned()
+}
+
+/// `GET /public/v1/{m}/config?locale=`: theme, texts, the index to load
+/// and the surveys that may show, all in the visitor's locale.
+pub async fn config(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    q: Result<Query<ConfigQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    let public = merchant_public(&state, &merchant)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such merchant"))?;
+    let s = &public.settings;
+    let wanted = q.locale.unwrap_or_default();
+    let locale = pick_locale(&public.locales, &wanted, &s.default_locale);
+    let index = match &locale {
+        Some(l) => {
+            let built = crate::kb::built(&state, &merchant, l, FRESH_FOR).await?;
+            json!(format!("/public/v1/{merchant}/index/{l}/{}", built.version))
+        }
+        None => Value::Null,
+    };
+    let text_locale = locale.clone().unwrap_or_else(|| {
+        if wanted.is_empty() {
+            s.default_locale.clone()
+        } else {
+            wanted.clone()
+        }
+    });
+    let survey_locale = if wanted.is_empty() {
+        text_locale.clone()
+    } else {
+        wanted
+    };
+    let surveys: Vec<Value> = public
+        .surveys
+        .iter()
+        .filter(|(_, sv)| sv.shows_in(&survey_locale))
+        .map(|(id, sv)| sv.public(id, &survey_locale))
+        .collect();
+    let body = json!({
+        "locale": text_locale, "index": index, "accent": s.accent, "position": s.position,
+        "texts": s.texts(&text_locale), "surveys": surveys,
+    });
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=30")],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+/// `GET`/`PUT /v1/merchants/{m}/widget`: the widget settings.
+pub async fn settings(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(merchant): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    if !state.store.merchant_exists(&merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    let settings = if method == Method::PUT {
+        let s: WidgetSettings =
+            parse_json(&read_body(body, MAX_JSON_BYTES, "the settings").await?)?;
+        s.check()?;
+        state
+            .store
+            .put_widget_settings(
+                &merchant,
+                &serde_json::to_string(&s).map_err(ApiError::internal)?,
+            )
+            .await?;
+        state
+            .widget
+            .merchants
+            .lock()
+            .expect("public cache")
+            .remove(&merchant);
+        s
+    } else {
+        match state.store.widget_settings(&merchant).await? {
+            Some(json) => serde_json::from_str(&json).map_err(ApiError::internal)?,
+            None => WidgetSettings::default(),
+        }
+    };
+    let tag = format!(
+        "<script src=\"https://YOUR-COVE-HOST/widget.js\" data-merchant=\"{merchant}\" async></script>"
+    );
+    Ok(axum::Json(json!({"settings": settings, "script_tag": tag})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locales_fall_back_by_language_then_default() {
+        let have = vec!["de".to_string(), "en".to_string(), "zh-CN".to_string()];
+        assert_eq!(pick_locale(&have, "de-AT", "en").as_deref(), Some("de"));
+        assert_eq!(pick_locale(&have, "zh-cn", "en").as_deref(), Some("zh-CN"));
+        assert_eq!(pick_locale(&have, "zh-TW", "en").as_deref(), Some("zh-CN"));
+        assert_eq!(pick_locale(&have, "fr", "en").as_deref(), Some("en"));
+        assert_eq!(pick_locale(&[], "fr", "en"), None);
+    }
+}

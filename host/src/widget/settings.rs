@@ -1,0 +1,256 @@
+//! A merchant's widget settings: theme, position, allowed origins and the
+//! texts per locale, with the built-in texts Cove ships.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::platform::http::ApiError;
+
+/// Where the launcher sits.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Position {
+    /// Bottom right.
+    #[default]
+    Right,
+    /// Bottom left.
+    Left,
+}
+
+/// A merchant's widget settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WidgetSettings {
+    /// Pages on these origins (`https://shop.example`) may use the widget.
+    pub allowed_origins: Vec<String>,
+    /// Locale used when the page's language has no articles.
+    pub default_locale: String,
+    /// Accent colour (`#rrggbb`).
+    pub accent: String,
+    /// Launcher position.
+    pub position: Position,
+    /// Replacement texts per locale (keys as in the built-in texts).
+    pub texts: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Default for WidgetSettings {
+    fn default() -> WidgetSettings {
+        WidgetSettings {
+            allowed_origins: Vec::new(),
+            default_locale: "en".into(),
+            accent: "#0b6e4f".into(),
+            position: Position::Right,
+            texts: BTreeMap::new(),
+        }
+    }
+}
+
+/// Keys of the widget's texts, in the order of [`builtin_texts`]' rows.
+const TEXT_KEYS: [&str; 11] = [
+    "launcher",
+    "title",
+    "placeholder",
+    "empty",
+    "helpful",
+    "yes",
+    "no",
+    "thanks",
+    "close",
+    "send",
+    "back",
+];
+
+/// The widget's texts in the languages Cove ships.
+fn builtin_texts(lang: &str) -> [&'static str; 11] {
+    match lang {
+        "de" => [
+            "Hilfe",
+            "Hilfe & FAQ",
+            "Frage eingeben …",
+            "Keine passenden Artikel.",
+            "War das hilfreich?",
+            "Ja",
+            "Nein",
+            "Danke!",
+            "Schließen",
+            "Senden",
+            "Zurück",
+        ],
+        "es" => [
+            "Ayuda",
+            "Ayuda y preguntas",
+            "Escribe tu pregunta…",
+            "No hay artículos que coincidan.",
+            "¿Te ha sido útil?",
+            "Sí",
+            "No",
+            "¡Gracias!",
+            "Cerrar",
+            "Enviar",
+            "Volver",
+        ],
+        "fr" => [
+            "Aide",
+            "Aide & FAQ",
+            "Posez votre question…",
+            "Aucun article ne correspond.",
+            "Cet article vous a-t-il aidé ?",
+            "Oui",
+            "Non",
+            "Merci !",
+            "Fermer",
+            "Envoyer",
+            "Retour",
+        ],
+        "zh" => [
+            "帮助",
+            "帮助中心",
+            "输入您的问题…",
+            "没有找到相关文章。",
+            "这篇文章有帮助吗？",
+            "有",
+            "没有",
+            "谢谢！",
+            "关闭",
+            "提交",
+            "返回",
+        ],
+        "ja" => [
+            "ヘルプ",
+            "ヘルプとよくある質問",
+            "質問を入力…",
+            "該当する記事がありません。",
+            "この記事は役に立ちましたか？",
+            "はい",
+            "いいえ",
+            "ありがとうございます！",
+            "閉じる",
+            "送信",
+            "戻る",
+        ],
+        _ => [
+            "Help",
+            "Help & FAQ",
+            "Type your question…",
+            "No matching articles.",
+            "Was this helpful?",
+            "Yes",
+            "No",
+            "Thanks!",
+            "Close",
+            "Send",
+            "Back",
+        ],
+    }
+}
+
+fn valid_origin(o: &str) -> bool {
+    let Some(rest) = o
+        .strip_prefix("https://")
+        .or_else(|| o.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest.len() <= 253
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+impl WidgetSettings {
+    /// Refuse settings that cannot be used, saying which field and why.
+    pub fn check(&self) -> Result<(), ApiError> {
+        if self.allowed_origins.len() > 50 || !self.allowed_origins.iter().all(|o| valid_origin(o))
+        {
+            return Err(ApiError::unprocessable(
+                "invalid_origin",
+                "allowed_origins are up to 50 origins like `https://shop.example` (scheme, host and optional port, no path)",
+            ));
+        }
+        if !crate::platform::http::valid_locale(&self.default_locale) {
+            return Err(ApiError::unprocessable(
+                "invalid_locale",
+                "default_locale must look like `en` or `de-AT`",
+            ));
+        }
+        let hex = self.accent.strip_prefix('#').unwrap_or("");
+        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(ApiError::unprocessable(
+                "invalid_accent",
+                "accent is a colour like `#0b6e4f`",
+            ));
+        }
+        for (locale, texts) in &self.texts {
+            if !crate::platform::http::valid_locale(locale) {
+                return Err(ApiError::unprocessable(
+                    "invalid_locale",
+                    format!("texts: `{locale}` is not a locale"),
+                ));
+            }
+            if let Some(k) = texts.keys().find(|k| !TEXT_KEYS.contains(&k.as_str())) {
+                return Err(ApiError::unprocessable(
+                    "invalid_texts",
+                    format!(
+                        "texts.{locale}: unknown key `{k}`; the keys are {}",
+                        TEXT_KEYS.join(", ")
+                    ),
+                ));
+            }
+            if texts
+                .values()
+                .any(|v| v.is_empty() || v.chars().count() > 120)
+            {
+                return Err(ApiError::unprocessable(
+                    "invalid_texts",
+                    "each text has 1 to 120 characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The widget's texts in `locale`: built-in, then the merchant's own.
+    pub fn texts(&self, locale: &str) -> Value {
+        let lang = locale.split('-').next().unwrap_or(locale);
+        let mut out: BTreeMap<&str, &str> =
+            TEXT_KEYS.into_iter().zip(builtin_texts(lang)).collect();
+        for key in [lang, locale] {
+            for (k, v) in self.texts.get(key).into_iter().flatten() {
+                if let Some(slot) = out.get_mut(k.as_str()) {
+                    *slot = v;
+                }
+            }
+        }
+        json!(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_scheme_and_host_only() {
+        assert!(valid_origin("https://shop.example"));
+        assert!(valid_origin("http://127.0.0.1:8080"));
+        assert!(!valid_origin("https://shop.example/path"));
+        assert!(!valid_origin("shop.example"));
+        assert!(!valid_origin("https://"));
+    }
+
+    #[test]
+    fn merchant_texts_replace_builtin_ones() {
+        let mut s = WidgetSettings::default();
+        s.texts.insert(
+            "de".into(),
+            BTreeMap::from([("launcher".into(), "Fragen?".into())]),
+        );
+        let t = s.texts("de-AT");
+        assert_eq!(t["launcher"], "Fragen?");
+        assert_eq!(t["close"], "Schließen");
+        assert_eq!(s.texts("xx")["close"], "Close");
+    }
+}
