@@ -1,0 +1,174 @@
+//! The platform's protections: slow clients are cut off and the connection
+//! ceiling does not lock anyone out for good (a real `cove serve`), each
+//! merchant's request rate is enforced with `Retry-After` and set by the
+//! operator only, and a database made before sqlx's migrator keeps its data.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use cove_e2e::{HostProcess, OPERATOR_TOKEN, call, expect_error, host, test_limits};
+use serde_json::{Value, json};
+
+/// Open a connection and send half a request's headers.
+fn half_request(addr: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .expect("send");
+    s
+}
+
+/// Whether the server closed `s` (read gives end of file or an error)
+/// before `guard`. The guard is far above the configured timeout (1 s) and
+/// below what an unconfigured server allows (hyper's 30 s; before this
+/// host set one, for ever), so it tells the setting is in force without
+/// measuring how long closing took.
+fn closed_by_server(mut s: TcpStream, guard: Duration) -> bool {
+    s.set_read_timeout(Some(guard)).expect("timeout");
+    let mut buf = [0u8; 256];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            // An answer (e.g. 408) before the close is fine; keep reading.
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+#[test]
+fn slow_clients_are_cut_off_and_the_ceiling_never_locks_others_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = HostProcess::start(
+        dir.path(),
+        &["--max-connections", "8", "--header-timeout-secs", "1"],
+    );
+    let addr = host.url.trim_start_matches("http://").to_string();
+    // Twice the ceiling of clients that never finish their headers: the
+    // first eight hold every connection, the rest wait to be accepted.
+    let slow: Vec<TcpStream> = (0..16).map(|_| half_request(&addr)).collect();
+    // Every one of them is closed by the server, the waiting ones after
+    // they got their turn.
+    for s in slow {
+        assert!(closed_by_server(s, Duration::from_secs(15)));
+    }
+    // An idle keep-alive connection is closed too.
+    let idle = TcpStream::connect(&addr).unwrap();
+    assert!(closed_by_server(idle, Duration::from_secs(15)));
+    // And a normal client is served afterwards.
+    let body = reqwest::blocking::get(format!("{}/healthz", host.url))
+        .expect("healthz")
+        .text()
+        .unwrap();
+    assert!(body.contains("ok"), "{body}");
+}
+
+#[tokio::test]
+async fn merchant_rates_are_enforced_with_retry_after_and_set_by_the_operator() {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let op = OPERATOR_TOKEN;
+    let (_, created) = call(&app, "POST", "/v1/merchants", op, json!({"id": "busy"})).await;
+    let key = created["api_key"].as_str().expect("api key").to_string();
+
+    // Only the operator sets limits, and nonsense is refused with a reason.
+    let limits = json!({"requests_per_sec": 1.0, "burst": 3.0, "plugin_calls": 1});
+    let (status, body) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/busy/limits",
+        &key,
+        limits.clone(),
+    )
+    .await;
+    expect_error(
+        status,
+        &body,
+        axum::http::StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let bad = json!({"requests_per_sec": 1.0, "burst": 3.0, "plugin_calls": 0});
+    let (status, body) = call(&app, "PUT", "/v1/merchants/busy/limits", op, bad).await;
+    expect_error(
+        status,
+        &body,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_limits",
+    );
+    let (status, body) = call(&app, "PUT", "/v1/merchants/busy/limits", op, limits).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["default"], false, "{body}");
+
+    // The burst is served, then the merchant waits; the operator does not.
+    let uri = "/v1/merchants/busy/slots";
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..6 {
+        let auth = format!("Bearer {key}");
+        let (status, headers, _) =
+            cove_e2e::request(&app, "GET", uri, &[("authorization", &auth)], None).await;
+        statuses.push(status.as_u16());
+        retry_after = retry_after.or(headers.get("retry-after").cloned());
+    }
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].contains(&429), "{statuses:?}");
+    let wait: u64 = retry_after
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait >= 1);
+    let (status, _) = call(&app, "GET", uri, op, Value::Null).await;
+    assert_eq!(status, 200);
+    // The merchant can read its limits.
+    let (_, body) = call(&app, "GET", "/v1/merchants/other/limits", op, Value::Null).await;
+    assert_eq!(body["code"], "not_found", "{body}");
+}
+
+#[tokio::test]
+async fn a_database_from_before_the_sqlx_migrator_keeps_its_data() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cove.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    {
+        // The schema as the earlier host left it, with its own
+        // bookkeeping table and one published plugin.
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        for file in ["0001_init.sql", "0002_articles.sql", "0003_widget.sql"] {
+            let sql = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../host/migrations/sqlite")
+                    .join(file),
+            )
+            .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE cove_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);
+             INSERT INTO cove_migrations VALUES (1, 0), (2, 0), (3, 0);
+             INSERT INTO plugins (name, version, publisher, world, sha256, size_bytes, wasm, published_at)
+             VALUES ('old', '1.0.0', 'me', 'fatigue-policy', 'abc', 1, x'00', 0);",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let store = cove_host::platform::store::Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("the old database opens");
+    let plugins = store.list_plugins().await.unwrap();
+    assert_eq!(plugins.len(), 1);
+    assert_eq!(plugins[0].contract, "0.1.0", "published before contracts");
+    // Opening it again applies nothing twice.
+    drop(store);
+    cove_host::platform::store::Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("reopens");
+}
