@@ -15,6 +15,7 @@ const GUESTS: &[&str] = &[
     "hostile-forbidden-import",
     "hostile-panic",
     "hostile-aliased-output",
+    "hostile-busy",
 ];
 
 fn main() {

@@ -31,6 +31,8 @@ pub mod guests {
     pub const PANIC: &str = env!("COVE_GUEST_HOSTILE_PANIC");
     /// An RFM scorer whose answer aliases one 64 KiB string 4,000 times.
     pub const ALIASED_OUTPUT: &str = env!("COVE_GUEST_HOSTILE_ALIASED_OUTPUT");
+    /// Spends most of its fuel on every call, then allows.
+    pub const BUSY: &str = env!("COVE_GUEST_HOSTILE_BUSY");
     /// The folder holding them all.
     pub const DIR: &str = env!("COVE_GUEST_DIR");
 }

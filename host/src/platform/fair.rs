@@ -1,11 +1,18 @@
 //! Fair sharing between merchants: each merchant has a request rate (a
 //! token bucket: `burst` at once, then `requests_per_sec`) and a ceiling
 //! on plugin calls running at once, so one merchant's flood or slow plugin
-//! cannot take every core from the others. Defaults come from `cove
+//! cannot take every core from the others.
+//!
+//! The ceiling applies to merchants whose calls are slow (a moving
+//! average above [`SLOW_CALL`]): a call of a few microseconds cannot hold
+//! a core long enough to starve anyone, and queueing it would only cost
+//! throughput, while a plugin that spends its whole budget on every call
+//! gets at most its slots and the other cores stay free. Defaults come from `cove
 //! serve`; the operator overrides them per merchant
 //! (`PUT /v1/merchants/{m}/limits`), and every replica picks the change up.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -61,8 +68,19 @@ pub struct Fair {
     defaults: MerchantLimits,
     overrides: RwLock<HashMap<String, MerchantLimits>>,
     rate: RateLimiter<String>,
-    running: Mutex<HashMap<String, (u32, Arc<Semaphore>)>>,
+    running: Mutex<HashMap<String, Arc<Running>>>,
 }
+
+/// One merchant's plugin calls: the slots, and how long calls take.
+struct Running {
+    slots: u32,
+    semaphore: Arc<Semaphore>,
+    /// Moving average of call time, in nanoseconds.
+    average_ns: AtomicU64,
+}
+
+/// Calls slower than this on average take one of the merchant's slots.
+pub const SLOW_CALL: Duration = Duration::from_micros(250);
 
 /// How long a plugin call waits for one of its merchant's slots before
 /// the request is refused.
@@ -113,28 +131,78 @@ impl Fair {
             .take(merchant.to_string(), l.burst, l.requests_per_sec)
     }
 
-    /// A slot to run one of `merchant`'s plugin calls; `None` if none
-    /// freed up in time.
-    pub async fn plugin_slot(&self, merchant: &str) -> Option<OwnedSemaphorePermit> {
+    fn running(&self, merchant: &str) -> Arc<Running> {
         let want = self.limits(merchant).plugin_calls;
-        let semaphore = {
-            let mut running = self.running.lock().expect("running");
-            let entry = running
-                .entry(merchant.to_string())
-                .or_insert_with(|| (want, Arc::new(Semaphore::new(want as usize))));
-            if entry.0 != want {
-                // New limit: calls in flight finish on the old semaphore.
-                *entry = (want, Arc::new(Semaphore::new(want as usize)));
-            }
-            entry.1.clone()
-        };
-        if let Ok(permit) = semaphore.clone().try_acquire_owned() {
-            return Some(permit);
+        let mut running = self.running.lock().expect("running");
+        if let Some(r) = running.get(merchant)
+            && r.slots == want
+        {
+            return r.clone();
         }
-        tokio::time::timeout(QUEUE_WAIT, semaphore.acquire_owned())
-            .await
-            .ok()?
-            .ok()
+        let entry = running
+            .entry(merchant.to_string())
+            .or_insert_with(|| Arc::new(Running::new(want, 0)));
+        if entry.slots != want {
+            // New limit: calls in flight finish on the old semaphore.
+            let average = entry.average_ns.load(Ordering::Relaxed);
+            *entry = Arc::new(Running::new(want, average));
+        }
+        entry.clone()
+    }
+
+    /// Admission for one of `merchant`'s plugin calls: at once for a
+    /// merchant whose calls are fast, once one of its slots is free for one
+    /// whose calls are slow; `None` if none freed up in time.
+    pub async fn plugin_slot(&self, merchant: &str) -> Option<Ticket> {
+        let running = self.running(merchant);
+        let permit = if running.average_ns.load(Ordering::Relaxed) < SLOW_CALL.as_nanos() as u64 {
+            None
+        } else if let Ok(permit) = running.semaphore.clone().try_acquire_owned() {
+            Some(permit)
+        } else {
+            let wait = running.semaphore.clone().acquire_owned();
+            Some(tokio::time::timeout(QUEUE_WAIT, wait).await.ok()?.ok()?)
+        };
+        Some(Ticket {
+            running,
+            _permit: permit,
+        })
+    }
+}
+
+/// A plugin call admitted by [`Fair::plugin_slot`]; holds its slot, if it
+/// needed one, until dropped.
+pub struct Ticket {
+    running: Arc<Running>,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Ticket {
+    /// Whether the call had to take one of the merchant's slots.
+    pub fn slotted(&self) -> bool {
+        self._permit.is_some()
+    }
+
+    /// Remember that the call took `took`.
+    pub fn done(&self, took: Duration) {
+        let took = took.as_nanos().min(u128::from(u64::MAX)) as u64;
+        // Average over about the last eight calls.
+        let _ = self
+            .running
+            .average_ns
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |avg| {
+                Some(avg - avg / 8 + took / 8)
+            });
+    }
+}
+
+impl Running {
+    fn new(slots: u32, average_ns: u64) -> Running {
+        Running {
+            slots,
+            semaphore: Arc::new(Semaphore::new(slots as usize)),
+            average_ns: AtomicU64::new(average_ns),
+        }
     }
 }
 
@@ -162,18 +230,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_merchant_gets_at_most_its_plugin_slots() {
+    async fn a_merchant_with_slow_calls_gets_at_most_its_plugin_slots() {
         let fair = Fair::new(MerchantLimits {
             plugin_calls: 2,
             ..MerchantLimits::default()
         });
+        // Fast calls are not queued.
+        let first = fair.plugin_slot("a").await.unwrap();
+        assert!(!first.slotted());
+        for _ in 0..4 {
+            first.done(Duration::from_millis(5));
+        }
         let a = fair.plugin_slot("a").await.unwrap();
         let _b = fair.plugin_slot("a").await.unwrap();
+        assert!(a.slotted());
         // Another merchant is not held up by the first one's calls.
-        assert!(fair.plugin_slot("other").await.is_some());
+        assert!(!fair.plugin_slot("other").await.unwrap().slotted());
         assert!(fair.plugin_slot("a").await.is_none());
         drop(a);
-        assert!(fair.plugin_slot("a").await.is_some());
+        let again = fair.plugin_slot("a").await.unwrap();
+        assert!(again.slotted());
+        // Once its calls are fast again, it runs unqueued.
+        for _ in 0..64 {
+            again.done(Duration::from_micros(10));
+        }
+        drop(again);
+        assert!(!fair.plugin_slot("a").await.unwrap().slotted());
     }
 
     #[test]

@@ -92,9 +92,9 @@ pub async fn invoke(
             .fallback(Some(label), FailureKind::Breaker, Vec::new())
             .await);
     }
-    // One of the merchant's plugin slots: a merchant's flood or slow
-    // plugin waits for its own slots, never for another merchant's.
-    let Some(_slot) = state.fair.plugin_slot(merchant).await else {
+    // A merchant whose calls are slow waits for one of its own slots,
+    // never for another merchant's (see `fair`).
+    let Some(ticket) = state.fair.plugin_slot(merchant).await else {
         state
             .metrics
             .throttled
@@ -106,8 +106,10 @@ pub async fn invoke(
         return Err(InvokeError::Busy(state.fair.limits(merchant).plugin_calls));
     };
     let started = Instant::now();
-    let outcome = if slot == Slot::Rfm {
-        // Batches run long: off the request threads, on the blocking pool.
+    let outcome = if slot == Slot::Rfm || ticket.slotted() {
+        // Slow calls (this merchant's run long; RFM batches always do) run
+        // off the request threads, on the blocking pool: the request
+        // threads stay free for every other merchant's traffic.
         let (runtime, active) = (state.runtime.clone(), active.clone());
         tokio::task::spawn_blocking(move || {
             runtime.call(&active.prepared, &active.config, now, seed, &vals)
@@ -125,10 +127,10 @@ pub async fn invoke(
             .runtime
             .call(&active.prepared, &active.config, now, seed, &vals)
     };
-    active
-        .series
-        .latency
-        .observe(started.elapsed().as_secs_f64());
+    let took = started.elapsed();
+    ticket.done(took);
+    drop(ticket);
+    active.series.latency.observe(took.as_secs_f64());
 
     let failure = match outcome {
         Ok(out) => {

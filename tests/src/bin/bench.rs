@@ -10,6 +10,10 @@
 //!   under the same load, so `http_ratio` shows what the policy call costs.
 //! - `swap_p99_ms`: bind returns → the next call answers from the new version.
 //! - `swap_failed_requests`: non-2xx and socket errors under load during 100 swaps.
+//! - `neighbour_p99_ratio`: merchant B's p99 while merchant A floods with a
+//!   plugin that burns most of its fuel on every call, over B's p99 alone.
+//! - `hostile_peak_rss_mib`: this process's peak RSS after running every
+//!   hostile plugin 200 times (beside the peak before them).
 //!
 //! Run: `make bench` (or `cargo run --release -p cove-e2e --bin cove-bench`).
 //! The widget's figures: `make bench-widget` (`cove-bench widget`, see
@@ -156,8 +160,19 @@ struct Wrk {
 }
 
 fn wrk(url: &str, script: &str, seconds: u64) -> Wrk {
+    wrk_with(url, script, seconds, 2, 32)
+}
+
+fn wrk_with(url: &str, script: &str, seconds: u64, threads: u32, connections: u32) -> Wrk {
     let out = Command::new("wrk")
-        .args(["-t2", "-c32", &format!("-d{seconds}s"), "-s", script, url])
+        .args([
+            &format!("-t{threads}"),
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "-s",
+            script,
+            url,
+        ])
         .output()
         .expect("running wrk (apt-get install wrk; `make bench` does)");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -201,9 +216,18 @@ fn main() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--in-process") {
         return Ok(());
     }
+    let (rss_before, rss_hostile) = hostile_rss();
+    println!(
+        "hostile plugins (7 kinds × 200 calls): peak RSS {rss_before:.0} MiB before, {rss_hostile:.0} MiB after"
+    );
+    let fair = neighbour()?;
 
     let data = tempfile::tempdir()?;
-    let host = HostProcess::start(data.path(), &["--seed-demo", guests::DIR]);
+    // Throughput of one merchant: without the per-merchant rate limit.
+    let host = HostProcess::start(
+        data.path(),
+        &["--seed-demo", guests::DIR, "--merchant-rps", "0"],
+    );
     let key = std::fs::read_to_string(data.path().join("demo-api-key"))?;
     let client = reqwest::blocking_client();
     // A second version (same code) to swap between.
@@ -307,9 +331,202 @@ fn main() -> anyhow::Result<()> {
             "swap_p50_ms": round(percentile(&swaps, 0.5), 3),
             "swap_p99_ms": round(percentile(&swaps, 0.99), 3),
             "swap_failed_requests": under_load.failed + decisions.failed,
+            "neighbour_alone_p99_ms": round(fair.alone_p99_ms, 3),
+            "neighbour_flooded_p99_ms": round(fair.flooded_p99_ms, 3),
+            "neighbour_p99_ratio": round(fair.flooded_p99_ms / fair.alone_p99_ms, 2),
+            "flood_rps": fair.flood_rps.round(),
+            "hostile_peak_rss_mib": round(rss_hostile, 1),
+            "peak_rss_before_hostile_mib": round(rss_before, 1),
         })
     );
     Ok(())
+}
+
+/// Lua script for wrk: POST `body` with a bearer `key`.
+fn post_script(dir: &std::path::Path, name: &str, key: &str, body: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer {key}\"\n"
+        ),
+    )
+    .expect("writing a wrk script");
+    path.to_str().unwrap_or_default().to_string()
+}
+
+/// Merchant B's p99 alone, and while merchant A floods with a plugin that
+/// spends most of its fuel on every call (the host's default limits).
+struct Neighbour {
+    alone_p99_ms: f64,
+    flooded_p99_ms: f64,
+    flood_rps: f64,
+}
+
+fn neighbour() -> anyhow::Result<Neighbour> {
+    let data = tempfile::tempdir()?;
+    let host = HostProcess::start(data.path(), &["--seed-demo", guests::DIR]);
+    let client = reqwest::blocking_client();
+    let op = |r: reqwest::blocking::RequestBuilder| -> anyhow::Result<Value> {
+        let r = r.bearer_auth(OPERATOR_TOKEN).send()?;
+        let status = r.status();
+        let body: Value = r.json().unwrap_or(Value::Null);
+        anyhow::ensure!(status.is_success(), "{status}: {body}");
+        Ok(body)
+    };
+    op(client
+        .post(format!(
+            "{}/v1/plugins?name=busy&version=1.0.0&publisher=bench",
+            host.url
+        ))
+        .body(wasm(guests::BUSY)))?;
+    let mut keys = Vec::new();
+    for (merchant, plugin) in [
+        ("flooder", "busy@1.0.0"),
+        ("neighbour", "fatigue-policy@0.1.0"),
+    ] {
+        let created = op(client
+            .post(format!("{}/v1/merchants", host.url))
+            .json(&json!({"id": merchant})))?;
+        keys.push(created["api_key"].as_str().unwrap_or_default().to_string());
+        op(client
+            .put(format!(
+                "{}/v1/merchants/{merchant}/slots/fatigue-policy",
+                host.url
+            ))
+            .json(&json!({"plugin": plugin})))?;
+    }
+    let invoke = |m: &str| format!("{}/v1/merchants/{m}/slots/fatigue-policy/invoke", host.url);
+    let a = post_script(data.path(), "a.lua", &keys[0], &small_input());
+    // Make sure the flooder's calls answer (no fallback, no breaker).
+    let r = client
+        .post(invoke("flooder"))
+        .bearer_auth(&keys[0])
+        .json(&small_input())
+        .send()?;
+    anyhow::ensure!(
+        r.headers().get("x-cove-fallback").is_none(),
+        "the busy plugin fell back: {}",
+        r.text()?
+    );
+    let alone = paced(
+        &invoke("neighbour"),
+        &keys[1],
+        400.0,
+        Duration::from_secs(6),
+    );
+    let flood = {
+        let (url, a) = (invoke("flooder"), a.clone());
+        std::thread::spawn(move || wrk_with(&url, &a, 9, 1, 32))
+    };
+    std::thread::sleep(Duration::from_millis(1000));
+    let flooded = paced(
+        &invoke("neighbour"),
+        &keys[1],
+        400.0,
+        Duration::from_secs(6),
+    );
+    let flood = flood.join().expect("flood thread");
+    println!(
+        "neighbours: B (400 req/s) alone p99 {alone:.2} ms; while A floods with a fuel-burning plugin ({:.0} req/s, {} refused) B p99 {flooded:.2} ms",
+        flood.rps, flood.failed
+    );
+    Ok(Neighbour {
+        alone_p99_ms: alone,
+        flooded_p99_ms: flooded,
+        flood_rps: flood.rps,
+    })
+}
+
+/// p99 latency (ms) of decisions sent at a steady `rate` per second for
+/// `span`, from two connections: a storefront's steady traffic.
+fn paced(url: &str, key: &str, rate: f64, span: Duration) -> f64 {
+    let body = small_input();
+    let per_thread = rate / 2.0;
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (url, key, body) = (url.to_string(), key.to_string(), body.clone());
+            std::thread::spawn(move || {
+                let client = reqwest::blocking_client();
+                let start = Instant::now();
+                let mut samples = Vec::new();
+                let mut n = 0u32;
+                while start.elapsed() < span {
+                    let due = start + Duration::from_secs_f64(f64::from(n) / per_thread);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let t = Instant::now();
+                    let ok = client
+                        .post(&url)
+                        .bearer_auth(&key)
+                        .json(&body)
+                        .send()
+                        .is_ok_and(|r| r.status().is_success());
+                    if ok {
+                        samples.push(t.elapsed().as_secs_f64() * 1e3);
+                    }
+                    n += 1;
+                }
+                samples
+            })
+        })
+        .collect();
+    let mut all: Vec<f64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("client thread"))
+        .collect();
+    all.sort_by(f64::total_cmp);
+    percentile(&all, 0.99)
+}
+
+/// The process's peak resident memory so far, in MiB (Linux `VmHWM`).
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Peak RSS before and after running every hostile plugin 200 times in
+/// process (loops, memory bombs, deep recursion, traps, panics, oversized
+/// and aliased answers).
+fn hostile_rss() -> (f64, f64) {
+    let rt = Runtime::new(Limits::default()).expect("runtime");
+    let before = peak_rss_mib();
+    let fatigue = small_input();
+    let rfm = json!({"as-of": NOON, "customers": []});
+    for plugin in [
+        guests::LOOP_FOREVER,
+        guests::GROW_MEMORY,
+        guests::RECURSE,
+        guests::TRAP,
+        guests::PANIC,
+        guests::OVERSIZED_OUTPUT,
+        guests::ALIASED_OUTPUT,
+    ] {
+        let (slot, contract, component) = inspect(&rt, &wasm(plugin)).expect("component");
+        let prepared = rt.prepare(&component, slot, contract).expect("prepare");
+        let input = if slot == cove_host::platform::slots::Slot::Rfm {
+            &rfm
+        } else {
+            &fatigue
+        };
+        let params: Vec<_> = prepared
+            .params
+            .iter()
+            .map(|(n, t)| json::to_val(t, &input[n]).expect("input"))
+            .collect();
+        let config: Arc<[(String, String)]> = Arc::from(Vec::new());
+        for i in 0..200 {
+            let out = rt.call(&prepared, &config, NOON, i, &params);
+            assert!(out.is_err(), "{plugin} answered");
+        }
+    }
+    (before, peak_rss_mib())
 }
 
 fn round(x: f64, digits: i32) -> f64 {
