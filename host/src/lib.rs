@@ -24,13 +24,17 @@ use axum::http::StatusCode;
 use platform::http::ApiError;
 use platform::{bindings, metrics, registry, runtime, store};
 
-/// The Cove HTTP API: the platform's routes, then one line per feature.
+/// The Cove HTTP API: the platform's routes, then one line per feature;
+/// the OpenAPI description is collected from the same routes.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let (router, api) = utoipa_axum::router::OpenApiRouter::new()
         .merge(platform::routes(&state))
         .merge(kb::routes(&state))
         .merge(surveys::routes(&state))
         .merge(widget::routes(&state))
+        .split_for_parts();
+    router
+        .merge(platform::openapi::routes(&platform::openapi::finish(api)))
         .fallback(|| async { ApiError::not_found("no such endpoint; see the README for the API") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

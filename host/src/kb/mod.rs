@@ -19,32 +19,25 @@ use cove_search::{Article, Index};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use axum::Router;
-use axum::routing::{get, post, put};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::kb::store::ArticleRow;
-use crate::platform::guard::preflight;
 use crate::platform::http::{ApiError, merchant_or_operator, query, valid_locale};
 
 /// The knowledge base's routes: articles and search for the merchant,
 /// and the widget's public endpoints.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let public = Router::new()
-        .route(
-            "/index/{locale}/{version}",
-            get(public::index).options(preflight),
-        )
-        .route("/articles/{id}", get(public::article).options(preflight))
-        .route("/search", get(public::search).options(preflight))
-        .route("/votes", post(public::vote).options(preflight));
-    Router::new()
-        .route("/v1/merchants/{merchant}/articles", get(list))
-        .route(
-            "/v1/merchants/{merchant}/articles/{id}",
-            put(put_article).delete(delete),
-        )
-        .route("/v1/merchants/{merchant}/search", get(search))
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let public = OpenApiRouter::new()
+        .routes(routes!(public::index))
+        .routes(routes!(public::article))
+        .routes(routes!(public::search))
+        .routes(routes!(public::vote));
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(put_article, delete))
+        .routes(routes!(search))
         .merge(crate::platform::guard::public(state, public))
 }
 
@@ -128,7 +121,7 @@ pub async fn built(
     Ok(built)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ArticleInput {
     locale: String,
@@ -171,6 +164,7 @@ fn check(input: &ArticleInput) -> Result<(), ApiError> {
 }
 
 /// `PUT /v1/merchants/{m}/articles/{id}`: create or replace an article.
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/articles/{id}", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Article id")), request_body = ArticleInput, responses((status = 200, description = "Replaced", body = serde_json::Value), (status = 201, description = "Created", body = serde_json::Value)))]
 pub async fn put_article(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -207,6 +201,7 @@ pub async fn put_article(
 }
 
 /// `DELETE /v1/merchants/{m}/articles/{id}`.
+#[utoipa::path(delete, path = "/v1/merchants/{merchant}/articles/{id}", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Article id")), responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -228,6 +223,7 @@ pub struct ListQuery {
 }
 
 /// `GET /v1/merchants/{m}/articles[?locale=]`.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/articles", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = Option<String>, Query, description = "Only this locale")), responses((status = 200, description = "The articles", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -264,6 +260,7 @@ pub struct SearchQuery {
 
 /// `GET /v1/merchants/{m}/search?q=&locale=[&limit=]`: ranked articles
 /// valid now.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/search", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("q" = String, Query, description = "The query"), ("locale" = String, Query, description = "The index's locale"), ("limit" = Option<u32>, Query, description = "Most hits (default 10, at most 50)")), responses((status = 200, description = "Hits, best first", body = serde_json::Value)))]
 pub async fn search(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -17,6 +17,7 @@ use crate::platform::http::{ApiError, gzipped, parse_json, query, read_body, val
 /// `GET /public/v1/{m}/index/{locale}/{version}`: the search index in the
 /// transfer format. The current version is cached forever by browsers; an
 /// outdated URL gets the current index, uncached.
+#[utoipa::path(get, path = "/public/v1/{merchant}/index/{locale}/{version}", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = String, Path, description = "Locale"), ("version" = String, Path, description = "Index version from the config")), responses((status = 200, description = "The index in the transfer format", body = Vec<u8>, content_type = "application/octet-stream")))]
 pub async fn index(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -53,6 +54,7 @@ pub struct SearchQuery {
 
 /// `GET /public/v1/{m}/search?q=&locale=`: the widget's first results,
 /// while its own copy of the index downloads (same core, same ranking).
+#[utoipa::path(get, path = "/public/v1/{merchant}/search", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("q" = String, Query, description = "What the visitor typed"), ("locale" = String, Query, description = "The index's locale")), responses((status = 200, description = "First results", body = serde_json::Value)))]
 pub async fn search(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -76,6 +78,7 @@ pub async fn search(
 }
 
 /// `GET /public/v1/{m}/articles/{id}`: an article valid now, as safe HTML.
+#[utoipa::path(get, path = "/public/v1/{merchant}/articles/{id}", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Article id")), responses((status = 200, description = "The article as safe HTML", body = serde_json::Value)))]
 pub async fn article(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -95,7 +98,7 @@ pub async fn article(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct VoteIn {
     article: String,
@@ -105,6 +108,7 @@ struct VoteIn {
 
 /// `POST /public/v1/{m}/votes`: one vote per visitor per article (a second
 /// vote replaces the first).
+#[utoipa::path(post, path = "/public/v1/{merchant}/votes", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = VoteIn, responses((status = 200, description = "The article's vote counts", body = serde_json::Value)))]
 pub async fn vote(
     State(state): State<AppState>,
     Path(merchant): Path<String>,

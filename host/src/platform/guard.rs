@@ -10,11 +10,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::http::ApiError;
 use crate::AppState;
@@ -97,14 +97,16 @@ impl Public {
     }
 }
 
-/// `routes` (paths relative to `/public/v1/{merchant}`, each with an
-/// `OPTIONS` route to [`preflight`]) behind the guard, nested under
-/// `/public/v1/{merchant}`.
-pub fn public(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
-    Router::new().nest(
-        "/public/v1/{merchant}",
-        routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), guard)),
-    )
+/// `routes` (under `/public/v1/{merchant}/`) behind the guard, each
+/// path also answering CORS preflights (`OPTIONS`), which the guard answers.
+pub fn public(state: &AppState, routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    let paths: Vec<String> = routes.get_openapi().paths.paths.keys().cloned().collect();
+    let mut routes = routes;
+    for path in paths {
+        debug_assert!(path.starts_with("/public/v1/{merchant}/"));
+        routes = routes.route(&path, axum::routing::options(preflight));
+    }
+    routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), guard))
 }
 
 /// The `OPTIONS` handler of a public route: it only has to exist, so that

@@ -12,6 +12,7 @@ pub mod guard;
 pub mod http;
 pub mod invoke;
 pub mod metrics;
+pub mod openapi;
 mod operator;
 mod policy;
 pub mod registry;
@@ -23,45 +24,41 @@ pub mod store;
 
 pub use operator::{REFERENCE_PUBLISHER, bind_reference_plugins};
 
-use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
 /// The platform's endpoints: health, metrics, plugins, merchants,
 /// bindings, the audit log, and running a policy.
-pub fn routes(_state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(json!({"status": "ok"})) }),
-        )
-        .route("/metrics", get(metrics))
-        .route("/v1/plugins", post(operator::publish).get(operator::list))
-        .route("/v1/plugins/{name}/{version}", get(operator::show))
-        .route("/v1/plugins/{name}/{version}/yank", post(operator::yank))
-        .route("/v1/merchants", post(operator::create_merchant))
-        .route("/v1/merchants/{merchant}/audit", get(operator::audit))
-        .route(
-            "/v1/merchants/{merchant}/limits",
-            get(operator::limits).put(operator::limits),
-        )
-        .route("/v1/merchants/{merchant}/slots", get(policy::slots))
-        .route("/v1/merchants/{merchant}/slots/{slot}", put(operator::bind))
-        .route(
-            "/v1/merchants/{merchant}/slots/{slot}/rollback",
-            post(operator::rollback),
-        )
-        .route(
-            "/v1/merchants/{merchant}/slots/{slot}/invoke",
-            post(policy::invoke),
-        )
+pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .routes(routes!(operator::publish, operator::list))
+        .routes(routes!(operator::show))
+        .routes(routes!(operator::yank))
+        .routes(routes!(operator::create_merchant))
+        .routes(routes!(operator::audit))
+        .routes(routes!(operator::limits))
+        .routes(routes!(policy::slots))
+        .routes(routes!(operator::bind))
+        .routes(routes!(operator::rollback))
+        .routes(routes!(policy::invoke))
 }
 
-async fn metrics(state: axum::extract::State<AppState>) -> Response {
+/// `GET /healthz`: the host is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Up", body = serde_json::Value)))]
+pub async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({"status": "ok"}))
+}
+
+/// `GET /metrics`: Prometheus metrics (OpenMetrics text).
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Metrics", body = String, content_type = "application/openmetrics-text")))]
+pub async fn metrics(state: axum::extract::State<AppState>) -> Response {
     (
         [(
             header::CONTENT_TYPE,

@@ -38,6 +38,7 @@ impl From<PublishError> for ApiError {
 }
 
 /// `POST /v1/plugins?name=&version=&publisher=` with the component as body.
+#[utoipa::path(post, path = "/v1/plugins", tag = "plugins", params(("name" = String, Query, description = "Plugin name (lower-case, digits, dashes)"), ("version" = String, Query, description = "Semantic version"), ("publisher" = Option<String>, Query, description = "Who publishes it")), request_body(content = Vec<u8>, content_type = "application/wasm"), responses((status = 200, description = "Already published with the same bytes", body = crate::platform::store::PluginRow), (status = 201, description = "Published", body = crate::platform::store::PluginRow)))]
 pub async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -71,6 +72,7 @@ pub async fn publish(
 }
 
 /// `GET /v1/plugins`.
+#[utoipa::path(get, path = "/v1/plugins", tag = "plugins", responses((status = 200, description = "Every published version", body = serde_json::Value)))]
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     operator(&state, &headers).await?;
     Ok(axum::Json(json!({"plugins": state.store.list_plugins().await?})).into_response())
@@ -85,6 +87,7 @@ async fn find(state: &AppState, name: &str, version: &str) -> Result<PluginRow, 
 }
 
 /// `GET /v1/plugins/{name}/{version}`.
+#[utoipa::path(get, path = "/v1/plugins/{name}/{version}", tag = "plugins", params(("name" = String, Path, description = "Plugin name"), ("version" = String, Path, description = "Semantic version")), responses((status = 200, description = "The version", body = crate::platform::store::PluginRow)))]
 pub async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -95,6 +98,7 @@ pub async fn show(
 }
 
 /// `POST /v1/plugins/{name}/{version}/yank`: no new bindings may use it.
+#[utoipa::path(post, path = "/v1/plugins/{name}/{version}/yank", tag = "plugins", params(("name" = String, Path, description = "Plugin name"), ("version" = String, Path, description = "Semantic version")), responses((status = 200, description = "Yanked", body = crate::platform::store::PluginRow)))]
 pub async fn yank(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -106,7 +110,7 @@ pub async fn yank(
     Ok(axum::Json(find(&state, &name, &version).await?).into_response())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewMerchant {
     id: String,
@@ -115,6 +119,7 @@ struct NewMerchant {
 
 /// `POST /v1/merchants`: create a merchant, return its API key (shown
 /// once), and bind the newest reference plugin of every slot.
+#[utoipa::path(post, path = "/v1/merchants", tag = "merchants", request_body = NewMerchant, responses((status = 201, description = "Created; `api_key` is shown only this once", body = serde_json::Value)))]
 pub async fn create_merchant(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -194,7 +199,7 @@ pub async fn bind_reference_plugins(
     Ok(bound)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BindRequest {
     /// `name@version`.
@@ -208,6 +213,7 @@ fn empty_object() -> Value {
 }
 
 /// `PUT /v1/merchants/{merchant}/slots/{slot}`: bind a plugin version and config.
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/slots/{slot}", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = BindRequest, responses((status = 200, description = "The binding in force", body = serde_json::Value)))]
 pub async fn bind(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -250,6 +256,7 @@ pub async fn bind(
 
 /// `POST /v1/merchants/{merchant}/slots/{slot}/rollback`: restore the
 /// binding in force before the latest change.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/slots/{slot}/rollback", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), responses((status = 200, description = "The binding in force", body = serde_json::Value)))]
 pub async fn rollback(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -382,6 +389,7 @@ pub async fn bind_version(
 }
 
 /// `GET /v1/merchants/{merchant}/audit`: every binding change, newest first.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/audit", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Binding changes, newest first", body = serde_json::Value)))]
 pub async fn audit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -398,6 +406,7 @@ pub async fn audit(
 /// `GET`/`PUT /v1/merchants/{merchant}/limits`: the merchant's request
 /// rate and plugin-call ceiling. Anyone with access to the merchant may
 /// read them; only the operator changes them.
+#[utoipa::path(method(get, put), path = "/v1/merchants/{merchant}/limits", tag = "merchants", params(("merchant" = String, Path, description = "Merchant id")), request_body = MerchantLimits, responses((status = 200, description = "The limits in force", body = serde_json::Value)))]
 pub async fn limits(
     State(state): State<AppState>,
     method: axum::http::Method,

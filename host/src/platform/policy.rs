@@ -20,6 +20,7 @@ pub(super) fn slot(name: &str) -> Result<Slot, ApiError> {
 }
 
 /// `GET /v1/merchants/{merchant}/slots`: the binding of every slot.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/slots", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Bindings in force, contract versions and breaker states", body = serde_json::Value)))]
 pub async fn slots(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -50,6 +51,7 @@ pub async fn slots(
 }
 
 /// `POST /v1/merchants/{merchant}/slots/{slot}/invoke`: run the policy.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/slots/{slot}/invoke", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = serde_json::Value, responses((status = 200, description = "The decision (or the slot's safe fallback, flagged)", body = serde_json::Value)))]
 pub async fn invoke(
     State(state): State<AppState>,
     Path((merchant, slot_name)): Path<(String, String)>,

@@ -19,7 +19,7 @@ pub enum StoreError {
 }
 
 /// A published plugin version (without its bytes).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct PluginRow {
     /// Row id.
     #[serde(skip)]

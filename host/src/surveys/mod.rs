@@ -12,50 +12,36 @@ pub use model::{Choice, Kind, Localized, Question, Survey, Targeting, Trigger};
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::platform::guard::{MAX_PUBLIC_BODY, preflight};
+use crate::platform::guard::MAX_PUBLIC_BODY;
 use crate::platform::http::{ApiError, merchant_or_operator, parse_json, read_body, valid_id};
 use crate::surveys::store::AnswerRow;
 
 /// The surveys' routes: definitions, results, the report for the
 /// merchant, and the public endpoint the widget sends answers to.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let public = Router::new().route("/answers", post(answers).options(preflight));
-    Router::new()
-        .route("/v1/merchants/{merchant}/surveys", get(list))
-        .route(
-            "/v1/merchants/{merchant}/surveys/{id}",
-            put(put_survey).delete(delete),
-        )
-        .route(
-            "/v1/merchants/{merchant}/surveys/{id}/results",
-            get(results::results),
-        )
-        .route(
-            "/v1/merchants/{merchant}/surveys/{id}/results.csv",
-            get(results::csv),
-        )
-        .route(
-            "/v1/merchants/{merchant}/surveys/{id}/report",
-            get(report::report),
-        )
-        .route(
-            "/v1/merchants/{merchant}/surveys/{id}/report-link",
-            post(report::report_link),
-        )
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let public = OpenApiRouter::new().routes(routes!(answers));
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(put_survey, delete))
+        .routes(routes!(results::results))
+        .routes(routes!(results::csv))
+        .routes(routes!(report::report))
+        .routes(routes!(report::report_link))
         .merge(crate::platform::guard::public(state, public))
 }
 
 /// `POST /public/v1/{m}/answers`: survey answers, each stored once.
+#[utoipa::path(post, path = "/public/v1/{merchant}/answers", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = AnswersIn, responses((status = 200, description = "accepted, duplicates and rejected answers", body = serde_json::Value)))]
 pub async fn answers(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -92,6 +78,7 @@ async fn with_answers(
 }
 
 /// `PUT /v1/merchants/{m}/surveys/{id}`: create or replace a survey.
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/surveys/{id}", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), request_body = Survey, responses((status = 200, description = "Replaced", body = serde_json::Value), (status = 201, description = "Created", body = serde_json::Value)))]
 pub async fn put_survey(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -117,6 +104,7 @@ pub async fn put_survey(
 }
 
 /// `GET /v1/merchants/{m}/surveys`.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The surveys", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -132,6 +120,7 @@ pub async fn list(
 }
 
 /// `DELETE /v1/merchants/{m}/surveys/{id}` (its answers go with it).
+#[utoipa::path(delete, path = "/v1/merchants/{merchant}/surveys/{id}", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), responses((status = 204, description = "Deleted with its answers")))]
 pub async fn delete(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -146,7 +135,7 @@ pub async fn delete(
 }
 
 /// One answer as the widget sends it.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AnswerIn {
     id: String,
@@ -160,7 +149,7 @@ struct AnswerIn {
 }
 
 /// A batch of answers.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AnswersIn {
     answers: Vec<AnswerIn>,

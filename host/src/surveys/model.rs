@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::platform::http::{ApiError, valid_id};
 
 /// Text in one language or in several (by locale).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Localized {
     /// The same text for every locale.
@@ -49,7 +49,7 @@ impl Localized {
 }
 
 /// Kinds of question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// "How likely are you to recommend us?" 0–10.
@@ -61,7 +61,7 @@ pub enum Kind {
 }
 
 /// One option of a choice question.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     /// Stable id (what answers carry).
@@ -71,7 +71,7 @@ pub struct Choice {
 }
 
 /// One question.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     /// Stable id (what answers are keyed by).
@@ -89,7 +89,7 @@ pub struct Question {
 }
 
 /// Who sees the survey.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Targeting {
     /// Page paths it shows on; `*` matches anything (`/checkout*`).
@@ -111,7 +111,7 @@ impl Default for Targeting {
 }
 
 /// When the survey appears.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Trigger {
     /// When the visitor is about to leave: pointer out through the top on
@@ -143,7 +143,7 @@ fn thirty() -> u32 {
 }
 
 /// A survey as the merchant defines it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Survey {
     /// Name the merchant knows it by (also the dialog's heading).

@@ -70,6 +70,7 @@ pub(super) async fn report_access(
 
 /// `POST /v1/merchants/{m}/surveys/{id}/report-link`: a link to the
 /// survey's report (and CSV) that opens in a browser for 24 hours.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/surveys/{id}/report-link", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), responses((status = 200, description = "A link valid for 24 hours", body = serde_json::Value)))]
 pub async fn report_link(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -110,6 +111,7 @@ fn bar(label: &str, count: u64, share: f64) -> String {
 /// `GET /v1/merchants/{m}/surveys/{id}/report`: the results as a page a
 /// merchant reads: NPS with promoters/passives/detractors, the 0–10
 /// spread, choice shares as bars, the latest text answers.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys/{id}/report", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id"), ("expires" = Option<i64>, Query, description = "A report link's expiry (ms)"), ("sig" = Option<String>, Query, description = "A report link's signature")), responses((status = 200, description = "The report page", body = String, content_type = "text/html")))]
 pub async fn report(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -92,6 +92,7 @@ fn with_cors_any(mut res: Response) -> Response {
 }
 
 /// `GET /widget.js`: the loader behind the script tag.
+#[utoipa::path(get, path = "/widget.js", tag = "widget (public)", responses((status = 200, description = "The loader behind the script tag", body = String, content_type = "text/javascript"), (status = 503, description = "The host was started without the widget")))]
 pub async fn loader(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -106,6 +107,7 @@ pub async fn loader(
 }
 
 /// `GET /widget/{version}/{file}`: the runtime, cached forever per version.
+#[utoipa::path(get, path = "/widget/{version}/{file}", tag = "widget (public)", params(("version" = String, Path, description = "Widget version"), ("file" = String, Path, description = "ui.js, cove_widget.js or cove_widget_bg.wasm")), responses((status = 200, description = "A runtime file", body = Vec<u8>, content_type = "application/octet-stream"), (status = 503, description = "The host was started without the widget")))]
 pub async fn runtime(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -11,6 +11,7 @@ use crate::platform::http::ApiError;
 use crate::surveys::Survey;
 
 /// The demo storefront (demo mode only): a page with the tag in it.
+#[utoipa::path(get, path = "/demo/{file}", tag = "demo", params(("file" = String, Path, description = "index.html, shop.css or shop.js")), responses((status = 200, description = "A file of the demo storefront (with --seed-demo)", body = String, content_type = "text/html")))]
 pub async fn page(
     State(state): State<AppState>,
     Path(file): Path<String>,

@@ -14,7 +14,6 @@ pub use settings::{Position, WidgetSettings};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -23,9 +22,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::platform::guard::{FRESH_FOR, preflight, public};
+use crate::platform::guard::{FRESH_FOR, public};
 use crate::platform::http::{
     ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body,
 };
@@ -33,20 +34,14 @@ use crate::surveys::{self, Survey};
 
 /// The widget's routes: settings for the merchant, the files behind the
 /// tag, the public config, and the demo storefront.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/merchants/{merchant}/widget",
-            get(settings).put(settings),
-        )
-        .route("/widget.js", get(assets::loader))
-        .route("/widget/{version}/{file}", get(assets::runtime))
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(settings))
+        .routes(routes!(assets::loader))
+        .routes(routes!(assets::runtime))
+        .routes(routes!(demo::page))
         .route("/", get(|s| demo::page(s, Path(String::new()))))
-        .route("/demo/{file}", get(demo::page))
-        .merge(public(
-            state,
-            Router::new().route("/config", get(config).options(preflight)),
-        ))
+        .merge(public(state, OpenApiRouter::new().routes(routes!(config))))
 }
 
 /// What the public endpoints know of a merchant, cached briefly.
@@ -149,6 +144,7 @@ fn pick_locale(available: &[String], wanted: &str, default: &str) -> Option<Stri
 
 /// `GET /public/v1/{m}/config?locale=`: theme, texts, the index to load
 /// and the surveys that may show, all in the visitor's locale.
+#[utoipa::path(get, path = "/public/v1/{merchant}/config", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = Option<String>, Query, description = "The page's language")), responses((status = 200, description = "Theme, texts, index and surveys", body = serde_json::Value)))]
 pub async fn config(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -198,6 +194,7 @@ pub async fn config(
 }
 
 /// `GET`/`PUT /v1/merchants/{m}/widget`: the widget settings.
+#[utoipa::path(method(get, put), path = "/v1/merchants/{merchant}/widget", tag = "widget", params(("merchant" = String, Path, description = "Merchant id")), request_body = WidgetSettings, responses((status = 200, description = "The settings and the tag to paste", body = serde_json::Value)))]
 pub async fn settings(
     State(state): State<AppState>,
     method: Method,

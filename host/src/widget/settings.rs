@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::platform::http::ApiError;
 
 /// Where the launcher sits.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Position {
     /// Bottom right.
@@ -20,7 +20,7 @@ pub enum Position {
 }
 
 /// A merchant's widget settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct WidgetSettings {
     /// Pages on these origins (`https://shop.example`) may use the widget.
