@@ -194,9 +194,8 @@ fn docs_page(api: &OpenApi) -> String {
     );
     let _ = write!(
         out,
-        "<p>{}</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI {}).</p>",
+        "<p>{}</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1).</p>",
         esc(api.info.description.as_deref().unwrap_or_default()),
-        "3.1"
     );
     let mut current = String::new();
     for (tag, path, method, op) in ops {
