@@ -5,6 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUESTS := target/guests/wasm32-wasip2/release
+SCHEMATHESIS := 4.32.5
 
 .PHONY: run test bench bench-widget deps deps-test deps-bench deps-widget widget build lint fmt
 
@@ -24,11 +25,13 @@ widget: deps-widget
 	scripts/build-widget
 
 ## PostgreSQL for the store suite and the two-replica test; Debian's
-## Chromium for the widget's browser tests.
+## Chromium for the widget's browser tests; schemathesis (PyPI, in a venv
+## under target/) for the API fuzz test.
 deps-test: deps deps-widget
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	@command -v psql >/dev/null
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@[ -x target/schemathesis/bin/schemathesis ] || { python3 -m venv target/schemathesis && target/schemathesis/bin/pip install -q "schemathesis==$(SCHEMATHESIS)"; }
 
 ## wrk, the load generator of the HTTP benchmark.
 deps-bench: deps

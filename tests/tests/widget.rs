@@ -244,14 +244,14 @@ async fn surveys_are_checked_and_answers_stored_once() {
     expect_error(
         status,
         &serde_json::from_slice(&body).unwrap(),
-        StatusCode::FORBIDDEN,
+        StatusCode::UNAUTHORIZED,
         "invalid_link",
     );
     let other = report.replace("/surveys/exit/", "/surveys/other/");
     let (status, _, _) = request(&app, "GET", &other, &[], None).await;
     assert_eq!(
         status,
-        StatusCode::FORBIDDEN,
+        StatusCode::UNAUTHORIZED,
         "a link opens only its own survey"
     );
     let (status, _, _) = request(

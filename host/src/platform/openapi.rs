@@ -27,7 +27,7 @@ pub struct ErrorBody {
 }
 
 /// Error answers any operation may give, with when.
-const ERRORS: [(&str, &str); 7] = [
+const ERRORS: [(&str, &str); 8] = [
     ("400", "The request is malformed (query, path or body)."),
     ("401", "No or an unknown bearer token."),
     (
@@ -37,6 +37,10 @@ const ERRORS: [(&str, &str); 7] = [
     (
         "404",
         "No such merchant, object or endpoint (another merchant's key gets this too).",
+    ),
+    (
+        "409",
+        "It exists already (a merchant id; a plugin version with other contents).",
     ),
     ("413", "The body is larger than this endpoint accepts."),
     (

@@ -38,7 +38,7 @@ impl From<PublishError> for ApiError {
 }
 
 /// `POST /v1/plugins?name=&version=&publisher=` with the component as body.
-#[utoipa::path(post, path = "/v1/plugins", tag = "plugins", params(("name" = String, Query, description = "Plugin name (lower-case, digits, dashes)"), ("version" = String, Query, description = "Semantic version"), ("publisher" = Option<String>, Query, description = "Who publishes it")), request_body(content = Vec<u8>, content_type = "application/wasm"), responses((status = 200, description = "Already published with the same bytes", body = crate::platform::store::PluginRow), (status = 201, description = "Published", body = crate::platform::store::PluginRow)))]
+#[utoipa::path(post, path = "/v1/plugins", tag = "plugins", params(("name" = String, Query, description = "Plugin name (lower-case, digits, dashes)"), ("version" = String, Query, description = "Semantic version"), ("publisher" = Option<String>, Query, description = "Who publishes it")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, description = "Already published with the same bytes", body = crate::platform::store::PluginRow), (status = 201, description = "Published", body = crate::platform::store::PluginRow)))]
 pub async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,

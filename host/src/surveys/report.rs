@@ -45,9 +45,11 @@ pub(super) async fn report_access(
     let (Some(expires), Some(sig)) = (link.expires, &link.sig) else {
         return merchant_or_operator(state, headers, merchant).await;
     };
+    // The link is the credential: a bad or stale one is refused like a
+    // bad token.
     let forbidden = |code, message: &str| {
         Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+            StatusCode::UNAUTHORIZED,
             code,
             message.to_string(),
         ))

@@ -1,0 +1,85 @@
+//! The OpenAPI description is the API: schemathesis (from PyPI; `make
+//! deps-test` installs it in `target/schemathesis`) generates requests for
+//! every documented operation against a real `cove serve`, with the
+//! operator token and then with a merchant's key, and checks that nothing
+//! answers 5xx and every answer fits the description (status, content
+//! type, headers, body schema), that invalid input is refused, and that
+//! auth is enforced.
+
+use std::path::Path;
+use std::process::Command;
+
+use cove_e2e::{HostProcess, OPERATOR_TOKEN, guests};
+
+#[test]
+fn schemathesis_finds_nothing_with_the_operator_token_or_a_merchant_key() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let schemathesis = root.join("target/schemathesis/bin/schemathesis");
+    assert!(
+        schemathesis.exists(),
+        "{} is missing: `make deps-test` installs it",
+        schemathesis.display()
+    );
+    let widget = root.join("target/widget");
+    assert!(
+        widget.join("widget.js").exists(),
+        "the widget is not built: `scripts/build-widget`"
+    );
+    let data = tempfile::tempdir().unwrap();
+    let host = HostProcess::start(
+        data.path(),
+        &[
+            "--seed-demo",
+            guests::DIR,
+            "--widget-dir",
+            widget.to_str().unwrap(),
+            // The fuzzer sends thousands of requests from one address.
+            "--public-burst",
+            "1000000",
+            "--public-per-sec",
+            "1000000",
+            "--merchant-rps",
+            "0",
+        ],
+    );
+    let spec: serde_json::Value = reqwest::blocking::get(format!("{}/openapi.json", host.url))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    assert!(spec["paths"].as_object().unwrap().len() >= 30, "{spec}");
+
+    let merchant_key = std::fs::read_to_string(data.path().join("demo-api-key")).unwrap();
+    for (secret, token) in [
+        ("operator token", OPERATOR_TOKEN),
+        ("demo merchant's key", merchant_key.as_str()),
+    ] {
+        let out = Command::new(&schemathesis)
+            .arg("run")
+            .arg(format!("{}/openapi.json", host.url))
+            .args(["-H", &format!("Authorization: Bearer {}", token.trim())])
+            .args([
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+            ])
+            .args([
+                "--max-examples",
+                "20",
+                "--phases",
+                "examples,coverage,fuzzing",
+            ])
+            .current_dir(data.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("running schemathesis");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "schemathesis found problems with the {secret}:\n{report}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(report.contains("passed"), "{report}");
+    }
+}
