@@ -213,6 +213,10 @@ fn main() -> anyhow::Result<()> {
         "in process: fresh instance + call + drop p50 {call_p50:.1} µs, p99 {call_p99:.1} µs \
          (of which sandbox setup + smallest call {fixed_p50:.1} µs); native {native_p50:.3} µs"
     );
+    let (router_decide, router_health) = through_router();
+    println!(
+        "through the router in process: decision p50 {router_decide:.1} µs, /healthz p50 {router_health:.1} µs"
+    );
     if std::env::args().any(|a| a == "--in-process") {
         return Ok(());
     }
@@ -322,6 +326,8 @@ fn main() -> anyhow::Result<()> {
         json!({
             "call_p50_us": round(call_p50, 2),
             "call_p99_us": round(call_p99, 2),
+            "router_decision_p50_us": round(router_decide, 2),
+            "router_healthz_p50_us": round(router_health, 2),
             "setup_p50_us": round(fixed_p50, 2),
             "native_p50_us": round(native_p50, 4),
             "native_ratio": round(call_p50 / native_p50, 1),
@@ -340,6 +346,92 @@ fn main() -> anyhow::Result<()> {
         })
     );
     Ok(())
+}
+
+/// The decision endpoint and `/healthz` through the router in process (no
+/// sockets): p50 µs of each, so the HTTP benchmark's gap can be split into
+/// the handler's own cost and the network's.
+fn through_router() -> (f64, f64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let (state, _dir) = cove_e2e::host(None, Limits::default()).await;
+        let app = cove_host::app(state);
+        let op = OPERATOR_TOKEN;
+        let auth = format!("Bearer {op}");
+        let (status, _, _) = cove_e2e::request(
+            &app,
+            "POST",
+            "/v1/plugins?name=fatigue-policy&version=1.0.0&publisher=cove",
+            &[("authorization", &auth)],
+            None,
+        )
+        .await;
+        assert!(status.is_client_error(), "an empty upload is refused");
+        let (status, _) = upload(
+            &app,
+            "/v1/plugins?name=fatigue-policy&version=1.0.0&publisher=cove",
+        )
+        .await;
+        assert!(status.is_success());
+        let (_, created) =
+            cove_e2e::call(&app, "POST", "/v1/merchants", op, json!({"id": "m"})).await;
+        let key = format!("Bearer {}", created["api_key"].as_str().expect("key"));
+        let unlimited = json!({"requests_per_sec": 0.0, "burst": 0.0, "plugin_calls": 1});
+        cove_e2e::call(&app, "PUT", "/v1/merchants/m/limits", op, unlimited).await;
+        let body = small_input().to_string();
+        let time = |uri: &'static str, post: bool| {
+            let (app, key, body) = (app.clone(), key.clone(), body.clone());
+            async move {
+                let mut samples = Vec::with_capacity(20_000);
+                for i in 0..22_000 {
+                    let t = Instant::now();
+                    let (status, _, _) = if post {
+                        cove_e2e::request(
+                            &app,
+                            "POST",
+                            uri,
+                            &[("authorization", &key)],
+                            Some(body.clone()),
+                        )
+                        .await
+                    } else {
+                        cove_e2e::request(&app, "GET", uri, &[], None).await
+                    };
+                    assert!(status.is_success(), "{uri}: {status}");
+                    if i >= 2_000 {
+                        samples.push(t.elapsed().as_secs_f64() * 1e6);
+                    }
+                }
+                samples.sort_by(f64::total_cmp);
+                percentile(&samples, 0.5)
+            }
+        };
+        let decide = time("/v1/merchants/m/slots/fatigue-policy/invoke", true).await;
+        let health = time("/healthz", false).await;
+        (decide, health)
+    })
+}
+
+async fn upload(app: &axum::Router, uri: &str) -> (axum::http::StatusCode, Value) {
+    use tower::ServiceExt;
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("authorization", format!("Bearer {OPERATOR_TOKEN}"))
+        .body(axum::body::Body::from(wasm(guests::FATIGUE)))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// Lua script for wrk: POST `body` with a bearer `key`.
