@@ -206,6 +206,25 @@ impl Running {
     }
 }
 
+/// Run the rest of this thread's work at a lower scheduling priority
+/// (nice 10), once per thread: slow plugin calls run on the blocking pool,
+/// and when the cores are busy the request threads, which serve every
+/// merchant, should win them. Best effort: a host that may not lower
+/// priorities runs as before.
+pub fn background_priority() {
+    thread_local! {
+        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    LOWERED.with(|done| {
+        if !done.replace(true) {
+            let me = rustix::thread::gettid();
+            if let Err(e) = rustix::process::setpriority_process(Some(me), 10) {
+                tracing::debug!(error = %e, "could not lower a pool thread's priority");
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,6 +112,7 @@ pub async fn invoke(
         // threads stay free for every other merchant's traffic.
         let (runtime, active) = (state.runtime.clone(), active.clone());
         tokio::task::spawn_blocking(move || {
+            crate::platform::fair::background_priority();
             runtime.call(&active.prepared, &active.config, now, seed, &vals)
         })
         .await
