@@ -46,6 +46,27 @@ async fn suite(url: &str) {
     assert!(store.merchant_exists("m1").await.unwrap());
     assert!(!store.merchant_exists("m2").await.unwrap());
 
+    // A merchant's limits: set, replaced, read back exactly.
+    use cove_host::platform::fair::MerchantLimits;
+    assert!(store.merchant_limits().await.unwrap().is_empty());
+    for l in [
+        MerchantLimits {
+            requests_per_sec: 12.5,
+            burst: 40.0,
+            plugin_calls: 3,
+        },
+        MerchantLimits {
+            requests_per_sec: 0.0,
+            burst: 1.0,
+            plugin_calls: 1,
+        },
+    ] {
+        store.set_merchant_limits("m1", &l).await.unwrap();
+        let all = store2.merchant_limits().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all["m1"], l);
+    }
+
     let bytes = vec![0u8, 159, 146, 150, 255];
     let p1 = store
         .insert_plugin(&plugin("fp", "1.0.0"), &bytes)
