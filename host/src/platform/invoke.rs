@@ -30,6 +30,8 @@ pub struct Answer {
 /// An invocation the caller must fix.
 #[derive(Debug)]
 pub enum InvokeError {
+    /// The body is not JSON.
+    BadJson(String),
     /// The input does not match the slot's WIT types.
     BadInput(String),
     /// The merchant's plugin calls are all busy and none freed up in time
@@ -44,16 +46,34 @@ pub enum InvokeError {
     },
 }
 
-/// Run `slot` for `merchant` on `input` (an object keyed by the WIT
-/// parameter names).
+/// Run `slot` for `merchant` on the JSON `body` (an object keyed by the
+/// WIT parameter names).
 pub async fn invoke(
     state: &AppState,
     merchant: &str,
     slot: Slot,
-    input: &Value,
+    body: &[u8],
 ) -> Result<Answer, InvokeError> {
     let now = crate::now_ms();
     let seed = rand::random::<u64>();
+    let active = state.bindings.get(merchant, slot);
+    // The hot path: the body straight into component values, for slots
+    // whose answer rules and fallback never read the input. The JSON tree
+    // is built otherwise, and for input the fast path refuses, so the
+    // caller gets the tree path's precise message.
+    let fast = match &active {
+        Some(a) if !slot.reads_input() => wjson::params_from_slice(&a.prepared.params, body),
+        _ => None,
+    };
+    let tree: Value = match fast {
+        Some(_) => Value::Null,
+        None => serde_json::from_slice(body).map_err(|e| {
+            InvokeError::BadJson(format!(
+                "the body is not valid JSON of the expected shape: {e}"
+            ))
+        })?,
+    };
+    let input = &tree;
     let call = Call {
         state,
         merchant,
@@ -62,29 +82,18 @@ pub async fn invoke(
         now,
         seed,
     };
-    let object = input
-        .as_object()
-        .ok_or_else(|| InvokeError::BadInput("the body must be a JSON object".into()))?;
-    let Some(active) = state.bindings.get(merchant, slot) else {
+    let Some(active) = active else {
+        if !input.is_object() {
+            return Err(InvokeError::BadInput(
+                "the body must be a JSON object".into(),
+            ));
+        }
         return Ok(call.fallback(None, FailureKind::Unbound, Vec::new()).await);
     };
-    let params = &active.prepared.params;
-    if let Some(unknown) = object.keys().find(|k| !params.iter().any(|(n, _)| n == *k)) {
-        let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
-        return Err(InvokeError::BadInput(format!(
-            "`{unknown}` is not an input of {slot}; expected {}",
-            names.join(", ")
-        )));
-    }
-    let vals = params
-        .iter()
-        .map(|(name, ty)| {
-            let v = object
-                .get(name)
-                .ok_or_else(|| InvokeError::BadInput(format!("`{name}` is missing")))?;
-            wjson::to_val(ty, v).map_err(|e| InvokeError::BadInput(e.at(name.clone()).to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let vals = match fast {
+        Some(vals) => vals,
+        None => tree_params(slot, &active.prepared.params, input)?,
+    };
 
     let label = &active.label;
     if !active.breaker.allows(now) {
@@ -183,6 +192,33 @@ pub async fn invoke(
     }
     tracing::warn!(%merchant, plugin = %label, %slot, kind = kind.as_str(), %detail, "plugin call failed; answered with the safe fallback");
     Ok(call.fallback(Some(label), kind, logs).await)
+}
+
+/// The parameters from the JSON tree, with messages that name the field.
+fn tree_params(
+    slot: Slot,
+    params: &[(String, wjson::Shape)],
+    input: &Value,
+) -> Result<Vec<wasmtime::component::Val>, InvokeError> {
+    let object = input
+        .as_object()
+        .ok_or_else(|| InvokeError::BadInput("the body must be a JSON object".into()))?;
+    if let Some(unknown) = object.keys().find(|k| !params.iter().any(|(n, _)| n == *k)) {
+        let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(InvokeError::BadInput(format!(
+            "`{unknown}` is not an input of {slot}; expected {}",
+            names.join(", ")
+        )));
+    }
+    params
+        .iter()
+        .map(|(name, ty)| {
+            let v = object
+                .get(name)
+                .ok_or_else(|| InvokeError::BadInput(format!("`{name}` is missing")))?;
+            wjson::to_val(ty, v).map_err(|e| InvokeError::BadInput(e.at(name.clone()).to_string()))
+        })
+        .collect()
 }
 
 fn count(state: &AppState, slot: Slot, plugin: &str, outcome: &'static str) {

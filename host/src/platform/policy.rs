@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::http::{ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, read_body};
+use super::http::{ApiError, MAX_JSON_BYTES, merchant_or_operator, read_body};
 use crate::AppState;
 use crate::platform::invoke::{InvokeError, invoke as run, plugin_error_body};
 use crate::platform::slots::Slot;
@@ -66,8 +66,8 @@ pub async fn invoke(
     {
         return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
     }
-    let input: Value = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
-    match run(&state, &merchant, slot, &input).await {
+    let body = read_body(body, MAX_JSON_BYTES, "the request").await?;
+    match run(&state, &merchant, slot, &body).await {
         Ok(answer) => {
             let mut response = axum::Json(&answer).into_response();
             let h = response.headers_mut();
@@ -83,6 +83,7 @@ pub async fn invoke(
             }
             Ok(response)
         }
+        Err(InvokeError::BadJson(message)) => Err(ApiError::bad_request("invalid_json", message)),
         Err(InvokeError::BadInput(message)) => {
             Err(ApiError::unprocessable("invalid_input", message))
         }

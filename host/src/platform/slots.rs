@@ -106,6 +106,12 @@ impl Slot {
         format!("{}@{}", self.interface(), contract.version())
     }
 
+    /// Whether the slot's answer rules or its fallback read the input (the
+    /// fatigue policy's do not).
+    pub fn reads_input(self) -> bool {
+        self != Slot::Fatigue
+    }
+
     /// The main function of the interface.
     pub fn function(self) -> &'static str {
         match self {

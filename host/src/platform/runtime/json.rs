@@ -422,3 +422,304 @@ fn describe(value: &Value) -> String {
         Value::Object(_) => "an object".into(),
     }
 }
+
+/// The parameters of a call straight from the JSON body (an object keyed
+/// by parameter name), without building a JSON tree first. `None` when the
+/// body does not fit in any way: the caller then takes the tree path
+/// ([`to_val`]), whose errors name the field. Gives what the tree path
+/// gives, and leaves `result` values, repeated keys and keys with escapes
+/// to it.
+pub fn params_from_slice(params: &[(String, Shape)], body: &[u8]) -> Option<Vec<Val>> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let vals = serde::de::DeserializeSeed::deserialize(Params(params), &mut de).ok()?;
+    de.end().ok()?;
+    Some(vals)
+}
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// Seed for the top-level object of parameters.
+struct Params<'a>(&'a [(String, Shape)]);
+
+impl<'de> DeserializeSeed<'de> for Params<'_> {
+    type Value = Vec<Val>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Val>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Params<'_> {
+    type Value = Vec<Val>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object of parameters")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Val>, A::Error> {
+        let mut out: Vec<Option<Val>> = vec![None; self.0.len()];
+        while let Some(key) = map.next_key::<&'de str>()? {
+            let i = self
+                .0
+                .iter()
+                .position(|(n, _)| *n == key)
+                .ok_or_else(|| de::Error::custom("unknown parameter"))?;
+            if out[i].is_some() {
+                return Err(de::Error::custom("repeated parameter"));
+            }
+            out[i] = Some(map.next_value_seed(Seed(&self.0[i].1))?);
+        }
+        out.into_iter()
+            .map(|v| v.ok_or_else(|| de::Error::custom("missing parameter")))
+            .collect()
+    }
+}
+
+/// Seed for one value of a known shape.
+struct Seed<'a>(&'a Shape);
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = Val;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val, D::Error> {
+        match self.0 {
+            Shape::Option(_) => d.deserialize_option(self),
+            _ => d.deserialize_any(self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = Val;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "a value of shape {:?}", self.0)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Val, E> {
+        match self.0 {
+            Shape::Option(_) => Ok(Val::Option(None)),
+            _ => Err(E::custom("null")),
+        }
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Val, E> {
+        self.visit_none()
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Val, D::Error> {
+        match self.0 {
+            Shape::Option(inner) => Ok(Val::Option(Some(Box::new(Seed(inner).deserialize(d)?)))),
+            _ => Err(de::Error::custom("unexpected value")),
+        }
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Val, E> {
+        match self.0 {
+            Shape::Bool => Ok(Val::Bool(v)),
+            _ => Err(E::custom("bool")),
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Val, E> {
+        int(self.0, i128::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Val, E> {
+        int(self.0, i128::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Val, E> {
+        match self.0 {
+            Shape::F32 => Ok(Val::Float32(v as f32)),
+            Shape::F64 => Ok(Val::Float64(v)),
+            _ => Err(E::custom("number")),
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Val, E> {
+        match self.0 {
+            Shape::String => Ok(Val::String(v.to_string())),
+            Shape::Char => {
+                let mut chars = v.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => Ok(Val::Char(c)),
+                    _ => Err(E::custom("char")),
+                }
+            }
+            Shape::Enum(names) if names.iter().any(|n| n == v) => Ok(Val::Enum(v.to_string())),
+            Shape::Variant(cases) if cases.iter().any(|(n, t)| n == v && t.is_none()) => {
+                Ok(Val::Variant(v.to_string(), None))
+            }
+            _ => Err(E::custom("string")),
+        }
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val, A::Error> {
+        match self.0 {
+            Shape::List(elem) => {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(v) = seq.next_element_seed(Seed(elem))? {
+                    out.push(v);
+                }
+                Ok(Val::List(out))
+            }
+            Shape::Tuple(shapes) => {
+                let mut out = Vec::with_capacity(shapes.len());
+                for t in shapes {
+                    out.push(
+                        seq.next_element_seed(Seed(t))?
+                            .ok_or_else(|| de::Error::custom("short tuple"))?,
+                    );
+                }
+                if seq.next_element::<de::IgnoredAny>()?.is_some() {
+                    return Err(de::Error::custom("long tuple"));
+                }
+                Ok(Val::Tuple(out))
+            }
+            Shape::Flags(names) => {
+                let mut out = Vec::new();
+                while let Some(flag) = seq.next_element::<&'de str>()? {
+                    if !names.iter().any(|n| *n == flag) {
+                        return Err(de::Error::custom("flag"));
+                    }
+                    out.push(flag.to_string());
+                }
+                Ok(Val::Flags(out))
+            }
+            _ => Err(de::Error::custom("list")),
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val, A::Error> {
+        match self.0 {
+            Shape::Record(fields) => {
+                let mut out: Vec<Option<Val>> = vec![None; fields.len()];
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    let i = fields
+                        .iter()
+                        .position(|(n, _)| *n == key)
+                        .ok_or_else(|| de::Error::custom("unknown field"))?;
+                    if out[i].is_some() {
+                        return Err(de::Error::custom("repeated field"));
+                    }
+                    out[i] = Some(map.next_value_seed(Seed(&fields[i].1))?);
+                }
+                fields
+                    .iter()
+                    .zip(out)
+                    .map(|((name, shape), v)| {
+                        let v = match (v, shape) {
+                            (Some(v), _) => v,
+                            (None, Shape::Option(_)) => Val::Option(None),
+                            (None, Shape::List(_)) => Val::List(Vec::new()),
+                            (None, _) => return Err(de::Error::custom("missing field")),
+                        };
+                        Ok((name.clone(), v))
+                    })
+                    .collect::<Result<_, _>>()
+                    .map(Val::Record)
+            }
+            Shape::Variant(cases) => {
+                let key = map
+                    .next_key::<std::borrow::Cow<'de, str>>()?
+                    .ok_or_else(|| de::Error::custom("empty variant"))?;
+                let (name, payload) = cases
+                    .iter()
+                    .find(|(n, _)| *n == key)
+                    .ok_or_else(|| de::Error::custom("unknown case"))?;
+                let payload = match payload {
+                    Some(t) => Some(Box::new(map.next_value_seed(Seed(t))?)),
+                    None => {
+                        // `{"case": null}` is the case without a value.
+                        map.next_value::<()>()?;
+                        None
+                    }
+                };
+                if map.next_key::<de::IgnoredAny>()?.is_some() {
+                    return Err(de::Error::custom("several cases"));
+                }
+                Ok(Val::Variant(name.clone(), payload))
+            }
+            _ => Err(de::Error::custom("object")),
+        }
+    }
+}
+
+/// A whole JSON number as the integer (or float) shape wants it.
+fn int<E: de::Error>(shape: &Shape, n: i128) -> Result<Val, E> {
+    let fit = |ok: Option<Val>| ok.ok_or_else(|| E::custom("out of range"));
+    match shape {
+        Shape::S8 => fit(i8::try_from(n).ok().map(Val::S8)),
+        Shape::U8 => fit(u8::try_from(n).ok().map(Val::U8)),
+        Shape::S16 => fit(i16::try_from(n).ok().map(Val::S16)),
+        Shape::U16 => fit(u16::try_from(n).ok().map(Val::U16)),
+        Shape::S32 => fit(i32::try_from(n).ok().map(Val::S32)),
+        Shape::U32 => fit(u32::try_from(n).ok().map(Val::U32)),
+        Shape::S64 => fit(i64::try_from(n).ok().map(Val::S64)),
+        Shape::U64 => fit(u64::try_from(n).ok().map(Val::U64)),
+        Shape::F32 => Ok(Val::Float32(n as f32)),
+        Shape::F64 => Ok(Val::Float64(n as f64)),
+        _ => Err(E::custom("integer")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shapes() -> Vec<(String, Shape)> {
+        let record = Shape::Record(vec![
+            ("id".into(), Shape::String),
+            ("n".into(), Shape::S32),
+            ("big".into(), Shape::U64),
+            ("x".into(), Shape::F64),
+            ("c".into(), Shape::Char),
+            ("maybe".into(), Shape::Option(Box::new(Shape::S64))),
+            ("tags".into(), Shape::List(Box::new(Shape::String))),
+            ("kind".into(), Shape::Enum(vec!["a".into(), "b".into()])),
+            (
+                "v".into(),
+                Shape::Variant(vec![
+                    ("none".into(), None),
+                    ("some".into(), Some(Shape::U8)),
+                ]),
+            ),
+            ("pair".into(), Shape::Tuple(vec![Shape::Bool, Shape::S8])),
+            ("flags".into(), Shape::Flags(vec!["p".into(), "q".into()])),
+        ]);
+        vec![("request".into(), record), ("at".into(), Shape::S64)]
+    }
+
+    fn tree(params: &[(String, Shape)], body: &str) -> Option<Vec<Val>> {
+        let v: Value = serde_json::from_str(body).ok()?;
+        params
+            .iter()
+            .map(|(n, t)| to_val(t, v.get(n)?).ok())
+            .collect()
+    }
+
+    #[test]
+    fn the_fast_path_gives_what_the_tree_path_gives() {
+        let params = shapes();
+        let full = r#"{"at": -5, "request": {"id": "c\u00e9", "n": -3, "big": 18446744073709551615,
+            "x": 1, "c": "é", "maybe": 7, "tags": ["a", "b"], "kind": "b", "v": {"some": 4},
+            "pair": [true, -1], "flags": ["q"]}}"#;
+        let sparse = r#"{"request": {"id": "", "n": 0, "big": 0, "x": 0.5, "c": "x", "kind": "a",
+            "v": "none", "pair": [false, 0], "flags": []}, "at": 0}"#;
+        let null_case = r#"{"request": {"id": "", "n": 0, "big": 0, "x": 0.5, "c": "x", "kind": "a",
+            "v": {"none": null}, "maybe": null, "pair": [false, 0], "flags": []}, "at": 0}"#;
+        for body in [full, sparse, null_case] {
+            let fast = params_from_slice(&params, body.as_bytes());
+            assert!(fast.is_some(), "{body}");
+            assert_eq!(fast, tree(&params, body), "{body}");
+        }
+    }
+
+    #[test]
+    fn input_the_tree_path_refuses_is_left_to_it() {
+        let params = shapes();
+        for body in [
+            r#"{"at": 1}"#,
+            r#"{"at": 1.5, "request": {}}"#,
+            r#"{"at": 1, "extra": 2, "request": {}}"#,
+            r#"[1]"#,
+            r#"{"at": 1, "request": {"id": "", "n": 99999999999, "big": 0, "x": 0, "c": "x", "kind": "a", "v": "none", "pair": [false, 0], "flags": []}}"#,
+            r#"{"at": 1, "request": {"id": null, "n": 0, "big": 0, "x": 0, "c": "x", "kind": "a", "v": "none", "pair": [false, 0], "flags": []}}"#,
+            r#"{"at": 1, "request": {"id": "", "n": 0, "big": 0, "x": 0, "c": "xy", "kind": "a", "v": "none", "pair": [false, 0], "flags": []}}"#,
+            r#"{"at": 1, "request": {"id": "", "n": 0, "big": 0, "x": 0, "c": "x", "kind": "z", "v": "none", "pair": [false, 0], "flags": []}}"#,
+            r#"{"at": 1, "request": {"id": "", "n": 0, "big": 0, "x": 0, "c": "x", "kind": "a", "v": "some", "pair": [false, 0], "flags": []}}"#,
+            r#"{"at": 1, "request": {"id": "", "n": 0, "big": 0, "x": 0, "c": "x", "kind": "a", "v": "none", "pair": [false], "flags": []}}"#,
+            r#"{"at": 1, "request": {"id": "", "n": 0, "big": 0, "x": 0, "c": "x", "kind": "a", "v": "none", "pair": [false, 0], "flags": ["r"]}}"#,
+            r#"{"at": 1} trailing"#,
+        ] {
+            assert_eq!(params_from_slice(&params, body.as_bytes()), None, "{body}");
+            assert_eq!(tree(&params, body), None, "{body}");
+        }
+    }
+}
