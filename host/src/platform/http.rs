@@ -304,6 +304,14 @@ pub fn created_or_ok(created: bool) -> StatusCode {
         StatusCode::OK
     }
 }
+/// Text made safe inside HTML (elements and quoted attributes).
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// Whether the client accepts a gzipped body.
 pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::results::summary;
 use super::with_answers;
 use crate::AppState;
-use crate::platform::http::{ApiError, merchant_or_operator};
+use crate::platform::http::{ApiError, html_escape as esc, merchant_or_operator};
 
 /// How long a report link works.
 const LINK_MS: i64 = 24 * 3_600_000;
@@ -90,14 +90,6 @@ pub async fn report_link(
         "report": format!("{base}/report?{q}"), "csv": format!("{base}/results.csv?{q}"), "expires_at": expires,
     }))
     .into_response())
-}
-
-/// Text made safe for HTML.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A labelled horizontal bar: `share` of the full width.
