@@ -127,8 +127,7 @@ impl Fair {
         if l.requests_per_sec <= 0.0 {
             return Ok(());
         }
-        self.rate
-            .take(merchant.to_string(), l.burst, l.requests_per_sec)
+        self.rate.take(merchant, l.burst, l.requests_per_sec)
     }
 
     fn running(&self, merchant: &str) -> Arc<Running> {

@@ -4,6 +4,7 @@
 //! each visitor with a token bucket. Also the token buckets themselves,
 //! which the per-merchant limits use too.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
@@ -46,18 +47,28 @@ impl<K: Hash + Eq> Default for RateLimiter<K> {
 }
 
 impl<K: Hash + Eq> RateLimiter<K> {
-    /// Take one token for `key`; the wait until the next one if there is none.
-    pub fn take(&self, key: K, burst: f64, per_sec: f64) -> Result<(), Duration> {
+    /// Take one token for `key`; the wait until the next one if there is
+    /// none. A key seen before costs no allocation.
+    pub fn take<Q>(&self, key: &Q, burst: f64, per_sec: f64) -> Result<(), Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         let mut buckets = self.buckets.lock().expect("buckets");
-        if buckets.len() > 100_000 {
-            // Full buckets are the same as no bucket: forget them.
-            buckets.retain(|_, b| b.at.elapsed().as_secs_f64() * per_sec < burst);
-        }
         let now = Instant::now();
-        let b = buckets.entry(key).or_insert(Bucket {
-            tokens: burst,
-            at: now,
-        });
+        let b = match buckets.get_mut(key) {
+            Some(b) => b,
+            None => {
+                if buckets.len() > 100_000 {
+                    // Full buckets are the same as no bucket: forget them.
+                    buckets.retain(|_, b| b.at.elapsed().as_secs_f64() * per_sec < burst);
+                }
+                buckets.entry(key.to_owned()).or_insert(Bucket {
+                    tokens: burst,
+                    at: now,
+                })
+            }
+        };
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec).min(burst);
         b.at = now;
         if b.tokens >= 1.0 {
@@ -93,7 +104,7 @@ impl Public {
     /// Take one token for visitor `ip` at `merchant`.
     fn take(&self, merchant: &str, ip: IpAddr) -> Result<(), Duration> {
         self.visitors
-            .take((merchant.to_string(), ip), self.burst, self.per_sec)
+            .take(&(merchant.to_string(), ip), self.burst, self.per_sec)
     }
 }
 
