@@ -138,10 +138,14 @@ async fn a_database_from_before_the_sqlx_migrator_keeps_its_data() {
         // The schema as the earlier host left it, with its own
         // bookkeeping table and one published plugin.
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        for file in ["0001_init.sql", "0002_articles.sql", "0003_widget.sql"] {
+        for file in [
+            "sqlite/0001_init.sql",
+            "common/0002_articles.sql",
+            "common/0003_widget.sql",
+        ] {
             let sql = std::fs::read_to_string(
                 std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../host/migrations/sqlite")
+                    .join("../host/migrations")
                     .join(file),
             )
             .unwrap();

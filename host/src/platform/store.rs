@@ -1,7 +1,8 @@
 //! Persistence: merchants, API keys, plugins, bindings and their audit log,
 //! RFM last-good scores. One implementation over sqlx's `Any` driver with
 //! SQL that both SQLite (embedded default) and PostgreSQL (scale-out)
-//! accept; DDL lives per database in `migrations/{sqlite,postgres}`.
+//! accept; DDL that differs lives per database in
+//! `migrations/{sqlite,postgres}`, the rest once in `migrations/common`.
 //! Each feature adds its own queries in its folder (`impl Store` there).
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -84,8 +85,10 @@ pub struct EventRow {
     pub at: i64,
 }
 
-/// The migrations of one database (`migrations/{sqlite,postgres}`), in
-/// order. DDL differs by database (key types), so each has its own folder.
+/// The migrations of one database, in order: the first creates the
+/// platform's tables with the database's own key types
+/// (`migrations/{sqlite,postgres}`); the rest are the same SQL on both
+/// (`migrations/common`), kept once.
 macro_rules! migrations {
     ($db:literal) => {
         [
@@ -97,26 +100,22 @@ macro_rules! migrations {
             (
                 2,
                 "articles",
-                include_str!(concat!("../../migrations/", $db, "/0002_articles.sql")),
+                include_str!("../../migrations/common/0002_articles.sql"),
             ),
             (
                 3,
                 "widget",
-                include_str!(concat!("../../migrations/", $db, "/0003_widget.sql")),
+                include_str!("../../migrations/common/0003_widget.sql"),
             ),
             (
                 4,
                 "contract",
-                include_str!(concat!("../../migrations/", $db, "/0004_contract.sql")),
+                include_str!("../../migrations/common/0004_contract.sql"),
             ),
             (
                 5,
                 "merchant limits",
-                include_str!(concat!(
-                    "../../migrations/",
-                    $db,
-                    "/0005_merchant_limits.sql"
-                )),
+                include_str!("../../migrations/common/0005_merchant_limits.sql"),
             ),
         ]
         .into_iter()
