@@ -123,7 +123,13 @@ async fn merchant_rates_are_enforced_with_retry_after_and_set_by_the_operator() 
     assert!(wait >= 1);
     let (status, _) = call(&app, "GET", uri, op, Value::Null).await;
     assert_eq!(status, 200);
-    // The merchant can read its limits.
+    // Once a token is back (1 per second), the merchant reads its limits;
+    // a merchant that does not exist has none.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, body) = call(&app, "GET", "/v1/merchants/busy/limits", &key, Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["limits"]["burst"], 3.0, "{body}");
+    assert_eq!(body["limits"]["plugin_calls"], 1, "{body}");
     let (_, body) = call(&app, "GET", "/v1/merchants/other/limits", op, Value::Null).await;
     assert_eq!(body["code"], "not_found", "{body}");
 }
