@@ -383,3 +383,30 @@ pub fn scaffold_and_build(
         name.replace('-', "_")
     ))
 }
+
+/// Publish the component at `path` to an in-process app with the operator
+/// token: `query` is `name=…&version=…&publisher=…`. Status and JSON body.
+pub async fn publish(
+    app: &axum::Router,
+    query: &str,
+    path: &Path,
+) -> (axum::http::StatusCode, Value) {
+    use tower::ServiceExt;
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri(format!("/v1/plugins?{query}"))
+        .header("authorization", format!("Bearer {OPERATOR_TOKEN}"))
+        .body(axum::body::Body::from(wasm(
+            path.to_str().expect("utf-8 path"),
+        )))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}

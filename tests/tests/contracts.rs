@@ -2,7 +2,9 @@
 //! the frozen `cove:policy@0.1.0` keeps answering, in the same slot of the
 //! same host, next to one built against the newest contract.
 
-use cove_e2e::{OPERATOR_TOKEN, call, expect_error, fatigue_input, guests, host, test_limits};
+use cove_e2e::{
+    OPERATOR_TOKEN, call, expect_error, fatigue_input, guests, host, publish, test_limits,
+};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,9 +25,19 @@ async fn a_plugin_built_against_0_1_0_runs_beside_one_built_against_0_2_0() {
     let (state, _data) = host(None, test_limits()).await;
     let app = cove_host::app(state);
     let op = OPERATOR_TOKEN;
-    let (status, old) = upload(&app, "legacy-fatigue", &legacy).await;
+    let (status, old) = publish(
+        &app,
+        "name=legacy-fatigue&version=1.0.0&publisher=test",
+        &legacy,
+    )
+    .await;
     assert_eq!(status, 201, "{old}");
-    let (status, new) = upload(&app, "current-fatigue", guests::FATIGUE.as_ref()).await;
+    let (status, new) = publish(
+        &app,
+        "name=current-fatigue&version=1.0.0&publisher=test",
+        guests::FATIGUE.as_ref(),
+    )
+    .await;
     assert_eq!(status, 201, "{new}");
     assert_eq!(old["contract"], "0.1.0", "{old}");
     assert_eq!(new["contract"], "0.2.0", "{new}");
@@ -90,26 +102,4 @@ async fn a_plugin_built_against_0_1_0_runs_beside_one_built_against_0_2_0() {
         slots.to_string().contains("\"contract\":\"0.1.0\""),
         "{slots}"
     );
-}
-
-/// Publish the component at `path` as `name@1.0.0`.
-async fn upload(app: &axum::Router, name: &str, path: &std::path::Path) -> (u16, Value) {
-    use tower::ServiceExt;
-    let req = axum::http::Request::builder()
-        .method("POST")
-        .uri(format!(
-            "/v1/plugins?name={name}&version=1.0.0&publisher=test"
-        ))
-        .header("authorization", format!("Bearer {OPERATOR_TOKEN}"))
-        .body(axum::body::Body::from(std::fs::read(path).unwrap()))
-        .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status().as_u16();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }

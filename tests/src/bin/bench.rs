@@ -245,15 +245,7 @@ fn main() -> anyhow::Result<()> {
         .send()?;
     anyhow::ensure!(r.status().is_success(), "publishing 0.1.1: {}", r.text()?);
 
-    let script = data.path().join("decide.lua");
-    std::fs::write(
-        &script,
-        format!(
-            "wrk.method = \"POST\"\nwrk.body = '{}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer {key}\"\n",
-            small_input()
-        ),
-    )?;
-    let script = script.to_str().unwrap_or_default().to_string();
+    let script = post_script(data.path(), "decide.lua", &key, &small_input());
     let invoke = format!("{}/v1/merchants/demo/slots/fatigue-policy/invoke", host.url);
     let empty = data.path().join("get.lua");
     std::fs::write(&empty, "wrk.method = \"GET\"\n")?;
@@ -360,19 +352,10 @@ fn through_router() -> (f64, f64) {
         let (state, _dir) = cove_e2e::host(None, Limits::default()).await;
         let app = cove_host::app(state);
         let op = OPERATOR_TOKEN;
-        let auth = format!("Bearer {op}");
-        let (status, _, _) = cove_e2e::request(
+        let (status, _) = cove_e2e::publish(
             &app,
-            "POST",
-            "/v1/plugins?name=fatigue-policy&version=1.0.0&publisher=cove",
-            &[("authorization", &auth)],
-            None,
-        )
-        .await;
-        assert!(status.is_client_error(), "an empty upload is refused");
-        let (status, _) = upload(
-            &app,
-            "/v1/plugins?name=fatigue-policy&version=1.0.0&publisher=cove",
+            "name=fatigue-policy&version=1.0.0&publisher=cove",
+            guests::FATIGUE.as_ref(),
         )
         .await;
         assert!(status.is_success());
@@ -413,25 +396,6 @@ fn through_router() -> (f64, f64) {
         let health = time("/healthz", false).await;
         (decide, health)
     })
-}
-
-async fn upload(app: &axum::Router, uri: &str) -> (axum::http::StatusCode, Value) {
-    use tower::ServiceExt;
-    let req = axum::http::Request::builder()
-        .method("POST")
-        .uri(uri)
-        .header("authorization", format!("Bearer {OPERATOR_TOKEN}"))
-        .body(axum::body::Body::from(wasm(guests::FATIGUE)))
-        .expect("request");
-    let res = app.clone().oneshot(req).await.expect("response");
-    let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 /// Lua script for wrk: POST `body` with a bearer `key`.
