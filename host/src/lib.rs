@@ -9,8 +9,9 @@
 //! - One folder per feature, each with its routes, model and queries:
 //!   [`kb`] (FAQ articles and search), [`surveys`] (exit surveys and
 //!   results), [`widget`] (the storefront widget's settings, files and
-//!   config).
+//!   config), [`console`] (the merchant console's pages and sign-in).
 
+pub mod console;
 pub mod kb;
 pub mod platform;
 pub mod surveys;
@@ -32,6 +33,7 @@ pub fn app(state: AppState) -> Router {
         .merge(kb::routes(&state))
         .merge(surveys::routes(&state))
         .merge(widget::routes(&state))
+        .merge(console::routes(&state))
         .split_for_parts();
     router
         .merge(platform::openapi::routes(&platform::openapi::finish(api)))
@@ -43,6 +45,10 @@ pub fn app(state: AppState) -> Router {
                 "this endpoint does not accept that method",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            platform::session::csrf_guard,
+        ))
         .with_state(state)
 }
 
@@ -68,6 +74,8 @@ pub struct Inner {
     pub kb: kb::Indexes,
     /// The storefront widget's files and public data.
     pub widget: widget::WidgetState,
+    /// The merchant console's files.
+    pub console: console::Assets,
     /// Rate limits of the public endpoints.
     pub public: platform::guard::Public,
     /// Per-merchant request rates and plugin-call ceilings.
@@ -76,6 +84,10 @@ pub struct Inner {
     pub demo: bool,
     /// Cache of API-key hash → merchant id.
     pub keys: std::sync::RwLock<std::collections::HashMap<String, String>>,
+    /// Console sessions.
+    pub sessions: platform::session::Sessions,
+    /// Decisions per hour and outcome, not yet written.
+    pub stats: platform::stats::CallStats,
 }
 
 impl std::ops::Deref for AppState {
@@ -126,6 +138,7 @@ impl AppState {
             operator_token: settings.operator_token,
             kb: Default::default(),
             widget: widget::WidgetState::new(widget),
+            console: console::Assets::load(settings.widget_dir.as_deref()),
             public: platform::guard::Public::new(
                 settings.public_rate.0,
                 settings.public_rate.1,
@@ -138,13 +151,17 @@ impl AppState {
             fair: platform::fair::Fair::new(settings.merchant_limits),
             demo: settings.demo,
             keys: Default::default(),
+            sessions: Default::default(),
+            stats: Default::default(),
         }));
         state.refresh_bindings().await?;
         Ok(state)
     }
 
-    /// Pick up binding and limit changes made by this or another replica.
+    /// Pick up binding and limit changes made by this or another replica,
+    /// and write the decision counts of the last interval.
     pub async fn refresh_bindings(&self) -> anyhow::Result<()> {
+        self.stats.flush(&self.store).await?;
         self.bindings
             .refresh(&self.store, &self.registry, &self.metrics)
             .await?;

@@ -100,6 +100,19 @@ export async function start(ctx) {
     const art = h("div", { className: "art", hidden: true });
     const d = modal(T.title, input, list, status, art);
     let hits = [], active = -1;
+    // A search that finds nothing, once the visitor has stopped typing, is
+    // counted for the merchant (the words only), once per dialog.
+    const missed = new Set();
+    let missTimer;
+    const miss = (q) => {
+      clearTimeout(missTimer);
+      if (!q || missed.has(q.toLowerCase())) return;
+      missTimer = setTimeout(() => {
+        if (input.value.trim() != q || hits.length) return;
+        missed.add(q.toLowerCase());
+        post("/missed-searches", { locale: cfg.locale, query: q }).catch(() => {});
+      }, 1500);
+    };
     const select = (i) => {
       active = i;
       [...list.children].forEach((li, n) => li.setAttribute("aria-selected", n == i));
@@ -137,6 +150,7 @@ export async function start(ctx) {
         h("li", { id: "cove-o" + i, role: "option", "aria-selected": "false", "data-id": x.id, textContent: x.title, onclick: () => show(x) })));
       input.setAttribute("aria-expanded", hits.length > 0);
       status.textContent = input.value.trim() && !hits.length ? T.empty : "";
+      miss(hits.length ? "" : input.value.trim());
       select(hits.length ? 0 : -1);
     };
     const show = async (x) => {

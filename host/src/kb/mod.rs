@@ -1,9 +1,11 @@
 //! Knowledge base: the merchant's FAQ articles (create, replace, delete,
 //! list), the search indexes built from them, server-side search with the
 //! same core the widget runs in the browser, and the public endpoints the
-//! widget calls (index, first results, article, votes).
+//! widget calls (index, first results, article, votes, searches that
+//! found nothing).
 
 pub mod markdown;
+mod missed;
 mod public;
 pub mod store;
 
@@ -33,9 +35,12 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(public::index))
         .routes(routes!(public::article))
         .routes(routes!(public::search))
-        .routes(routes!(public::vote));
+        .routes(routes!(public::vote))
+        .routes(routes!(missed::report));
     OpenApiRouter::new()
         .routes(routes!(list))
+        .routes(routes!(missed::list))
+        .routes(routes!(missed::preview))
         .routes(routes!(put_article, delete))
         .routes(routes!(search))
         .merge(crate::platform::guard::public(state, public))

@@ -147,8 +147,20 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Identify the caller from the bearer token.
+/// Identify the caller from the bearer token, or else the console cookie.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    if !headers.contains_key(header::AUTHORIZATION)
+        && let Some(token) = super::session::token(headers)
+    {
+        return match state.sessions.find(&state.store, token).await? {
+            Some(s) => Ok(Caller::Merchant(s.merchant)),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "session_expired",
+                "the console session has ended; sign in again",
+            )),
+        };
+    }
     let token = bearer(headers)?;
     if constant_time_eq(token.as_bytes(), state.operator_token.as_bytes()) {
         let actor = headers

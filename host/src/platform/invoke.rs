@@ -152,6 +152,7 @@ pub async fn invoke(
                         Ok(()) => {
                             active.breaker.success();
                             active.series.ok.inc();
+                            state.stats.record(merchant, slot, "ok", now);
                             if slot == Slot::Rfm {
                                 remember_rfm(state, merchant, &result).await;
                             }
@@ -169,6 +170,7 @@ pub async fn invoke(
                 wasmtime::component::Val::Result(Err(e)) => {
                     active.breaker.success();
                     active.series.plugin_error.inc();
+                    state.stats.record(merchant, slot, "plugin_error", now);
                     return Err(InvokeError::PluginError {
                         plugin: label.clone(),
                         error: e.as_deref().map_or(Value::Null, wjson::from_val),
@@ -267,6 +269,7 @@ impl Call<'_> {
         } = *self;
         let plugin_label = plugin.cloned().unwrap_or_else(|| "none".into());
         count(state, slot, &plugin_label, "fallback");
+        state.stats.record(merchant, slot, kind.as_str(), now);
         state
             .metrics
             .failures

@@ -19,7 +19,9 @@ pub mod registry;
 pub mod runtime;
 pub mod scaffold;
 pub mod serve;
+pub mod session;
 pub mod slots;
+pub mod stats;
 pub mod store;
 
 pub use operator::{REFERENCE_PUBLISHER, bind_reference_plugins};
@@ -48,6 +50,8 @@ pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(operator::bind))
         .routes(routes!(operator::rollback))
         .routes(routes!(policy::invoke))
+        .routes(routes!(policy::configure))
+        .routes(routes!(policy::stats))
 }
 
 /// `GET /healthz`: the host is up.

@@ -289,7 +289,7 @@ pub async fn rollback(
     current(&state, &merchant, slot)
 }
 
-async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), ApiError> {
+pub(super) async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), ApiError> {
     if state.store.merchant_exists(merchant).await? {
         Ok(())
     } else {
@@ -297,7 +297,7 @@ async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), ApiErr
     }
 }
 
-fn current(state: &AppState, merchant: &str, slot: Slot) -> Result<Response, ApiError> {
+pub(super) fn current(state: &AppState, merchant: &str, slot: Slot) -> Result<Response, ApiError> {
     let active = state
         .bindings
         .get(merchant, slot)
@@ -388,14 +388,15 @@ pub async fn bind_version(
     Ok(())
 }
 
-/// `GET /v1/merchants/{merchant}/audit`: every binding change, newest first.
+/// `GET /v1/merchants/{merchant}/audit`: every binding change, newest
+/// first (the merchant reads its own).
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/audit", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Binding changes, newest first", body = serde_json::Value)))]
 pub async fn audit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(merchant): Path<String>,
 ) -> Result<Response, ApiError> {
-    operator(&state, &headers).await?;
+    super::http::merchant_or_operator(&state, &headers, &merchant).await?;
     require_merchant(&state, &merchant).await?;
     Ok(
         axum::Json(json!({"merchant": merchant, "events": state.store.audit(&merchant).await?}))

@@ -101,3 +101,91 @@ pub async fn invoke(
         }
     }
 }
+
+/// A new config for the plugin version already bound.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigRequest {
+    /// String values by key, checked by the plugin's own `validate-config`.
+    config: Value,
+}
+
+/// `PUT /v1/merchants/{merchant}/slots/{slot}/config`: change the config of
+/// the bound plugin version (the merchant may; the plugin checks it first,
+/// and the audit log records who changed what).
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/slots/{slot}/config", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = ConfigRequest, responses((status = 200, description = "The binding in force", body = serde_json::Value)))]
+pub async fn configure(
+    State(state): State<AppState>,
+    Path((merchant, slot_name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let actor = match super::http::caller(&state, &headers).await? {
+        super::http::Caller::Operator { actor } => actor,
+        super::http::Caller::Merchant(_) => {
+            merchant_or_operator(&state, &headers, &merchant).await?;
+            format!("merchant:{merchant}")
+        }
+    };
+    let slot = slot(&slot_name)?;
+    if !state.store.merchant_exists(&merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    let req: ConfigRequest =
+        super::http::parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
+    let Some(active) = state.bindings.get(&merchant, slot) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "slot_unbound",
+            format!(
+                "no plugin serves {slot} for `{merchant}` yet, so there is nothing to configure"
+            ),
+        ));
+    };
+    super::operator::bind_version(
+        &state,
+        &merchant,
+        slot,
+        &active.plugin,
+        &req.config,
+        &actor,
+        "config",
+    )
+    .await?;
+    super::operator::current(&state, &merchant, slot)
+}
+
+/// Query of [`stats`].
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct StatsQuery {
+    /// Days back from now (1–90, default 7).
+    days: Option<u32>,
+}
+
+/// `GET /v1/merchants/{merchant}/stats`: decisions per slot, hour and
+/// outcome (`ok`, `plugin_error`, or the failure kind the safe fallback
+/// answered for).
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/stats", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), StatsQuery), responses((status = 200, description = "Hourly buckets, oldest first", body = Vec<crate::platform::stats::Bucket>)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    q: Result<axum::extract::Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let q = super::http::query(q)?;
+    let days = q.days.unwrap_or(7);
+    if !(1..=90).contains(&days) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "`days` must be between 1 and 90",
+        ));
+    }
+    if !state.store.merchant_exists(&merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    // This replica's latest counts first, so the chart is current.
+    state.stats.flush(&state.store).await?;
+    let from = crate::now_ms() - i64::from(days) * 86_400_000;
+    Ok(axum::Json(state.store.call_stats(&merchant, from).await?).into_response())
+}

@@ -117,6 +117,11 @@ macro_rules! migrations {
                 "merchant limits",
                 include_str!("../../migrations/common/0005_merchant_limits.sql"),
             ),
+            (
+                6,
+                "console",
+                include_str!("../../migrations/common/0006_console.sql"),
+            ),
         ]
         .into_iter()
         .map(|(version, description, sql)| {

@@ -1,4 +1,5 @@
-//! A survey's results: counts, NPS, choice shares and text answers, as
+//! A survey's results: counts, NPS (overall and per day), choice shares
+//! and text answers, as
 //! JSON and as a CSV a spreadsheet opens safely.
 
 use axum::extract::rejection::QueryRejection;
@@ -41,6 +42,19 @@ pub(super) fn summary(id: &str, survey: &Survey, answers: &[AnswerRow]) -> Value
                     }
                     out["nps"] = nps(&ratings);
                     out["distribution"] = json!(counts);
+                    // NPS per day (UTC), oldest first, for the trend chart.
+                    let mut days = std::collections::BTreeMap::<i64, Vec<u64>>::new();
+                    for (v, a) in &given {
+                        if let Some(r) = v.as_u64() {
+                            days.entry(a.received_at.div_euclid(86_400_000) * 86_400_000)
+                                .or_default()
+                                .push(r);
+                        }
+                    }
+                    out["over_time"] = days
+                        .iter()
+                        .map(|(day, r)| json!({"day": day, "responses": r.len(), "score": nps(r)["score"]}))
+                        .collect();
                 }
                 Kind::Choice => {
                     let total = given.len().max(1) as f64;

@@ -1,0 +1,88 @@
+// Policies: which plugin version serves each slot, its settings (checked by
+// the plugin itself), decisions and failures over time, the breaker, and
+// who changed what.
+import { h, t, api, num, day, when, table, field, saver, chart } from "../ui.js";
+
+const DAY = 86400000;
+
+export default {
+  id: "policies",
+  texts: {
+    en: {
+      "policies.nav": "Policies", "policies.title": "Policies", "policies.slots": "What serves each policy",
+      "policies.slot": "Policy", "policies.plugin": "Plugin", "policies.contract": "Contract", "policies.breaker": "State",
+      "policies.open": "Paused: failing, the safe fallback answers", "policies.closed": "Running", "policies.unbound": "No plugin: the safe fallback answers",
+      "policies.config": "Settings of {slot}", "policies.config.hint": "One per line: name = value. The plugin checks them before they apply.",
+      "policies.save": "Apply settings", "policies.calls": "Decisions of {slot} per day", "policies.calls.summary": "{total} decisions in 7 days: {ok} by the plugin, {failed} by the safe fallback.",
+      "policies.failures": "Failures by kind", "policies.kind": "Kind", "policies.count": "Decisions", "policies.audit": "Changes",
+      "policies.when": "When", "policies.who": "Who", "policies.what": "What", "policies.from": "Before", "policies.to": "After",
+      "slot.fatigue-policy": "Contact fatigue", "slot.rfm-scorer": "Customer value (RFM)", "slot.allocator": "Experiments", "slot.return-flow": "Returns", "slot.channel-chooser": "Channel choice",
+      "outcome.ok": "Answered by the plugin", "outcome.plugin_error": "Refused by the plugin",
+    },
+    zh: {
+      "policies.nav": "策略", "policies.title": "策略", "policies.slots": "各策略当前使用的插件",
+      "policies.slot": "策略", "policies.plugin": "插件", "policies.contract": "接口版本", "policies.breaker": "状态",
+      "policies.open": "已暂停：连续失败，由安全兜底回答", "policies.closed": "运行中", "policies.unbound": "无插件：由安全兜底回答",
+      "policies.config": "{slot} 的设置", "policies.config.hint": "每行一项：名称 = 值。插件会先检查，通过后才生效。",
+      "policies.save": "应用设置", "policies.calls": "{slot} 每日决策", "policies.calls.summary": "7 天内共 {total} 次决策：插件回答 {ok} 次，安全兜底 {failed} 次。",
+      "policies.failures": "按类型统计的失败", "policies.kind": "类型", "policies.count": "次数", "policies.audit": "变更记录",
+      "policies.when": "时间", "policies.who": "操作人", "policies.what": "操作", "policies.from": "之前", "policies.to": "之后",
+      "slot.fatigue-policy": "联系频率控制", "slot.rfm-scorer": "客户价值（RFM）", "slot.allocator": "实验分流", "slot.return-flow": "退货流程", "slot.channel-chooser": "渠道选择",
+      "outcome.ok": "由插件回答", "outcome.plugin_error": "插件拒绝",
+    },
+  },
+  async render(main) {
+    const [{ slots }, stats, audit] = await Promise.all([api("slots"), api("stats?days=7"), api("audit")]);
+    const name = (slot) => t("slot." + slot);
+    const now = Date.now();
+    const start = now - (now % DAY) - 6 * DAY;
+    const days = [...Array(7).keys()].map((i) => start + i * DAY);
+
+    main.append(h("section", null, table(t("policies.slots"), [
+      { label: t("policies.slot"), value: (s) => name(s.slot) },
+      { label: t("policies.plugin"), value: (s) => (s.plugin ? s.plugin + "@" + s.version : "—") },
+      { label: t("policies.contract"), value: (s) => s.contract || "—" },
+      { label: t("policies.breaker"), value: (s) => (!s.plugin ? t("policies.unbound") : s.breaker == "open" ? t("policies.open") : t("policies.closed")) },
+    ], slots)));
+
+    for (const s of slots.filter((x) => x.plugin)) {
+      const mine = stats.filter((b) => b.slot == s.slot);
+      const outcomes = [...new Set(mine.map((b) => b.outcome))].sort((a, b) => (a == "ok" ? -1 : b == "ok" ? 1 : a.localeCompare(b)));
+      const series = outcomes.map((o) => ({
+        label: o == "ok" || o == "plugin_error" ? t("outcome." + o) : o,
+        color: o == "ok" ? "#0b6e4f" : undefined,
+        data: days.map((d) => mine.filter((b) => b.outcome == o && b.hour >= d && b.hour < d + DAY).reduce((n, b) => n + b.calls, 0)),
+      }));
+      const total = mine.reduce((n, b) => n + b.calls, 0);
+      const ok = mine.filter((b) => b.outcome == "ok").reduce((n, b) => n + b.calls, 0);
+      const failed = mine.filter((b) => b.outcome != "ok" && b.outcome != "plugin_error").reduce((n, b) => n + b.calls, 0);
+      const text = h("textarea", { rows: 5, value: Object.entries(s.config || {}).map(([k, v]) => k + " = " + v).join("\n") });
+      const sv = saver(t("policies.save"), async () => {
+        const config = {};
+        for (const line of text.value.split("\n")) {
+          const at = line.indexOf("=");
+          if (line.trim() && at < 0) throw new Error(line + ": name = value");
+          if (line.trim()) config[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+        }
+        await api("slots/" + s.slot + "/config", { method: "PUT", body: { config } });
+      });
+      main.append(h("section", { "data-slot": s.slot },
+        h("h2", null, name(s.slot) + " · " + s.plugin + "@" + s.version),
+        chart(t("policies.calls", { slot: name(s.slot) }), {
+          labels: days.map(day), stacked: true, series: series.length ? series : [{ label: t("outcome.ok"), data: days.map(() => 0) }],
+          summary: t("policies.calls.summary", { total: num(total), ok: num(ok), failed: num(failed) }),
+        }),
+        h("form", { onsubmit: sv.run }, field(t("policies.config", { slot: name(s.slot) }), text, t("policies.config.hint")), h("div", { className: "actions" }, sv.button, sv.status))));
+    }
+
+    const cfg = (c) => (c && Object.keys(c).length ? Object.entries(c).map(([k, v]) => k + "=" + v).join(", ") : "");
+    main.append(h("section", null, table(t("policies.audit"), [
+      { label: t("policies.when"), value: (e) => when(e.at) },
+      { label: t("policies.slot"), value: (e) => name(e.slot) },
+      { label: t("policies.who"), value: (e) => e.actor },
+      { label: t("policies.what"), value: (e) => e.action },
+      { label: t("policies.from"), value: (e) => [e.from, cfg(e.from_config)].filter(Boolean).join(" ") || "—" },
+      { label: t("policies.to"), value: (e) => [e.to, cfg(e.to_config)].filter(Boolean).join(" ") || "—" },
+    ], audit.events.slice(0, 50))));
+  },
+};

@@ -1,0 +1,257 @@
+//! The merchant console at `/console`: one page per feature, in English
+//! and Simplified Chinese, over the same JSON API as everything else.
+//!
+//! The server side is small: the page shell with a strict CSP (no inline
+//! script or style), the console's files (cached forever under a content
+//! hash), sign-in and sign-out ([`crate::platform::session`]), and the
+//! overview's numbers. Each page is one ES module in `assets/pages/` and
+//! one line in [`FILES`] and in `assets/app.js`'s page list.
+
+mod overview;
+
+use std::collections::HashMap;
+use std::path::Path as FsPath;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::platform::http::{
+    ApiError, Caller, MAX_JSON_BYTES, caller, gzip, gzipped, parse_json, read_body,
+};
+use crate::platform::session;
+
+/// The console's own files: name, content type, text.
+const FILES: &[(&str, &str, &str)] = &[
+    ("app.js", JS, include_str!("assets/app.js")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/app.css"),
+    ),
+    ("ui.js", JS, include_str!("assets/ui.js")),
+    (
+        "pages/overview.js",
+        JS,
+        include_str!("assets/pages/overview.js"),
+    ),
+    ("pages/kb.js", JS, include_str!("assets/pages/kb.js")),
+    (
+        "pages/surveys.js",
+        JS,
+        include_str!("assets/pages/surveys.js"),
+    ),
+    (
+        "pages/widget.js",
+        JS,
+        include_str!("assets/pages/widget.js"),
+    ),
+    (
+        "pages/policies.js",
+        JS,
+        include_str!("assets/pages/policies.js"),
+    ),
+];
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The charting library (Chart.js, from npm via `scripts/build-widget`),
+/// looked for in the built web files.
+const CHART_FILE: &str = "chart.umd.min.js";
+
+/// The policy every console response is served under: nothing inline,
+/// nothing from elsewhere, never framed.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The console's files, gzipped once, under one content hash.
+pub struct Assets {
+    version: String,
+    files: HashMap<String, (&'static str, Vec<u8>)>,
+    /// Whether the charting library was found.
+    pub charts: bool,
+}
+
+impl Assets {
+    /// The embedded files, plus Chart.js from `web_dir` if it is there
+    /// (without it the console shows its tables and no charts).
+    pub fn load(web_dir: Option<&FsPath>) -> Assets {
+        let mut hash = Sha256::new();
+        let mut files = HashMap::new();
+        for (name, content_type, text) in FILES {
+            hash.update(text.as_bytes());
+            files.insert(name.to_string(), (*content_type, gzip(text.as_bytes())));
+        }
+        let chart = web_dir.and_then(|d| std::fs::read(d.join(CHART_FILE)).ok());
+        let charts = chart.is_some();
+        if let Some(bytes) = chart {
+            hash.update(&bytes);
+            files.insert("chart.js".into(), (JS, gzip(&bytes)));
+        }
+        Assets {
+            version: hex::encode(&hash.finalize()[..6]),
+            files,
+            charts,
+        }
+    }
+
+    /// Gzipped bytes of every file, for the first-load figure.
+    pub fn gz_total(&self) -> usize {
+        self.files.values().map(|(_, gz)| gz.len()).sum()
+    }
+}
+
+/// The console's routes: the shell, its files, sessions and the overview.
+pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(shell))
+        .routes(routes!(file))
+        .routes(routes!(sign_in, whoami, sign_out))
+        .routes(routes!(overview::overview))
+}
+
+fn secured(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    res
+}
+
+/// `GET /console`: the page shell; the pages render in the browser.
+#[utoipa::path(get, path = "/console", tag = "console", responses((status = 200, description = "The console's page", body = String, content_type = "text/html")))]
+pub async fn shell(State(state): State<AppState>) -> Response {
+    let v = &state.console.version;
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Cove</title><link rel=\"stylesheet\" href=\"/console/{v}/app.css\">\
+         <script type=\"module\" src=\"/console/{v}/app.js\" data-charts=\"{}\"></script></head>\
+         <body><div id=\"app\" aria-live=\"polite\"></div>\
+         <noscript>The Cove console needs JavaScript. 控制台需要启用 JavaScript。</noscript></body></html>",
+        state.console.charts
+    );
+    let mut res = (
+        [(header::CACHE_CONTROL, "no-cache")],
+        axum::response::Html(html),
+    )
+        .into_response();
+    res = secured(res);
+    res
+}
+
+/// `GET /console/{version}/{file}`: a console file, cached forever.
+#[utoipa::path(get, path = "/console/{version}/{*file}", tag = "console", params(("version" = String, Path, description = "Content hash from the shell"), ("file" = String, Path, description = "app.js, app.css, ui.js, chart.js or pages/….js")), responses((status = 200, description = "The file", body = String, content_type = "text/javascript")))]
+pub async fn file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((version, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let Some((content_type, gz)) = state.console.files.get(&name) else {
+        return Err(ApiError::not_found(format!("no console file `{name}`")));
+    };
+    let cache = if version == state.console.version {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Ok(secured(gzipped(&headers, gz, content_type, cache)))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SignIn {
+    /// The merchant's API key.
+    key: String,
+}
+
+fn session_body(merchant: &str, s: &session::Session) -> serde_json::Value {
+    json!({"merchant": merchant, "csrf": s.csrf, "expires_at": s.expires_at})
+}
+
+/// `POST /console/session`: sign in with the merchant's API key; answers
+/// with the session cookie and the CSRF token writes must echo.
+#[utoipa::path(post, path = "/console/session", tag = "console", request_body = SignIn, responses((status = 201, description = "Signed in; the cookie is set", body = serde_json::Value)))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let req: SignIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the sign-in").await?)?;
+    let mut with_key = HeaderMap::new();
+    let bearer = HeaderValue::from_str(&format!("Bearer {}", req.key.trim()))
+        .map_err(|_| ApiError::bad_request("invalid_key", "that is not an API key"))?;
+    with_key.insert(header::AUTHORIZATION, bearer);
+    let merchant = match caller(&state, &with_key).await {
+        Ok(Caller::Merchant(m)) => m,
+        Ok(Caller::Operator { .. }) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "operator_token",
+                "the console is for merchants: sign in with a merchant's API key, not the operator token",
+            ));
+        }
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unknown_key",
+                "this API key is not known; check it was copied whole",
+            ));
+        }
+    };
+    let (token, s) = state.sessions.start(&state.store, &merchant).await?;
+    let mut res = (StatusCode::CREATED, axum::Json(session_body(&merchant, &s))).into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&session::cookie(&headers, &token)).map_err(ApiError::internal)?,
+    );
+    Ok(res)
+}
+
+/// `GET /console/session`: who is signed in, and the CSRF token.
+#[utoipa::path(get, path = "/console/session", tag = "console", responses((status = 200, description = "The session", body = serde_json::Value)))]
+pub async fn whoami(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let found = match session::token(&headers) {
+        Some(t) => state.sessions.find(&state.store, t).await?,
+        None => None,
+    };
+    match found {
+        Some(s) => Ok(axum::Json(session_body(&s.merchant, &s)).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "signed_out",
+            "not signed in to the console",
+        )),
+    }
+}
+
+/// `DELETE /console/session`: sign out (the session ends everywhere).
+#[utoipa::path(delete, path = "/console/session", tag = "console", responses((status = 204, description = "Signed out; the cookie is cleared")))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(t) = session::token(&headers) {
+        state.sessions.end(&state.store, t).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&session::cookie(&headers, "")).map_err(ApiError::internal)?,
+    );
+    Ok(res)
+}

@@ -1,0 +1,104 @@
+//! The overview page's numbers: this week's decisions, survey answers and
+//! NPS, searches that found nothing, articles' helpfulness, open breakers
+//! and whether the widget may run anywhere yet.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::platform::http::{ApiError, merchant_or_operator};
+use crate::surveys::{Kind, Survey};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `GET /v1/merchants/{m}/overview`: the last seven days at a glance.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/overview", tag = "console", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "This week's numbers, each with the page that explains it", body = serde_json::Value)))]
+pub async fn overview(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    if !state.store.merchant_exists(&merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    let now = crate::now_ms();
+    let today = now - now.rem_euclid(DAY_MS);
+    let week_ago = today - 6 * DAY_MS;
+
+    // Decisions per day: answered by the plugin, or by the safe fallback.
+    state.stats.flush(&state.store).await?;
+    let mut days: Vec<Value> = (0..7)
+        .map(|i| json!({"day": week_ago + i * DAY_MS, "ok": 0, "fallback": 0, "refused": 0}))
+        .collect();
+    for b in state.store.call_stats(&merchant, week_ago).await? {
+        let i = ((b.hour - week_ago) / DAY_MS).clamp(0, 6) as usize;
+        let key = match b.outcome.as_str() {
+            "ok" => "ok",
+            "plugin_error" => "refused",
+            _ => "fallback",
+        };
+        days[i][key] = json!(days[i][key].as_i64().unwrap_or(0) + b.calls);
+    }
+    let breakers_open = state
+        .bindings
+        .of(&merchant)
+        .iter()
+        .filter(|(_, a)| a.breaker.is_open(now))
+        .count();
+
+    // Survey answers and NPS over the week.
+    let (mut answers, mut ratings) = (0usize, Vec::new());
+    let surveys = state.store.surveys(&merchant).await?;
+    for row in &surveys {
+        let Ok(survey) = serde_json::from_str::<Survey>(&row.definition) else {
+            continue;
+        };
+        let nps: Vec<&str> = survey
+            .questions
+            .iter()
+            .filter(|q| q.kind == Kind::Nps)
+            .map(|q| q.id.as_str())
+            .collect();
+        for a in state.store.answers(&merchant, &row.id).await? {
+            if a.received_at < week_ago {
+                continue;
+            }
+            answers += 1;
+            ratings.extend(nps.iter().filter_map(|q| a.answers.get(*q)?.as_u64()));
+        }
+    }
+    let promoters = ratings.iter().filter(|&&r| r >= 9).count() as f64;
+    let detractors = ratings.iter().filter(|&&r| r <= 6).count() as f64;
+    let nps = (!ratings.is_empty())
+        .then(|| ((promoters - detractors) * 100.0 / ratings.len() as f64).round());
+
+    let articles = state.store.articles(&merchant, None).await?;
+    let (yes, no) = articles
+        .iter()
+        .fold((0, 0), |(y, n), a| (y + a.helpful, n + a.unhelpful));
+    let missed = state.store.missed_searches(&merchant, week_ago).await?;
+    let missed_total: i64 = missed.iter().filter_map(|m| m["searches"].as_i64()).sum();
+    let origins = crate::widget::allowed_origins(&state, &merchant)
+        .await?
+        .unwrap_or_default();
+
+    Ok(axum::Json(json!({
+        "merchant": merchant,
+        "since": week_ago,
+        "decisions": {"days": days, "breakers_open": breakers_open, "page": "policies"},
+        "surveys": {"count": surveys.len(), "answers": answers, "nps": nps, "ratings": ratings.len(), "page": "surveys"},
+        "kb": {
+            "articles": articles.len(),
+            "helpful": yes,
+            "unhelpful": no,
+            "missed_searches": missed_total,
+            "top_missed": missed.iter().take(5).collect::<Vec<_>>(),
+            "page": "kb",
+        },
+        "widget": {"allowed_origins": origins.len(), "page": "widget"},
+    }))
+    .into_response())
+}

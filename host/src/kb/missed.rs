@@ -1,0 +1,219 @@
+//! Searches that found nothing: the widget reports them (after the visitor
+//! stopped typing), the host counts them per query and day with nothing
+//! about who searched, and the merchant reads the list to know which
+//! article to write next. Also the editor's Markdown preview.
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::Row;
+
+use crate::AppState;
+use crate::platform::guard::MAX_PUBLIC_BODY;
+use crate::platform::http::{
+    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body, valid_locale,
+};
+use crate::platform::store::{Store, StoreError};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The words of a search as counted: trimmed, lower-case, single spaces,
+/// at most 80 characters; anything that looks like a person's data (an
+/// address with `@`, a run of 5 or more digits such as a phone or order
+/// number) is left out. `None` when nothing is left.
+pub fn normalise(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .filter(|w| !w.contains('@'))
+        .map(|w| {
+            let mut out = String::new();
+            let mut digits = 0;
+            for c in w.chars().flat_map(char::to_lowercase) {
+                digits = if c.is_ascii_digit() { digits + 1 } else { 0 };
+                out.push(c);
+                if digits == 5 {
+                    out.truncate(out.len() - 5);
+                    out.push('#');
+                } else if digits > 5 {
+                    out.pop();
+                }
+            }
+            out
+        })
+        .collect();
+    let text: String = words.join(" ").chars().take(80).collect();
+    let text = text.trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MissedIn {
+    /// The index's locale.
+    locale: String,
+    /// What the visitor typed.
+    query: String,
+}
+
+/// `POST /public/v1/{m}/missed-searches`: a search that found nothing.
+#[utoipa::path(post, path = "/public/v1/{merchant}/missed-searches", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = MissedIn, responses((status = 202, description = "Counted (or left out when it looked like personal data)", body = serde_json::Value)))]
+pub async fn report(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let m: MissedIn = parse_json(&read_body(body, MAX_PUBLIC_BODY, "the search").await?)?;
+    if !valid_locale(&m.locale) || m.query.chars().count() > 200 {
+        return Err(ApiError::unprocessable(
+            "invalid_search",
+            "give the index's `locale` and a `query` of at most 200 characters",
+        ));
+    }
+    let counted = match normalise(&m.query) {
+        Some(q) => {
+            state
+                .store
+                .count_missed_search(&merchant, &m.locale, &q, crate::now_ms())
+                .await?
+        }
+        None => false,
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"counted": counted})),
+    )
+        .into_response())
+}
+
+/// Query of [`list`].
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct MissedQuery {
+    /// Days back from today (1–365, default 30).
+    days: Option<u32>,
+}
+
+/// `GET /v1/merchants/{m}/missed-searches`: the searches that found
+/// nothing, most frequent first.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/missed-searches", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), MissedQuery), responses((status = 200, description = "Queries with their counts, most frequent first (at most 100)", body = serde_json::Value)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<MissedQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let days = query(q)?.days.unwrap_or(30);
+    if !(1..=365).contains(&days) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "`days` must be between 1 and 365",
+        ));
+    }
+    let since = crate::now_ms() - i64::from(days) * DAY_MS;
+    let searches = state.store.missed_searches(&merchant, since).await?;
+    Ok(
+        axum::Json(json!({"merchant": merchant, "days": days, "searches": searches}))
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PreviewIn {
+    /// Markdown.
+    body: String,
+}
+
+/// `POST /v1/merchants/{m}/articles/preview`: Markdown as the widget will
+/// show it (the same sanitised HTML).
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/articles/preview", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id")), request_body = PreviewIn, responses((status = 200, description = "The safe HTML", body = serde_json::Value)))]
+pub async fn preview(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let p: PreviewIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the article").await?)?;
+    Ok(axum::Json(json!({"html": super::markdown::to_html(&p.body)})).into_response())
+}
+
+impl Store {
+    /// Count one missed search; false if the merchant does not exist.
+    pub async fn count_missed_search(
+        &self,
+        merchant: &str,
+        locale: &str,
+        query: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        if !self.merchant_exists(merchant).await? {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO kb_missed_searches (merchant_id, locale, query, day, searches) VALUES ($1, $2, $3, $4, 1) \
+             ON CONFLICT (merchant_id, locale, query, day) DO UPDATE SET searches = kb_missed_searches.searches + 1",
+        )
+        .bind(merchant)
+        .bind(locale)
+        .bind(query)
+        .bind(now - now.rem_euclid(DAY_MS))
+        .execute(&self.pool)
+        .await?;
+        Ok(true)
+    }
+
+    /// Missed searches since `since` (ms), most frequent first.
+    pub async fn missed_searches(
+        &self,
+        merchant: &str,
+        since: i64,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT locale, query, CAST(SUM(searches) AS BIGINT) AS n, MAX(day) AS last FROM kb_missed_searches \
+             WHERE merchant_id = $1 AND day >= $2 GROUP BY locale, query ORDER BY n DESC, query LIMIT 100",
+        )
+        .bind(merchant)
+        .bind(since - since.rem_euclid(DAY_MS))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(json!({
+                    "locale": r.try_get::<String, _>(0)?,
+                    "query": r.try_get::<String, _>(1)?,
+                    "searches": r.try_get::<i64, _>(2)?,
+                    "last_day": r.try_get::<i64, _>(3)?,
+                }))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise;
+
+    #[test]
+    fn keeps_words_and_drops_personal_data() {
+        assert_eq!(
+            normalise("  Return   POLICY ").as_deref(),
+            Some("return policy")
+        );
+        assert_eq!(
+            normalise("order 1234567 late").as_deref(),
+            Some("order # late")
+        );
+        assert_eq!(normalise("size 42").as_deref(), Some("size 42"));
+        assert_eq!(
+            normalise("me@shop.example refund").as_deref(),
+            Some("refund")
+        );
+        assert_eq!(normalise("a@b"), None);
+        assert_eq!(normalise("退货 运费").as_deref(), Some("退货 运费"));
+    }
+}

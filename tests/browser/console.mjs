@@ -1,0 +1,207 @@
+// The merchant console in Debian's Chromium (headless) against a real
+// Cove host in demo mode. Run by tests/tests/console.rs, which passes
+// COVE_URL, COVE_KEY (the demo merchant's key), COVE_RIVAL_KEY (another
+// merchant's), WIDGET_NODE_MODULES and SHOTS (where screenshots go).
+//
+// A merchant signs in, every page renders with the seeded data, charts are
+// drawn, axe-core finds no serious violation in either language, an article
+// and a survey made in the console reach the storefront widget, the
+// results of answers show as charts, writes need the CSRF token, another
+// merchant sees nothing of it, and sign-out ends the session.
+import { createRequire } from "node:module";
+import { mkdirSync } from "node:fs";
+import { launch } from "./chromium.mjs";
+
+const COVE = process.env.COVE_URL;
+const KEY = process.env.COVE_KEY;
+const RIVAL = process.env.COVE_RIVAL_KEY;
+const SHOTS = process.env.SHOTS;
+const require = createRequire(process.env.WIDGET_NODE_MODULES + "/");
+const axeSource = require("fs").readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+mkdirSync(SHOTS, { recursive: true });
+
+let failures = 0;
+const check = (ok, what) => {
+  console.log((ok ? "ok   " : "FAIL ") + what);
+  if (!ok) failures++;
+  return ok;
+};
+const PAGES = ["overview", "kb", "surveys", "widget", "policies"];
+
+const browser = await launch();
+const context = await browser.newContext({ locale: "en-US" });
+const page = await context.newPage();
+const problems = [];
+page.on("pageerror", (e) => problems.push(String(e)));
+// Refused requests this test makes on purpose show as "Failed to load resource".
+page.on("console", (m) => { if (m.type() == "error" && !m.text().startsWith("Failed to load resource")) problems.push(m.text()); });
+
+const ready = async (id) => {
+  await page.waitForSelector(`main[data-ready="${id}"]`, { timeout: 15000 });
+  // Every chart drawn by Chart.js (or, without it, shown as its table).
+  await page.waitForFunction(() => [...document.querySelectorAll("figure.chart")].every((f) => f.dataset.drawn), null, { timeout: 15000 });
+};
+const axe = async (what) => {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const serious = result.violations.filter((v) => v.impact == "serious" || v.impact == "critical");
+  for (const v of serious) console.log("     " + v.id + ": " + v.help + " — " + v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join("; "));
+  check(serious.length == 0, `${what}: axe-core finds no serious or critical violation (${result.violations.length} minor)`);
+};
+
+try {
+  // 1. Sign in: a wrong key is refused in words; the right one opens the overview.
+  await page.goto(COVE + "/console");
+  await page.fill("#key", "ck_not_a_key");
+  await page.click("form.signin button[type=submit]");
+  await page.waitForSelector("form.signin [role=alert]:not(:empty)");
+  check(/not known/.test(await page.textContent("form.signin [role=alert]")), "a wrong key is refused with a plain message");
+  await axe("sign-in page");
+  await page.fill("#key", KEY);
+  await page.click("form.signin button[type=submit]");
+  await ready("overview");
+  const cookie = (await context.cookies()).find((c) => c.name == "cove_session");
+  check(cookie && cookie.httpOnly && cookie.sameSite == "Strict", "the session cookie is HttpOnly and SameSite=Strict");
+  check(await page.evaluate(() => !document.cookie.includes("cove_session")), "scripts cannot read the session cookie");
+
+  // 2. Every page renders with the demo merchant's data, keyboard first.
+  for (const id of PAGES) {
+    await page.goto(COVE + "/console#/" + id);
+    await ready(id);
+    check((await page.textContent("main h1")).trim().length > 0, `${id}: renders with a heading`);
+    await axe(id + " (English)");
+    await page.screenshot({ path: `${SHOTS}/console-${id}-en.png`, fullPage: true });
+  }
+  await page.goto(COVE + "/console#/kb");
+  await ready("kb");
+  check((await page.locator("main table").first().locator("tbody tr").count()) >= 3, "kb: the demo articles are listed");
+  await page.goto(COVE + "/console#/policies");
+  await ready("policies");
+  check(await page.locator("section[data-slot=fatigue-policy] canvas").count() == 1, "policies: the fatigue policy has its decisions chart");
+  check(/fatigue-policy@/.test(await page.textContent("main table")), "policies: the bound plugin version is shown");
+
+  // Keyboard: Tab from the top reaches the skip link, then the navigation.
+  await page.goto(COVE + "/console#/overview");
+  await ready("overview");
+  await page.keyboard.press("Tab");
+  check(await page.evaluate(() => document.activeElement.classList.contains("skip")), "keyboard: the first Tab lands on “skip to content”");
+  await page.keyboard.press("Tab");
+  check(await page.evaluate(() => document.activeElement.closest("nav") != null), "keyboard: the next Tab reaches the navigation");
+
+  // 3. An article written in the console, with a live preview, reaches the widget.
+  await page.goto(COVE + "/console#/kb");
+  await ready("kb");
+  await page.click("text=New article");
+  await page.fill("form input >> nth=0", "console-gift-cards");
+  await page.fill("form input >> nth=1", "en");
+  await page.fill("form input >> nth=2", "Gift cards never expire");
+  await page.fill("form textarea", "Our **gift cards** never expire.\n\n- use them online\n- or in a store");
+  await page.waitForSelector("[data-preview=article] strong", { timeout: 5000 });
+  check((await page.textContent("[data-preview=article] strong")) == "gift cards", "kb: the preview renders the Markdown");
+  await page.click("form button[type=submit]");
+  await page.waitForSelector("form [role=status]:has-text('Saved')");
+  check(true, "kb: the article is saved");
+  // The storefront (the demo page with the widget) finds it.
+  const shop = await context.newPage();
+  await shop.goto(COVE + "/");
+  await shop.waitForTimeout(2200); // the widget's public config is cached for 2 s
+  await shop.reload();
+  await shop.click("[data-cove-widget] button.l");
+  await shop.locator("[data-cove-widget] input.in").fill("gift card expire");
+  await shop.waitForSelector("[data-cove-widget] li[data-id=console-gift-cards]", { timeout: 10000 }).then(() => check(true, "widget: the new article is found on the storefront"),
+    () => check(false, "widget: the new article is found on the storefront"));
+  // A search that finds nothing is counted for the merchant.
+  await shop.locator("[data-cove-widget] input.in").fill("qwxz nothing matches");
+  await shop.waitForTimeout(2500);
+
+  // 4. A survey built in the console reaches the widget's config.
+  await page.goto(COVE + "/console#/surveys");
+  await ready("surveys");
+  await page.click("text=New survey");
+  await page.fill("form input >> nth=0", "console-nps");
+  await page.fill("form input >> nth=1", "How are we doing?");
+  await page.fill("form input >> nth=2", "我们做得怎么样？");
+  check(/How are we doing\?/.test(await page.textContent("[data-preview=survey]")), "surveys: the preview follows the builder");
+  await page.selectOption("#sv-plang", "zh");
+  check(/我们做得怎么样/.test(await page.textContent("[data-preview=survey]")), "surveys: the preview shows the Chinese texts");
+  await page.click("form button[type=submit]");
+  await page.waitForSelector("form [role=status]:has-text('Saved')");
+  let config = "";
+  for (let i = 0; i < 50 && !config.includes("console-nps"); i++) {
+    await shop.waitForTimeout(200); // the widget's public config is cached for 2 s
+    config = JSON.stringify(await shop.evaluate(() => fetch("/public/v1/demo/config?locale=en", { cache: "no-store" }).then((r) => r.json())));
+  }
+  check(config.includes("console-nps"), "widget: the new survey is in the storefront's config");
+
+  // 5. Answers become charts: NPS trend, 0–10 spread.
+  const answers = [10, 9, 9, 7, 3].map((r, i) => ({ id: "console-answer-" + i, survey: "console-nps", visitor: "console-visitor-" + i, locale: "en", page: "/", answers: { nps: r } }));
+  const sent = await shop.evaluate((a) => fetch("/public/v1/demo/answers", { method: "POST", body: JSON.stringify({ answers: a }) }).then((r) => r.json()), answers);
+  check(sent.accepted && sent.accepted.length == 5, "five answers reach the host: " + JSON.stringify(sent));
+  await page.goto(COVE + "/console#/surveys");
+  await ready("surveys");
+  await page.click("tr:has-text('How are we doing') button:has-text('Results')");
+  await page.waitForSelector("[data-results=console-nps]");
+  await page.waitForFunction(() => [...document.querySelectorAll("[data-results] figure.chart")].length >= 2 && [...document.querySelectorAll("[data-results] figure.chart")].every((f) => f.dataset.drawn == "true"));
+  check((await page.getAttribute("[data-nps]", "data-nps")) == "40", "surveys: NPS of 10, 9, 9, 7, 3 is 40 (3 promoters, 1 detractor)");
+  await axe("survey results");
+  await page.screenshot({ path: `${SHOTS}/console-survey-results-en.png`, fullPage: true });
+
+  // The missed search shows on the KB page.
+  await page.goto(COVE + "/console#/kb");
+  await ready("kb");
+  check(/qwxz nothing matches/.test(await page.textContent("main")), "kb: the storefront search that found nothing is listed");
+
+  // 6. The tag to copy names this host and merchant.
+  await page.goto(COVE + "/console#/widget");
+  await ready("widget");
+  const tag = await page.textContent("[data-tag]");
+  check(tag.includes(COVE + "/widget.js") && tag.includes('data-merchant="demo"'), "widget: the tag to copy points at this host");
+
+  // 7. Chinese: the language follows the switch, pages stay accessible.
+  await page.selectOption("#lang", "zh");
+  await page.goto(COVE + "/console#/overview");
+  await ready("overview");
+  check((await page.textContent("nav")).includes("概览"), "zh: the navigation is in Chinese");
+  check((await page.getAttribute("html", "lang")) == "zh-CN", "zh: the page says it is Chinese");
+  for (const id of PAGES) {
+    await page.goto(COVE + "/console#/" + id);
+    await ready(id);
+    await axe(id + " (中文)");
+    await page.screenshot({ path: `${SHOTS}/console-${id}-zh.png`, fullPage: true });
+  }
+
+  // 8. Writes with the cookie need the CSRF token.
+  const forged = await page.evaluate(() => fetch("/v1/merchants/demo/widget", { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" }).then((r) => r.status));
+  check(forged == 403, "a write with the cookie but without the CSRF token is refused (403)");
+
+  // 9. Another merchant's session sees none of it.
+  const rival = await browser.newContext({ locale: "zh-CN" });
+  const other = await rival.newPage();
+  other.on("pageerror", (e) => problems.push(String(e)));
+  await other.goto(COVE + "/console");
+  check((await other.getAttribute("html", "lang")) == "zh-CN", "a Chinese browser gets the console in Chinese");
+  await other.fill("#key", RIVAL);
+  await other.click("form.signin button[type=submit]");
+  await other.waitForSelector('main[data-ready="overview"]');
+  await other.goto(COVE + "/console#/kb");
+  await other.waitForSelector('main[data-ready="kb"]');
+  check(!(await other.textContent("main")).includes("Gift cards never expire"), "another merchant's console shows none of demo's articles");
+  const peek = await other.evaluate(() => fetch("/v1/merchants/demo/articles").then((r) => r.status));
+  check(peek == 404, "another merchant's cookie cannot read demo's articles (404)");
+  await rival.close();
+
+  // 10. Sign-out ends the session.
+  await page.click("header button:has-text('退出登录')");
+  await page.waitForSelector("form.signin");
+  const after = await page.evaluate(() => fetch("/v1/merchants/demo/articles").then((r) => r.status));
+  check(after == 401, "after sign-out the API answers 401");
+
+  check(!problems.some((p) => /Content Security Policy|Refused to/.test(p)), "no CSP violation");
+  check(problems.length == 0, "no script errors" + (problems.length ? ": " + problems.join(" | ") : ""));
+} catch (e) {
+  check(false, "unexpected: " + (e && e.stack ? e.stack : e));
+} finally {
+  await browser.close();
+}
+console.log(failures ? `${failures} browser checks failed` : "all browser checks passed");
+process.exit(failures ? 1 : 0);
