@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUESTS := target/guests/wasm32-wasip2/release
 SCHEMATHESIS := 4.32.5
 
-.PHONY: run test bench bench-widget deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-widget bench-console deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -25,12 +25,14 @@ widget: deps-widget
 	scripts/build-widget
 
 ## PostgreSQL for the store suite and the two-replica test; Debian's
-## Chromium for the widget's browser tests; schemathesis (PyPI, in a venv
+## Chromium for the widget's and the console's browser tests (and a Chinese
+## font, so the console's screenshots are legible); schemathesis (PyPI, in a venv
 ## under target/) for the API fuzz test.
 deps-test: deps deps-widget
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	@command -v psql >/dev/null
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh | grep -q . || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 	@[ -x target/schemathesis/bin/schemathesis ] || { python3 -m venv target/schemathesis && target/schemathesis/bin/pip install -q "schemathesis==$(SCHEMATHESIS)"; }
 
 ## wrk, the load generator of the HTTP benchmark.
@@ -66,6 +68,10 @@ bench: deps-bench build
 ## Widget figures: sizes, first-search transfer, query p95 in Chromium, typo recall.
 bench-widget: deps-test build widget
 	./target/release/cove-bench widget
+
+## The merchant console's first load and time to charts, in Chromium.
+bench-console: deps-test build widget
+	./target/release/cove-bench console
 
 fmt:
 	$(CARGO) fmt --all

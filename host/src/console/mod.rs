@@ -4,8 +4,9 @@
 //! The server side is small: the page shell with a strict CSP (no inline
 //! script or style), the console's files (cached forever under a content
 //! hash), sign-in and sign-out ([`crate::platform::session`]), and the
-//! overview's numbers. Each page is one ES module in `assets/pages/` and
-//! one line in [`FILES`] and in `assets/app.js`'s page list.
+//! overview's numbers. Each page is one ES module in `assets/pages/`
+//! (served beside `app.js`) and one line in [`FILES`] and in
+//! `assets/app.js`'s page list.
 
 mod overview;
 
@@ -36,27 +37,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("assets/app.css"),
     ),
     ("ui.js", JS, include_str!("assets/ui.js")),
-    (
-        "pages/overview.js",
-        JS,
-        include_str!("assets/pages/overview.js"),
-    ),
-    ("pages/kb.js", JS, include_str!("assets/pages/kb.js")),
-    (
-        "pages/surveys.js",
-        JS,
-        include_str!("assets/pages/surveys.js"),
-    ),
-    (
-        "pages/widget.js",
-        JS,
-        include_str!("assets/pages/widget.js"),
-    ),
-    (
-        "pages/policies.js",
-        JS,
-        include_str!("assets/pages/policies.js"),
-    ),
+    ("overview.js", JS, include_str!("assets/pages/overview.js")),
+    ("kb.js", JS, include_str!("assets/pages/kb.js")),
+    ("surveys.js", JS, include_str!("assets/pages/surveys.js")),
+    ("widget.js", JS, include_str!("assets/pages/widget.js")),
+    ("policies.js", JS, include_str!("assets/pages/policies.js")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 
@@ -152,7 +137,7 @@ pub async fn shell(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /console/{version}/{file}`: a console file, cached forever.
-#[utoipa::path(get, path = "/console/{version}/{*file}", tag = "console", params(("version" = String, Path, description = "Content hash from the shell"), ("file" = String, Path, description = "app.js, app.css, ui.js, chart.js or pages/….js")), responses((status = 200, description = "The file", body = String, content_type = "text/javascript")))]
+#[utoipa::path(get, path = "/console/{version}/{file}", tag = "console", params(("version" = String, Path, description = "Content hash from the shell"), ("file" = String, Path, description = "app.js, app.css, ui.js, chart.js or a page's module (kb.js, …)")), responses((status = 200, description = "The file", body = String, content_type = "text/javascript")))]
 pub async fn file(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -219,12 +204,26 @@ pub async fn sign_in(
     Ok(res)
 }
 
-/// `GET /console/session`: who is signed in, and the CSRF token.
+/// `GET /console/session`: who is signed in, and the CSRF token (for an
+/// API key: whose it is).
 #[utoipa::path(get, path = "/console/session", tag = "console", responses((status = 200, description = "The session", body = serde_json::Value)))]
 pub async fn whoami(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        // A key holder: whose key it is, and no CSRF token (keys need none).
+        return match caller(&state, &headers).await? {
+            Caller::Merchant(m) => {
+                Ok(axum::Json(json!({"merchant": m, "csrf": null})).into_response())
+            }
+            Caller::Operator { .. } => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "operator_token",
+                "the operator has no console session",
+            )),
+        };
+    }
     let found = match session::token(&headers) {
         Some(t) => state.sessions.find(&state.store, t).await?,
         None => None,

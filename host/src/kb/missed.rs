@@ -91,8 +91,10 @@ pub async fn report(
 
 /// Query of [`list`].
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MissedQuery {
     /// Days back from today (1–365, default 30).
+    #[param(minimum = 1, maximum = 365)]
     days: Option<u32>,
 }
 
@@ -107,6 +109,9 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     let days = query(q)?.days.unwrap_or(30);
+    if !state.store.merchant_exists(&merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
     if !(1..=365).contains(&days) {
         return Err(ApiError::bad_request(
             "invalid_query",

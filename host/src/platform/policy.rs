@@ -157,8 +157,10 @@ pub async fn configure(
 
 /// Query of [`stats`].
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// Days back from now (1–90, default 7).
+    #[param(minimum = 1, maximum = 90)]
     days: Option<u32>,
 }
 

@@ -17,8 +17,11 @@
 //!
 //! Run: `make bench` (or `cargo run --release -p cove-e2e --bin cove-bench`).
 //! The widget's figures: `make bench-widget` (`cove-bench widget`, see
-//! `bench/widget.rs`).
+//! `bench/widget.rs`); the merchant console's: `make bench-console`
+//! (`cove-bench console`, see `bench/console.rs`).
 
+#[path = "bench/console.rs"]
+mod console;
 #[path = "bench/widget.rs"]
 mod widget;
 
@@ -200,8 +203,10 @@ fn wrk_with(url: &str, script: &str, seconds: u64, threads: u32, connections: u3
 }
 
 fn main() -> anyhow::Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("widget") {
-        return widget::run();
+    match std::env::args().nth(1).as_deref() {
+        Some("widget") => return widget::run(),
+        Some("console") => return console::run(),
+        _ => {}
     }
     let InProcess {
         p50: call_p50,

@@ -1,12 +1,13 @@
 // The Cove merchant console: sign-in, the frame (navigation, language,
 // sign-out) and a router over the pages. A page is one module in pages/
-// exporting { id, texts, render(main) } and one entry in PAGES.
+// exporting { id, texts, render(main) } (served beside this file) and one
+// entry in PAGES.
 import { h, t, api, session, addTexts, initLang, setLang, lang, failure, whenSignedOut } from "./ui.js";
-import overview from "./pages/overview.js";
-import kb from "./pages/kb.js";
-import surveys from "./pages/surveys.js";
-import widget from "./pages/widget.js";
-import policies from "./pages/policies.js";
+import overview from "./overview.js";
+import kb from "./kb.js";
+import surveys from "./surveys.js";
+import widget from "./widget.js";
+import policies from "./policies.js";
 
 const PAGES = [overview, kb, surveys, widget, policies];
 

@@ -1,6 +1,6 @@
 // Knowledge base: articles per locale with a Markdown editor and preview,
 // validity windows, helpfulness, and the searches that found nothing.
-import { h, t, api, num, pct, when, table, field, saver, chart, failure } from "../ui.js";
+import { h, t, api, num, pct, when, table, field, saver, chart, failure } from "./ui.js";
 
 const toLocal = (ms) => (ms == null ? "" : new Date(ms - new Date(ms).getTimezoneOffset() * 60000).toISOString().slice(0, 16));
 const fromLocal = (s) => (s ? new Date(s).getTime() : null);

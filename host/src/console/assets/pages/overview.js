@@ -1,5 +1,5 @@
 // Overview: this week's numbers, each linking to the page that explains it.
-import { h, t, api, num, pct, day, chart } from "../ui.js";
+import { h, t, api, num, pct, day, chart } from "./ui.js";
 
 export default {
   id: "overview",

@@ -1,7 +1,7 @@
 // Policies: which plugin version serves each slot, its settings (checked by
 // the plugin itself), decisions and failures over time, the breaker, and
 // who changed what.
-import { h, t, api, num, day, when, table, field, saver, chart } from "../ui.js";
+import { h, t, api, num, day, when, table, field, saver, chart } from "./ui.js";
 
 const DAY = 86400000;
 

@@ -1,6 +1,6 @@
 // Surveys: build one (questions, targeting, trigger, frequency) with a
 // preview of how the widget shows it, and read its results.
-import { h, t, api, num, pct, day, when, table, field, saver, chart, session } from "../ui.js";
+import { h, t, api, num, pct, day, when, table, field, saver, chart, session } from "./ui.js";
 
 const loc = (v, l) => (typeof v == "string" ? v : v ? v[l] || v.en || Object.values(v)[0] || "" : "");
 

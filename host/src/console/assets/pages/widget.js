@@ -1,6 +1,6 @@
 // Storefront widget: theme, texts per language, the sites allowed to use
 // it, and the tag to paste into the shop, with a preview.
-import { h, t, api, field, saver, inkOn } from "../ui.js";
+import { h, t, api, field, saver, inkOn } from "./ui.js";
 
 const KEYS = ["launcher", "title", "placeholder", "empty", "helpful", "yes", "no", "thanks", "close", "send", "back"];
 

@@ -1,0 +1,116 @@
+//! `cove-bench console`: the merchant console's figures.
+//!
+//! - `console_first_load_kb`: every byte Chromium transferred from the host
+//!   for a cold load of the overview, signed in (shell, code, Chart.js,
+//!   session and overview data), headers included; median of 7 loads.
+//! - `console_overview_ms`: from navigation to every chart drawn, median of
+//!   7 cold loads; `console_signin_ms` is the sign-in page (same shell and
+//!   code, no data, no charts) measured in the same run, the baseline, and
+//!   `console_overview_ratio` the quotient.
+//!
+//! The demo merchant gets a week of traffic first: decisions through the
+//! fatigue policy, survey answers, and searches that found nothing.
+
+use std::process::Command;
+
+use cove_e2e::{HostProcess, fatigue_input, guests};
+use serde_json::{Value, json};
+
+const DECISIONS: usize = 5_000;
+const ANSWERS: usize = 20_000;
+const MISSED: usize = 2_000;
+
+/// Run it: prints what was loaded, then one JSON line.
+pub fn run() -> anyhow::Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let web = root.join("target/widget");
+    anyhow::ensure!(
+        web.join("chart.umd.min.js").exists(),
+        "build the web files first: make widget"
+    );
+    let data = tempfile::tempdir()?;
+    let host = HostProcess::start(
+        data.path(),
+        &[
+            "--seed-demo",
+            guests::DIR,
+            "--widget-dir",
+            web.to_str().unwrap_or_default(),
+            "--public-burst",
+            "1000000",
+            "--public-per-sec",
+            "1000000",
+            "--merchant-rps",
+            "0",
+        ],
+    );
+    let key = std::fs::read_to_string(data.path().join("demo-api-key"))?;
+    let key = key.trim();
+    let client = reqwest::blocking::Client::new();
+    let api = |path: &str| format!("{}/v1/merchants/demo/{path}", host.url);
+    let public = |path: &str| format!("{}/public/v1/demo/{path}", host.url);
+
+    for i in 0..DECISIONS {
+        let channel = ["email", "sms", "app-push"][i % 3];
+        let r = client
+            .post(api("slots/fatigue-policy/invoke"))
+            .bearer_auth(key)
+            .json(&fatigue_input(channel, json!([])))
+            .send()?;
+        anyhow::ensure!(r.status().is_success(), "decision: {}", r.status());
+    }
+    let reasons = ["price", "shipping", "browsing"];
+    for batch in 0..ANSWERS / 50 {
+        let answers: Vec<Value> = (0..50)
+            .map(|j| {
+                let n = batch * 50 + j;
+                json!({
+                    "id": format!("bench-answer-{n:08}"),
+                    "survey": "exit",
+                    "visitor": format!("bench-visitor-{n:08}"),
+                    "locale": if n % 3 == 0 { "zh" } else { "en" },
+                    "page": "/checkout",
+                    "answers": {"nps": (n * 7) % 11, "reason": reasons[n % 3], "comment": format!("comment {n}")},
+                })
+            })
+            .collect();
+        let r = client
+            .post(public("answers"))
+            .json(&json!({ "answers": answers }))
+            .send()?;
+        anyhow::ensure!(r.status().is_success(), "answers: {}", r.status());
+    }
+    for i in 0..MISSED {
+        let r = client
+            .post(public("missed-searches"))
+            .json(&json!({"locale": "en", "query": format!("missing topic {}", i % 500)}))
+            .send()?;
+        anyhow::ensure!(r.status().is_success(), "missed search: {}", r.status());
+    }
+    println!(
+        "demo merchant: {DECISIONS} decisions, {ANSWERS} survey answers, {MISSED} searches that found nothing"
+    );
+
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/console-bench.mjs"))
+        .env("COVE_URL", &host.url)
+        .env("COVE_KEY", key)
+        .env("WIDGET_NODE_MODULES", root.join("web-widget/node_modules"))
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success(),
+        "browser half failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())?;
+    println!(
+        "overview: {} KB transferred cold, charts drawn after {} ms (sign-in page: {} ms, {} KB)",
+        figures["console_first_load_kb"],
+        figures["console_overview_ms"],
+        figures["console_signin_ms"],
+        figures["console_signin_kb"]
+    );
+    println!("{figures}");
+    Ok(())
+}
