@@ -9,9 +9,12 @@
 //! - One folder per feature, each with its routes, model and queries:
 //!   [`kb`] (FAQ articles and search), [`surveys`] (exit surveys and
 //!   results), [`widget`] (the storefront widget's settings, files and
-//!   config), [`console`] (the merchant console's pages and sign-in).
+//!   config), [`console`] (the merchant console's pages and sign-in),
+//!   [`customers`] (customers, consents, orders, events: imports,
+//!   profiles, privacy requests).
 
 pub mod console;
+pub mod customers;
 pub mod kb;
 pub mod platform;
 pub mod surveys;
@@ -34,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .merge(surveys::routes(&state))
         .merge(widget::routes(&state))
         .merge(console::routes(&state))
+        .merge(customers::routes(&state))
         .split_for_parts();
     router
         .merge(platform::openapi::routes(&platform::openapi::finish(api)))

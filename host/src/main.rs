@@ -57,6 +57,9 @@ enum Command {
         #[arg(long = "config", value_name = "KEY=VALUE")]
         config: Vec<String>,
     },
+    /// Import a file of customers, orders, events or consents (CSV, with
+    /// Cove's or Shopify's columns, or NDJSON) for a merchant.
+    Import(ImportArgs),
     /// Restore the binding in force before the latest change.
     Rollback {
         #[command(flatten)]
@@ -128,6 +131,20 @@ enum MerchantCommand {
         #[arg(long)]
         name: Option<String>,
     },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Host URL.
+    #[arg(long, env = "COVE_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// The merchant's API key.
+    #[arg(long, env = "COVE_API_KEY", hide_env_values = true)]
+    key: String,
+    /// customers, orders, events or consents.
+    entity: String,
+    /// The file (`.csv`, else NDJSON).
+    file: PathBuf,
 }
 
 #[derive(Args)]
@@ -270,6 +287,7 @@ fn main() -> anyhow::Result<()> {
                 let url = format!("{}/v1/merchants/{merchant}/slots/{slot}", client.url);
                 print(client.request(reqwest::Method::PUT, &url)?.json(&json!({"plugin": plugin, "config": settings}))).await
             }
+            Command::Import(args) => cove_host::customers::cli::import(&args.url, &args.key, &args.entity, &args.file).await,
             Command::Rollback { client, merchant, slot } => {
                 let url = format!("{}/v1/merchants/{merchant}/slots/{slot}/rollback", client.url);
                 print(client.request(reqwest::Method::POST, &url)?).await

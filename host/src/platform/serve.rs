@@ -88,9 +88,14 @@ pub async fn serve(
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
             let app = app.clone();
+            // An import streams a file for as long as it takes; it is
+            // authenticated, and an idle connection still times out.
+            let limit = limits
+                .request_timeout
+                .filter(|_| !req.uri().path().contains("/import/"));
             async move {
                 let answer = app.oneshot(req);
-                let res = match limits.request_timeout {
+                let res = match limit {
                     None => answer.await,
                     Some(limit) => match tokio::time::timeout(limit, answer).await {
                         Ok(res) => res,

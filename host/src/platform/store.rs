@@ -122,6 +122,11 @@ macro_rules! migrations {
                 "console",
                 include_str!("../../migrations/common/0006_console.sql"),
             ),
+            (
+                7,
+                "customers",
+                include_str!("../../migrations/common/0007_customers.sql"),
+            ),
         ]
         .into_iter()
         .map(|(version, description, sql)| {

@@ -1,0 +1,251 @@
+//! Customer data: customers, consents, orders and events per merchant —
+//! streamed imports (NDJSON, CSV, Shopify's exports), live events,
+//! profiles, a filtered list, and the privacy requests (export, erasure).
+//! Plugins never read these tables; the host builds their inputs from them.
+
+pub mod cli;
+pub mod import;
+pub mod model;
+pub mod money;
+pub mod store;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::platform::http::{ApiError, Caller, caller, merchant_or_operator, query};
+use import::{Format, Importer};
+use model::Entity;
+
+/// The feature's routes.
+pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_file))
+        .routes(routes!(live_events))
+        .routes(routes!(list))
+        .routes(routes!(profile, erase))
+        .routes(routes!(export))
+        .routes(routes!(privacy_log))
+}
+
+async fn actor(state: &AppState, headers: &HeaderMap, merchant: &str) -> Result<String, ApiError> {
+    merchant_or_operator(state, headers, merchant).await?;
+    if !state.store.merchant_exists(merchant).await? {
+        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
+    }
+    Ok(match caller(state, headers).await? {
+        Caller::Operator { actor } => actor,
+        Caller::Merchant(m) => format!("merchant:{m}"),
+    })
+}
+
+/// Query of an import.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `csv` or `ndjson` (default: from the content type; `text/csv` is CSV).
+    format: Option<String>,
+}
+
+async fn run_import(
+    state: &AppState,
+    merchant: &str,
+    entity: Entity,
+    format: Format,
+    mut body: Body,
+) -> Result<import::Summary, ApiError> {
+    let mut importer = Importer::new(&state.store, merchant, entity, format);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::bad_request("body_interrupted", format!("the upload broke off: {e}"))
+        })?;
+        if let Ok(chunk) = frame.into_data() {
+            importer.push(&chunk).await?;
+        }
+    }
+    Ok(importer.finish().await?)
+}
+
+/// `POST /v1/merchants/{m}/import/{entity}`: a file of customers, orders,
+/// events or consents, streamed. Ids are the keys: importing the same file
+/// again changes nothing; bad records are named and the good ones kept.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/import/{entity}", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), ("entity" = String, Path, description = "customers, orders, events or consents"), ImportQuery), request_body(content = String, content_type = "text/csv", description = "CSV with a header row (Cove's column names or Shopify's export), or NDJSON"), responses((status = 200, description = "inserted, updated, unchanged, rejected, and the first 100 refused records with line, field and reason", body = serde_json::Value)))]
+pub async fn import_file(
+    State(state): State<AppState>,
+    Path((merchant, entity)): Path<(String, String)>,
+    headers: HeaderMap,
+    q: Result<Query<ImportQuery>, QueryRejection>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    actor(&state, &headers, &merchant).await?;
+    let entity = Entity::parse(&entity).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "nothing called `{entity}` can be imported; use customers, orders, events or consents"
+        ))
+    })?;
+    let csv_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/csv"));
+    let format = match query(q)?.format.as_deref() {
+        Some("csv") => Format::Csv,
+        Some("ndjson") => Format::Ndjson,
+        None if csv_type => Format::Csv,
+        None => Format::Ndjson,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_format",
+                format!("`{other}` is not a format; use csv or ndjson"),
+            ));
+        }
+    };
+    let summary = run_import(&state, &merchant, entity, format, body).await?;
+    Ok(axum::Json(summary).into_response())
+}
+
+/// `POST /v1/merchants/{m}/events`: events as they happen — a JSON array,
+/// `{"events": [...]}`, or NDJSON. Idempotent by event id; late and
+/// out-of-order events are fine (each has its own time).
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/events", tag = "customers", params(("merchant" = String, Path, description = "Merchant id")), request_body(content = serde_json::Value, description = "[{id, customer_id, kind, channel, campaign_id, at, sku}] or NDJSON"), responses((status = 200, description = "The import summary", body = serde_json::Value)))]
+pub async fn live_events(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    actor(&state, &headers, &merchant).await?;
+    let bytes = crate::platform::http::read_body(body, 4 << 20, "the events").await?;
+    let trimmed = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    let lines: Vec<u8> = match trimmed.map(|i| bytes[i]) {
+        Some(b'[') | Some(b'{') if serde_json::from_slice::<serde_json::Value>(&bytes).is_ok() => {
+            let v: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+            let list = match v {
+                serde_json::Value::Array(a) => a,
+                serde_json::Value::Object(mut o) if o.contains_key("events") => {
+                    match o.remove("events") {
+                        Some(serde_json::Value::Array(a)) => a,
+                        _ => {
+                            return Err(ApiError::bad_request(
+                                "invalid_json",
+                                "`events` must be a list",
+                            ));
+                        }
+                    }
+                }
+                one @ serde_json::Value::Object(_) => vec![one],
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "invalid_json",
+                        "send a list of events",
+                    ));
+                }
+            };
+            list.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into_bytes()
+        }
+        _ => bytes.to_vec(),
+    };
+    let mut importer = Importer::new(&state.store, &merchant, Entity::Events, Format::Ndjson);
+    importer.push(&lines).await?;
+    Ok(axum::Json(importer.finish().await?).into_response())
+}
+
+/// `GET /v1/merchants/{m}/customers`: customers by id, filtered, a page at
+/// a time (`next` is the cursor of the following page).
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/customers", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), store::ListQuery), responses((status = 200, description = "A page of customers and the next cursor", body = serde_json::Value)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<store::ListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    actor(&state, &headers, &merchant).await?;
+    let q = query(q)?;
+    if q.min_spent.is_some() != q.currency.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "`min_spent` needs its `currency` (and the other way round)",
+        ));
+    }
+    let (customers, next) = state.store.list_customers(&merchant, &q).await?;
+    Ok(axum::Json(json!({"customers": customers, "next": next})).into_response())
+}
+
+/// `GET /v1/merchants/{m}/customers/{id}`: the profile — the customer,
+/// consent, order summary and latest events.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/customers/{id}", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "The merchant's customer id")), responses((status = 200, description = "The profile", body = serde_json::Value)))]
+pub async fn profile(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    actor(&state, &headers, &merchant).await?;
+    match state.store.customer_profile(&merchant, &id).await? {
+        Some(p) => Ok(axum::Json(p).into_response()),
+        None => Err(ApiError::not_found(format!("no customer `{id}`"))),
+    }
+}
+
+/// `GET /v1/merchants/{m}/customers/{id}/export`: everything held about the
+/// customer as JSON (right of access and portability); recorded.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/customers/{id}/export", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "The merchant's customer id")), responses((status = 200, description = "Everything held about the customer", body = serde_json::Value)))]
+pub async fn export(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let actor = actor(&state, &headers, &merchant).await?;
+    let Some(data) = state.store.customer_export(&merchant, &id).await? else {
+        return Err(ApiError::not_found(format!("no customer `{id}`")));
+    };
+    state.store.log_export(&merchant, &id, &actor).await?;
+    let mut res = axum::Json(data).into_response();
+    if let Ok(v) = format!(
+        "attachment; filename=\"customer-{}.json\"",
+        id.replace(['"', '\\'], "_")
+    )
+    .parse()
+    {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// `DELETE /v1/merchants/{m}/customers/{id}`: erase the customer (right to
+/// erasure): their personal data leaves every table; orders stay as
+/// anonymous figures. Recorded.
+#[utoipa::path(delete, path = "/v1/merchants/{merchant}/customers/{id}", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "The merchant's customer id")), responses((status = 204, description = "Erased")))]
+pub async fn erase(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let actor = actor(&state, &headers, &merchant).await?;
+    if state.store.erase_customer(&merchant, &id, &actor).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(format!("no customer `{id}`")))
+    }
+}
+
+/// `GET /v1/merchants/{m}/privacy-log`: every export and erasure.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/privacy-log", tag = "customers", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Exports and erasures, newest first", body = serde_json::Value)))]
+pub async fn privacy_log(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    actor(&state, &headers, &merchant).await?;
+    Ok(axum::Json(json!({"entries": state.store.privacy_log(&merchant).await?})).into_response())
+}

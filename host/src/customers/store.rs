@@ -1,0 +1,382 @@
+//! Reading customers back: one profile, a filtered list with a cursor,
+//! everything held about one customer (for an access request), and
+//! erasure.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::platform::store::{Store, StoreError};
+
+/// Tables holding a customer's personal data, keyed by `customer_id`:
+/// erasure deletes their rows. A new table with personal data joins this
+/// list (see README, "Customer data").
+pub const PERSONAL_TABLES: &[&str] = &["consents", "customer_events", "rfm_last_scores"];
+
+/// Tables whose rows stay after erasure as anonymous aggregates: the link
+/// to the customer is replaced by `erased`.
+pub const ANONYMISED_TABLES: &[&str] = &["orders"];
+
+fn customer_json(r: &AnyRow) -> Result<Value, StoreError> {
+    let tags: String = r.try_get("tags")?;
+    let attributes: String = r.try_get("attributes")?;
+    Ok(json!({
+        "id": r.try_get::<String, _>("id")?,
+        "email": r.try_get::<Option<String>, _>("email")?,
+        "phone": r.try_get::<Option<String>, _>("phone")?,
+        "country": r.try_get::<Option<String>, _>("country")?,
+        "time_zone": r.try_get::<Option<String>, _>("time_zone")?,
+        "locale": r.try_get::<Option<String>, _>("locale")?,
+        "birthday": r.try_get::<Option<String>, _>("birthday")?,
+        "tier": r.try_get::<Option<String>, _>("tier")?,
+        "tags": serde_json::from_str::<Value>(&tags).unwrap_or(Value::Null),
+        "created_at": r.try_get::<Option<i64>, _>("created_at")?,
+        "attributes": serde_json::from_str::<Value>(&attributes).unwrap_or(Value::Null),
+        "updated_at": r.try_get::<i64, _>("updated_at")?,
+    }))
+}
+
+fn order_json(r: &AnyRow) -> Result<Value, StoreError> {
+    let items: String = r.try_get("items")?;
+    let deliveries: String = r.try_get("deliveries")?;
+    Ok(json!({
+        "id": r.try_get::<String, _>("id")?,
+        "placed_at": r.try_get::<i64, _>("placed_at")?,
+        "currency": r.try_get::<String, _>("currency")?,
+        "total_minor": r.try_get::<i64, _>("total_minor")?,
+        "platform": r.try_get::<String, _>("platform")?,
+        "status": r.try_get::<String, _>("status")?,
+        "items": serde_json::from_str::<Value>(&items).unwrap_or(Value::Null),
+        "deliveries": serde_json::from_str::<Value>(&deliveries).unwrap_or(Value::Null),
+    }))
+}
+
+fn event_json(r: &AnyRow) -> Result<Value, StoreError> {
+    Ok(json!({
+        "id": r.try_get::<String, _>("id")?,
+        "kind": r.try_get::<String, _>("kind")?,
+        "channel": r.try_get::<Option<String>, _>("channel")?,
+        "campaign_id": r.try_get::<Option<String>, _>("campaign_id")?,
+        "at": r.try_get::<i64, _>("at")?,
+        "sku": r.try_get::<Option<String>, _>("sku")?,
+    }))
+}
+
+fn consent_json(r: &AnyRow) -> Result<Value, StoreError> {
+    Ok(json!({
+        "channel": r.try_get::<String, _>("channel")?,
+        "status": r.try_get::<String, _>("status")?,
+        "source": r.try_get::<Option<String>, _>("source")?,
+        "at": r.try_get::<i64, _>("at")?,
+    }))
+}
+
+/// Filters of the customer list.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Two-letter country code.
+    pub country: Option<String>,
+    /// Has this tag.
+    pub tag: Option<String>,
+    /// Created at or after (ms since epoch).
+    pub created_from: Option<i64>,
+    /// Created before (ms since epoch).
+    pub created_until: Option<i64>,
+    /// Spent at least this much (minor units of `currency`).
+    pub min_spent: Option<i64>,
+    /// The currency of `min_spent`.
+    pub currency: Option<String>,
+    /// From the previous page's `next`.
+    pub cursor: Option<String>,
+    /// Customers per page (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+}
+
+const CUSTOMER_COLUMNS: &str = "id, email, phone, country, time_zone, locale, birthday, tier, tags, created_at, attributes, updated_at";
+
+impl Store {
+    async fn rows(
+        &self,
+        sql: &'static str,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        Ok(sqlx::query(sql)
+            .bind(merchant)
+            .bind(customer)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The customer, their consent now and before, an order summary with
+    /// the latest orders, and the latest events; `None` if unknown.
+    pub async fn customer_profile(
+        &self,
+        merchant: &str,
+        id: &str,
+    ) -> Result<Option<Value>, StoreError> {
+        let Some(c) = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE merchant_id = $1 AND id = $2"
+        )))
+        .bind(merchant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let consents = self
+            .rows(
+                "SELECT channel, status, source, at FROM consents WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at DESC",
+                merchant,
+                id,
+            )
+            .await?;
+        let history: Vec<Value> = consents
+            .iter()
+            .map(consent_json)
+            .collect::<Result<_, _>>()?;
+        let mut now = serde_json::Map::new();
+        for c in &history {
+            let channel = c["channel"].as_str().unwrap_or_default().to_string();
+            now.entry(channel).or_insert_with(|| c["status"].clone());
+        }
+        let totals = self
+            .rows(
+                "SELECT currency, COUNT(*) AS n, CAST(SUM(total_minor) AS BIGINT) AS spent, MIN(placed_at) AS first, MAX(placed_at) AS last \
+                 FROM orders WHERE merchant_id = $1 AND customer_id = $2 AND status NOT IN ('cancelled', 'refunded') GROUP BY currency",
+                merchant,
+                id,
+            )
+            .await?;
+        let spent: Vec<Value> = totals
+            .iter()
+            .map(|r| {
+                Ok::<_, StoreError>(json!({
+                    "currency": r.try_get::<String, _>(0)?,
+                    "orders": r.try_get::<i64, _>(1)?,
+                    "spent_minor": r.try_get::<i64, _>(2)?,
+                    "first_order_at": r.try_get::<i64, _>(3)?,
+                    "last_order_at": r.try_get::<i64, _>(4)?,
+                }))
+            })
+            .collect::<Result<_, _>>()?;
+        let orders = self
+            .rows(
+                "SELECT id, placed_at, currency, total_minor, platform, status, items, deliveries FROM orders \
+                 WHERE merchant_id = $1 AND customer_id = $2 ORDER BY placed_at DESC LIMIT 10",
+                merchant,
+                id,
+            )
+            .await?;
+        let events = self
+            .rows(
+                "SELECT id, kind, channel, campaign_id, at, sku FROM customer_events \
+                 WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at DESC LIMIT 20",
+                merchant,
+                id,
+            )
+            .await?;
+        Ok(Some(json!({
+            "customer": customer_json(&c)?,
+            "consent": now,
+            "consent_history": history,
+            "orders": {"by_currency": spent, "latest": orders.iter().map(order_json).collect::<Result<Vec<_>, _>>()?},
+            "events": events.iter().map(event_json).collect::<Result<Vec<_>, _>>()?,
+        })))
+    }
+
+    /// A page of customers by id, filtered; and the cursor of the next page.
+    pub async fn list_customers(
+        &self,
+        merchant: &str,
+        q: &ListQuery,
+    ) -> Result<(Vec<Value>, Option<String>), StoreError> {
+        let limit = i64::from(q.limit.unwrap_or(50).clamp(1, 500));
+        let mut sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE merchant_id = $1");
+        let mut n = 1;
+        let mut mark = || {
+            n += 1;
+            format!("${n}")
+        };
+        // Parameters in order: text (Ok) or number (Err).
+        let mut binds: Vec<Result<String, i64>> = Vec::new();
+        if let Some(c) = &q.country {
+            sql += &format!(" AND country = {}", mark());
+            binds.push(Ok(c.to_uppercase()));
+        }
+        if let Some(t) = &q.tag {
+            sql += &format!(" AND tags LIKE {}", mark());
+            let escaped = serde_json::to_string(t)
+                .unwrap_or_default()
+                .replace(['%', '_'], "");
+            binds.push(Ok(format!("%{escaped}%")));
+        }
+        if let Some(from) = q.created_from {
+            sql += &format!(" AND created_at >= {}", mark());
+            binds.push(Err(from));
+        }
+        if let Some(until) = q.created_until {
+            sql += &format!(" AND created_at < {}", mark());
+            binds.push(Err(until));
+        }
+        if let (Some(min), Some(currency)) = (q.min_spent, &q.currency) {
+            let (cur, amount) = (mark(), mark());
+            sql += &format!(
+                " AND (SELECT COALESCE(CAST(SUM(total_minor) AS BIGINT), 0) FROM orders o WHERE o.merchant_id = c.merchant_id \
+                 AND o.customer_id = c.id AND o.currency = {cur} AND o.status NOT IN ('cancelled', 'refunded')) >= {amount}"
+            );
+            binds.push(Ok(currency.to_uppercase()));
+            binds.push(Err(min));
+        }
+        if let Some(after) = &q.cursor {
+            sql += &format!(" AND id > {}", mark());
+            binds.push(Ok(after.clone()));
+        }
+        sql += &format!(" ORDER BY id LIMIT {}", limit + 1);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant);
+        for b in binds {
+            query = match b {
+                Ok(t) => query.bind(t),
+                Err(i) => query.bind(i),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut page: Vec<Value> = rows.iter().map(customer_json).collect::<Result<_, _>>()?;
+        let next = (page.len() as i64 > limit).then(|| {
+            page.truncate(limit as usize);
+            page.last()
+                .and_then(|c| c["id"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        });
+        Ok((page, next))
+    }
+
+    /// Everything held about one customer (GDPR Art. 15 and 20).
+    pub async fn customer_export(
+        &self,
+        merchant: &str,
+        id: &str,
+    ) -> Result<Option<Value>, StoreError> {
+        let Some(profile) = self.customer_profile(merchant, id).await? else {
+            return Ok(None);
+        };
+        let orders = self
+            .rows(
+                "SELECT id, placed_at, currency, total_minor, platform, status, items, deliveries FROM orders \
+                 WHERE merchant_id = $1 AND customer_id = $2 ORDER BY placed_at",
+                merchant,
+                id,
+            )
+            .await?;
+        let events = self
+            .rows(
+                "SELECT id, kind, channel, campaign_id, at, sku FROM customer_events WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at",
+                merchant,
+                id,
+            )
+            .await?;
+        let score = self.rfm_score(merchant, id).await?;
+        Ok(Some(json!({
+            "customer": profile["customer"],
+            "consent_history": profile["consent_history"],
+            "orders": orders.iter().map(order_json).collect::<Result<Vec<_>, _>>()?,
+            "events": events.iter().map(event_json).collect::<Result<Vec<_>, _>>()?,
+            "scores": score.and_then(|s| serde_json::from_str::<Value>(&s).ok()),
+        })))
+    }
+
+    /// Erase one customer (GDPR Art. 17): their record and every row of
+    /// [`PERSONAL_TABLES`] go; [`ANONYMISED_TABLES`] keep their rows
+    /// without the link. False if there was no such customer.
+    pub async fn erase_customer(
+        &self,
+        merchant: &str,
+        id: &str,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let gone = sqlx::query("DELETE FROM customers WHERE merchant_id = $1 AND id = $2")
+            .bind(merchant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let mut removed = serde_json::Map::new();
+        for table in PERSONAL_TABLES {
+            let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE merchant_id = $1 AND customer_id = $2"
+            )))
+            .bind(merchant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            removed.insert((*table).into(), json!(n));
+        }
+        for table in ANONYMISED_TABLES {
+            let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE {table} SET customer_id = 'erased', row_hash = 'erased' WHERE merchant_id = $1 AND customer_id = $2"
+            )))
+            .bind(merchant)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            removed.insert(format!("{table} (anonymised)"), json!(n));
+        }
+        let found = gone > 0 || removed.values().any(|v| v.as_u64() > Some(0));
+        if found {
+            sqlx::query("INSERT INTO privacy_log (merchant_id, customer_id, action, actor, at, detail) VALUES ($1, $2, 'erase', $3, $4, $5)")
+                .bind(merchant)
+                .bind(id)
+                .bind(actor)
+                .bind(crate::now_ms())
+                .bind(Value::Object(removed).to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    /// Record that a customer's data was exported.
+    pub async fn log_export(
+        &self,
+        merchant: &str,
+        id: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO privacy_log (merchant_id, customer_id, action, actor, at, detail) VALUES ($1, $2, 'export', $3, $4, '{}')")
+            .bind(merchant)
+            .bind(id)
+            .bind(actor)
+            .bind(crate::now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Every export and erasure of `merchant`, newest first.
+    pub async fn privacy_log(&self, merchant: &str) -> Result<Vec<Value>, StoreError> {
+        let rows = sqlx::query("SELECT customer_id, action, actor, at, detail FROM privacy_log WHERE merchant_id = $1 ORDER BY at DESC")
+            .bind(merchant)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let detail: String = r.try_get(4)?;
+                Ok(json!({
+                    "customer_id": r.try_get::<String, _>(0)?,
+                    "action": r.try_get::<String, _>(1)?,
+                    "actor": r.try_get::<String, _>(2)?,
+                    "at": r.try_get::<i64, _>(3)?,
+                    "detail": serde_json::from_str::<Value>(&detail).unwrap_or(Value::Null),
+                }))
+            })
+            .collect()
+    }
+}
