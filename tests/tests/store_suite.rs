@@ -6,6 +6,9 @@
 use std::time::{Duration, Instant};
 
 use cove_e2e::{HostProcess, OPERATOR_TOKEN, Postgres, fatigue_input, guests, wasm};
+use cove_host::customers::import::{Format, Importer, Summary};
+use cove_host::customers::model::Entity;
+use cove_host::customers::store::ListQuery;
 use cove_host::platform::store::{PluginRow, Store, StoreError};
 use serde_json::{Value, json};
 
@@ -293,6 +296,218 @@ async fn suite(url: &str) {
     }
     assert_eq!(store.audit("m1").await.unwrap().len(), 10);
     assert_eq!(store.bindings(None).await.unwrap().len(), 1);
+
+    customers_suite(&store).await;
+}
+
+/// Import `text` as `entity` for m1, fed in small pieces as a network would.
+async fn import(store: &Store, entity: &str, format: Format, text: &str) -> Summary {
+    let entity = Entity::parse(entity).unwrap();
+    let mut importer = Importer::new(store, "m1", entity, format);
+    for piece in text.as_bytes().chunks(7) {
+        importer.push(piece).await.unwrap();
+    }
+    importer.finish().await.unwrap()
+}
+
+fn counts(s: &Summary) -> (u64, u64, u64, u64) {
+    (s.inserted, s.updated, s.unchanged, s.rejected)
+}
+
+/// Customer data on this backend: imports (Cove's and Shopify's files),
+/// idempotency, bad rows, profiles, the list, export and erasure.
+async fn customers_suite(store: &Store) {
+    let customers = "id,email,phone,country,time_zone,locale,birthday,tier,tags,created_at,attributes\n\
+        c1,Ana@Shop.Example,+49 151 1234567,de,Europe/Berlin,de,1990-04-01,gold,\"vip, newsletter\",2025-01-10T10:00:00Z,\"{\"\"size\"\": \"\"M\"\"}\"\n\
+        c2,li@shop.example,0086 138 0013 8000,CN,Asia/Shanghai,zh-CN,,silver,,2025-02-01,\n\
+        c3,bad-email,,US,America/New_York,en,,,,2025-03-01,\n\
+        c4,,,FR,Mars/Base,fr,,,,,\n";
+    let first = import(store, "customers", Format::Csv, customers).await;
+    assert_eq!(counts(&first), (2, 0, 0, 2), "{first:?}");
+    assert_eq!(
+        (first.errors[0].line, first.errors[0].field.as_str()),
+        (4, "email")
+    );
+    assert_eq!(
+        (first.errors[1].line, first.errors[1].field.as_str()),
+        (5, "time_zone")
+    );
+    // The same file again changes nothing; a changed row is updated.
+    assert_eq!(
+        counts(&import(store, "customers", Format::Csv, customers).await),
+        (0, 0, 2, 2)
+    );
+    let changed = customers.replace("silver", "gold");
+    assert_eq!(
+        counts(&import(store, "customers", Format::Csv, &changed).await),
+        (0, 1, 1, 2)
+    );
+
+    let orders = [
+        r#"{"id":"o1","customer_id":"c1","placed_at":"2025-05-01T12:00:00Z","currency":"EUR","total":"59.90","items":[{"sku":"TEE","category":"shirts","quantity":2,"unit_price":"29.95"}],"deliveries":["2025-05-06","2025-05-03"]}"#,
+        r#"{"id":"o2","customer_id":"c1","placed_at":"2025-06-01T12:00:00Z","currency":"KWD","total":"1.234"}"#,
+        r#"{"id":"o3","customer_id":"c1","placed_at":"2025-06-01T12:00:00Z","currency":"EUR","total":"12.345"}"#,
+        r#"not json"#,
+    ]
+    .join("\n");
+    let o = import(store, "orders", Format::Ndjson, &orders).await;
+    assert_eq!(counts(&o), (2, 0, 0, 2), "{o:?}");
+    assert_eq!((o.errors[0].line, o.errors[0].field.as_str()), (3, "total"));
+    assert!(o.errors[0].reason.contains("3 decimals"), "{o:?}");
+
+    // Shopify's exports, as a merchant downloads them.
+    let shopify_customers = "Customer ID,First Name,Last Name,Email,Accepts Email Marketing,Default Address Country Code,Phone,Total Spent,Tags\n\
+        7001,Mia,Wong,mia@shop.example,yes,HK,+852 5123 4567,120.00,\"vip\"\n";
+    assert_eq!(
+        counts(&import(store, "customers", Format::Csv, shopify_customers).await),
+        (1, 0, 0, 0)
+    );
+    let shopify_orders = "Name,Email,Financial Status,Fulfillment Status,Currency,Total,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Id\n\
+        #1001,mia@shop.example,paid,fulfilled,HKD,300.00,2025-07-01 10:00:00 +0800,1,Hat,100.00,HAT-1,55501\n\
+        #1001,mia@shop.example,,,,,,2,Scarf,100.00,SCF-2,\n\
+        #1002,nobody@shop.example,paid,,HKD,10.00,2025-07-02 10:00:00 +0800,1,Pin,10.00,PIN,55502\n";
+    let so = import(store, "orders", Format::Csv, shopify_orders).await;
+    assert_eq!(counts(&so), (1, 0, 0, 1), "{so:?}");
+    assert_eq!(so.errors[0].field, "customer_email");
+    let mia = store.customer_profile("m1", "7001").await.unwrap().unwrap();
+    assert_eq!(mia["customer"]["attributes"]["First Name"], "Mia");
+    assert_eq!(
+        mia["orders"]["latest"][0]["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{mia}"
+    );
+    assert_eq!(mia["orders"]["latest"][0]["status"], "fulfilled");
+    assert_eq!(mia["orders"]["by_currency"][0]["spent_minor"], 30000);
+
+    let consents = "customer_id,channel,status,source,at\n\
+        c1,email,granted,checkout,2025-01-10T10:00:00Z\n\
+        c1,email,withdrawn,unsubscribe link,2025-03-01T10:00:00Z\n\
+        c1,sms,granted,checkout,2025-01-10T10:00:00Z\n";
+    assert_eq!(
+        counts(&import(store, "consents", Format::Csv, consents).await),
+        (3, 0, 0, 0)
+    );
+    let events = r#"{"id":"e1","customer_id":"c1","kind":"opened","channel":"email","campaign_id":"spring","at":"2025-02-01T09:00:00Z"}
+{"id":"e2","customer_id":"c1","kind":"added-to-cart","sku":"TEE","at":"2025-02-02T09:00:00Z"}
+{"id":"e3","customer_id":"c1","kind":"opened","at":"2025-02-03T09:00:00Z"}"#;
+    assert_eq!(
+        counts(&import(store, "events", Format::Ndjson, events).await),
+        (2, 0, 0, 1)
+    );
+
+    let ana = store.customer_profile("m1", "c1").await.unwrap().unwrap();
+    assert_eq!(ana["customer"]["email"], "ana@shop.example");
+    assert_eq!(ana["customer"]["phone"], "+491511234567");
+    assert_eq!(ana["customer"]["tags"], json!(["vip", "newsletter"]));
+    assert_eq!(ana["customer"]["attributes"]["size"], "M");
+    assert_eq!(
+        ana["consent"],
+        json!({"email": "withdrawn", "sms": "granted"})
+    );
+    assert_eq!(ana["consent_history"].as_array().unwrap().len(), 3);
+    assert_eq!(ana["events"][0]["id"], "e2", "newest first");
+    let eur = ana["orders"]["by_currency"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["currency"] == "EUR")
+        .unwrap()
+        .clone();
+    assert_eq!(eur["spent_minor"], 5990);
+    assert_eq!(
+        ana["orders"]["latest"][1]["deliveries"][0].as_i64()
+            < ana["orders"]["latest"][1]["deliveries"][1].as_i64(),
+        true
+    );
+
+    // The list: filters and a cursor.
+    let (page, next) = store
+        .list_customers(
+            "m1",
+            &ListQuery {
+                limit: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["7001", "c1"]);
+    let (rest, end) = store
+        .list_customers(
+            "m1",
+            &ListQuery {
+                limit: Some(2),
+                cursor: next,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((rest.len(), end), (1, None));
+    let (vip, _) = store
+        .list_customers(
+            "m1",
+            &ListQuery {
+                tag: Some("vip".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(vip.len(), 2);
+    let (de, _) = store
+        .list_customers(
+            "m1",
+            &ListQuery {
+                country: Some("de".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(de.len(), 1);
+    let (big, _) = store
+        .list_customers(
+            "m1",
+            &ListQuery {
+                min_spent: Some(5000),
+                currency: Some("EUR".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        big.iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["c1"]
+    );
+
+    // Export holds everything; erasure leaves nothing personal.
+    let export = store.customer_export("m1", "c1").await.unwrap().unwrap();
+    assert_eq!(export["orders"].as_array().unwrap().len(), 2);
+    assert_eq!(export["events"].as_array().unwrap().len(), 2);
+    assert!(store.erase_customer("m1", "c1", "suite").await.unwrap());
+    assert!(store.customer_profile("m1", "c1").await.unwrap().is_none());
+    assert!(store.customer_export("m1", "c1").await.unwrap().is_none());
+    assert!(
+        !store.erase_customer("m1", "c1", "suite").await.unwrap(),
+        "nothing left to erase"
+    );
+    let (all, _) = store
+        .list_customers("m1", &ListQuery::default())
+        .await
+        .unwrap();
+    assert!(all.iter().all(|c| c["id"] != "c1"));
+    let log = store.privacy_log("m1").await.unwrap();
+    assert_eq!(log[0]["action"], "erase");
+    assert_eq!(log[0]["detail"]["orders (anonymised)"], 2);
+    assert_eq!(log[0]["detail"]["consents"], 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]

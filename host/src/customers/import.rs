@@ -359,6 +359,7 @@ impl<'a> Importer<'a> {
             self.check(p).await?;
         }
         self.flush().await?;
+        self.summary.errors.sort_by_key(|e| e.line);
         Ok(self.summary)
     }
 
@@ -397,10 +398,12 @@ impl<'a> Importer<'a> {
         };
         // Rows of one order (one per line item) come one after another.
         if self.entity == Entity::Orders {
-            let id = fields.get("id").or_else(|| fields.get("name")).cloned();
+            // Shopify repeats only the order's Name on its later rows.
+            let group = |f: &Fields| f.get("name").or_else(|| f.get("id")).cloned();
+            let id = group(&fields);
             if let Some(open) = &mut self.open
                 && id.is_some()
-                && open.fields.get("id") == id.as_ref()
+                && group(&open.fields) == id
             {
                 let more = fields
                     .get("items")
