@@ -1,0 +1,294 @@
+//! Customer data over HTTP: the import endpoint (CSV and NDJSON), live
+//! events, profiles, the privacy requests, merchant isolation; and
+//! `cove import` against a running host, as a merchant would run it.
+
+use std::process::Command;
+
+use axum::http::StatusCode;
+use cove_e2e::{
+    HostProcess, OPERATOR_TOKEN, call, cove_binary, expect_error, host, request, test_limits,
+};
+use serde_json::{Value, json};
+
+async fn shops() -> (axum::Router, String, String, tempfile::TempDir) {
+    let (state, dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let mut keys = Vec::new();
+    for id in ["shop", "rival"] {
+        let (status, body) = call(
+            &app,
+            "POST",
+            "/v1/merchants",
+            OPERATOR_TOKEN,
+            json!({"id": id}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        keys.push(body["api_key"].as_str().unwrap().to_string());
+    }
+    let rival = keys.pop().unwrap();
+    (app, keys.pop().unwrap(), rival, dir)
+}
+
+async fn upload(
+    app: &axum::Router,
+    key: &str,
+    uri: &str,
+    content_type: &str,
+    body: &str,
+) -> (StatusCode, Value) {
+    let auth = format!("Bearer {key}");
+    let (status, _, bytes) = request(
+        app,
+        "POST",
+        uri,
+        &[("authorization", &auth), ("content-type", content_type)],
+        Some(body.to_string()),
+    )
+    .await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn imports_profiles_and_privacy_requests_over_http() {
+    let (app, key, rival, _dir) = shops().await;
+    let csv = "id,email,country,time_zone,tags\nc1,ana@shop.example,DE,Europe/Berlin,vip\nc2,not-an-address,FR,Europe/Paris,\n";
+    let (status, summary) = upload(
+        &app,
+        &key,
+        "/v1/merchants/shop/import/customers",
+        "text/csv",
+        csv,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(
+        (summary["inserted"].as_u64(), summary["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(summary["errors"][0]["line"], 3);
+    assert_eq!(summary["errors"][0]["field"], "email");
+    let (_, again) = upload(
+        &app,
+        &key,
+        "/v1/merchants/shop/import/customers",
+        "text/csv",
+        csv,
+    )
+    .await;
+    assert_eq!(again["unchanged"], 1, "{again}");
+
+    let (status, body) = upload(
+        &app,
+        &key,
+        "/v1/merchants/shop/import/wishes",
+        "text/csv",
+        csv,
+    )
+    .await;
+    expect_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = upload(
+        &app,
+        &key,
+        "/v1/merchants/shop/import/customers?format=xml",
+        "text/csv",
+        csv,
+    )
+    .await;
+    expect_error(status, &body, StatusCode::BAD_REQUEST, "invalid_format");
+
+    // Live events: a JSON batch, idempotent by id, late ones welcome.
+    let events = json!({"events": [
+        {"id": "e1", "customer_id": "c1", "kind": "opened", "channel": "email", "at": "2026-01-02T10:00:00Z"},
+        {"id": "e0", "customer_id": "c1", "kind": "sent", "channel": "email", "at": "2026-01-01T10:00:00Z"},
+    ]});
+    let (status, s) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/events",
+        &key,
+        events.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, s["inserted"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{s}"
+    );
+    let (_, s) = call(&app, "POST", "/v1/merchants/shop/events", &key, events).await;
+    assert_eq!(s["unchanged"], 2);
+
+    let (status, profile) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/customers/c1",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        profile["events"][0]["id"], "e1",
+        "newest first, whatever the order they came in"
+    );
+    let (status, body) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/customers?min_spent=10",
+        &key,
+        Value::Null,
+    )
+    .await;
+    expect_error(status, &body, StatusCode::BAD_REQUEST, "invalid_query");
+
+    // Another merchant sees none of it.
+    let (status, _) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/customers/c1",
+        &rival,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, theirs) = call(
+        &app,
+        "GET",
+        "/v1/merchants/rival/customers",
+        &rival,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(theirs["customers"], json!([]));
+
+    // Access, then erasure; both recorded.
+    let auth = format!("Bearer {key}");
+    let (status, h, body) = request(
+        &app,
+        "GET",
+        "/v1/merchants/shop/customers/c1/export",
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("customer-c1.json")
+    );
+    let export: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(export["customer"]["email"], "ana@shop.example");
+    let (status, _) = call(
+        &app,
+        "DELETE",
+        "/v1/merchants/shop/customers/c1",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/customers/c1",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, log) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/privacy-log",
+        &key,
+        Value::Null,
+    )
+    .await;
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["erase", "export"]);
+    assert_eq!(log["entries"][0]["detail"]["customer_events"], 2);
+}
+
+/// `cove import` streams a file to a running host and prints the summary.
+#[test]
+fn cove_import_reads_a_file_into_a_running_host() {
+    let data = tempfile::tempdir().unwrap();
+    let host = HostProcess::start(data.path(), &[]);
+    let created: Value = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/merchants", host.url))
+        .bearer_auth(OPERATOR_TOKEN)
+        .json(&json!({"id": "shop"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let key = created["api_key"].as_str().unwrap();
+    let file = data.path().join("orders.csv");
+    let mut csv = String::from(
+        "id,customer_id,placed_at,currency,total,item_sku,item_quantity,item_unit_price\n",
+    );
+    for i in 0..2_000 {
+        // Two rows per order: two line items.
+        csv += &format!("o{i},c{},2026-01-01T00:00:00Z,JPY,3000,A,1,1000\n", i % 300);
+        csv += &format!("o{i},c{},2026-01-01T00:00:00Z,JPY,3000,B,2,1000\n", i % 300);
+    }
+    csv += "bad,c1,yesterday,JPY,1,A,1,1\n";
+    std::fs::write(&file, csv).unwrap();
+    let run = || {
+        Command::new(cove_binary())
+            .args(["import", "orders"])
+            .arg(&file)
+            .env("COVE_URL", &host.url)
+            .env("COVE_API_KEY", key)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let summary: Value = serde_json::from_slice(
+        out.stdout
+            .split(|b| *b == b'\n')
+            .rfind(|l| !l.is_empty())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (summary["inserted"].as_u64(), summary["rejected"].as_u64()),
+        (Some(2_000), Some(1)),
+        "{summary}"
+    );
+    assert!(stderr.contains("line 4002: placed_at"), "{stderr}");
+    let again = run();
+    let summary: Value = serde_json::from_slice(
+        again
+            .stdout
+            .split(|b| *b == b'\n')
+            .rfind(|l| !l.is_empty())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        summary["unchanged"], 2_000,
+        "a second import is a no-op: {summary}"
+    );
+    let wrong = Command::new(cove_binary())
+        .args(["import", "orders"])
+        .arg(&file)
+        .env("COVE_URL", &host.url)
+        .env("COVE_API_KEY", "ck_wrong")
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("did not accept this API key"));
+}
