@@ -6,7 +6,8 @@ use std::process::Command;
 
 use axum::http::StatusCode;
 use cove_e2e::{
-    HostProcess, OPERATOR_TOKEN, call, cove_binary, expect_error, host, request, test_limits,
+    HostProcess, OPERATOR_TOKEN, call, cove_binary, expect_error, guests, host, publish, request,
+    test_limits,
 };
 use serde_json::{Value, json};
 
@@ -291,4 +292,86 @@ fn cove_import_reads_a_file_into_a_running_host() {
         .unwrap();
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("did not accept this API key"));
+}
+
+/// The fatigue policy given only a customer id and the message: the host
+/// fills in consent, history and engagement from the customer data.
+#[tokio::test]
+async fn the_fatigue_policy_reads_the_customer_data() {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let (status, _) = publish(
+        &app,
+        "name=fatigue-policy&version=1.0.0&publisher=cove",
+        guests::FATIGUE.as_ref(),
+    )
+    .await;
+    assert!(status.is_success());
+    let (_, created) = call(
+        &app,
+        "POST",
+        "/v1/merchants",
+        OPERATOR_TOKEN,
+        json!({"id": "shop"}),
+    )
+    .await;
+    let key = created["api_key"].as_str().unwrap().to_string();
+    let csv = "id,country,time_zone,created_at\nc1,DE,Europe/Berlin,2025-01-01\n";
+    let (status, _) = upload(
+        &app,
+        &key,
+        "/v1/merchants/shop/import/customers",
+        "text/csv",
+        csv,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let consents = "customer_id,channel,status,at\nc1,email,granted,2025-01-01\nc1,email,withdrawn,2025-02-01\n";
+    let (_, s) = upload(
+        &app,
+        &key,
+        "/v1/merchants/shop/import/consents",
+        "text/csv",
+        consents,
+    )
+    .await;
+    assert_eq!(s["inserted"], 2, "{s}");
+
+    let invoke = "/v1/merchants/shop/slots/fatigue-policy/invoke";
+    let message = |channel: &str| json!({"customer_id": "c1", "message": {"channel": channel, "kind": "promotional", "campaign-id": "spring", "has-trigger-signal": true}});
+    let (status, answer) = call(&app, "POST", invoke, &key, message("email")).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer["result"],
+        json!({"drop": "suppressed"}),
+        "consent withdrawn: {answer}"
+    );
+    assert!(
+        answer["fallback"].is_null(),
+        "the plugin answered: {answer}"
+    );
+    let (status, answer) = call(&app, "POST", invoke, &key, message("sms")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(
+        answer["result"],
+        json!({"drop": "suppressed"}),
+        "sms was never withdrawn: {answer}"
+    );
+
+    let (status, body) = call(
+        &app,
+        "POST",
+        invoke,
+        &key,
+        json!({"customer_id": "nobody", "message": {"channel": "sms"}}),
+    )
+    .await;
+    expect_error(status, &body, StatusCode::NOT_FOUND, "not_found");
+    let (status, body) = call(&app, "POST", invoke, &key, json!({"customer_id": "c1"})).await;
+    expect_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
 }

@@ -66,7 +66,16 @@ pub async fn invoke(
     {
         return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
     }
-    let body = read_body(body, MAX_JSON_BYTES, "the request").await?;
+    let mut body = read_body(body, MAX_JSON_BYTES, "the request").await?;
+    // The fatigue policy's short form: a customer id and the message; the
+    // host fills in the rest from the customer data.
+    if slot == Slot::Fatigue
+        && body.windows(13).any(|w| w == b"\"customer_id\"")
+        && let Some(full) =
+            crate::customers::fatigue::fill(&state.store, &merchant, &body, crate::now_ms()).await?
+    {
+        body = full.into();
+    }
     match run(&state, &merchant, slot, &body).await {
         Ok(answer) => {
             let mut response = axum::Json(&answer).into_response();
