@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUESTS := target/guests/wasm32-wasip2/release
 SCHEMATHESIS := 4.32.5
 
-.PHONY: run test bench bench-widget bench-console deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-widget bench-console bench-import deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -68,6 +68,12 @@ bench: deps-bench build
 ## Widget figures: sizes, first-search transfer, query p95 in Chromium, typo recall.
 bench-widget: deps-test build widget
 	./target/release/cove-bench widget
+
+## Customer data: `cove import` of 1M customers and 10M orders (CSV) on
+## SQLite and PostgreSQL against each database's bulk path; re-import,
+## peak RSS, live events. COVE_BENCH_CUSTOMERS=100000 for a shorter run.
+bench-import: deps-test build
+	./target/release/cove-bench import
 
 ## The merchant console's first load and time to charts, in Chromium.
 bench-console: deps-test build widget

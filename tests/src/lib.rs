@@ -137,6 +137,11 @@ pub struct HostProcess {
 }
 
 impl HostProcess {
+    /// The host's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Start `cove serve` with extra arguments and wait until it listens.
     pub fn start(data_dir: &Path, extra: &[&str]) -> HostProcess {
         let mut child = Command::new(cove_binary())

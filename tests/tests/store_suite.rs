@@ -418,7 +418,10 @@ async fn customers_suite(store: &Store) {
         .clone();
     assert_eq!(eur["spent_minor"], 5990);
     let parcels = &ana["orders"]["latest"][1]["deliveries"];
-    assert!(parcels[0].as_i64() < parcels[1].as_i64(), "deliveries in time order: {parcels}");
+    assert!(
+        parcels[0].as_i64() < parcels[1].as_i64(),
+        "deliveries in time order: {parcels}"
+    );
 
     // The list: filters and a cursor.
     let (page, next) = store

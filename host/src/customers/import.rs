@@ -19,7 +19,10 @@ use super::model::{Cell, Entity, Fields, RowError, normalise_email};
 use crate::platform::store::{Store, StoreError};
 
 /// Records written per transaction.
-pub const BATCH: usize = 500;
+pub const BATCH: usize = 2000;
+/// Rows per statement: SQLite's driver looks parameters up by name, which
+/// grows with the square of a statement's parameters.
+const PER_STATEMENT: usize = 16;
 /// Bad records reported in full; the rest are counted.
 pub const MAX_REPORTED: usize = 100;
 
@@ -84,33 +87,47 @@ impl Summary {
 #[derive(Default)]
 struct Splitter {
     buf: Vec<u8>,
+    /// Where the next record starts in `buf`.
+    start: usize,
+    /// How far `buf` has been scanned for the end of that record.
     scanned: usize,
     quoted: bool,
+    breaks: u64,
     line: u64,
     csv: bool,
 }
 
 impl Splitter {
-    /// The next complete record in the buffer, with its first line number.
-    fn next(&mut self) -> Option<(u64, Vec<u8>)> {
-        let mut breaks = 0;
-        let start_line = self.line + 1;
-        let mut i = self.scanned;
+    /// Append arriving bytes (dropping the records already taken).
+    fn push(&mut self, chunk: &[u8]) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.scanned -= self.start;
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The next complete record, with the line it starts on.
+    fn next(&mut self) -> Option<(u64, &[u8])> {
+        let mut i = self.scanned.max(self.start);
         while i < self.buf.len() {
             match self.buf[i] {
                 b'"' if self.csv => self.quoted = !self.quoted,
                 b'\n' => {
-                    breaks += 1;
+                    self.breaks += 1;
                     if !self.quoted {
-                        let rest = self.buf.split_off(i + 1);
-                        let mut record = std::mem::replace(&mut self.buf, rest);
-                        record.truncate(i);
+                        let first = self.line + 1;
+                        self.line += self.breaks;
+                        self.breaks = 0;
+                        let from = self.start;
+                        self.start = i + 1;
+                        self.scanned = i + 1;
+                        let mut record = &self.buf[from..i];
                         if record.last() == Some(&b'\r') {
-                            record.pop();
+                            record = &record[..record.len() - 1];
                         }
-                        self.line += breaks;
-                        self.scanned = 0;
-                        return Some((start_line, record));
+                        return Some((first, record));
                     }
                 }
                 _ => {}
@@ -123,7 +140,9 @@ impl Splitter {
 
     /// What is left at the end of the file (a last record without a break).
     fn finish(&mut self) -> Option<(u64, Vec<u8>)> {
-        let record = std::mem::take(&mut self.buf);
+        let record = self.buf.split_off(self.start);
+        self.start = 0;
+        self.scanned = 0;
         (!record.iter().all(u8::is_ascii_whitespace)).then_some((self.line + 1, record))
     }
 }
@@ -343,8 +362,9 @@ impl<'a> Importer<'a> {
 
     /// Feed the next bytes of the file.
     pub async fn push(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
-        self.splitter.buf.extend_from_slice(chunk);
+        self.splitter.push(chunk);
         while let Some((line, record)) = self.splitter.next() {
+            let record = record.to_vec();
             self.record(line, &record).await?;
         }
         Ok(())
@@ -569,7 +589,7 @@ async fn write_batch(
     let table = entity.table();
     let mut tx = store.write_tx().await?;
     let mut known: HashMap<String, String> = HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(PER_STATEMENT * 4) {
         let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT id, row_hash FROM {table} WHERE merchant_id = $1 AND id IN ({})",
@@ -604,7 +624,7 @@ async fn write_batch(
     let columns = entity.columns();
     let width = columns.len() + 3;
     let now = crate::now_ms();
-    for chunk in write.chunks(BATCH) {
+    for chunk in write.chunks(PER_STATEMENT) {
         let mut values = Vec::with_capacity(chunk.len());
         for i in 0..chunk.len() {
             let marks: Vec<String> = (1..=width).map(|j| format!("${}", i * width + j)).collect();
@@ -647,7 +667,7 @@ impl Store {
         emails: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
         let mut out = HashMap::new();
-        for chunk in emails.chunks(BATCH) {
+        for chunk in emails.chunks(PER_STATEMENT * 4) {
             let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
             let sql = format!(
                 "SELECT email, id FROM customers WHERE merchant_id = $1 AND email IN ({})",
@@ -677,9 +697,9 @@ mod tests {
         };
         let mut out = Vec::new();
         for chunk in ["id,note\r\n1,\"two", "\nlines\"\n2,\"say \"\"hi\"\"\"\n3,x"] {
-            s.buf.extend_from_slice(chunk.as_bytes());
+            s.push(chunk.as_bytes());
             while let Some((line, r)) = s.next() {
-                out.push((line, csv_fields(&r).unwrap()));
+                out.push((line, csv_fields(r).unwrap()));
             }
         }
         out.extend(s.finish().map(|(l, r)| (l, csv_fields(&r).unwrap())));

@@ -18,10 +18,13 @@
 //! Run: `make bench` (or `cargo run --release -p cove-e2e --bin cove-bench`).
 //! The widget's figures: `make bench-widget` (`cove-bench widget`, see
 //! `bench/widget.rs`); the merchant console's: `make bench-console`
-//! (`cove-bench console`, see `bench/console.rs`).
+//! (`cove-bench console`, see `bench/console.rs`); customer data's: `make
+//! bench-import` (`cove-bench import`, see `bench/import.rs`).
 
 #[path = "bench/console.rs"]
 mod console;
+#[path = "bench/import.rs"]
+mod import;
 #[path = "bench/widget.rs"]
 mod widget;
 
@@ -206,6 +209,7 @@ fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("widget") => return widget::run(),
         Some("console") => return console::run(),
+        Some("import") => return import::run(),
         _ => {}
     }
     let InProcess {
