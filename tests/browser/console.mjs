@@ -26,7 +26,7 @@ const check = (ok, what) => {
   if (!ok) failures++;
   return ok;
 };
-const PAGES = ["overview", "kb", "surveys", "widget", "policies"];
+const PAGES = ["overview", "kb", "surveys", "widget", "customers", "policies"];
 
 const browser = await launch();
 const context = await browser.newContext({ locale: "en-US" });
@@ -150,6 +150,24 @@ try {
   await page.goto(COVE + "/console#/kb");
   await ready("kb");
   check(/qwxz nothing matches/.test(await page.textContent("main")), "kb: the storefront search that found nothing is listed");
+
+  // Customers: a shop's file uploaded with progress, a bad row named, a
+  // profile opened, then erased on request.
+  await page.goto(COVE + "/console#/customers");
+  await ready("customers");
+  await page.setInputFiles("input[type=file]", { name: "customers.csv", mimeType: "text/csv",
+    buffer: Buffer.from("id,email,country,time_zone,tags\nshopper-1,ana@shop.example,DE,Europe/Berlin,vip\nshopper-2,not-an-address,FR,Europe/Paris,\n") });
+  await page.click("text=Upload");
+  await page.waitForSelector("[data-import=done]");
+  check(/1 new/.test(await page.textContent("[data-import=done]")) && /not an e-mail address/.test(await page.textContent("main")), "customers: the upload keeps the good row and names the bad one");
+  await page.click("button.link:has-text('shopper-1')");
+  await page.waitForSelector("[data-profile=shopper-1]");
+  check(/ana@shop.example/.test(await page.textContent("[data-profile=shopper-1]")), "customers: the profile opens");
+  await axe("customer profile");
+  page.once("dialog", (d) => d.accept());
+  await page.click("text=Erase this customer");
+  await page.waitForSelector("[data-profile] [role=status]:has-text('erased')");
+  check((await page.evaluate(() => fetch("/v1/merchants/demo/customers/shopper-1").then((r) => r.status))) == 404, "customers: an erased customer is gone");
 
   // 6. The tag to copy names this host and merchant.
   await page.goto(COVE + "/console#/widget");

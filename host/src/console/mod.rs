@@ -41,6 +41,11 @@ const FILES: &[(&str, &str, &str)] = &[
     ("kb.js", JS, include_str!("assets/pages/kb.js")),
     ("surveys.js", JS, include_str!("assets/pages/surveys.js")),
     ("widget.js", JS, include_str!("assets/pages/widget.js")),
+    (
+        "customers.js",
+        JS,
+        include_str!("assets/pages/customers.js"),
+    ),
     ("policies.js", JS, include_str!("assets/pages/policies.js")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";

@@ -20,9 +20,19 @@ use crate::platform::store::{Store, StoreError};
 
 /// Records written per transaction.
 pub const BATCH: usize = 2000;
-/// Rows per statement: SQLite's driver looks parameters up by name, which
-/// grows with the square of a statement's parameters.
-const PER_STATEMENT: usize = 16;
+/// Rows per statement.
+const PER_STATEMENT: usize = 100;
+
+/// Placeholder `n` (1-based) of a statement: `?` on SQLite, whose driver
+/// looks named ones up one by one (quadratic in a statement's
+/// parameters), `$n` on PostgreSQL.
+fn mark(store: &Store, n: usize) -> String {
+    if store.sqlite {
+        "?".into()
+    } else {
+        format!("${n}")
+    }
+}
 /// Bad records reported in full; the rest are counted.
 pub const MAX_REPORTED: usize = 100;
 
@@ -589,10 +599,11 @@ async fn write_batch(
     let table = entity.table();
     let mut tx = store.write_tx().await?;
     let mut known: HashMap<String, String> = HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(PER_STATEMENT * 4) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+    for chunk in rows.chunks(PER_STATEMENT * 2) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| mark(store, i + 2)).collect();
         let sql = format!(
-            "SELECT id, row_hash FROM {table} WHERE merchant_id = $1 AND id IN ({})",
+            "SELECT id, row_hash FROM {table} WHERE merchant_id = {} AND id IN ({})",
+            mark(store, 1),
             marks.join(", ")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant);
@@ -627,7 +638,7 @@ async fn write_batch(
     for chunk in write.chunks(PER_STATEMENT) {
         let mut values = Vec::with_capacity(chunk.len());
         for i in 0..chunk.len() {
-            let marks: Vec<String> = (1..=width).map(|j| format!("${}", i * width + j)).collect();
+            let marks: Vec<String> = (1..=width).map(|j| mark(store, i * width + j)).collect();
             values.push(format!("({})", marks.join(", ")));
         }
         let updates: Vec<String> = columns[1..]
@@ -667,10 +678,11 @@ impl Store {
         emails: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
         let mut out = HashMap::new();
-        for chunk in emails.chunks(PER_STATEMENT * 4) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        for chunk in emails.chunks(PER_STATEMENT * 2) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| mark(self, i + 2)).collect();
             let sql = format!(
-                "SELECT email, id FROM customers WHERE merchant_id = $1 AND email IN ({})",
+                "SELECT email, id FROM customers WHERE merchant_id = {} AND email IN ({})",
+                mark(self, 1),
                 marks.join(", ")
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant);

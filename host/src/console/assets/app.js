@@ -8,8 +8,9 @@ import kb from "./kb.js";
 import surveys from "./surveys.js";
 import widget from "./widget.js";
 import policies from "./policies.js";
+import customers from "./customers.js";
 
-const PAGES = [overview, kb, surveys, widget, policies];
+const PAGES = [overview, kb, surveys, widget, customers, policies];
 
 addTexts({
   en: {
