@@ -1,6 +1,6 @@
 //! The overview page's numbers: this week's decisions, survey answers and
-//! NPS, searches that found nothing, articles' helpfulness, open breakers
-//! and whether the widget may run anywhere yet.
+//! NPS, searches that found nothing, articles' helpfulness, open breakers,
+//! whether the widget may run anywhere yet, and how many customers there are.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -81,6 +81,11 @@ pub async fn overview(
         .fold((0, 0), |(y, n), a| (y + a.helpful, n + a.unhelpful));
     let missed = state.store.missed_searches(&merchant, week_ago).await?;
     let missed_total: i64 = missed.iter().filter_map(|m| m["searches"].as_i64()).sum();
+    let customers: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merchant_id = $1")
+            .bind(&merchant)
+            .fetch_one(&state.store.pool)
+            .await?;
     let origins = crate::widget::allowed_origins(&state, &merchant)
         .await?
         .unwrap_or_default();
@@ -99,6 +104,7 @@ pub async fn overview(
             "page": "kb",
         },
         "widget": {"allowed_origins": origins.len(), "page": "widget"},
+        "customers": {"count": customers, "page": "customers"},
     }))
     .into_response())
 }

@@ -9,7 +9,8 @@
 //!   `console_overview_ratio` the quotient.
 //!
 //! The demo merchant gets a week of traffic first: decisions through the
-//! fatigue policy, survey answers, and searches that found nothing.
+//! fatigue policy, survey answers, searches that found nothing, and
+//! `COVE_BENCH_CUSTOMERS` customers (default 1,000,000) imported as CSV.
 
 use std::process::Command;
 
@@ -87,8 +88,30 @@ pub fn run() -> anyhow::Result<()> {
             .send()?;
         anyhow::ensure!(r.status().is_success(), "missed search: {}", r.status());
     }
+    let customers: usize = std::env::var("COVE_BENCH_CUSTOMERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut csv = String::from("id,email,country,time_zone,tags,created_at\n");
+    for i in 0..customers {
+        csv += &format!(
+            "c{i:08},customer{i}@shop.example,{},Europe/Berlin,{},{}\n",
+            ["DE", "FR", "CN", "US"][i % 4],
+            if i % 9 == 0 { "vip" } else { "" },
+            1_600_000_000_000i64 + i as i64 * 1_000
+        );
+    }
+    let imported: Value = client
+        .post(api("import/customers?format=csv"))
+        .bearer_auth(key)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .timeout(std::time::Duration::from_secs(3600))
+        .send()?
+        .json()?;
+    anyhow::ensure!(imported["inserted"] == customers, "customers: {imported}");
     println!(
-        "demo merchant: {DECISIONS} decisions, {ANSWERS} survey answers, {MISSED} searches that found nothing"
+        "demo merchant: {customers} customers, {DECISIONS} decisions, {ANSWERS} survey answers, {MISSED} searches that found nothing"
     );
 
     let out = Command::new("node")

@@ -16,6 +16,7 @@ export default {
       "overview.chart.summary": "{total} decisions in 7 days, {fallback} of them by the safe fallback; busiest day {busiest}.",
       "overview.top": "Most searched without an answer",
       "overview.chart.empty": "No decisions in the last 7 days.",
+      "overview.customers": "Customers", "overview.customers.sub": "Import your shop's files to add more",
     },
     zh: {
       "overview.nav": "概览", "overview.title": "本周概况",
@@ -29,6 +30,7 @@ export default {
       "overview.chart.summary": "7 天内共 {total} 次决策，其中 {fallback} 次由安全兜底回答；最忙的一天是 {busiest}。",
       "overview.top": "搜索最多但无答案",
       "overview.chart.empty": "最近 7 天没有决策。",
+      "overview.customers": "客户", "overview.customers.sub": "导入店铺文件以添加更多客户",
     },
   },
   async render(main) {
@@ -47,6 +49,7 @@ export default {
         card("surveys", t("overview.nps"), o.surveys.nps == null ? "—" : num(o.surveys.nps), t("overview.nps.sub", { n: num(o.surveys.ratings) })),
         card("kb", t("overview.missed"), num(o.kb.missed_searches), t("overview.missed.sub")),
         card("kb", t("overview.helpful"), votes ? pct(o.kb.helpful / votes) : "—", t("overview.helpful.sub", { yes: num(o.kb.helpful), no: num(o.kb.unhelpful), n: num(o.kb.articles) })),
+        card("customers", t("overview.customers"), num(o.customers.count), t("overview.customers.sub")),
         card("widget", t("overview.widget"), num(o.widget.allowed_origins), o.widget.allowed_origins ? t("overview.widget.on", { n: o.widget.allowed_origins }) : t("overview.widget.off"))),
       h("section", null,
         chart(t("overview.chart"), {
