@@ -123,10 +123,20 @@ fn secured(mut res: Response) -> Response {
 #[utoipa::path(get, path = "/console", tag = "console", responses((status = 200, description = "The console's page", body = String, content_type = "text/html")))]
 pub async fn shell(State(state): State<AppState>) -> Response {
     let v = &state.console.version;
+    // Everything app.js imports, and the charts, load at once rather than
+    // one after another.
+    let mut preload: String = FILES
+        .iter()
+        .filter(|(name, ..)| name.ends_with(".js") && *name != "app.js")
+        .map(|(name, ..)| format!("<link rel=\"modulepreload\" href=\"/console/{v}/{name}\">"))
+        .collect();
+    if state.console.charts {
+        preload += &format!("<link rel=\"preload\" as=\"script\" href=\"/console/{v}/chart.js\">");
+    }
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Cove</title><link rel=\"stylesheet\" href=\"/console/{v}/app.css\">\
+         <title>Cove</title><link rel=\"stylesheet\" href=\"/console/{v}/app.css\">{preload}\
          <script type=\"module\" src=\"/console/{v}/app.js\" data-charts=\"{}\"></script></head>\
          <body><div id=\"app\" aria-live=\"polite\"></div>\
          <noscript>The Cove console needs JavaScript. 控制台需要启用 JavaScript。</noscript></body></html>",

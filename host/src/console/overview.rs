@@ -28,12 +28,55 @@ pub async fn overview(
     let today = now - now.rem_euclid(DAY_MS);
     let week_ago = today - 6 * DAY_MS;
 
+    // The parts are independent: read them at once.
+    let stats = async {
+        state.stats.flush(&state.store).await?;
+        Ok::<_, ApiError>(state.store.call_stats(&merchant, week_ago).await?)
+    };
+    let survey_part = async {
+        let (mut answers, mut ratings) = (0usize, Vec::new());
+        let surveys = state.store.surveys(&merchant).await?;
+        for row in &surveys {
+            let Ok(survey) = serde_json::from_str::<Survey>(&row.definition) else {
+                continue;
+            };
+            let nps: Vec<&str> = survey
+                .questions
+                .iter()
+                .filter(|q| q.kind == Kind::Nps)
+                .map(|q| q.id.as_str())
+                .collect();
+            for a in state.store.answers(&merchant, &row.id).await? {
+                if a.received_at < week_ago {
+                    continue;
+                }
+                answers += 1;
+                ratings.extend(nps.iter().filter_map(|q| a.answers.get(*q)?.as_u64()));
+            }
+        }
+        Ok::<_, ApiError>((surveys.len(), answers, ratings))
+    };
+    let articles = async { Ok::<_, ApiError>(state.store.articles(&merchant, None).await?) };
+    let missed =
+        async { Ok::<_, ApiError>(state.store.missed_searches(&merchant, week_ago).await?) };
+    let customers = async {
+        Ok::<i64, ApiError>(
+            sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merchant_id = $1")
+                .bind(&merchant)
+                .fetch_one(&state.store.pool)
+                .await?,
+        )
+    };
+    let origins = crate::widget::allowed_origins(&state, &merchant);
+    let (buckets, (survey_count, answers, ratings), articles, missed, customers, origins) =
+        tokio::try_join!(stats, survey_part, articles, missed, customers, origins)?;
+    let origins = origins.unwrap_or_default();
+
     // Decisions per day: answered by the plugin, or by the safe fallback.
-    state.stats.flush(&state.store).await?;
     let mut days: Vec<Value> = (0..7)
         .map(|i| json!({"day": week_ago + i * DAY_MS, "ok": 0, "fallback": 0, "refused": 0}))
         .collect();
-    for b in state.store.call_stats(&merchant, week_ago).await? {
+    for b in buckets {
         let i = ((b.hour - week_ago) / DAY_MS).clamp(0, 6) as usize;
         let key = match b.outcome.as_str() {
             "ok" => "ok",
@@ -48,53 +91,20 @@ pub async fn overview(
         .iter()
         .filter(|(_, a)| a.breaker.is_open(now))
         .count();
-
-    // Survey answers and NPS over the week.
-    let (mut answers, mut ratings) = (0usize, Vec::new());
-    let surveys = state.store.surveys(&merchant).await?;
-    for row in &surveys {
-        let Ok(survey) = serde_json::from_str::<Survey>(&row.definition) else {
-            continue;
-        };
-        let nps: Vec<&str> = survey
-            .questions
-            .iter()
-            .filter(|q| q.kind == Kind::Nps)
-            .map(|q| q.id.as_str())
-            .collect();
-        for a in state.store.answers(&merchant, &row.id).await? {
-            if a.received_at < week_ago {
-                continue;
-            }
-            answers += 1;
-            ratings.extend(nps.iter().filter_map(|q| a.answers.get(*q)?.as_u64()));
-        }
-    }
     let promoters = ratings.iter().filter(|&&r| r >= 9).count() as f64;
     let detractors = ratings.iter().filter(|&&r| r <= 6).count() as f64;
     let nps = (!ratings.is_empty())
         .then(|| ((promoters - detractors) * 100.0 / ratings.len() as f64).round());
-
-    let articles = state.store.articles(&merchant, None).await?;
     let (yes, no) = articles
         .iter()
         .fold((0, 0), |(y, n), a| (y + a.helpful, n + a.unhelpful));
-    let missed = state.store.missed_searches(&merchant, week_ago).await?;
     let missed_total: i64 = missed.iter().filter_map(|m| m["searches"].as_i64()).sum();
-    let customers: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merchant_id = $1")
-            .bind(&merchant)
-            .fetch_one(&state.store.pool)
-            .await?;
-    let origins = crate::widget::allowed_origins(&state, &merchant)
-        .await?
-        .unwrap_or_default();
 
     Ok(axum::Json(json!({
         "merchant": merchant,
         "since": week_ago,
         "decisions": {"days": days, "breakers_open": breakers_open, "page": "policies"},
-        "surveys": {"count": surveys.len(), "answers": answers, "nps": nps, "ratings": ratings.len(), "page": "surveys"},
+        "surveys": {"count": survey_count, "answers": answers, "nps": nps, "ratings": ratings.len(), "page": "surveys"},
         "kb": {
             "articles": articles.len(),
             "helpful": yes,

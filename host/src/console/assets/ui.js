@@ -86,6 +86,9 @@ const loadCharts = () =>
   (chartLib ||= document.querySelector("script[data-charts=true]")
     ? new Promise((ok, fail) => document.head.append(h("script", { src: base + "chart.js", onload: () => ok(window.Chart), onerror: fail })))
     : Promise.reject(new Error("charts not installed")));
+// Start loading the charting library with the page, not at the first chart.
+if (document.querySelector("script[data-charts=true]")) loadCharts().catch(() => {});
+
 // Black or white, whichever reads better on the colour `hex` (#rrggbb).
 export const inkOn = (hex) => {
   const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
