@@ -155,6 +155,7 @@ try {
   // profile opened, then erased on request.
   await page.goto(COVE + "/console#/customers");
   await ready("customers");
+  check((await page.locator("main table").first().locator("tbody tr").count()) >= 20, "customers: the demo customers are listed");
   await page.setInputFiles("input[type=file]", { name: "customers.csv", mimeType: "text/csv",
     buffer: Buffer.from("id,email,country,time_zone,tags\nshopper-1,ana@shop.example,DE,Europe/Berlin,vip\nshopper-2,not-an-address,FR,Europe/Paris,\n") });
   await page.click("text=Upload");

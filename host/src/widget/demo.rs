@@ -48,7 +48,8 @@ pub async fn page(
 }
 
 /// Give the demo merchant the demo articles (English, Chinese, German,
-/// Spanish, Japanese) and the exit survey, unless it has its own.
+/// Spanish, Japanese), the exit survey and two dozen customers with their
+/// orders, unless it has its own.
 pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Result<()> {
     #[derive(Deserialize)]
     struct DemoArticle {
@@ -87,6 +88,34 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
             .store
             .put_survey(merchant, "exit", &serde_json::to_string(&survey)?)
             .await?;
+    }
+    // Two dozen customers in shops around the world, with their orders.
+    let query = crate::customers::store::ListQuery {
+        limit: Some(1),
+        ..Default::default()
+    };
+    if state
+        .store
+        .list_customers(merchant, &query)
+        .await?
+        .0
+        .is_empty()
+    {
+        use crate::customers::{import::Format, import::Importer, model::Entity};
+        for (entity, csv) in [
+            (Entity::Customers, include_str!("../../demo/customers.csv")),
+            (Entity::Orders, include_str!("../../demo/orders.csv")),
+        ] {
+            let mut importer = Importer::new(&state.store, merchant, entity, Format::Csv);
+            importer.push(csv.as_bytes()).await?;
+            let summary = importer.finish().await?;
+            anyhow::ensure!(
+                summary.rejected == 0,
+                "demo {}: {:?}",
+                entity.table(),
+                summary.errors
+            );
+        }
     }
     Ok(())
 }
