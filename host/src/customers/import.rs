@@ -325,6 +325,9 @@ fn shopify_order(f: &mut Fields) {
     }
 }
 
+/// A batch being written: (inserted, updated, unchanged) when done.
+type Writing = tokio::task::JoinHandle<Result<(u64, u64, u64), StoreError>>;
+
 /// One record on its way to the store.
 struct Pending {
     line: u64,
@@ -342,6 +345,10 @@ pub struct Importer<'a> {
     /// An order being assembled from consecutive CSV rows.
     open: Option<Pending>,
     batch: Vec<(u64, Vec<Cell>, Option<String>)>,
+    /// The previous batch, being written while the next one is read.
+    writing: Option<Writing>,
+    /// Batches written so far.
+    written: u64,
     /// The summary so far.
     pub summary: Summary,
 }
@@ -366,6 +373,8 @@ impl<'a> Importer<'a> {
             header: None,
             open: None,
             batch: Vec::with_capacity(BATCH),
+            writing: None,
+            written: 0,
             summary: Summary::default(),
         }
     }
@@ -389,6 +398,10 @@ impl<'a> Importer<'a> {
             self.check(p).await?;
         }
         self.flush().await?;
+        self.settle().await?;
+        if self.written > 0 {
+            self.analyze().await?;
+        }
         self.summary.errors.sort_by_key(|e| e.line);
         Ok(self.summary)
     }
@@ -507,18 +520,57 @@ impl<'a> Importer<'a> {
                 self.summary.updated += 1;
             }
         }
-        let rows: Vec<(String, &Vec<Cell>, String)> = by_key
+        let mut cells: Vec<Option<Vec<Cell>>> =
+            batch.into_iter().map(|(_, c, _)| Some(c)).collect();
+        let rows: Vec<(String, Vec<Cell>, String)> = by_key
             .into_iter()
-            .map(|(k, i)| {
-                let cells = &batch[i].1;
-                (k, cells, row_hash(cells))
+            .filter_map(|(k, i)| {
+                let c = cells[i].take()?;
+                let hash = row_hash(&c);
+                Some((k, c, hash))
             })
             .collect();
-        let (inserted, updated, unchanged) =
-            write_batch(self.store, self.merchant, self.entity, &rows).await?;
-        self.summary.inserted += inserted;
-        self.summary.updated += updated;
-        self.summary.unchanged += unchanged;
+        // One batch is written while the next is read; writes stay in order.
+        self.settle().await?;
+        let (store, merchant, entity) =
+            (self.store.clone(), self.merchant.to_string(), self.entity);
+        self.writing = Some(tokio::spawn(async move {
+            write_batch(&store, &merchant, entity, &rows).await
+        }));
+        Ok(())
+    }
+
+    /// Wait for the batch being written and count what it did.
+    async fn settle(&mut self) -> Result<(), StoreError> {
+        if let Some(writing) = self.writing.take() {
+            let (inserted, updated, unchanged) = writing.await.map_err(|e| {
+                StoreError::Db(sqlx::Error::Protocol(format!(
+                    "the import's writer failed: {e}"
+                )))
+            })??;
+            self.summary.inserted += inserted;
+            self.summary.updated += updated;
+            self.summary.unchanged += unchanged;
+            self.written += 1;
+            // PostgreSQL plans the key look-ups from its statistics: a
+            // table that grew since they were taken gets scanned instead.
+            if [2, 20, 200, 2000].contains(&self.written) {
+                self.analyze().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Refresh PostgreSQL's statistics of the table (SQLite needs none).
+    async fn analyze(&self) -> Result<(), StoreError> {
+        if !self.store.sqlite {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "ANALYZE {}",
+                self.entity.table()
+            )))
+            .execute(&self.store.pool)
+            .await?;
+        }
         Ok(())
     }
 
@@ -594,7 +646,7 @@ async fn write_batch(
     store: &Store,
     merchant: &str,
     entity: Entity,
-    rows: &[(String, &Vec<Cell>, String)],
+    rows: &[(String, Vec<Cell>, String)],
 ) -> Result<(u64, u64, u64), StoreError> {
     let table = entity.table();
     let mut tx = store.write_tx().await?;
@@ -615,7 +667,7 @@ async fn write_batch(
         }
     }
     let (mut inserted, mut updated, mut unchanged) = (0, 0, 0);
-    let write: Vec<&(String, &Vec<Cell>, String)> = rows
+    let write: Vec<&(String, Vec<Cell>, String)> = rows
         .iter()
         .filter(|(k, _, hash)| match known.get(k) {
             None => {

@@ -206,15 +206,10 @@ impl Store {
             .max_connections(if sqlite { 4 } else { 8 })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    use sqlx::Executor;
                     if sqlite {
+                        use sqlx::Executor;
                         conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
                             .await?;
-                    } else {
-                        // Plan each statement for its values: a generic plan
-                        // of `merchant_id = $1 AND id IN (…)` filters every row
-                        // of the merchant instead of looking the keys up.
-                        conn.execute("SET plan_cache_mode = force_custom_plan").await?;
                     }
                     Ok(())
                 })
