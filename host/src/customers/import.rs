@@ -399,7 +399,8 @@ impl<'a> Importer<'a> {
         }
         self.flush().await?;
         self.settle().await?;
-        if self.written > 0 {
+        // A file, not a handful of live events.
+        if self.written > 2 {
             self.analyze().await?;
         }
         self.summary.errors.sort_by_key(|e| e.line);
