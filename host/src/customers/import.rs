@@ -651,6 +651,13 @@ async fn write_batch(
 ) -> Result<(u64, u64, u64), StoreError> {
     let table = entity.table();
     let mut tx = store.write_tx().await?;
+    if !store.sqlite {
+        // Keys are looked up by the primary key, whatever the statistics
+        // say (a table that just grew from empty would be scanned).
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut known: HashMap<String, String> = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(PER_STATEMENT * 2) {
         let marks: Vec<String> = (0..chunk.len()).map(|i| mark(store, i + 2)).collect();
