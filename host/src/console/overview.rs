@@ -21,9 +21,7 @@ pub async fn overview(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
-    if !state.store.merchant_exists(&merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
+    crate::platform::http::require_merchant(&state, &merchant).await?;
     let now = crate::now_ms();
     let today = now - now.rem_euclid(DAY_MS);
     let week_ago = today - 6 * DAY_MS;
@@ -59,14 +57,7 @@ pub async fn overview(
     let articles = async { Ok::<_, ApiError>(state.store.articles(&merchant, None).await?) };
     let missed =
         async { Ok::<_, ApiError>(state.store.missed_searches(&merchant, week_ago).await?) };
-    let customers = async {
-        Ok::<i64, ApiError>(
-            sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merchant_id = $1")
-                .bind(&merchant)
-                .fetch_one(&state.store.pool)
-                .await?,
-        )
-    };
+    let customers = async { Ok::<_, ApiError>(state.store.customer_count(&merchant).await?) };
     let origins = crate::widget::allowed_origins(&state, &merchant);
     let (buckets, (survey_count, answers, ratings), articles, missed, customers, origins) =
         tokio::try_join!(stats, survey_part, articles, missed, customers, origins)?;
@@ -91,10 +82,7 @@ pub async fn overview(
         .iter()
         .filter(|(_, a)| a.breaker.is_open(now))
         .count();
-    let promoters = ratings.iter().filter(|&&r| r >= 9).count() as f64;
-    let detractors = ratings.iter().filter(|&&r| r <= 6).count() as f64;
-    let nps = (!ratings.is_empty())
-        .then(|| ((promoters - detractors) * 100.0 / ratings.len() as f64).round());
+    let nps = crate::surveys::nps(&ratings)["score"].clone();
     let (yes, no) = articles
         .iter()
         .fold((0, 0), |(y, n), a| (y + a.helpful, n + a.unhelpful));

@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::platform::http::{ApiError, Caller, caller, merchant_or_operator, query};
+use crate::platform::http::{ApiError, merchant_actor, query};
 use import::{Format, Importer};
 use model::Entity;
 
@@ -34,17 +34,6 @@ pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(profile, erase))
         .routes(routes!(export))
         .routes(routes!(privacy_log))
-}
-
-async fn actor(state: &AppState, headers: &HeaderMap, merchant: &str) -> Result<String, ApiError> {
-    merchant_or_operator(state, headers, merchant).await?;
-    if !state.store.merchant_exists(merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
-    Ok(match caller(state, headers).await? {
-        Caller::Operator { actor } => actor,
-        Caller::Merchant(m) => format!("merchant:{m}"),
-    })
 }
 
 /// Query of an import.
@@ -85,7 +74,7 @@ pub async fn import_file(
     q: Result<Query<ImportQuery>, QueryRejection>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    actor(&state, &headers, &merchant).await?;
+    merchant_actor(&state, &headers, &merchant).await?;
     let entity = Entity::parse(&entity).ok_or_else(|| {
         ApiError::not_found(format!(
             "nothing called `{entity}` can be imported; use customers, orders, events or consents"
@@ -121,7 +110,7 @@ pub async fn live_events(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    actor(&state, &headers, &merchant).await?;
+    merchant_actor(&state, &headers, &merchant).await?;
     let bytes = crate::platform::http::read_body(body, 4 << 20, "the events").await?;
     let trimmed = bytes.iter().position(|b| !b.is_ascii_whitespace());
     let lines: Vec<u8> = match trimmed.map(|i| bytes[i]) {
@@ -171,7 +160,7 @@ pub async fn list(
     headers: HeaderMap,
     q: Result<Query<store::ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    actor(&state, &headers, &merchant).await?;
+    merchant_actor(&state, &headers, &merchant).await?;
     let q = query(q)?;
     if q.min_spent.is_some() != q.currency.is_some() {
         return Err(ApiError::bad_request(
@@ -191,7 +180,7 @@ pub async fn profile(
     Path((merchant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    actor(&state, &headers, &merchant).await?;
+    merchant_actor(&state, &headers, &merchant).await?;
     match state.store.customer_profile(&merchant, &id).await? {
         Some(p) => Ok(axum::Json(p).into_response()),
         None => Err(ApiError::not_found(format!("no customer `{id}`"))),
@@ -206,7 +195,7 @@ pub async fn export(
     Path((merchant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let actor = actor(&state, &headers, &merchant).await?;
+    let actor = merchant_actor(&state, &headers, &merchant).await?;
     let Some(data) = state.store.customer_export(&merchant, &id).await? else {
         return Err(ApiError::not_found(format!("no customer `{id}`")));
     };
@@ -232,7 +221,7 @@ pub async fn erase(
     Path((merchant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let actor = actor(&state, &headers, &merchant).await?;
+    let actor = merchant_actor(&state, &headers, &merchant).await?;
     if state.store.erase_customer(&merchant, &id, &actor).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
@@ -247,6 +236,6 @@ pub async fn privacy_log(
     Path(merchant): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    actor(&state, &headers, &merchant).await?;
+    merchant_actor(&state, &headers, &merchant).await?;
     Ok(axum::Json(json!({"entries": state.store.privacy_log(&merchant).await?})).into_response())
 }

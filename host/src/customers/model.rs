@@ -169,7 +169,7 @@ fn required(f: &Fields, name: &str) -> Result<String, RowError> {
     text(f, name).ok_or_else(|| err(name, "is missing"))
 }
 
-fn id(f: &Fields, name: &str) -> Result<String, RowError> {
+fn key(f: &Fields, name: &str) -> Result<String, RowError> {
     let v = required(f, name)?;
     if v.chars().count() > 128 || v.chars().any(char::is_control) {
         return Err(err(name, "must be 1–128 characters, no control characters"));
@@ -273,7 +273,7 @@ fn list(f: &Fields, name: &str) -> Vec<String> {
 }
 
 fn customer(f: &Fields) -> Result<Vec<Cell>, RowError> {
-    let id = id(f, "id")?;
+    let id = key(f, "id")?;
     let email = match text(f, "email") {
         None => None,
         Some(e) => Some(
@@ -357,8 +357,8 @@ fn customer(f: &Fields) -> Result<Vec<Cell>, RowError> {
 }
 
 fn order(f: &Fields) -> Result<Vec<Cell>, RowError> {
-    let id = id(f, "id")?;
-    let customer = id_of(f, "customer_id")?;
+    let id = key(f, "id")?;
+    let customer = key(f, "customer_id")?;
     let placed = time(f, "placed_at")?.ok_or_else(|| err("placed_at", "is missing"))?;
     let currency = required(f, "currency")?.to_uppercase();
     if super::money::exponent(&currency).is_none() {
@@ -424,13 +424,9 @@ fn order(f: &Fields) -> Result<Vec<Cell>, RowError> {
     ])
 }
 
-fn id_of(f: &Fields, name: &str) -> Result<String, RowError> {
-    id(f, name)
-}
-
 fn event(f: &Fields) -> Result<Vec<Cell>, RowError> {
-    let id = id(f, "id")?;
-    let customer = id_of(f, "customer_id")?;
+    let id = key(f, "id")?;
+    let customer = key(f, "customer_id")?;
     let mut kinds: Vec<&str> = ENGAGEMENT.to_vec();
     kinds.extend(COMMERCE);
     let kind = one_of(f, "kind", &kinds)?.ok_or_else(|| err("kind", "is missing"))?;
@@ -454,7 +450,7 @@ fn event(f: &Fields) -> Result<Vec<Cell>, RowError> {
 }
 
 fn consent(f: &Fields) -> Result<Vec<Cell>, RowError> {
-    let customer = id_of(f, "customer_id")?;
+    let customer = key(f, "customer_id")?;
     let channel = one_of(f, "channel", &CHANNELS)?.ok_or_else(|| err("channel", "is missing"))?;
     let status = one_of(f, "status", &["granted", "withdrawn"])?
         .ok_or_else(|| err("status", "is missing"))?;

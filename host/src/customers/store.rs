@@ -255,6 +255,16 @@ impl Store {
         Ok((page, next))
     }
 
+    /// How many customers `merchant` has.
+    pub async fn customer_count(&self, merchant: &str) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merchant_id = $1")
+                .bind(merchant)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Everything held about one customer (GDPR Art. 15 and 20).
     pub async fn customer_export(
         &self,

@@ -109,9 +109,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     let days = query(q)?.days.unwrap_or(30);
-    if !state.store.merchant_exists(&merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
+    crate::platform::http::require_merchant(&state, &merchant).await?;
     if !(1..=365).contains(&days) {
         return Err(ApiError::bad_request(
             "invalid_query",

@@ -242,6 +242,31 @@ pub async fn merchant_or_operator(
     }
 }
 
+/// A 404 unless `merchant` exists.
+pub async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), ApiError> {
+    if state.store.merchant_exists(merchant).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("no merchant `{merchant}`")))
+    }
+}
+
+/// For a change the merchant may make itself: check the caller may act
+/// for `merchant`, that it exists, and name the caller for the records
+/// (`operator…` or `merchant:ID`).
+pub async fn merchant_actor(
+    state: &AppState,
+    headers: &HeaderMap,
+    merchant: &str,
+) -> Result<String, ApiError> {
+    merchant_or_operator(state, headers, merchant).await?;
+    require_merchant(state, merchant).await?;
+    Ok(match caller(state, headers).await? {
+        Caller::Operator { actor } => actor,
+        Caller::Merchant(m) => format!("merchant:{m}"),
+    })
+}
+
 /// Read a body of at most `limit` bytes.
 pub async fn read_body(body: Body, limit: usize, what: &str) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|_| {

@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::http::{ApiError, MAX_JSON_BYTES, key_hash, operator, parse_json, read_body};
+use super::http::{
+    ApiError, MAX_JSON_BYTES, key_hash, operator, parse_json, read_body, require_merchant,
+};
 use super::policy::slot;
 use crate::AppState;
 use crate::platform::bindings::config_pairs;
@@ -287,14 +289,6 @@ pub async fn rollback(
     )
     .await?;
     current(&state, &merchant, slot)
-}
-
-pub(super) async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), ApiError> {
-    if state.store.merchant_exists(merchant).await? {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!("no merchant `{merchant}`")))
-    }
 }
 
 pub(super) fn current(state: &AppState, merchant: &str, slot: Slot) -> Result<Response, ApiError> {

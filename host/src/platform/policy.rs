@@ -129,17 +129,8 @@ pub async fn configure(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let actor = match super::http::caller(&state, &headers).await? {
-        super::http::Caller::Operator { actor } => actor,
-        super::http::Caller::Merchant(_) => {
-            merchant_or_operator(&state, &headers, &merchant).await?;
-            format!("merchant:{merchant}")
-        }
-    };
+    let actor = super::http::merchant_actor(&state, &headers, &merchant).await?;
     let slot = slot(&slot_name)?;
-    if !state.store.merchant_exists(&merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
     let req: ConfigRequest =
         super::http::parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
     let Some(active) = state.bindings.get(&merchant, slot) else {
@@ -192,9 +183,7 @@ pub async fn stats(
             "`days` must be between 1 and 90",
         ));
     }
-    if !state.store.merchant_exists(&merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
+    super::http::require_merchant(&state, &merchant).await?;
     // This replica's latest counts first, so the chart is current.
     state.stats.flush(&state.store).await?;
     let from = crate::now_ms() - i64::from(days) * 86_400_000;

@@ -9,6 +9,7 @@ mod results;
 pub mod store;
 
 pub use model::{Choice, Kind, Localized, Question, Survey, Targeting, Trigger};
+pub use results::nps;
 
 use std::collections::BTreeMap;
 

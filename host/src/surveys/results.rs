@@ -15,7 +15,7 @@ use crate::platform::http::{ApiError, merchant_or_operator};
 use crate::surveys::store::AnswerRow;
 
 /// Net Promoter Score of 0–10 ratings: % promoters (9–10) − % detractors (0–6).
-fn nps(ratings: &[u64]) -> Value {
+pub fn nps(ratings: &[u64]) -> Value {
     let promoters = ratings.iter().filter(|&&r| r >= 9).count();
     let detractors = ratings.iter().filter(|&&r| r <= 6).count();
     let n = ratings.len();
