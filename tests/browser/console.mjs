@@ -100,7 +100,8 @@ try {
   check((await page.textContent("[data-preview=article] strong")) == "gift cards", "kb: the preview renders the Markdown");
   await page.click("form button[type=submit]");
   await page.waitForSelector("form [role=status]:has-text('Saved')");
-  check(true, "kb: the article is saved");
+  const stored = await page.evaluate(() => fetch("/v1/merchants/demo/articles?locale=en").then((r) => r.json()));
+  check(stored.articles.some((a) => a.id == "console-gift-cards" && a.title == "Gift cards never expire"), "kb: the article is stored as written");
   // The storefront (the demo page with the widget) finds it.
   const shop = await context.newPage();
   await shop.goto(COVE + "/");

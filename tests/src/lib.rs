@@ -326,6 +326,35 @@ pub async fn request(
     (parts.status, parts.headers, bytes.to_vec())
 }
 
+/// Create merchant `id` on an in-process app with the operator token;
+/// returns its API key.
+pub async fn create_merchant(app: &axum::Router, id: &str) -> String {
+    let (status, body) = call(
+        app,
+        "POST",
+        "/v1/merchants",
+        OPERATOR_TOKEN,
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(status, axum::http::StatusCode::CREATED, "{body}");
+    body["api_key"].as_str().expect("api_key").to_string()
+}
+
+/// Create merchant `id` on a running host (`HostProcess::url`) with the
+/// operator token; returns its API key.
+pub fn create_merchant_on(url: &str, id: &str) -> String {
+    let created: Value = reqwest::blocking::Client::new()
+        .post(format!("{url}/v1/merchants"))
+        .bearer_auth(OPERATOR_TOKEN)
+        .json(&json!({ "id": id }))
+        .send()
+        .and_then(|r| r.error_for_status())
+        .and_then(|r| r.json())
+        .expect("merchant created");
+    created["api_key"].as_str().expect("api_key").to_string()
+}
+
 /// A JSON request with a bearer key to an in-process app: status and the
 /// JSON body (`Null` if none).
 pub async fn call(

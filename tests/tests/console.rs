@@ -9,8 +9,8 @@ use std::process::Command;
 
 use axum::http::StatusCode;
 use cove_e2e::{
-    HostProcess, OPERATOR_TOKEN, call, expect_error, fatigue_input, guests, host, publish, request,
-    test_limits,
+    HostProcess, OPERATOR_TOKEN, call, create_merchant, create_merchant_on, expect_error,
+    fatigue_input, guests, host, publish, request, test_limits,
 };
 use serde_json::{Value, json};
 
@@ -29,21 +29,9 @@ async fn two_shops() -> (axum::Router, String, String, tempfile::TempDir) {
     )
     .await;
     assert!(status.is_success());
-    let mut keys = Vec::new();
-    for id in ["shop", "rival"] {
-        let (status, body) = call(
-            &app,
-            "POST",
-            "/v1/merchants",
-            OPERATOR_TOKEN,
-            json!({"id": id}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        keys.push(body["api_key"].as_str().unwrap().to_string());
-    }
-    let rival = keys.pop().unwrap();
-    (app, keys.pop().unwrap(), rival, dir)
+    let key = create_merchant(&app, "shop").await;
+    let rival = create_merchant(&app, "rival").await;
+    (app, key, rival, dir)
 }
 
 /// Sign in; returns the `Cookie` header value and the CSRF token.
@@ -441,7 +429,7 @@ fn the_console_works_in_chromium() {
         ],
     );
     let key = std::fs::read_to_string(data.path().join("demo-api-key")).unwrap();
-    let rival = merchant_on(&host.url, "rival");
+    let rival = create_merchant_on(&host.url, "rival");
     let out = Command::new("node")
         .arg(root().join("tests/browser/console.mjs"))
         .env("COVE_URL", &host.url)
@@ -455,17 +443,4 @@ fn the_console_works_in_chromium() {
     println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "browser checks failed:\n{stdout}");
     assert!(stdout.contains("all browser checks passed"));
-}
-
-/// Create a merchant on a running host with the operator token; its key.
-fn merchant_on(url: &str, id: &str) -> String {
-    let created: Value = reqwest::blocking::Client::new()
-        .post(format!("{url}/v1/merchants"))
-        .bearer_auth(OPERATOR_TOKEN)
-        .json(&json!({ "id": id }))
-        .send()
-        .and_then(|r| r.error_for_status())
-        .and_then(|r| r.json())
-        .expect("merchant created");
-    created["api_key"].as_str().expect("key").to_string()
 }

@@ -6,29 +6,17 @@ use std::process::Command;
 
 use axum::http::StatusCode;
 use cove_e2e::{
-    HostProcess, OPERATOR_TOKEN, call, cove_binary, expect_error, guests, host, publish, request,
-    test_limits,
+    HostProcess, call, cove_binary, create_merchant, create_merchant_on, expect_error, guests,
+    host, publish, request, test_limits,
 };
 use serde_json::{Value, json};
 
 async fn shops() -> (axum::Router, String, String, tempfile::TempDir) {
     let (state, dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
-    let mut keys = Vec::new();
-    for id in ["shop", "rival"] {
-        let (status, body) = call(
-            &app,
-            "POST",
-            "/v1/merchants",
-            OPERATOR_TOKEN,
-            json!({"id": id}),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED);
-        keys.push(body["api_key"].as_str().unwrap().to_string());
-    }
-    let rival = keys.pop().unwrap();
-    (app, keys.pop().unwrap(), rival, dir)
+    let key = create_merchant(&app, "shop").await;
+    let rival = create_merchant(&app, "rival").await;
+    (app, key, rival, dir)
 }
 
 async fn upload(
@@ -232,15 +220,7 @@ async fn imports_profiles_and_privacy_requests_over_http() {
 fn cove_import_reads_a_file_into_a_running_host() {
     let data = tempfile::tempdir().unwrap();
     let host = HostProcess::start(data.path(), &[]);
-    let created: Value = reqwest::blocking::Client::new()
-        .post(format!("{}/v1/merchants", host.url))
-        .bearer_auth(OPERATOR_TOKEN)
-        .json(&json!({"id": "shop"}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let key = created["api_key"].as_str().unwrap();
+    let key = &create_merchant_on(&host.url, "shop");
     let file = data.path().join("orders.csv");
     let mut csv = String::from(
         "id,customer_id,placed_at,currency,total,item_sku,item_quantity,item_unit_price\n",
@@ -314,15 +294,7 @@ async fn the_fatigue_policy_reads_the_customer_data() {
     )
     .await;
     assert!(status.is_success());
-    let (_, created) = call(
-        &app,
-        "POST",
-        "/v1/merchants",
-        OPERATOR_TOKEN,
-        json!({"id": "shop"}),
-    )
-    .await;
-    let key = created["api_key"].as_str().unwrap().to_string();
+    let key = create_merchant(&app, "shop").await;
     let csv = "id,country,time_zone,created_at\nc1,DE,Europe/Berlin,2025-01-01\n";
     let (status, _) = upload(
         &app,

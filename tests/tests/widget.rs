@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use axum::http::StatusCode;
-use cove_e2e::{HostProcess, OPERATOR_TOKEN, call, expect_error, host, request, test_limits};
+use cove_e2e::{HostProcess, call, create_merchant, expect_error, host, request, test_limits};
 use serde_json::{Value, json};
 
 fn root() -> PathBuf {
@@ -18,22 +18,9 @@ fn root() -> PathBuf {
 async fn two_shops() -> (axum::Router, String, String, tempfile::TempDir) {
     let (state, dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
-    let mut keys = Vec::new();
-    for id in ["shop", "rival"] {
-        let (status, _, body) = request(
-            &app,
-            "POST",
-            "/v1/merchants",
-            &[("authorization", &format!("Bearer {OPERATOR_TOKEN}"))],
-            Some(json!({ "id": id }).to_string()),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED);
-        let v: Value = serde_json::from_slice(&body).unwrap();
-        keys.push(v["api_key"].as_str().unwrap().to_string());
-    }
-    let rival = keys.pop().unwrap();
-    (app, keys.pop().unwrap(), rival, dir)
+    let key = create_merchant(&app, "shop").await;
+    let rival = create_merchant(&app, "rival").await;
+    (app, key, rival, dir)
 }
 
 async fn public(

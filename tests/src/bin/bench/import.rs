@@ -17,7 +17,7 @@ use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
 
-use cove_e2e::{HostProcess, OPERATOR_TOKEN, Postgres, cove_binary};
+use cove_e2e::{HostProcess, Postgres, cove_binary};
 use serde_json::{Value, json};
 
 const COUNTRIES: [(&str, &str); 6] = [
@@ -206,17 +206,6 @@ fn split(line: &str) -> Vec<&str> {
     line.split(',').map(|f| f.trim_matches('"')).collect()
 }
 
-fn merchant(url: &str) -> anyhow::Result<String> {
-    let created: Value = reqwest::blocking::Client::new()
-        .post(format!("{url}/v1/merchants"))
-        .bearer_auth(OPERATOR_TOKEN)
-        .json(&json!({"id": "big"}))
-        .send()?
-        .error_for_status()?
-        .json()?;
-    Ok(created["api_key"].as_str().unwrap_or_default().to_string())
-}
-
 fn events_per_s(url: &str, key: &str) -> anyhow::Result<f64> {
     let client = reqwest::blocking::Client::new();
     let batches: u32 = 200;
@@ -263,7 +252,7 @@ pub fn run() -> anyhow::Result<()> {
             data.path(),
             &["--database-url", &url, "--merchant-rps", "0"],
         );
-        let key = merchant(&host.url)?;
+        let key = cove_e2e::create_merchant_on(&host.url, "big");
         println!("{db}: first import");
         let (rows, secs) = import(&host.url, &key, files.path())?;
         let rate = rows as f64 / secs;
