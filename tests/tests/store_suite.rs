@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use cove_e2e::{HostProcess, OPERATOR_TOKEN, Postgres, fatigue_input, guests, wasm};
-use cove_host::customers::import::{Format, Importer, Summary};
+use cove_host::customers::import::{BATCH, Format, Importer, Summary};
 use cove_host::customers::model::Entity;
 use cove_host::customers::store::ListQuery;
 use cove_host::platform::store::{PluginRow, Store, StoreError};
@@ -508,6 +508,7 @@ async fn customers_suite(store: &Store) {
     assert_eq!(log[0]["action"], "erase");
     assert_eq!(log[0]["detail"]["orders (anonymised)"], 2);
     assert_eq!(log[0]["detail"]["consents"], 3);
+    big_import_suite(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -622,4 +623,52 @@ async fn wait_for_version(url: &str, key: &str, plugin: &str) {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// A file of several batches for a merchant with no customers yet (on
+/// PostgreSQL the first-load path): a key repeated in the next batch and
+/// in a distant one ends with its last record, and the same file again
+/// leaves everything as it is.
+async fn big_import_suite(store: &Store) {
+    store.create_merchant("m2", "Two", "hash-2").await.unwrap();
+    let records = 2 * BATCH + 100;
+    let mut file = String::from("id,email,country\n");
+    for i in 0..records {
+        let (id, email) = match i {
+            10 => ("k-adj".to_string(), "a1@shop.example".to_string()),
+            i if i == BATCH + 10 => ("k-adj".into(), "a2@shop.example".into()),
+            20 => ("k-far".into(), "f1@shop.example".into()),
+            i if i == 2 * BATCH + 50 => ("k-far".into(), "f2@shop.example".into()),
+            i => (format!("c{i}"), format!("c{i}@shop.example")),
+        };
+        file.push_str(&format!("{id},{email},DE\n"));
+    }
+    let import = |merchant: &'static str| {
+        let file = file.clone();
+        async move {
+            let mut importer = Importer::new(store, merchant, Entity::Customers, Format::Csv);
+            for piece in file.as_bytes().chunks(65_536) {
+                importer.push(piece).await.unwrap();
+            }
+            importer.finish().await.unwrap()
+        }
+    };
+    let email = |id: &'static str| async move {
+        store.customer_profile("m2", id).await.unwrap().unwrap()["customer"]["email"].clone()
+    };
+    let first = import("m2").await;
+    assert_eq!(first.records, records as u64);
+    assert_eq!(counts(&first), (records as u64 - 2, 2, 0, 0), "{first:?}");
+    assert_eq!(email("k-adj").await, "a2@shop.example");
+    assert_eq!(email("k-far").await, "f2@shop.example");
+    assert_eq!(
+        store.customer_count("m2").await.unwrap(),
+        records as i64 - 2
+    );
+    // Each repeated key is written twice again (first record, then last);
+    // everything else is unchanged, and so is the end state.
+    let again = import("m2").await;
+    assert_eq!(counts(&again), (0, 4, records as u64 - 4, 0), "{again:?}");
+    assert_eq!(email("k-adj").await, "a2@shop.example");
+    assert_eq!(email("k-far").await, "f2@shop.example");
 }

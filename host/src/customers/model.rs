@@ -369,9 +369,9 @@ fn order(f: &Fields) -> Result<Vec<Cell>, RowError> {
     }
     let total = parse_minor(&required(f, "total")?, &currency).map_err(|r| err("total", r))?;
     let mut items = Vec::new();
-    let given: Vec<Value> = match f.get("items") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::Null) | None => Vec::new(),
+    let given: &[Value] = match f.get("items") {
+        Some(Value::Array(a)) => a,
+        Some(Value::Null) | None => &[],
         Some(_) => {
             return Err(err(
                 "items",

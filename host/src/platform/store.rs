@@ -147,6 +147,9 @@ macro_rules! migrations {
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) sqlite: bool,
+    /// PostgreSQL's own driver beside the generic pool, for what only it
+    /// can do (`COPY`, array parameters); `None` on SQLite.
+    pub(crate) pg: Option<sqlx::PgPool>,
 }
 
 macro_rules! plugin_cols {
@@ -216,7 +219,14 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        let store = Store { pool, sqlite };
+        let pg = (!sqlite)
+            .then(|| {
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(4)
+                    .connect_lazy(&url)
+            })
+            .transpose()?;
+        let store = Store { pool, sqlite, pg };
         store.migrate().await?;
         Ok(store)
     }

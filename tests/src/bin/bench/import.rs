@@ -146,8 +146,8 @@ async fn bulk(url: &str, dir: &std::path::Path, postgres: bool) -> anyhow::Resul
         for line in customers.lines().skip(1) {
             let f = split(line);
             buf += &format!(
-                "bulk,{},{},{},{},{},{},{},\"[\"\"{}\"\"]\",{},{{}},h,{now}\n",
-                f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]
+                "bulk,{},{},{},{},{},{},{},\"[\"\"{}\"\"]\",{},{{}},{:024x},{now}\n",
+                f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], rows
             );
             rows += 1;
             if buf.len() > 1 << 20 {
@@ -164,8 +164,15 @@ async fn bulk(url: &str, dir: &std::path::Path, postgres: bool) -> anyhow::Resul
             let f = split(line);
             let total: i64 = f[4].replace('.', "").parse()?;
             buf += &format!(
-                "bulk,{},{},{},{},{total},{},{},\"[{{\"\"sku\"\":\"\"{}\"\"}}]\",[],h,{now}\n",
-                f[0], f[1], f[2], f[3], f[5], f[6], f[7]
+                "bulk,{},{},{},{},{total},{},{},\"{}\",[],{:024x},{now}\n",
+                f[0],
+                f[1],
+                f[2],
+                f[3],
+                f[5],
+                f[6],
+                stored_items(&f).replace('"', "\"\""),
+                rows
             );
             rows += 1;
             if buf.len() > 1 << 20 {
@@ -183,22 +190,29 @@ async fn bulk(url: &str, dir: &std::path::Path, postgres: bool) -> anyhow::Resul
         let mut tx = conn.begin().await?;
         for line in customers.lines().skip(1) {
             let f = split(line);
-            sqlx::query("INSERT INTO customers (merchant_id, id, email, phone, country, time_zone, locale, tier, tags, created_at, attributes, row_hash, updated_at) VALUES ('bulk', ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 'h', ?)")
-                .bind(f[0]).bind(f[1]).bind(f[2]).bind(f[3]).bind(f[4]).bind(f[5]).bind(f[6]).bind(f[7]).bind(f[8].parse::<i64>()?).bind(now)
+            sqlx::query("INSERT INTO customers (merchant_id, id, email, phone, country, time_zone, locale, tier, tags, created_at, attributes, row_hash, updated_at) VALUES ('bulk', ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)")
+                .bind(f[0]).bind(f[1]).bind(f[2]).bind(f[3]).bind(f[4]).bind(f[5]).bind(f[6]).bind(f[7]).bind(f[8].parse::<i64>()?).bind(format!("{rows:024x}")).bind(now)
                 .execute(&mut *tx).await?;
             rows += 1;
         }
         for line in orders.lines().skip(1) {
             let f = split(line);
             let total: i64 = f[4].replace('.', "").parse()?;
-            sqlx::query("INSERT INTO orders (merchant_id, id, customer_id, placed_at, currency, total_minor, platform, status, items, deliveries, row_hash, updated_at) VALUES ('bulk', ?, ?, ?, ?, ?, ?, ?, ?, '[]', 'h', ?)")
-                .bind(f[0]).bind(f[1]).bind(f[2].parse::<i64>()?).bind(f[3]).bind(total).bind(f[5]).bind(f[6]).bind(f[7]).bind(now)
+            sqlx::query("INSERT INTO orders (merchant_id, id, customer_id, placed_at, currency, total_minor, platform, status, items, deliveries, row_hash, updated_at) VALUES ('bulk', ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)")
+                .bind(f[0]).bind(f[1]).bind(f[2].parse::<i64>()?).bind(f[3]).bind(total).bind(f[5]).bind(f[6]).bind(stored_items(&f)).bind(format!("{rows:024x}")).bind(now)
                 .execute(&mut *tx).await?;
             rows += 1;
         }
         tx.commit().await?;
     }
     Ok((rows, started.elapsed().as_secs_f64()))
+}
+
+/// An order's line items as the import stores them (the same bytes in
+/// the same tables).
+fn stored_items(f: &[&str]) -> String {
+    let price: i64 = f[10].replace('.', "").parse().unwrap_or(0);
+    json!([{"sku": f[7], "category": f[8], "quantity": 1, "unit_price_minor": price}]).to_string()
 }
 
 /// Fields of a line of the synthetic files (quotes only around tags).
