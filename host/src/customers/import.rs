@@ -916,21 +916,9 @@ async fn check_batch(
     } else {
         store.differing(merchant, entity, &rows).await?
     };
-    // Stored under its key: the hash there (the same hash if unchanged).
-    let stored = |e: &Entry| -> Option<String> {
-        let k = e.key.as_ref()?;
-        match differing.get(k) {
-            None => Some(e.hash.clone()),
-            Some(h) => h.clone(),
-        }
-    };
-    let mut known: HashSet<String> = HashSet::new();
+    // A key not returned is stored with the same hash.
     entries.retain_mut(|e| {
-        let there = stored(e);
-        if let (Some(k), Some(_)) = (&e.key, &there) {
-            known.insert(k.clone());
-        }
-        if there.as_ref() == Some(&e.hash) {
+        if e.key.as_ref().is_some_and(|k| !differing.contains_key(k)) {
             out.unchanged += 1;
             return false;
         }
@@ -948,7 +936,8 @@ async fn check_batch(
         }
     }
     for (k, e) in by_key {
-        if known.contains(&k) {
+        // Returned with the hash stored under it: the key is there.
+        if differing.get(&k).is_some_and(Option::is_some) {
             out.changed.push((e.cells, e.hash));
         } else {
             out.new.push((e.cells, e.hash));
@@ -971,15 +960,15 @@ async fn write_batch(
             // the batch before, or another import): upsert, and count
             // those keys as updated.
             Err(e) if is_conflict(&e) => {
-                let keys: Vec<&str> = c
+                // An empty hash matches no row: every key there comes back.
+                let rows: Vec<(&str, &str)> = c
                     .new
                     .iter()
                     .filter_map(|(cells, _)| match &cells[0] {
-                        Cell::Text(Some(k)) => Some(k.as_str()),
+                        Cell::Text(Some(k)) => Some((k.as_str(), "")),
                         _ => None,
                     })
                     .collect();
-                let rows: Vec<(&str, &str)> = keys.iter().map(|k| (*k, "")).collect();
                 let now = store.differing(merchant, entity, &rows).await?;
                 let (was_new, now_there): (Vec<_>, Vec<_>) = std::mem::take(&mut c.new)
                     .into_iter()
