@@ -136,7 +136,12 @@ try {
 
   // 5. Answers become charts: NPS trend, 0–10 spread.
   const answers = [10, 9, 9, 7, 3].map((r, i) => ({ id: "console-answer-" + i, survey: "console-nps", visitor: "console-visitor-" + i, locale: "en", page: "/", answers: { nps: r } }));
-  const sent = await shop.evaluate((a) => fetch("/public/v1/demo/answers", { method: "POST", body: JSON.stringify({ answers: a }) }).then((r) => r.json()), answers);
+  // Sent as the widget sends them: without cookies. The same request with
+  // the console's cookie (this browser is signed in) and no CSRF token is
+  // refused, public path or not.
+  const withCookie = await shop.evaluate((a) => fetch("/public/v1/demo/answers", { method: "POST", body: JSON.stringify({ answers: a }) }).then((r) => r.status), answers);
+  check(withCookie == 403, "a cookie-carrying write without the CSRF token is refused: " + withCookie);
+  const sent = await shop.evaluate((a) => fetch("/public/v1/demo/answers", { method: "POST", body: JSON.stringify({ answers: a }), credentials: "omit" }).then((r) => r.json()), answers);
   check(sent.accepted && sent.accepted.length == 5, "five answers reach the host: " + JSON.stringify(sent));
   await page.goto(COVE + "/console#/surveys");
   await ready("surveys");

@@ -57,8 +57,10 @@ export async function start(ctx) {
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(CSS);
   root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  // The public API takes no cookies: a signed-in console on the same site
+  // must not make the visitor's requests look like the merchant's.
   const post = (path, body) =>
-    fetch(api + path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "text/plain" }, keepalive: true });
+    fetch(api + path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "text/plain" }, keepalive: true, credentials: "omit" });
 
   // A modal dialog; focus goes back where it was when it closes.
   const modal = (label, ...content) => {

@@ -150,14 +150,12 @@ pub fn cookie(headers: &HeaderMap, token: &str) -> String {
 }
 
 /// Middleware: a write that may rely on the session cookie (no bearer
-/// token; not a public widget endpoint) must echo the session's CSRF token
-/// in `x-cove-csrf`.
+/// token) must echo the session's CSRF token in `x-cove-csrf`. The
+/// widget's public requests carry no cookie (`credentials: "omit"`).
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    // The widget's public endpoints never read the cookie.
-    let public = req.uri().path().starts_with("/public/");
     let headers = req.headers();
-    if safe || public || headers.contains_key(header::AUTHORIZATION) {
+    if safe || headers.contains_key(header::AUTHORIZATION) {
         return next.run(req).await;
     }
     let Some(token) = token(headers) else {
