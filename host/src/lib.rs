@@ -92,6 +92,8 @@ pub struct Inner {
     pub sessions: platform::session::Sessions,
     /// Decisions per hour and outcome, not yet written.
     pub stats: platform::stats::CallStats,
+    /// Features' completions of a slot's input, by slot.
+    pub inputs: Vec<(platform::slots::Slot, platform::slots::InputHook)>,
 }
 
 impl std::ops::Deref for AppState {
@@ -157,6 +159,7 @@ impl AppState {
             keys: Default::default(),
             sessions: Default::default(),
             stats: Default::default(),
+            inputs: vec![(platform::slots::Slot::Fatigue, customers::fatigue::input)],
         }));
         state.refresh_bindings().await?;
         Ok(state)

@@ -66,6 +66,22 @@ pub fn utc_offset_minutes(zone: Option<&str>, at_ms: i64) -> i32 {
     }
 }
 
+/// The fatigue slot's [`InputHook`](crate::platform::slots::InputHook):
+/// the short form, filled from the store.
+pub fn input<'a>(
+    state: &'a crate::AppState,
+    merchant: &'a str,
+    body: &'a [u8],
+) -> crate::platform::slots::Completion<'a> {
+    Box::pin(async move {
+        // The full form needs no parsing here.
+        if !body.windows(13).any(|w| w == b"\"customer_id\"") {
+            return Ok(None);
+        }
+        fill(&state.store, merchant, body, crate::now_ms()).await
+    })
+}
+
 /// If `body` is the short form (`{"customer_id", "message": {…}}`), the
 /// full fatigue input built from the store; `None` for the full form.
 pub async fn fill(

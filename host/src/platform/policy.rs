@@ -67,12 +67,9 @@ pub async fn invoke(
         return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
     }
     let mut body = read_body(body, MAX_JSON_BYTES, "the request").await?;
-    // The fatigue policy's short form: a customer id and the message; the
-    // host fills in the rest from the customer data.
-    if slot == Slot::Fatigue
-        && body.windows(13).any(|w| w == b"\"customer_id\"")
-        && let Some(full) =
-            crate::customers::fatigue::fill(&state.store, &merchant, &body, crate::now_ms()).await?
+    // A feature may complete the slot's input from what Cove stores.
+    if let Some((_, complete)) = state.inputs.iter().find(|(s, _)| *s == slot)
+        && let Some(full) = complete(&state, &merchant, &body).await?
     {
         body = full.into();
     }

@@ -3,6 +3,20 @@
 
 use serde_json::{Value, json};
 
+/// How a feature completes a slot's input before the plugin sees it, from
+/// what Cove stores (the fatigue policy's short form: a customer id and a
+/// message, filled from the customer data). `None`: the body as sent.
+pub type InputHook = for<'a> fn(&'a crate::AppState, &'a str, &'a [u8]) -> Completion<'a>;
+
+/// What an [`InputHook`] gives back, when it is done.
+pub type Completion<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<Option<Vec<u8>>, super::http::ApiError>>
+            + Send
+            + 'a,
+    >,
+>;
+
 /// A policy slot; each is one WIT world.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Slot {
