@@ -142,6 +142,37 @@ impl HostProcess {
         self.child.id()
     }
 
+    /// The built web files (`make widget`): the widget and the console's
+    /// Chart.js. Panics with the fix if they are not built.
+    pub fn web_dir() -> std::path::PathBuf {
+        let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/widget");
+        assert!(
+            web.join("widget.js").exists() && web.join("chart.umd.min.js").exists(),
+            "the web files are not built: run `make widget` (make test does)"
+        );
+        web
+    }
+
+    /// `cove serve` in demo mode (the demo merchant, its plugins, the
+    /// storefront) serving the built web files, with `extra` arguments;
+    /// returns it and the demo merchant's API key.
+    pub fn demo(data_dir: &Path, extra: &[&str]) -> (HostProcess, String) {
+        let web = HostProcess::web_dir();
+        let mut args = vec![
+            "--seed-demo",
+            guests::DIR,
+            "--widget-dir",
+            web.to_str().expect("a UTF-8 path"),
+        ];
+        args.extend_from_slice(extra);
+        let host = HostProcess::start(data_dir, &args);
+        let key = std::fs::read_to_string(data_dir.join("demo-api-key"))
+            .expect("the demo merchant's key")
+            .trim()
+            .to_string();
+        (host, key)
+    }
+
     /// Start `cove serve` with extra arguments and wait until it listens.
     pub fn start(data_dir: &Path, extra: &[&str]) -> HostProcess {
         let mut child = Command::new(cove_binary())

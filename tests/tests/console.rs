@@ -410,30 +410,15 @@ async fn the_pages_read_what_the_merchant_did() {
 /// Screenshots are kept in target/console-screenshots.
 #[test]
 fn the_console_works_in_chromium() {
-    let web = root().join("target/widget");
-    assert!(
-        web.join("chart.umd.min.js").exists(),
-        "the web files are not built: run `make widget` (make test does)"
-    );
     let modules = root().join("web-widget/node_modules");
     assert!(modules.join("axe-core").exists(), "run scripts/deps-widget");
     let data = tempfile::tempdir().unwrap();
-    let guests = root().join("target/guests/wasm32-wasip2/release");
-    let host = HostProcess::start(
-        data.path(),
-        &[
-            "--seed-demo",
-            guests.to_str().unwrap(),
-            "--widget-dir",
-            web.to_str().unwrap(),
-        ],
-    );
-    let key = std::fs::read_to_string(data.path().join("demo-api-key")).unwrap();
+    let (host, key) = HostProcess::demo(data.path(), &[]);
     let rival = create_merchant_on(&host.url, "rival");
     let out = Command::new("node")
         .arg(root().join("tests/browser/console.mjs"))
         .env("COVE_URL", &host.url)
-        .env("COVE_KEY", key.trim())
+        .env("COVE_KEY", key)
         .env("COVE_RIVAL_KEY", rival)
         .env("WIDGET_NODE_MODULES", &modules)
         .env("SHOTS", root().join("target/console-screenshots"))

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use cove_e2e::{HostProcess, OPERATOR_TOKEN, guests};
+use cove_e2e::{HostProcess, OPERATOR_TOKEN};
 
 #[test]
 fn schemathesis_finds_nothing_with_the_operator_token_or_a_merchant_key() {
@@ -20,19 +20,10 @@ fn schemathesis_finds_nothing_with_the_operator_token_or_a_merchant_key() {
         "{} is missing: `make deps-test` installs it",
         schemathesis.display()
     );
-    let widget = root.join("target/widget");
-    assert!(
-        widget.join("widget.js").exists(),
-        "the widget is not built: `scripts/build-widget`"
-    );
     let data = tempfile::tempdir().unwrap();
-    let host = HostProcess::start(
+    let (host, merchant_key) = HostProcess::demo(
         data.path(),
         &[
-            "--seed-demo",
-            guests::DIR,
-            "--widget-dir",
-            widget.to_str().unwrap(),
             // The fuzzer sends thousands of requests from one address.
             "--public-burst",
             "1000000",
@@ -49,7 +40,6 @@ fn schemathesis_finds_nothing_with_the_operator_token_or_a_merchant_key() {
     assert_eq!(spec["openapi"], "3.1.0");
     assert!(spec["paths"].as_object().unwrap().len() >= 30, "{spec}");
 
-    let merchant_key = std::fs::read_to_string(data.path().join("demo-api-key")).unwrap();
     for (secret, token) in [
         ("operator token", OPERATOR_TOKEN),
         ("demo merchant's key", merchant_key.as_str()),

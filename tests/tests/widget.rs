@@ -500,32 +500,17 @@ async fn votes_are_one_per_visitor_and_move_the_index_version() {
 /// The widget in Chromium against a real host: see tests/browser/widget.mjs.
 #[test]
 fn the_widget_works_in_chromium() {
-    let widget = root().join("target/widget");
-    assert!(
-        widget.join("cove_widget_bg.wasm").exists(),
-        "the widget is not built: run `make widget` (make test does)"
-    );
     let modules = root().join("web-widget/node_modules");
     assert!(
         modules.join("playwright-core").exists(),
         "run scripts/deps-widget"
     );
     let data = tempfile::tempdir().unwrap();
-    let guests = root().join("target/guests/wasm32-wasip2/release");
-    let host = HostProcess::start(
-        data.path(),
-        &[
-            "--seed-demo",
-            guests.to_str().unwrap(),
-            "--widget-dir",
-            widget.to_str().unwrap(),
-        ],
-    );
-    let key = std::fs::read_to_string(data.path().join("demo-api-key")).unwrap();
+    let (host, key) = HostProcess::demo(data.path(), &[]);
     let out = Command::new("node")
         .arg(root().join("tests/browser/widget.mjs"))
         .env("COVE_URL", &host.url)
-        .env("COVE_KEY", key.trim())
+        .env("COVE_KEY", key)
         .env("WIDGET_NODE_MODULES", &modules)
         .output()
         .expect("running node");

@@ -14,7 +14,7 @@
 
 use std::process::Command;
 
-use cove_e2e::{HostProcess, fatigue_input, guests};
+use cove_e2e::{HostProcess, fatigue_input};
 use serde_json::{Value, json};
 
 const DECISIONS: usize = 5_000;
@@ -24,19 +24,10 @@ const MISSED: usize = 2_000;
 /// Run it: prints what was loaded, then one JSON line.
 pub fn run() -> anyhow::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let web = root.join("target/widget");
-    anyhow::ensure!(
-        web.join("chart.umd.min.js").exists(),
-        "build the web files first: make widget"
-    );
     let data = tempfile::tempdir()?;
-    let host = HostProcess::start(
+    let (host, key) = HostProcess::demo(
         data.path(),
         &[
-            "--seed-demo",
-            guests::DIR,
-            "--widget-dir",
-            web.to_str().unwrap_or_default(),
             "--public-burst",
             "1000000",
             "--public-per-sec",
@@ -45,8 +36,7 @@ pub fn run() -> anyhow::Result<()> {
             "0",
         ],
     );
-    let key = std::fs::read_to_string(data.path().join("demo-api-key"))?;
-    let key = key.trim();
+    let key = key.as_str();
     let client = reqwest::blocking::Client::new();
     let api = |path: &str| format!("{}/v1/merchants/demo/{path}", host.url);
     let public = |path: &str| format!("{}/public/v1/demo/{path}", host.url);

@@ -21,7 +21,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use cove_e2e::{HostProcess, guests};
+use cove_e2e::HostProcess;
 use std::collections::HashSet;
 
 use cove_search::{Article, Index, text};
@@ -231,23 +231,8 @@ pub fn run() -> anyhow::Result<()> {
     );
 
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let widget = root.join("target/widget");
-    anyhow::ensure!(
-        widget.join("cove_widget_bg.wasm").exists(),
-        "build the widget first: make widget"
-    );
     let data = tempfile::tempdir()?;
-    let host = HostProcess::start(
-        data.path(),
-        &[
-            "--seed-demo",
-            guests::DIR,
-            "--widget-dir",
-            widget.to_str().unwrap(),
-            "--public-burst",
-            "100000",
-        ],
-    );
+    let (host, _) = HostProcess::demo(data.path(), &["--public-burst", "100000"]);
     let client = reqwest::blocking::Client::new();
     let op = format!("Bearer {}", cove_e2e::OPERATOR_TOKEN);
     let mut corpora = serde_json::Map::new();
