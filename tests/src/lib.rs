@@ -303,25 +303,32 @@ impl Postgres {
         Postgres { dir, bin, port }
     }
 
+    /// One SQL command through `psql`; its output, unaligned.
+    fn psql(&self, sql: &str) -> String {
+        let out = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "postgres", "-d", "postgres", "-qtA", "-c", sql])
+            .output()
+            .expect("psql");
+        assert!(out.status.success(), "psql `{sql}` failed");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// A new empty database's URL.
     pub fn database(&self, name: &str) -> String {
-        let status = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-q",
-                "-c",
-            ])
-            .arg(format!("CREATE DATABASE {name}"))
-            .stdout(Stdio::null())
-            .status()
-            .expect("psql");
-        assert!(status.success(), "CREATE DATABASE {name} failed");
+        self.psql(&format!("CREATE DATABASE {name}"));
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Wait (up to two minutes) until no autovacuum worker runs, then
+    /// checkpoint: what came before does not slow what is timed next.
+    pub fn settle(&self) {
+        let busy = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'";
+        let started = std::time::Instant::now();
+        while self.psql(busy) != "0" && started.elapsed().as_secs() < 120 {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        self.psql("CHECKPOINT");
     }
 }
 

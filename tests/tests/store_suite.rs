@@ -632,7 +632,9 @@ async fn wait_for_version(url: &str, key: &str, plugin: &str) {
 async fn big_import_suite(store: &Store) {
     store.create_merchant("m2", "Two", "hash-2").await.unwrap();
     let records = 2 * BATCH + 100;
-    let mut file = String::from("id,email,country\n");
+    let mut file = String::from("id,email,country,attributes\n");
+    // Text the database's bulk path must escape: a backslash, a tab, a quote.
+    let note = "back\\slash\ttab \"quoted\"";
     for i in 0..records {
         let (id, email) = match i {
             10 => ("k-adj".to_string(), "a1@shop.example".to_string()),
@@ -641,7 +643,8 @@ async fn big_import_suite(store: &Store) {
             i if i == 2 * BATCH + 50 => ("k-far".into(), "f2@shop.example".into()),
             i => (format!("c{i}"), format!("c{i}@shop.example")),
         };
-        file.push_str(&format!("{id},{email},DE\n"));
+        let attributes = json!({ "note": note }).to_string().replace('"', "\"\"");
+        file.push_str(&format!("{id},{email},DE,\"{attributes}\"\n"));
     }
     let import = |merchant: &'static str| {
         let file = file.clone();
@@ -661,6 +664,12 @@ async fn big_import_suite(store: &Store) {
     assert_eq!(counts(&first), (records as u64 - 2, 2, 0, 0), "{first:?}");
     assert_eq!(email("k-adj").await, "a2@shop.example");
     assert_eq!(email("k-far").await, "f2@shop.example");
+    let profile = store
+        .customer_profile("m2", "c4000")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(profile["customer"]["attributes"]["note"], note, "{profile}");
     assert_eq!(
         store.customer_count("m2").await.unwrap(),
         records as i64 - 2

@@ -772,9 +772,10 @@ fn stages(
     let writer = tokio::spawn(async move {
         let mut summary = Summary::default();
         let mut written = 0u64;
-        // PostgreSQL takes two batches at once (one backend each); a key
-        // in both is settled by the conflict path of `write_batch`.
-        let parallel = if store.pg.is_some() { 2 } else { 1 };
+        // PostgreSQL takes three batches at once (one backend each, so a
+        // `COPY` waiting on the network overlaps the others); a key in two
+        // is settled by the conflict path of `write_batch`.
+        let parallel = if store.pg.is_some() { 3 } else { 1 };
         let mut in_flight = std::collections::VecDeque::new();
         while let Some(next) = writing.recv().await {
             let checked = match next {
@@ -1100,11 +1101,10 @@ async fn upsert_batch<'r>(
     Ok(())
 }
 
-/// PostgreSQL: a whole batch in one statement per kind, each column
-/// sent as one array (`unnest`): new rows inserted (a key that is there
-/// after all fails the batch, see `is_conflict`), changed ones upserted,
-/// in one transaction. One message per statement: no `COPY`
-/// data-then-done exchange for the TCP stack to hold back.
+/// PostgreSQL: a whole batch in one transaction: new rows by `COPY` (a
+/// key that is there after all fails the batch, see `is_conflict`),
+/// changed ones upserted in one statement, each column sent as one array
+/// (`unnest`).
 async fn array_batch(
     pg: &sqlx::PgPool,
     merchant: &str,
@@ -1116,7 +1116,16 @@ async fn array_batch(
     let columns = entity.columns();
     let now = crate::now_ms();
     let mut tx = pg.begin().await?;
+    // `COPY` for a file's batches; live events, a few at a time, are
+    // not held back by its data-then-done exchange (see `copy_new`).
+    let copy = new.len() >= COPY_AT_LEAST;
+    if copy {
+        copy_new(&mut tx, merchant, entity, now, new).await?;
+    }
     for (rows, upsert) in [(new, false), (changed, true)] {
+        if copy && !upsert {
+            continue;
+        }
         let Some((first, _)) = rows.first() else {
             continue;
         };
@@ -1176,6 +1185,66 @@ async fn array_batch(
         query.execute(&mut *tx).await?;
     }
     tx.commit().await
+}
+
+/// Batches with fewer new rows than this insert them in one statement.
+const COPY_AT_LEAST: usize = 500;
+
+/// New rows into their table by text `COPY`: the database's bulk path.
+/// Its done message follows the data in a write of its own, which the
+/// TCP stack may hold until the data is acknowledged (sqlx sets no
+/// `TCP_NODELAY`): tens of milliseconds a batch, hidden by the writers
+/// working on several batches at once.
+async fn copy_new(
+    tx: &mut sqlx::PgConnection,
+    merchant: &str,
+    entity: Entity,
+    now: i64,
+    rows: &Rows,
+) -> Result<(), sqlx::Error> {
+    fn field(out: &mut Vec<u8>, v: &str) {
+        let special = |b: &u8| matches!(b, b'\\' | b'\t' | b'\n' | b'\r');
+        if !v.as_bytes().iter().any(special) {
+            out.extend_from_slice(v.as_bytes());
+            return;
+        }
+        for b in v.bytes() {
+            match b {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                _ => out.push(b),
+            }
+        }
+    }
+    use std::io::Write;
+    let mut data = Vec::with_capacity(rows.len() * 256);
+    for (cells, hash) in rows {
+        field(&mut data, merchant);
+        for c in cells {
+            data.push(b'\t');
+            match c {
+                Cell::Text(Some(v)) => field(&mut data, v),
+                Cell::Int(Some(v)) => write!(data, "{v}").expect("writes to memory"),
+                Cell::Text(None) | Cell::Int(None) => data.extend_from_slice(b"\\N"),
+            }
+        }
+        data.push(b'\t');
+        field(&mut data, hash);
+        data.push(b'\t');
+        writeln!(data, "{now}").expect("writes to memory");
+    }
+    let mut copy = tx
+        .copy_in_raw(&format!(
+            "COPY {} (merchant_id, {}, row_hash, updated_at) FROM STDIN",
+            entity.table(),
+            entity.columns().join(", ")
+        ))
+        .await?;
+    copy.send(data).await?;
+    copy.finish().await?;
+    Ok(())
 }
 
 impl Store {

@@ -394,7 +394,12 @@ fn order(f: &Fields) -> Result<Vec<Cell>, RowError> {
             &currency,
         )
         .map_err(|r| err(&at("unit_price"), r))?;
-        items.push(json!({"sku": sku, "category": text(o, "category"), "quantity": quantity, "unit_price_minor": price}));
+        items.push(StoredItem {
+            category: text(o, "category"),
+            quantity,
+            sku,
+            unit_price_minor: price,
+        });
     }
     let mut deliveries = Vec::new();
     let listed: Vec<String> = match f.get("deliveries") {
@@ -419,9 +424,23 @@ fn order(f: &Fields) -> Result<Vec<Cell>, RowError> {
         Cell::Int(Some(total)),
         Cell::Text(Some(platform)),
         Cell::Text(Some(status)),
-        Cell::Text(Some(Value::Array(items).to_string())),
-        Cell::Text(Some(json!(deliveries).to_string())),
+        Cell::Text(Some(to_json(&items))),
+        Cell::Text(Some(to_json(&deliveries))),
     ])
+}
+
+/// An order line as stored (keys in alphabetical order, as the order's
+/// JSON has always had them).
+#[derive(serde::Serialize)]
+struct StoredItem {
+    category: Option<String>,
+    quantity: i64,
+    sku: String,
+    unit_price_minor: i64,
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serialises")
 }
 
 fn event(f: &Fields) -> Result<Vec<Cell>, RowError> {

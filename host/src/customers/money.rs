@@ -1,7 +1,8 @@
 //! Money as integers of the currency's minor unit (ISO 4217 exponent), read
 //! exactly from decimal text: never through a float, never rounded.
 
-/// Currencies whose minor unit is not a hundredth (ISO 4217), by exponent.
+/// Currencies whose minor unit is not a hundredth (ISO 4217), by exponent;
+/// every list in alphabetical order (looked up by binary search).
 const EXPONENT_0: &[&str] = &[
     "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
     "VUV", "XAF", "XOF", "XPF",
@@ -28,13 +29,13 @@ const EXPONENT_2: &[&str] = &[
 /// ISO 4217 code (upper case).
 pub fn exponent(currency: &str) -> Option<u32> {
     [
-        (EXPONENT_0, 0),
         (EXPONENT_2, 2),
+        (EXPONENT_0, 0),
         (EXPONENT_3, 3),
         (EXPONENT_4, 4),
     ]
     .iter()
-    .find(|(list, _)| list.contains(&currency))
+    .find(|(list, _)| list.binary_search(&currency).is_ok())
     .map(|(_, e)| *e)
 }
 
@@ -83,6 +84,23 @@ pub fn parse_minor(text: &str, currency: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn currency_lists_are_sorted_and_disjoint() {
+        let all = [EXPONENT_0, EXPONENT_2, EXPONENT_3, EXPONENT_4];
+        for list in all {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+        }
+        let mut codes: Vec<&str> = all.concat();
+        let n = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), n);
+        assert_eq!(exponent("JPY"), Some(0));
+        assert_eq!(exponent("EUR"), Some(2));
+        assert_eq!(exponent("KWD"), Some(3));
+        assert_eq!(exponent("eur"), None);
+    }
 
     #[test]
     fn exact_minor_units_per_currency() {

@@ -222,7 +222,7 @@ impl Store {
         let pg = (!sqlite)
             .then(|| {
                 sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(6)
                     .connect_lazy(&url)
             })
             .transpose()?;

@@ -2,7 +2,8 @@
 //!
 //! A seeded synthetic merchant (`COVE_BENCH_CUSTOMERS`, default 1,000,000
 //! customers, and `COVE_BENCH_ORDERS_PER_CUSTOMER`, default 10, orders each)
-//! is written to CSV files, then on SQLite and on PostgreSQL:
+//! is written to CSV files, then on SQLite and on PostgreSQL (`COVE_BENCH_DBS`,
+//! default `sqlite,postgres`):
 //!
 //! - `import_rows_per_s`: both files through `cove import` into a running
 //!   host (validation, money parsing, row hashes, idempotency included);
@@ -256,7 +257,11 @@ pub fn run() -> anyhow::Result<()> {
     out.insert("orders".into(), json!(customers * per));
 
     let pg = Postgres::start();
-    for db in ["sqlite", "postgres"] {
+    let dbs = std::env::var("COVE_BENCH_DBS").unwrap_or_else(|_| "sqlite,postgres".into());
+    for db in dbs
+        .split(',')
+        .filter(|d| ["sqlite", "postgres"].contains(d))
+    {
         let data = tempfile::tempdir()?;
         let url = match db {
             "sqlite" => format!("sqlite://{}", data.path().join("cove.db").display()),
@@ -267,6 +272,9 @@ pub fn run() -> anyhow::Result<()> {
             &["--database-url", &url, "--merchant-rps", "0"],
         );
         let key = cove_e2e::create_merchant_on(&host.url, "big");
+        if db == "postgres" {
+            pg.settle();
+        }
         println!("{db}: first import");
         let (rows, secs) = import(&host.url, &key, files.path())?;
         let rate = rows as f64 / secs;
@@ -283,6 +291,9 @@ pub fn run() -> anyhow::Result<()> {
             ),
             _ => pg.database("bulkbench"),
         };
+        if db == "postgres" {
+            pg.settle();
+        }
         let (brows, bsecs) = runtime.block_on(bulk(&bulk_url, files.path(), db == "postgres"))?;
         let brate = brows as f64 / bsecs;
         println!(
