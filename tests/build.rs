@@ -7,6 +7,7 @@ use std::process::Command;
 
 const GUESTS: &[&str] = &[
     "fatigue-policy",
+    "return-flow",
     "hostile-loop-forever",
     "hostile-grow-memory",
     "hostile-recurse",

@@ -85,12 +85,13 @@ pub mod allocator {
     }
 }
 
-/// Return-refund flow.
+/// Return-refund flow: a step machine the host drives, one form at a time.
 pub mod returns {
     use super::*;
     pub use crate::generated::returns::exports::cove::policy::returns::{
-        Approval, Error, Handover, MembershipTier, Outcome, Queue, ReturnRequest, SalesPlatform,
-        Sentiment,
+        Answer, Approval, Choice, CustomerFacts, DateBounds, Error, Field, FieldKind, Form, Handoff,
+        Handover, Localized, NumberBounds, OrderFacts, OrderLine, Outcome, Queue, RefundLine,
+        ReturnMethod, Session, Step,
     };
 
     /// Implement this and export it with [`export_return_flow!`](crate::export_return_flow).
@@ -99,8 +100,19 @@ pub mod returns {
         fn validate_config(_config: &Config) -> Result<(), Error> {
             Ok(())
         }
-        /// Settle a return request or hand it to a human with the reason.
-        fn evaluate(request: ReturnRequest, ctx: &Ctx) -> Result<Outcome, Error>;
+        /// The next step of a session: a form to show, or the outcome.
+        fn next(session: Session, ctx: &Ctx) -> Result<Step, Error>;
+    }
+
+    impl Session {
+        /// The answer to field `name`, if given.
+        pub fn answer(&self, name: &str) -> Option<&str> {
+            self.answers
+                .iter()
+                .rev()
+                .find(|a| a.field == name)
+                .map(|a| a.value.as_str())
+        }
     }
 
     #[doc(hidden)]
@@ -196,7 +208,7 @@ macro_rules! export_allocator {
 macro_rules! export_return_flow {
     ($plugin:ty) => {
         $crate::__export_slot!($plugin, returns, returns, ReturnFlow, __export_returns,
-            fn evaluate(request: $crate::returns::ReturnRequest) -> $crate::returns::Outcome);
+            fn next(session: $crate::returns::Session) -> $crate::returns::Step);
     };
 }
 

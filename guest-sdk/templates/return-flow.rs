@@ -1,14 +1,28 @@
 //! A Cove return flow. Build: cargo build --release --target wasm32-wasip2
-use cove_sdk::returns::{Error, Handover, Outcome, Queue, ReturnFlow, ReturnRequest, Sentiment};
+use cove_sdk::returns::{Error, Field, FieldKind, Form, Handover, Outcome, Queue, ReturnFlow, Session, Step};
 use cove_sdk::Ctx;
 
-/// Sends every return to a person; angry customers first.
+/// Asks why, then sends every return to a person.
 pub struct Flow;
 
 impl ReturnFlow for Flow {
-    fn evaluate(request: ReturnRequest, _ctx: &Ctx) -> Result<Outcome, Error> {
-        let queue = if request.sentiment == Sentiment::Negative { Queue::Priority } else { Queue::Standard };
-        Ok(Outcome::HumanReview(Handover { queue, reason: "every return is checked by a person".into() }))
+    fn next(session: Session, _ctx: &Ctx) -> Result<Step, Error> {
+        let Some(reason) = session.answer("reason") else {
+            return Ok(Step::Form(Form {
+                step: "reason".into(),
+                title: vec![("en".into(), "Why are you returning it?".into())],
+                fields: vec![Field {
+                    name: "reason".into(),
+                    label: vec![("en".into(), "Reason".into())],
+                    kind: FieldKind::Text(500),
+                    required: true,
+                }],
+            }));
+        };
+        Ok(Step::Outcome(Outcome::HumanReview(Handover {
+            queue: Queue::Standard,
+            reason: format!("the customer says: {reason}"),
+        })))
     }
 }
 
@@ -17,17 +31,22 @@ cove_sdk::export_return_flow!(Flow);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cove_sdk::returns::{Answer, CustomerFacts, OrderFacts};
     use cove_sdk::Money;
-    use cove_sdk::returns::{MembershipTier, SalesPlatform};
+
+    fn session(answers: Vec<Answer>) -> Session {
+        Session {
+            locale: "en".into(),
+            order: OrderFacts { id: "1001".into(), platform: "own-site".into(), placed_at: 0, lines: vec![], deliveries: vec![] },
+            customer: CustomerFacts { tier: None, country: None, orders: 1, spent: Money { amount_minor: 0, currency: "EUR".into() } },
+            answers,
+        }
+    }
 
     #[test]
-    fn angry_customers_go_first() {
-        let request = ReturnRequest {
-            country: "DE".into(), platform: SalesPlatform::OwnSite, sku: "S1".into(), category: "apparel".into(),
-            quantity: 1, unit_price: Money { amount_minor: 4999, currency: "EUR".into() }, purchased_at: 0,
-            weight_grams: 500, tier: MembershipTier::None, sentiment: Sentiment::Negative, reason: "late".into(),
-        };
-        let outcome = Flow::evaluate(request, &Ctx::for_test(0)).unwrap();
-        assert!(matches!(outcome, Outcome::HumanReview(Handover { queue: Queue::Priority, .. })));
+    fn asks_why_then_hands_over() {
+        assert!(matches!(Flow::next(session(vec![]), &Ctx::for_test(0)), Ok(Step::Form(_))));
+        let answered = session(vec![Answer { field: "reason".into(), value: "too small".into() }]);
+        assert!(matches!(Flow::next(answered, &Ctx::for_test(0)), Ok(Step::Outcome(Outcome::HumanReview(_)))));
     }
 }

@@ -17,6 +17,7 @@ pub mod console;
 pub mod customers;
 pub mod kb;
 pub mod platform;
+pub mod returns;
 pub mod surveys;
 pub mod widget;
 
@@ -38,6 +39,7 @@ pub fn app(state: AppState) -> Router {
         .merge(widget::routes(&state))
         .merge(console::routes(&state))
         .merge(customers::routes(&state))
+        .merge(returns::routes(&state))
         .split_for_parts();
     router
         .merge(platform::openapi::routes(&platform::openapi::finish(api)))

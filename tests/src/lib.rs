@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 pub mod guests {
     /// The reference fatigue policy.
     pub const FATIGUE: &str = env!("COVE_GUEST_FATIGUE_POLICY");
+    /// The reference return flow.
+    pub const RETURN_FLOW: &str = env!("COVE_GUEST_RETURN_FLOW");
     /// Spins forever.
     pub const LOOP_FOREVER: &str = env!("COVE_GUEST_HOSTILE_LOOP_FOREVER");
     /// Grows memory without end.

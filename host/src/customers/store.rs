@@ -14,8 +14,17 @@ use crate::platform::store::{Store, StoreError};
 pub const PERSONAL_TABLES: &[&str] = &["consents", "customer_events", "rfm_last_scores"];
 
 /// Tables whose rows stay after erasure as anonymous aggregates: the link
-/// to the customer is replaced by `erased`.
-pub const ANONYMISED_TABLES: &[&str] = &["orders"];
+/// to the customer is replaced by `erased`, and so is anything else
+/// personal in the row (the second part: the rest of the `SET` clause).
+pub const ANONYMISED_TABLES: &[(&str, &str)] = &[
+    ("orders", "row_hash = 'erased'"),
+    // A return keeps its item, reason and money for the merchant's
+    // figures; the customer's answers, token and the person's note go.
+    (
+        "returns",
+        "answers = '[]', step = '{}', token_hash = 'erased', note = NULL",
+    ),
+];
 
 fn customer_json(r: &AnyRow) -> Result<Value, StoreError> {
     let tags: String = r.try_get("tags")?;
@@ -290,7 +299,9 @@ impl Store {
             )
             .await?;
         let score = self.rfm_score(merchant, id).await?;
+        let returns = self.returns_of_customer(merchant, id).await?;
         Ok(Some(json!({
+            "returns": returns,
             "customer": profile["customer"],
             "consent_history": profile["consent_history"],
             "orders": orders.iter().map(order_json).collect::<Result<Vec<_>, _>>()?,
@@ -327,9 +338,9 @@ impl Store {
             .rows_affected();
             removed.insert((*table).into(), json!(n));
         }
-        for table in ANONYMISED_TABLES {
+        for (table, also) in ANONYMISED_TABLES {
             let n = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE {table} SET customer_id = 'erased', row_hash = 'erased' WHERE merchant_id = $1 AND customer_id = $2"
+                "UPDATE {table} SET customer_id = 'erased', {also} WHERE merchant_id = $1 AND customer_id = $2"
             )))
             .bind(merchant)
             .bind(id)

@@ -171,7 +171,7 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
             );
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("content-type"),
+                HeaderValue::from_static("content-type, x-return-token"),
             );
             h.insert(
                 header::ACCESS_CONTROL_MAX_AGE,

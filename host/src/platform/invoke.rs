@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::platform::metrics::{CallLabels, FailureLabels};
 use crate::platform::runtime::{FailureKind, LogLine, json as wjson};
-use crate::platform::slots::Slot;
+use crate::platform::slots::{Contract, Slot};
 
 /// The answer to one invocation.
 #[derive(Debug, serde::Serialize)]
@@ -78,6 +78,9 @@ pub async fn invoke(
         state,
         merchant,
         slot,
+        contract: active
+            .as_ref()
+            .map_or(Contract::NEWEST, |a| a.prepared.contract),
         input,
         now,
         seed,
@@ -148,7 +151,7 @@ pub async fn invoke(
             match out.value {
                 wasmtime::component::Val::Result(Ok(v)) => {
                     let result = v.as_deref().map_or(Value::Null, wjson::from_val);
-                    match slot.check_output(input, &result, now) {
+                    match slot.check_output(call.contract, input, &result, now) {
                         Ok(()) => {
                             active.breaker.success();
                             active.series.ok.inc();
@@ -246,6 +249,8 @@ struct Call<'a> {
     state: &'a AppState,
     merchant: &'a str,
     slot: Slot,
+    /// The bound plugin's contract (the newest when none is bound).
+    contract: Contract,
     input: &'a Value,
     now: i64,
     seed: u64,
@@ -263,6 +268,7 @@ impl Call<'_> {
             state,
             merchant,
             slot,
+            contract,
             input,
             now,
             seed,
@@ -295,7 +301,7 @@ impl Call<'_> {
             }
         }
         Answer {
-            result: slot.fallback(input, now, &last),
+            result: slot.fallback(contract, input, now, &last),
             plugin: None,
             fallback: Some(kind),
             seed,

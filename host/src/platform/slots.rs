@@ -126,13 +126,14 @@ impl Slot {
         self != Slot::Fatigue
     }
 
-    /// The main function of the interface.
-    pub fn function(self) -> &'static str {
+    /// The main function of the interface in `contract`.
+    pub fn function(self, contract: Contract) -> &'static str {
         match self {
             Slot::Rfm => "score",
             Slot::Allocator => "allocate",
             Slot::Fatigue => "decide",
-            Slot::Returns => "evaluate",
+            Slot::Returns if contract == Contract::V0_1 => "evaluate",
+            Slot::Returns => "next",
             Slot::Channels => "choose",
         }
     }
@@ -142,7 +143,13 @@ impl Slot {
     /// → the region's default channel; returns → a human queue; RFM →
     /// `last` (the last good scores), or `unscored` for customers never
     /// scored.
-    pub fn fallback(self, input: &Value, now: i64, last: &[Option<Value>]) -> Value {
+    pub fn fallback(
+        self,
+        contract: Contract,
+        input: &Value,
+        now: i64,
+        last: &[Option<Value>],
+    ) -> Value {
         match self {
             Slot::Fatigue => json!({"defer": {
                 "until": now + HOUR_MS,
@@ -177,10 +184,14 @@ impl Slot {
             }
             Slot::Returns => {
                 let angry = input.pointer("/request/sentiment") == Some(&json!("negative"));
-                json!({"human-review": {
+                let outcome = json!({"human-review": {
                     "queue": if angry { "priority" } else { "standard" },
                     "reason": "the automatic return flow is unavailable; a person will handle this request",
-                }})
+                }});
+                match contract {
+                    Contract::V0_1 => outcome,
+                    Contract::V0_2 => json!({ "outcome": outcome }),
+                }
             }
             Slot::Rfm => {
                 let customers = input["customers"]
@@ -205,8 +216,15 @@ impl Slot {
     }
 
     /// Check a plugin's successful answer against the slot's rules.
-    pub fn check_output(self, input: &Value, output: &Value, now: i64) -> Result<(), String> {
+    pub fn check_output(
+        self,
+        contract: Contract,
+        input: &Value,
+        output: &Value,
+        now: i64,
+    ) -> Result<(), String> {
         match self {
+            Slot::Returns if contract != Contract::V0_1 => check_step(&input["session"], output),
             Slot::Fatigue => {
                 if let Some(defer) = output.get("defer") {
                     let until = defer["until"].as_i64().unwrap_or(i64::MIN);
@@ -300,6 +318,85 @@ impl Slot {
             }
         }
     }
+}
+
+/// The rules of a return flow's step (`cove:policy@0.2.0`): a form asks
+/// something new in a form the host can check; an approval refunds a line
+/// of the order, at most what was paid for what can still be returned,
+/// in the order's currency, and its lines add up.
+fn check_step(session: &Value, step: &Value) -> Result<(), String> {
+    if let Some(form) = step.get("form") {
+        let fields = form["fields"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        if fields.is_empty() {
+            return Err("a form without fields".into());
+        }
+        let answered = |name: &Value| {
+            session["answers"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| &x["field"] == name))
+        };
+        for (i, f) in fields.iter().enumerate() {
+            let name = &f["name"];
+            if !name.as_str().is_some_and(crate::platform::http::valid_id) {
+                return Err(format!("field {i} has no usable name: {name}"));
+            }
+            if fields[..i].iter().any(|g| &g["name"] == name) || answered(name) {
+                return Err(format!("field {name} is asked twice"));
+            }
+            let kind = &f["kind"];
+            if kind
+                .get("choice")
+                .is_some_and(|c| c.as_array().is_none_or(Vec::is_empty))
+            {
+                return Err(format!("choice {name} offers nothing"));
+            }
+            if let Some(b) = kind.get("number")
+                && b["min"].as_i64() > b["max"].as_i64()
+            {
+                return Err(format!("number {name} has min above max"));
+            }
+        }
+        return Ok(());
+    }
+    let Some(a) = step.pointer("/outcome/approved") else {
+        return Ok(());
+    };
+    let lines = session
+        .pointer("/order/lines")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let line = lines
+        .iter()
+        .find(|l| l["sku"] == a["sku"])
+        .ok_or_else(|| format!("approved sku {} is not in the order", a["sku"]))?;
+    let int = |v: &Value| v.as_i64().unwrap_or(0);
+    let quantity = int(&a["quantity"]);
+    let left = int(&line["quantity"]) - int(&line["returned"]);
+    if !(1..=left).contains(&quantity) {
+        return Err(format!(
+            "approves {quantity} units; 1 to {left} can be returned"
+        ));
+    }
+    let paid = quantity * int(&line["unit-price"]["amount-minor"]);
+    let refund = a.pointer("/refund/amount-minor").and_then(Value::as_i64).unwrap_or(-1);
+    if !(0..=paid).contains(&refund) {
+        return Err(format!(
+            "refund {refund} is not between 0 and the price paid ({paid})"
+        ));
+    }
+    let currency = &line["unit-price"]["currency"];
+    let parts = a["lines"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    if a.pointer("/refund/currency") != Some(currency)
+        || parts.iter().any(|l| &l["amount"]["currency"] != currency)
+    {
+        return Err("the refund is not in the order's currency".into());
+    }
+    let sum: i64 = parts.iter().map(|l| int(&l["amount"]["amount-minor"])).sum();
+    if sum.max(0) != refund {
+        return Err(format!("the refund lines add up to {sum}, not {refund}"));
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for Slot {

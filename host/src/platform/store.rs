@@ -127,6 +127,11 @@ macro_rules! migrations {
                 "customers",
                 include_str!("../../migrations/common/0007_customers.sql"),
             ),
+            (
+                8,
+                "returns",
+                include_str!("../../migrations/common/0008_returns.sql"),
+            ),
         ]
         .into_iter()
         .map(|(version, description, sql)| {

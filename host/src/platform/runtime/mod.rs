@@ -368,14 +368,14 @@ impl Runtime {
                 .get_export(Some(&interface), name)
                 .ok_or_else(|| format!("missing export `{export}#{name}`"))
         };
-        let (item, decide) = lookup(slot.function())?;
+        let (item, decide) = lookup(slot.function(contract))?;
         let (_, validate) = lookup("validate-config")?;
         let params = match item {
             wasmtime::component::types::ComponentItem::ComponentFunc(f) => f
                 .params()
                 .map(|(n, t)| (n.to_string(), json::Shape::of(&t)))
                 .collect(),
-            _ => return Err(format!("`{}` is not a function", slot.function())),
+            _ => return Err(format!("`{}` is not a function", slot.function(contract))),
         };
         Ok(Prepared {
             pre,

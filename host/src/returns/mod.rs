@@ -1,0 +1,543 @@
+//! Self-service returns: a customer proves an order (its number and their
+//! e-mail), then the merchant's `return-flow` plugin asks one form at a
+//! time until it reaches an outcome. The host keeps the session (resumable
+//! with its token, expiring), checks every answer against the fields the
+//! plugin declared, builds the plugin's input from the stored order (never
+//! from the browser), and puts what needs a person in the merchant's queue.
+
+pub mod answers;
+pub mod report;
+pub mod store;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::platform::http::{
+    ApiError, MAX_JSON_BYTES, key_hash, merchant_actor, merchant_or_operator, parse_json, query,
+    read_body, require_merchant, valid_locale,
+};
+use crate::platform::invoke::{InvokeError, invoke};
+use crate::platform::slots::{Contract, Slot};
+use store::ReturnRow;
+
+/// How long an unfinished session can be resumed.
+pub const SESSION_DAYS: i64 = 7;
+
+/// The feature's routes: the customer's flow (public, behind the widget's
+/// guard) and the merchant's queue and report.
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let public = OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(status))
+        .routes(routes!(step))
+        .routes(routes!(submit));
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(report::report))
+        .routes(routes!(one))
+        .routes(routes!(decide))
+        .merge(crate::platform::guard::public(state, public))
+}
+
+/// The customer's proof of the order.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct StartIn {
+    /// The order number.
+    order: String,
+    /// The e-mail the order was placed with.
+    email: String,
+    /// The customer's locale (BCP 47); default `en`.
+    locale: Option<String>,
+}
+
+/// Answers to the form being shown, and the session's token.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct StepIn {
+    /// The token `start` gave.
+    token: String,
+    /// Field name → value (text or number).
+    #[serde(default)]
+    answers: serde_json::Map<String, Value>,
+}
+
+/// The session's token.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct TokenIn {
+    /// The token `start` gave.
+    token: String,
+}
+
+/// What the customer sees of a session.
+fn public_view(r: &ReturnRow) -> Value {
+    json!({
+        "id": r.id,
+        "status": r.status,
+        "step": r.step,
+        "answers": r.answers,
+        "expires_at": r.expires_at,
+        "pickup_requested": r.pickup_at.is_some(),
+    })
+}
+
+/// The refused-answer error: 422 with the field.
+fn refused(code: &'static str, field: &str, message: String) -> ApiError {
+    ApiError::unprocessable(code, message.clone())
+        .with_body(json!({"code": code, "message": message, "field": field}))
+}
+
+/// Ask the merchant's flow for the next step of `r`. A plugin that
+/// refuses the answers on purpose (`invalid-input`) is a 422; a plugin
+/// that fails, or none bound, answers with the human queue.
+async fn ask(
+    state: &AppState,
+    merchant: &str,
+    r: &ReturnRow,
+    facts: &store::OrderFacts,
+) -> Result<Value, ApiError> {
+    let input = json!({"session": {
+        "locale": r.locale,
+        "order": facts.order,
+        "customer": facts.customer,
+        "answers": r.answers,
+    }});
+    // A flow built against 0.1.0 has no steps: a person settles it.
+    if state
+        .bindings
+        .get(merchant, Slot::Returns)
+        .is_some_and(|a| a.prepared.contract == Contract::V0_1)
+    {
+        return Ok(Slot::Returns.fallback(Contract::V0_2, &input, crate::now_ms(), &[]));
+    }
+    match invoke(state, merchant, Slot::Returns, input.to_string().as_bytes()).await {
+        Ok(answer) => Ok(answer.result),
+        Err(InvokeError::PluginError { error, .. }) => {
+            let why = error
+                .get("invalid-input")
+                .or_else(|| error.get("invalid-config"))
+                .and_then(Value::as_str)
+                .unwrap_or("the return flow refused the answers")
+                .to_string();
+            let field = why
+                .split('`')
+                .nth(1)
+                .filter(|_| why.starts_with("answer `"))
+                .unwrap_or("")
+                .to_string();
+            Err(refused("answer_refused", &field, why))
+        }
+        Err(InvokeError::Busy(_)) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the return flow is busy; try again in a moment",
+        )),
+        Err(InvokeError::BadJson(e) | InvokeError::BadInput(e)) => Err(ApiError::internal(e)),
+    }
+}
+
+/// Record the plugin's step in `r`: the form to show, or the outcome and
+/// what it settles (reason, item, refund, queue) for the queue and report.
+fn apply(r: &mut ReturnRow, step: Value, facts: &store::OrderFacts) {
+    let answer = |name: &str| {
+        r.answers
+            .as_array()
+            .and_then(|a| a.iter().rev().find(|x| x["field"] == name))
+            .and_then(|x| x["value"].as_str())
+            .map(str::to_string)
+    };
+    r.reason = answer("reason");
+    r.sku = answer("sku");
+    r.quantity = answer("quantity")
+        .and_then(|q| q.parse().ok())
+        .or(r.sku.as_ref().map(|_| 1));
+    r.category = r.sku.as_ref().and_then(|sku| {
+        facts.order["lines"]
+            .as_array()?
+            .iter()
+            .find(|l| l["sku"] == sku.as_str())
+            .and_then(|l| l["category"].as_str())
+            .map(str::to_string)
+    });
+    r.currency = facts.customer["spent"]["currency"]
+        .as_str()
+        .map(str::to_string);
+    r.status = "open".into();
+    (r.queue, r.refund_minor, r.fees_minor, r.method) = (None, None, None, None);
+    if let Some(outcome) = step.get("outcome") {
+        r.status = "ready".into();
+        if let Some(h) = outcome.get("human-review") {
+            r.queue = h["queue"].as_str().map(str::to_string);
+        }
+        if let Some(a) = outcome.get("approved") {
+            r.sku = a["sku"].as_str().map(str::to_string);
+            r.quantity = a["quantity"].as_i64();
+            r.refund_minor = a.pointer("/refund/amount-minor").and_then(Value::as_i64);
+            let fees: i64 = a["lines"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|l| l.pointer("/amount/amount-minor").and_then(Value::as_i64))
+                .filter(|v| *v < 0)
+                .map(|v| -v)
+                .sum();
+            r.fees_minor = Some(fees);
+            r.method = a["method"].as_str().map(str::to_string);
+        }
+    }
+    r.step = step;
+}
+
+/// The session `id`, if `token` opens it and it has not lapsed.
+async fn open_session(
+    state: &AppState,
+    merchant: &str,
+    id: &str,
+    token: &str,
+) -> Result<ReturnRow, ApiError> {
+    let none = || ApiError::not_found(format!("no return `{id}` for this token"));
+    let r = state.store.return_row(merchant, id).await?.ok_or_else(none)?;
+    if !crate::platform::http::constant_time_eq(key_hash(token).as_bytes(), r.token_hash.as_bytes())
+    {
+        return Err(none());
+    }
+    if matches!(r.status.as_str(), "open" | "ready") && r.expires_at < crate::now_ms() {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "session_expired",
+            "this return was not finished in time; start again with the order number and e-mail",
+        ));
+    }
+    Ok(r)
+}
+
+/// The order facts of a session, or a 409 if the order is gone (erased).
+async fn facts_of(
+    state: &AppState,
+    merchant: &str,
+    r: &ReturnRow,
+) -> Result<store::OrderFacts, ApiError> {
+    state
+        .store
+        .return_facts(merchant, &r.order_id, &r.id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "order_gone",
+                "the order of this return is no longer on file",
+            )
+        })
+}
+
+/// `POST /public/v1/{m}/returns`: start a return by proving the order.
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = StartIn, responses((status = 201, description = "The session: id, token (keep it to resume), status and the first step", body = serde_json::Value), (status = 404, description = "No order matches that number and e-mail")))]
+pub async fn start(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let input: StartIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
+    let locale = input.locale.unwrap_or_else(|| "en".into());
+    if !valid_locale(&locale) {
+        return Err(ApiError::bad_request(
+            "invalid_locale",
+            format!("`{locale}` is not a locale like en or zh-CN"),
+        ));
+    }
+    let email = crate::customers::model::normalise_email(&input.email);
+    let order = input.order.trim().trim_start_matches('#');
+    let no_match = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "order_not_found",
+            "no order matches that order number and e-mail",
+        )
+    };
+    let facts = match state.store.return_facts(&merchant, order, "").await? {
+        Some(f) if email.is_some() && f.email == email => f,
+        _ => return Err(no_match()),
+    };
+    let token = hex::encode(rand::random::<[u8; 24]>());
+    let now = crate::now_ms();
+    let mut r = ReturnRow {
+        id: format!("r-{}", hex::encode(rand::random::<[u8; 8]>())),
+        token_hash: key_hash(&token),
+        order_id: order.to_string(),
+        customer_id: facts.customer_id.clone(),
+        locale,
+        answers: json!([]),
+        step: Value::Null,
+        status: "open".into(),
+        queue: None,
+        reason: None,
+        sku: None,
+        category: None,
+        quantity: None,
+        currency: None,
+        refund_minor: None,
+        fees_minor: None,
+        method: None,
+        pickup_at: None,
+        note: None,
+        decided_by: None,
+        created_at: now,
+        updated_at: now,
+        expires_at: now + SESSION_DAYS * 86_400_000,
+        submitted_at: None,
+    };
+    let first = ask(&state, &merchant, &r, &facts).await?;
+    apply(&mut r, first, &facts);
+    state.store.insert_return(&merchant, &r).await?;
+    let mut view = public_view(&r);
+    view["token"] = json!(token);
+    Ok((StatusCode::CREATED, axum::Json(view)).into_response())
+}
+
+/// `GET /public/v1/{m}/returns/{id}`: where a session stands (token in
+/// the `x-return-token` header).
+#[utoipa::path(get, path = "/public/v1/{merchant}/returns/{id}", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id"), ("x-return-token" = String, Header, description = "The session's token")), responses((status = 200, description = "Status, the step shown, the answers so far", body = serde_json::Value)))]
+pub async fn status(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = headers
+        .get("x-return-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let r = open_session(&state, &merchant, &id, token).await?;
+    Ok(axum::Json(public_view(&r)).into_response())
+}
+
+/// `POST /public/v1/{m}/returns/{id}/step`: answer the form shown; the
+/// answers are checked against its fields, then the flow says what next.
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/step", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = StepIn, responses((status = 200, description = "The session with its next step", body = serde_json::Value), (status = 422, description = "An answer is refused: `field` and the reason")))]
+pub async fn step(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let input: StepIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the answers").await?)?;
+    let mut r = open_session(&state, &merchant, &id, &input.token).await?;
+    let Some(form) = r.step.get("form").cloned() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_form",
+            format!("this return is {}: there is no form to answer", r.status),
+        ));
+    };
+    let checked = answers::check(&form, &input.answers)?;
+    let facts = facts_of(&state, &merchant, &r).await?;
+    let was_at = r.updated_at;
+    let mut all = r.answers.as_array().cloned().unwrap_or_default();
+    all.extend(
+        checked
+            .into_iter()
+            .map(|(field, value)| json!({"field": field, "value": value})),
+    );
+    r.answers = Value::Array(all);
+    let next = ask(&state, &merchant, &r, &facts).await?;
+    apply(&mut r, next, &facts);
+    r.updated_at = crate::now_ms().max(was_at + 1);
+    if !state.store.save_return(&merchant, &r, was_at).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "moved_on",
+            "this return changed in another window; reload it",
+        ));
+    }
+    Ok(axum::Json(public_view(&r)).into_response())
+}
+
+/// `POST /public/v1/{m}/returns/{id}/submit`: confirm the outcome shown.
+/// Idempotent: a second submit answers the same.
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/submit", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = TokenIn, responses((status = 200, description = "The settled return: approved (pickup recorded if any), rejected, marketplace or review", body = serde_json::Value)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let input: TokenIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
+    let mut r = open_session(&state, &merchant, &id, &input.token).await?;
+    if r.submitted_at.is_some() {
+        return Ok(axum::Json(public_view(&r)).into_response());
+    }
+    let Some(outcome) = r.step.get("outcome").cloned() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_ready",
+            "this return still has a form to answer",
+        ));
+    };
+    let was_at = r.updated_at;
+    let now = crate::now_ms();
+    r.status = match outcome {
+        Value::Object(o) if o.contains_key("approved") => "approved",
+        Value::Object(o) if o.contains_key("marketplace") => "marketplace",
+        Value::Object(o) if o.contains_key("human-review") => "review",
+        _ => "rejected",
+    }
+    .into();
+    if r.status == "approved" {
+        // The units may have been returned by another session meanwhile.
+        let facts = facts_of(&state, &merchant, &r).await?;
+        let left = facts.order["lines"]
+            .as_array()
+            .and_then(|l| l.iter().find(|l| l["sku"].as_str() == r.sku.as_deref()))
+            .map_or(0, |l| {
+                l["quantity"].as_i64().unwrap_or(0) - l["returned"].as_i64().unwrap_or(0)
+            });
+        if r.quantity.unwrap_or(0) > left {
+            r.status = "review".into();
+            r.queue = Some("standard".into());
+            r.note = Some("the units were returned by another return meanwhile".into());
+        } else if r.method.as_deref() == Some("pickup") {
+            r.pickup_at = Some(now);
+        }
+    }
+    r.submitted_at = Some(now);
+    r.updated_at = now.max(was_at + 1);
+    if !state.store.save_return(&merchant, &r, was_at).await? {
+        // A concurrent submit won: answer with what it stored.
+        let stored = open_session(&state, &merchant, &id, &input.token).await?;
+        return Ok(axum::Json(public_view(&stored)).into_response());
+    }
+    Ok(axum::Json(public_view(&r)).into_response())
+}
+
+/// Query of the merchant's list.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `review` (default: the human queue), `accepted`, `declined`,
+    /// `approved`, `rejected`, `marketplace`, `open`, `ready` or `all`.
+    status: Option<String>,
+    /// At most this many (default 100, at most 1000).
+    limit: Option<i64>,
+}
+
+const STATUSES: [&str; 9] = [
+    "review",
+    "accepted",
+    "declined",
+    "approved",
+    "rejected",
+    "marketplace",
+    "open",
+    "ready",
+    "all",
+];
+
+/// `GET /v1/merchants/{m}/returns`: the human queue (priority first), or
+/// returns by status.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/returns", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ListQuery), responses((status = 200, description = "Returns, priority queue first, then oldest", body = serde_json::Value)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    require_merchant(&state, &merchant).await?;
+    let q = query(q)?;
+    let status = q.status.unwrap_or_else(|| "review".into());
+    if !STATUSES.contains(&status.as_str()) {
+        return Err(ApiError::bad_request(
+            "invalid_status",
+            format!("`{status}` is not one of {}", STATUSES.join(", ")),
+        ));
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = state
+        .store
+        .returns_list(&merchant, Some(status.as_str()).filter(|s| *s != "all"), limit)
+        .await?;
+    Ok(axum::Json(json!({"status": status, "returns": rows})).into_response())
+}
+
+/// `GET /v1/merchants/{m}/returns/{id}`: one return in full.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/returns/{id}", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), responses((status = 200, description = "The return: answers, step, outcome, decision", body = serde_json::Value)))]
+pub async fn one(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let r = state
+        .store
+        .return_row(&merchant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no return `{id}`")))?;
+    Ok(axum::Json(r).into_response())
+}
+
+/// A person's decision on a return in the queue.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct DecisionIn {
+    /// `approve` or `decline`.
+    decision: String,
+    /// A note for the records (and the customer).
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /v1/merchants/{m}/returns/{id}/decision`: approve or decline a
+/// return in the human queue, with a note.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/returns/{id}/decision", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = DecisionIn, responses((status = 200, description = "The return, accepted or declined", body = serde_json::Value), (status = 409, description = "Not in the queue")))]
+pub async fn decide(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let actor = merchant_actor(&state, &headers, &merchant).await?;
+    let input: DecisionIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the decision").await?)?;
+    let status = match input.decision.as_str() {
+        "approve" => "accepted",
+        "decline" => "declined",
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_decision",
+                format!("`{other}` is not approve or decline"),
+            ));
+        }
+    };
+    if input.note.chars().count() > 2000 {
+        return Err(ApiError::bad_request(
+            "note_too_long",
+            "the note is longer than 2000 characters",
+        ));
+    }
+    let mut r = state
+        .store
+        .return_row(&merchant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no return `{id}`")))?;
+    if r.status != "review" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_in_queue",
+            format!("return `{id}` is {}, not waiting for a person", r.status),
+        ));
+    }
+    let was_at = r.updated_at;
+    r.status = status.into();
+    r.note = Some(input.note).filter(|n| !n.trim().is_empty());
+    r.decided_by = Some(actor);
+    r.updated_at = crate::now_ms().max(was_at + 1);
+    if !state.store.save_return(&merchant, &r, was_at).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "moved_on",
+            "someone else decided this return meanwhile; reload it",
+        ));
+    }
+    Ok(axum::Json(r).into_response())
+}

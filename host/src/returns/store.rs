@@ -1,0 +1,394 @@
+//! Storage of return sessions, and the order facts a flow starts from.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::platform::store::{Store, StoreError};
+
+/// An order as a return flow sees it, with its customer.
+#[derive(Debug, Clone)]
+pub struct OrderFacts {
+    /// The customer's id.
+    pub customer_id: String,
+    /// The customer's e-mail (normalised), if known.
+    pub email: Option<String>,
+    /// `order-facts` and `customer-facts` of the WIT session, as JSON.
+    pub order: Value,
+    /// See `order`.
+    pub customer: Value,
+}
+
+/// One return session.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReturnRow {
+    /// Session id.
+    pub id: String,
+    /// Hash of the customer's session token.
+    #[serde(skip)]
+    pub token_hash: String,
+    /// The order.
+    pub order_id: String,
+    /// The order's customer (`erased` after erasure).
+    pub customer_id: String,
+    /// The customer's locale.
+    pub locale: String,
+    /// The answers so far: `[{field, value}]`.
+    pub answers: Value,
+    /// The plugin's last step: `{"form": …}` or `{"outcome": …}`.
+    pub step: Value,
+    /// `open` (a form is shown), `ready` (the outcome is shown, not yet
+    /// submitted), then `approved`, `rejected`, `marketplace` or `review`;
+    /// a person turns `review` into `accepted` or `declined`.
+    pub status: String,
+    /// For `review`: `priority` or `standard`.
+    pub queue: Option<String>,
+    /// The customer's reason, once given.
+    pub reason: Option<String>,
+    /// The item, once chosen.
+    pub sku: Option<String>,
+    /// Its category.
+    pub category: Option<String>,
+    /// Units returned.
+    pub quantity: Option<i64>,
+    /// The order's currency.
+    pub currency: Option<String>,
+    /// The refund, in minor units, once settled.
+    pub refund_minor: Option<i64>,
+    /// Fees deducted, in minor units (positive).
+    pub fees_minor: Option<i64>,
+    /// `pickup` or `drop-off`.
+    pub method: Option<String>,
+    /// When a carrier pickup was requested.
+    pub pickup_at: Option<i64>,
+    /// A person's note.
+    pub note: Option<String>,
+    /// Who decided (for `accepted` / `declined`).
+    pub decided_by: Option<String>,
+    /// Times, ms since the epoch.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// When an unfinished session lapses.
+    pub expires_at: i64,
+    /// When the customer submitted it.
+    pub submitted_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, token_hash, order_id, customer_id, locale, answers, step, status, queue, reason, sku, category, quantity, currency, refund_minor, fees_minor, method, pickup_at, note, decided_by, created_at, updated_at, expires_at, submitted_at";
+
+fn row(r: &AnyRow) -> Result<ReturnRow, StoreError> {
+    let json = |c: &str| -> Result<Value, StoreError> {
+        let text: String = r.try_get(c)?;
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    };
+    Ok(ReturnRow {
+        id: r.try_get("id")?,
+        token_hash: r.try_get("token_hash")?,
+        order_id: r.try_get("order_id")?,
+        customer_id: r.try_get("customer_id")?,
+        locale: r.try_get("locale")?,
+        answers: json("answers")?,
+        step: json("step")?,
+        status: r.try_get("status")?,
+        queue: r.try_get("queue")?,
+        reason: r.try_get("reason")?,
+        sku: r.try_get("sku")?,
+        category: r.try_get("category")?,
+        quantity: r.try_get("quantity")?,
+        currency: r.try_get("currency")?,
+        refund_minor: r.try_get("refund_minor")?,
+        fees_minor: r.try_get("fees_minor")?,
+        method: r.try_get("method")?,
+        pickup_at: r.try_get("pickup_at")?,
+        note: r.try_get("note")?,
+        decided_by: r.try_get("decided_by")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        expires_at: r.try_get("expires_at")?,
+        submitted_at: r.try_get("submitted_at")?,
+    })
+}
+
+impl Store {
+    /// The order `order_id` of `merchant` with its customer, and the units
+    /// of each line already returned (approved, or accepted by a person)
+    /// by sessions other than `except`.
+    pub async fn return_facts(
+        &self,
+        merchant: &str,
+        order_id: &str,
+        except: &str,
+    ) -> Result<Option<OrderFacts>, StoreError> {
+        let Some(o) = sqlx::query(
+            "SELECT o.customer_id, o.placed_at, o.currency, o.platform, o.items, o.deliveries, c.email, c.tier, c.country \
+             FROM orders o LEFT JOIN customers c ON c.merchant_id = o.merchant_id AND c.id = o.customer_id \
+             WHERE o.merchant_id = $1 AND o.id = $2",
+        )
+        .bind(merchant)
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let customer_id: String = o.try_get(0)?;
+        let currency: String = o.try_get(2)?;
+        let returned = sqlx::query(
+            "SELECT sku, CAST(SUM(quantity) AS BIGINT) FROM returns \
+             WHERE merchant_id = $1 AND order_id = $2 AND id <> $3 AND status IN ('approved', 'accepted') AND sku IS NOT NULL GROUP BY sku",
+        )
+        .bind(merchant)
+        .bind(order_id)
+        .bind(except)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let spent = sqlx::query(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN currency = $3 THEN total_minor ELSE 0 END), 0) AS BIGINT) \
+             FROM orders WHERE merchant_id = $1 AND customer_id = $2",
+        )
+        .bind(merchant)
+        .bind(&customer_id)
+        .bind(&currency)
+        .fetch_one(&self.pool)
+        .await?;
+        let items: Value =
+            serde_json::from_str(&o.try_get::<String, _>(4)?).unwrap_or_else(|_| json!([]));
+        let lines: Vec<Value> = items
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|i| {
+                let sku = i["sku"].as_str().unwrap_or_default();
+                let back = returned
+                    .iter()
+                    .find(|(s, _)| s == sku)
+                    .map_or(0, |(_, n)| *n);
+                json!({
+                    "sku": sku,
+                    "category": i["category"].as_str().unwrap_or("uncategorised"),
+                    "quantity": i["quantity"].as_i64().unwrap_or(0),
+                    "returned": back,
+                    "unit-price": {"amount-minor": i["unit_price_minor"].as_i64().unwrap_or(0), "currency": currency},
+                })
+            })
+            .collect();
+        let deliveries: Value =
+            serde_json::from_str(&o.try_get::<String, _>(5)?).unwrap_or_else(|_| json!([]));
+        Ok(Some(OrderFacts {
+            email: o.try_get(6)?,
+            order: json!({
+                "id": order_id,
+                "platform": o.try_get::<String, _>(3)?,
+                "placed-at": o.try_get::<i64, _>(1)?,
+                "lines": lines,
+                "deliveries": deliveries,
+            }),
+            customer: json!({
+                "tier": o.try_get::<Option<String>, _>(7)?,
+                "country": o.try_get::<Option<String>, _>(8)?,
+                "orders": spent.try_get::<i64, _>(0)?,
+                "spent": {"amount-minor": spent.try_get::<i64, _>(1)?, "currency": currency},
+            }),
+            customer_id,
+        }))
+    }
+
+    /// Store a new session.
+    pub async fn insert_return(&self, merchant: &str, r: &ReturnRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO returns (merchant_id, id, token_hash, order_id, customer_id, locale, answers, step, status, created_at, updated_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(merchant)
+        .bind(&r.id)
+        .bind(&r.token_hash)
+        .bind(&r.order_id)
+        .bind(&r.customer_id)
+        .bind(&r.locale)
+        .bind(r.answers.to_string())
+        .bind(r.step.to_string())
+        .bind(&r.status)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .bind(r.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// One session.
+    pub async fn return_row(
+        &self,
+        merchant: &str,
+        id: &str,
+    ) -> Result<Option<ReturnRow>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM returns WHERE merchant_id = $1 AND id = $2"
+        )))
+        .bind(merchant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(row)
+        .transpose()
+    }
+
+    /// Save a session's progress, if it is still at `updated_at` (a
+    /// concurrent step by the same customer loses, rather than mixing
+    /// answers). False if it moved on meanwhile.
+    pub async fn save_return(
+        &self,
+        merchant: &str,
+        r: &ReturnRow,
+        was_at: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE returns SET answers = $3, step = $4, status = $5, queue = $6, reason = $7, sku = $8, category = $9, quantity = $10, \
+             currency = $11, refund_minor = $12, fees_minor = $13, method = $14, pickup_at = $15, note = $16, decided_by = $17, \
+             updated_at = $18, submitted_at = $19 WHERE merchant_id = $1 AND id = $2 AND updated_at = $20",
+        )
+        .bind(merchant)
+        .bind(&r.id)
+        .bind(r.answers.to_string())
+        .bind(r.step.to_string())
+        .bind(&r.status)
+        .bind(&r.queue)
+        .bind(&r.reason)
+        .bind(&r.sku)
+        .bind(&r.category)
+        .bind(r.quantity)
+        .bind(&r.currency)
+        .bind(r.refund_minor)
+        .bind(r.fees_minor)
+        .bind(&r.method)
+        .bind(r.pickup_at)
+        .bind(&r.note)
+        .bind(&r.decided_by)
+        .bind(r.updated_at)
+        .bind(r.submitted_at)
+        .bind(was_at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// A merchant's sessions with `status` (all when `None`), the priority
+    /// queue first, then oldest first.
+    pub async fn returns_list(
+        &self,
+        merchant: &str,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ReturnRow>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM returns WHERE merchant_id = $1 AND ($2 = '' OR status = $2) \
+             ORDER BY CASE WHEN queue = 'priority' THEN 0 ELSE 1 END, created_at LIMIT $3"
+        )))
+        .bind(merchant)
+        .bind(status.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(row)
+        .collect()
+    }
+
+    /// A customer's return sessions, for their data export.
+    pub async fn returns_of_customer(
+        &self,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Vec<ReturnRow>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM returns WHERE merchant_id = $1 AND customer_id = $2 ORDER BY created_at"
+        )))
+        .bind(merchant)
+        .bind(customer)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(row)
+        .collect()
+    }
+
+    /// Settled sessions (not `open` or `ready`) created since `since`:
+    /// (status, reason, category, quantity, currency, refund, fees, created).
+    pub async fn returns_since(&self, merchant: &str, since: i64) -> Result<Vec<Settled>, StoreError> {
+        sqlx::query(
+            "SELECT status, reason, category, quantity, currency, refund_minor, fees_minor, created_at FROM returns \
+             WHERE merchant_id = $1 AND created_at >= $2 AND status NOT IN ('open', 'ready')",
+        )
+        .bind(merchant)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Settled {
+                status: r.try_get(0)?,
+                reason: r.try_get(1)?,
+                category: r.try_get(2)?,
+                quantity: r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
+                currency: r.try_get(4)?,
+                refund_minor: r.try_get::<Option<i64>, _>(5)?.unwrap_or(0),
+                fees_minor: r.try_get::<Option<i64>, _>(6)?.unwrap_or(0),
+                created_at: r.try_get(7)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Units sold per category in orders placed since `since` (from the
+    /// orders' lines), for return rates.
+    pub async fn units_by_category(
+        &self,
+        merchant: &str,
+        since: i64,
+    ) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut rows = sqlx::query("SELECT items FROM orders WHERE merchant_id = $1 AND placed_at >= $2")
+            .bind(merchant)
+            .bind(since)
+            .fetch(&self.pool);
+        while let Some(r) =
+            std::future::poll_fn(|cx| futures_core::Stream::poll_next(rows.as_mut(), cx)).await
+        {
+            let r = r?;
+            let items: Value = serde_json::from_str(&r.try_get::<String, _>(0)?).unwrap_or_default();
+            for i in items.as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                let category = i["category"].as_str().unwrap_or("uncategorised");
+                *out.entry(category.to_string()).or_insert(0) += i["quantity"].as_i64().unwrap_or(0);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A settled return, for the report.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    /// Its status.
+    pub status: String,
+    /// The customer's reason.
+    pub reason: Option<String>,
+    /// The item's category.
+    pub category: Option<String>,
+    /// Units.
+    pub quantity: i64,
+    /// Currency of the money below.
+    pub currency: Option<String>,
+    /// Refund, minor units.
+    pub refund_minor: i64,
+    /// Fees, minor units.
+    pub fees_minor: i64,
+    /// When the session started.
+    pub created_at: i64,
+}
