@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUESTS := target/guests/wasm32-wasip2/release
 SCHEMATHESIS := 4.32.5
 
-.PHONY: run test bench bench-widget bench-console bench-import deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-widget bench-console bench-import bench-returns deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -74,6 +74,10 @@ bench-widget: deps-test build widget
 ## peak RSS, live events. COVE_BENCH_CUSTOMERS=100000 for a shorter run.
 bench-import: deps-test build
 	./target/release/cove-bench import
+
+## The return flow: one step in process (beside native), a complete return over HTTP.
+bench-returns: deps-test build
+	./target/release/cove-bench returns
 
 ## The merchant console's first load and time to charts, in Chromium.
 bench-console: deps-test build widget

@@ -89,9 +89,9 @@ pub mod allocator {
 pub mod returns {
     use super::*;
     pub use crate::generated::returns::exports::cove::policy::returns::{
-        Answer, Approval, Choice, CustomerFacts, DateBounds, Error, Field, FieldKind, Form, Handoff,
-        Handover, Localized, NumberBounds, OrderFacts, OrderLine, Outcome, Queue, RefundLine,
-        ReturnMethod, Session, Step,
+        Answer, Approval, Choice, CustomerFacts, DateBounds, Error, Field, FieldKind, Form,
+        Handoff, Handover, Localized, NumberBounds, OrderFacts, OrderLine, Outcome, Queue,
+        RefundLine, ReturnMethod, Session, Step,
     };
 
     /// Implement this and export it with [`export_return_flow!`](crate::export_return_flow).

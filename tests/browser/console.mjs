@@ -6,8 +6,9 @@
 // A merchant signs in, every page renders with the seeded data, charts are
 // drawn, axe-core finds no serious violation in either language, an article
 // and a survey made in the console reach the storefront widget, the
-// results of answers show as charts, writes need the CSRF token, another
-// merchant sees nothing of it, and sign-out ends the session.
+// results of answers show as charts, a return in the human queue is
+// approved with a note, writes need the CSRF token, another merchant sees
+// nothing of it, and sign-out ends the session.
 import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
 import { launch } from "./chromium.mjs";
@@ -26,7 +27,7 @@ const check = (ok, what) => {
   if (!ok) failures++;
   return ok;
 };
-const PAGES = ["overview", "kb", "surveys", "widget", "customers", "policies"];
+const PAGES = ["overview", "kb", "surveys", "widget", "customers", "returns", "policies"];
 
 const browser = await launch();
 const context = await browser.newContext({ locale: "en-US" });
@@ -175,6 +176,24 @@ try {
   await page.click("text=Erase this customer");
   await page.waitForSelector("[data-profile] [role=status]:has-text('erased')");
   check((await page.evaluate(() => fetch("/v1/merchants/demo/customers/shopper-1").then((r) => r.status))) == 404, "customers: an erased customer is gone");
+
+  // Returns: a return the flow handed to a person (an upset customer)
+  // waits in the queue; the merchant approves it with a note.
+  const flow = async (path, body) => (await fetch(COVE + "/public/v1/demo/returns" + path, { method: "POST", body: JSON.stringify(body) })).json();
+  const started = await flow("", { order: "DEMO-1001", email: "demo01@shop.example" });
+  for (const answers of [{ country: "DE" }, { sku: "CANVAS-TOTE" }, { "weight-grams": "900" }, { reason: "damaged", comment: "Terrible, the strap was torn!!!" }])
+    await flow("/" + started.id + "/step", { token: started.token, answers });
+  const queued = await flow("/" + started.id + "/submit", { token: started.token });
+  check(queued.status == "review", "returns: an upset customer's return goes to the queue (" + queued.status + ")");
+  await page.goto(COVE + "/console#/returns");
+  await ready("returns");
+  const row = page.locator("main table tbody tr", { hasText: "DEMO-1001" });
+  check(/Priority/.test(await row.textContent()), "returns: the queue shows it, in the priority queue");
+  await row.locator("input").fill("Refund in full, sorry about the strap");
+  await row.locator("button[type=submit]").click();
+  await page.waitForSelector("main table [role=status]:has-text('accepted')");
+  const decided = await (await fetch(COVE + "/v1/merchants/demo/returns/" + started.id, { headers: { authorization: "Bearer " + KEY } })).json();
+  check(decided.status == "accepted" && decided.note == "Refund in full, sorry about the strap", "returns: approved with the note, as recorded");
 
   // 6. The tag to copy names this host and merchant.
   await page.goto(COVE + "/console#/widget");

@@ -6,7 +6,8 @@
 // A merchant's own page, on its own origin, with its own loud styles and
 // script and a strict CSP, gets the one script tag. The test searches with
 // typos in two scripts, votes, triggers the exit survey, answers it while
-// offline, comes back online, and checks the answer arrives exactly once.
+// offline, comes back online, and checks the answer arrives exactly once;
+// then a shopper returns an item through the merchant's return flow.
 import http from "node:http";
 import { launch } from "./chromium.mjs";
 
@@ -244,6 +245,49 @@ try {
   const phoneSurvey = p3.locator("[data-cove-widget] dialog h2", { hasText: "Before you go…" });
   await until(() => phoneSurvey.isVisible(), "on a phone, a fast scroll up counts as exit intent");
   await phone.close();
+
+  // 11. A return, from a link on the storefront to the registered return,
+  // through the forms the reference return flow asks for.
+  const shopper = await browser.newContext();
+  const p4 = await shopper.newPage();
+  p4.on("pageerror", (e) => errors.push(String(e)));
+  await p4.goto(ORIGIN + "/account#cove-returns");
+  const rd = p4.locator("[data-cove-widget] dialog");
+  await until(async () => (await rd.locator("h2").textContent()) == "Return an item", "a #cove-returns link opens the returns dialog");
+  await rd.locator("input[name=order]").fill("DEMO-1001");
+  await rd.locator("input[name=email]").fill("someone@else.example");
+  await rd.locator("button[type=submit]").click();
+  await until(async () => (await rd.locator("[role=alert]").textContent()) == "No order matches that number and e-mail.", "a wrong e-mail is refused in plain words");
+  await rd.locator("input[name=email]").fill("demo01@shop.example");
+  await rd.locator("button[type=submit]").click();
+  const next = async (what) => {
+    await rd.locator("button[type=submit]").click();
+    await until(() => rd.locator(what).first().isVisible(), "the flow moves on to " + what);
+  };
+  await until(() => rd.locator("input[value=DE]").isVisible(), "the flow asks for the country");
+  await rd.locator("input[value=DE]").check();
+  await next("input[value=LINEN-SHIRT]");
+  await rd.locator("input[value=LINEN-SHIRT]").check();
+  await next("input[name=quantity]");
+  // The browser's own checks removed: the host still refuses, and says why.
+  await rd.locator("input[name=quantity]").evaluate((i) => i.removeAttribute("max"));
+  await rd.locator("input[name=quantity]").fill("5");
+  await rd.locator("button[type=submit]").click();
+  await until(async () => /1 to 2/.test(await rd.locator("[data-field=quantity] .err").textContent()), "the host refuses 5 of 2 shirts and names the field");
+  check(await rd.locator("input[name=quantity]").getAttribute("aria-invalid") == "true", "…the field is marked invalid for assistive technology");
+  await rd.locator("input[name=quantity]").fill("1");
+  await next("input[name=weight-grams]");
+  await rd.locator("input[name=weight-grams]").fill("700");
+  await next("input[value=too-small]");
+  await rd.locator("input[value=too-small]").check();
+  await rd.locator("button[type=submit]").click();
+  await until(async () => /Return accepted/.test(await rd.textContent()), "the outcome shows the itemised refund");
+  check(/€34\.05|34\.05/.test(await rd.textContent()), "…39.00 less 4.95 return shipping (" + (await rd.locator("strong").textContent()) + ")");
+  await rd.locator("button", { hasText: "Confirm" }).click();
+  await until(async () => (await rd.locator("[role=status]").textContent()) == "Your return is registered.", "the customer confirms and the return is registered");
+  const approved = await (await api("/returns?status=approved")).json();
+  check(approved.returns.some((r) => r.order_id == "DEMO-1001" && r.sku == "LINEN-SHIRT" && r.refund_minor == 3405), "the merchant sees the approved return");
+  await shopper.close();
 
   const violations = await page.evaluate(() => window.cspViolations);
   check(violations.length == 0, "no CSP violations under script-src HOST 'wasm-unsafe-eval' (" + violations.join("; ") + ")");

@@ -566,10 +566,11 @@ async fn every_unbound_slot_answers_with_its_documented_fallback() {
         "category": "apparel", "quantity": 1, "unit-price": {"amount-minor": 4999, "currency": "EUR"},
         "purchased-at": 0, "weight-grams": 400, "tier": "none", "sentiment": sentiment, "reason": "too small"}})
     };
+    // Unbound, the newest contract's answer: a step whose outcome is a person.
     let (_, v) = invoke("return-flow", request("negative")).await;
-    assert_eq!(v["result"]["human-review"]["queue"], "priority");
+    assert_eq!(v["result"]["outcome"]["human-review"]["queue"], "priority");
     let (_, v) = invoke("return-flow", request("neutral")).await;
-    assert_eq!(v["result"]["human-review"]["queue"], "standard");
+    assert_eq!(v["result"]["outcome"]["human-review"]["queue"], "standard");
 
     let (_, v) = invoke(
         "rfm-scorer",

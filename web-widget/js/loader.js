@@ -115,6 +115,10 @@
           root.append(b);
         }
         (document.body || document.documentElement).append(host);
+        // A link to #cove-returns anywhere on the page opens the returns flow.
+        const returns = () => location.hash == "#cove-returns" && load().then((r) => r && r.returns());
+        addEventListener("hashchange", returns);
+        returns();
         const s = pick(cfg.surveys);
         if (s) arm(s);
         if ((get("queue") || []).length) load();

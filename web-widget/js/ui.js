@@ -1,6 +1,7 @@
 // Cove widget runtime: the search dialog (combobox + listbox over the wasm
-// search core), articles with "was this helpful?", the survey dialog, and
-// the answer queue that never loses or doubles an answer. Loaded by the
+// search core), articles with "was this helpful?", the survey dialog, the
+// answer queue that never loses or doubles an answer, and the returns
+// dialog, which renders whatever forms the merchant's return flow asks. Loaded by the
 // loader on demand; renders only inside the loader's shadow root, builds
 // DOM without HTML strings (the article body is the host's sanitized HTML).
 import init, { Search } from "./cove_widget.js";
@@ -34,7 +35,12 @@ legend{font-weight:600;margin-bottom:8px}
 .nps label:has(input:focus-visible){outline:3px solid #111}
 .ch{display:grid;gap:6px}
 textarea{box-sizing:border-box;width:100%;min-height:70px;font:inherit;padding:8px;border:1px solid #bbb;border-radius:8px}
-button:focus-visible,textarea:focus-visible{outline:3px solid #111;outline-offset:2px}
+.f{display:grid;gap:4px;margin:0 0 14px}
+.f input:not([type=radio]){box-sizing:border-box;width:100%;font:inherit;padding:8px;border:1px solid #bbb;border-radius:8px}
+[aria-invalid=true]{border-color:#b00020!important}
+.err{color:#b00020;margin:4px 0 0}
+.lines{margin:8px 0;padding:0 0 0 18px}
+button:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px solid #111;outline-offset:2px}
 `;
 
 // A DOM element: properties set as properties (text stays text), `on*`
@@ -268,5 +274,134 @@ export async function start(ctx) {
     first && first.focus();
   };
 
-  return { open, survey };
+  // ---- returns: the merchant's flow, one form at a time ----
+  // The forms come from the flow plugin (typed fields, labels per
+  // locale); nothing here knows what a return asks, so a new flow needs
+  // no change here. The host checks every answer again.
+  const text = (l) => {
+    const lang = cfg.locale.split("-")[0];
+    const hit = l.find(([k]) => k == cfg.locale) || l.find(([k]) => k.split("-")[0] == lang) || l[0];
+    return hit ? hit[1] : "";
+  };
+  const money = (m) => {
+    const digits = /^(JPY|KRW|VND|CLP|ISK)$/.test(m.currency) ? 0 : /^(KWD|BHD|OMR|JOD|TND)$/.test(m.currency) ? 3 : 2;
+    try {
+      return new Intl.NumberFormat(cfg.locale, { style: "currency", currency: m.currency, minimumFractionDigits: digits }).format(m["amount-minor"] / 10 ** digits);
+    } catch (e) {
+      return (m["amount-minor"] / 10 ** digits).toFixed(digits) + " " + m.currency;
+    }
+  };
+  const returns = () => {
+    if (root.querySelector("dialog[open]")) return;
+    const box = h("div", { className: "art" });
+    const d = modal(T.returns, box);
+    const alert = h("p", { className: "err", role: "alert" });
+    const call = async (method, path, body, token) => {
+      const r = await fetch(api + "/returns" + path, {
+        method, credentials: "omit",
+        headers: token ? { "x-return-token": token } : { "content-type": "text/plain" },
+        body: body && JSON.stringify(body),
+      });
+      const json = await r.json().catch(() => ({}));
+      return { ok: r.ok, status: r.status, json };
+    };
+    let session = get("return");
+    const focusFirst = () => { const f = box.querySelector("input,textarea,button.p"); f && f.focus(); };
+    const field = (f, n) => {
+      const id = "cove-r" + n, label = text(f.label), k = f.kind;
+      const err = h("p", { className: "err", id: id + "-e" });
+      let input;
+      if (k.choice) {
+        const radios = k.choice.map((c) =>
+          h("label", null, h("input", { type: "radio", name: f.name, value: c.value, required: f.required }), text(c.label)));
+        return h("fieldset", { "data-field": f.name, "aria-describedby": id + "-e" }, h("legend", { textContent: label }), h("div", { className: "ch" }, ...radios), err);
+      }
+      if (k.number) input = h("input", { type: "number", min: k.number.min, max: k.number.max, step: 1, inputMode: "numeric" });
+      else if (k.date) input = h("input", { type: "date", min: k.date.earliest || "", max: k.date.latest || "" });
+      else if (k.text != null) input = h("textarea", { maxLength: k.text });
+      else input = h("input", { type: "text", pattern: "[A-Za-z0-9_-]{1,64}" });
+      Object.assign(input, { id, name: f.name, required: f.required });
+      input.setAttribute("aria-describedby", id + "-e");
+      return h("div", { className: "f", "data-field": f.name }, h("label", { for: id, textContent: label }), input, err);
+    };
+    const refuse = (json) => {
+      const where = json.field && box.querySelector('[data-field="' + json.field + '"]');
+      if (where) {
+        where.querySelector(".err").textContent = json.message;
+        where.querySelectorAll("input,textarea").forEach((i) => i.setAttribute("aria-invalid", "true"));
+        (where.querySelector("input,textarea") || where).focus();
+      } else alert.textContent = json.message || "HTTP";
+    };
+    const show = (view) => {
+      alert.textContent = "";
+      const step = view.step || {};
+      if (step.form) {
+        const form = h("form", {
+          onsubmit: async (e) => {
+            e.preventDefault();
+            const answers = {};
+            for (const f of step.form.fields) {
+              const v = new FormData(form).get(f.name);
+              if (v != null && v !== "") answers[f.name] = v;
+            }
+            const r = await call("POST", "/" + session.id + "/step", { token: session.token, answers });
+            r.ok ? show(r.json) : refuse(r.json);
+          },
+        }, h("h3", { textContent: text(step.form.title) }), ...step.form.fields.map(field), alert,
+          h("div", { className: "row" }, h("button", { className: "b p", type: "submit", textContent: T.next })));
+        box.replaceChildren(form);
+        return focusFirst();
+      }
+      const o = step.outcome || {};
+      const done = view.status != "ready";
+      const parts = [];
+      if (o.approved) {
+        const a = o.approved;
+        parts.push(h("p", { textContent: a.note }),
+          h("ul", { className: "lines" }, ...a.lines.map((l) => h("li", { textContent: l.label + ": " + money(l.amount) }))),
+          h("p", null, h("strong", { textContent: money(a.refund) })));
+      } else if (o.rejected) parts.push(h("p", { textContent: o.rejected }));
+      else if (o.marketplace) parts.push(h("p", { textContent: o.marketplace.instructions }));
+      else parts.push(h("p", { textContent: T.person }));
+      const status = h("p", { role: "status", textContent: done ? T.registered : "" });
+      const confirm = h("button", {
+        className: "b p", type: "button", textContent: T.confirm, hidden: done || !!o.rejected,
+        onclick: async () => {
+          const r = await call("POST", "/" + session.id + "/submit", { token: session.token });
+          if (!r.ok) return refuse(r.json);
+          confirm.hidden = true;
+          status.textContent = T.registered;
+          set("return", null);
+        },
+      });
+      if (o.rejected) set("return", null);
+      box.replaceChildren(...parts, alert, h("div", { className: "row" }, confirm), status);
+      (done || o.rejected ? box.querySelector("p") : confirm).tabIndex = -1;
+      (done || o.rejected ? box.querySelector("p") : confirm).focus();
+    };
+    const begin = () => {
+      const order = h("input", { id: "cove-ro", name: "order", required: true, autocomplete: "off" });
+      const email = h("input", { id: "cove-re", name: "email", type: "email", required: true, autocomplete: "email" });
+      const form = h("form", {
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const r = await call("POST", "", { order: order.value, email: email.value, locale: cfg.locale });
+          if (!r.ok) return void (alert.textContent = r.status == 404 ? T.nomatch : r.json.message || "HTTP " + r.status);
+          session = { id: r.json.id, token: r.json.token };
+          set("return", session);
+          show(r.json);
+        },
+      }, h("div", { className: "f" }, h("label", { for: "cove-ro", textContent: T.order }), order),
+        h("div", { className: "f" }, h("label", { for: "cove-re", textContent: T.email }), email), alert,
+        h("div", { className: "row" }, h("button", { className: "b p", type: "submit", textContent: T.next })));
+      box.replaceChildren(form);
+      order.focus();
+    };
+    // A return left half-way on this browser picks up where it stopped.
+    if (session) call("GET", "/" + session.id, null, session.token).then((r) => (r.ok && ["open", "ready"].includes(r.json.status) ? show(r.json) : (set("return", null), begin())));
+    else begin();
+    return d;
+  };
+
+  return { open, survey, returns };
 }

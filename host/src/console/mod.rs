@@ -47,6 +47,7 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("assets/pages/customers.js"),
     ),
     ("policies.js", JS, include_str!("assets/pages/policies.js")),
+    ("returns.js", JS, include_str!("assets/pages/returns.js")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 

@@ -1203,7 +1203,8 @@ async fn copy_new(
     rows: &Rows,
 ) -> Result<(), sqlx::Error> {
     fn field(out: &mut Vec<u8>, v: &str) {
-        let special = |b: &u8| matches!(b, b'\\' | b'\t' | b'\n' | b'\r');
+        // Tab, newline and return are below space: one comparison finds them.
+        let special = |b: &u8| *b < b' ' || *b == b'\\';
         if !v.as_bytes().iter().any(special) {
             out.extend_from_slice(v.as_bytes());
             return;

@@ -68,11 +68,13 @@ pub fn parse_minor(text: &str, currency: &str) -> Result<i64, String> {
     let scale = 10i64.pow(exp);
     let too_big = || format!("`{text}` is too large");
     let whole: i64 = whole.parse().map_err(|_| too_big())?;
-    let padded = format!("{fraction:0<width$}", width = exp as usize);
-    let fraction: i64 = if padded.is_empty() {
+    // `.5` of a 2-decimal currency is 50 minor units: the digits, scaled
+    // by the decimals not written.
+    let fraction: i64 = if fraction.is_empty() {
         0
     } else {
-        padded.parse().map_err(|_| too_big())?
+        fraction.parse::<i64>().map_err(|_| too_big())?
+            * 10i64.pow(exp - fraction.len() as u32)
     };
     let minor = whole
         .checked_mul(scale)

@@ -379,7 +379,10 @@ fn check_step(session: &Value, step: &Value) -> Result<(), String> {
         ));
     }
     let paid = quantity * int(&line["unit-price"]["amount-minor"]);
-    let refund = a.pointer("/refund/amount-minor").and_then(Value::as_i64).unwrap_or(-1);
+    let refund = a
+        .pointer("/refund/amount-minor")
+        .and_then(Value::as_i64)
+        .unwrap_or(-1);
     if !(0..=paid).contains(&refund) {
         return Err(format!(
             "refund {refund} is not between 0 and the price paid ({paid})"
@@ -392,7 +395,10 @@ fn check_step(session: &Value, step: &Value) -> Result<(), String> {
     {
         return Err("the refund is not in the order's currency".into());
     }
-    let sum: i64 = parts.iter().map(|l| int(&l["amount"]["amount-minor"])).sum();
+    let sum: i64 = parts
+        .iter()
+        .map(|l| int(&l["amount"]["amount-minor"]))
+        .sum();
     if sum.max(0) != refund {
         return Err(format!("the refund lines add up to {sum}, not {refund}"));
     }
@@ -402,5 +408,92 @@ fn check_step(session: &Value, step: &Value) -> Result<(), String> {
 impl std::fmt::Display for Slot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.world())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Value {
+        json!({
+            "order": {"lines": [{"sku": "S", "quantity": 3, "returned": 1,
+                                 "unit-price": {"amount-minor": 1000, "currency": "EUR"}}]},
+            "answers": [{"field": "country", "value": "DE"}],
+        })
+    }
+
+    fn approval(sku: &str, quantity: i64, lines: &[i64], refund: i64, currency: &str) -> Value {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|a| json!({"label": "x", "amount": {"amount-minor": a, "currency": "EUR"}}))
+            .collect();
+        json!({"outcome": {"approved": {"sku": sku, "quantity": quantity, "lines": lines,
+            "refund": {"amount-minor": refund, "currency": currency}, "method": "pickup", "note": ""}}})
+    }
+
+    #[test]
+    fn a_return_step_is_held_to_the_order() {
+        let s = session();
+        assert_eq!(
+            check_step(&s, &approval("S", 2, &[2000, -500], 1500, "EUR")),
+            Ok(())
+        );
+        // Fees above the items: nothing is refunded, never a negative refund.
+        assert_eq!(
+            check_step(&s, &approval("S", 1, &[1000, -1500], 0, "EUR")),
+            Ok(())
+        );
+        for (bad, why) in [
+            (approval("X", 1, &[1000], 1000, "EUR"), "not in the order"),
+            (approval("S", 3, &[3000], 3000, "EUR"), "1 to 2"),
+            (approval("S", 1, &[2000], 2000, "EUR"), "price paid"),
+            (approval("S", 1, &[1000], 1000, "USD"), "currency"),
+            (approval("S", 1, &[1000, -100], 1000, "EUR"), "add up"),
+        ] {
+            let e = check_step(&s, &bad).unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
+        let form = |fields: Value| json!({"form": {"step": "x", "title": [], "fields": fields}});
+        let field = |name: &str, kind: Value| json!({"name": name, "label": [], "kind": kind, "required": true});
+        assert_eq!(
+            check_step(
+                &s,
+                &form(json!([field(
+                    "sku",
+                    json!({"choice": [{"value": "S", "label": []}]})
+                )]))
+            ),
+            Ok(())
+        );
+        for (bad, why) in [
+            (form(json!([])), "without fields"),
+            (
+                form(json!([field("country", json!("photo"))])),
+                "asked twice",
+            ),
+            (
+                form(json!([
+                    field("a", json!("photo")),
+                    field("a", json!("photo"))
+                ])),
+                "asked twice",
+            ),
+            (
+                form(json!([field("a", json!({"choice": []}))])),
+                "offers nothing",
+            ),
+            (
+                form(json!([field("n", json!({"number": {"min": 5, "max": 1}}))])),
+                "min above max",
+            ),
+            (
+                form(json!([field("bad name", json!("photo"))])),
+                "usable name",
+            ),
+        ] {
+            let e = check_step(&s, &bad).unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
     }
 }

@@ -166,11 +166,26 @@ mod tests {
             (json!({"sku": "A", "quantity": 3}), "quantity"),
             (json!({"sku": "A", "quantity": "1.5"}), "quantity"),
             (json!({"sku": "A"}), "quantity"),
-            (json!({"sku": "A", "quantity": 1, "delivered": "2026-06-02"}), "delivered"),
-            (json!({"sku": "A", "quantity": 1, "delivered": "yesterday"}), "delivered"),
-            (json!({"sku": "A", "quantity": 1, "comment": "too long"}), "comment"),
-            (json!({"sku": "A", "quantity": 1, "photo": "../etc"}), "photo"),
-            (json!({"sku": "A", "quantity": 1, "tier": "platinum"}), "tier"),
+            (
+                json!({"sku": "A", "quantity": 1, "delivered": "2026-06-02"}),
+                "delivered",
+            ),
+            (
+                json!({"sku": "A", "quantity": 1, "delivered": "yesterday"}),
+                "delivered",
+            ),
+            (
+                json!({"sku": "A", "quantity": 1, "comment": "too long"}),
+                "comment",
+            ),
+            (
+                json!({"sku": "A", "quantity": 1, "photo": "../etc"}),
+                "photo",
+            ),
+            (
+                json!({"sku": "A", "quantity": 1, "tier": "platinum"}),
+                "tier",
+            ),
             (json!({"sku": ["A"], "quantity": 1}), "sku"),
         ] {
             let (_, named, why) = answers(body.clone()).unwrap_err();

@@ -202,7 +202,11 @@ async fn open_session(
     token: &str,
 ) -> Result<ReturnRow, ApiError> {
     let none = || ApiError::not_found(format!("no return `{id}` for this token"));
-    let r = state.store.return_row(merchant, id).await?.ok_or_else(none)?;
+    let r = state
+        .store
+        .return_row(merchant, id)
+        .await?
+        .ok_or_else(none)?;
     if !crate::platform::http::constant_time_eq(key_hash(token).as_bytes(), r.token_hash.as_bytes())
     {
         return Err(none());
@@ -237,7 +241,7 @@ async fn facts_of(
 }
 
 /// `POST /public/v1/{m}/returns`: start a return by proving the order.
-#[utoipa::path(post, path = "/public/v1/{merchant}/returns", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = StartIn, responses((status = 201, description = "The session: id, token (keep it to resume), status and the first step", body = serde_json::Value), (status = 404, description = "No order matches that number and e-mail")))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = StartIn, responses((status = 201, description = "The session: id, token (keep it to resume), status and the first step", body = serde_json::Value), (status = 404, description = "No order matches that number and e-mail"), (status = 503, description = "The return flow is busy; try again")))]
 pub async fn start(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -302,7 +306,7 @@ pub async fn start(
 
 /// `GET /public/v1/{m}/returns/{id}`: where a session stands (token in
 /// the `x-return-token` header).
-#[utoipa::path(get, path = "/public/v1/{merchant}/returns/{id}", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id"), ("x-return-token" = String, Header, description = "The session's token")), responses((status = 200, description = "Status, the step shown, the answers so far", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/public/v1/{merchant}/returns/{id}", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id"), ("x-return-token" = String, Header, description = "The session's token")), responses((status = 200, description = "Status, the step shown, the answers so far", body = serde_json::Value), (status = 410, description = "The session lapsed before it was finished")))]
 pub async fn status(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -318,7 +322,7 @@ pub async fn status(
 
 /// `POST /public/v1/{m}/returns/{id}/step`: answer the form shown; the
 /// answers are checked against its fields, then the flow says what next.
-#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/step", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = StepIn, responses((status = 200, description = "The session with its next step", body = serde_json::Value), (status = 422, description = "An answer is refused: `field` and the reason")))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/step", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = StepIn, responses((status = 200, description = "The session with its next step", body = serde_json::Value), (status = 422, description = "An answer is refused: `field` and the reason"), (status = 410, description = "The session lapsed before it was finished"), (status = 503, description = "The return flow is busy; try again")))]
 pub async fn step(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -358,7 +362,7 @@ pub async fn step(
 
 /// `POST /public/v1/{m}/returns/{id}/submit`: confirm the outcome shown.
 /// Idempotent: a second submit answers the same.
-#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/submit", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = TokenIn, responses((status = 200, description = "The settled return: approved (pickup recorded if any), rejected, marketplace or review", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/submit", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = TokenIn, responses((status = 200, description = "The settled return: approved (pickup recorded if any), rejected, marketplace or review", body = serde_json::Value), (status = 410, description = "The session lapsed before it was finished")))]
 pub async fn submit(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -457,7 +461,11 @@ pub async fn list(
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let rows = state
         .store
-        .returns_list(&merchant, Some(status.as_str()).filter(|s| *s != "all"), limit)
+        .returns_list(
+            &merchant,
+            Some(status.as_str()).filter(|s| *s != "all"),
+            limit,
+        )
         .await?;
     Ok(axum::Json(json!({"status": status, "returns": rows})).into_response())
 }

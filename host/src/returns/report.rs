@@ -90,7 +90,10 @@ pub async fn report(
             json!({"week": day, "currency": currency, "refunds_minor": refunds, "fees_minor": fees})
         })
         .collect();
-    let queue = state.store.returns_list(&merchant, Some("review"), 1000).await?;
+    let queue = state
+        .store
+        .returns_list(&merchant, Some("review"), 1000)
+        .await?;
     Ok(axum::Json(json!({
         "days": days,
         "queue": {

@@ -171,8 +171,8 @@ impl Store {
                 json!({
                     "sku": sku,
                     "category": i["category"].as_str().unwrap_or("uncategorised"),
-                    "quantity": i["quantity"].as_i64().unwrap_or(0),
-                    "returned": back,
+                    "quantity": i["quantity"].as_i64().unwrap_or(0).clamp(0, u32::MAX.into()),
+                    "returned": back.clamp(0, u32::MAX.into()),
                     "unit-price": {"amount-minor": i["unit_price_minor"].as_i64().unwrap_or(0), "currency": currency},
                 })
             })
@@ -191,7 +191,7 @@ impl Store {
             customer: json!({
                 "tier": o.try_get::<Option<String>, _>(7)?,
                 "country": o.try_get::<Option<String>, _>(8)?,
-                "orders": spent.try_get::<i64, _>(0)?,
+                "orders": spent.try_get::<i64, _>(0)?.clamp(0, u32::MAX.into()),
                 "spent": {"amount-minor": spent.try_get::<i64, _>(1)?, "currency": currency},
             }),
             customer_id,
@@ -321,7 +321,11 @@ impl Store {
 
     /// Settled sessions (not `open` or `ready`) created since `since`:
     /// (status, reason, category, quantity, currency, refund, fees, created).
-    pub async fn returns_since(&self, merchant: &str, since: i64) -> Result<Vec<Settled>, StoreError> {
+    pub async fn returns_since(
+        &self,
+        merchant: &str,
+        since: i64,
+    ) -> Result<Vec<Settled>, StoreError> {
         sqlx::query(
             "SELECT status, reason, category, quantity, currency, refund_minor, fees_minor, created_at FROM returns \
              WHERE merchant_id = $1 AND created_at >= $2 AND status NOT IN ('open', 'ready')",
@@ -354,18 +358,21 @@ impl Store {
         since: i64,
     ) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
         let mut out = std::collections::BTreeMap::new();
-        let mut rows = sqlx::query("SELECT items FROM orders WHERE merchant_id = $1 AND placed_at >= $2")
-            .bind(merchant)
-            .bind(since)
-            .fetch(&self.pool);
+        let mut rows =
+            sqlx::query("SELECT items FROM orders WHERE merchant_id = $1 AND placed_at >= $2")
+                .bind(merchant)
+                .bind(since)
+                .fetch(&self.pool);
         while let Some(r) =
             std::future::poll_fn(|cx| futures_core::Stream::poll_next(rows.as_mut(), cx)).await
         {
             let r = r?;
-            let items: Value = serde_json::from_str(&r.try_get::<String, _>(0)?).unwrap_or_default();
+            let items: Value =
+                serde_json::from_str(&r.try_get::<String, _>(0)?).unwrap_or_default();
             for i in items.as_array().map(Vec::as_slice).unwrap_or(&[]) {
                 let category = i["category"].as_str().unwrap_or("uncategorised");
-                *out.entry(category.to_string()).or_insert(0) += i["quantity"].as_i64().unwrap_or(0);
+                *out.entry(category.to_string()).or_insert(0) +=
+                    i["quantity"].as_i64().unwrap_or(0);
             }
         }
         Ok(out)

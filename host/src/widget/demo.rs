@@ -101,7 +101,6 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
         .0
         .is_empty()
     {
-        use crate::customers::{import::Format, import::Importer, model::Entity};
         for (entity, csv) in [
             (Entity::Customers, include_str!("../../demo/customers.csv")),
             (Entity::Orders, include_str!("../../demo/orders.csv")),
@@ -117,5 +116,24 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
             );
         }
     }
+    // A recent order to try the self-service return on: placed a week
+    // ago, delivered in two parcels (5 and 2 days ago), kept recent on
+    // every start.
+    use crate::customers::{import::Format, import::Importer, model::Entity};
+    let now = crate::now_ms();
+    let day = 86_400_000;
+    let order = serde_json::json!({
+        "id": "DEMO-1001", "customer_id": "demo-001", "placed_at": now - 7 * day,
+        "currency": "EUR", "total": "124.00", "platform": "own-site", "status": "fulfilled",
+        "items": [
+            {"sku": "LINEN-SHIRT", "category": "tops", "quantity": 2, "unit_price": "39.00"},
+            {"sku": "CANVAS-TOTE", "category": "bags", "quantity": 1, "unit_price": "46.00"},
+        ],
+        "deliveries": [now - 5 * day, now - 2 * day],
+    });
+    let mut importer = Importer::new(&state.store, merchant, Entity::Orders, Format::Ndjson);
+    importer.push(format!("{order}\n").as_bytes()).await?;
+    let summary = importer.finish().await?;
+    anyhow::ensure!(summary.rejected == 0, "demo order: {:?}", summary.errors);
     Ok(())
 }

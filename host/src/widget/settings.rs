@@ -48,7 +48,7 @@ impl Default for WidgetSettings {
 }
 
 /// Keys of the widget's texts, in the order of [`builtin_texts`]' rows.
-const TEXT_KEYS: [&str; 11] = [
+const TEXT_KEYS: [&str; 19] = [
     "launcher",
     "title",
     "placeholder",
@@ -60,10 +60,18 @@ const TEXT_KEYS: [&str; 11] = [
     "close",
     "send",
     "back",
+    "returns",
+    "order",
+    "email",
+    "next",
+    "confirm",
+    "nomatch",
+    "person",
+    "registered",
 ];
 
 /// The widget's texts in the languages Cove ships.
-fn builtin_texts(lang: &str) -> [&'static str; 11] {
+fn builtin_texts(lang: &str) -> [&'static str; 19] {
     match lang {
         "de" => [
             "Hilfe",
@@ -77,6 +85,14 @@ fn builtin_texts(lang: &str) -> [&'static str; 11] {
             "Schließen",
             "Senden",
             "Zurück",
+            "Artikel zurücksenden",
+            "Bestellnummer",
+            "E-Mail-Adresse",
+            "Weiter",
+            "Bestätigen",
+            "Keine Bestellung passt zu dieser Nummer und E-Mail-Adresse.",
+            "Ein Teammitglied kümmert sich darum und meldet sich bei Ihnen.",
+            "Ihre Rücksendung ist registriert.",
         ],
         "es" => [
             "Ayuda",
@@ -90,6 +106,14 @@ fn builtin_texts(lang: &str) -> [&'static str; 11] {
             "Cerrar",
             "Enviar",
             "Volver",
+            "Devolver un artículo",
+            "Número de pedido",
+            "Correo electrónico",
+            "Continuar",
+            "Confirmar",
+            "Ningún pedido coincide con ese número y correo.",
+            "Una persona de nuestro equipo se encargará y te responderá.",
+            "Tu devolución está registrada.",
         ],
         "fr" => [
             "Aide",
@@ -103,6 +127,14 @@ fn builtin_texts(lang: &str) -> [&'static str; 11] {
             "Fermer",
             "Envoyer",
             "Retour",
+            "Retourner un article",
+            "Numéro de commande",
+            "Adresse e-mail",
+            "Continuer",
+            "Confirmer",
+            "Aucune commande ne correspond à ce numéro et cette adresse.",
+            "Un membre de notre équipe s’en occupe et vous répondra.",
+            "Votre retour est enregistré.",
         ],
         "zh" => [
             "帮助",
@@ -116,6 +148,14 @@ fn builtin_texts(lang: &str) -> [&'static str; 11] {
             "关闭",
             "提交",
             "返回",
+            "申请退货",
+            "订单号",
+            "电子邮箱",
+            "继续",
+            "确认",
+            "没有与该订单号和邮箱匹配的订单。",
+            "我们的客服会处理并尽快回复您。",
+            "您的退货申请已登记。",
         ],
         "ja" => [
             "ヘルプ",
@@ -129,6 +169,14 @@ fn builtin_texts(lang: &str) -> [&'static str; 11] {
             "閉じる",
             "送信",
             "戻る",
+            "返品する",
+            "注文番号",
+            "メールアドレス",
+            "次へ",
+            "確定",
+            "該当する注文が見つかりません。",
+            "担当者が確認してご連絡します。",
+            "返品を受け付けました。",
         ],
         _ => [
             "Help",
@@ -142,6 +190,14 @@ fn builtin_texts(lang: &str) -> [&'static str; 11] {
             "Close",
             "Send",
             "Back",
+            "Return an item",
+            "Order number",
+            "E-mail address",
+            "Continue",
+            "Confirm",
+            "No order matches that number and e-mail.",
+            "A member of our team will look at it and get back to you.",
+            "Your return is registered.",
         ],
     }
 }

@@ -140,8 +140,7 @@ pub struct Settings {
 }
 
 /// Countries offered when the merchant lists none.
-pub const DEFAULT_COUNTRIES: &str =
-    "DE,FR,IT,ES,NL,BE,AT,IE,PL,SE,DK,FI,PT,GB,US,CA,AU,AE,SA,SG";
+pub const DEFAULT_COUNTRIES: &str = "DE,FR,IT,ES,NL,BE,AT,IE,PL,SE,DK,FI,PT,GB,US,CA,AU,AE,SA,SG";
 /// Marketplaces when the merchant lists none.
 pub const DEFAULT_MARKETPLACES: &str =
     "amazon,ebay,walmart,etsy,aliexpress,temu,shein,tiktok-shop,zalando,tmall,mercado-libre";
@@ -247,13 +246,18 @@ impl Settings {
                         set(&mut s.platform_windows, p, number(k, value)?);
                     } else if let Some(c) = k.strip_prefix("window.") {
                         if !is_country(c) {
-                            return Err(bad(k, "expected `window.CC` with a two-letter country code"));
+                            return Err(bad(
+                                k,
+                                "expected `window.CC` with a two-letter country code",
+                            ));
                         }
                         let days: u32 = number(k, value)?;
                         if days < 14 && STATUTORY_14_DAYS.contains(&c) {
                             return Err(bad(
                                 k,
-                                &format!("{days} days is shorter than the statutory 14 days in {c}"),
+                                &format!(
+                                    "{days} days is shorter than the statutory 14 days in {c}"
+                                ),
                             ));
                         }
                         set(&mut s.country_windows, c, days);
@@ -261,7 +265,11 @@ impl Settings {
                         .strip_prefix("marketplace.")
                         .and_then(|m| m.strip_suffix(".instructions"))
                     {
-                        set(&mut s.instructions, &m.to_lowercase(), value.trim().to_string());
+                        set(
+                            &mut s.instructions,
+                            &m.to_lowercase(),
+                            value.trim().to_string(),
+                        );
                     } else if let Some(c) = k.strip_prefix("exception.") {
                         set(&mut s.exceptions, c, Exception::parse(k, value)?);
                     } else if let Some(c) = k.strip_prefix("restocking.") {
@@ -277,7 +285,10 @@ impl Settings {
                                     "true" | "yes" => true,
                                     "false" | "no" => false,
                                     other => {
-                                        return Err(bad(k, &format!("`{other}` is not true or false")));
+                                        return Err(bad(
+                                            k,
+                                            &format!("`{other}` is not true or false"),
+                                        ));
                                     }
                                 }
                             }
@@ -309,14 +320,15 @@ impl Settings {
     }
 
     fn is_marketplace(&self, platform: &str) -> bool {
-        self.marketplaces.iter().any(|m| *m == platform.to_lowercase())
+        self.marketplaces
+            .iter()
+            .any(|m| *m == platform.to_lowercase())
     }
 
     /// The return window in days for a country and platform (tier not included).
     pub fn window(&self, country: &str, platform: &str) -> u32 {
-        let find = |list: &[(String, u32)], k: &str| {
-            list.iter().find(|(c, _)| c == k).map(|(_, d)| *d)
-        };
+        let find =
+            |list: &[(String, u32)], k: &str| list.iter().find(|(c, _)| c == k).map(|(_, d)| *d);
         let days = find(&self.country_windows, country)
             .or_else(|| find(&self.platform_windows, platform))
             .unwrap_or(self.window_days);
@@ -397,7 +409,11 @@ fn invalid(field: &str, why: &str) -> Error {
 
 /// The reasons offered, as (value, English, Chinese).
 pub const REASONS: [(&str, &str, &str); 7] = [
-    ("damaged", "It arrived damaged or faulty", "到货损坏或有故障"),
+    (
+        "damaged",
+        "It arrived damaged or faulty",
+        "到货损坏或有故障",
+    ),
     ("wrong-item", "I received the wrong item", "发错了商品"),
     ("not-as-described", "It is not as described", "与描述不符"),
     ("too-small", "Too small", "太小"),
@@ -502,7 +518,10 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         );
     };
     if !settings.countries.iter().any(|c| c == country) {
-        return Err(invalid("country", "not a country this shop takes returns from"));
+        return Err(invalid(
+            "country",
+            "not a country this shop takes returns from",
+        ));
     }
 
     let left = |l: &OrderLine| l.quantity.saturating_sub(l.returned);
@@ -528,7 +547,12 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         return form(
             "item",
             t("Which item are you returning?", "您要退哪件商品？"),
-            vec![field("sku", t("Item", "商品"), FieldKind::Choice(choices), true)],
+            vec![field(
+                "sku",
+                t("Item", "商品"),
+                FieldKind::Choice(choices),
+                true,
+            )],
         );
     };
     let line = order
@@ -570,7 +594,11 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
                 true,
             ));
         }
-        return form("quantity", t("Quantity and delivery", "数量与收货日期"), fields);
+        return form(
+            "quantity",
+            t("Quantity and delivery", "数量与收货日期"),
+            fields,
+        );
     }
     let quantity: u32 = match session.answer("quantity") {
         None => 1,
@@ -584,8 +612,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         Some(last) => *last,
         None => {
             let d = session.answer("delivered").unwrap_or_default();
-            days_from_date(d).ok_or_else(|| invalid("delivered", "not a date YYYY-MM-DD"))?
-                * DAY_MS
+            days_from_date(d).ok_or_else(|| invalid("delivered", "not a date YYYY-MM-DD"))? * DAY_MS
         }
     };
 
@@ -596,7 +623,10 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
             vec![field(
                 "weight-grams",
                 t("Parcel weight in grams", "包裹重量（克）"),
-                FieldKind::Number(NumberBounds { min: 1, max: 100_000 }),
+                FieldKind::Number(NumberBounds {
+                    min: 1,
+                    max: 100_000,
+                }),
                 true,
             )],
         );
@@ -771,7 +801,11 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
             amount: cash(-fee),
         });
     }
-    let refund = lines.iter().map(|l| l.amount.amount_minor).sum::<i64>().max(0);
+    let refund = lines
+        .iter()
+        .map(|l| l.amount.amount_minor)
+        .sum::<i64>()
+        .max(0);
     if settings.review_above > 0 && refund > settings.review_above {
         return person(
             Queue::Standard,
@@ -793,14 +827,20 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
                 "Return accepted: {} will be refunded once the parcel is back. A carrier will pick it up.",
                 money(refund, &currency)
             ),
-            format!("退货已受理：包裹寄回后将退款 {}。快递员将上门取件。", money(refund, &currency)),
+            format!(
+                "退货已受理：包裹寄回后将退款 {}。快递员将上门取件。",
+                money(refund, &currency)
+            ),
         ),
         ReturnMethod::DropOff => say(
             format!(
                 "Return accepted: {} will be refunded once the parcel is back. Drop it off at any carrier point.",
                 money(refund, &currency)
             ),
-            format!("退货已受理：包裹寄回后将退款 {}。请送至任一快递网点。", money(refund, &currency)),
+            format!(
+                "退货已受理：包裹寄回后将退款 {}。请送至任一快递网点。",
+                money(refund, &currency)
+            ),
         ),
     };
     done(Outcome::Approved(Approval {
@@ -827,7 +867,10 @@ fn exponent(currency: &str) -> u32 {
 pub fn money(minor: i64, currency: &str) -> String {
     let e = exponent(currency);
     let sign = if minor < 0 { "-" } else { "" };
-    let (whole, frac) = (minor.unsigned_abs() / 10u64.pow(e), minor.unsigned_abs() % 10u64.pow(e));
+    let (whole, frac) = (
+        minor.unsigned_abs() / 10u64.pow(e),
+        minor.unsigned_abs() % 10u64.pow(e),
+    );
     if e == 0 {
         format!("{sign}{whole} {currency}")
     } else {
@@ -841,7 +884,20 @@ pub fn days_from_date(text: &str) -> Option<i64> {
     let y: i64 = parts.next()?.parse().ok()?;
     let m: i64 = parts.next()?.parse().ok()?;
     let d: i64 = parts.next()?.parse().ok()?;
-    let month_days = [31, if leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap(y) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
         return None;
     }

@@ -127,7 +127,10 @@ fn eu_day_14_is_in_day_15_is_out_whatever_the_merchant_says() {
     let Outcome::Rejected(why) = settle(&s, &shirt(), 15) else {
         panic!()
     };
-    assert!(why.contains("15 days ago") && why.contains("within 14 days"), "{why}");
+    assert!(
+        why.contains("15 days ago") && why.contains("within 14 days"),
+        "{why}"
+    );
     // Outside the EU the merchant's 7 days hold.
     let mut us = shirt();
     us.answers[0].value = "US".into();
@@ -220,7 +223,11 @@ fn statutory_exceptions_refuse_a_change_of_mind_but_not_a_fault() {
                 value: sealed.into(),
             });
             let out = settle(&s, &a, 1);
-            assert_eq!(matches!(out, Outcome::Approved(_)), ok, "{category} {sealed}: {out:?}");
+            assert_eq!(
+                matches!(out, Outcome::Approved(_)),
+                ok,
+                "{category} {sealed}: {out:?}"
+            );
         }
     }
     // A merchant can lift an exception.
@@ -240,7 +247,10 @@ fn a_marketplace_order_goes_to_the_marketplace_before_any_question() {
     };
     assert_eq!(h.marketplace, "amazon");
     assert!(h.instructions.contains("amazon"));
-    let s = config(&[("marketplace.amazon.instructions", "Use Amazon's Returns Center.")]);
+    let s = config(&[(
+        "marketplace.amazon.instructions",
+        "Use Amazon's Returns Center.",
+    )]);
     let Ok(Step::Outcome(Outcome::Marketplace(h))) = next(&s, &o, DELIVERED) else {
         panic!()
     };
@@ -257,7 +267,14 @@ fn tiers_lengthen_the_window_and_waive_fees() {
     o.customer.tier = Some("gold".into());
     let gold = approved(settle(&s, &o, 40));
     let labels: Vec<&str> = gold.lines.iter().map(|l| l.label.as_str()).collect();
-    assert_eq!(labels, ["1 × SHIRT", "Return shipping (800 g)", "Restocking fee (10%)"]);
+    assert_eq!(
+        labels,
+        [
+            "1 × SHIRT",
+            "Return shipping (800 g)",
+            "Restocking fee (10%)"
+        ]
+    );
     // 49.99 - 4.95 - 5.00 (10% of 49.99, rounded).
     assert_eq!(gold.refund.amount_minor, 4999 - 495 - 500);
     o.customer.tier = Some("platinum".into());
@@ -407,7 +424,9 @@ fn answers_the_form_did_not_offer_are_refused() {
     assert!(matches!(next(&s, &o, DELIVERED), Err(Error::InvalidInput(m)) if m.contains("sku")));
     let mut o = shirt();
     o.answers[0].value = "ZZ".into();
-    assert!(matches!(next(&s, &o, DELIVERED), Err(Error::InvalidInput(m)) if m.contains("country")));
+    assert!(
+        matches!(next(&s, &o, DELIVERED), Err(Error::InvalidInput(m)) if m.contains("country"))
+    );
     let mut o = shirt();
     o.answers[3].value = "bored".into();
     assert!(matches!(next(&s, &o, DELIVERED), Err(Error::InvalidInput(m)) if m.contains("reason")));
@@ -435,7 +454,10 @@ fn configuration_errors_name_the_key() {
 fn dates_and_money_are_exact() {
     assert_eq!(date(DELIVERED), "2026-06-01");
     assert_eq!(days_from_date("2026-06-01"), Some(DELIVERED / DAY_MS));
-    assert_eq!(days_from_date("2024-02-29").map(|d| date(d * DAY_MS)), Some("2024-02-29".into()));
+    assert_eq!(
+        days_from_date("2024-02-29").map(|d| date(d * DAY_MS)),
+        Some("2024-02-29".into())
+    );
     assert_eq!(days_from_date("2025-02-29"), None);
     assert_eq!(days_from_date("1970-01-01"), Some(0));
     assert_eq!(money(4999, "EUR"), "49.99 EUR");

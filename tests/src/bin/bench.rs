@@ -25,6 +25,8 @@
 mod console;
 #[path = "bench/import.rs"]
 mod import;
+#[path = "bench/returns.rs"]
+mod returns;
 #[path = "bench/widget.rs"]
 mod widget;
 
@@ -210,6 +212,7 @@ fn main() -> anyhow::Result<()> {
         Some("widget") => return widget::run(),
         Some("console") => return console::run(),
         Some("import") => return import::run(),
+        Some("returns") => return returns::run(),
         _ => {}
     }
     let InProcess {

@@ -9,8 +9,9 @@ import surveys from "./surveys.js";
 import widget from "./widget.js";
 import policies from "./policies.js";
 import customers from "./customers.js";
+import returns from "./returns.js";
 
-const PAGES = [overview, kb, surveys, widget, customers, policies];
+const PAGES = [overview, kb, surveys, widget, customers, returns, policies];
 
 addTexts({
   en: {

@@ -1,0 +1,406 @@
+//! Self-service returns over HTTP with the reference `return-flow` plugin
+//! (the real component): proving the order, one form at a time, answers
+//! refused with their field, idempotent submit, the human queue and a
+//! person's decision, the report, and erasure.
+
+use axum::http::StatusCode;
+use cove_e2e::{
+    OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, test_limits,
+};
+use serde_json::{Value, json};
+
+const DAY: i64 = 86_400_000;
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A storefront request (no key), as the widget sends it.
+async fn public(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut headers = vec![("content-type", "application/json")];
+    if !token.is_empty() {
+        headers.push(("x-return-token", token));
+    }
+    let body = (!body.is_null()).then(|| body.to_string());
+    let (status, _, bytes) = request(app, method, uri, &headers, body).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+struct Flow<'a> {
+    app: &'a axum::Router,
+    id: String,
+    token: String,
+}
+
+impl Flow<'_> {
+    async fn start<'a>(app: &'a axum::Router, order: &str, email: &str) -> (Flow<'a>, Value) {
+        let (s, v) = public(
+            app,
+            "POST",
+            "/public/v1/shop/returns",
+            "",
+            json!({"order": order, "email": email, "locale": "en"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let flow = Flow {
+            app,
+            id: v["id"].as_str().unwrap().into(),
+            token: v["token"].as_str().unwrap().into(),
+        };
+        (flow, v)
+    }
+
+    async fn answer(&self, answers: Value) -> (StatusCode, Value) {
+        public(
+            self.app,
+            "POST",
+            &format!("/public/v1/shop/returns/{}/step", self.id),
+            "",
+            json!({"token": self.token, "answers": answers}),
+        )
+        .await
+    }
+
+    /// Answer, expecting the next form `step` (or the outcome for "").
+    async fn next(&self, answers: Value, step: &str) -> Value {
+        let (s, v) = self.answer(answers).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        if step.is_empty() {
+            assert_eq!(v["status"], "ready", "{v}");
+        } else {
+            assert_eq!(v["step"]["form"]["step"], step, "{v}");
+        }
+        v
+    }
+
+    async fn submit(&self) -> Value {
+        let (s, v) = public(
+            self.app,
+            "POST",
+            &format!("/public/v1/shop/returns/{}/submit", self.id),
+            "",
+            json!({"token": self.token}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v
+    }
+}
+
+async fn shop() -> (axum::Router, String, tempfile::TempDir) {
+    let (state, dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let key = create_merchant(&app, "shop").await;
+    let (s, v) = publish(
+        &app,
+        "name=return-flow&version=1.0.0&publisher=cove",
+        std::path::Path::new(guests::RETURN_FLOW),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/slots/return-flow",
+        OPERATOR_TOKEN,
+        json!({"plugin": "return-flow@1.0.0", "config": {"high-value-spent": "0"}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let t = now();
+    let customers = [
+        json!({"id": "c1", "email": "ana@shop.example", "country": "DE", "tier": "gold"}),
+        json!({"id": "c2", "email": "bo@shop.example", "country": "US"}),
+    ];
+    let item = |sku: &str, category: &str, quantity: i64, price: &str| json!({"sku": sku, "category": category, "quantity": quantity, "unit_price": price});
+    let orders = [
+        // A split delivery: the last parcel came 3 days ago.
+        json!({"id": "1001", "customer_id": "c1", "placed_at": t - 25 * DAY, "currency": "EUR", "total": "99.98",
+               "items": [item("SHIRT", "apparel", 2, "49.99")], "deliveries": [t - 20 * DAY, t - 3 * DAY]}),
+        json!({"id": "1002", "customer_id": "c1", "placed_at": t - 5 * DAY, "currency": "EUR", "total": "19.99",
+               "platform": "amazon", "items": [item("MUG", "home", 1, "19.99")], "deliveries": [t - 2 * DAY]}),
+        json!({"id": "1003", "customer_id": "c2", "placed_at": t - 9 * DAY, "currency": "USD", "total": "30.00",
+               "items": [item("CAP", "apparel", 1, "30.00")], "deliveries": [t - 7 * DAY]}),
+    ];
+    for (entity, rows) in [("customers", &customers[..]), ("orders", &orders[..])] {
+        let body: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        let auth = format!("Bearer {key}");
+        let (s, _, bytes) = request(
+            &app,
+            "POST",
+            &format!("/v1/merchants/shop/import/{entity}?format=ndjson"),
+            &[("authorization", &auth)],
+            Some(body),
+        )
+        .await;
+        let summary: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(s, StatusCode::OK, "{summary}");
+        assert_eq!(summary["rejected"], 0, "{summary}");
+    }
+    (app, key, dir)
+}
+
+#[tokio::test]
+async fn a_customer_returns_an_item_step_by_step() {
+    let (app, key, _dir) = shop().await;
+
+    // The order is proved with its number and e-mail; either wrong is the
+    // same answer.
+    for (order, email) in [("1001", "eve@shop.example"), ("9999", "ana@shop.example")] {
+        let (s, v) = public(
+            &app,
+            "POST",
+            "/public/v1/shop/returns",
+            "",
+            json!({"order": order, "email": email}),
+        )
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("order_not_found"))
+        );
+    }
+    let (flow, first) = Flow::start(&app, "#1001", " Ana@Shop.example ").await;
+    assert_eq!(first["step"]["form"]["step"], "country", "{first}");
+
+    // Answers are checked against the form the plugin declared.
+    for (answers, code, field) in [
+        (
+            json!({"country": "DE", "tier": "platinum"}),
+            "unknown_field",
+            "tier",
+        ),
+        (json!({"country": "ZZ"}), "invalid_answer", "country"),
+        (json!({}), "missing_answer", "country"),
+    ] {
+        let (s, v) = flow.answer(answers).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(
+            (v["code"].as_str(), v["field"].as_str()),
+            (Some(code), Some(field)),
+            "{v}"
+        );
+    }
+    flow.next(json!({"country": "DE"}), "item").await;
+    flow.next(json!({"sku": "SHIRT"}), "quantity").await;
+    let (s, v) = flow.answer(json!({"quantity": 3})).await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("quantity")),
+        "{v}"
+    );
+    flow.next(json!({"quantity": 1}), "parcel").await;
+    flow.next(json!({"weight-grams": 800}), "reason").await;
+    let ready = flow.next(json!({"reason": "too-small"}), "").await;
+    let approved = &ready["step"]["outcome"]["approved"];
+    // Within the EU's 14 days of the last parcel: no restocking fee; gold
+    // does not waive the 4.95 shipping.
+    assert_eq!(
+        approved["refund"],
+        json!({"amount-minor": 4999 - 495, "currency": "EUR"}),
+        "{ready}"
+    );
+    assert_eq!(approved["method"], "drop-off");
+
+    // Resumable with the token, and only with it.
+    let uri = format!("/public/v1/shop/returns/{}", flow.id);
+    let (s, v) = public(&app, "GET", &uri, &flow.token, Value::Null).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("ready")));
+    let (s, _) = public(&app, "GET", &uri, "not-the-token", Value::Null).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let done = flow.submit().await;
+    assert_eq!(done["status"], "approved");
+    assert_eq!(flow.submit().await, done, "submit is idempotent");
+    let (s, v) = flow.answer(json!({"reason": "other"})).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("no_form"))
+    );
+
+    // One shirt is back: a second return of the order has one left, so
+    // the quantity is not asked.
+    let (again, _) = Flow::start(&app, "1001", "ana@shop.example").await;
+    again.next(json!({"country": "DE"}), "item").await;
+    again.next(json!({"sku": "SHIRT"}), "parcel").await;
+
+    // A marketplace order is handed off before any question.
+    let (market, first) = Flow::start(&app, "1002", "ana@shop.example").await;
+    assert_eq!(
+        first["step"]["outcome"]["marketplace"]["marketplace"], "amazon",
+        "{first}"
+    );
+    assert_eq!(market.submit().await["status"], "marketplace");
+
+    // An upset customer goes to a person, first in the queue.
+    let (upset, _) = Flow::start(&app, "1003", "bo@shop.example").await;
+    upset.next(json!({"country": "US"}), "item").await;
+    upset.next(json!({"sku": "CAP"}), "parcel").await;
+    upset.next(json!({"weight-grams": 300}), "reason").await;
+    let ready = upset
+        .next(
+            json!({"reason": "not-as-described", "comment": "Worst shop ever!!!"}),
+            "",
+        )
+        .await;
+    assert_eq!(
+        ready["step"]["outcome"]["human-review"]["queue"], "priority",
+        "{ready}"
+    );
+    assert_eq!(upset.submit().await["status"], "review");
+    let (s, queue) = call(&app, "GET", "/v1/merchants/shop/returns", &key, Value::Null).await;
+    assert_eq!(s, StatusCode::OK, "{queue}");
+    let waiting: Vec<&str> = queue["returns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(waiting, [upset.id.as_str()]);
+    let decision = format!("/v1/merchants/shop/returns/{}/decision", upset.id);
+    let (s, v) = call(&app, "POST", &decision, &key, json!({"decision": "maybe"})).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_decision"))
+    );
+    let (s, v) = call(
+        &app,
+        "POST",
+        &decision,
+        &key,
+        json!({"decision": "approve", "note": "refund in full"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "{v}"
+    );
+    assert_eq!(v["decided_by"], "merchant:shop");
+    let (s, v) = call(
+        &app,
+        "POST",
+        &decision,
+        &key,
+        json!({"decision": "decline"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_in_queue"))
+    );
+
+    // The report counts what was settled.
+    let (s, report) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/returns/report",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(report["by_status"]["approved"], 1, "{report}");
+    assert_eq!(report["by_reason"]["too-small"], 1, "{report}");
+    let apparel = report["by_category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "apparel")
+        .unwrap();
+    // The shirt (1 of 2) and the cap a person accepted (1 of 1).
+    assert_eq!(
+        (
+            apparel["returned_units"].as_i64(),
+            apparel["sold_units"].as_i64()
+        ),
+        (Some(2), Some(3)),
+        "{report}"
+    );
+    let eur: i64 = report["money"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["currency"] == "EUR")
+        .map(|w| w["refunds_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(eur, 4999 - 495);
+
+    // Erasure keeps the figures and drops the customer's words.
+    let (s, _) = call(
+        &app,
+        "DELETE",
+        "/v1/merchants/shop/customers/c2",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, erased) = call(
+        &app,
+        "GET",
+        &format!("/v1/merchants/shop/returns/{}", upset.id),
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (erased["customer_id"].as_str(), erased["answers"].clone()),
+        (Some("erased"), json!([])),
+        "{erased}"
+    );
+    assert_eq!(erased["reason"], "not-as-described");
+    let (s, _) = public(
+        &app,
+        "GET",
+        &format!("/public/v1/shop/returns/{}", upset.id),
+        &upset.token,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "the old token opens nothing");
+}
+
+#[tokio::test]
+async fn without_a_flow_bound_a_person_settles_the_return() {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let key = create_merchant(&app, "shop").await;
+    let auth = format!("Bearer {key}");
+    for (entity, body) in [
+        ("customers", r#"{"id": "c1", "email": "ana@shop.example"}"#),
+        (
+            "orders",
+            r#"{"id": "1", "customer_id": "c1", "placed_at": 1, "currency": "EUR", "total": "1.00", "items": [{"sku": "A", "quantity": 1, "unit_price": "1.00"}]}"#,
+        ),
+    ] {
+        let (s, _, _) = request(
+            &app,
+            "POST",
+            &format!("/v1/merchants/shop/import/{entity}?format=ndjson"),
+            &[("authorization", &auth)],
+            Some(body.into()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (flow, first) = Flow::start(&app, "1", "ana@shop.example").await;
+    assert_eq!(
+        first["step"]["outcome"]["human-review"]["queue"], "standard",
+        "{first}"
+    );
+    assert_eq!(flow.submit().await["status"], "review");
+}
