@@ -352,13 +352,24 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: Option<String>,
 ) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    request_bytes(app, method, uri, headers, body.map(String::into_bytes)).await
+}
+
+/// [`request`] with a body of bytes (an image, say).
+pub async fn request_bytes(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
     use tower::ServiceExt;
     let mut req = axum::http::Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
     let req = req
-        .body(body.map_or_else(axum::body::Body::empty, axum::body::Body::from))
+        .body(body.map_or_else(axum::body::Body::empty, Into::into))
         .expect("request");
     let res = app.clone().oneshot(req).await.expect("response");
     let (parts, body) = res.into_parts();

@@ -5,7 +5,8 @@
 
 use axum::http::StatusCode;
 use cove_e2e::{
-    OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, test_limits,
+    OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, request_bytes,
+    test_limits,
 };
 use serde_json::{Value, json};
 
@@ -237,6 +238,83 @@ async fn a_customer_returns_an_item_step_by_step() {
     again.next(json!({"country": "DE"}), "item").await;
     again.next(json!({"sku": "SHIRT"}), "parcel").await;
 
+    // A damaged item with a photo: uploaded to the session, answered by
+    // its id, refunded in full; without one, or with one never uploaded,
+    // a person checks / the answer is refused.
+    let png =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    let auth = format!("Bearer {key}");
+    let to_reason = || async {
+        let (f, _) = Flow::start(&app, "1001", "ana@shop.example").await;
+        f.next(json!({"country": "DE"}), "item").await;
+        f.next(json!({"sku": "SHIRT"}), "parcel").await;
+        f.next(json!({"weight-grams": 800}), "reason").await;
+        f
+    };
+    let photo_up = |id: String, token: String, body: Vec<u8>| {
+        let app = app.clone();
+        async move {
+            let uri = format!("/public/v1/shop/returns/{id}/photos");
+            let (s, _, b) = request_bytes(
+                &app,
+                "POST",
+                &uri,
+                &[("x-return-token", &token)],
+                Some(body),
+            )
+            .await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
+        }
+    };
+    let without = to_reason().await;
+    let (s, v) = photo_up(
+        without.id.clone(),
+        without.token.clone(),
+        b"<svg onload=alert(1)>".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("not_an_image")),
+        "{v}"
+    );
+    let (s, _) = photo_up(without.id.clone(), "not-the-token".into(), png.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = without
+        .answer(json!({"reason": "damaged", "photo": "p-0000000000000000"}))
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("photo")),
+        "{v}"
+    );
+    let ready = without.next(json!({"reason": "damaged"}), "").await;
+    assert_eq!(
+        ready["step"]["outcome"]["human-review"]["queue"], "standard",
+        "no photo, a person checks: {ready}"
+    );
+    let with = to_reason().await;
+    let (s, uploaded) = photo_up(with.id.clone(), with.token.clone(), png.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{uploaded}");
+    let photo = uploaded["id"].as_str().unwrap().to_string();
+    let ready = with
+        .next(json!({"reason": "damaged", "photo": photo}), "")
+        .await;
+    assert_eq!(
+        ready["step"]["outcome"]["approved"]["refund"]["amount-minor"], 4999,
+        "a fault with a photo, in full: {ready}"
+    );
+    let photo_uri = format!("/v1/merchants/shop/returns/{}/photos/{photo}", with.id);
+    let (s, h, bytes) = request(&app, "GET", &photo_uri, &[("authorization", &auth)], None).await;
+    assert_eq!(
+        (s, h["content-type"].to_str().unwrap()),
+        (StatusCode::OK, "image/png")
+    );
+    assert_eq!(bytes, png);
+
     // A marketplace order is handed off before any question.
     let (market, first) = Flow::start(&app, "1002", "ana@shop.example").await;
     assert_eq!(
@@ -372,6 +450,22 @@ async fn a_customer_returns_an_item_step_by_step() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "the old token opens nothing");
+    // Ana's photo goes with her.
+    let (s, _) = call(
+        &app,
+        "DELETE",
+        "/v1/merchants/shop/customers/c1",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = request(&app, "GET", &photo_uri, &[("authorization", &auth)], None).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "an erased customer's photo is gone"
+    );
 }
 
 #[tokio::test]

@@ -319,7 +319,7 @@ export async function start(ctx) {
       if (k.number) input = h("input", { type: "number", min: k.number.min, max: k.number.max, step: 1, inputMode: "numeric" });
       else if (k.date) input = h("input", { type: "date", min: k.date.earliest || "", max: k.date.latest || "" });
       else if (k.text != null) input = h("textarea", { maxLength: k.text });
-      else input = h("input", { type: "text", pattern: "[A-Za-z0-9_-]{1,64}" });
+      else input = h("input", { type: "file", accept: "image/jpeg,image/png,image/webp" });
       Object.assign(input, { id, name: f.name, required: f.required });
       input.setAttribute("aria-describedby", id + "-e");
       return h("div", { className: "f", "data-field": f.name }, h("label", { for: id, textContent: label }), input, err);
@@ -341,7 +341,18 @@ export async function start(ctx) {
             e.preventDefault();
             const answers = {};
             for (const f of step.form.fields) {
-              const v = new FormData(form).get(f.name);
+              let v = new FormData(form).get(f.name);
+              // A photo goes up first; the answer is its id.
+              if (v instanceof File) {
+                if (!v.size) continue;
+                const up = await fetch(api + "/returns/" + session.id + "/photos", {
+                  method: "POST", credentials: "omit", body: v,
+                  headers: { "x-return-token": session.token, "content-type": v.type || "application/octet-stream" },
+                });
+                const json = await up.json().catch(() => ({}));
+                if (!up.ok) return refuse({ ...json, field: f.name });
+                v = json.id;
+              }
               if (v != null && v !== "") answers[f.name] = v;
             }
             const r = await call("POST", "/" + session.id + "/step", { token: session.token, answers });

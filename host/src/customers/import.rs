@@ -1220,7 +1220,18 @@ async fn copy_new(
         }
     }
     use std::io::Write;
-    let mut data = Vec::with_capacity(rows.len() * 256);
+    let mut copy = tx
+        .copy_in_raw(&format!(
+            "COPY {} (merchant_id, {}, row_hash, updated_at) FROM STDIN",
+            entity.table(),
+            entity.columns().join(", ")
+        ))
+        .await?;
+    // Sent in pieces: the database starts on the first while the rest is
+    // written, and neither this buffer nor the connection's grows with
+    // the batch.
+    const PIECE: usize = 256 * 1024;
+    let mut data = Vec::with_capacity(PIECE + 4096);
     for (cells, hash) in rows {
         field(&mut data, merchant);
         for c in cells {
@@ -1235,14 +1246,11 @@ async fn copy_new(
         field(&mut data, hash);
         data.push(b'\t');
         writeln!(data, "{now}").expect("writes to memory");
+        if data.len() >= PIECE {
+            copy.send(data.as_slice()).await?;
+            data.clear();
+        }
     }
-    let mut copy = tx
-        .copy_in_raw(&format!(
-            "COPY {} (merchant_id, {}, row_hash, updated_at) FROM STDIN",
-            entity.table(),
-            entity.columns().join(", ")
-        ))
-        .await?;
     copy.send(data).await?;
     copy.finish().await?;
     Ok(())

@@ -73,8 +73,7 @@ pub fn parse_minor(text: &str, currency: &str) -> Result<i64, String> {
     let fraction: i64 = if fraction.is_empty() {
         0
     } else {
-        fraction.parse::<i64>().map_err(|_| too_big())?
-            * 10i64.pow(exp - fraction.len() as u32)
+        fraction.parse::<i64>().map_err(|_| too_big())? * 10i64.pow(exp - fraction.len() as u32)
     };
     let minor = whole
         .checked_mul(scale)

@@ -11,7 +11,12 @@ use crate::platform::store::{Store, StoreError};
 /// Tables holding a customer's personal data, keyed by `customer_id`:
 /// erasure deletes their rows. A new table with personal data joins this
 /// list (see README, "Customer data").
-pub const PERSONAL_TABLES: &[&str] = &["consents", "customer_events", "rfm_last_scores"];
+pub const PERSONAL_TABLES: &[&str] = &[
+    "consents",
+    "customer_events",
+    "rfm_last_scores",
+    "return_photos",
+];
 
 /// Tables whose rows stay after erasure as anonymous aggregates: the link
 /// to the customer is replaced by `erased`, and so is anything else
@@ -300,8 +305,10 @@ impl Store {
             .await?;
         let score = self.rfm_score(merchant, id).await?;
         let returns = self.returns_of_customer(merchant, id).await?;
+        let photos = self.photos_of_customer(merchant, id).await?;
         Ok(Some(json!({
             "returns": returns,
+            "return_photos": photos,
             "customer": profile["customer"],
             "consent_history": profile["consent_history"],
             "orders": orders.iter().map(order_json).collect::<Result<Vec<_>, _>>()?,

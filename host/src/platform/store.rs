@@ -132,6 +132,11 @@ macro_rules! migrations {
                 "returns",
                 include_str!("../../migrations/common/0008_returns.sql"),
             ),
+            (
+                9,
+                "return photos",
+                include_str!("../../migrations/common/0009_return_photos.sql"),
+            ),
         ]
         .into_iter()
         .map(|(version, description, sql)| {

@@ -6,6 +6,7 @@
 //! from the browser), and puts what needs a person in the merchant's queue.
 
 pub mod answers;
+pub mod photos;
 pub mod report;
 pub mod store;
 
@@ -37,12 +38,14 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(start))
         .routes(routes!(status))
         .routes(routes!(step))
-        .routes(routes!(submit));
+        .routes(routes!(submit))
+        .routes(routes!(photos::upload));
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(report::report))
         .routes(routes!(one))
         .routes(routes!(decide))
+        .routes(routes!(photos::view))
         .merge(crate::platform::guard::public(state, public))
 }
 
@@ -87,7 +90,7 @@ fn public_view(r: &ReturnRow) -> Value {
 }
 
 /// The refused-answer error: 422 with the field.
-fn refused(code: &'static str, field: &str, message: String) -> ApiError {
+pub(crate) fn refused(code: &'static str, field: &str, message: String) -> ApiError {
     ApiError::unprocessable(code, message.clone())
         .with_body(json!({"code": code, "message": message, "field": field}))
 }
@@ -195,7 +198,7 @@ fn apply(r: &mut ReturnRow, step: Value, facts: &store::OrderFacts) {
 }
 
 /// The session `id`, if `token` opens it and it has not lapsed.
-async fn open_session(
+pub(crate) async fn open_session(
     state: &AppState,
     merchant: &str,
     id: &str,
@@ -338,6 +341,7 @@ pub async fn step(
         ));
     };
     let checked = answers::check(&form, &input.answers)?;
+    photos::check_answers(&state, &merchant, &r, &form, &checked).await?;
     let facts = facts_of(&state, &merchant, &r).await?;
     let was_at = r.updated_at;
     let mut all = r.answers.as_array().cloned().unwrap_or_default();

@@ -399,3 +399,108 @@ pub struct Settled {
     /// When the session started.
     pub created_at: i64,
 }
+
+/// A photo attached to a return.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Photo {
+    /// Its id (`p-…`), the answer to a photo field.
+    pub id: String,
+    /// The return it belongs to.
+    pub return_id: String,
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    pub content_type: String,
+    /// The image, base64.
+    pub data: String,
+}
+
+impl Store {
+    /// Attach a photo to a return.
+    pub async fn insert_return_photo(
+        &self,
+        merchant: &str,
+        r: &ReturnRow,
+        photo: &Photo,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO return_photos (merchant_id, id, return_id, customer_id, content_type, data, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(merchant)
+        .bind(&photo.id)
+        .bind(&r.id)
+        .bind(&r.customer_id)
+        .bind(&photo.content_type)
+        .bind(&photo.data)
+        .bind(crate::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The ids of a return's photos.
+    pub async fn return_photo_ids(
+        &self,
+        merchant: &str,
+        return_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query("SELECT id FROM return_photos WHERE merchant_id = $1 AND return_id = $2 ORDER BY created_at")
+            .bind(merchant)
+            .bind(return_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+    }
+
+    /// One photo of a return.
+    pub async fn return_photo(
+        &self,
+        merchant: &str,
+        return_id: &str,
+        id: &str,
+    ) -> Result<Option<Photo>, StoreError> {
+        sqlx::query(
+            "SELECT id, return_id, content_type, data FROM return_photos WHERE merchant_id = $1 AND return_id = $2 AND id = $3",
+        )
+        .bind(merchant)
+        .bind(return_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| {
+            Ok(Photo {
+                id: r.try_get(0)?,
+                return_id: r.try_get(1)?,
+                content_type: r.try_get(2)?,
+                data: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// A customer's return photos, for their data export.
+    pub async fn photos_of_customer(
+        &self,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Vec<Photo>, StoreError> {
+        sqlx::query(
+            "SELECT id, return_id, content_type, data FROM return_photos WHERE merchant_id = $1 AND customer_id = $2 ORDER BY created_at",
+        )
+        .bind(merchant)
+        .bind(customer)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Photo {
+                id: r.try_get(0)?,
+                return_id: r.try_get(1)?,
+                content_type: r.try_get(2)?,
+                data: r.try_get(3)?,
+            })
+        })
+        .collect()
+    }
+}

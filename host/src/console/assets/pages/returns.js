@@ -1,7 +1,7 @@
 // Returns: the queue of returns a person must settle (approve or decline
 // with a note), then the return rate by category and reason, and the
 // money refunded and kept as fees per week.
-import { h, t, api, num, pct, when, table, field, saver, chart, lang } from "./ui.js";
+import { h, t, api, num, pct, when, table, field, saver, chart, lang, session } from "./ui.js";
 
 const money = (minor, currency) => {
   const digits = ["JPY", "KRW", "VND", "CLP", "ISK"].includes(currency) ? 0 : ["KWD", "BHD", "OMR", "JOD", "TND"].includes(currency) ? 3 : 2;
@@ -17,6 +17,7 @@ export default {
       "returns.queue.hint": "Returns the automatic flow handed to your team: upset or high-value customers first.",
       "returns.col.when": "Started", "returns.col.order": "Order", "returns.col.item": "Item", "returns.col.reason": "Reason",
       "returns.col.queue": "Queue", "returns.col.why": "Why a person", "returns.col.decide": "Decision",
+      "returns.col.photos": "Photos", "returns.photo": "Photo {n}",
       "returns.priority": "Priority", "returns.standard": "Standard", "returns.note": "Note for the records",
       "returns.approve": "Approve", "returns.decline": "Decline", "returns.done": "Decided: {status}.",
       "returns.rate": "Return rate by category", "returns.rate.summary": "Highest: {top} ({rate} of units sold came back).",
@@ -33,6 +34,7 @@ export default {
       "returns.queue.hint": "自动流程转交给您团队的退货：情绪激动或高价值顾客优先。",
       "returns.col.when": "发起时间", "returns.col.order": "订单", "returns.col.item": "商品", "returns.col.reason": "原因",
       "returns.col.queue": "队列", "returns.col.why": "转人工原因", "returns.col.decide": "处理",
+      "returns.col.photos": "照片", "returns.photo": "照片 {n}",
       "returns.priority": "优先", "returns.standard": "普通", "returns.note": "备注",
       "returns.approve": "同意", "returns.decline": "拒绝", "returns.done": "已处理：{status}。",
       "returns.rate": "各品类退货率", "returns.rate.summary": "最高：{top}（售出件数的 {rate} 被退回）。",
@@ -74,6 +76,8 @@ export default {
         { label: t("returns.col.reason"), value: (r) => (r.reason ? reasonText(r.reason) : "—") },
         { label: t("returns.col.queue"), value: (r) => t(r.queue == "priority" ? "returns.priority" : "returns.standard") },
         { label: t("returns.col.why"), value: why },
+        { label: t("returns.col.photos"), value: (r) => h("span", null, ...(r.answers || []).filter((a) => /^p-[0-9a-f]{16}$/.test(a.value)).map((a, i) =>
+          h("a", { href: "/v1/merchants/" + encodeURIComponent(session.merchant) + "/returns/" + encodeURIComponent(r.id) + "/photos/" + a.value, target: "_blank", rel: "noopener", "data-photo": a.value }, t("returns.photo", { n: i + 1 })))) },
         { label: t("returns.col.decide"), value: decide },
       ], returns)));
 

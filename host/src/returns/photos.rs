@@ -1,0 +1,163 @@
+//! Photos a customer attaches to a return (a damaged item): uploaded to
+//! the session, answered by id, shown to the merchant's team.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::store::{Photo, ReturnRow};
+use super::{open_session, refused};
+use crate::AppState;
+use crate::platform::http::{ApiError, merchant_or_operator, read_body};
+
+/// The largest photo accepted.
+pub const MAX_PHOTO_BYTES: usize = 4 * 1024 * 1024;
+/// Photos per return.
+pub const MAX_PHOTOS: usize = 3;
+
+/// The image type of `bytes` from its first bytes (the declared type is
+/// not trusted): JPEG, PNG or WebP.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// `POST /public/v1/{m}/returns/{id}/photos`: attach a photo (the body,
+/// a JPEG, PNG or WebP of at most 4 MiB; token in `x-return-token`).
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/photos", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id"), ("x-return-token" = String, Header, description = "The session's token")), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The photo: JPEG, PNG or WebP"), responses((status = 201, description = "The photo's id, to answer a photo field with", body = serde_json::Value), (status = 410, description = "The session lapsed before it was finished"), (status = 415, description = "Not a JPEG, PNG or WebP image")))]
+pub async fn upload(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let token = headers
+        .get("x-return-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let r = open_session(&state, &merchant, &id, token).await?;
+    if r.status != "open" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_form",
+            format!("this return is {}: photos can no longer be added", r.status),
+        ));
+    }
+    let bytes = read_body(body, MAX_PHOTO_BYTES, "the photo").await?;
+    let content_type = sniff(&bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_an_image",
+            "the photo must be a JPEG, PNG or WebP image",
+        )
+    })?;
+    if state.store.return_photo_ids(&merchant, &r.id).await?.len() >= MAX_PHOTOS {
+        return Err(ApiError::unprocessable(
+            "too_many_photos",
+            format!("a return takes at most {MAX_PHOTOS} photos"),
+        ));
+    }
+    let photo = Photo {
+        id: format!("p-{}", hex::encode(rand::random::<[u8; 8]>())),
+        return_id: r.id.clone(),
+        content_type: content_type.into(),
+        data: base64::engine::general_purpose::STANDARD.encode(&bytes),
+    };
+    state
+        .store
+        .insert_return_photo(&merchant, &r, &photo)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"id": photo.id}))).into_response())
+}
+
+/// `GET /v1/merchants/{m}/returns/{id}/photos/{photo}`: the image.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/returns/{id}/photos/{photo}", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id"), ("photo" = String, Path, description = "Photo id")), responses((status = 200, description = "The image", content_type = "image/jpeg")))]
+pub async fn view(
+    State(state): State<AppState>,
+    Path((merchant, id, photo)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let p = state
+        .store
+        .return_photo(&merchant, &id, &photo)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no photo `{photo}` of return `{id}`")))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&p.data)
+        .map_err(ApiError::internal)?;
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&p.content_type).map_err(ApiError::internal)?,
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'"),
+    );
+    Ok(res)
+}
+
+/// Answers to photo fields must name photos of this return.
+pub async fn check_answers(
+    state: &AppState,
+    merchant: &str,
+    r: &ReturnRow,
+    form: &Value,
+    answers: &[(String, String)],
+) -> Result<(), ApiError> {
+    let fields = form["fields"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let photo_fields: Vec<&str> = fields
+        .iter()
+        .filter(|f| f["kind"] == "photo")
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    let given: Vec<&(String, String)> = answers
+        .iter()
+        .filter(|(f, _)| photo_fields.contains(&f.as_str()))
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    let ids = state.store.return_photo_ids(merchant, &r.id).await?;
+    for (field, value) in given {
+        if !ids.contains(value) {
+            return Err(refused(
+                "invalid_answer",
+                field,
+                format!("`{field}`: no photo `{value}` was uploaded to this return"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_images_pass_by_their_bytes() {
+        assert_eq!(sniff(b"\xff\xd8\xff\xe0rest"), Some("image/jpeg"));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\nIHDR"), Some("image/png"));
+        assert_eq!(sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff(b"<svg onload=alert(1)>"), None);
+        assert_eq!(sniff(b"GIF89a"), None);
+        assert_eq!(sniff(b""), None);
+    }
+}
