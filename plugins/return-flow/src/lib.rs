@@ -45,6 +45,8 @@ impl ReturnFlow for Returns {
 
 cove_sdk::export_return_flow!(Returns);
 
+pub mod texts;
+
 /// EU member states, the rest of the EEA, and the UK: a 14-day statutory
 /// right of withdrawal from delivery.
 pub const STATUTORY_14_DAYS: [&str; 31] = [
@@ -373,9 +375,9 @@ fn bands(key: &str, text: &str) -> Result<Vec<(u32, i64)>, Error> {
     Ok(out)
 }
 
-/// English and Simplified Chinese.
-fn t(en: &str, zh: &str) -> Localized {
-    vec![("en".into(), en.into()), ("zh-CN".into(), zh.into())]
+/// A label in every language the widget ships.
+fn t(key: &str) -> Localized {
+    texts::all(key, &[])
 }
 
 fn form(step: &str, title: Localized, fields: Vec<Field>) -> Result<Step, Error> {
@@ -407,19 +409,15 @@ fn invalid(field: &str, why: &str) -> Error {
     Error::InvalidInput(format!("answer `{field}`: {why}"))
 }
 
-/// The reasons offered, as (value, English, Chinese).
-pub const REASONS: [(&str, &str, &str); 7] = [
-    (
-        "damaged",
-        "It arrived damaged or faulty",
-        "到货损坏或有故障",
-    ),
-    ("wrong-item", "I received the wrong item", "发错了商品"),
-    ("not-as-described", "It is not as described", "与描述不符"),
-    ("too-small", "Too small", "太小"),
-    ("too-large", "Too large", "太大"),
-    ("changed-mind", "I changed my mind", "不想要了"),
-    ("other", "Something else", "其他原因"),
+/// The reasons offered (their labels are `reason.VALUE` in [`texts`]).
+pub const REASONS: [&str; 7] = [
+    "damaged",
+    "wrong-item",
+    "not-as-described",
+    "too-small",
+    "too-large",
+    "changed-mind",
+    "other",
 ];
 
 /// Words that mark a message as upset, in the languages merchants' customers write.
@@ -467,8 +465,7 @@ pub fn upset(text: &str) -> bool {
 /// The next step of `session` at time `now`.
 pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<Step, Error> {
     let order = &session.order;
-    let zh = session.locale.starts_with("zh");
-    let say = |en: String, cn: String| if zh { cn } else { en };
+    let say = |key: &str, vars: &[(&str, &str)]| texts::say(&session.locale, key, vars);
 
     if settings.is_marketplace(&order.platform) {
         let marketplace = order.platform.to_lowercase();
@@ -477,14 +474,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
             .iter()
             .find(|(m, _)| *m == marketplace)
             .map(|(_, i)| i.clone())
-            .unwrap_or_else(|| {
-                say(
-                    format!(
-                        "This order was sold on {marketplace}: start the return from your {marketplace} account (Your orders → Return or replace items); {marketplace}'s return rules and refund apply."
-                    ),
-                    format!("此订单在 {marketplace} 售出：请在 {marketplace} 账户的订单页面发起退货，适用 {marketplace} 的退货规则与退款。"),
-                )
-            });
+            .unwrap_or_else(|| say("marketplace", &[("m", &marketplace)]));
         return done(Outcome::Marketplace(Handoff {
             marketplace,
             instructions,
@@ -508,10 +498,10 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
             .collect();
         return form(
             "country",
-            t("Where are you sending it from?", "您从哪个国家/地区寄回？"),
+            t("country.title"),
             vec![field(
                 "country",
-                t("Country", "国家/地区"),
+                t("country"),
                 FieldKind::Choice(choices),
                 true,
             )],
@@ -526,10 +516,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
 
     let left = |l: &OrderLine| l.quantity.saturating_sub(l.returned);
     if order.lines.iter().all(|l| left(l) == 0) {
-        return done(Outcome::Rejected(say(
-            "Everything in this order has already been returned.".into(),
-            "此订单的商品均已退货。".into(),
-        )));
+        return done(Outcome::Rejected(say("all-returned", &[])));
     }
     let Some(sku) = session.answer("sku") else {
         let choices = order
@@ -538,21 +525,20 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
             .filter(|l| left(l) > 0)
             .map(|l| Choice {
                 value: l.sku.clone(),
-                label: t(
-                    &format!("{} ({}), {} can be returned", l.sku, l.category, left(l)),
-                    &format!("{}（{}），可退 {} 件", l.sku, l.category, left(l)),
+                label: texts::all(
+                    "item.choice",
+                    &[
+                        ("sku", &l.sku),
+                        ("category", &l.category),
+                        ("n", &left(l).to_string()),
+                    ],
                 ),
             })
             .collect();
         return form(
             "item",
-            t("Which item are you returning?", "您要退哪件商品？"),
-            vec![field(
-                "sku",
-                t("Item", "商品"),
-                FieldKind::Choice(choices),
-                true,
-            )],
+            t("item.title"),
+            vec![field("sku", t("item"), FieldKind::Choice(choices), true)],
         );
     };
     let line = order
@@ -562,10 +548,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         .ok_or_else(|| invalid("sku", "not an item of this order"))?;
     let most = left(line);
     if most == 0 {
-        return done(Outcome::Rejected(say(
-            format!("{sku} has already been returned."),
-            format!("{sku} 已经退过货。"),
-        )));
+        return done(Outcome::Rejected(say("sku-returned", &[("sku", sku)])));
     }
 
     let asks_quantity = most > 1 && session.answer("quantity").is_none();
@@ -575,7 +558,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         if asks_quantity {
             fields.push(field(
                 "quantity",
-                t("How many?", "退几件？"),
+                t("quantity"),
                 FieldKind::Number(NumberBounds {
                     min: 1,
                     max: most.into(),
@@ -586,7 +569,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         if asks_delivery {
             fields.push(field(
                 "delivered",
-                t("When was it delivered?", "哪天收到的？"),
+                t("delivered"),
                 FieldKind::Date(DateBounds {
                     earliest: Some(date(order.placed_at)),
                     latest: Some(date(now)),
@@ -594,11 +577,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
                 true,
             ));
         }
-        return form(
-            "quantity",
-            t("Quantity and delivery", "数量与收货日期"),
-            fields,
-        );
+        return form("quantity", t("quantity.title"), fields);
     }
     let quantity: u32 = match session.answer("quantity") {
         None => 1,
@@ -619,10 +598,10 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
     let Some(weight) = session.answer("weight-grams") else {
         return form(
             "parcel",
-            t("Your parcel", "包裹"),
+            t("parcel.title"),
             vec![field(
                 "weight-grams",
-                t("Parcel weight in grams", "包裹重量（克）"),
+                t("weight"),
                 FieldKind::Number(NumberBounds {
                     min: 1,
                     max: 100_000,
@@ -642,51 +621,41 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         let mut fields = vec![
             field(
                 "reason",
-                t("Why are you returning it?", "退货原因"),
+                t("reason.title"),
                 FieldKind::Choice(
                     REASONS
                         .iter()
-                        .map(|(v, en, cn)| Choice {
+                        .map(|v| Choice {
                             value: v.to_string(),
-                            label: t(en, cn),
+                            label: t(&format!("reason.{v}")),
                         })
                         .collect(),
                 ),
                 true,
             ),
-            field(
-                "comment",
-                t("Anything you want us to know", "补充说明"),
-                FieldKind::Text(500),
-                false,
-            ),
-            field(
-                "photo",
-                t("A photo, if it arrived damaged", "如有损坏，请上传照片"),
-                FieldKind::Photo,
-                false,
-            ),
+            field("comment", t("comment"), FieldKind::Text(500), false),
+            field("photo", t("photo"), FieldKind::Photo, false),
         ];
         if exception.is_some_and(Exception::sealed) {
             fields.push(field(
                 "sealed",
-                t("Is it still in its sealed packaging?", "包装是否仍未拆封？"),
+                t("sealed"),
                 FieldKind::Choice(vec![
                     Choice {
                         value: "yes".into(),
-                        label: t("Yes, still sealed", "是，未拆封"),
+                        label: t("sealed.yes"),
                     },
                     Choice {
                         value: "no".into(),
-                        label: t("No, it has been opened", "否，已拆封"),
+                        label: t("sealed.no"),
                     },
                 ]),
                 true,
             ));
         }
-        return form("reason", t("Why are you returning it?", "退货原因"), fields);
+        return form("reason", t("reason.title"), fields);
     };
-    if !REASONS.iter().any(|(v, _, _)| *v == reason) {
+    if !REASONS.contains(&reason) {
         return Err(invalid("reason", "not one of the reasons offered"));
     }
 
@@ -727,26 +696,11 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
     if !fault {
         let unsealed = session.answer("sealed") == Some("no");
         let refused = match exception {
-            Some(Exception::Personalised) => Some(say(
-                "Personalised items cannot be returned unless they are faulty.".into(),
-                "定制商品除质量问题外不支持退货。".into(),
-            )),
-            Some(Exception::MadeToOrder) => Some(say(
-                "Items made to order cannot be returned unless they are faulty.".into(),
-                "按订单生产的商品除质量问题外不支持退货。".into(),
-            )),
-            Some(Exception::Perishable) => Some(say(
-                "Perishable goods cannot be returned unless they are faulty.".into(),
-                "易腐商品除质量问题外不支持退货。".into(),
-            )),
-            Some(Exception::SealedHygiene) if unsealed => Some(say(
-                "For hygiene reasons, sealed items cannot be returned once opened.".into(),
-                "出于卫生原因，密封商品拆封后不支持退货。".into(),
-            )),
-            Some(Exception::SealedMedia) if unsealed => Some(say(
-                "Sealed audio, video or software cannot be returned once opened.".into(),
-                "密封的音像制品或软件拆封后不支持退货。".into(),
-            )),
+            Some(Exception::Personalised) => Some(say("no.personalised", &[])),
+            Some(Exception::MadeToOrder) => Some(say("no.made-to-order", &[])),
+            Some(Exception::Perishable) => Some(say("no.perishable", &[])),
+            Some(Exception::SealedHygiene) if unsealed => Some(say("no.hygiene", &[])),
+            Some(Exception::SealedMedia) if unsealed => Some(say("no.media", &[])),
             _ => None,
         };
         if let Some(why) = refused {
@@ -754,10 +708,8 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         }
         if days > i64::from(window) {
             return done(Outcome::Rejected(say(
-                format!(
-                    "It was delivered {days} days ago; returns are accepted within {window} days of delivery."
-                ),
-                format!("商品已签收 {days} 天；退货期限为签收后 {window} 天内。"),
+                "no.window",
+                &[("days", &days.to_string()), ("window", &window.to_string())],
             )));
         }
     }
@@ -784,7 +736,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
     let waived = fault || benefit.waive_fees;
     if !waived && shipping > 0 {
         lines.push(RefundLine {
-            label: format!("Return shipping ({weight} g)"),
+            label: say("line.shipping", &[("weight", &weight.to_string())]),
             amount: cash(-shipping),
         });
     }
@@ -797,7 +749,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
     if !waived && !statutory && restocking > 0 {
         let fee = (items * i64::from(restocking) + 50) / 100;
         lines.push(RefundLine {
-            label: format!("Restocking fee ({restocking}%)"),
+            label: say("line.restocking", &[("percent", &restocking.to_string())]),
             amount: cash(-fee),
         });
     }
@@ -821,28 +773,14 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
     } else {
         ReturnMethod::DropOff
     };
-    let note = match method {
-        ReturnMethod::Pickup => say(
-            format!(
-                "Return accepted: {} will be refunded once the parcel is back. A carrier will pick it up.",
-                money(refund, &currency)
-            ),
-            format!(
-                "退货已受理：包裹寄回后将退款 {}。快递员将上门取件。",
-                money(refund, &currency)
-            ),
-        ),
-        ReturnMethod::DropOff => say(
-            format!(
-                "Return accepted: {} will be refunded once the parcel is back. Drop it off at any carrier point.",
-                money(refund, &currency)
-            ),
-            format!(
-                "退货已受理：包裹寄回后将退款 {}。请送至任一快递网点。",
-                money(refund, &currency)
-            ),
-        ),
-    };
+    let amount = money(refund, &currency);
+    let note = say(
+        match method {
+            ReturnMethod::Pickup => "ok.pickup",
+            ReturnMethod::DropOff => "ok.drop-off",
+        },
+        &[("amount", &amount)],
+    );
     done(Outcome::Approved(Approval {
         sku: sku.to_string(),
         quantity,

@@ -472,3 +472,23 @@ fn speaks_chinese_to_a_chinese_locale() {
     let a = approved(settle(&Settings::default(), &o, 1));
     assert!(a.note.contains("退货已受理"), "{}", a.note);
 }
+
+#[test]
+fn speaks_the_storefront_languages() {
+    let mut o = shirt();
+    o.locale = "de-DE".into();
+    let a = approved(settle(&Settings::default(), &o, 1));
+    assert!(
+        a.note.starts_with("Rücksendung angenommen: 45.04 EUR"),
+        "{}",
+        a.note
+    );
+    assert_eq!(a.lines[1].label, "Rückversand (800 g)");
+    // Every label of every form carries each language the widget ships.
+    let Step::Form(f) = next(&Settings::default(), &session(vec![], &[]), DELIVERED).unwrap()
+    else {
+        panic!()
+    };
+    let langs: Vec<&str> = f.title.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(langs, texts::LANGS);
+}
