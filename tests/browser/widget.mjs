@@ -287,6 +287,31 @@ try {
   await until(async () => (await rd.locator("[role=status]").textContent()) == "Your return is registered.", "the customer confirms and the return is registered");
   const approved = await (await api("/returns?status=approved")).json();
   check(approved.returns.some((r) => r.order_id == "DEMO-1001" && r.sku == "LINEN-SHIRT" && r.refund_minor == 3405), "the merchant sees the approved return");
+  // The same on the demo storefront itself, from the link in its menu.
+  const demo = await shopper.newPage();
+  demo.on("pageerror", (e) => errors.push(String(e)));
+  await demo.goto(COVE + "/");
+  await demo.locator("header a[href='#cove-returns']").click();
+  const dd = demo.locator("[data-cove-widget] dialog");
+  await until(() => dd.locator("input[name=order]").isVisible(), "the demo storefront's Returns link opens the flow");
+  await dd.locator("input[name=order]").fill("DEMO-1001");
+  await dd.locator("input[name=email]").fill("demo01@shop.example");
+  const go = async (what) => {
+    await dd.locator("button[type=submit]").click();
+    await until(() => dd.locator(what).first().isVisible(), "demo storefront: on to " + what);
+  };
+  await go("input[value=DE]");
+  await dd.locator("input[value=DE]").check();
+  await go("input[value=CANVAS-TOTE]");
+  await dd.locator("input[value=CANVAS-TOTE]").check();
+  await go("input[name=weight-grams]");
+  await dd.locator("input[name=weight-grams]").fill("1200");
+  await go("input[value=changed-mind]");
+  await dd.locator("input[value=changed-mind]").check();
+  await dd.locator("button[type=submit]").click();
+  await until(async () => /Return accepted/.test(await dd.textContent()), "demo storefront: the outcome is shown");
+  await dd.locator("button", { hasText: "Confirm" }).click();
+  await until(async () => (await dd.locator("[role=status]").textContent()) == "Your return is registered.", "demo storefront: a customer finishes a return");
   await shopper.close();
 
   const violations = await page.evaluate(() => window.cspViolations);
