@@ -492,7 +492,7 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         let choices = countries
             .into_iter()
             .map(|c| Choice {
-                label: vec![("en".into(), c.clone())],
+                label: texts::country(&c),
                 value: c,
             })
             .collect();

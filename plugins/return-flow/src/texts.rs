@@ -49,6 +49,44 @@ pub const TEXTS: &[(&str, [&str; 6])] = &[
     ("line.restocking", ["Restocking fee ({percent}%)", "重新上架费（{percent}%）", "Wiedereinlagerungsgebühr ({percent} %)", "Frais de remise en stock ({percent} %)", "Cargo por reposición ({percent} %)", "再入荷手数料（{percent}%）"]),
 ];
 
+/// The default countries' names, in the order of [`LANGS`].
+#[rustfmt::skip]
+const COUNTRIES: &[(&str, [&str; 6])] = &[
+    ("DE", ["Germany", "德国", "Deutschland", "Allemagne", "Alemania", "ドイツ"]),
+    ("FR", ["France", "法国", "Frankreich", "France", "Francia", "フランス"]),
+    ("IT", ["Italy", "意大利", "Italien", "Italie", "Italia", "イタリア"]),
+    ("ES", ["Spain", "西班牙", "Spanien", "Espagne", "España", "スペイン"]),
+    ("NL", ["Netherlands", "荷兰", "Niederlande", "Pays-Bas", "Países Bajos", "オランダ"]),
+    ("BE", ["Belgium", "比利时", "Belgien", "Belgique", "Bélgica", "ベルギー"]),
+    ("AT", ["Austria", "奥地利", "Österreich", "Autriche", "Austria", "オーストリア"]),
+    ("IE", ["Ireland", "爱尔兰", "Irland", "Irlande", "Irlanda", "アイルランド"]),
+    ("PL", ["Poland", "波兰", "Polen", "Pologne", "Polonia", "ポーランド"]),
+    ("SE", ["Sweden", "瑞典", "Schweden", "Suède", "Suecia", "スウェーデン"]),
+    ("DK", ["Denmark", "丹麦", "Dänemark", "Danemark", "Dinamarca", "デンマーク"]),
+    ("FI", ["Finland", "芬兰", "Finnland", "Finlande", "Finlandia", "フィンランド"]),
+    ("PT", ["Portugal", "葡萄牙", "Portugal", "Portugal", "Portugal", "ポルトガル"]),
+    ("GB", ["United Kingdom", "英国", "Vereinigtes Königreich", "Royaume-Uni", "Reino Unido", "イギリス"]),
+    ("US", ["United States", "美国", "Vereinigte Staaten", "États-Unis", "Estados Unidos", "アメリカ"]),
+    ("CA", ["Canada", "加拿大", "Kanada", "Canada", "Canadá", "カナダ"]),
+    ("AU", ["Australia", "澳大利亚", "Australien", "Australie", "Australia", "オーストラリア"]),
+    ("AE", ["United Arab Emirates", "阿联酋", "Vereinigte Arabische Emirate", "Émirats arabes unis", "Emiratos Árabes Unidos", "アラブ首長国連邦"]),
+    ("SA", ["Saudi Arabia", "沙特阿拉伯", "Saudi-Arabien", "Arabie saoudite", "Arabia Saudí", "サウジアラビア"]),
+    ("SG", ["Singapore", "新加坡", "Singapur", "Singapour", "Singapur", "シンガポール"]),
+];
+
+/// A country's name in every language, or its code where the name is
+/// not known here.
+pub fn country(code: &str) -> Localized {
+    match COUNTRIES.iter().find(|(c, _)| *c == code) {
+        Some((_, names)) => LANGS
+            .iter()
+            .zip(names)
+            .map(|(l, n)| (l.to_string(), n.to_string()))
+            .collect(),
+        None => vec![("en".into(), code.into())],
+    }
+}
+
 fn row(key: &str) -> &'static [&'static str; 6] {
     &TEXTS
         .iter()
@@ -116,5 +154,14 @@ mod tests {
             "A-1 a déjà été retourné."
         );
         assert_eq!(all("country", &[]).len(), 6);
+        assert_eq!(
+            country("DE")[2],
+            ("de".to_string(), "Deutschland".to_string())
+        );
+        assert_eq!(country("ZZ"), vec![("en".to_string(), "ZZ".to_string())]);
+        // Every default country has its names.
+        for c in crate::DEFAULT_COUNTRIES.split(',') {
+            assert_eq!(country(c).len(), 6, "{c}");
+        }
     }
 }
