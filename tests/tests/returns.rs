@@ -102,8 +102,13 @@ impl Flow<'_> {
 }
 
 async fn shop() -> (axum::Router, String, tempfile::TempDir) {
+    let (app, key, _state, dir) = shop_and_state().await;
+    (app, key, dir)
+}
+
+async fn shop_and_state() -> (axum::Router, String, cove_host::AppState, tempfile::TempDir) {
     let (state, dir) = host(None, test_limits()).await;
-    let app = cove_host::app(state);
+    let app = cove_host::app(state.clone());
     let key = create_merchant(&app, "shop").await;
     let (s, v) = publish(
         &app,
@@ -151,7 +156,7 @@ async fn shop() -> (axum::Router, String, tempfile::TempDir) {
         assert_eq!(s, StatusCode::OK, "{summary}");
         assert_eq!(summary["rejected"], 0, "{summary}");
     }
-    (app, key, dir)
+    (app, key, state, dir)
 }
 
 #[tokio::test]
@@ -497,4 +502,57 @@ async fn without_a_flow_bound_a_person_settles_the_return() {
         "{first}"
     );
     assert_eq!(flow.submit().await["status"], "review");
+}
+
+#[tokio::test]
+async fn unfinished_sessions_that_lapsed_are_deleted_with_their_photos() {
+    let (app, _key, state, _dir) = shop_and_state().await;
+    let (open, _) = Flow::start(&app, "1001", "ana@shop.example").await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let uri = format!("/public/v1/shop/returns/{}/photos", open.id);
+    let (s, _, _) = request_bytes(
+        &app,
+        "POST",
+        &uri,
+        &[("x-return-token", &open.token)],
+        Some(png),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (settled, _) = Flow::start(&app, "1002", "ana@shop.example").await;
+    assert_eq!(settled.submit().await["status"], "marketplace");
+    // Past both deadlines: the unfinished one goes with its photo, the
+    // settled one stays.
+    let deadline = |id: String| {
+        let state = state.clone();
+        async move {
+            state
+                .store
+                .return_row("shop", &id)
+                .await
+                .unwrap()
+                .map(|r| r.expires_at)
+        }
+    };
+    let after = deadline(settled.id.clone())
+        .await
+        .unwrap()
+        .max(deadline(open.id.clone()).await.unwrap())
+        + 1;
+    let gone = state
+        .store
+        .purge_lapsed_returns("shop", after)
+        .await
+        .unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(deadline(open.id.clone()).await, None);
+    assert!(
+        state
+            .store
+            .return_photo_ids("shop", &open.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(deadline(settled.id.clone()).await.is_some());
 }

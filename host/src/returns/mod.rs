@@ -299,6 +299,8 @@ pub async fn start(
         expires_at: now + SESSION_DAYS * 86_400_000,
         submitted_at: None,
     };
+    // Sessions that lapsed unfinished go as new ones start.
+    state.store.purge_lapsed_returns(&merchant, now).await?;
     let first = ask(&state, &merchant, &r, &facts).await?;
     apply(&mut r, first, &facts);
     state.store.insert_return(&merchant, &r).await?;

@@ -198,6 +198,35 @@ impl Store {
         }))
     }
 
+    /// Delete `merchant`'s sessions that lapsed unfinished before `before`,
+    /// with their photos: nobody can resume them, and they hold what a
+    /// customer typed. Returns how many went.
+    pub async fn purge_lapsed_returns(
+        &self,
+        merchant: &str,
+        before: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "DELETE FROM return_photos WHERE merchant_id = $1 AND return_id IN \
+             (SELECT id FROM returns WHERE merchant_id = $1 AND status IN ('open', 'ready') AND expires_at < $2)",
+        )
+        .bind(merchant)
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+        let n = sqlx::query(
+            "DELETE FROM returns WHERE merchant_id = $1 AND status IN ('open', 'ready') AND expires_at < $2",
+        )
+        .bind(merchant)
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Store a new session.
     pub async fn insert_return(&self, merchant: &str, r: &ReturnRow) -> Result<(), StoreError> {
         sqlx::query(
