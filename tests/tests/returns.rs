@@ -322,6 +322,8 @@ async fn a_customer_returns_an_item_step_by_step() {
 
     // A marketplace order is handed off before any question.
     let (market, first) = Flow::start(&app, "1002", "ana@shop.example").await;
+    // Nothing to confirm: it is settled as it is shown.
+    assert_eq!(first["status"], "marketplace", "{first}");
     assert_eq!(
         first["step"]["outcome"]["marketplace"]["marketplace"], "amazon",
         "{first}"

@@ -364,6 +364,9 @@ export async function start(ctx) {
         return focusFirst();
       }
       const o = step.outcome || {};
+      // A refusal or a marketplace hand-off is final as shown; a refund or
+      // a person's review is registered when the customer confirms it.
+      const final = !!(o.rejected || o.marketplace);
       const done = view.status != "ready";
       const parts = [];
       if (o.approved) {
@@ -374,9 +377,9 @@ export async function start(ctx) {
       } else if (o.rejected) parts.push(h("p", { textContent: o.rejected }));
       else if (o.marketplace) parts.push(h("p", { textContent: o.marketplace.instructions }));
       else parts.push(h("p", { textContent: T.person }));
-      const status = h("p", { role: "status", textContent: done ? T.registered : "" });
+      const status = h("p", { role: "status", textContent: done && !final ? T.registered : "" });
       const confirm = h("button", {
-        className: "b p", type: "button", textContent: T.confirm, hidden: done || !!o.rejected,
+        className: "b p", type: "button", textContent: T.confirm, hidden: done,
         onclick: async () => {
           const r = await call("POST", "/" + session.id + "/submit", { token: session.token });
           if (!r.ok) return refuse(r.json);
@@ -385,10 +388,11 @@ export async function start(ctx) {
           set("return", null);
         },
       });
-      if (o.rejected) set("return", null);
+      if (final) set("return", null);
       box.replaceChildren(...parts, alert, h("div", { className: "row" }, confirm), status);
-      (done || o.rejected ? box.querySelector("p") : confirm).tabIndex = -1;
-      (done || o.rejected ? box.querySelector("p") : confirm).focus();
+      const first = done ? box.querySelector("p") : confirm;
+      first.tabIndex = -1;
+      first.focus();
     };
     const begin = () => {
       const order = h("input", { id: "cove-ro", name: "order", required: true, autocomplete: "off" });

@@ -173,7 +173,20 @@ fn apply(r: &mut ReturnRow, step: Value, facts: &store::OrderFacts) {
     r.status = "open".into();
     (r.queue, r.refund_minor, r.fees_minor, r.method) = (None, None, None, None);
     if let Some(outcome) = step.get("outcome") {
-        r.status = "ready".into();
+        // A refusal or a hand-off to a marketplace has nothing for the
+        // customer to confirm: it is settled as it is shown. A refund or
+        // a person's review waits for the customer's submit.
+        r.status = if outcome.get("rejected").is_some() {
+            "rejected"
+        } else if outcome.get("marketplace").is_some() {
+            "marketplace"
+        } else {
+            "ready"
+        }
+        .into();
+        if r.status != "ready" {
+            r.submitted_at = Some(crate::now_ms());
+        }
         if let Some(h) = outcome.get("human-review") {
             r.queue = h["queue"].as_str().map(str::to_string);
         }

@@ -37,9 +37,10 @@ pub struct ReturnRow {
     pub answers: Value,
     /// The plugin's last step: `{"form": …}` or `{"outcome": …}`.
     pub step: Value,
-    /// `open` (a form is shown), `ready` (the outcome is shown, not yet
-    /// submitted), then `approved`, `rejected`, `marketplace` or `review`;
-    /// a person turns `review` into `accepted` or `declined`.
+    /// `open` (a form is shown), `ready` (a refund or a review is shown,
+    /// not yet submitted), then `approved` or `review`; `rejected` and
+    /// `marketplace` are settled as soon as they are shown; a person turns
+    /// `review` into `accepted` or `declined`.
     pub status: String,
     /// For `review`: `priority` or `standard`.
     pub queue: Option<String>,
