@@ -275,15 +275,7 @@ impl Slot {
                             .pointer("/unit-price/amount-minor")
                             .and_then(Value::as_i64)
                             .unwrap_or(0);
-                    let refund = approval
-                        .pointer("/refund/amount-minor")
-                        .and_then(Value::as_i64)
-                        .unwrap_or(-1);
-                    if !(0..=paid).contains(&refund) {
-                        return Err(format!(
-                            "refund {refund} is not between 0 and the price paid ({paid})"
-                        ));
-                    }
+                    refund_within(approval, paid)?;
                     if approval.pointer("/refund/currency") != req.pointer("/unit-price/currency") {
                         return Err("refund currency differs from the price currency".into());
                     }
@@ -317,6 +309,21 @@ impl Slot {
                 Ok(())
             }
         }
+    }
+}
+
+/// An approval's refund, if it is between 0 and `paid` (both contracts).
+fn refund_within(approval: &Value, paid: i64) -> Result<i64, String> {
+    let refund = approval
+        .pointer("/refund/amount-minor")
+        .and_then(Value::as_i64)
+        .unwrap_or(-1);
+    if (0..=paid).contains(&refund) {
+        Ok(refund)
+    } else {
+        Err(format!(
+            "refund {refund} is not between 0 and the price paid ({paid})"
+        ))
     }
 }
 
@@ -379,15 +386,7 @@ fn check_step(session: &Value, step: &Value) -> Result<(), String> {
         ));
     }
     let paid = quantity * int(&line["unit-price"]["amount-minor"]);
-    let refund = a
-        .pointer("/refund/amount-minor")
-        .and_then(Value::as_i64)
-        .unwrap_or(-1);
-    if !(0..=paid).contains(&refund) {
-        return Err(format!(
-            "refund {refund} is not between 0 and the price paid ({paid})"
-        ));
-    }
+    let refund = refund_within(a, paid)?;
     let currency = &line["unit-price"]["currency"];
     let parts = a["lines"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     if a.pointer("/refund/currency") != Some(currency)

@@ -237,6 +237,20 @@ pub(crate) async fn open_session(
     Ok(r)
 }
 
+/// [`open_session`] with the token of the `x-return-token` header.
+pub(crate) async fn open_by_header(
+    state: &AppState,
+    merchant: &str,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<ReturnRow, ApiError> {
+    let token = headers
+        .get("x-return-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    open_session(state, merchant, id, token).await
+}
+
 /// The order facts of a session, or a 409 if the order is gone (erased).
 async fn facts_of(
     state: &AppState,
@@ -330,11 +344,7 @@ pub async fn status(
     Path((merchant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = headers
-        .get("x-return-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let r = open_session(&state, &merchant, &id, token).await?;
+    let r = open_by_header(&state, &merchant, &id, &headers).await?;
     Ok(axum::Json(public_view(&r)).into_response())
 }
 

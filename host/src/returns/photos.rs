@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::store::{Photo, ReturnRow};
-use super::{open_session, refused};
+use super::{open_by_header, refused};
 use crate::AppState;
 use crate::platform::http::{ApiError, merchant_or_operator, read_body};
 
@@ -41,11 +41,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let token = headers
-        .get("x-return-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let r = open_session(&state, &merchant, &id, token).await?;
+    let r = open_by_header(&state, &merchant, &id, &headers).await?;
     if r.status != "open" {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -443,6 +443,16 @@ pub struct Photo {
     pub data: String,
 }
 
+/// A `return_photos` row (id, return_id, content_type, data).
+fn photo(r: &AnyRow) -> Result<Photo, StoreError> {
+    Ok(Photo {
+        id: r.try_get(0)?,
+        return_id: r.try_get(1)?,
+        content_type: r.try_get(2)?,
+        data: r.try_get(3)?,
+    })
+}
+
 impl Store {
     /// Attach a photo to a return.
     pub async fn insert_return_photo(
@@ -498,14 +508,8 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| {
-            Ok(Photo {
-                id: r.try_get(0)?,
-                return_id: r.try_get(1)?,
-                content_type: r.try_get(2)?,
-                data: r.try_get(3)?,
-            })
-        })
+        .as_ref()
+        .map(photo)
         .transpose()
     }
 
@@ -523,14 +527,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|r| {
-            Ok(Photo {
-                id: r.try_get(0)?,
-                return_id: r.try_get(1)?,
-                content_type: r.try_get(2)?,
-                data: r.try_get(3)?,
-            })
-        })
+        .map(photo)
         .collect()
     }
 }

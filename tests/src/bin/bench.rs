@@ -52,17 +52,47 @@ fn small_input() -> Value {
     )
 }
 
-/// Fresh-instance call latency (µs) of the real component, and natively.
-fn in_process() -> InProcess {
-    let rt = Runtime::new(Limits::default()).expect("runtime");
-    let (slot, contract, component) = inspect(&rt, &wasm(guests::FATIGUE)).expect("component");
+/// The component at `path`, prepared in `rt`, and `input` (keyed by the
+/// main function's parameter names) as its arguments.
+fn prepared_call(
+    rt: &Runtime,
+    path: &str,
+    input: &Value,
+) -> (
+    cove_host::platform::runtime::Prepared,
+    Vec<wasmtime::component::Val>,
+) {
+    let (slot, contract, component) = inspect(rt, &wasm(path)).expect("component");
     let prepared = rt.prepare(&component, slot, contract).expect("prepare");
-    let input = small_input();
-    let params: Vec<_> = prepared
+    let params = prepared
         .params
         .iter()
         .map(|(n, t)| json::to_val(t, &input[n]).expect("input"))
         .collect();
+    (prepared, params)
+}
+
+/// p50 in µs of `call` run natively, timed in batches of 100 so the
+/// clock's own cost does not swamp a sub-microsecond call.
+fn native_p50(mut call: impl FnMut()) -> f64 {
+    let mut native = Vec::with_capacity(2_000);
+    for i in 0..2_200 {
+        let t = Instant::now();
+        for _ in 0..100 {
+            call();
+        }
+        if i >= 200 {
+            native.push(t.elapsed().as_secs_f64() * 1e6 / 100.0);
+        }
+    }
+    native.sort_by(f64::total_cmp);
+    percentile(&native, 0.5)
+}
+
+/// Fresh-instance call latency (µs) of the real component, and natively.
+fn in_process() -> InProcess {
+    let rt = Runtime::new(Limits::default()).expect("runtime");
+    let (prepared, params) = prepared_call(&rt, guests::FATIGUE, &small_input());
     let config: Arc<[(String, String)]> = Arc::from(Vec::new());
     let mut samples = Vec::with_capacity(20_000);
     let mut failures = 0;
@@ -94,29 +124,20 @@ fn in_process() -> InProcess {
     }
     fixed.sort_by(f64::total_cmp);
 
-    // Native: the same decision; batches of 100 so the clock's own cost
-    // does not swamp a sub-microsecond call.
+    // Native: the same decision.
     let request = fatigue_policy_request();
     let ctx = cove_sdk::Ctx::for_test(NOON);
-    let mut native = Vec::with_capacity(2_000);
-    for i in 0..2_200 {
-        let t = Instant::now();
-        for _ in 0..100 {
-            std::hint::black_box(
-                fatigue_policy::Fatigue::decide(std::hint::black_box(request.clone()), &ctx)
-                    .expect("native"),
-            );
-        }
-        if i >= 200 {
-            native.push(t.elapsed().as_secs_f64() * 1e6 / 100.0);
-        }
-    }
-    native.sort_by(f64::total_cmp);
+    let native_p50 = native_p50(|| {
+        std::hint::black_box(
+            fatigue_policy::Fatigue::decide(std::hint::black_box(request.clone()), &ctx)
+                .expect("native"),
+        );
+    });
     InProcess {
         p50: percentile(&samples, 0.5),
         p99: percentile(&samples, 0.99),
         fixed_p50: percentile(&fixed, 0.5),
-        native_p50: percentile(&native, 0.5),
+        native_p50,
     }
 }
 

@@ -18,13 +18,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use cove_e2e::{HostProcess, OPERATOR_TOKEN, guests, wasm};
-use cove_host::platform::registry::inspect;
 use cove_host::platform::runtime::{Limits, Runtime, json};
 use cove_sdk::Money;
 use cove_sdk::returns::{Answer, CustomerFacts, OrderFacts, OrderLine, Session};
 use serde_json::{Value, json};
 
-use super::percentile;
+use super::{native_p50, percentile, prepared_call};
 
 const DAY: i64 = 86_400_000;
 /// 2026-06-10, noon UTC: five days after the last parcel.
@@ -92,14 +91,7 @@ fn session() -> Session {
 /// (p50, p99) of the component, and the native p50, in µs.
 fn in_process() -> (f64, f64, f64) {
     let rt = Runtime::new(Limits::default()).expect("runtime");
-    let (slot, contract, component) = inspect(&rt, &wasm(guests::RETURN_FLOW)).expect("component");
-    let prepared = rt.prepare(&component, slot, contract).expect("prepare");
-    let input = session_json();
-    let params: Vec<_> = prepared
-        .params
-        .iter()
-        .map(|(n, t)| json::to_val(t, &input[n]).expect("input"))
-        .collect();
+    let (prepared, params) = prepared_call(&rt, guests::RETURN_FLOW, &session_json());
     let config: Arc<[(String, String)]> = Arc::from(Vec::new());
     let out = rt
         .call(&prepared, &config, NOW, 0, &params)
@@ -120,21 +112,13 @@ fn in_process() -> (f64, f64, f64) {
     samples.sort_by(f64::total_cmp);
     let settings = return_flow::Settings::default();
     let s = session();
-    let mut native = Vec::with_capacity(2_000);
-    for i in 0..2_200 {
-        let t = Instant::now();
-        for _ in 0..100 {
-            std::hint::black_box(return_flow::next(&settings, std::hint::black_box(&s), NOW).ok());
-        }
-        if i >= 200 {
-            native.push(t.elapsed().as_secs_f64() * 1e6 / 100.0);
-        }
-    }
-    native.sort_by(f64::total_cmp);
+    let native = native_p50(|| {
+        std::hint::black_box(return_flow::next(&settings, std::hint::black_box(&s), NOW).ok());
+    });
     (
         percentile(&samples, 0.5),
         percentile(&samples, 0.99),
-        percentile(&native, 0.5),
+        native,
     )
 }
 
