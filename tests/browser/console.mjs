@@ -185,13 +185,19 @@ try {
     await flow("/" + started.id + "/step", { token: started.token, answers });
   const queued = await flow("/" + started.id + "/submit", { token: started.token });
   check(queued.status == "review", "returns: an upset customer's return goes to the queue (" + queued.status + ")");
+  // And one the flow approved, with a carrier pickup (a heavy parcel).
+  const picked = await flow("", { order: "DEMO-1001", email: "demo01@shop.example" });
+  for (const answers of [{ country: "DE" }, { sku: "LINEN-SHIRT" }, { quantity: "1" }, { "weight-grams": "6000" }, { reason: "too-large" }])
+    await flow("/" + picked.id + "/step", { token: picked.token, answers });
+  check((await flow("/" + picked.id + "/submit", { token: picked.token })).status == "approved", "returns: a heavy parcel's return is approved");
   await page.goto(COVE + "/console#/returns");
   await ready("returns");
-  const row = page.locator("main table tbody tr", { hasText: "DEMO-1001" });
+  check(/Pickup requested/.test(await page.locator("[data-approved] tr", { hasText: "DEMO-1001" }).textContent()), "returns: the approved return shows its requested pickup");
+  const row = page.locator("[data-queue] tbody tr", { hasText: "DEMO-1001" });
   check(/Priority/.test(await row.textContent()), "returns: the queue shows it, in the priority queue");
   await row.locator("input").fill("Refund in full, sorry about the strap");
   await row.locator("button[type=submit]").click();
-  await page.waitForSelector("main table [role=status]:has-text('accepted')");
+  await page.waitForSelector("[data-queue] [role=status]:has-text('accepted')");
   const decided = await (await fetch(COVE + "/v1/merchants/demo/returns/" + started.id, { headers: { authorization: "Bearer " + KEY } })).json();
   check(decided.status == "accepted" && decided.note == "Refund in full, sorry about the strap", "returns: approved with the note, as recorded");
 

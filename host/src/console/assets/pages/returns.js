@@ -18,6 +18,8 @@ export default {
       "returns.col.when": "Started", "returns.col.order": "Order", "returns.col.item": "Item", "returns.col.reason": "Reason",
       "returns.col.queue": "Queue", "returns.col.why": "Why a person", "returns.col.decide": "Decision",
       "returns.col.photos": "Photos", "returns.photo": "Photo {n}",
+      "returns.approved": "Approved by the flow", "returns.col.refund": "Refund", "returns.col.method": "Way back",
+      "returns.pickup": "Pickup requested {when}", "returns.dropoff": "Drop-off",
       "returns.priority": "Priority", "returns.standard": "Standard", "returns.note": "Note for the records",
       "returns.approve": "Approve", "returns.decline": "Decline", "returns.done": "Decided: {status}.",
       "returns.rate": "Return rate by category", "returns.rate.summary": "Highest: {top} ({rate} of units sold came back).",
@@ -35,6 +37,8 @@ export default {
       "returns.col.when": "发起时间", "returns.col.order": "订单", "returns.col.item": "商品", "returns.col.reason": "原因",
       "returns.col.queue": "队列", "returns.col.why": "转人工原因", "returns.col.decide": "处理",
       "returns.col.photos": "照片", "returns.photo": "照片 {n}",
+      "returns.approved": "自动通过的退货", "returns.col.refund": "退款", "returns.col.method": "寄回方式",
+      "returns.pickup": "已预约上门取件（{when}）", "returns.dropoff": "自行寄回",
       "returns.priority": "优先", "returns.standard": "普通", "returns.note": "备注",
       "returns.approve": "同意", "returns.decline": "拒绝", "returns.done": "已处理：{status}。",
       "returns.rate": "各品类退货率", "returns.rate.summary": "最高：{top}（售出件数的 {rate} 被退回）。",
@@ -48,7 +52,7 @@ export default {
     },
   },
   async render(main) {
-    const [{ returns }, report] = await Promise.all([api("returns?status=review"), api("returns/report")]);
+    const [{ returns }, approved, report] = await Promise.all([api("returns?status=review"), api("returns?status=approved"), api("returns/report")]);
     const settled = Object.values(report.by_status).reduce((a, b) => a + b, 0);
     main.append(h("p", { className: "lead" }, t("returns.period", { days: report.days, n: num(settled), waiting: num(returns.length) })));
 
@@ -67,7 +71,7 @@ export default {
       return row;
     };
     const why = (r) => (r.step && r.step.outcome && r.step.outcome["human-review"] ? r.step.outcome["human-review"].reason : r.note || "");
-    main.append(h("section", null,
+    main.append(h("section", { "data-queue": "" },
       h("p", { className: "hint" }, t("returns.queue.hint")),
       table(t("returns.queue"), [
         { label: t("returns.col.when"), value: (r) => when(r.created_at) },
@@ -80,6 +84,15 @@ export default {
           h("a", { href: "/v1/merchants/" + encodeURIComponent(session.merchant) + "/returns/" + encodeURIComponent(r.id) + "/photos/" + a.value, target: "_blank", rel: "noopener", "data-photo": a.value }, t("returns.photo", { n: i + 1 })))) },
         { label: t("returns.col.decide"), value: decide },
       ], returns)));
+
+    // Settled by the flow: what comes back, and the pickups to book.
+    main.append(h("section", { "data-approved": "" }, table(t("returns.approved"), [
+      { label: t("returns.col.when"), value: (r) => when(r.submitted_at) },
+      { label: t("returns.col.order"), value: (r) => r.order_id },
+      { label: t("returns.col.item"), value: (r) => r.sku + " × " + r.quantity },
+      { label: t("returns.col.refund"), value: (r) => money(r.refund_minor, r.currency) },
+      { label: t("returns.col.method"), value: (r) => (r.pickup_at ? t("returns.pickup", { when: when(r.pickup_at) }) : t("returns.dropoff")) },
+    ], approved.returns)));
 
     const cats = report.by_category.filter((c) => c.sold_units > 0).sort((a, b) => b.rate - a.rate);
     if (cats.length) {
