@@ -8,6 +8,7 @@ use std::process::Command;
 const GUESTS: &[&str] = &[
     "fatigue-policy",
     "return-flow",
+    "mvt-allocator",
     "hostile-loop-forever",
     "hostile-grow-memory",
     "hostile-recurse",

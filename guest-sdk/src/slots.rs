@@ -57,11 +57,11 @@ pub mod rfm {
     }
 }
 
-/// A/B and multivariate allocator.
+/// A/B and multivariate allocator, GrowthBook-compatible.
 pub mod allocator {
     use super::*;
     pub use crate::generated::allocator::exports::cove::policy::allocation::{
-        AllocationMode, Arm, Assignment, Error, Experiment,
+        ArmStats, Assignment, BanditSettings, Error, Experiment, Namespace, Reason,
     };
 
     /// Implement this and export it with [`export_allocator!`](crate::export_allocator).
@@ -70,12 +70,25 @@ pub mod allocator {
         fn validate_config(_config: &Config) -> Result<(), Error> {
             Ok(())
         }
-        /// Put one unit into an arm of the experiment.
+        /// Place one unit: in or out of the experiment, and which variation.
+        /// `attributes` is a JSON object; `sticky` the unit's earlier
+        /// variation, if the host stored one.
         fn allocate(
             experiment: Experiment,
-            unit_id: String,
+            attributes: String,
+            sticky: Option<u32>,
             ctx: &Ctx,
         ) -> Result<Assignment, Error>;
+        /// A bandit's next weights, one per arm, adding up to 1. By
+        /// default an equal split (a plugin without bandits).
+        fn reweight(
+            arms: Vec<ArmStats>,
+            _settings: BanditSettings,
+            _ctx: &Ctx,
+        ) -> Result<Vec<f64>, Error> {
+            let n = arms.len().max(1) as f64;
+            Ok(arms.iter().map(|_| 1.0 / n).collect())
+        }
     }
 
     #[doc(hidden)]
@@ -152,7 +165,7 @@ pub mod channels {
 #[macro_export]
 macro_rules! __export_slot {
     ($plugin:ty, $module:ident, $interface:ident, $trait:ident, $export:ident,
-     fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+     $(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty);+) => {
         // Native builds (unit tests) call the impl directly; component
         // export names are only valid inside a wasm module.
         #[cfg(target_arch = "wasm32")]
@@ -164,10 +177,10 @@ macro_rules! __export_slot {
                 ) -> ::std::result::Result<(), $crate::$module::Error> {
                     $crate::$module::__validate::<$plugin>(config)
                 }
-                fn $name($($arg: $ty),*) -> ::std::result::Result<$ret, $crate::$module::Error> {
+                $(fn $name($($arg: $ty),*) -> ::std::result::Result<$ret, $crate::$module::Error> {
                     $crate::__enter();
                     <$plugin as $crate::$module::$trait>::$name($($arg,)* &$crate::Ctx::from_host())
-                }
+                })+
             }
             $crate::generated::$module::$export!(CoveExport with_types_in $crate::generated::$module);
         };
@@ -198,8 +211,10 @@ macro_rules! export_rfm_scorer {
 macro_rules! export_allocator {
     ($plugin:ty) => {
         $crate::__export_slot!($plugin, allocator, allocation, Allocator, __export_allocator,
-            fn allocate(experiment: $crate::allocator::Experiment, unit_id: ::std::string::String)
-                -> $crate::allocator::Assignment);
+            fn allocate(experiment: $crate::allocator::Experiment, attributes: ::std::string::String,
+                sticky: ::std::option::Option<u32>) -> $crate::allocator::Assignment;
+            fn reweight(arms: ::std::vec::Vec<$crate::allocator::ArmStats>, settings: $crate::allocator::BanditSettings)
+                -> ::std::vec::Vec<f64>);
     };
 }
 

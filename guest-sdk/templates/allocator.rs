@@ -1,28 +1,29 @@
 //! A Cove A/B allocator. Build: cargo build --release --target wasm32-wasip2
-use cove_sdk::allocator::{Allocator, Assignment, Error, Experiment};
+use cove_sdk::allocator::{Allocator, Assignment, Error, Experiment, Reason};
 use cove_sdk::Ctx;
 
-/// Weighted split by a stable hash of experiment and unit.
+/// Equal split by a stable hash of the experiment key and the unit's attributes.
 pub struct Split;
 
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
 
 impl Allocator for Split {
-    fn allocate(experiment: Experiment, unit_id: String, _ctx: &Ctx) -> Result<Assignment, Error> {
-        let total: u64 = experiment.arms.iter().map(|a| u64::from(a.weight)).sum();
-        if total == 0 {
-            return Err(Error::InvalidInput("the arms' weights add up to zero".into()));
+    fn allocate(experiment: Experiment, attributes: String, sticky: Option<u32>, _ctx: &Ctx) -> Result<Assignment, Error> {
+        if experiment.variations == 0 {
+            return Err(Error::InvalidInput("variations: the experiment has none".into()));
         }
-        let mut point = fnv1a(&format!("{}:{unit_id}", experiment.id)) % total;
-        for arm in &experiment.arms {
-            if point < u64::from(arm.weight) {
-                return Ok(Assignment { arm_id: arm.id.clone(), deterministic: true });
-            }
-            point -= u64::from(arm.weight);
-        }
-        unreachable!("point is below the total weight")
+        let variation = sticky.unwrap_or(fnv1a(&format!("{}{attributes}", experiment.key)) % experiment.variations);
+        Ok(Assignment {
+            in_experiment: true,
+            variation,
+            hash_used: sticky.is_none(),
+            hash_attribute: experiment.hash_attribute,
+            hash_value: attributes,
+            bucket: None,
+            reason: if sticky.is_some() { Reason::Sticky } else { Reason::Assigned },
+        })
     }
 }
 
@@ -31,14 +32,15 @@ cove_sdk::export_allocator!(Split);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cove_sdk::allocator::{AllocationMode, Arm};
 
     #[test]
-    fn same_unit_same_arm() {
-        let arm = |id: &str| Arm { id: id.into(), weight: 1, exposures: 0, conversions: 0 };
-        let exp = Experiment { id: "hero".into(), arms: vec![arm("a"), arm("b")], mode: AllocationMode::FixedSplit };
-        let first = Split::allocate(exp.clone(), "u1".into(), &Ctx::for_test(0)).unwrap();
-        let again = Split::allocate(exp, "u1".into(), &Ctx::for_test(0)).unwrap();
+    fn same_unit_same_variation() {
+        let exp = Experiment {
+            key: "hero".into(), variations: 2, weights: vec![], coverage: 1.0, seed: String::new(), hash_version: 2,
+            hash_attribute: "id".into(), fallback_attribute: None, namespace: None, condition: None, force: None,
+        };
+        let first = Split::allocate(exp.clone(), r#"{"id":"u1"}"#.into(), None, &Ctx::for_test(0)).unwrap();
+        let again = Split::allocate(exp, r#"{"id":"u1"}"#.into(), None, &Ctx::for_test(0)).unwrap();
         assert_eq!(first, again);
     }
 }

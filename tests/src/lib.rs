@@ -17,6 +17,8 @@ pub mod guests {
     pub const FATIGUE: &str = env!("COVE_GUEST_FATIGUE_POLICY");
     /// The reference return flow.
     pub const RETURN_FLOW: &str = env!("COVE_GUEST_RETURN_FLOW");
+    /// The reference A/B and multivariate allocator.
+    pub const MVT_ALLOCATOR: &str = env!("COVE_GUEST_MVT_ALLOCATOR");
     /// Spins forever.
     pub const LOOP_FOREVER: &str = env!("COVE_GUEST_HOSTILE_LOOP_FOREVER");
     /// Grows memory without end.

@@ -1,0 +1,77 @@
+//! # Cove's reference A/B and multivariate allocator
+//!
+//! Assignment is GrowthBook's, bit for bit: the same experiment definition
+//! and attributes put a unit in the same variation as GrowthBook's SDKs
+//! (FNV-1a 32-bit over UTF-16 code units, hash versions 1 and 2, bucket
+//! ranges from weights and coverage, namespaces, targeting conditions,
+//! forced variations; see [`gb`] and [`condition`]). A multivariate test is
+//! an experiment whose variations are the combinations of its factors; the
+//! host builds them.
+//!
+//! Bandits ([`bandit`]): the host asks for new weights on a cadence, and
+//! the plugin answers with Thompson sampling over each arm's conversions.
+//! A unit keeps its arm when weights move (the host stores it and passes it
+//! back as `sticky`).
+//!
+//! Configuration (all optional):
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `bandit.draws` | 4000 | posterior draws per reweight (100–50,000) |
+
+pub mod bandit;
+pub mod condition;
+pub mod gb;
+
+use cove_sdk::allocator::{Allocator, ArmStats, Assignment, BanditSettings, Error, Experiment};
+use cove_sdk::{Config, Ctx};
+
+/// The reference allocator.
+pub struct MvtAllocator;
+
+fn draws(config: &Config) -> Result<u32, Error> {
+    let draws = config
+        .parse_or("bandit.draws", 4000u32)
+        .map_err(Error::InvalidConfig)?;
+    if !(100..=50_000).contains(&draws) {
+        return Err(Error::InvalidConfig(format!(
+            "bandit.draws: {draws} is not between 100 and 50000"
+        )));
+    }
+    Ok(draws)
+}
+
+impl Allocator for MvtAllocator {
+    fn validate_config(config: &Config) -> Result<(), Error> {
+        draws(config).map(drop)
+    }
+
+    fn allocate(
+        experiment: Experiment,
+        attributes: String,
+        sticky: Option<u32>,
+        _ctx: &Ctx,
+    ) -> Result<Assignment, Error> {
+        let attributes: serde_json::Value = serde_json::from_str(&attributes).map_err(|e| {
+            Error::InvalidInput(format!("attributes: not valid JSON ({e})"))
+        })?;
+        if !attributes.is_object() {
+            return Err(Error::InvalidInput("attributes: must be a JSON object".into()));
+        }
+        gb::run(&experiment, &attributes, sticky)
+    }
+
+    fn reweight(
+        arms: Vec<ArmStats>,
+        settings: BanditSettings,
+        ctx: &Ctx,
+    ) -> Result<Vec<f64>, Error> {
+        let mut rng = bandit::Rng::new(ctx.random_u64());
+        bandit::weights(&arms, &settings, draws(ctx.config())?, &mut rng)
+    }
+}
+
+cove_sdk::export_allocator!(MvtAllocator);
+
+#[cfg(test)]
+mod tests;
