@@ -11,10 +11,12 @@
 //!   results), [`widget`] (the storefront widget's settings, files and
 //!   config), [`console`] (the merchant console's pages and sign-in),
 //!   [`customers`] (customers, consents, orders, events: imports,
-//!   profiles, privacy requests).
+//!   profiles, privacy requests), [`returns`] (self-service returns),
+//!   [`experiments`] (A/B, multivariate and bandit tests).
 
 pub mod console;
 pub mod customers;
+pub mod experiments;
 pub mod kb;
 pub mod platform;
 pub mod returns;
@@ -40,6 +42,7 @@ pub fn app(state: AppState) -> Router {
         .merge(console::routes(&state))
         .merge(customers::routes(&state))
         .merge(returns::routes(&state))
+        .merge(experiments::routes(&state))
         .split_for_parts();
     router
         .merge(platform::openapi::routes(&platform::openapi::finish(api)))
@@ -94,6 +97,8 @@ pub struct Inner {
     pub sessions: platform::session::Sessions,
     /// Decisions per hour and outcome, not yet written.
     pub stats: platform::stats::CallStats,
+    /// Experiments, read at most every few seconds.
+    pub experiments: experiments::Cache,
     /// Features' completions of a slot's input, by slot.
     pub inputs: Vec<(platform::slots::Slot, platform::slots::InputHook)>,
 }
@@ -161,6 +166,7 @@ impl AppState {
             keys: Default::default(),
             sessions: Default::default(),
             stats: Default::default(),
+            experiments: Default::default(),
             inputs: vec![(platform::slots::Slot::Fatigue, customers::fatigue::input)],
         }));
         state.refresh_bindings().await?;

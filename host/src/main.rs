@@ -388,6 +388,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
             .context("seeding the demo")?;
     }
     state.spawn_sync(Duration::from_millis(s.sync_ms));
+    cove_host::experiments::spawn_bandits(&state, Duration::from_secs(30));
     let listener = tokio::net::TcpListener::bind(s.listen)
         .await
         .with_context(|| format!("listening on {}", s.listen))?;

@@ -339,3 +339,67 @@ pub fn plugin_error_body(plugin: &str, error: &Value) -> Value {
         "error": error,
     })
 }
+
+/// Call another function of the merchant's bound plugin for `slot`
+/// (`function`, one of [`Slot::other_functions`]) with the JSON `input`
+/// keyed by parameter name, off the request threads and without a
+/// fallback: on any failure the caller keeps what it had, and the error
+/// says why.
+pub async fn call_other(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    function: &str,
+    input: &Value,
+) -> Result<Value, String> {
+    let active = state
+        .bindings
+        .get(merchant, slot)
+        .ok_or_else(|| format!("no {slot} plugin is bound"))?;
+    let index = active
+        .prepared
+        .others
+        .iter()
+        .position(|f| f.name == function)
+        .ok_or_else(|| {
+            format!(
+                "{} (built against {}) has no `{function}`",
+                active.label, active.prepared.contract
+            )
+        })?;
+    let vals = tree_params(slot, &active.prepared.others[index].params, input).map_err(|e| {
+        match e {
+            InvokeError::BadInput(m) | InvokeError::BadJson(m) => m,
+            other => format!("{other:?}"),
+        }
+    })?;
+    let (runtime, now, seed) = (state.runtime.clone(), crate::now_ms(), rand::random::<u64>());
+    let run = active.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::platform::fair::background_priority();
+        let f = &run.prepared.others[index];
+        runtime.call_other(&run.prepared, f, &run.config, now, seed, &vals)
+    })
+    .await
+    .map_err(|e| format!("the call's thread failed: {e}"))?;
+    match out {
+        Ok(out) => {
+            emit_logs(merchant, &active.label, &out.logs);
+            match out.value {
+                wasmtime::component::Val::Result(Ok(v)) => {
+                    Ok(v.as_deref().map_or(Value::Null, wjson::from_val))
+                }
+                wasmtime::component::Val::Result(Err(e)) => Err(format!(
+                    "{} refused: {}",
+                    active.label,
+                    e.as_deref().map_or(Value::Null, wjson::from_val)
+                )),
+                other => Err(format!("not a result: {other:?}")),
+            }
+        }
+        Err(f) => {
+            emit_logs(merchant, &active.label, &f.logs);
+            Err(format!("{}: {} ({})", active.label, f.kind.as_str(), f.detail))
+        }
+    }
+}

@@ -138,6 +138,15 @@ impl Slot {
         }
     }
 
+    /// The interface's functions besides [`Slot::function`] and
+    /// `validate-config`, which features call on their own schedule.
+    pub fn other_functions(self, contract: Contract) -> &'static [&'static str] {
+        match (self, contract) {
+            (Slot::Allocator, Contract::V0_2) => &["reweight"],
+            _ => &[],
+        }
+    }
+
     /// The safe answer used when the plugin cannot give one: fatigue →
     /// defer an hour; allocator → the control (first) arm; channel chooser
     /// → the region's default channel; returns → a human queue; RFM →
@@ -155,9 +164,18 @@ impl Slot {
                 "until": now + HOUR_MS,
                 "reason": "the fatigue policy is unavailable; retry later",
             }}),
-            Slot::Allocator => json!({
+            Slot::Allocator if contract == Contract::V0_1 => json!({
                 "arm-id": input.pointer("/experiment/arms/0/id").cloned().unwrap_or(json!("control")),
                 "deterministic": true,
+            }),
+            Slot::Allocator => json!({
+                "in-experiment": false,
+                "variation": 0,
+                "hash-used": false,
+                "hash-attribute": input.pointer("/experiment/hash-attribute").cloned().unwrap_or(json!("id")),
+                "hash-value": "",
+                "bucket": null,
+                "reason": "unavailable",
             }),
             Slot::Channels => {
                 let req = &input["request"];
@@ -235,6 +253,18 @@ impl Slot {
                     }
                 }
                 Ok(())
+            }
+            Slot::Allocator if contract != Contract::V0_1 => {
+                let n = input
+                    .pointer("/experiment/variations")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                match output["variation"].as_u64() {
+                    Some(v) if v < n.max(1) => Ok(()),
+                    v => Err(format!(
+                        "variation {v:?} is not one of the experiment's {n} variations"
+                    )),
+                }
             }
             Slot::Allocator => {
                 let arm = &output["arm-id"];

@@ -137,6 +137,11 @@ macro_rules! migrations {
                 "return photos",
                 include_str!("../../migrations/common/0009_return_photos.sql"),
             ),
+            (
+                10,
+                "experiments",
+                include_str!("../../migrations/common/0010_experiments.sql"),
+            ),
         ]
         .into_iter()
         .map(|(version, description, sql)| {

@@ -234,8 +234,19 @@ pub struct Prepared {
     validate: ComponentExportIndex,
     /// Parameter names and shapes of the slot's main export.
     pub params: Vec<(String, json::Shape)>,
+    /// The slot's other functions (a bandit's `reweight`), by name.
+    pub others: Vec<Function>,
     /// The contract version the component was built against.
     pub contract: Contract,
+}
+
+/// A function of the slot's interface besides the main one.
+pub struct Function {
+    /// Its WIT name.
+    pub name: &'static str,
+    index: ComponentExportIndex,
+    /// Parameter names and shapes.
+    pub params: Vec<(String, json::Shape)>,
 }
 
 /// The shared wasmtime engine and linker.
@@ -368,20 +379,37 @@ impl Runtime {
                 .get_export(Some(&interface), name)
                 .ok_or_else(|| format!("missing export `{export}#{name}`"))
         };
-        let (item, decide) = lookup(slot.function(contract))?;
-        let (_, validate) = lookup("validate-config")?;
-        let params = match item {
-            wasmtime::component::types::ComponentItem::ComponentFunc(f) => f
-                .params()
-                .map(|(n, t)| (n.to_string(), json::Shape::of(&t)))
-                .collect(),
-            _ => return Err(format!("`{}` is not a function", slot.function(contract))),
+        let function = |name: &str| {
+            let (item, index) = lookup(name)?;
+            match item {
+                wasmtime::component::types::ComponentItem::ComponentFunc(f) => Ok((
+                    index,
+                    f.params()
+                        .map(|(n, t)| (n.to_string(), json::Shape::of(&t)))
+                        .collect::<Vec<_>>(),
+                )),
+                _ => Err(format!("`{name}` is not a function")),
+            }
         };
+        let (decide, params) = function(slot.function(contract))?;
+        let (_, validate) = lookup("validate-config")?;
+        let others = slot
+            .other_functions(contract)
+            .iter()
+            .map(|name| {
+                function(name).map(|(index, params)| Function {
+                    name,
+                    index,
+                    params,
+                })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Prepared {
             pre,
             decide,
             validate,
             params,
+            others,
             contract,
         })
     }
@@ -396,6 +424,20 @@ impl Runtime {
         params: &[Val],
     ) -> Result<Output, Failure> {
         self.run(prepared, prepared.decide, config, now, seed, params)
+    }
+
+    /// Run another function of the slot's interface (`function`, one of
+    /// `prepared.others`) with `params` in a fresh sandbox.
+    pub fn call_other(
+        &self,
+        prepared: &Prepared,
+        function: &Function,
+        config: &Arc<[(String, String)]>,
+        now: i64,
+        seed: u64,
+        params: &[Val],
+    ) -> Result<Output, Failure> {
+        self.run(prepared, function.index, config, now, seed, params)
     }
 
     /// Run the plugin's `validate-config` export on `config`.
