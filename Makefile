@@ -6,6 +6,8 @@ CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GUESTS := target/guests/wasm32-wasip2/release
 SCHEMATHESIS := 4.32.5
+GROWTHBOOK := 4.0.0
+GBSTATS := 0.8.0
 
 .PHONY: run test bench bench-widget bench-console bench-import bench-returns deps deps-test deps-bench deps-widget widget build lint fmt
 
@@ -27,13 +29,15 @@ widget: deps-widget
 ## PostgreSQL for the store suite and the two-replica test; Debian's
 ## Chromium for the widget's and the console's browser tests (and a Chinese
 ## font, so the console's screenshots are legible); schemathesis (PyPI, in a venv
-## under target/) for the API fuzz test.
+## under target/) for the API fuzz test; GrowthBook's Python SDK and stats
+## engine (PyPI, in a venv under target/), the experiments' oracles.
 deps-test: deps deps-widget
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	@command -v psql >/dev/null
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@fc-list :lang=zh | grep -q . || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 	@[ -x target/schemathesis/bin/schemathesis ] || { python3 -m venv target/schemathesis && target/schemathesis/bin/pip install -q "schemathesis==$(SCHEMATHESIS)"; }
+	@target/oracles/bin/python -c "import growthbook, gbstats" 2>/dev/null || { python3 -m venv target/oracles && target/oracles/bin/pip install -q "growthbook==$(GROWTHBOOK)" "gbstats==$(GBSTATS)"; }
 
 ## wrk, the load generator of the HTTP benchmark.
 deps-bench: deps

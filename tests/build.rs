@@ -37,6 +37,16 @@ fn main() {
             "--target-dir",
         ])
         .arg(&target_dir)
+        // Plugins ship small: whole-program optimisation and no symbol
+        // names (the reference allocator fits the 256 KiB default only so).
+        .args([
+            "--config",
+            "profile.release.lto=true",
+            "--config",
+            "profile.release.codegen-units=1",
+            "--config",
+            "profile.release.strip=true",
+        ])
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")

@@ -373,9 +373,12 @@ impl Definition {
     /// multivariate arm's levels (`headline: B, banner: A`).
     pub fn variation_name(&self, i: usize) -> String {
         match (&self.factors, self.variations.get(i)) {
-            (Some(_), Some(Value::Object(levels))) => levels
+            (Some(factors), Some(levels)) => factors
                 .iter()
-                .map(|(k, v)| format!("{k}: {}", v.as_str().map_or(v.to_string(), str::to_string)))
+                .map(|f| {
+                    let v = &levels[&f.name];
+                    format!("{}: {}", f.name, v.as_str().map_or(v.to_string(), str::to_string))
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             _ if i == 0 => "Control".into(),

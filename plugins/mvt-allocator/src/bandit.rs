@@ -52,8 +52,16 @@ impl Rng {
         }
     }
 
-    /// Beta(a, b) for a, b ≥ 1.
+    /// Beta(a, b) for a, b ≥ 1; past 30 of each, its normal
+    /// approximation (one draw instead of two gamma draws, so a reweight
+    /// stays within the sandbox's fuel).
     pub fn beta(&mut self, a: f64, b: f64) -> f64 {
+        if a > 30.0 && b > 30.0 {
+            let n = a + b;
+            let mean = a / n;
+            let sd = (a * b / (n * n * (n + 1.0))).sqrt();
+            return (mean + sd * self.normal()).clamp(0.0, 1.0);
+        }
         let x = self.gamma(a);
         x / (x + self.gamma(b))
     }

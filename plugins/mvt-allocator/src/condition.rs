@@ -3,15 +3,19 @@
 //! 18}}`), evaluated the way GrowthBook's SDKs evaluate them, and checked
 //! before an experiment is accepted so a typo is refused with where it is
 //! instead of silently matching no one.
+//!
+//! One difference from GrowthBook, to keep the plugin within 256 KiB: the
+//! case-insensitive operators (`$ini`, `$nini`, `$alli`, `$regexi`) fold
+//! ASCII letters only (GrowthBook folds all of Unicode).
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use cove_sdk::allocator::Error;
-use serde_json::{Map, Value};
+use crate::json::{self, Value};
 
 /// A checked condition.
-pub struct Condition(Map<String, Value>);
+pub struct Condition(Vec<(String, Value)>);
 
 /// Unknown: an operator this evaluator does not know (it never matches).
 type Tri = Option<bool>;
@@ -21,10 +25,9 @@ const TYPES: [&str; 6] = ["string", "number", "boolean", "array", "object", "nul
 
 /// Parse and check the condition's JSON text.
 pub fn parse(text: &str) -> Result<Condition, Error> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        Error::InvalidInput(format!("condition: not valid JSON ({e})"))
-    })?;
-    let Value::Object(map) = value else {
+    let value = json::parse(text)
+        .map_err(|e| Error::InvalidInput(format!("condition: not valid JSON ({e})")))?;
+    let Value::Obj(map) = value else {
         return Err(Error::InvalidInput(
             "condition: must be a JSON object, like {\"country\": \"DE\"}".into(),
         ));
@@ -46,7 +49,7 @@ fn at(path: &str, key: &str) -> String {
     }
 }
 
-fn check(cond: &Map<String, Value>, path: &str) -> Result<(), String> {
+fn check(cond: &[(String, Value)], path: &str) -> Result<(), String> {
     for (key, value) in cond {
         let here = at(path, key);
         match key.as_str() {
@@ -81,24 +84,24 @@ fn check(cond: &Map<String, Value>, path: &str) -> Result<(), String> {
 
 fn is_operator_object(v: &Value) -> bool {
     v.as_object()
-        .is_some_and(|m| m.keys().all(|k| k.starts_with('$')))
+        .is_some_and(|m| m.iter().all(|(k, _)| k.starts_with('$')))
 }
 
 fn check_value(cv: &Value, path: &str) -> Result<(), String> {
     if !is_operator_object(cv) {
         return Ok(());
     }
-    for (op, arg) in cv.as_object().into_iter().flatten() {
+    for (op, arg) in cv.as_object().unwrap_or(&[]) {
         let bad = |what: &str| Err(format!("condition: `{op}` at `{path}` {what}"));
         match op.as_str() {
             "$eq" | "$ne" | "$lt" | "$lte" | "$gt" | "$gte" | "$exists" => {}
             "$veq" | "$vne" | "$vlt" | "$vlte" | "$vgt" | "$vgte" => {
-                if !(arg.is_string() || arg.is_number()) {
+                if !matches!(arg, Value::Str(_) | Value::Num(_)) {
                     return bad("needs a version, like \"1.2.3\"");
                 }
             }
             "$in" | "$nin" | "$ini" | "$nini" | "$all" | "$alli" => {
-                if !arg.is_array() {
+                if !matches!(arg, Value::Arr(_)) {
                     return bad("needs a list");
                 }
             }
@@ -116,14 +119,17 @@ fn check_value(cv: &Value, path: &str) -> Result<(), String> {
                 }
             }
             "$size" => {
-                if !(arg.is_number() || is_operator_object(arg)) {
+                if !(matches!(arg, Value::Num(_)) || is_operator_object(arg)) {
                     return bad("needs a number or a comparison like {\"$gt\": 2}");
                 }
                 check_value(arg, path)?;
             }
             "$not" => check_value(arg, path)?,
             "$elemMatch" => match arg.as_object() {
-                Some(m) if is_operator_object(arg) && !m.keys().any(|k| LOGICAL.contains(&k.as_str())) => {
+                Some(m)
+                    if is_operator_object(arg)
+                        && !m.iter().any(|(k, _)| LOGICAL.contains(&k.as_str())) =>
+                {
                     check_value(arg, path)?
                 }
                 Some(m) => check(m, path)?,
@@ -139,7 +145,7 @@ fn check_value(cv: &Value, path: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn eval_condition(attrs: &Value, cond: &Map<String, Value>) -> Tri {
+fn eval_condition(attrs: &Value, cond: &[(String, Value)]) -> Tri {
     let mut result = Some(true);
     for (key, value) in cond {
         let r = match key.as_str() {
@@ -202,18 +208,18 @@ fn get_path<'a>(attrs: &'a Value, path: &str) -> Cow<'a, Value> {
     let mut segments = path.split('.');
     while let Some(segment) = segments.next() {
         current = match current {
-            Value::Object(m) => match m.get(segment) {
+            Value::Obj(_) => match current.get(segment) {
                 Some(v) => v,
                 None => return Cow::Owned(Value::Null),
             },
             // `length` of a list; anything after it reads as absent.
-            Value::Array(a) if segment == "length" => {
+            Value::Arr(a) if segment == "length" => {
                 return Cow::Owned(match segments.next() {
-                    None => Value::from(a.len()),
+                    None => Value::Num(a.len() as f64),
                     Some(_) => Value::Null,
                 });
             }
-            Value::Array(a) => match index(segment, a.len()) {
+            Value::Arr(a) => match index(segment, a.len()) {
                 Some(i) => &a[i],
                 None => return Cow::Owned(Value::Null),
             },
@@ -238,17 +244,17 @@ fn type_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+        Value::Num(_) => "number",
+        Value::Str(_) => "string",
+        Value::Arr(_) => "array",
+        Value::Obj(_) => "object",
     }
 }
 
 fn eval_value(cv: &Value, av: &Value, insensitive: bool) -> Tri {
     if is_operator_object(cv) {
         let mut result = Some(true);
-        for (op, arg) in cv.as_object().into_iter().flatten() {
+        for (op, arg) in cv.as_object().unwrap_or(&[]) {
             match eval_operator(op, av, arg) {
                 Some(false) => return Some(false),
                 None => result = None,
@@ -257,27 +263,24 @@ fn eval_value(cv: &Value, av: &Value, insensitive: bool) -> Tri {
         }
         return result;
     }
-    if insensitive && let (Value::String(a), Value::String(b)) = (cv, av) {
-        return Some(a.to_lowercase() == b.to_lowercase());
+    if insensitive && let (Value::Str(a), Value::Str(b)) = (cv, av) {
+        return Some(a.to_ascii_lowercase() == b.to_ascii_lowercase());
     }
     Some(deep_equal(cv, av))
 }
 
-fn num_eq(a: &serde_json::Number, b: &serde_json::Number) -> bool {
-    a.as_f64() == b.as_f64()
-}
-
 fn deep_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Array(x), Value::Array(y)) => {
+        (Value::Arr(x), Value::Arr(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| deep_equal(p, q))
         }
-        (Value::Object(x), Value::Object(y)) => {
+        // JavaScript compares objects by their JSON text: same keys, same order.
+        (Value::Obj(x), Value::Obj(y)) => {
             x.len() == y.len()
                 && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                    .zip(y)
+                    .all(|((k, v), (l, w))| k == l && deep_equal(v, w))
         }
-        (Value::Number(x), Value::Number(y)) => num_eq(x, y),
         _ => a == b,
     }
 }
@@ -286,16 +289,15 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
 /// containers are never identical.
 fn strict_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => num_eq(x, y),
-        (Value::Array(_) | Value::Object(_), _) => false,
+        (Value::Arr(_) | Value::Obj(_), _) => false,
         _ => a == b,
     }
 }
 
 fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
-        (Value::String(x), Value::String(y)) => Some(if x.is_ascii() && y.is_ascii() {
+        (Value::Num(x), Value::Num(y)) => x.partial_cmp(y),
+        (Value::Str(x), Value::Str(y)) => Some(if x.is_ascii() && y.is_ascii() {
             x.cmp(y)
         } else {
             x.encode_utf16().cmp(y.encode_utf16())
@@ -308,8 +310,8 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
 /// numeric parts padded, and a release sorting after its pre-releases.
 fn padded_version(v: &Value) -> String {
     let text = match v {
-        Value::Number(n) => crate::gb::js_number(n),
-        Value::String(s) if !s.is_empty() => s.clone(),
+        Value::Num(n) => json::js_number(*n),
+        Value::Str(s) if !s.is_empty() => s.clone(),
         _ => "0".into(),
     };
     let text = text.strip_prefix('v').unwrap_or(&text);
@@ -333,7 +335,7 @@ fn padded_version(v: &Value) -> String {
 
 fn fold(v: &Value) -> Value {
     match v {
-        Value::String(s) => Value::String(s.to_lowercase()),
+        Value::Str(s) => Value::Str(s.to_ascii_lowercase()),
         other => other.clone(),
     }
 }
@@ -347,8 +349,8 @@ fn is_in(list: &[Value], av: &Value, insensitive: bool) -> bool {
         }
     };
     match av {
-        Value::Array(items) => items.iter().any(|v| list.iter().any(|e| eq(v, e))),
-        Value::Object(_) => false,
+        Value::Arr(items) => items.iter().any(|v| list.iter().any(|e| eq(v, e))),
+        Value::Obj(_) => false,
         _ => list.iter().any(|e| eq(av, e)),
     }
 }
@@ -364,17 +366,17 @@ fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(m) => !m.is_empty(),
+        Value::Num(n) => *n != 0.0,
+        Value::Str(s) => !s.is_empty(),
+        Value::Arr(a) => !a.is_empty(),
+        Value::Obj(m) => !m.is_empty(),
     }
 }
 
 fn eval_operator(op: &str, av: &Value, cv: &Value) -> Tri {
     let orderable = matches!(
         (av, cv),
-        (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_))
+        (Value::Num(_), Value::Num(_)) | (Value::Str(_), Value::Str(_))
     );
     Some(match op {
         "$eq" => strict_equal(av, cv),
@@ -421,11 +423,11 @@ fn eval_operator(op: &str, av: &Value, cv: &Value) -> Tri {
         }
         "$elemMatch" => return elem_match(cv, av),
         "$size" => match av {
-            Value::Array(a) => return eval_value(cv, &Value::from(a.len()), false),
+            Value::Arr(a) => return eval_value(cv, &Value::Num(a.len() as f64), false),
             _ => false,
         },
         "$all" | "$alli" => match (cv.as_array(), av) {
-            (Some(list), Value::Array(items)) => {
+            (Some(list), Value::Arr(items)) => {
                 let mut result = Some(true);
                 for c in list {
                     let mut passed = Some(false);
@@ -465,13 +467,13 @@ fn eval_operator(op: &str, av: &Value, cv: &Value) -> Tri {
 }
 
 fn elem_match(cond: &Value, av: &Value) -> Tri {
-    let Value::Array(items) = av else {
+    let Value::Arr(items) = av else {
         return Some(false);
     };
     let on_value = is_operator_object(cond)
         && !cond
             .as_object()
-            .is_some_and(|m| m.keys().any(|k| LOGICAL.contains(&k.as_str())));
+            .is_some_and(|m| m.iter().any(|(k, _)| LOGICAL.contains(&k.as_str())));
     let mut result = Some(false);
     for item in items.iter().filter(|i| !i.is_null()) {
         let r = if on_value {

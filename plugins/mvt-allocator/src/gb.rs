@@ -3,7 +3,7 @@
 //! namespaces, and the order in which an experiment's rules apply.
 
 use cove_sdk::allocator::{Assignment, Error, Experiment, Reason};
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::condition;
 
@@ -72,36 +72,12 @@ pub fn in_namespace(value: &str, id: &str, start: f64, end: f64) -> bool {
     hash(&format!("__{id}"), value, 1).is_some_and(|n| start <= n && n < end)
 }
 
-/// A number as JavaScript's `String(number)` writes it.
-pub fn js_number(n: &serde_json::Number) -> String {
-    if n.is_i64() || n.is_u64() {
-        let x = n.as_f64().unwrap_or(0.0);
-        if x.abs() < 1e21 {
-            return n.to_string();
-        }
-    }
-    let x = n.as_f64().unwrap_or(f64::NAN);
-    if x == 0.0 {
-        "0".into()
-    } else if x.abs() >= 1e21 || x.abs() < 1e-6 {
-        let s = format!("{x:e}");
-        match s.split_once('e') {
-            Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e}"),
-            _ => s,
-        }
-    } else {
-        format!("{x}")
-    }
-}
-
 /// An attribute value that can identify a unit, as text: a non-empty
 /// string, or a finite non-zero number.
 pub fn hashable(value: Option<&Value>) -> Option<String> {
     match value? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) if n.as_f64().is_some_and(|x| x != 0.0 && x.is_finite()) => {
-            Some(js_number(n))
-        }
+        Value::Str(s) if !s.is_empty() => Some(s.clone()),
+        Value::Num(n) if *n != 0.0 => Some(crate::json::js_number(*n)),
         _ => None,
     }
 }

@@ -17,11 +17,12 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `bandit.draws` | 4000 | posterior draws per reweight (100–50,000) |
+//! | `bandit.draws` | 2000 | posterior draws per reweight (100–5,000; a reweight runs within the sandbox's fuel) |
 
 pub mod bandit;
 pub mod condition;
 pub mod gb;
+pub mod json;
 
 use cove_sdk::allocator::{Allocator, ArmStats, Assignment, BanditSettings, Error, Experiment};
 use cove_sdk::{Config, Ctx};
@@ -31,11 +32,11 @@ pub struct MvtAllocator;
 
 fn draws(config: &Config) -> Result<u32, Error> {
     let draws = config
-        .parse_or("bandit.draws", 4000u32)
+        .parse_or("bandit.draws", 2000u32)
         .map_err(Error::InvalidConfig)?;
-    if !(100..=50_000).contains(&draws) {
+    if !(100..=5_000).contains(&draws) {
         return Err(Error::InvalidConfig(format!(
-            "bandit.draws: {draws} is not between 100 and 50000"
+            "bandit.draws: {draws} is not between 100 and 5000"
         )));
     }
     Ok(draws)
@@ -52,10 +53,9 @@ impl Allocator for MvtAllocator {
         sticky: Option<u32>,
         _ctx: &Ctx,
     ) -> Result<Assignment, Error> {
-        let attributes: serde_json::Value = serde_json::from_str(&attributes).map_err(|e| {
-            Error::InvalidInput(format!("attributes: not valid JSON ({e})"))
-        })?;
-        if !attributes.is_object() {
+        let attributes = json::parse(&attributes)
+            .map_err(|e| Error::InvalidInput(format!("attributes: not valid JSON ({e})")))?;
+        if attributes.as_object().is_none() {
             return Err(Error::InvalidInput("attributes: must be a JSON object".into()));
         }
         gb::run(&experiment, &attributes, sticky)

@@ -207,6 +207,7 @@ fn fallback_attribute_and_sticky_variation() {
 }
 
 fn holds(cond: Value, attrs: Value) -> bool {
+    let attrs = crate::json::parse(&attrs.to_string()).unwrap();
     condition::eval(&attrs, &condition::parse(&cond.to_string()).unwrap())
 }
 
@@ -360,6 +361,11 @@ fn beta_draws_have_the_right_mean() {
     let n = 20_000;
     let mean = (0..n).map(|_| rng.beta(3.0, 7.0)).sum::<f64>() / f64::from(n);
     assert!((mean - 0.3).abs() < 0.01, "{mean}");
+    // The normal approximation for large counts: mean and spread.
+    let draws: Vec<f64> = (0..n).map(|_| rng.beta(101.0, 901.0)).collect();
+    let mean = draws.iter().sum::<f64>() / f64::from(n);
+    let sd = (draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / f64::from(n)).sqrt();
+    assert!((mean - 0.1008).abs() < 0.001 && (sd - 0.00952).abs() < 0.0005, "{mean} {sd}");
 }
 
 #[test]

@@ -22,9 +22,10 @@ pub use limits::Limits;
 use crate::platform::slots::{Contract, Slot};
 
 /// Imports a Rust `wasm32-wasip2` guest always carries (std's startup and
-/// panic paths), even when the plugin never uses them. Writing to stdout and
-/// stderr is captured into the call's log; every other function of these
-/// interfaces is a stub that traps. Anything else outside `cove:policy` is
+/// panic paths), even when the plugin never uses them, and the seed std's
+/// `HashMap` asks for. Writing to stdout and stderr is captured into the
+/// call's log; the seed comes from the call's replayable randomness; every
+/// other function of these interfaces is a stub that traps. Anything else outside `cove:policy` is
 /// refused at publish.
 pub const TOLERATED_IMPORTS: &[&str] = &[
     "wasi:cli/environment",
@@ -40,6 +41,7 @@ pub const TOLERATED_IMPORTS: &[&str] = &[
     "wasi:io/error",
     "wasi:io/poll",
     "wasi:io/streams",
+    "wasi:random/insecure-seed",
 ];
 
 /// Imports the host really provides (in the plugin's own contract version).
@@ -118,7 +120,7 @@ impl CallCtx {
 }
 
 impl CallCtx {
-    fn random_u64(&mut self) -> u64 {
+    pub(super) fn random_u64(&mut self) -> u64 {
         // splitmix64 over the per-call seed: replayable from the logged seed.
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.rng;

@@ -2,7 +2,8 @@
 //! `wasi:cli/stdout`/`stderr`. The host offers exactly those two streams,
 //! write-only, and turns what is written into the call's log lines (tagged
 //! with plugin and merchant by the caller, bounded by the log budget).
-//! Every other function of those interfaces stays a trap.
+//! Every other function of those interfaces stays a trap. std's `HashMap`
+//! gets its seed from the call's replayable randomness.
 
 use wasmtime::component::{ComponentType, Lift, Linker, Lower, Resource, ResourceType};
 
@@ -77,6 +78,14 @@ pub(super) fn define(linker: &mut Linker<CallCtx>, import: &str) -> wasmtime::Re
             )?;
             cli.func_wrap(name, move |_, (): ()| {
                 Ok((Resource::<OutputStream>::new_own(rep),))
+            })?;
+        }
+        // std's `HashMap` seeds its hasher here: from the call's seed, so
+        // a decision replays exactly.
+        "wasi:random/insecure-seed" => {
+            linker.instance(import)?.func_wrap("insecure-seed", |mut store, (): ()| {
+                let ctx = store.data_mut();
+                Ok(((ctx.random_u64(), ctx.random_u64()),))
             })?;
         }
         _ => {}
