@@ -1,4 +1,5 @@
-// The storefront's own script: a cart counter and a language switch.
+// The storefront's own script: a cart counter, a language switch, and the
+// offer banner an experiment decides.
 window.shopCart = 0;
 document.addEventListener("DOMContentLoaded", () => {
   const lang = new URLSearchParams(location.search).get("lang");
@@ -10,3 +11,16 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// An experiment: which offer the banner shows. `Cove.variant` comes with
+// the widget's tag (which may load before or after this script).
+const showOffer = () =>
+  window.Cove.variant("offer-banner").then((text) => {
+    const offer = document.getElementById("offer");
+    if (text && offer) {
+      offer.textContent = text;
+      offer.hidden = false;
+    }
+  });
+if (window.Cove && window.Cove.variant) showOffer();
+else addEventListener("cove:ready", showOffer, { once: true });

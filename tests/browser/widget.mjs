@@ -314,6 +314,36 @@ try {
   await until(async () => (await dd.locator("[role=status]").textContent()) == "Your return is registered.", "demo storefront: a customer finishes a return");
   await shopper.close();
 
+  // 12. An experiment on the demo storefront: the offer banner shows the
+  // visitor's variation (the one the host assigns to the widget's visitor
+  // id); a returning visitor's is shown from storage while the host has not
+  // answered yet (no flicker); the exposure is sent once.
+  const returning = await browser.newContext();
+  const p5 = await returning.newPage();
+  p5.on("pageerror", (e) => errors.push(String(e)));
+  let exposures = 0;
+  p5.on("request", (r) => { if (r.url().includes("/experiments/exposures")) exposures++; });
+  await p5.goto(COVE + "/");
+  await until(() => p5.locator("#offer").isVisible(), "the offer banner shows the visitor's variation");
+  const shown = await p5.locator("#offer").textContent();
+  const vid = await p5.evaluate(() => JSON.parse(localStorage.getItem("cove:demo:vid")));
+  const mine = await (await api("/experiments/offer-banner/assign", { method: "POST", body: JSON.stringify({ attributes: { id: vid } }) })).json();
+  check(mine.in_experiment && mine.value == shown, "…the variation the host assigns to this visitor (" + shown + ")");
+  await until(async () => exposures == 1, "the exposure is sent");
+  let answered = false;
+  await p5.route("**/experiments/assign", async (route) => {
+    await new Promise((r) => setTimeout(r, 3000));
+    await route.continue();
+    answered = true;
+  });
+  await p5.reload();
+  await until(() => p5.locator("#offer").isVisible(), "returning: the banner is shown again");
+  check(!answered, "…before the host answered (from storage: no flicker)");
+  check((await p5.locator("#offer").textContent()) == shown, "…with the same variation");
+  await new Promise((r) => setTimeout(r, 3500));
+  check(exposures == 1, "…and the exposure is not sent again (" + exposures + ")");
+  await returning.close();
+
   const violations = await page.evaluate(() => window.cspViolations);
   check(violations.length == 0, "no CSP violations under script-src HOST 'wasm-unsafe-eval' (" + violations.join("; ") + ")");
   check(errors.length == 0, "no errors thrown into the page (" + errors.join("; ") + ")");

@@ -25,10 +25,35 @@
   };
   let vid = get("vid");
   if (!vid) set("vid", (vid = (crypto.randomUUID ? crypto.randomUUID() : Math.random().toString(36).slice(2) + Date.now().toString(36)).replace(/[^\w-]/g, "")));
+  // Experiments: `Cove.variant(key)` resolves to this visitor's variation's
+  // value (null when not in the experiment). A returning visitor's
+  // variations come from storage at once (no flicker) and refresh quietly
+  // for next time; each exposure is sent once. `window.CoveAttributes`
+  // adds targeting attributes; the visitor id is `id`.
+  const api = base + "/public/v1/" + encodeURIComponent(merchant);
+  const post = (path, body) => fetch(api + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), keepalive: true })
+    .then((r) => (r.ok ? r.json() : Promise.reject(path + ": HTTP " + r.status)));
+  const attributes = () => Object.assign({}, window.CoveAttributes, { id: vid });
+  let fresh;
+  const assigned = () => (fresh ||= post("/experiments/assign", { attributes: attributes() }).then((a) => (set("variants", a.assignments), a.assignments)));
+  const expose = (k, a) => {
+    const seen = get("exposed") || {};
+    if (!a || !a.in_experiment || seen[k] === a.variation) return;
+    post("/experiments/exposures", { attributes: attributes(), keys: [k] })
+      .then(() => set("exposed", Object.assign(get("exposed") || {}, { [k]: a.variation }))).catch(warn);
+  };
+  const Cove = (window.Cove = window.Cove || {});
+  Cove.variant = (k) => {
+    const kept = (get("variants") || {})[k];
+    const found = kept ? Promise.resolve(kept) : assigned().then((all) => all[k]);
+    if (kept) assigned().catch(warn);
+    return found.then((a) => (expose(k, a), a ? a.value : null)).catch((e) => (warn(e), null));
+  };
+  dispatchEvent(new Event("cove:ready"));
   const host = document.createElement("div");
   host.setAttribute("data-cove-widget", "");
   const root = host.attachShadow({ mode: "open" });
-  const ctx = { base, api: base + "/public/v1/" + encodeURIComponent(merchant), V, vid, get, set, root, host };
+  const ctx = { base, api, V, vid, get, set, root, host };
   let runtime;
   const load = () =>
     (runtime ||= import(base + "/widget/" + V + "/ui.js")

@@ -78,6 +78,10 @@ impl ApiError {
         e.retry_after = Some(secs);
         e
     }
+    /// The plain-words message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
     /// Attach a replacement body (keeps status).
     pub fn with_body(mut self, body: serde_json::Value) -> ApiError {
         self.extra = Some(body);
