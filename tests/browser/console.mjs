@@ -27,7 +27,7 @@ const check = (ok, what) => {
   if (!ok) failures++;
   return ok;
 };
-const PAGES = ["overview", "kb", "surveys", "widget", "customers", "returns", "policies"];
+const PAGES = ["overview", "kb", "surveys", "widget", "customers", "returns", "experiments", "policies"];
 
 const browser = await launch();
 const context = await browser.newContext({ locale: "en-US" });
@@ -200,6 +200,36 @@ try {
   await page.waitForSelector("[data-queue] [role=status]:has-text('accepted')");
   const decided = await (await fetch(COVE + "/v1/merchants/demo/returns/" + started.id, { headers: { authorization: "Bearer " + KEY } })).json();
   check(decided.status == "accepted" && decided.note == "Refund in full, sorry about the strap", "returns: approved with the note, as recorded");
+
+  // Experiments: the demo's tests read in plain words, with charts; a new
+  // one is set up from the form; one is stopped with the winner shown.
+  await page.goto(COVE + "/console#/experiments");
+  await ready("experiments");
+  await page.selectOption("#experiment", "offer-banner");
+  await page.waitForSelector("[data-experiment] [data-srm]");
+  check(/likely to be the best|No clear winner/.test(await page.textContent("[data-verdict]")), "experiments: the verdict is one sentence (" + (await page.textContent("[data-verdict]")) + ")");
+  check((await page.locator("[data-experiment] figure.chart").count()) >= 2, "experiments: the rate over time and the chance to be best are charts");
+  check(/Traffic split as planned|does not match the plan/.test(await page.textContent("[data-srm]")), "experiments: the traffic-split check in words");
+  await page.selectOption("#experiment", "product-page");
+  await page.waitForSelector("[data-factors] figure.chart[data-drawn]");
+  check(/photo|headline/.test(await page.textContent("[data-factors] .summary")), "experiments: a multivariate test shows each factor's effect");
+  await page.selectOption("#experiment", "hero-bandit");
+  await page.waitForSelector("[data-srm=bandit]");
+  check(/current shares/.test(await page.textContent("[data-srm=bandit]")), "experiments: a bandit shows its current shares");
+  await page.fill("#new-name", "Checkout button colour");
+  await page.fill("#new-variations", "Green\nOrange");
+  await page.click("form.new-experiment button[type=submit]");
+  await page.waitForSelector("#experiment option[value=checkout-button-colour]", { state: "attached" });
+  const created = await (await fetch(COVE + "/v1/merchants/demo/experiments/checkout-button-colour", { headers: { authorization: "Bearer " + KEY } })).json();
+  check(created.status == "running" && created.definition.variations.join() == "Green,Orange", "experiments: the form sets up and starts a test");
+  await page.selectOption("#experiment", "offer-banner");
+  await page.waitForSelector("#serve");
+  await page.selectOption("#serve", "winner");
+  await page.click("[data-experiment] form.actions button[type=submit]");
+  await page.waitForSelector("[data-experiment] form.actions [role=status]");
+  check(/everyone sees/.test(await page.textContent("[data-experiment] form.actions")), "experiments: stopping shows who sees what now");
+  const stopped = await (await fetch(COVE + "/v1/merchants/demo/experiments/offer-banner", { headers: { authorization: "Bearer " + KEY } })).json();
+  check(stopped.status == "stopped" && stopped.served != null, "experiments: the test is stopped, serving variation " + stopped.served);
 
   // 6. The tag to copy names this host and merchant.
   await page.goto(COVE + "/console#/widget");

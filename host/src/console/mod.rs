@@ -48,6 +48,11 @@ const FILES: &[(&str, &str, &str)] = &[
     ),
     ("policies.js", JS, include_str!("assets/pages/policies.js")),
     ("returns.js", JS, include_str!("assets/pages/returns.js")),
+    (
+        "experiments.js",
+        JS,
+        include_str!("assets/pages/experiments.js"),
+    ),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 

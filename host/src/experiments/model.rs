@@ -369,8 +369,9 @@ impl Definition {
         Ok(())
     }
 
-    /// A variation's name for people: `Control`, `Variation 1`, or a
-    /// multivariate arm's levels (`headline: B, banner: A`).
+    /// A variation's name for people: its value when that is a short text,
+    /// a multivariate arm's levels (`headline: B, banner: A`), or else
+    /// `Control`, `Variation 1`….
     pub fn variation_name(&self, i: usize) -> String {
         match (&self.factors, self.variations.get(i)) {
             (Some(factors), Some(levels)) => factors
@@ -381,6 +382,8 @@ impl Definition {
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
+            // A short text is its own name ("Free shipping", "Green").
+            (None, Some(Value::String(s))) if !s.trim().is_empty() && s.chars().count() <= 60 => s.clone(),
             _ if i == 0 => "Control".into(),
             _ => format!("Variation {i}"),
         }

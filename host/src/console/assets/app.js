@@ -10,8 +10,9 @@ import widget from "./widget.js";
 import policies from "./policies.js";
 import customers from "./customers.js";
 import returns from "./returns.js";
+import experiments from "./experiments.js";
 
-const PAGES = [overview, kb, surveys, widget, customers, returns, policies];
+const PAGES = [overview, kb, surveys, widget, customers, returns, experiments, policies];
 
 addTexts({
   en: {

@@ -101,16 +101,17 @@ export const COLORS = ["#0b6e4f", "#c2410c", "#6d28d9", "#0369a1", "#a16207", "#
 export const chart = (title, spec) => {
   const canvas = h("canvas", { role: "img", "aria-label": title + ". " + spec.summary });
   const data = h("details", null, h("summary", null, t("chart.data")),
-    table(title, [{ label: "", value: (r) => r.label }, ...spec.series.map((s, i) => ({ label: s.label, value: (r) => num(s.data[r.i]) }))],
+    table(title, [{ label: "", value: (r) => r.label }, ...spec.series.filter((s) => s.label).map((s) => ({ label: s.label, value: (r) => (spec.format || num)(s.data[r.i]) }))],
       spec.labels.map((label, i) => ({ label, i }))));
   const fig = h("figure", { className: "chart" }, h("figcaption", null, title), h("div", { className: "canvas" }, canvas), h("p", { className: "summary" }, spec.summary), data);
   loadCharts().then((Chart) => {
     new Chart(canvas, {
       type: spec.type || "bar",
-      data: { labels: spec.labels, datasets: spec.series.map((s, i) => ({ label: s.label, data: s.data, backgroundColor: s.colors || s.color || COLORS[i % COLORS.length], borderColor: s.color || COLORS[i % COLORS.length], tension: 0.3 })) },
+      data: { labels: spec.labels, datasets: spec.series.map((s, i) => ({ label: s.label, data: s.data, backgroundColor: s.colors || s.color || COLORS[i % COLORS.length], borderColor: s.color || COLORS[i % COLORS.length], tension: 0.3, ...(s.options || {}) })) },
       options: {
         animation: false, maintainAspectRatio: false, indexAxis: spec.horizontal ? "y" : "x",
-        plugins: { legend: { display: spec.series.length > 1 } },
+        // Unlabelled series (an interval's band) stay out of the legend.
+        plugins: { legend: { display: spec.series.filter((s) => s.label).length > 1, labels: { filter: (item) => !!item.text } } },
         scales: { [spec.horizontal ? "y" : "x"]: { stacked: !!spec.stacked }, [spec.horizontal ? "x" : "y"]: { stacked: !!spec.stacked, beginAtZero: true, ticks: { precision: 0 }, ...(spec.y || {}) } },
       },
     });
