@@ -9,7 +9,7 @@ SCHEMATHESIS := 4.32.5
 GROWTHBOOK := 4.0.0
 GBSTATS := 0.8.0
 
-.PHONY: run test bench bench-widget bench-console bench-import bench-returns deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-widget bench-console bench-import bench-returns bench-experiments deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -82,6 +82,11 @@ bench-import: deps-test build
 ## The return flow: one step in process (beside native), a complete return over HTTP.
 bench-returns: deps-test build
 	./target/release/cove-bench returns
+
+## Experiments: one assignment in process (beside native), assignments/s
+## over HTTP against /healthz, and a 100,000-visitor bandit simulation.
+bench-experiments: deps-bench build
+	./target/release/cove-bench experiments
 
 ## The merchant console's first load and time to charts, in Chromium.
 bench-console: deps-test build widget

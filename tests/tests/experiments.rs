@@ -4,7 +4,9 @@
 //! end to end over HTTP with the reference `mvt-allocator` plugin.
 
 use axum::http::StatusCode;
-use cove_e2e::{OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, test_limits};
+use cove_e2e::{
+    OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, test_limits,
+};
 use cove_host::experiments::stats;
 use cove_sdk::Ctx;
 use cove_sdk::allocator::{Allocator, Experiment, Namespace};
@@ -67,7 +69,11 @@ fn random_case(g: &mut Gen, i: usize) -> Value {
         0 => {
             let raw: Vec<f64> = (0..n).map(|_| 0.05 + g.unit()).collect();
             let sum: f64 = raw.iter().sum();
-            e["weights"] = json!(raw.iter().map(|w| (w / sum * 1000.0).round() / 1000.0).collect::<Vec<_>>());
+            e["weights"] = json!(
+                raw.iter()
+                    .map(|w| (w / sum * 1000.0).round() / 1000.0)
+                    .collect::<Vec<_>>()
+            );
         }
         1 => e["weights"] = json!(vec![0.6; n]),
         _ => {}
@@ -133,11 +139,24 @@ fn random_case(g: &mut Gen, i: usize) -> Value {
     if g.below(4) != 0 {
         a.insert("age".into(), json!(15 + g.below(60)));
     }
-    a.insert("version".into(), json!(format!("1.{}.{}", g.below(4), g.below(12))));
+    a.insert(
+        "version".into(),
+        json!(format!("1.{}.{}", g.below(4), g.below(12))),
+    );
     let tags = ["new", "sale", "vip"];
     let k = g.below(4);
-    a.insert("tags".into(), json!((0..k).map(|j| tags[j as usize % 3]).collect::<Vec<_>>()));
-    a.insert("email".into(), json!(if g.below(2) == 0 { "a@shop.example" } else { "b@mail.example" }));
+    a.insert(
+        "tags".into(),
+        json!((0..k).map(|j| tags[j as usize % 3]).collect::<Vec<_>>()),
+    );
+    a.insert(
+        "email".into(),
+        json!(if g.below(2) == 0 {
+            "a@shop.example"
+        } else {
+            "b@mail.example"
+        }),
+    );
     a.insert("vip".into(), json!(g.below(2) == 0));
     a.insert("plan".into(), json!(g.pick(&["free", "pro"])));
     if g.below(5) != 0 {
@@ -197,13 +216,22 @@ async fn growthbook_python_agrees_on_generated_assignments() {
     let want = oracle(&json!({"assign": cases}));
     let (app, key, _dir) = shop().await;
     let mut in_experiment = 0;
-    for (i, (case, want)) in cases.iter().zip(want["assign"].as_array().unwrap()).enumerate() {
+    for (i, (case, want)) in cases
+        .iter()
+        .zip(want["assign"].as_array().unwrap())
+        .enumerate()
+    {
         let exp = to_experiment(&case["experiment"]);
-        let got = MvtAllocator::allocate(exp, case["attributes"].to_string(), None, &Ctx::for_test(0))
-            .unwrap_or_else(|e| panic!("case {i} {case}: {e:?}"));
+        let got =
+            MvtAllocator::allocate(exp, case["attributes"].to_string(), None, &Ctx::for_test(0))
+                .unwrap_or_else(|e| panic!("case {i} {case}: {e:?}"));
         let ctx = format!("case {i}: {case}\n  python: {want}\n  cove: {got:?}");
         assert_eq!(got.in_experiment, want["in_experiment"] == true, "{ctx}");
-        assert_eq!(u64::from(got.variation), want["variation"].as_u64().unwrap(), "{ctx}");
+        assert_eq!(
+            u64::from(got.variation),
+            want["variation"].as_u64().unwrap(),
+            "{ctx}"
+        );
         assert_eq!(got.hash_used, want["hash_used"] == true, "{ctx}");
         match (got.bucket, want["bucket"].as_f64()) {
             (Some(a), Some(b)) => assert!((a - b).abs() < 1e-12, "{ctx}"),
@@ -215,14 +243,30 @@ async fn growthbook_python_agrees_on_generated_assignments() {
         if i % 10 == 0 {
             let input = json!({"experiment": serde_json::to_value(&wit_json(&case["experiment"])).unwrap(),
                                "attributes": case["attributes"].to_string(), "sticky": null});
-            let (s, v) = call(&app, "POST", "/v1/merchants/shop/slots/allocator/invoke", &key, input).await;
+            let (s, v) = call(
+                &app,
+                "POST",
+                "/v1/merchants/shop/slots/allocator/invoke",
+                &key,
+                input,
+            )
+            .await;
             assert_eq!(s, StatusCode::OK, "{v}");
-            assert_eq!(v["result"]["variation"], want["variation"], "{ctx}\n  wasm: {v}");
-            assert_eq!(v["result"]["in-experiment"], want["in_experiment"], "{ctx}\n  wasm: {v}");
+            assert_eq!(
+                v["result"]["variation"], want["variation"],
+                "{ctx}\n  wasm: {v}"
+            );
+            assert_eq!(
+                v["result"]["in-experiment"], want["in_experiment"],
+                "{ctx}\n  wasm: {v}"
+            );
         }
     }
     // The generator reaches both sides of every rule.
-    assert!(in_experiment > 600 && in_experiment < 2400, "{in_experiment} of 3000 in");
+    assert!(
+        in_experiment > 600 && in_experiment < 2400,
+        "{in_experiment} of 3000 in"
+    );
 }
 
 /// A generated case's experiment as the invoke endpoint's JSON.
@@ -249,7 +293,12 @@ fn gbstats_agrees_on_results() {
         })
         .collect();
     // Edges: no units, no conversions, all converted.
-    versus.extend([json!([[0, 0], [10, 1]]), json!([[100, 0], [100, 5]]), json!([[100, 10], [100, 0]]), json!([[50, 50], [60, 10]])]);
+    versus.extend([
+        json!([[0, 0], [10, 1]]),
+        json!([[100, 0], [100, 5]]),
+        json!([[100, 10], [100, 0]]),
+        json!([[50, 50], [60, 10]]),
+    ]);
     let srm: Vec<Value> = (0..100)
         .map(|_| {
             let k = 2 + g.below(3) as usize;
@@ -259,28 +308,53 @@ fn gbstats_agrees_on_results() {
         .collect();
     let want = oracle(&json!({"versus": versus, "srm": srm}));
     let close = |a: f64, b: f64, what: &str, ctx: &str| {
-        assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "{what}: cove {a} vs gbstats {b} for {ctx}");
+        assert!(
+            (a - b).abs() <= 1e-6 * (1.0 + b.abs()),
+            "{what}: cove {a} vs gbstats {b} for {ctx}"
+        );
     };
     for (case, w) in versus.iter().zip(want["versus"].as_array().unwrap()) {
         let pair = |v: &Value| (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
         let got = stats::versus(pair(&case[0]), pair(&case[1]));
         let ctx = case.to_string();
         close(got.uplift, w["uplift"].as_f64().unwrap(), "uplift", &ctx);
-        close(got.chance_to_win, w["chance_to_win"].as_f64().unwrap(), "chance to win", &ctx);
+        close(
+            got.chance_to_win,
+            w["chance_to_win"].as_f64().unwrap(),
+            "chance to win",
+            &ctx,
+        );
         for k in 0..2 {
-            close(got.uplift_ci[k], w["uplift_ci"][k].as_f64().unwrap(), "interval", &ctx);
+            close(
+                got.uplift_ci[k],
+                w["uplift_ci"][k].as_f64().unwrap(),
+                "interval",
+                &ctx,
+            );
             close(got.risk[k], w["risk"][k].as_f64().unwrap(), "risk", &ctx);
         }
     }
     for (case, w) in srm.iter().zip(want["srm"].as_array().unwrap()) {
         let observed: Vec<u64> = serde_json::from_value(case["observed"].clone()).unwrap();
         let weights: Vec<f64> = serde_json::from_value(case["weights"].clone()).unwrap();
-        close(stats::srm_p(&observed, &weights), w.as_f64().unwrap(), "SRM p", &case.to_string());
+        close(
+            stats::srm_p(&observed, &weights),
+            w.as_f64().unwrap(),
+            "SRM p",
+            &case.to_string(),
+        );
     }
 }
 
 async fn refused(app: &axum::Router, key: &str, body: Value, field: &str) {
-    let (s, v) = call(app, "POST", "/v1/merchants/shop/experiments", key, body.clone()).await;
+    let (s, v) = call(
+        app,
+        "POST",
+        "/v1/merchants/shop/experiments",
+        key,
+        body.clone(),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {v}");
     assert_eq!(v["code"], "invalid_experiment", "{v}");
     assert_eq!(v["field"], field, "{body} → {v}");
@@ -288,7 +362,14 @@ async fn refused(app: &axum::Router, key: &str, body: Value, field: &str) {
 }
 
 async fn assign(app: &axum::Router, key: &str, exp: &str, attributes: Value) -> Value {
-    let (s, v) = call(app, "POST", &format!("/v1/merchants/shop/experiments/{exp}/assign"), key, json!({"attributes": attributes})).await;
+    let (s, v) = call(
+        app,
+        "POST",
+        &format!("/v1/merchants/shop/experiments/{exp}/assign"),
+        key,
+        json!({"attributes": attributes}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     v
 }
@@ -297,12 +378,48 @@ async fn assign(app: &axum::Router, key: &str, exp: &str, attributes: Value) -> 
 async fn fixed_split_from_definition_to_results() {
     let (app, key, _dir) = shop().await;
     // Bad definitions are refused with the field.
-    refused(&app, &key, json!({"key": "a", "variations": [1, 2], "weights": [0.7, 0.6]}), "weights").await;
-    refused(&app, &key, json!({"key": "a", "variations": [1, 2], "hashVersion": 3}), "hashVersion").await;
-    refused(&app, &key, json!({"key": "a", "variations": []}), "variations").await;
-    refused(&app, &key, json!({"key": "a", "variations": [1, 2], "condition": {"name": {"$regx": "x"}}}), "condition").await;
-    refused(&app, &key, json!({"key": "a", "variations": [1, 2], "condition": {"n": {"$in": 1}}}), "condition").await;
-    refused(&app, &key, json!({"key": "a b", "variations": [1, 2]}), "key").await;
+    refused(
+        &app,
+        &key,
+        json!({"key": "a", "variations": [1, 2], "weights": [0.7, 0.6]}),
+        "weights",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        json!({"key": "a", "variations": [1, 2], "hashVersion": 3}),
+        "hashVersion",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        json!({"key": "a", "variations": []}),
+        "variations",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        json!({"key": "a", "variations": [1, 2], "condition": {"name": {"$regx": "x"}}}),
+        "condition",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        json!({"key": "a", "variations": [1, 2], "condition": {"n": {"$in": 1}}}),
+        "condition",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        json!({"key": "a b", "variations": [1, 2]}),
+        "key",
+    )
+    .await;
     refused(&app, &key, json!({"variations": [1, 2]}), "key").await;
 
     // A GrowthBook experiment, as its SDK payload has it (unknown fields
@@ -313,35 +430,93 @@ async fn fixed_split_from_definition_to_results() {
         "condition": {"country": {"$in": ["DE", "AT", "FR"]}}, "meta": [{"key": "0"}, {"key": "1"}],
         "conversionEvent": "purchase", "attributionHours": 48,
     });
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments", &key, def.clone()).await;
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments",
+        &key,
+        def.clone(),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let (s, _) = call(&app, "POST", "/v1/merchants/shop/experiments", &key, def).await;
     assert_eq!(s, StatusCode::CONFLICT);
 
     // The same unit always gets the same arm; the condition keeps others out.
-    let a = assign(&app, &key, "checkout-banner", json!({"id": "v-1", "country": "DE"})).await;
+    let a = assign(
+        &app,
+        &key,
+        "checkout-banner",
+        json!({"id": "v-1", "country": "DE"}),
+    )
+    .await;
     assert_eq!(a["in_experiment"], true, "{a}");
-    assert_eq!(a, assign(&app, &key, "checkout-banner", json!({"id": "v-1", "country": "DE"})).await);
+    assert_eq!(
+        a,
+        assign(
+            &app,
+            &key,
+            "checkout-banner",
+            json!({"id": "v-1", "country": "DE"})
+        )
+        .await
+    );
     let expected = mvt_allocator::gb::hash("checkout-banner", "v-1", 2).unwrap();
     assert_eq!(a["bucket"].as_f64().unwrap(), expected);
-    assert_eq!(a["value"], json!(["free shipping", "10% off"])[a["variation"].as_u64().unwrap() as usize]);
-    let out = assign(&app, &key, "checkout-banner", json!({"id": "v-1", "country": "US"})).await;
-    assert_eq!((out["in_experiment"].clone(), out["reason"].clone()), (json!(false), json!("condition")));
+    assert_eq!(
+        a["value"],
+        json!(["free shipping", "10% off"])[a["variation"].as_u64().unwrap() as usize]
+    );
+    let out = assign(
+        &app,
+        &key,
+        "checkout-banner",
+        json!({"id": "v-1", "country": "US"}),
+    )
+    .await;
+    assert_eq!(
+        (out["in_experiment"].clone(), out["reason"].clone()),
+        (json!(false), json!("condition"))
+    );
     let none = assign(&app, &key, "checkout-banner", json!({"country": "DE"})).await;
     assert_eq!(none["reason"], "no-hash-attribute");
 
     // A stored customer's attributes complete the unit's.
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/import/customers?format=ndjson", &key, json!({"id": "c-9", "country": "AT"})).await;
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/import/customers?format=ndjson",
+        &key,
+        json!({"id": "c-9", "country": "AT"}),
+    )
+    .await;
     assert!(s.is_success(), "{v}");
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments/checkout-banner/assign", &key, json!({"customer_id": "c-9"})).await;
-    assert_eq!((s, v["in_experiment"].clone(), v["hash_value"].clone()), (StatusCode::OK, json!(true), json!("c-9")), "{v}");
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/checkout-banner/assign",
+        &key,
+        json!({"customer_id": "c-9"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["in_experiment"].clone(), v["hash_value"].clone()),
+        (StatusCode::OK, json!(true), json!("c-9")),
+        "{v}"
+    );
 
     // 2,000 visitors: arm 1 converts twice as often.
     let mut events = Vec::new();
     let mut split = [0u64; 2];
     for i in 0..2000 {
         let unit = format!("v{i}");
-        let a = assign(&app, &key, "checkout-banner", json!({"id": unit, "country": "FR"})).await;
+        let a = assign(
+            &app,
+            &key,
+            "checkout-banner",
+            json!({"id": unit, "country": "FR"}),
+        )
+        .await;
         let variation = a["variation"].as_u64().unwrap();
         split[variation as usize] += 1;
         events.push(json!({"id": format!("x{i}"), "type": "exposure", "experiment": "checkout-banner", "unit": unit, "variation": variation}));
@@ -349,16 +524,48 @@ async fn fixed_split_from_definition_to_results() {
             events.push(json!({"id": format!("c{i}"), "type": "conversion", "event": "purchase", "unit": unit}));
         }
     }
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments/events", &key, json!({"events": events})).await;
-    assert_eq!((s, v["duplicates"].clone()), (StatusCode::OK, json!(0)), "{v}");
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/events",
+        &key,
+        json!({"events": events}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["duplicates"].clone()),
+        (StatusCode::OK, json!(0)),
+        "{v}"
+    );
     // The same events again change nothing; a bad one is refused whole.
-    let (_, again) = call(&app, "POST", "/v1/merchants/shop/experiments/events", &key, json!({"events": events})).await;
+    let (_, again) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/events",
+        &key,
+        json!({"events": events}),
+    )
+    .await;
     assert_eq!(again["recorded"], 0);
     let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments/events", &key,
         json!({"events": [{"id": "z", "type": "exposure", "experiment": "checkout-banner", "unit": "u", "variation": 7}]})).await;
-    assert_eq!((s, v["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("events[0].variation")), "{v}");
+    assert_eq!(
+        (s, v["field"].clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("events[0].variation")
+        ),
+        "{v}"
+    );
 
-    let (s, r) = call(&app, "GET", "/v1/merchants/shop/experiments/checkout-banner/results", &key, Value::Null).await;
+    let (s, r) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/experiments/checkout-banner/results",
+        &key,
+        Value::Null,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let arms = r["arms"].as_array().unwrap();
     assert_eq!(arms[0]["exposures"].as_u64().unwrap(), split[0]);
@@ -368,26 +575,76 @@ async fn fixed_split_from_definition_to_results() {
         (split[0], arms[0]["conversions"].as_u64().unwrap()),
         (split[1], arms[1]["conversions"].as_u64().unwrap()),
     );
-    assert_eq!(arms[1]["chance_to_win"].as_f64().unwrap(), want.chance_to_win);
-    assert!(want.chance_to_win > 0.99 && arms[1]["chance_to_be_best"].as_f64().unwrap() > 0.99, "{r}");
+    assert_eq!(
+        arms[1]["chance_to_win"].as_f64().unwrap(),
+        want.chance_to_win
+    );
+    assert!(
+        want.chance_to_win > 0.99 && arms[1]["chance_to_be_best"].as_f64().unwrap() > 0.99,
+        "{r}"
+    );
     assert_eq!(r["srm"]["checked"], true);
     assert_eq!(r["srm"]["warning"], false, "{r}");
     assert_eq!(r["daily"].as_array().unwrap().len(), 1);
 
     // A sample-ratio mismatch is flagged: 300 more exposures of arm 0 only.
     let lopsided: Vec<Value> = (0..300).map(|i| json!({"id": format!("s{i}"), "type": "exposure", "experiment": "checkout-banner", "unit": format!("s{i}"), "variation": 0})).collect();
-    call(&app, "POST", "/v1/merchants/shop/experiments/events", &key, json!({"events": lopsided})).await;
-    let (_, r) = call(&app, "GET", "/v1/merchants/shop/experiments/checkout-banner/results", &key, Value::Null).await;
+    call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/events",
+        &key,
+        json!({"events": lopsided}),
+    )
+    .await;
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/experiments/checkout-banner/results",
+        &key,
+        Value::Null,
+    )
+    .await;
     assert_eq!(r["srm"]["warning"], true, "{r}");
 
     // A running experiment keeps its variations; stopping serves the winner.
-    let (s, _) = call(&app, "PUT", "/v1/merchants/shop/experiments/checkout-banner", &key,
-        json!({"variations": ["a", "b", "c"], "status": "running"})).await;
+    let (s, _) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/experiments/checkout-banner",
+        &key,
+        json!({"variations": ["a", "b", "c"], "status": "running"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments/checkout-banner/stop", &key, json!({"serve": "winner"})).await;
-    assert_eq!((s, v["served"].clone(), v["status"].clone()), (StatusCode::OK, json!(1), json!("stopped")), "{v}");
-    let after = assign(&app, &key, "checkout-banner", json!({"id": "anyone", "country": "US"})).await;
-    assert_eq!((after["variation"].clone(), after["in_experiment"].clone(), after["value"].clone()), (json!(1), json!(false), json!("10% off")));
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/checkout-banner/stop",
+        &key,
+        json!({"serve": "winner"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["served"].clone(), v["status"].clone()),
+        (StatusCode::OK, json!(1), json!("stopped")),
+        "{v}"
+    );
+    let after = assign(
+        &app,
+        &key,
+        "checkout-banner",
+        json!({"id": "anyone", "country": "US"}),
+    )
+    .await;
+    assert_eq!(
+        (
+            after["variation"].clone(),
+            after["in_experiment"].clone(),
+            after["value"].clone()
+        ),
+        (json!(1), json!(false), json!("10% off"))
+    );
 }
 
 #[tokio::test]
@@ -408,25 +665,68 @@ async fn bandit_moves_traffic_and_units_keep_their_arm() {
             events.push(json!({"id": format!("c{i}"), "type": "conversion", "event": "purchase", "unit": format!("u{i}")}));
         }
     }
-    call(&app, "POST", "/v1/merchants/shop/experiments/events", &key, json!({"events": events})).await;
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments/hero/reweight", &key, Value::Null).await;
+    call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/events",
+        &key,
+        json!({"events": events}),
+    )
+    .await;
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/hero/reweight",
+        &key,
+        Value::Null,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let w: Vec<f64> = serde_json::from_value(v["weights"].clone()).unwrap();
-    assert!(w[2] > 0.8 && w[0] >= 0.05 - 1e-9 && (w.iter().sum::<f64>() - 1.0).abs() < 1e-6, "{w:?}");
+    assert!(
+        w[2] > 0.8 && w[0] >= 0.05 - 1e-9 && (w.iter().sum::<f64>() - 1.0).abs() < 1e-6,
+        "{w:?}"
+    );
     // The early unit keeps its arm; new units mostly get arm c.
     let again = assign(&app, &key, "hero", json!({"id": "early"})).await;
-    assert_eq!((again["variation"].clone(), again["reason"].clone()), (first["variation"].clone(), json!("sticky")));
+    assert_eq!(
+        (again["variation"].clone(), again["reason"].clone()),
+        (first["variation"].clone(), json!("sticky"))
+    );
     let mut c = 0;
     for i in 0..200 {
-        c += usize::from(assign(&app, &key, "hero", json!({"id": format!("new{i}")})).await["variation"] == 2);
+        c += usize::from(
+            assign(&app, &key, "hero", json!({"id": format!("new{i}")})).await["variation"] == 2,
+        );
     }
     assert!(c > 140, "{c} of 200 new units on the best arm");
-    let (_, r) = call(&app, "GET", "/v1/merchants/shop/experiments/hero/results", &key, Value::Null).await;
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/experiments/hero/results",
+        &key,
+        Value::Null,
+    )
+    .await;
     assert_eq!(r["srm"]["checked"], false, "{r}");
     // A fixed split has no weights to move.
-    let (s, _) = call(&app, "POST", "/v1/merchants/shop/experiments", &key, json!({"key": "plain", "variations": [0, 1], "status": "running"})).await;
+    let (s, _) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments",
+        &key,
+        json!({"key": "plain", "variations": [0, 1], "status": "running"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, _) = call(&app, "POST", "/v1/merchants/shop/experiments/plain/reweight", &key, Value::Null).await;
+    let (s, _) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/plain/reweight",
+        &key,
+        Value::Null,
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
 }
 
@@ -434,17 +734,46 @@ async fn bandit_moves_traffic_and_units_keep_their_arm() {
 async fn multivariate_factors_and_their_effects() {
     let (app, key, _dir) = shop().await;
     let factors = json!([{"name": "headline", "levels": ["plain", "bold"]}, {"name": "banner", "levels": ["blue", "red"]}]);
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments", &key,
-        json!({"key": "mvt", "factors": factors, "status": "running", "hashVersion": 2})).await;
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments",
+        &key,
+        json!({"key": "mvt", "factors": factors, "status": "running", "hashVersion": 2}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["definition"]["variations"].as_array().unwrap().len(), 4);
     assert_eq!(v["variation_names"][3], "headline: bold, banner: red");
     // A half fraction of three two-level factors: four of eight arms.
     let three = json!([{"name": "a", "levels": [0, 1]}, {"name": "b", "levels": [0, 1]}, {"name": "c", "levels": [0, 1]}]);
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments", &key, json!({"key": "half", "factors": three, "design": "half"})).await;
-    assert_eq!((s, v["definition"]["variations"].as_array().map(Vec::len)), (StatusCode::CREATED, Some(4)), "{v}");
-    refused(&app, &key, json!({"key": "x", "factors": factors, "design": [[0, 0], [0, 5]]}), "design[1]").await;
-    refused(&app, &key, json!({"key": "x", "factors": factors, "variations": [1, 2]}), "variations").await;
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments",
+        &key,
+        json!({"key": "half", "factors": three, "design": "half"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["definition"]["variations"].as_array().map(Vec::len)),
+        (StatusCode::CREATED, Some(4)),
+        "{v}"
+    );
+    refused(
+        &app,
+        &key,
+        json!({"key": "x", "factors": factors, "design": [[0, 0], [0, 5]]}),
+        "design[1]",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        json!({"key": "x", "factors": factors, "variations": [1, 2]}),
+        "variations",
+    )
+    .await;
 
     let mut events = Vec::new();
     for i in 0..1200 {
@@ -457,45 +786,110 @@ async fn multivariate_factors_and_their_effects() {
             events.push(json!({"id": format!("c{i}"), "type": "conversion", "event": "purchase", "unit": format!("u{i}")}));
         }
     }
-    call(&app, "POST", "/v1/merchants/shop/experiments/events", &key, json!({"events": events})).await;
-    let (_, r) = call(&app, "GET", "/v1/merchants/shop/experiments/mvt/results", &key, Value::Null).await;
+    call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/events",
+        &key,
+        json!({"events": events}),
+    )
+    .await;
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/experiments/mvt/results",
+        &key,
+        Value::Null,
+    )
+    .await;
     let headline = &r["factors"][0];
     assert_eq!(headline["name"], "headline");
-    let exposures: u64 = headline["levels"].as_array().unwrap().iter().map(|l| l["exposures"].as_u64().unwrap()).sum();
+    let exposures: u64 = headline["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["exposures"].as_u64().unwrap())
+        .sum();
     assert_eq!(exposures, 1200);
-    assert!(headline["levels"][1]["effect"].as_f64().unwrap() > 1.0, "{headline}");
+    assert!(
+        headline["levels"][1]["effect"].as_f64().unwrap() > 1.0,
+        "{headline}"
+    );
     assert!(headline["levels"][1]["chance_to_win"].as_f64().unwrap() > 0.99);
-    let banner = r["factors"][1]["levels"][1]["chance_to_win"].as_f64().unwrap();
-    assert!(banner > 0.01 && banner < 0.99, "the banner has no effect: {banner}");
+    let banner = r["factors"][1]["levels"][1]["chance_to_win"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        banner > 0.01 && banner < 0.99,
+        "the banner has no effect: {banner}"
+    );
 }
 
 #[tokio::test]
 async fn the_storefront_gets_its_variants_and_sends_exposures_once() {
     let (app, key, _dir) = shop().await;
     for (k, status) in [("hero", "running"), ("draft-one", "draft")] {
-        let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments", &key,
-            json!({"key": k, "variations": ["A", "B"], "status": status})).await;
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/v1/merchants/shop/experiments",
+            &key,
+            json!({"key": k, "variations": ["A", "B"], "status": status}),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
     let public = |uri: &'static str, body: Value| {
         let app = app.clone();
         async move {
-            let (s, _, b) = request(&app, "POST", uri, &[("content-type", "application/json")], Some(body.to_string())).await;
-            (s, serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null))
+            let (s, _, b) = request(
+                &app,
+                "POST",
+                uri,
+                &[("content-type", "application/json")],
+                Some(body.to_string()),
+            )
+            .await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
         }
     };
-    let (s, v) = public("/public/v1/shop/experiments/assign", json!({"attributes": {"id": "vis-1"}})).await;
+    let (s, v) = public(
+        "/public/v1/shop/experiments/assign",
+        json!({"attributes": {"id": "vis-1"}}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(v["assignments"].get("draft-one").is_none(), "{v}");
     let hero = &v["assignments"]["hero"];
     assert_eq!(hero["in_experiment"], true);
     for _ in 0..3 {
-        public("/public/v1/shop/experiments/exposures", json!({"attributes": {"id": "vis-1"}, "keys": ["hero"]})).await;
+        public(
+            "/public/v1/shop/experiments/exposures",
+            json!({"attributes": {"id": "vis-1"}, "keys": ["hero"]}),
+        )
+        .await;
     }
-    let (_, r) = call(&app, "GET", "/v1/merchants/shop/experiments/hero/results", &key, Value::Null).await;
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/experiments/hero/results",
+        &key,
+        Value::Null,
+    )
+    .await;
     let v = hero["variation"].as_u64().unwrap() as usize;
     assert_eq!(r["arms"][v]["exposures"], 1, "{r}");
     assert_eq!(r["arms"][1 - v]["exposures"], 0);
-    let (s, v) = public("/public/v1/shop/experiments/exposures", json!({"attributes": {"id": "vis-1"}})).await;
-    assert_eq!((s, v["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("keys")));
+    let (s, v) = public(
+        "/public/v1/shop/experiments/exposures",
+        json!({"attributes": {"id": "vis-1"}}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("keys"))
+    );
 }

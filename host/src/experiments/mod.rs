@@ -183,10 +183,12 @@ async fn place(
     let bandit = e.def.mode == "bandit";
     let unit = unit_of(&e.def, attributes);
     let sticky = match (&unit, bandit) {
-        (Some(u), true) => state
-            .store
-            .sticky_variation(merchant, &e.row.key, u)
-            .await?,
+        (Some(u), true) => {
+            state
+                .store
+                .sticky_variation(merchant, &e.row.key, u)
+                .await?
+        }
         _ => None,
     };
     let input = json!({
@@ -194,7 +196,14 @@ async fn place(
         "attributes": attributes.to_string(),
         "sticky": sticky,
     });
-    let decided = match invoke(state, merchant, Slot::Allocator, input.to_string().as_bytes()).await {
+    let decided = match invoke(
+        state,
+        merchant,
+        Slot::Allocator,
+        input.to_string().as_bytes(),
+    )
+    .await
+    {
         Ok(a) => a,
         Err(InvokeError::PluginError { plugin, error }) => {
             let message = crate::platform::invoke::plugin_error_body(&plugin, &error)["message"]
@@ -243,7 +252,11 @@ async fn place(
 
 /// Check a definition with the merchant's allocator (its condition, which
 /// the plugin evaluates): a refusal names the field.
-async fn check_with_plugin(state: &AppState, merchant: &str, def: &Definition) -> Result<(), ApiError> {
+async fn check_with_plugin(
+    state: &AppState,
+    merchant: &str,
+    def: &Definition,
+) -> Result<(), ApiError> {
     let Some(active) = state.bindings.get(merchant, Slot::Allocator) else {
         if def.status == "running" {
             return Err(ApiError::new(
@@ -266,13 +279,24 @@ async fn check_with_plugin(state: &AppState, merchant: &str, def: &Definition) -
         ));
     }
     let input = json!({"experiment": def.to_wit(None), "attributes": "{}", "sticky": null});
-    match invoke(state, merchant, Slot::Allocator, input.to_string().as_bytes()).await {
+    match invoke(
+        state,
+        merchant,
+        Slot::Allocator,
+        input.to_string().as_bytes(),
+    )
+    .await
+    {
         Err(InvokeError::PluginError { error, .. }) => {
             let why = error
                 .get("invalid-input")
                 .and_then(Value::as_str)
                 .unwrap_or("the allocator refused the experiment");
-            let field = why.split(':').next().filter(|f| !f.contains(' ')).unwrap_or("");
+            let field = why
+                .split(':')
+                .next()
+                .filter(|f| !f.contains(' '))
+                .unwrap_or("");
             Err(invalid(
                 field,
                 why.strip_prefix(&format!("{field}: ")).unwrap_or(why),
@@ -295,7 +319,14 @@ fn parse_definition(value: Value) -> Result<Definition, ApiError> {
             .filter(|_| text.starts_with("missing field") || text.starts_with("unknown"))
             .unwrap_or("")
             .to_string();
-        invalid(if field.is_empty() { "definition" } else { &field }, text)
+        invalid(
+            if field.is_empty() {
+                "definition"
+            } else {
+                &field
+            },
+            text,
+        )
     })
 }
 
@@ -309,7 +340,10 @@ pub async fn list(
     merchant_or_operator(&state, &headers, &merchant).await?;
     require_merchant(&state, &merchant).await?;
     let all = loaded(&state, &merchant).await?;
-    Ok(axum::Json(json!({"experiments": all.iter().map(|e| view(e)).collect::<Vec<_>>()})).into_response())
+    Ok(
+        axum::Json(json!({"experiments": all.iter().map(|e| view(e)).collect::<Vec<_>>()}))
+            .into_response(),
+    )
 }
 
 /// `POST /v1/merchants/{m}/experiments`: define an experiment (a
@@ -473,7 +507,9 @@ pub async fn stop(
                 .max_by(|a, b| best[*a].total_cmp(&best[*b]))
                 .unwrap_or(0)
         }
-        Value::Number(v) if v.as_u64().is_some_and(|v| (v as usize) < n) => v.as_u64().unwrap_or(0) as usize,
+        Value::Number(v) if v.as_u64().is_some_and(|v| (v as usize) < n) => {
+            v.as_u64().unwrap_or(0) as usize
+        }
         _ => {
             return Err(invalid(
                 "serve",
@@ -521,7 +557,11 @@ pub struct AssignIn {
     customer_id: Option<String>,
 }
 
-async fn attributes_of(state: &AppState, merchant: &str, input: AssignIn) -> Result<Value, ApiError> {
+async fn attributes_of(
+    state: &AppState,
+    merchant: &str,
+    input: AssignIn,
+) -> Result<Value, ApiError> {
     let mut attrs = input.attributes;
     if let Some(id) = input.customer_id {
         let stored = state
@@ -586,7 +626,10 @@ pub async fn events(
         let text = |f: &str| -> Result<String, ApiError> {
             match ev.get(f).and_then(Value::as_str) {
                 Some(s) if !s.is_empty() && s.len() <= 200 => Ok(s.to_string()),
-                _ => Err(invalid(&field(f), "is required (text, at most 200 characters)")),
+                _ => Err(invalid(
+                    &field(f),
+                    "is required (text, at most 200 characters)",
+                )),
             }
         };
         let id = text("id")?;
@@ -596,15 +639,19 @@ pub async fn events(
             Some(v) => v
                 .as_i64()
                 .filter(|t| *t > 0 && *t <= now + 86_400_000)
-                .ok_or_else(|| invalid(&field("at"), "must be ms since the epoch, not in the future"))?,
+                .ok_or_else(|| {
+                    invalid(
+                        &field("at"),
+                        "must be ms since the epoch, not in the future",
+                    )
+                })?,
         };
         match ev.get("type").and_then(Value::as_str) {
             Some("exposure") => {
                 let key = text("experiment")?;
-                let e = all
-                    .iter()
-                    .find(|e| e.row.key == key)
-                    .ok_or_else(|| invalid(&field("experiment"), format!("no experiment `{key}`")))?;
+                let e = all.iter().find(|e| e.row.key == key).ok_or_else(|| {
+                    invalid(&field("experiment"), format!("no experiment `{key}`"))
+                })?;
                 let variation = ev
                     .get("variation")
                     .and_then(Value::as_u64)
@@ -612,7 +659,10 @@ pub async fn events(
                     .ok_or_else(|| {
                         invalid(
                             &field("variation"),
-                            format!("must be a variation from 0 to {}", e.def.variations.len() - 1),
+                            format!(
+                                "must be a variation from 0 to {}",
+                                e.def.variations.len() - 1
+                            ),
                         )
                     })?;
                 checked.push((id, unit, at, Ok((key, variation as i64))));
@@ -718,7 +768,13 @@ async fn reweigh(state: &AppState, merchant: &str, e: &Loaded) -> Result<Vec<f64
     let text = serde_json::to_string(&weights).map_err(|e| e.to_string())?;
     state
         .store
-        .set_experiment_weights(merchant, &e.row.key, &text, crate::now_ms(), e.row.weights_at)
+        .set_experiment_weights(
+            merchant,
+            &e.row.key,
+            &text,
+            crate::now_ms(),
+            e.row.weights_at,
+        )
         .await
         .map_err(|e| e.to_string())?;
     Ok(weights)
@@ -900,7 +956,10 @@ async fn public_place(
     input: PublicAssignIn,
 ) -> Result<Vec<(Arc<Loaded>, Value)>, ApiError> {
     if input.keys.as_ref().is_some_and(|k| k.len() > PUBLIC_KEYS) {
-        return Err(invalid("keys", format!("at most {PUBLIC_KEYS} experiments at once")));
+        return Err(invalid(
+            "keys",
+            format!("at most {PUBLIC_KEYS} experiments at once"),
+        ));
     }
     let attrs = Value::Object(input.attributes);
     let mut out = Vec::new();
@@ -1005,7 +1064,8 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
     let mut draw = 0x2545_f491_4f6c_dd1d_u64;
     for (definition, rates, visitors) in demos {
         let mut def: Definition = serde_json::from_value(definition)?;
-        def.check().map_err(|e| anyhow::anyhow!("demo experiment: {}", e.message()))?;
+        def.check()
+            .map_err(|e| anyhow::anyhow!("demo experiment: {}", e.message()))?;
         let row = ExperimentRow {
             key: def.key.clone(),
             definition: serde_json::to_string(&def)?,
@@ -1028,7 +1088,14 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
             let at = now - 14 * 86_400_000 + (i as i64 * 14 * 86_400_000) / visitors as i64;
             state
                 .store
-                .record_exposure(merchant, &e.row.key, &unit, v as i64, &format!("demo-x-{unit}"), at)
+                .record_exposure(
+                    merchant,
+                    &e.row.key,
+                    &unit,
+                    v as i64,
+                    &format!("demo-x-{unit}"),
+                    at,
+                )
                 .await?;
             draw ^= draw << 13;
             draw ^= draw >> 7;
@@ -1036,7 +1103,13 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
             if ((draw >> 11) as f64 / (1u64 << 53) as f64) < rates[v] {
                 state
                     .store
-                    .record_conversion(merchant, &format!("demo-c-{unit}"), &unit, "purchase", at + 3_600_000)
+                    .record_conversion(
+                        merchant,
+                        &format!("demo-c-{unit}"),
+                        &unit,
+                        "purchase",
+                        at + 3_600_000,
+                    )
                     .await?;
             }
         }

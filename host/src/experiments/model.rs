@@ -186,11 +186,9 @@ fn design(factors: &[Factor], design: Option<&Value>) -> Result<Vec<Vec<usize>>,
         Some(Value::Array(list)) => {
             let mut out = Vec::new();
             for (i, c) in list.iter().enumerate() {
-                let combo: Option<Vec<usize>> = c.as_array().and_then(|l| {
-                    l.iter()
-                        .map(|x| x.as_u64().map(|x| x as usize))
-                        .collect()
-                });
+                let combo: Option<Vec<usize>> = c
+                    .as_array()
+                    .and_then(|l| l.iter().map(|x| x.as_u64().map(|x| x as usize)).collect());
                 match combo {
                     Some(c)
                         if c.len() == factors.len()
@@ -256,7 +254,10 @@ impl Definition {
                     ));
                 }
                 if factors[..i].iter().any(|g| g.name == f.name) {
-                    return Err(invalid(&format!("factors[{i}]"), "factor names must differ"));
+                    return Err(invalid(
+                        &format!("factors[{i}]"),
+                        "factor names must differ",
+                    ));
                 }
             }
             self.variations = design(factors, self.design.as_ref())?
@@ -312,10 +313,16 @@ impl Definition {
             ));
         }
         if self.hash_attribute.trim().is_empty() {
-            return Err(invalid("hashAttribute", "name the attribute that identifies a unit"));
+            return Err(invalid(
+                "hashAttribute",
+                "name the attribute that identifies a unit",
+            ));
         }
         if let Some((id, start, end)) = &self.namespace
-            && (id.is_empty() || !(0.0..=1.0).contains(start) || !(0.0..=1.0).contains(end) || start >= end)
+            && (id.is_empty()
+                || !(0.0..=1.0).contains(start)
+                || !(0.0..=1.0).contains(end)
+                || start >= end)
         {
             return Err(invalid(
                 "namespace",
@@ -352,13 +359,19 @@ impl Definition {
                     ));
                 }
                 if b.cadence_minutes == 0 || b.cadence_minutes > 7 * 24 * 60 {
-                    return Err(invalid("bandit.cadenceMinutes", "between 1 minute and a week"));
+                    return Err(invalid(
+                        "bandit.cadenceMinutes",
+                        "between 1 minute and a week",
+                    ));
                 }
             }
             _ => return Err(invalid("mode", "use fixed or bandit")),
         }
         if self.conversion_event.trim().is_empty() || self.conversion_event.len() > 100 {
-            return Err(invalid("conversionEvent", "name the event that counts as a conversion"));
+            return Err(invalid(
+                "conversionEvent",
+                "name the event that counts as a conversion",
+            ));
         }
         if self.attribution_hours == 0 || self.attribution_hours > 24 * 90 {
             return Err(invalid("attributionHours", "between 1 hour and 90 days"));
@@ -378,12 +391,18 @@ impl Definition {
                 .iter()
                 .map(|f| {
                     let v = &levels[&f.name];
-                    format!("{}: {}", f.name, v.as_str().map_or(v.to_string(), str::to_string))
+                    format!(
+                        "{}: {}",
+                        f.name,
+                        v.as_str().map_or(v.to_string(), str::to_string)
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
             // A short text is its own name ("Free shipping", "Green").
-            (None, Some(Value::String(s))) if !s.trim().is_empty() && s.chars().count() <= 60 => s.clone(),
+            (None, Some(Value::String(s))) if !s.trim().is_empty() && s.chars().count() <= 60 => {
+                s.clone()
+            }
             _ if i == 0 => "Control".into(),
             _ => format!("Variation {i}"),
         }

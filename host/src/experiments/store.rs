@@ -178,7 +178,9 @@ impl Store {
 
     /// Every running experiment, as (merchant, key, definition, when its
     /// weights were last set).
-    pub async fn running_experiments(&self) -> Result<Vec<(String, String, String, Option<i64>)>, StoreError> {
+    pub async fn running_experiments(
+        &self,
+    ) -> Result<Vec<(String, String, String, Option<i64>)>, StoreError> {
         Ok(sqlx::query(
             "SELECT merchant_id, key, definition, weights_at FROM experiments WHERE status = 'running'",
         )
@@ -350,7 +352,10 @@ impl Store {
         let tags: serde_json::Value =
             serde_json::from_str(&r.try_get::<String, _>(3)?).unwrap_or_default();
         for (k, v) in [
-            ("country", r.try_get::<Option<String>, _>(0)?.map(Into::into)),
+            (
+                "country",
+                r.try_get::<Option<String>, _>(0)?.map(Into::into),
+            ),
             ("locale", r.try_get::<Option<String>, _>(1)?.map(Into::into)),
             ("tier", r.try_get::<Option<String>, _>(2)?.map(Into::into)),
             ("tags", Some(tags)),

@@ -367,13 +367,16 @@ pub async fn call_other(
                 active.label, active.prepared.contract
             )
         })?;
-    let vals = tree_params(slot, &active.prepared.others[index].params, input).map_err(|e| {
-        match e {
+    let vals =
+        tree_params(slot, &active.prepared.others[index].params, input).map_err(|e| match e {
             InvokeError::BadInput(m) | InvokeError::BadJson(m) => m,
             other => format!("{other:?}"),
-        }
-    })?;
-    let (runtime, now, seed) = (state.runtime.clone(), crate::now_ms(), rand::random::<u64>());
+        })?;
+    let (runtime, now, seed) = (
+        state.runtime.clone(),
+        crate::now_ms(),
+        rand::random::<u64>(),
+    );
     let run = active.clone();
     let out = tokio::task::spawn_blocking(move || {
         crate::platform::fair::background_priority();
@@ -399,7 +402,12 @@ pub async fn call_other(
         }
         Err(f) => {
             emit_logs(merchant, &active.label, &f.logs);
-            Err(format!("{}: {} ({})", active.label, f.kind.as_str(), f.detail))
+            Err(format!(
+                "{}: {} ({})",
+                active.label,
+                f.kind.as_str(),
+                f.detail
+            ))
         }
     }
 }

@@ -76,7 +76,9 @@ pub fn weights(
 ) -> Result<Vec<f64>, Error> {
     let k = arms.len();
     if k == 0 {
-        return Err(Error::InvalidInput("arms: a bandit needs at least one arm".into()));
+        return Err(Error::InvalidInput(
+            "arms: a bandit needs at least one arm".into(),
+        ));
     }
     if let Some(i) = arms.iter().position(|a| a.conversions > a.exposures) {
         return Err(Error::InvalidInput(format!(
@@ -85,7 +87,9 @@ pub fn weights(
         )));
     }
     if !(0.0..=1.0).contains(&settings.min_share) {
-        return Err(Error::InvalidInput("min-share: must be between 0 and 1".into()));
+        return Err(Error::InvalidInput(
+            "min-share: must be between 0 and 1".into(),
+        ));
     }
     let equal = vec![1.0 / k as f64; k];
     let exposed: u64 = arms.iter().map(|a| a.exposures).sum();

@@ -11,8 +11,8 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use cove_sdk::allocator::Error;
 use crate::json::{self, Value};
+use cove_sdk::allocator::Error;
 
 /// A checked condition.
 pub struct Condition(Vec<(String, Value)>);
@@ -54,13 +54,13 @@ fn check(cond: &[(String, Value)], path: &str) -> Result<(), String> {
         let here = at(path, key);
         match key.as_str() {
             "$or" | "$nor" | "$and" => {
-                let list = value.as_array().ok_or_else(|| {
-                    format!("condition: `{here}` must be a list of conditions")
-                })?;
+                let list = value
+                    .as_array()
+                    .ok_or_else(|| format!("condition: `{here}` must be a list of conditions"))?;
                 for (i, c) in list.iter().enumerate() {
-                    let c = c.as_object().ok_or_else(|| {
-                        format!("condition: `{here}[{i}]` must be an object")
-                    })?;
+                    let c = c
+                        .as_object()
+                        .ok_or_else(|| format!("condition: `{here}[{i}]` must be an object"))?;
                     check(c, &format!("{here}[{i}]"))?;
                 }
             }
@@ -73,7 +73,11 @@ fn check(cond: &[(String, Value)], path: &str) -> Result<(), String> {
             k if k.starts_with('$') => {
                 return Err(format!(
                     "condition: unknown operator `{k}` at `{}` (saved groups are not supported)",
-                    if path.is_empty() { "the top level" } else { path }
+                    if path.is_empty() {
+                        "the top level"
+                    } else {
+                        path
+                    }
                 ));
             }
             _ => check_value(value, &here)?,
@@ -136,9 +140,7 @@ fn check_value(cv: &Value, path: &str) -> Result<(), String> {
                 None => return bad("needs an object"),
             },
             _ => {
-                return Err(format!(
-                    "condition: unknown operator `{op}` at `{path}`"
-                ));
+                return Err(format!("condition: unknown operator `{op}` at `{path}`"));
             }
         }
     }
@@ -177,7 +179,10 @@ fn eval_or(attrs: &Value, list: &Value) -> Tri {
     }
     let mut result = Some(false);
     for c in list {
-        match c.as_object().map_or(Some(false), |c| eval_condition(attrs, c)) {
+        match c
+            .as_object()
+            .map_or(Some(false), |c| eval_condition(attrs, c))
+        {
             Some(true) => return Some(true),
             None => result = None,
             Some(false) => {}
@@ -192,7 +197,10 @@ fn eval_and(attrs: &Value, list: &Value) -> Tri {
     };
     let mut result = Some(true);
     for c in list {
-        match c.as_object().map_or(Some(false), |c| eval_condition(attrs, c)) {
+        match c
+            .as_object()
+            .map_or(Some(false), |c| eval_condition(attrs, c))
+        {
             Some(false) => return Some(false),
             None => result = None,
             Some(true) => {}

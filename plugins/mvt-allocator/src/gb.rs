@@ -2,8 +2,8 @@
 //! units, hash versions 1 and 2, bucket ranges from weights and coverage,
 //! namespaces, and the order in which an experiment's rules apply.
 
-use cove_sdk::allocator::{Assignment, Error, Experiment, Reason};
 use crate::json::Value;
+use cove_sdk::allocator::{Assignment, Error, Experiment, Reason};
 
 use crate::condition;
 
@@ -85,11 +85,7 @@ pub fn hashable(value: Option<&Value>) -> Option<String> {
 /// Place one unit, in GrowthBook's order: too few variations, hash
 /// attribute, (sticky variation, else namespace and condition), hash
 /// version, bucket ranges and coverage, forced variation.
-pub fn run(
-    exp: &Experiment,
-    attributes: &Value,
-    sticky: Option<u32>,
-) -> Result<Assignment, Error> {
+pub fn run(exp: &Experiment, attributes: &Value, sticky: Option<u32>) -> Result<Assignment, Error> {
     let n = exp.variations as usize;
     let mut hash_attribute = exp.hash_attribute.clone();
     let mut value = hashable(attributes.get(&exp.hash_attribute));
@@ -115,7 +111,10 @@ pub fn run(
         reason,
     };
     if n < 2 {
-        return Ok(out(Reason::TooFewVariations, value.as_deref().unwrap_or("")));
+        return Ok(out(
+            Reason::TooFewVariations,
+            value.as_deref().unwrap_or(""),
+        ));
     }
     let Some(value) = value else {
         return Ok(out(Reason::NoHashAttribute, ""));

@@ -120,7 +120,11 @@ impl Parser<'_> {
                     return Err(self.error("nested too deeply"));
                 }
                 self.at += 1;
-                let v = if b == b'{' { self.object()? } else { self.array()? };
+                let v = if b == b'{' {
+                    self.object()?
+                } else {
+                    self.array()?
+                };
                 self.depth -= 1;
                 Ok(v)
             }
@@ -244,7 +248,9 @@ impl Parser<'_> {
                             let mut c = self.hex4()?;
                             if (0xd800..0xdc00).contains(&c) && self.eat("\\u") {
                                 let low = self.hex4()?;
-                                c = 0x10000 + ((c - 0xd800) << 10) + (low.wrapping_sub(0xdc00) & 0x3ff);
+                                c = 0x10000
+                                    + ((c - 0xd800) << 10)
+                                    + (low.wrapping_sub(0xdc00) & 0x3ff);
                             }
                             out.push(char::from_u32(c).unwrap_or('\u{fffd}'));
                         }
@@ -280,20 +286,44 @@ mod tests {
 
     #[test]
     fn parses_what_json_allows_and_says_where_it_stops() {
-        let v = parse(r#" {"b": [1, -2.5e1, true, null], "a": "x\"\u00fc\ud83d\ude00", "b": {}} "#).unwrap();
+        let v = parse(r#" {"b": [1, -2.5e1, true, null], "a": "x\"\u00fc\ud83d\ude00", "b": {}} "#)
+            .unwrap();
         assert_eq!(v.get("a").and_then(Value::as_str), Some("x\"ü😀"));
         assert_eq!(v.get("b"), Some(&Value::Obj(vec![])));
         let Value::Obj(m) = &v else { panic!() };
-        assert_eq!(m[0].1, Value::Arr(vec![Value::Num(1.0), Value::Num(-25.0), Value::Bool(true), Value::Null]));
-        assert_eq!(m.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["b", "a", "b"]);
+        assert_eq!(
+            m[0].1,
+            Value::Arr(vec![
+                Value::Num(1.0),
+                Value::Num(-25.0),
+                Value::Bool(true),
+                Value::Null
+            ])
+        );
+        assert_eq!(
+            m.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["b", "a", "b"]
+        );
         assert_eq!(parse("{\"a\" 1}").unwrap_err(), "expected `:` at byte 5");
         assert!(parse("[1,]").is_err() && parse("01x").is_err() && parse("\"a").is_err());
-        assert!(parse(&"[".repeat(100)).unwrap_err().contains("nested too deeply"));
+        assert!(
+            parse(&"[".repeat(100))
+                .unwrap_err()
+                .contains("nested too deeply")
+        );
     }
 
     #[test]
     fn numbers_print_as_in_javascript() {
-        for (x, s) in [(3.0, "3"), (-7.0, "-7"), (1.5, "1.5"), (1e21, "1e+21"), (1.5e-7, "1.5e-7"), (123456789012.0, "123456789012"), (0.1, "0.1")] {
+        for (x, s) in [
+            (3.0, "3"),
+            (-7.0, "-7"),
+            (1.5, "1.5"),
+            (1e21, "1e+21"),
+            (1.5e-7, "1.5e-7"),
+            (123456789012.0, "123456789012"),
+            (0.1, "0.1"),
+        ] {
             assert_eq!(js_number(x), s);
         }
     }

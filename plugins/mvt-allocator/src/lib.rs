@@ -56,7 +56,9 @@ impl Allocator for MvtAllocator {
         let attributes = json::parse(&attributes)
             .map_err(|e| Error::InvalidInput(format!("attributes: not valid JSON ({e})")))?;
         if attributes.as_object().is_none() {
-            return Err(Error::InvalidInput("attributes: must be a JSON object".into()));
+            return Err(Error::InvalidInput(
+                "attributes: must be a JSON object".into(),
+            ));
         }
         gb::run(&experiment, &attributes, sticky)
     }

@@ -4,7 +4,9 @@
 //! thousands of generated cases against GrowthBook's Python SDK.
 
 use cove_sdk::Ctx;
-use cove_sdk::allocator::{Allocator, ArmStats, BanditSettings, Error, Experiment, Namespace, Reason};
+use cove_sdk::allocator::{
+    Allocator, ArmStats, BanditSettings, Error, Experiment, Namespace, Reason,
+};
 use serde_json::{Value, json};
 
 use crate::{MvtAllocator, bandit, condition, gb};
@@ -52,7 +54,10 @@ fn hash_matches_published_cases() {
     for (seed, value, version, want) in cases {
         let got = gb::hash(seed, value, *version);
         match (got, want) {
-            (Some(g), Some(w)) => assert!((g - w).abs() < 1e-9, "{seed}/{value}/v{version}: {g} != {w}"),
+            (Some(g), Some(w)) => assert!(
+                (g - w).abs() < 1e-9,
+                "{seed}/{value}/v{version}: {g} != {w}"
+            ),
             (g, w) => assert_eq!(g, *w, "{seed}/{value}/v{version}"),
         }
     }
@@ -74,22 +79,45 @@ fn bucket_ranges_match_published_cases() {
         (2, 1.0, &[], &[(0.0, 0.5), (0.5, 1.0)]),
         (2, 0.5, &[], &[(0.0, 0.25), (0.5, 0.75)]),
         (2, 0.0, &[], &[(0.0, 0.0), (0.5, 0.5)]),
-        (4, 1.0, &[], &[(0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0)]),
+        (
+            4,
+            1.0,
+            &[],
+            &[(0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0)],
+        ),
         (2, 1.0, &[0.4, 0.6], &[(0.0, 0.4), (0.4, 1.0)]),
-        (3, 1.0, &[0.2, 0.3, 0.5], &[(0.0, 0.2), (0.2, 0.5), (0.5, 1.0)]),
-        (3, 0.2, &[0.2, 0.3, 0.5], &[(0.0, 0.04), (0.2, 0.26), (0.5, 0.6)]),
+        (
+            3,
+            1.0,
+            &[0.2, 0.3, 0.5],
+            &[(0.0, 0.2), (0.2, 0.5), (0.5, 1.0)],
+        ),
+        (
+            3,
+            0.2,
+            &[0.2, 0.3, 0.5],
+            &[(0.0, 0.04), (0.2, 0.26), (0.5, 0.6)],
+        ),
         (2, -0.2, &[], &[(0.0, 0.0), (0.5, 0.5)]),
         (2, 1.5, &[], &[(0.0, 0.5), (0.5, 1.0)]),
         (2, 1.0, &[0.4, 0.1], &[(0.0, 0.5), (0.5, 1.0)]),
         (2, 1.0, &[0.7, 0.6], &[(0.0, 0.5), (0.5, 1.0)]),
-        (4, 1.0, &[0.4, 0.4, 0.2], &[(0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0)]),
+        (
+            4,
+            1.0,
+            &[0.4, 0.4, 0.2],
+            &[(0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0)],
+        ),
         (2, 1.0, &[0.4, 0.5999], &[(0.0, 0.4), (0.4, 0.9999)]),
     ];
     for (n, coverage, weights, want) in cases {
         let got = gb::bucket_ranges(*n, *coverage, weights);
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(*want) {
-            assert!((g.0 - w.0).abs() < 1e-9 && (g.1 - w.1).abs() < 1e-9, "{n} {coverage} {weights:?}: {got:?}");
+            assert!(
+                (g.0 - w.0).abs() < 1e-9 && (g.1 - w.1).abs() < 1e-9,
+                "{n} {coverage} {weights:?}: {got:?}"
+            );
         }
     }
 }
@@ -139,7 +167,11 @@ fn namespaces_match_published_cases() {
         ("4", "namespace2", 0.4, 1.0, false),
     ];
     for (user, ns, start, end, want) in cases {
-        assert_eq!(gb::in_namespace(user, ns, start, end), want, "{user} {ns} {start}..{end}");
+        assert_eq!(
+            gb::in_namespace(user, ns, start, end),
+            want,
+            "{user} {ns} {start}..{end}"
+        );
     }
 }
 
@@ -148,61 +180,164 @@ fn equal_weights_match_published_cases() {
     assert!(gb::equal_weights(0).is_empty());
     assert_eq!(gb::equal_weights(1), vec![1.0]);
     assert_eq!(gb::equal_weights(2), vec![0.5, 0.5]);
-    assert!(gb::equal_weights(3).iter().all(|w| (w - 0.333_333_33).abs() < 1e-8));
+    assert!(
+        gb::equal_weights(3)
+            .iter()
+            .all(|w| (w - 0.333_333_33).abs() < 1e-8)
+    );
 }
 
 #[test]
 fn experiments_match_published_run_cases() {
     // "three way test": ids 1..9 in `my-test` with three variations.
     for (id, want) in [2, 0, 0, 2, 1, 2, 0, 1, 0].into_iter().enumerate() {
-        assert_eq!(place(exp("my-test", 3), json!({"id": (id + 1).to_string()})), (want, true, true), "id {}", id + 1);
+        assert_eq!(
+            place(exp("my-test", 3), json!({"id": (id + 1).to_string()})),
+            (want, true, true),
+            "id {}",
+            id + 1
+        );
     }
-    assert_eq!(place(exp("my-test", 2), json!({"id": "1"})), (1, true, true));
-    assert_eq!(place(exp("my-test-3", 2), json!({"id": "1"})), (0, true, true));
+    assert_eq!(
+        place(exp("my-test", 2), json!({"id": "1"})),
+        (1, true, true)
+    );
+    assert_eq!(
+        place(exp("my-test-3", 2), json!({"id": "1"})),
+        (0, true, true)
+    );
     for attrs in [json!({"id": ""}), json!({"id": null}), json!({})] {
         assert_eq!(place(exp("my-test", 2), attrs), (0, false, false));
     }
-    assert_eq!(place(exp("my-test", 1), json!({"id": "1"})), (0, false, false));
-    let forced = |f| Experiment { force: Some(f), ..exp("my-test", 2) };
+    assert_eq!(
+        place(exp("my-test", 1), json!({"id": "1"})),
+        (0, false, false)
+    );
+    let forced = |f| Experiment {
+        force: Some(f),
+        ..exp("my-test", 2)
+    };
     assert_eq!(place(forced(-8), json!({"id": "1"})), (0, false, false));
     assert_eq!(place(forced(25), json!({"id": "1"})), (0, false, false));
-    let cond = Experiment { condition: Some(r#"{"browser": "firefox"}"#.into()), ..exp("my-test", 2) };
-    assert_eq!(place(cond.clone(), json!({"id": "1", "browser": "firefox"})), (1, true, true));
-    assert_eq!(place(cond, json!({"id": "1", "browser": "chrome"})), (0, false, false));
-    let company = Experiment { hash_attribute: "companyId".into(), ..exp("my-test", 2) };
-    assert_eq!(place(company, json!({"id": "2", "companyId": "1"})), (1, true, true));
+    let cond = Experiment {
+        condition: Some(r#"{"browser": "firefox"}"#.into()),
+        ..exp("my-test", 2)
+    };
+    assert_eq!(
+        place(cond.clone(), json!({"id": "1", "browser": "firefox"})),
+        (1, true, true)
+    );
+    assert_eq!(
+        place(cond, json!({"id": "1", "browser": "chrome"})),
+        (0, false, false)
+    );
+    let company = Experiment {
+        hash_attribute: "companyId".into(),
+        ..exp("my-test", 2)
+    };
+    assert_eq!(
+        place(company, json!({"id": "2", "companyId": "1"})),
+        (1, true, true)
+    );
     // Coverage takes precedence over a forced variation.
-    let covered = Experiment { force: Some(1), coverage: 0.01, ..exp("my-test", 2) };
+    let covered = Experiment {
+        force: Some(1),
+        coverage: 0.01,
+        ..exp("my-test", 2)
+    };
     assert_eq!(place(covered, json!({"id": "1"})), (0, false, false));
-    let ns = |start, end| Experiment { namespace: Some(Namespace { id: "namespace".into(), start, end }), ..exp("my-test", 2) };
+    let ns = |start, end| Experiment {
+        namespace: Some(Namespace {
+            id: "namespace".into(),
+            start,
+            end,
+        }),
+        ..exp("my-test", 2)
+    };
     assert_eq!(place(ns(0.1, 1.0), json!({"id": "1"})), (1, true, true));
     assert_eq!(place(ns(0.0, 0.1), json!({"id": "1"})), (0, false, false));
-    assert_eq!(place(Experiment { coverage: 0.0, ..exp("no-coverage", 2) }, json!({"id": "1"})), (0, false, false));
-    let seeded = Experiment { seed: "foo".into(), hash_version: 2, ..exp("key", 2) };
+    assert_eq!(
+        place(
+            Experiment {
+                coverage: 0.0,
+                ..exp("no-coverage", 2)
+            },
+            json!({"id": "1"})
+        ),
+        (0, false, false)
+    );
+    let seeded = Experiment {
+        seed: "foo".into(),
+        hash_version: 2,
+        ..exp("key", 2)
+    };
     assert_eq!(place(seeded.clone(), json!({"id": "1"})), (1, true, true));
-    let weighted = Experiment { weights: vec![0.5, 0.5], coverage: 0.99, ..seeded };
+    let weighted = Experiment {
+        weights: vec![0.5, 0.5],
+        coverage: 0.99,
+        ..seeded
+    };
     assert_eq!(place(weighted, json!({"id": "1"})), (1, true, true));
     // Feature "empty experiment rule" cases: variation and bucket.
     for (id, want, bucket) in [("123", 2, 0.863), ("456", 0, 0.178), ("fds", 1, 0.514)] {
-        let a = MvtAllocator::allocate(exp("feature", 3), json!({"id": id}).to_string(), None, &Ctx::for_test(0)).unwrap();
-        assert_eq!((a.variation, a.in_experiment, a.hash_value.as_str()), (want, true, id));
+        let a = MvtAllocator::allocate(
+            exp("feature", 3),
+            json!({"id": id}).to_string(),
+            None,
+            &Ctx::for_test(0),
+        )
+        .unwrap();
+        assert_eq!(
+            (a.variation, a.in_experiment, a.hash_value.as_str()),
+            (want, true, id)
+        );
         assert!((a.bucket.unwrap() - bucket).abs() < 1e-9);
     }
     // An integer hash attribute is hashed as JavaScript writes it.
-    assert_eq!(place(exp("my-test", 2), json!({"id": 1})), place(exp("my-test", 2), json!({"id": "1"})));
+    assert_eq!(
+        place(exp("my-test", 2), json!({"id": 1})),
+        place(exp("my-test", 2), json!({"id": "1"}))
+    );
 }
 
 #[test]
 fn fallback_attribute_and_sticky_variation() {
-    let e = Experiment { fallback_attribute: Some("deviceId".into()), ..exp("my-test", 2) };
-    let a = MvtAllocator::allocate(e.clone(), r#"{"deviceId": "1"}"#.into(), None, &Ctx::for_test(0)).unwrap();
+    let e = Experiment {
+        fallback_attribute: Some("deviceId".into()),
+        ..exp("my-test", 2)
+    };
+    let a = MvtAllocator::allocate(
+        e.clone(),
+        r#"{"deviceId": "1"}"#.into(),
+        None,
+        &Ctx::for_test(0),
+    )
+    .unwrap();
     assert_eq!((a.variation, a.hash_attribute.as_str()), (1, "deviceId"));
     // A stored variation wins over the hash, and over the condition.
-    let e = Experiment { condition: Some(r#"{"country": "DE"}"#.into()), ..e };
-    let a = MvtAllocator::allocate(e.clone(), r#"{"id": "1", "country": "FR"}"#.into(), Some(0), &Ctx::for_test(0)).unwrap();
-    assert_eq!((a.variation, a.in_experiment, a.reason), (0, true, Reason::Sticky));
+    let e = Experiment {
+        condition: Some(r#"{"country": "DE"}"#.into()),
+        ..e
+    };
+    let a = MvtAllocator::allocate(
+        e.clone(),
+        r#"{"id": "1", "country": "FR"}"#.into(),
+        Some(0),
+        &Ctx::for_test(0),
+    )
+    .unwrap();
+    assert_eq!(
+        (a.variation, a.in_experiment, a.reason),
+        (0, true, Reason::Sticky)
+    );
     // One out of range is ignored.
-    let a = MvtAllocator::allocate(e, r#"{"id": "1", "country": "DE"}"#.into(), Some(7), &Ctx::for_test(0)).unwrap();
+    let a = MvtAllocator::allocate(
+        e,
+        r#"{"id": "1", "country": "DE"}"#.into(),
+        Some(7),
+        &Ctx::for_test(0),
+    )
+    .unwrap();
     assert_eq!((a.variation, a.reason), (1, Reason::Assigned));
 }
 
@@ -215,97 +350,385 @@ fn holds(cond: Value, attrs: Value) -> bool {
 fn conditions_match_published_cases() {
     let santa = json!({"$and": [{"father.age": {"$gt": 65}}, {"$or": [{"bday": {"$regex": "-12-25$"}}, {"name": "santa"}]}]});
     let cases = [
-        (json!({"$not": {"name": "hello"}}), json!({"name": "world"}), true),
-        (json!({"$not": {"name": "hello"}}), json!({"name": "hello"}), false),
-        (santa.clone(), json!({"name": "santa", "bday": "1980-12-25", "father": {"age": 70}}), true),
-        (santa.clone(), json!({"name": "santa", "bday": "1980-12-20", "father": {"age": 70}}), true),
-        (santa.clone(), json!({"name": "barbara", "bday": "1980-12-25", "father": {"age": 70}}), true),
-        (santa.clone(), json!({"name": "santa", "bday": "1980-12-25", "father": {"age": 65}}), false),
-        (santa.clone(), json!({"name": "barbara", "bday": "1980-11-25", "father": {"age": 70}}), false),
-        (santa, json!({"name": "john smith", "bday": "1956-12-20", "father": {"age": 40}}), false),
-        (json!({"pets.dog.name": {"$exists": false}}), json!({"hello": "world"}), true),
-        (json!({"pets.dog.name": {"$exists": false}}), json!({"pets": {"dog": {"name": "fido"}}}), false),
-        (json!({"pets.dog.name": {"$exists": true}}), json!({"hello": "world"}), false),
-        (json!({"pets.dog.name": {"$exists": true}}), json!({"pets": {"dog": {"name": "fido"}}}), true),
-        (json!({"str": "str", "num": 10, "flag": false}), json!({"str": "str", "num": 10, "flag": false}), true),
+        (
+            json!({"$not": {"name": "hello"}}),
+            json!({"name": "world"}),
+            true,
+        ),
+        (
+            json!({"$not": {"name": "hello"}}),
+            json!({"name": "hello"}),
+            false,
+        ),
+        (
+            santa.clone(),
+            json!({"name": "santa", "bday": "1980-12-25", "father": {"age": 70}}),
+            true,
+        ),
+        (
+            santa.clone(),
+            json!({"name": "santa", "bday": "1980-12-20", "father": {"age": 70}}),
+            true,
+        ),
+        (
+            santa.clone(),
+            json!({"name": "barbara", "bday": "1980-12-25", "father": {"age": 70}}),
+            true,
+        ),
+        (
+            santa.clone(),
+            json!({"name": "santa", "bday": "1980-12-25", "father": {"age": 65}}),
+            false,
+        ),
+        (
+            santa.clone(),
+            json!({"name": "barbara", "bday": "1980-11-25", "father": {"age": 70}}),
+            false,
+        ),
+        (
+            santa,
+            json!({"name": "john smith", "bday": "1956-12-20", "father": {"age": 40}}),
+            false,
+        ),
+        (
+            json!({"pets.dog.name": {"$exists": false}}),
+            json!({"hello": "world"}),
+            true,
+        ),
+        (
+            json!({"pets.dog.name": {"$exists": false}}),
+            json!({"pets": {"dog": {"name": "fido"}}}),
+            false,
+        ),
+        (
+            json!({"pets.dog.name": {"$exists": true}}),
+            json!({"hello": "world"}),
+            false,
+        ),
+        (
+            json!({"pets.dog.name": {"$exists": true}}),
+            json!({"pets": {"dog": {"name": "fido"}}}),
+            true,
+        ),
+        (
+            json!({"str": "str", "num": 10, "flag": false}),
+            json!({"str": "str", "num": 10, "flag": false}),
+            true,
+        ),
         (json!({"num": {"$in": [1, 2, 3]}}), json!({"num": 2}), true),
         (json!({"num": {"$in": [1, 2, 3]}}), json!({"num": 4}), false),
-        (json!({"tags": {"$in": ["a", "b"]}}), json!({"tags": ["d", "e", "a"]}), true),
-        (json!({"tags": {"$in": ["a", "b"]}}), json!({"tags": ["d", "e", "f"]}), false),
-        (json!({"tags": {"$in": ["a", "b"]}}), json!({"tags": []}), false),
+        (
+            json!({"tags": {"$in": ["a", "b"]}}),
+            json!({"tags": ["d", "e", "a"]}),
+            true,
+        ),
+        (
+            json!({"tags": {"$in": ["a", "b"]}}),
+            json!({"tags": ["d", "e", "f"]}),
+            false,
+        ),
+        (
+            json!({"tags": {"$in": ["a", "b"]}}),
+            json!({"tags": []}),
+            false,
+        ),
         (json!({"num": {"$nin": [1, 2, 3]}}), json!({"num": 4}), true),
-        (json!({"num": {"$nin": [1, 2, 3]}}), json!({"num": 2}), false),
-        (json!({"tags": {"$nin": ["a", "b"]}}), json!({"tags": ["d", "b", "f"]}), false),
-        (json!({"tags": {"$nin": ["a", "b"]}}), json!({"tags": []}), true),
-        (json!({"nums": {"$elemMatch": {"$gt": 10}}}), json!({"nums": [0, 5, -20, 15]}), true),
-        (json!({"nums": {"$elemMatch": {"$gt": 10}}}), json!({"nums": [0, 5, -20, 8]}), false),
-        (json!({"pets.dog.name": {"$in": ["fido"]}}), json!({"hello": "world"}), false),
+        (
+            json!({"num": {"$nin": [1, 2, 3]}}),
+            json!({"num": 2}),
+            false,
+        ),
+        (
+            json!({"tags": {"$nin": ["a", "b"]}}),
+            json!({"tags": ["d", "b", "f"]}),
+            false,
+        ),
+        (
+            json!({"tags": {"$nin": ["a", "b"]}}),
+            json!({"tags": []}),
+            true,
+        ),
+        (
+            json!({"nums": {"$elemMatch": {"$gt": 10}}}),
+            json!({"nums": [0, 5, -20, 15]}),
+            true,
+        ),
+        (
+            json!({"nums": {"$elemMatch": {"$gt": 10}}}),
+            json!({"nums": [0, 5, -20, 8]}),
+            false,
+        ),
+        (
+            json!({"pets.dog.name": {"$in": ["fido"]}}),
+            json!({"hello": "world"}),
+            false,
+        ),
         (json!({"$or": []}), json!({"hello": "world"}), true),
         (json!({"$and": []}), json!({"hello": "world"}), true),
         (json!({}), json!({"hello": "world"}), true),
-        (json!({"occupation": {"$eq": "engineer"}}), json!({"occupation": "engineer"}), true),
-        (json!({"occupation": {"$eq": "engineer"}}), json!({"occupation": "civil engineer"}), false),
-        (json!({"level": {"$ne": "senior"}}), json!({"level": "junior"}), true),
-        (json!({"level": {"$ne": "senior"}}), json!({"level": "senior"}), false),
-        (json!({"userAgent": {"$regex": "(Mobile|Tablet)"}}), json!({"userAgent": "Android Mobile Browser"}), true),
-        (json!({"userAgent": {"$regex": "(Mobile|Tablet)"}}), json!({"userAgent": "Chrome Desktop Browser"}), false),
-        (json!({"age": {"$gt": 30, "$lt": 60}}), json!({"age": 50}), true),
-        (json!({"age": {"$gt": 30, "$lt": 60}}), json!({"age": 60}), false),
-        (json!({"age": {"$gt": 30, "$lt": 60}}), json!({"age": 30}), false),
-        (json!({"age": {"$gte": 30, "$lte": 60}}), json!({"age": 30}), true),
-        (json!({"age": {"$gte": 30, "$lte": 60}}), json!({"age": 61}), false),
-        (json!({"word": {"$gt": "alphabet", "$lt": "zebra"}}), json!({"word": "alphabet"}), false),
-        (json!({"word": {"$gt": "alphabet", "$lt": "zebra"}}), json!({"word": "always"}), true),
-        (json!({"word": {"$gt": "alphabet", "$lt": "zebra"}}), json!({"word": "AZL"}), false),
-        (json!({"address.state": "CA"}), json!({"address": null}), false),
-        (json!({"address.state": "CA"}), json!({"address": 123}), false),
+        (
+            json!({"occupation": {"$eq": "engineer"}}),
+            json!({"occupation": "engineer"}),
+            true,
+        ),
+        (
+            json!({"occupation": {"$eq": "engineer"}}),
+            json!({"occupation": "civil engineer"}),
+            false,
+        ),
+        (
+            json!({"level": {"$ne": "senior"}}),
+            json!({"level": "junior"}),
+            true,
+        ),
+        (
+            json!({"level": {"$ne": "senior"}}),
+            json!({"level": "senior"}),
+            false,
+        ),
+        (
+            json!({"userAgent": {"$regex": "(Mobile|Tablet)"}}),
+            json!({"userAgent": "Android Mobile Browser"}),
+            true,
+        ),
+        (
+            json!({"userAgent": {"$regex": "(Mobile|Tablet)"}}),
+            json!({"userAgent": "Chrome Desktop Browser"}),
+            false,
+        ),
+        (
+            json!({"age": {"$gt": 30, "$lt": 60}}),
+            json!({"age": 50}),
+            true,
+        ),
+        (
+            json!({"age": {"$gt": 30, "$lt": 60}}),
+            json!({"age": 60}),
+            false,
+        ),
+        (
+            json!({"age": {"$gt": 30, "$lt": 60}}),
+            json!({"age": 30}),
+            false,
+        ),
+        (
+            json!({"age": {"$gte": 30, "$lte": 60}}),
+            json!({"age": 30}),
+            true,
+        ),
+        (
+            json!({"age": {"$gte": 30, "$lte": 60}}),
+            json!({"age": 61}),
+            false,
+        ),
+        (
+            json!({"word": {"$gt": "alphabet", "$lt": "zebra"}}),
+            json!({"word": "alphabet"}),
+            false,
+        ),
+        (
+            json!({"word": {"$gt": "alphabet", "$lt": "zebra"}}),
+            json!({"word": "always"}),
+            true,
+        ),
+        (
+            json!({"word": {"$gt": "alphabet", "$lt": "zebra"}}),
+            json!({"word": "AZL"}),
+            false,
+        ),
+        (
+            json!({"address.state": "CA"}),
+            json!({"address": null}),
+            false,
+        ),
+        (
+            json!({"address.state": "CA"}),
+            json!({"address": 123}),
+            false,
+        ),
         (json!({"a": {"$type": "string"}}), json!({"a": "a"}), true),
         (json!({"a": {"$type": "string"}}), json!({"a": 1}), false),
         (json!({"a": {"$type": "null"}}), json!({"a": null}), true),
-        (json!({"a": {"$type": "boolean"}}), json!({"a": false}), true),
+        (
+            json!({"a": {"$type": "boolean"}}),
+            json!({"a": false}),
+            true,
+        ),
         (json!({"a": {"$type": "number"}}), json!({"a": "a"}), false),
-        (json!({"a": {"$type": "object"}}), json!({"a": {"a": "b"}}), true),
+        (
+            json!({"a": {"$type": "object"}}),
+            json!({"a": {"a": "b"}}),
+            true,
+        ),
         (json!({"a": {"$type": "array"}}), json!({"a": [1, 2]}), true),
         (json!({"tags": {"$size": 0}}), json!({"tags": []}), true),
-        (json!({"tags": {"$size": 3}}), json!({"tags": ["a", "b"]}), false),
+        (
+            json!({"tags": {"$size": 3}}),
+            json!({"tags": ["a", "b"]}),
+            false,
+        ),
         (json!({"tags": {"$size": 3}}), json!({"tags": "abc"}), false),
-        (json!({"tags": {"$size": {"$gt": 2}}}), json!({"tags": [0, 1, 2]}), true),
-        (json!({"tags": {"$size": {"$gt": 2}}}), json!({"tags": [0, 1]}), false),
-        (json!({"tags": {"$elemMatch": {"$in": ["a", "b"]}}}), json!({"tags": ["d", "e", "b"]}), true),
-        (json!({"tags": {"$not": {"$elemMatch": {"$eq": "bar"}}}}), json!({"tags": ["foo", "baz"]}), true),
-        (json!({"tags": {"$not": {"$elemMatch": {"$eq": "bar"}}}}), json!({"tags": ["foo", "bar", "baz"]}), false),
-        (json!({"hobbies": {"$elemMatch": {"name": {"$regex": "^ping"}}}}), json!({"hobbies": [{"name": "bowling"}, {"name": "pingpong"}]}), true),
-        (json!({"hobbies": {"$elemMatch": {"name": {"$regex": "^ping"}}}}), json!({"hobbies": [{"name": "bowling"}]}), false),
-        (json!({"hobbies": {"$elemMatch": {"name": {"$regex": "^ping"}}}}), json!({"hobbies": "all"}), false),
-        (json!({"name": {"$not": {"$regex": "^hello"}}}), json!({"name": "world"}), true),
-        (json!({"name": {"$not": {"$regex": "^hello"}}}), json!({"name": "hello world"}), false),
-        (json!({"tags": {"$all": ["one", "three"]}}), json!({"tags": ["one", "two", "three"]}), true),
-        (json!({"tags": {"$all": ["one", "three"]}}), json!({"tags": ["one", "two", "four"]}), false),
-        (json!({"tags": {"$all": ["one", "three"]}}), json!({"tags": "hello"}), false),
-        (json!({"$nor": [{"name": "john"}, {"age": {"$lt": 30}}]}), json!({"name": "jim", "age": 40}), true),
-        (json!({"$nor": [{"name": "john"}, {"age": {"$lt": 30}}]}), json!({"name": "jim", "age": 20}), false),
-        (json!({"tags": ["hello", "world"]}), json!({"tags": ["hello", "world"]}), true),
-        (json!({"tags": ["hello", "world"]}), json!({"tags": ["world", "hello"]}), false),
-        (json!({"tags": ["hello", "world"]}), json!({"tags": "hello world"}), false),
-        (json!({"tags": {"hello": "world"}}), json!({"tags": {"hello": "world"}}), true),
-        (json!({"tags": {"hello": "world"}}), json!({"tags": {"hello": "world", "yes": "please"}}), false),
+        (
+            json!({"tags": {"$size": {"$gt": 2}}}),
+            json!({"tags": [0, 1, 2]}),
+            true,
+        ),
+        (
+            json!({"tags": {"$size": {"$gt": 2}}}),
+            json!({"tags": [0, 1]}),
+            false,
+        ),
+        (
+            json!({"tags": {"$elemMatch": {"$in": ["a", "b"]}}}),
+            json!({"tags": ["d", "e", "b"]}),
+            true,
+        ),
+        (
+            json!({"tags": {"$not": {"$elemMatch": {"$eq": "bar"}}}}),
+            json!({"tags": ["foo", "baz"]}),
+            true,
+        ),
+        (
+            json!({"tags": {"$not": {"$elemMatch": {"$eq": "bar"}}}}),
+            json!({"tags": ["foo", "bar", "baz"]}),
+            false,
+        ),
+        (
+            json!({"hobbies": {"$elemMatch": {"name": {"$regex": "^ping"}}}}),
+            json!({"hobbies": [{"name": "bowling"}, {"name": "pingpong"}]}),
+            true,
+        ),
+        (
+            json!({"hobbies": {"$elemMatch": {"name": {"$regex": "^ping"}}}}),
+            json!({"hobbies": [{"name": "bowling"}]}),
+            false,
+        ),
+        (
+            json!({"hobbies": {"$elemMatch": {"name": {"$regex": "^ping"}}}}),
+            json!({"hobbies": "all"}),
+            false,
+        ),
+        (
+            json!({"name": {"$not": {"$regex": "^hello"}}}),
+            json!({"name": "world"}),
+            true,
+        ),
+        (
+            json!({"name": {"$not": {"$regex": "^hello"}}}),
+            json!({"name": "hello world"}),
+            false,
+        ),
+        (
+            json!({"tags": {"$all": ["one", "three"]}}),
+            json!({"tags": ["one", "two", "three"]}),
+            true,
+        ),
+        (
+            json!({"tags": {"$all": ["one", "three"]}}),
+            json!({"tags": ["one", "two", "four"]}),
+            false,
+        ),
+        (
+            json!({"tags": {"$all": ["one", "three"]}}),
+            json!({"tags": "hello"}),
+            false,
+        ),
+        (
+            json!({"$nor": [{"name": "john"}, {"age": {"$lt": 30}}]}),
+            json!({"name": "jim", "age": 40}),
+            true,
+        ),
+        (
+            json!({"$nor": [{"name": "john"}, {"age": {"$lt": 30}}]}),
+            json!({"name": "jim", "age": 20}),
+            false,
+        ),
+        (
+            json!({"tags": ["hello", "world"]}),
+            json!({"tags": ["hello", "world"]}),
+            true,
+        ),
+        (
+            json!({"tags": ["hello", "world"]}),
+            json!({"tags": ["world", "hello"]}),
+            false,
+        ),
+        (
+            json!({"tags": ["hello", "world"]}),
+            json!({"tags": "hello world"}),
+            false,
+        ),
+        (
+            json!({"tags": {"hello": "world"}}),
+            json!({"tags": {"hello": "world"}}),
+            true,
+        ),
+        (
+            json!({"tags": {"hello": "world"}}),
+            json!({"tags": {"hello": "world", "yes": "please"}}),
+            false,
+        ),
         (json!({"userId": null}), json!({"userId": null}), true),
         (json!({"userId": null}), json!({}), true),
         (json!({"userId": null}), json!({"userId": 0}), false),
         (json!({"userId": null}), json!({"userId": ""}), false),
-        (json!({"version": {"$vgt": "9.99.8", "$vlt": "11.0.1"}}), json!({"version": "10.12.13"}), true),
-        (json!({"version": {"$vgt": "10.0.2", "$vlt": "10.0.20"}}), json!({"version": "10.0.12"}), true),
-        (json!({"version": {"$vgt": "30.0.0", "$vlt": "50.0.0"}}), json!({"version": "60.0.0"}), false),
-        (json!({"version": {"$vgte": "5.10.30", "$vlte": "5.10.60"}}), json!({"version": "5.10.30"}), true),
-        (json!({"version": {"$vgte": "1.2.30", "$vlte": "1.2.60"}}), json!({"version": "1.2.29"}), false),
-        (json!({"v": {"$vgt": "1.0.0-alpha", "$vlt": "1.0.0-beta"}}), json!({"v": "1.0.0-alpha"}), false),
-        (json!({"v": {"$vgt": "1.0.0-alpha", "$vlt": "1.0.0-beta"}}), json!({"v": "1.0.0-alpha.10"}), true),
-        (json!({"v": {"$vgt": "1.0.0-alpha", "$vlt": "1.0.0-beta"}}), json!({"v": "1.0.0-ALPHA"}), false),
-        (json!({"v": {"$veq": "1.2.3"}}), json!({"v": "1.2.3+build.abc.123"}), true),
-        (json!({"v": {"$vne": "1.2.3"}}), json!({"v": "1.2.3-alpha"}), true),
+        (
+            json!({"version": {"$vgt": "9.99.8", "$vlt": "11.0.1"}}),
+            json!({"version": "10.12.13"}),
+            true,
+        ),
+        (
+            json!({"version": {"$vgt": "10.0.2", "$vlt": "10.0.20"}}),
+            json!({"version": "10.0.12"}),
+            true,
+        ),
+        (
+            json!({"version": {"$vgt": "30.0.0", "$vlt": "50.0.0"}}),
+            json!({"version": "60.0.0"}),
+            false,
+        ),
+        (
+            json!({"version": {"$vgte": "5.10.30", "$vlte": "5.10.60"}}),
+            json!({"version": "5.10.30"}),
+            true,
+        ),
+        (
+            json!({"version": {"$vgte": "1.2.30", "$vlte": "1.2.60"}}),
+            json!({"version": "1.2.29"}),
+            false,
+        ),
+        (
+            json!({"v": {"$vgt": "1.0.0-alpha", "$vlt": "1.0.0-beta"}}),
+            json!({"v": "1.0.0-alpha"}),
+            false,
+        ),
+        (
+            json!({"v": {"$vgt": "1.0.0-alpha", "$vlt": "1.0.0-beta"}}),
+            json!({"v": "1.0.0-alpha.10"}),
+            true,
+        ),
+        (
+            json!({"v": {"$vgt": "1.0.0-alpha", "$vlt": "1.0.0-beta"}}),
+            json!({"v": "1.0.0-ALPHA"}),
+            false,
+        ),
+        (
+            json!({"v": {"$veq": "1.2.3"}}),
+            json!({"v": "1.2.3+build.abc.123"}),
+            true,
+        ),
+        (
+            json!({"v": {"$vne": "1.2.3"}}),
+            json!({"v": "1.2.3-alpha"}),
+            true,
+        ),
     ];
     for (cond, attrs, want) in cases {
-        assert_eq!(holds(cond.clone(), attrs.clone()), want, "{cond} on {attrs}");
+        assert_eq!(
+            holds(cond.clone(), attrs.clone()),
+            want,
+            "{cond} on {attrs}"
+        );
     }
 }
 
@@ -315,26 +738,50 @@ fn a_condition_that_does_not_parse_says_where() {
         Err(Error::InvalidInput(why)) => why,
         other => panic!("{text} was accepted: {}", other.is_ok()),
     };
-    assert!(refused(r#"{"name": {"$regx": "hello"}}"#).contains("unknown operator `$regx` at `name`"));
-    assert!(refused(r#"{"name": {"$regex": "/???***[)"}}"#).contains("`$regex` at `name` has a pattern that does not parse"));
+    assert!(
+        refused(r#"{"name": {"$regx": "hello"}}"#).contains("unknown operator `$regx` at `name`")
+    );
+    assert!(
+        refused(r#"{"name": {"$regex": "/???***[)"}}"#)
+            .contains("`$regex` at `name` has a pattern that does not parse")
+    );
     assert!(refused(r#"{"num": {"$in": 1}}"#).contains("`$in` at `num` needs a list"));
     assert!(refused(r#"{"$or": {"a": 1}}"#).contains("`$or` must be a list"));
     assert!(refused(r#"{"a": {"$type": "str"}}"#).contains("needs one of"));
     assert!(refused(r#"["a"]"#).contains("must be a JSON object"));
     assert!(refused(r#"{"a": "#).contains("not valid JSON"));
-    assert!(refused(r#"{"$and": [{"x": {"$elemMatch": {"$gt": 1, "$foo": 2}}}]}"#).contains("`$foo` at `$and[0].x`"));
+    assert!(
+        refused(r#"{"$and": [{"x": {"$elemMatch": {"$gt": 1, "$foo": 2}}}]}"#)
+            .contains("`$foo` at `$and[0].x`")
+    );
     // Through `allocate`: the same refusal, with the field named.
-    let e = Experiment { condition: Some(r#"{"name": {"$regx": "h"}}"#.into()), ..exp("t", 2) };
+    let e = Experiment {
+        condition: Some(r#"{"name": {"$regx": "h"}}"#.into()),
+        ..exp("t", 2)
+    };
     let err = MvtAllocator::allocate(e, "{}".into(), None, &Ctx::for_test(0)).unwrap_err();
-    assert!(matches!(err, Error::InvalidInput(ref m) if m.starts_with("condition:")), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidInput(ref m) if m.starts_with("condition:")),
+        "{err:?}"
+    );
 }
 
 fn settings(top_two: bool, min_share: f64, burn_in: u64) -> BanditSettings {
-    BanditSettings { top_two, min_share, burn_in }
+    BanditSettings {
+        top_two,
+        min_share,
+        burn_in,
+    }
 }
 
 fn arms(counts: &[(u64, u64)]) -> Vec<ArmStats> {
-    counts.iter().map(|&(exposures, conversions)| ArmStats { exposures, conversions }).collect()
+    counts
+        .iter()
+        .map(|&(exposures, conversions)| ArmStats {
+            exposures,
+            conversions,
+        })
+        .collect()
 }
 
 #[test]
@@ -349,10 +796,24 @@ fn bandit_weights_favour_the_better_arm_and_keep_a_floor() {
     let t = bandit::weights(&data, &settings(true, 0.0, 0), 4000, &mut rng).unwrap();
     assert!(t[2] > w[2] && t[3] < w[3] && t[3] >= 0.4, "{t:?} vs {w:?}");
     // Burn-in: equal until enough exposures.
-    let early = bandit::weights(&arms(&[(10, 0), (10, 5)]), &settings(false, 0.0, 100), 4000, &mut rng).unwrap();
+    let early = bandit::weights(
+        &arms(&[(10, 0), (10, 5)]),
+        &settings(false, 0.0, 100),
+        4000,
+        &mut rng,
+    )
+    .unwrap();
     assert_eq!(early, vec![0.5, 0.5]);
     // Nonsense counts are refused.
-    assert!(bandit::weights(&arms(&[(1, 2), (1, 0)]), &settings(false, 0.0, 0), 100, &mut rng).is_err());
+    assert!(
+        bandit::weights(
+            &arms(&[(1, 2), (1, 0)]),
+            &settings(false, 0.0, 0),
+            100,
+            &mut rng
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -365,13 +826,17 @@ fn beta_draws_have_the_right_mean() {
     let draws: Vec<f64> = (0..n).map(|_| rng.beta(101.0, 901.0)).collect();
     let mean = draws.iter().sum::<f64>() / f64::from(n);
     let sd = (draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / f64::from(n)).sqrt();
-    assert!((mean - 0.1008).abs() < 0.001 && (sd - 0.00952).abs() < 0.0005, "{mean} {sd}");
+    assert!(
+        (mean - 0.1008).abs() < 0.001 && (sd - 0.00952).abs() < 0.0005,
+        "{mean} {sd}"
+    );
 }
 
 #[test]
 fn config_is_checked() {
     use cove_sdk::Config;
     assert!(MvtAllocator::validate_config(&Config::from_pairs([("bandit.draws", "2000")])).is_ok());
-    let err = MvtAllocator::validate_config(&Config::from_pairs([("bandit.draws", "5")])).unwrap_err();
+    let err =
+        MvtAllocator::validate_config(&Config::from_pairs([("bandit.draws", "5")])).unwrap_err();
     assert!(matches!(err, Error::InvalidConfig(ref m) if m.starts_with("bandit.draws")));
 }

@@ -23,6 +23,8 @@
 
 #[path = "bench/console.rs"]
 mod console;
+#[path = "bench/experiments.rs"]
+mod experiments;
 #[path = "bench/import.rs"]
 mod import;
 #[path = "bench/returns.rs"]
@@ -234,6 +236,7 @@ fn main() -> anyhow::Result<()> {
         Some("console") => return console::run(),
         Some("import") => return import::run(),
         Some("returns") => return returns::run(),
+        Some("experiments") => return experiments::run(),
         _ => {}
     }
     let InProcess {

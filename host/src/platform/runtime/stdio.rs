@@ -83,10 +83,12 @@ pub(super) fn define(linker: &mut Linker<CallCtx>, import: &str) -> wasmtime::Re
         // std's `HashMap` seeds its hasher here: from the call's seed, so
         // a decision replays exactly.
         "wasi:random/insecure-seed" => {
-            linker.instance(import)?.func_wrap("insecure-seed", |mut store, (): ()| {
-                let ctx = store.data_mut();
-                Ok(((ctx.random_u64(), ctx.random_u64()),))
-            })?;
+            linker
+                .instance(import)?
+                .func_wrap("insecure-seed", |mut store, (): ()| {
+                    let ctx = store.data_mut();
+                    Ok(((ctx.random_u64(), ctx.random_u64()),))
+                })?;
         }
         _ => {}
     }
