@@ -59,9 +59,12 @@ pub struct Loaded {
     wit: Value,
 }
 
+/// A merchant's experiments, as read at some instant.
+type Snapshot = (Instant, Arc<Vec<Arc<Loaded>>>);
+
 /// Each merchant's experiments, read at most every [`FRESH`].
 #[derive(Default)]
-pub struct Cache(RwLock<HashMap<String, (Instant, Arc<Vec<Arc<Loaded>>>)>>);
+pub struct Cache(RwLock<HashMap<String, Snapshot>>);
 
 impl Cache {
     fn forget(&self, merchant: &str) {

@@ -48,6 +48,10 @@ fn row(r: &AnyRow) -> Result<ExperimentRow, StoreError> {
     })
 }
 
+/// A running experiment: merchant, key, definition, when its weights were
+/// last set.
+pub type Running = (String, String, String, Option<i64>);
+
 /// Exposures and conversions of one variation on one day (of exposure).
 #[derive(Debug, Clone, Copy)]
 pub struct DayCount {
@@ -178,17 +182,15 @@ impl Store {
 
     /// Every running experiment, as (merchant, key, definition, when its
     /// weights were last set).
-    pub async fn running_experiments(
-        &self,
-    ) -> Result<Vec<(String, String, String, Option<i64>)>, StoreError> {
-        Ok(sqlx::query(
+    pub async fn running_experiments(&self) -> Result<Vec<Running>, StoreError> {
+        sqlx::query(
             "SELECT merchant_id, key, definition, weights_at FROM experiments WHERE status = 'running'",
         )
         .fetch_all(&self.pool)
         .await?
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-        .collect::<Result<Vec<_>, StoreError>>()?)
+        .collect()
     }
 
     /// The variation stored for a bandit's unit.

@@ -272,7 +272,7 @@ fn eval_value(cv: &Value, av: &Value, insensitive: bool) -> Tri {
         return result;
     }
     if insensitive && let (Value::Str(a), Value::Str(b)) = (cv, av) {
-        return Some(a.to_ascii_lowercase() == b.to_ascii_lowercase());
+        return Some(a.eq_ignore_ascii_case(b));
     }
     Some(deep_equal(cv, av))
 }

@@ -91,11 +91,10 @@ pub fn run(exp: &Experiment, attributes: &Value, sticky: Option<u32>) -> Result<
     let mut value = hashable(attributes.get(&exp.hash_attribute));
     if value.is_none()
         && let Some(fallback) = &exp.fallback_attribute
+        && let Some(v) = hashable(attributes.get(fallback))
     {
-        if let Some(v) = hashable(attributes.get(fallback)) {
-            value = Some(v);
-            hash_attribute = fallback.clone();
-        }
+        value = Some(v);
+        hash_attribute = fallback.clone();
     }
     let condition = match &exp.condition {
         Some(text) => Some(condition::parse(text)?),

@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 
 use crate::{MvtAllocator, bandit, condition, gb};
 
+/// A bucket range: start, end.
+type Range = (f64, f64);
+
 fn exp(key: &str, variations: u32) -> Experiment {
     Experiment {
         key: key.into(),
@@ -75,7 +78,7 @@ fn utf16_code_units_are_hashed_like_javascript() {
 
 #[test]
 fn bucket_ranges_match_published_cases() {
-    let cases: &[(usize, f64, &[f64], &[(f64, f64)])] = &[
+    let cases: &[(usize, f64, &[f64], &[Range])] = &[
         (2, 1.0, &[], &[(0.0, 0.5), (0.5, 1.0)]),
         (2, 0.5, &[], &[(0.0, 0.25), (0.5, 0.75)]),
         (2, 0.0, &[], &[(0.0, 0.0), (0.5, 0.5)]),
@@ -126,7 +129,7 @@ fn bucket_ranges_match_published_cases() {
 fn choose_variation_matches_published_cases() {
     let even = [(0.0, 0.5), (0.5, 1.0)];
     let reduced = [(0.0, 0.25), (0.5, 0.75)];
-    let cases: &[(f64, &[(f64, f64)], Option<usize>)] = &[
+    let cases: &[(f64, &[Range], Option<usize>)] = &[
         (0.2, &even, Some(0)),
         (0.4, &even, Some(0)),
         (0.6, &even, Some(1)),
