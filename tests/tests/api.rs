@@ -531,14 +531,20 @@ async fn every_unbound_slot_answers_with_its_documented_fallback() {
 
     let (s, v) = invoke(
         "allocator",
-        json!({"experiment": {"id": "hero", "mode": "fixed-split", "arms": [
-        {"id": "control", "weight": 1, "exposures": 0, "conversions": 0},
-        {"id": "b", "weight": 1, "exposures": 0, "conversions": 0}]}, "unit-id": "u1"}),
+        json!({"experiment": {"key": "hero", "variations": 2, "weights": [], "coverage": 1.0, "seed": "",
+            "hash-version": 2, "hash-attribute": "id", "fallback-attribute": null, "namespace": null,
+            "condition": null, "force": null}, "attributes": "{\"id\": \"u1\"}", "sticky": null}),
     )
     .await;
+    // Not in the experiment: the control.
     assert_eq!(
-        (s, &v["result"]["arm-id"], v["fallback"].as_str()),
-        (StatusCode::OK, &json!("control"), Some("unbound"))
+        (
+            s,
+            &v["result"]["variation"],
+            &v["result"]["in-experiment"],
+            v["fallback"].as_str()
+        ),
+        (StatusCode::OK, &json!(0), &json!(false), Some("unbound"))
     );
 
     let consents =

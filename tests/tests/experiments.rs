@@ -607,6 +607,48 @@ async fn fixed_split_from_definition_to_results() {
     .await;
     assert_eq!(r["srm"]["warning"], true, "{r}");
 
+    // Erasing a customer takes the exposures and conversions of their id.
+    let exposed = |r: &Value| {
+        r["arms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["exposures"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    let before = exposed(&r);
+    let (s, _) = call(&app, "POST", "/v1/merchants/shop/experiments/events", &key, json!({"events": [
+        {"id": "x-c9", "type": "exposure", "experiment": "checkout-banner", "unit": "c-9", "variation": 0},
+        {"id": "c-c9", "type": "conversion", "event": "purchase", "unit": "c-9"}]})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/experiments/checkout-banner/results",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(exposed(&r), before + 1);
+    let (s, v) = call(
+        &app,
+        "DELETE",
+        "/v1/merchants/shop/customers/c-9",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert!(s.is_success(), "{v}");
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/experiments/checkout-banner/results",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(exposed(&r), before, "{r}");
+
     // A running experiment keeps its variations; stopping serves the winner.
     let (s, _) = call(
         &app,

@@ -8,14 +8,18 @@ use sqlx::any::AnyRow;
 
 use crate::platform::store::{Store, StoreError};
 
-/// Tables holding a customer's personal data, keyed by `customer_id`:
-/// erasure deletes their rows. A new table with personal data joins this
-/// list (see README, "Customer data").
-pub const PERSONAL_TABLES: &[&str] = &[
-    "consents",
-    "customer_events",
-    "rfm_last_scores",
-    "return_photos",
+/// Tables holding a customer's personal data, with the column naming the
+/// customer: erasure deletes their rows. A new table with personal data
+/// joins this list (see README, "Customer data"). An experiment's unit is
+/// the customer's id when the experiment hashes on it.
+pub const PERSONAL_TABLES: &[(&str, &str)] = &[
+    ("consents", "customer_id"),
+    ("customer_events", "customer_id"),
+    ("rfm_last_scores", "customer_id"),
+    ("return_photos", "customer_id"),
+    ("experiment_units", "unit"),
+    ("experiment_exposures", "unit"),
+    ("experiment_conversions", "unit"),
 ];
 
 /// Tables whose rows stay after erasure as anonymous aggregates: the link
@@ -334,9 +338,9 @@ impl Store {
             .await?
             .rows_affected();
         let mut removed = serde_json::Map::new();
-        for table in PERSONAL_TABLES {
+        for (table, column) in PERSONAL_TABLES {
             let n = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE merchant_id = $1 AND customer_id = $2"
+                "DELETE FROM {table} WHERE merchant_id = $1 AND {column} = $2"
             )))
             .bind(merchant)
             .bind(id)
