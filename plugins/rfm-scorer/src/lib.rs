@@ -1,0 +1,6 @@
+//! Cove's reference RFM scorer.
+
+pub mod predict;
+
+#[cfg(test)]
+mod tests;
