@@ -9,6 +9,7 @@ const GUESTS: &[&str] = &[
     "fatigue-policy",
     "return-flow",
     "mvt-allocator",
+    "rfm-scorer",
     "hostile-loop-forever",
     "hostile-grow-memory",
     "hostile-recurse",

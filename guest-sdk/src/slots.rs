@@ -29,11 +29,11 @@ pub mod fatigue {
     }
 }
 
-/// RFM scorer: recency, frequency and monetary scores and segments.
+/// RFM scorer: a model fitted on a sample, then batches scored against it.
 pub mod rfm {
     use super::*;
     pub use crate::generated::rfm::exports::cove::policy::rfm::{
-        CustomerActivity, Error, RfmScore,
+        Bgnbd, CustomerScore, CustomerSummary, Error, GammaGamma, Model,
     };
 
     /// Implement this and export it with [`export_rfm_scorer!`](crate::export_rfm_scorer).
@@ -42,12 +42,15 @@ pub mod rfm {
         fn validate_config(_config: &Config) -> Result<(), Error> {
             Ok(())
         }
-        /// Score a batch of customers; one score per input, same order.
+        /// Learn a model (cut points, fitted parameters) from a sample of
+        /// the base; times in the summaries are in units of `unit_days`.
+        fn fit(sample: Vec<CustomerSummary>, unit_days: f64, ctx: &Ctx) -> Result<Model, Error>;
+        /// Score a batch against the model; one score per summary, same order.
         fn score(
-            as_of: crate::TimestampMs,
-            customers: Vec<CustomerActivity>,
+            model: Model,
+            customers: Vec<CustomerSummary>,
             ctx: &Ctx,
-        ) -> Result<Vec<RfmScore>, Error>;
+        ) -> Result<Vec<CustomerScore>, Error>;
     }
 
     #[doc(hidden)]
@@ -201,8 +204,9 @@ macro_rules! export_fatigue_policy {
 macro_rules! export_rfm_scorer {
     ($plugin:ty) => {
         $crate::__export_slot!($plugin, rfm, rfm, RfmScorer, __export_rfm,
-            fn score(as_of: $crate::TimestampMs, customers: ::std::vec::Vec<$crate::rfm::CustomerActivity>)
-                -> ::std::vec::Vec<$crate::rfm::RfmScore>);
+            fn score(model: $crate::rfm::Model, customers: ::std::vec::Vec<$crate::rfm::CustomerSummary>)
+                -> ::std::vec::Vec<$crate::rfm::CustomerScore>;
+            fn fit(sample: ::std::vec::Vec<$crate::rfm::CustomerSummary>, unit_days: f64) -> $crate::rfm::Model);
     };
 }
 

@@ -1,27 +1,48 @@
 //! A Cove RFM scorer. Build: cargo build --release --target wasm32-wasip2
-use cove_sdk::rfm::{CustomerActivity, Error, RfmScore, RfmScorer};
-use cove_sdk::{Ctx, DAY_MS, TimestampMs};
+use cove_sdk::rfm::{CustomerScore, CustomerSummary, Error, Model, RfmScorer};
+use cove_sdk::Ctx;
 
-/// Scores recency by days since the last order; frequency and monetary by order count and spend.
+/// Fixed bands: recency by days since the last order, frequency by orders, monetary by spend.
 pub struct Scorer;
 
-fn band(value: f64, cuts: [f64; 4]) -> u8 {
+fn band(value: f64, cuts: &[f64]) -> u8 {
     1 + cuts.iter().filter(|c| value >= **c).count() as u8
 }
 
 impl RfmScorer for Scorer {
-    fn score(as_of: TimestampMs, customers: Vec<CustomerActivity>, _ctx: &Ctx) -> Result<Vec<RfmScore>, Error> {
+    fn fit(_sample: Vec<CustomerSummary>, unit_days: f64, _ctx: &Ctx) -> Result<Model, Error> {
+        Ok(Model {
+            recency_cuts: vec![30.0, 90.0, 180.0, 365.0],
+            frequency_cuts: vec![2.0, 3.0, 5.0, 10.0],
+            monetary_cuts: vec![50.0, 150.0, 500.0, 1000.0],
+            bgnbd: None,
+            gamma_gamma: None,
+            unit_days,
+            clv_percentiles: vec![],
+            spent_percentiles: vec![],
+            purchases_percentiles: vec![],
+        })
+    }
+
+    fn score(model: Model, customers: Vec<CustomerSummary>, _ctx: &Ctx) -> Result<Vec<CustomerScore>, Error> {
         Ok(customers
             .into_iter()
             .map(|c| {
-                let last = c.orders.iter().map(|o| o.placed_at).max();
-                let days = last.map_or(f64::MAX, |t| ((as_of - t) / DAY_MS) as f64);
-                let recency = 6 - band(days, [30.0, 90.0, 180.0, 365.0]);
-                let frequency = band(c.orders.len() as f64, [2.0, 3.0, 5.0, 10.0]);
-                let spend: i64 = c.orders.iter().map(|o| o.total.amount_minor).sum();
-                let monetary = band(spend as f64 / 100.0, [50.0, 150.0, 500.0, 1000.0]);
-                let segment = if recency >= 4 { "active" } else if recency >= 2 { "at-risk" } else { "churned" };
-                RfmScore { customer_id: c.customer.id, recency, frequency, monetary, segment: segment.into(), segments: vec![segment.into()] }
+                let recency = 6 - band(c.days_since_order, &model.recency_cuts);
+                let segment = if recency >= 4 { "active" } else if recency >= 2 { "at-risk" } else { "silent" };
+                CustomerScore {
+                    customer_id: c.customer_id,
+                    recency,
+                    frequency: band(f64::from(c.orders), &model.frequency_cuts),
+                    monetary: band(c.spent, &model.monetary_cuts),
+                    segment: segment.into(),
+                    tier: segment.into(),
+                    micro_segments: vec!["everyone-else".into()],
+                    p_active: if recency >= 2 { 1.0 } else { 0.0 },
+                    expected_purchases: 0.0,
+                    expected_value: 0.0,
+                    clv: 0.0,
+                }
             })
             .collect())
     }
@@ -35,6 +56,7 @@ mod tests {
 
     #[test]
     fn empty_batch_gives_no_scores() {
-        assert!(Scorer::score(0, vec![], &Ctx::for_test(0)).unwrap().is_empty());
+        let model = Scorer::fit(vec![], 1.0, &Ctx::for_test(0)).unwrap();
+        assert!(Scorer::score(model, vec![], &Ctx::for_test(0)).unwrap().is_empty());
     }
 }

@@ -19,6 +19,8 @@ pub mod guests {
     pub const RETURN_FLOW: &str = env!("COVE_GUEST_RETURN_FLOW");
     /// The reference A/B and multivariate allocator.
     pub const MVT_ALLOCATOR: &str = env!("COVE_GUEST_MVT_ALLOCATOR");
+    /// The reference RFM scorer.
+    pub const RFM_SCORER: &str = env!("COVE_GUEST_RFM_SCORER");
     /// Spins forever.
     pub const LOOP_FOREVER: &str = env!("COVE_GUEST_HOSTILE_LOOP_FOREVER");
     /// Grows memory without end.

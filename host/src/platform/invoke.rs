@@ -292,9 +292,10 @@ impl Call<'_> {
                 .map(Vec::as_slice)
                 .unwrap_or(&[])
             {
-                let id = c
-                    .pointer("/customer/id")
-                    .and_then(Value::as_str)
+                // `customer-id` in 0.2.0, `customer.id` before.
+                let id = c["customer-id"]
+                    .as_str()
+                    .or_else(|| c.pointer("/customer/id").and_then(Value::as_str))
                     .unwrap_or_default();
                 let stored = state.store.rfm_score(merchant, id).await.ok().flatten();
                 last.push(stored.and_then(|s| serde_json::from_str(&s).ok()));

@@ -143,6 +143,7 @@ impl Slot {
     pub fn other_functions(self, contract: Contract) -> &'static [&'static str] {
         match (self, contract) {
             (Slot::Allocator, Contract::V0_2) => &["reweight"],
+            (Slot::Rfm, Contract::V0_2) => &["fit"],
             _ => &[],
         }
     }
@@ -221,11 +222,19 @@ impl Slot {
                         .iter()
                         .enumerate()
                         .map(|(i, c)| {
-                            last.get(i).cloned().flatten().unwrap_or_else(|| json!({
-                                "customer-id": c.pointer("/customer/id").cloned().unwrap_or(Value::Null),
-                                "recency": 0, "frequency": 0, "monetary": 0,
-                                "segment": "unscored", "segments": ["unscored"],
-                            }))
+                            last.get(i).cloned().flatten().unwrap_or_else(|| match contract {
+                                Contract::V0_1 => json!({
+                                    "customer-id": c.pointer("/customer/id").cloned().unwrap_or(Value::Null),
+                                    "recency": 0, "frequency": 0, "monetary": 0,
+                                    "segment": "unscored", "segments": ["unscored"],
+                                }),
+                                Contract::V0_2 => json!({
+                                    "customer-id": c["customer-id"],
+                                    "recency": 0, "frequency": 0, "monetary": 0,
+                                    "segment": "unscored", "tier": "unscored", "micro-segments": ["unscored"],
+                                    "p-active": null, "expected-purchases": null, "expected-value": null, "clv": null,
+                                }),
+                            })
                         })
                         .collect(),
                 )
@@ -308,6 +317,32 @@ impl Slot {
                     refund_within(approval, paid)?;
                     if approval.pointer("/refund/currency") != req.pointer("/unit-price/currency") {
                         return Err("refund currency differs from the price currency".into());
+                    }
+                }
+                Ok(())
+            }
+            Slot::Rfm if contract != Contract::V0_1 => {
+                let inputs = input["customers"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+                let scores = output.as_array().map(Vec::as_slice).unwrap_or(&[]);
+                if scores.len() != inputs.len() {
+                    return Err(format!("{} scores for {} customers", scores.len(), inputs.len()));
+                }
+                for (i, (s, c)) in scores.iter().zip(inputs).enumerate() {
+                    if s["customer-id"] != c["customer-id"] {
+                        return Err(format!("score {i} is for another customer"));
+                    }
+                    if ["recency", "frequency", "monetary"]
+                        .iter()
+                        .any(|k| !(1..=5).contains(&s[*k].as_u64().unwrap_or(0)))
+                    {
+                        return Err(format!("a score of customer {i} is outside 1..5"));
+                    }
+                    if s["micro-segments"].as_array().is_none_or(Vec::is_empty) {
+                        return Err(format!("customer {i} is in no segment"));
+                    }
+                    let p = s["p-active"].as_f64().unwrap_or(f64::NAN);
+                    if !(0.0..=1.0).contains(&p) {
+                        return Err(format!("P(active) {p} of customer {i} is outside 0..1"));
                     }
                 }
                 Ok(())
