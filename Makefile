@@ -8,6 +8,8 @@ GUESTS := target/guests/wasm32-wasip2/release
 SCHEMATHESIS := 4.32.5
 GROWTHBOOK := 4.0.0
 GBSTATS := 0.8.0
+LIFETIMES := 0.11.3
+CDNOW := cdnow_customers_summary_with_transactions.csv
 
 .PHONY: run test bench bench-widget bench-console bench-import bench-returns bench-experiments deps deps-test deps-bench deps-widget widget build lint fmt
 
@@ -30,7 +32,8 @@ widget: deps-widget
 ## Chromium for the widget's and the console's browser tests (and a Chinese
 ## font, so the console's screenshots are legible); schemathesis (PyPI, in a venv
 ## under target/) for the API fuzz test; GrowthBook's Python SDK and stats
-## engine (PyPI, in a venv under target/), the experiments' oracles.
+## engine (PyPI, in a venv under target/), the experiments' oracles; the
+## CDNOW sample from the `lifetimes` package (PyPI), the RFM fit's test data.
 deps-test: deps deps-widget
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	@command -v psql >/dev/null
@@ -38,6 +41,7 @@ deps-test: deps deps-widget
 	@fc-list :lang=zh | grep -q . || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 	@[ -x target/schemathesis/bin/schemathesis ] || { python3 -m venv target/schemathesis && target/schemathesis/bin/pip install -q "schemathesis==$(SCHEMATHESIS)"; }
 	@target/oracles/bin/python -c "import growthbook, gbstats" 2>/dev/null || { python3 -m venv target/oracles && target/oracles/bin/pip install -q "growthbook==$(GROWTHBOOK)" "gbstats==$(GBSTATS)"; }
+	@[ -f target/oracles/$(CDNOW) ] || { rm -rf target/oracles/dl && target/oracles/bin/pip download -q --no-deps --no-binary :all: -d target/oracles/dl "lifetimes==$(LIFETIMES)" && tar -xzf target/oracles/dl/Lifetimes-$(LIFETIMES).tar.gz -C target/oracles/dl && cp target/oracles/dl/Lifetimes-$(LIFETIMES)/lifetimes/datasets/$(CDNOW) target/oracles/; }
 
 ## wrk, the load generator of the HTTP benchmark.
 deps-bench: deps

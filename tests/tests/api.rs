@@ -580,12 +580,14 @@ async fn every_unbound_slot_answers_with_its_documented_fallback() {
 
     let (_, v) = invoke(
         "rfm-scorer",
-        json!({"as-of": 0, "customers": [
-        {"customer": customer, "orders": [], "engagement": []}]}),
+        json!({"model": {"recency-cuts": [], "frequency-cuts": [], "monetary-cuts": [], "bgnbd": null, "gamma-gamma": null, "unit-days": 1.0, "clv-percentiles": [], "spent-percentiles": [], "purchases-percentiles": []}, "customers": [
+        {"customer-id": customer["id"], "orders": 0, "repeat-purchases": 0, "recency": 0.0, "age": 0.0,
+         "days-since-order": 0.0, "spent": 0.0, "mean-repeat-value": 0.0, "engaged-30": 0, "engaged-60": 0,
+         "days-since-cart": null, "days-to-birthday": null, "campaigns": 0, "tags": []}]}),
     )
     .await;
     assert_eq!(v["result"][0]["customer-id"], "c-9");
-    assert_eq!(v["result"][0]["segments"], json!(["unscored"]));
+    assert_eq!(v["result"][0]["micro-segments"], json!(["unscored"]));
 
     let (s, v) = invoke("fatigue-policy", json!("not an object")).await;
     expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");

@@ -316,7 +316,7 @@ fn an_answer_that_aliases_one_buffer_is_stopped_by_the_copy_budget() {
         inspect(&rt, &wasm(guests::ALIASED_OUTPUT)).expect("valid component");
     assert_eq!(slot, Slot::Rfm);
     let prepared = rt.prepare(&compiled, slot, contract).expect("prepare");
-    let input = json!({"as-of": NOON, "customers": []});
+    let input = json!({"model": {"recency-cuts": [], "frequency-cuts": [], "monetary-cuts": [], "bgnbd": null, "gamma-gamma": null, "unit-days": 1.0, "clv-percentiles": [], "spent-percentiles": [], "purchases-percentiles": []}, "customers": []});
     let params: Vec<_> = prepared
         .params
         .iter()

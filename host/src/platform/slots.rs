@@ -322,10 +322,17 @@ impl Slot {
                 Ok(())
             }
             Slot::Rfm if contract != Contract::V0_1 => {
-                let inputs = input["customers"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+                let inputs = input["customers"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
                 let scores = output.as_array().map(Vec::as_slice).unwrap_or(&[]);
                 if scores.len() != inputs.len() {
-                    return Err(format!("{} scores for {} customers", scores.len(), inputs.len()));
+                    return Err(format!(
+                        "{} scores for {} customers",
+                        scores.len(),
+                        inputs.len()
+                    ));
                 }
                 for (i, (s, c)) in scores.iter().zip(inputs).enumerate() {
                     if s["customer-id"] != c["customer-id"] {

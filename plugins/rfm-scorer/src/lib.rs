@@ -45,23 +45,36 @@ pub struct Settings {
 pub fn settings(config: &Config) -> Result<Settings, Error> {
     let bins: u8 = config.parse_or("bins", 5).map_err(Error::InvalidConfig)?;
     if !(3..=5).contains(&bins) {
-        return Err(Error::InvalidConfig(format!("bins: {bins} is not 3, 4 or 5")));
+        return Err(Error::InvalidConfig(format!(
+            "bins: {bins} is not 3, 4 or 5"
+        )));
     }
-    let horizon_days: f64 = config.parse_or("horizon-days", 365.0).map_err(Error::InvalidConfig)?;
+    let horizon_days: f64 = config
+        .parse_or("horizon-days", 365.0)
+        .map_err(Error::InvalidConfig)?;
     if !(1.0..=3650.0).contains(&horizon_days) {
-        return Err(Error::InvalidConfig("horizon-days: between 1 and 3650".into()));
+        return Err(Error::InvalidConfig(
+            "horizon-days: between 1 and 3650".into(),
+        ));
     }
-    let discount: f64 = config.parse_or("discount", 0.01).map_err(Error::InvalidConfig)?;
+    let discount: f64 = config
+        .parse_or("discount", 0.01)
+        .map_err(Error::InvalidConfig)?;
     if !(0.0..1.0).contains(&discount) {
-        return Err(Error::InvalidConfig("discount: a monthly rate from 0 to 1".into()));
+        return Err(Error::InvalidConfig(
+            "discount: a monthly rate from 0 to 1".into(),
+        ));
     }
     let mut rules = Vec::new();
     for (key, rule) in config.pairs() {
         if let Some(name) = key.strip_prefix("segment.") {
             if name.is_empty() || name == "everyone-else" {
-                return Err(Error::InvalidConfig(format!("{key}: name the segment (not everyone-else)")));
+                return Err(Error::InvalidConfig(format!(
+                    "{key}: name the segment (not everyone-else)"
+                )));
             }
-            let expr = rules::parse(rule).map_err(|why| Error::InvalidConfig(format!("{key}: {why}")))?;
+            let expr =
+                rules::parse(rule).map_err(|why| Error::InvalidConfig(format!("{key}: {why}")))?;
             rules.push((name.to_string(), expr));
         }
     }
@@ -116,15 +129,29 @@ fn percentiles(mut values: Vec<f64>) -> Vec<f64> {
 /// horizon, value of a purchase, lifetime value.
 fn predictions(model: &Model, s: &Settings, c: &CustomerSummary) -> (f64, f64, f64, f64) {
     let h = history(c);
-    let fallback_value = if c.orders > 0 { c.spent / f64::from(c.orders) } else { 0.0 };
+    let fallback_value = if c.orders > 0 {
+        c.spent / f64::from(c.orders)
+    } else {
+        0.0
+    };
     let value = match &model.gamma_gamma {
-        Some(g) if h.x > 0.0 && h.m > 0.0 => predict::GammaGamma { p: g.p, q: g.q, v: g.v }.expected_value(&h),
+        Some(g) if h.x > 0.0 && h.m > 0.0 => predict::GammaGamma {
+            p: g.p,
+            q: g.q,
+            v: g.v,
+        }
+        .expected_value(&h),
         _ => fallback_value,
     };
     let Some(b) = &model.bgnbd else {
         return (1.0, 0.0, value, 0.0);
     };
-    let bg = predict::BgNbd { r: b.r, alpha: b.alpha, a: b.a, b: b.b };
+    let bg = predict::BgNbd {
+        r: b.r,
+        alpha: b.alpha,
+        a: b.a,
+        b: b.b,
+    };
     let unit = model.unit_days.max(1.0);
     let p = bg.p_alive(&h).clamp(0.0, 1.0);
     let expected = bg.expected(&h, s.horizon_days / unit);
@@ -172,7 +199,9 @@ impl rules::Facts for Facts<'_> {
             "engaged_30" => Num(f64::from(c.engaged_30)),
             "engaged_60" => Num(f64::from(c.engaged_60)),
             "days_since_cart" => c.days_since_cart.map_or(rules::Val::None, Num),
-            "days_to_birthday" => c.days_to_birthday.map_or(rules::Val::None, |d| Num(f64::from(d))),
+            "days_to_birthday" => c
+                .days_to_birthday
+                .map_or(rules::Val::None, |d| Num(f64::from(d))),
             "campaigns" => Num(f64::from(c.campaigns)),
             "recency" => Num(f64::from(self.scores.0)),
             "frequency" => Num(f64::from(self.scores.1)),
@@ -198,7 +227,9 @@ impl rules::Facts for Facts<'_> {
             _ => (self.predictions.1, &self.model.purchases_percentiles),
         };
         let at = (100.0 - percent).round().clamp(0.0, 100.0) as usize;
-        table.get(at).is_some_and(|threshold| value >= *threshold && value > 0.0)
+        table
+            .get(at)
+            .is_some_and(|threshold| value >= *threshold && value > 0.0)
     }
 }
 
@@ -209,13 +240,22 @@ impl RfmScorer for Rfm {
 
     fn fit(sample: Vec<CustomerSummary>, unit_days: f64, ctx: &Ctx) -> Result<Model, Error> {
         let s = settings(ctx.config())?;
-        if !(unit_days > 0.0) {
+        if unit_days.is_nan() || unit_days <= 0.0 {
             return Err(Error::InvalidInput("unit-days: must be above 0".into()));
         }
         let buyers: Vec<&CustomerSummary> = sample.iter().filter(|c| c.orders > 0).collect();
         let histories: Vec<History> = buyers.iter().map(|c| history(c)).collect();
-        let bgnbd = predict::BgNbd::fit(&histories).map(|m| Bgnbd { r: m.r, alpha: m.alpha, a: m.a, b: m.b });
-        let gamma_gamma = predict::GammaGamma::fit(&histories).map(|g| GammaGamma { p: g.p, q: g.q, v: g.v });
+        let bgnbd = predict::BgNbd::fit(&histories).map(|m| Bgnbd {
+            r: m.r,
+            alpha: m.alpha,
+            a: m.a,
+            b: m.b,
+        });
+        let gamma_gamma = predict::GammaGamma::fit(&histories).map(|g| GammaGamma {
+            p: g.p,
+            q: g.q,
+            v: g.v,
+        });
         let mut model = Model {
             recency_cuts: cuts(buyers.iter().map(|c| c.days_since_order).collect(), s.bins),
             frequency_cuts: cuts(buyers.iter().map(|c| f64::from(c.orders)).collect(), s.bins),
@@ -227,20 +267,29 @@ impl RfmScorer for Rfm {
             spent_percentiles: percentiles(buyers.iter().map(|c| c.spent).collect()),
             purchases_percentiles: Vec::new(),
         };
-        let predicted: Vec<(f64, f64, f64, f64)> = buyers.iter().map(|c| predictions(&model, &s, c)).collect();
+        let predicted: Vec<(f64, f64, f64, f64)> =
+            buyers.iter().map(|c| predictions(&model, &s, c)).collect();
         model.clv_percentiles = percentiles(predicted.iter().map(|p| p.3).collect());
         model.purchases_percentiles = percentiles(predicted.iter().map(|p| p.1).collect());
         Ok(model)
     }
 
-    fn score(model: Model, customers: Vec<CustomerSummary>, ctx: &Ctx) -> Result<Vec<CustomerScore>, Error> {
+    fn score(
+        model: Model,
+        customers: Vec<CustomerSummary>,
+        ctx: &Ctx,
+    ) -> Result<Vec<CustomerScore>, Error> {
         let s = settings(ctx.config())?;
         let bins = model.recency_cuts.len() as u8 + 1;
         let to5 = |x: u8| 1 + ((u32::from(x) - 1) * 4 / u32::from(bins.max(2) - 1)) as u8;
         Ok(customers
             .into_iter()
             .map(|c| {
-                let r = if c.orders == 0 { 1 } else { bins + 1 - band(c.days_since_order, &model.recency_cuts) };
+                let r = if c.orders == 0 {
+                    1
+                } else {
+                    bins + 1 - band(c.days_since_order, &model.recency_cuts)
+                };
                 let f = band(f64::from(c.orders), &model.frequency_cuts);
                 let m = band(c.spent, &model.monetary_cuts);
                 let (r5, fm5) = (to5(r), (to5(f) + to5(m)).div_ceil(2));
@@ -256,10 +305,25 @@ impl RfmScorer for Rfm {
                 } else {
                     "silent"
                 };
-                let predictions = if c.orders == 0 { (0.0, 0.0, 0.0, 0.0) } else { predictions(&model, &s, &c) };
-                let facts = Facts { c: &c, model: &model, scores: (r, f, m), predictions, segment: named, tier };
-                let mut micro: Vec<String> =
-                    s.rules.iter().filter(|(_, e)| rules::holds(e, &facts)).map(|(n, _)| n.clone()).collect();
+                let predictions = if c.orders == 0 {
+                    (0.0, 0.0, 0.0, 0.0)
+                } else {
+                    predictions(&model, &s, &c)
+                };
+                let facts = Facts {
+                    c: &c,
+                    model: &model,
+                    scores: (r, f, m),
+                    predictions,
+                    segment: named,
+                    tier,
+                };
+                let mut micro: Vec<String> = s
+                    .rules
+                    .iter()
+                    .filter(|(_, e)| rules::holds(e, &facts))
+                    .map(|(n, _)| n.clone())
+                    .collect();
                 if micro.is_empty() {
                     micro.push("everyone-else".into());
                 }

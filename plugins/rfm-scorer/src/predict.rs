@@ -88,7 +88,11 @@ pub fn nelder_mead(f: impl Fn(&[f64]) -> f64, start: &[f64], steps: usize) -> Ve
     let mut simplex: Vec<Vec<f64>> = vec![start.to_vec()];
     for i in 0..n {
         let mut p = start.to_vec();
-        p[i] += if p[i] == 0.0 { 0.25 } else { 0.25 * p[i].abs().max(0.1) };
+        p[i] += if p[i] == 0.0 {
+            0.25
+        } else {
+            0.25 * p[i].abs().max(0.1)
+        };
         simplex.push(p);
     }
     let mut values: Vec<f64> = simplex.iter().map(|p| f(p)).collect();
@@ -124,18 +128,23 @@ pub fn nelder_mead(f: impl Fn(&[f64]) -> f64, start: &[f64], steps: usize) -> Ve
             simplex[n] = reflected;
             values[n] = fr;
         } else {
-            let contracted = if fr < values[n] { towards(-0.5) } else { towards(0.5) };
+            let contracted = if fr < values[n] {
+                towards(-0.5)
+            } else {
+                towards(0.5)
+            };
             let fc = f(&contracted);
             if fc < values[n].min(fr) {
                 simplex[n] = contracted;
                 values[n] = fc;
             } else {
                 // Shrink towards the best point.
-                for i in 1..=n {
-                    for d in 0..n {
-                        simplex[i][d] = simplex[0][d] + 0.5 * (simplex[i][d] - simplex[0][d]);
+                let best = simplex[0].clone();
+                for (point, value) in simplex.iter_mut().zip(values.iter_mut()).skip(1) {
+                    for (x, b) in point.iter_mut().zip(&best) {
+                        *x = b + 0.5 * (*x - b);
                     }
-                    values[i] = f(&simplex[i]);
+                    *value = f(point);
                 }
             }
         }
@@ -222,14 +231,19 @@ impl GammaGamma {
     fn ll(&self, h: &History) -> f64 {
         let GammaGamma { p, q, v } = *self;
         let (x, m) = (h.x, h.m);
-        ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q) + q * v.ln() + (p * x - 1.0) * m.ln()
+        ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q)
+            + q * v.ln()
+            + (p * x - 1.0) * m.ln()
             + (p * x) * x.ln()
             - (p * x + q) * (x * m + v).ln()
     }
 
     /// Fit on the customers with repeat purchases of positive value.
     pub fn fit(histories: &[History]) -> Option<GammaGamma> {
-        let repeat: Vec<&History> = histories.iter().filter(|h| h.x > 0.0 && h.m > 0.0).collect();
+        let repeat: Vec<&History> = histories
+            .iter()
+            .filter(|h| h.x > 0.0 && h.m > 0.0)
+            .collect();
         if repeat.len() < 2 {
             return None;
         }

@@ -106,9 +106,13 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
         let at = i + 1;
         if c.is_whitespace() {
             i += 1;
-        } else if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+        } else if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == '_') {
+            while i < chars.len()
+                && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == '_')
+            {
                 i += 1;
             }
             let text: String = chars[start..i].iter().filter(|c| **c != '_').collect();
@@ -138,7 +142,11 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
             let sym = ["<=", ">=", "==", "!="]
                 .into_iter()
                 .find(|s| *s == two)
-                .or_else(|| ["<", ">", "(", ")", ",", "+", "-", "*", "/", "%"].into_iter().find(|s| s.starts_with(c)))
+                .or_else(|| {
+                    ["<", ">", "(", ")", ",", "+", "-", "*", "/", "%"]
+                        .into_iter()
+                        .find(|s| s.starts_with(c))
+                })
                 .ok_or_else(|| format!("column {at}: `{c}` is not part of the rule language"))?;
             i += sym.len();
             out.push((Tok::Sym(sym), at));
@@ -241,13 +249,19 @@ impl Parser {
     fn atom(&mut self) -> Result<Expr, String> {
         let col = self.col();
         let Some((tok, _)) = self.toks.get(self.at).cloned() else {
-            return Err(format!("column {col}: the rule ends where a value was expected"));
+            return Err(format!(
+                "column {col}: the rule ends where a value was expected"
+            ));
         };
         self.at += 1;
         match tok {
             Tok::Num(n) => Ok(Expr::Num(n)),
             Tok::Text(t) => Ok(Expr::Text(t)),
-            Tok::Sym("-") => Ok(Expr::Op(Box::new(Expr::Num(0.0)), "-", Box::new(self.atom()?))),
+            Tok::Sym("-") => Ok(Expr::Op(
+                Box::new(Expr::Num(0.0)),
+                "-",
+                Box::new(self.atom()?),
+            )),
             Tok::Sym("(") => {
                 let e = self.or()?;
                 self.expect(")", "to close `(`")?;

@@ -5,21 +5,35 @@
 #![allow(unsafe_code)]
 
 use cove_sdk::Ctx;
-use cove_sdk::rfm::{CustomerActivity, Error, RfmScore, RfmScorer};
+use cove_sdk::rfm::{CustomerScore, CustomerSummary, Error, Model, RfmScorer};
 
 /// The hostile scorer.
 pub struct Hostile;
 
 impl RfmScorer for Hostile {
+    fn fit(_sample: Vec<CustomerSummary>, unit_days: f64, _ctx: &Ctx) -> Result<Model, Error> {
+        Ok(Model {
+            recency_cuts: vec![],
+            frequency_cuts: vec![],
+            monetary_cuts: vec![],
+            bgnbd: None,
+            gamma_gamma: None,
+            unit_days,
+            clv_percentiles: vec![],
+            spent_percentiles: vec![],
+            purchases_percentiles: vec![],
+        })
+    }
+
     fn score(
-        _as_of: cove_sdk::TimestampMs,
-        _customers: Vec<CustomerActivity>,
+        _model: Model,
+        _customers: Vec<CustomerSummary>,
         _ctx: &Ctx,
-    ) -> Result<Vec<RfmScore>, Error> {
+    ) -> Result<Vec<CustomerScore>, Error> {
         let buffer: &'static mut str = "x".repeat(64 << 10).leak();
         let (ptr, len) = (buffer.as_mut_ptr(), buffer.len());
         Ok((0..4_000)
-            .map(|_| RfmScore {
+            .map(|_| CustomerScore {
                 // SAFETY: never dropped in the guest: the answer is handed
                 // to the host, which either copies it or (here) refuses it
                 // and drops the whole sandbox.
@@ -28,7 +42,12 @@ impl RfmScorer for Hostile {
                 frequency: 1,
                 monetary: 1,
                 segment: String::new(),
-                segments: Vec::new(),
+                tier: String::new(),
+                micro_segments: Vec::new(),
+                p_active: 0.0,
+                expected_purchases: 0.0,
+                expected_value: 0.0,
+                clv: 0.0,
             })
             .collect())
     }
