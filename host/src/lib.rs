@@ -12,7 +12,8 @@
 //!   config), [`console`] (the merchant console's pages and sign-in),
 //!   [`customers`] (customers, consents, orders, events: imports,
 //!   profiles, privacy requests), [`returns`] (self-service returns),
-//!   [`experiments`] (A/B, multivariate and bandit tests).
+//!   [`experiments`] (A/B, multivariate and bandit tests), [`rfm`]
+//!   (customer value: RFM runs with predictions).
 
 pub mod console;
 pub mod customers;
@@ -20,6 +21,7 @@ pub mod experiments;
 pub mod kb;
 pub mod platform;
 pub mod returns;
+pub mod rfm;
 pub mod surveys;
 pub mod widget;
 
@@ -43,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(customers::routes(&state))
         .merge(returns::routes(&state))
         .merge(experiments::routes(&state))
+        .merge(rfm::routes(&state))
         .split_for_parts();
     router
         .merge(platform::openapi::routes(&platform::openapi::finish(api)))

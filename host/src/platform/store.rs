@@ -142,6 +142,11 @@ macro_rules! migrations {
                 "experiments",
                 include_str!("../../migrations/common/0010_experiments.sql"),
             ),
+            (
+                11,
+                "rfm",
+                include_str!("../../migrations/common/0011_rfm.sql"),
+            ),
         ]
         .into_iter()
         .map(|(version, description, sql)| {

@@ -31,6 +31,34 @@ pub struct Limits {
     pub tables: u32,
     /// Bytes of each pooled linear memory kept mapped between calls.
     pub keep_resident_bytes: usize,
+    /// The limits of batch calls (an RFM scorer's `fit` on a sample and
+    /// `score` on a batch, off the request threads), which replace the
+    /// memory, fuel, deadline and output limits above for those calls.
+    pub batch: BatchLimits,
+}
+
+/// The limits of one batch call.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct BatchLimits {
+    /// Linear-memory ceiling, in bytes.
+    pub memory_bytes: usize,
+    /// Fuel (≈ wasm instructions).
+    pub fuel: u64,
+    /// Wall-clock deadline, in milliseconds.
+    pub deadline_ms: u64,
+    /// Largest answer, in bytes of its JSON form (approximately).
+    pub output_bytes: usize,
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        BatchLimits {
+            memory_bytes: 512 << 20,
+            fuel: 400_000_000_000,
+            deadline_ms: 120_000,
+            output_bytes: 256 << 20,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -48,11 +76,23 @@ impl Default for Limits {
             core_instances: 16,
             tables: 8,
             keep_resident_bytes: 10 << 20,
+            batch: BatchLimits::default(),
         }
     }
 }
 
 impl Limits {
+    /// These limits with the batch limits in place of the per-call ones.
+    pub fn for_batch(&self) -> Limits {
+        Limits {
+            memory_bytes: self.batch.memory_bytes,
+            fuel: self.batch.fuel,
+            deadline_ms: self.batch.deadline_ms,
+            output_bytes: self.batch.output_bytes,
+            ..self.clone()
+        }
+    }
+
     /// wasmtime's budget for data copied out of the sandbox in one call
     /// ("hostcall fuel": about `size_of::<Val>()` per value lifted plus the
     /// bytes of strings). An answer within `output_bytes` as JSON has at

@@ -17,7 +17,7 @@ use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker, 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use limits::Limiter;
-pub use limits::Limits;
+pub use limits::{BatchLimits, Limits};
 
 use crate::platform::slots::{Contract, Slot};
 
@@ -240,6 +240,8 @@ pub struct Prepared {
     pub others: Vec<Function>,
     /// The contract version the component was built against.
     pub contract: Contract,
+    /// Whether its calls are batch calls (see [`BatchLimits`]).
+    pub batch: bool,
 }
 
 /// A function of the slot's interface besides the main one.
@@ -268,7 +270,7 @@ impl Runtime {
             .total_core_instances(limits.pool_instances * 4)
             .total_memories(limits.pool_instances)
             .total_tables(limits.pool_instances * 2)
-            .max_memory_size(limits.memory_bytes)
+            .max_memory_size(limits.memory_bytes.max(limits.batch.memory_bytes))
             .max_component_instance_size(1 << 20)
             .max_core_instances_per_component(limits.core_instances)
             .max_tables_per_component(limits.tables)
@@ -413,6 +415,7 @@ impl Runtime {
             params,
             others,
             contract,
+            batch: slot == Slot::Rfm && contract != Contract::V0_1,
         })
     }
 
@@ -472,7 +475,8 @@ impl Runtime {
         seed: u64,
         params: &[Val],
     ) -> Result<Output, Failure> {
-        let limits = &self.limits;
+        let batch = prepared.batch.then(|| self.limits.for_batch());
+        let limits = batch.as_ref().unwrap_or(&self.limits);
         let ctx = CallCtx {
             limiter: Limiter::new(limits),
             config: config.clone(),

@@ -1,0 +1,372 @@
+//! Customer value: RFM runs. The host computes every customer's purchase
+//! summary as of a date from the store ([`summary`]), asks the merchant's
+//! `rfm-scorer` plugin to `fit` a model on a seeded sample, then scores the
+//! whole base against it in batches, in parallel on every core, off the
+//! request threads; it stores the model with the run, each customer's
+//! scores and predictions, segment sizes and the movement since the
+//! previous run.
+
+pub mod store;
+pub mod summary;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::platform::http::{
+    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body, require_merchant,
+};
+use crate::platform::invoke::{call_other, invoke};
+use crate::platform::slots::{Contract, Slot};
+
+/// Customers in the sample `fit` learns from, at most.
+pub const SAMPLE: usize = 100_000;
+/// Customers per `score` call.
+pub const BATCH: usize = 5_000;
+
+/// The feature's routes.
+pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(runs, start))
+        .routes(routes!(run))
+        .routes(routes!(members))
+        .routes(routes!(members_csv))
+        .routes(routes!(customer))
+}
+
+/// A run to start.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct RunIn {
+    /// The date scores are as of (`YYYY-MM-DD`, UTC; orders after that day
+    /// are ignored); default today.
+    #[serde(default)]
+    as_of: Option<String>,
+    /// `days` (default) or `weeks`: the unit of the predictions' model.
+    #[serde(default)]
+    time_unit: Option<String>,
+}
+
+/// `POST /v1/merchants/{m}/rfm/runs`: start a run; it continues in the
+/// background (`GET …/runs/{id}` shows its progress).
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), request_body = RunIn, responses((status = 202, description = "The run's id and status", body = serde_json::Value), (status = 409, description = "No RFM scorer built against 0.2.0 is bound"), (status = 422, description = "`as_of` or `time_unit` is refused")))]
+pub async fn start(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    require_merchant(&state, &merchant).await?;
+    let bytes = read_body(body, MAX_JSON_BYTES, "the request").await?;
+    let input: RunIn = if bytes.is_empty() {
+        RunIn { as_of: None, time_unit: None }
+    } else {
+        parse_json(&bytes)?
+    };
+    let refuse = |field: &str, why: &str| {
+        let message = format!("{field}: {why}");
+        ApiError::unprocessable("invalid_run", message.clone())
+            .with_body(json!({"code": "invalid_run", "message": message, "field": field}))
+    };
+    let unit = input.time_unit.unwrap_or_else(|| "days".into());
+    let unit_days = match unit.as_str() {
+        "days" => 1.0,
+        "weeks" => 7.0,
+        _ => return Err(refuse("time_unit", "use days or weeks")),
+    };
+    let now = crate::now_ms();
+    let as_of = match input.as_of {
+        None => now,
+        Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
+            .map(|t| t.and_utc().timestamp_millis())
+            .filter(|t| *t <= now + 86_400_000)
+            .ok_or_else(|| refuse("as_of", "use a date like 2026-09-30, not in the future"))?,
+    };
+    match state.bindings.get(&merchant, Slot::Rfm) {
+        Some(a) if a.prepared.contract != Contract::V0_1 => {}
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "no_rfm_scorer",
+                format!("bind an RFM scorer built against cove:policy@{} (slot `rfm-scorer`) first", Contract::NEWEST),
+            ));
+        }
+    }
+    let id = format!("run-{}", hex::encode(rand::random::<[u8; 6]>()));
+    state.store.insert_rfm_run(&merchant, &id, as_of, &unit, now).await?;
+    let (st, m, run_id) = (state.clone(), merchant.clone(), id.clone());
+    tokio::spawn(async move {
+        let outcome = execute(&st, &m, &run_id, as_of, unit_days).await;
+        let at = crate::now_ms();
+        let stored = match &outcome {
+            Ok((plugin, model, sizes, movement)) => {
+                st.store
+                    .finish_rfm_run(&m, &run_id, Ok((plugin, model, sizes, movement)), at)
+                    .await
+            }
+            Err(why) => {
+                tracing::warn!(merchant = %m, run = %run_id, %why, "an RFM run failed");
+                st.store.finish_rfm_run(&m, &run_id, Err(why), at).await
+            }
+        };
+        if let Err(e) = stored {
+            tracing::error!(merchant = %m, run = %run_id, error = %e, "could not record the end of an RFM run");
+        }
+    });
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": id, "status": "running"}))).into_response())
+}
+
+/// A deterministic pseudo-random rank of a customer within a run, for the
+/// seeded sample.
+fn rank(run: &str, id: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    for b in run.bytes().chain([0]).chain(id.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// The run itself: summaries, fit, scores, sizes, movement.
+async fn execute(
+    state: &AppState,
+    merchant: &str,
+    run: &str,
+    as_of: i64,
+    unit_days: f64,
+) -> Result<(String, Value, Value, Value), String> {
+    let fail = |e: crate::platform::store::StoreError| e.to_string();
+    let all = summary::summaries(&state.store, merchant, as_of).await.map_err(fail)?;
+    let total = all.len() as i64;
+    state.store.rfm_progress(merchant, run, 0, total).await.map_err(fail)?;
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by_key(|i| rank(run, &all[*i].id));
+    let sample: Vec<Value> = order
+        .iter()
+        .take(SAMPLE)
+        .map(|i| all[*i].to_wit(as_of, unit_days))
+        .collect();
+    let model = call_other(
+        state,
+        merchant,
+        Slot::Rfm,
+        "fit",
+        &json!({"sample": sample, "unit-days": unit_days}),
+    )
+    .await?;
+    drop(sample);
+    let plugin = state
+        .bindings
+        .get(merchant, Slot::Rfm)
+        .map(|a| a.label.clone())
+        .unwrap_or_default();
+    // Score in batches, as many at once as there are cores.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(cores));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut done = 0i64;
+    let mut fallbacks = 0u32;
+    for chunk in all.chunks(BATCH) {
+        let body = json!({
+            "model": model,
+            "customers": chunk.iter().map(|s| s.to_wit(as_of, unit_days)).collect::<Vec<_>>(),
+        })
+        .to_string();
+        let permit = limit.clone().acquire_owned().await.map_err(|e| e.to_string())?;
+        let (st, m, r) = (state.clone(), merchant.to_string(), run.to_string());
+        tasks.spawn(async move {
+            let _permit = permit;
+            let answer = invoke(&st, &m, Slot::Rfm, body.as_bytes())
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            let scores = answer.result.as_array().cloned().unwrap_or_default();
+            st.store
+                .insert_rfm_scores(&m, &r, &scores)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((scores.len() as i64, answer.fallback.is_some()))
+        });
+        while tasks.len() >= cores {
+            if let Some(r) = tasks.join_next().await {
+                let (n, fell_back) = r.map_err(|e| e.to_string())??;
+                done += n;
+                fallbacks += u32::from(fell_back);
+                state.store.rfm_progress(merchant, run, done, total).await.map_err(fail)?;
+            }
+        }
+    }
+    while let Some(r) = tasks.join_next().await {
+        let (n, fell_back) = r.map_err(|e| e.to_string())??;
+        done += n;
+        fallbacks += u32::from(fell_back);
+    }
+    state.store.rfm_progress(merchant, run, done, total).await.map_err(fail)?;
+    let mut sizes = state.store.rfm_sizes(merchant, run).await.map_err(fail)?;
+    sizes["fallback_batches"] = json!(fallbacks);
+    let movement = match state.store.previous_rfm_run(merchant, run).await.map_err(fail)? {
+        Some(before) => json!({
+            "from_run": before,
+            "moves": state.store.rfm_movement(merchant, &before, run).await.map_err(fail)?,
+        }),
+        None => Value::Null,
+    };
+    Ok((plugin, model, sizes, movement))
+}
+
+/// `GET /v1/merchants/{m}/rfm/runs`: the latest runs, newest first.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Runs with their status", body = serde_json::Value)))]
+pub async fn runs(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    require_merchant(&state, &merchant).await?;
+    Ok(axum::Json(json!({"runs": state.store.rfm_runs(&merchant).await?})).into_response())
+}
+
+/// `GET /v1/merchants/{m}/rfm/runs/{id}`: progress, then the model,
+/// segment sizes and the movement from the previous run.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs/{id}", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Run id")), responses((status = 200, description = "The run", body = serde_json::Value), (status = 404, description = "No such run")))]
+pub async fn run(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let run = state
+        .store
+        .rfm_run(&merchant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no run `{id}`")))?;
+    Ok(axum::Json(run).into_response())
+}
+
+/// Which members.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MembersQuery {
+    /// Only this named segment.
+    segment: Option<String>,
+    /// Only this micro-segment.
+    micro: Option<String>,
+    /// The last customer id of the previous page.
+    cursor: Option<String>,
+    /// At most this many (default 100, at most 1000).
+    limit: Option<i64>,
+}
+
+/// `GET /v1/merchants/{m}/rfm/runs/{id}/customers`: a run's customers with
+/// their scores and predictions, a page at a time.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs/{id}/customers", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Run id"), MembersQuery), responses((status = 200, description = "A page of customers and the next cursor", body = serde_json::Value)))]
+pub async fn members(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    q: Result<Query<MembersQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let page = state
+        .store
+        .rfm_members(
+            &merchant,
+            &id,
+            q.segment.as_deref(),
+            q.micro.as_deref(),
+            q.cursor.as_deref().unwrap_or(""),
+            limit,
+        )
+        .await?;
+    let next = (page.len() as i64 == limit)
+        .then(|| page.last().map(|p| p["customer_id"].clone()))
+        .flatten();
+    Ok(axum::Json(json!({"customers": page, "next": next})).into_response())
+}
+
+/// `GET /v1/merchants/{m}/rfm/runs/{id}/customers.csv`: the same, all of
+/// them, as CSV.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs/{id}/customers.csv", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Run id"), MembersQuery), responses((status = 200, description = "CSV: customer, scores, segment, tier, micro-segments, predictions", body = String, content_type = "text/csv")))]
+pub async fn members_csv(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    q: Result<Query<MembersQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let q = query(q)?;
+    let mut out = String::from("customer_id,recency,frequency,monetary,segment,tier,micro_segments,p_active,expected_purchases,expected_value,clv\n");
+    let mut cursor = String::new();
+    loop {
+        let page = state
+            .store
+            .rfm_members(&merchant, &id, q.segment.as_deref(), q.micro.as_deref(), &cursor, 1000)
+            .await?;
+        for p in &page {
+            let text = |v: &Value| match v {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            let micro = p["micro_segments"]
+                .as_array()
+                .map(|m| m.iter().map(text).collect::<Vec<_>>().join(";"))
+                .unwrap_or_default();
+            let cells = [
+                text(&p["customer_id"]),
+                text(&p["recency"]),
+                text(&p["frequency"]),
+                text(&p["monetary"]),
+                text(&p["segment"]),
+                text(&p["tier"]),
+                micro,
+                text(&p["p_active"]),
+                text(&p["expected_purchases"]),
+                text(&p["expected_value"]),
+                text(&p["clv"]),
+            ];
+            let quoted: Vec<String> = cells
+                .iter()
+                .map(|c| {
+                    if c.contains([',', '"', '\n']) {
+                        format!("\"{}\"", c.replace('"', "\"\""))
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect();
+            out.push_str(&quoted.join(","));
+            out.push('\n');
+        }
+        match page.last() {
+            Some(last) if page.len() == 1000 => cursor = last["customer_id"].as_str().unwrap_or_default().to_string(),
+            _ => break,
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+}
+
+/// `GET /v1/merchants/{m}/rfm/customers/{id}`: a customer's scores and
+/// predictions in the latest finished run.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/customers/{id}", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Customer id")), responses((status = 200, description = "Scores, segment, tier, micro-segments, P(active), expected purchases, CLV", body = serde_json::Value), (status = 404, description = "Not scored yet")))]
+pub async fn customer(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let scores = state
+        .store
+        .rfm_customer(&merchant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("customer `{id}` is not in a finished run")))?;
+    Ok(axum::Json(scores).into_response())
+}

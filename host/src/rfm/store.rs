@@ -1,0 +1,307 @@
+//! Storage of RFM runs and their per-customer scores.
+
+use serde_json::{Value, json};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::platform::store::{Store, StoreError};
+
+/// A run as the API shows it.
+fn run_json(r: &AnyRow) -> Result<Value, StoreError> {
+    let parse = |c: &str| -> Result<Value, StoreError> {
+        Ok(r
+            .try_get::<Option<String>, _>(c)?
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null))
+    };
+    Ok(json!({
+        "id": r.try_get::<String, _>("id")?,
+        "as_of": r.try_get::<i64, _>("as_of")?,
+        "time_unit": r.try_get::<String, _>("time_unit")?,
+        "status": r.try_get::<String, _>("status")?,
+        "progress": {"done": r.try_get::<i64, _>("done")?, "total": r.try_get::<i64, _>("total")?},
+        "plugin": r.try_get::<Option<String>, _>("plugin")?,
+        "model": parse("model")?,
+        "segments": parse("segments")?,
+        "movement": parse("movement")?,
+        "error": r.try_get::<Option<String>, _>("error")?,
+        "started_at": r.try_get::<i64, _>("started_at")?,
+        "finished_at": r.try_get::<Option<i64>, _>("finished_at")?,
+    }))
+}
+
+const RUN: &str = "id, as_of, time_unit, status, done, total, plugin, model, segments, movement, error, started_at, finished_at";
+const SCORE: &str = "customer_id, recency, frequency, monetary, segment, tier, micro, p_active, expected_purchases, expected_value, clv";
+
+fn score_json(r: &AnyRow) -> Result<Value, StoreError> {
+    Ok(json!({
+        "customer_id": r.try_get::<String, _>("customer_id")?,
+        "recency": r.try_get::<i64, _>("recency")?,
+        "frequency": r.try_get::<i64, _>("frequency")?,
+        "monetary": r.try_get::<i64, _>("monetary")?,
+        "segment": r.try_get::<String, _>("segment")?,
+        "tier": r.try_get::<String, _>("tier")?,
+        "micro_segments": serde_json::from_str::<Value>(&r.try_get::<String, _>("micro")?).unwrap_or_default(),
+        "p_active": r.try_get::<Option<f64>, _>("p_active")?,
+        "expected_purchases": r.try_get::<Option<f64>, _>("expected_purchases")?,
+        "expected_value": r.try_get::<Option<f64>, _>("expected_value")?,
+        "clv": r.try_get::<Option<f64>, _>("clv")?,
+    }))
+}
+
+impl Store {
+    /// Start a run.
+    pub async fn insert_rfm_run(
+        &self,
+        merchant: &str,
+        id: &str,
+        as_of: i64,
+        unit: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO rfm_runs (merchant_id, id, as_of, time_unit, status, done, total, started_at) \
+             VALUES ($1, $2, $3, $4, 'running', 0, 0, $5)",
+        )
+        .bind(merchant)
+        .bind(id)
+        .bind(as_of)
+        .bind(unit)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Record a run's progress.
+    pub async fn rfm_progress(&self, merchant: &str, id: &str, done: i64, total: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE rfm_runs SET done = $3, total = $4 WHERE merchant_id = $1 AND id = $2")
+            .bind(merchant)
+            .bind(id)
+            .bind(done)
+            .bind(total)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Finish a run: `done` with its model, segments and movement, or
+    /// `failed` with the reason.
+    pub async fn finish_rfm_run(
+        &self,
+        merchant: &str,
+        id: &str,
+        outcome: Result<(&str, &Value, &Value, &Value), &str>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let q = match outcome {
+            Ok((plugin, model, segments, movement)) => sqlx::query(
+                "UPDATE rfm_runs SET status = 'done', plugin = $3, model = $4, segments = $5, movement = $6, finished_at = $7 \
+                 WHERE merchant_id = $1 AND id = $2",
+            )
+            .bind(merchant)
+            .bind(id)
+            .bind(plugin.to_string())
+            .bind(model.to_string())
+            .bind(segments.to_string())
+            .bind(movement.to_string())
+            .bind(at),
+            Err(why) => sqlx::query(
+                "UPDATE rfm_runs SET status = 'failed', error = $3, finished_at = $4 WHERE merchant_id = $1 AND id = $2",
+            )
+            .bind(merchant)
+            .bind(id)
+            .bind(why.to_string())
+            .bind(at),
+        };
+        q.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// One run.
+    pub async fn rfm_run(&self, merchant: &str, id: &str) -> Result<Option<Value>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN} FROM rfm_runs WHERE merchant_id = $1 AND id = $2"
+        )))
+        .bind(merchant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(run_json)
+        .transpose()
+    }
+
+    /// The merchant's runs, newest first.
+    pub async fn rfm_runs(&self, merchant: &str) -> Result<Vec<Value>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN} FROM rfm_runs WHERE merchant_id = $1 ORDER BY started_at DESC, id DESC LIMIT 100"
+        )))
+        .bind(merchant)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(run_json)
+        .collect()
+    }
+
+    /// The latest finished run other than `except`.
+    pub async fn previous_rfm_run(&self, merchant: &str, except: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT id FROM rfm_runs WHERE merchant_id = $1 AND id <> $2 AND status = 'done' \
+             ORDER BY finished_at DESC, id DESC LIMIT 1",
+        )
+        .bind(merchant)
+        .bind(except)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?)
+    }
+
+    /// Store a batch of scores (the plugin's `customer-score` records).
+    pub async fn insert_rfm_scores(&self, merchant: &str, run: &str, scores: &[Value]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in scores.chunks(400) {
+            let mut sql = String::from(
+                "INSERT INTO rfm_scores (merchant_id, run_id, customer_id, recency, frequency, monetary, segment, tier, micro, p_active, expected_purchases, expected_value, clv) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 11 + 2;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "($1, $2, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11
+                ));
+            }
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant).bind(run);
+            for s in chunk {
+                let num = |k: &str| s[k].as_f64();
+                q = q
+                    .bind(s["customer-id"].as_str().unwrap_or_default().to_string())
+                    .bind(s["recency"].as_i64().unwrap_or(0))
+                    .bind(s["frequency"].as_i64().unwrap_or(0))
+                    .bind(s["monetary"].as_i64().unwrap_or(0))
+                    .bind(s["segment"].as_str().unwrap_or("unscored").to_string())
+                    .bind(s["tier"].as_str().unwrap_or("unscored").to_string())
+                    .bind(s["micro-segments"].to_string())
+                    .bind(num("p-active"))
+                    .bind(num("expected-purchases"))
+                    .bind(num("expected-value"))
+                    .bind(num("clv"));
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Customers per segment, per tier and per micro-segment in a run.
+    pub async fn rfm_sizes(&self, merchant: &str, run: &str) -> Result<Value, StoreError> {
+        let mut out = json!({"segments": {}, "tiers": {}, "micro_segments": {}, "grid": []});
+        for (col, key) in [("segment", "segments"), ("tier", "tiers"), ("micro", "micro_segments")] {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {col}, CAST(COUNT(*) AS BIGINT) FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 GROUP BY {col}"
+            )))
+            .bind(merchant)
+            .bind(run)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in rows {
+                let name: String = r.try_get(0)?;
+                let n: i64 = r.try_get(1)?;
+                if col == "micro" {
+                    for m in serde_json::from_str::<Vec<String>>(&name).unwrap_or_default() {
+                        let slot = &mut out[key][&m];
+                        *slot = json!(slot.as_i64().unwrap_or(0) + n);
+                    }
+                } else {
+                    out[key][&name] = json!(n);
+                }
+            }
+        }
+        // The R × F grid: customers per pair of scores.
+        let grid = sqlx::query(
+            "SELECT recency, frequency, CAST(COUNT(*) AS BIGINT) FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 GROUP BY recency, frequency",
+        )
+        .bind(merchant)
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok(json!([r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?])))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        out["grid"] = json!(grid);
+        Ok(out)
+    }
+
+    /// How many customers moved from each segment of run `before` to each
+    /// segment of run `after`: `[[from, to, n], …]`.
+    pub async fn rfm_movement(&self, merchant: &str, before: &str, after: &str) -> Result<Vec<Value>, StoreError> {
+        sqlx::query(
+            "SELECT p.segment, c.segment, CAST(COUNT(*) AS BIGINT) FROM rfm_scores c \
+             JOIN rfm_scores p ON p.merchant_id = c.merchant_id AND p.customer_id = c.customer_id AND p.run_id = $3 \
+             WHERE c.merchant_id = $1 AND c.run_id = $2 GROUP BY p.segment, c.segment",
+        )
+        .bind(merchant)
+        .bind(after)
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok(json!([r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?, r.try_get::<i64, _>(2)?])))
+        .collect()
+    }
+
+    /// A page of a run's customers (after `cursor`, by id), optionally of
+    /// one segment or micro-segment.
+    pub async fn rfm_members(
+        &self,
+        merchant: &str,
+        run: &str,
+        segment: Option<&str>,
+        micro: Option<&str>,
+        cursor: &str,
+        limit: i64,
+    ) -> Result<Vec<Value>, StoreError> {
+        let micro = micro.map(|m| format!("%{}%", serde_json::to_string(m).unwrap_or_default()));
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SCORE} FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 AND customer_id > $3 \
+             AND ($4 = '' OR segment = $4) AND ($5 = '' OR micro LIKE $5) ORDER BY customer_id LIMIT $6"
+        )))
+        .bind(merchant)
+        .bind(run)
+        .bind(cursor)
+        .bind(segment.unwrap_or(""))
+        .bind(micro.unwrap_or_default())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(score_json)
+        .collect()
+    }
+
+    /// A customer's scores in the latest finished run.
+    pub async fn rfm_customer(&self, merchant: &str, customer: &str) -> Result<Option<Value>, StoreError> {
+        let Some(run) = self.previous_rfm_run(merchant, "").await? else {
+            return Ok(None);
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SCORE} FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 AND customer_id = $3"
+        )))
+        .bind(merchant)
+        .bind(&run)
+        .bind(customer)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(|r| score_json(r).map(|mut v| {
+                v["run_id"] = json!(run);
+                v
+            }))
+            .transpose()
+    }
+}
