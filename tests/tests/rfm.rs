@@ -4,7 +4,9 @@
 //! members page by page and as CSV, and the refusals.
 
 use axum::http::StatusCode;
-use cove_e2e::{OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, test_limits};
+use cove_e2e::{
+    OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, test_limits,
+};
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400_000;
@@ -29,7 +31,14 @@ async fn import(app: &axum::Router, key: &str, entity: &str, lines: &[Value]) {
 
 async fn finished(app: &axum::Router, key: &str, id: &str) -> Value {
     for _ in 0..600 {
-        let (_, v) = call(app, "GET", &format!("/v1/merchants/shop/rfm/runs/{id}"), key, Value::Null).await;
+        let (_, v) = call(
+            app,
+            "GET",
+            &format!("/v1/merchants/shop/rfm/runs/{id}"),
+            key,
+            Value::Null,
+        )
+        .await;
         if v["status"] != "running" {
             return v;
         }
@@ -43,26 +52,48 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
     let key = create_merchant(&app, "shop").await;
-    let (s, v) = publish(&app, "name=rfm-scorer&version=1.0.0&publisher=cove", std::path::Path::new(guests::RFM_SCORER)).await;
+    let (s, v) = publish(
+        &app,
+        "name=rfm-scorer&version=1.0.0&publisher=cove",
+        std::path::Path::new(guests::RFM_SCORER),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
 
     // A rule that does not parse is refused at bind time, with where and why.
     let (s, v) = call(&app, "PUT", "/v1/merchants/shop/slots/rfm-scorer", OPERATOR_TOKEN,
         json!({"plugin": "rfm-scorer@1.0.0", "config": {"segment.lapsed": "days_since_order > > 60"}})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(v["message"].as_str().unwrap().contains("segment.lapsed: column 20: expected a value, found `>`"), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("segment.lapsed: column 20: expected a value, found `>`"),
+        "{v}"
+    );
     // No scorer bound yet: a run cannot start.
     let (s, v) = call(&app, "POST", "/v1/merchants/shop/rfm/runs", &key, json!({})).await;
-    assert_eq!((s, v["code"].clone()), (StatusCode::CONFLICT, json!("no_rfm_scorer")));
-    let (s, v) = call(&app, "PUT", "/v1/merchants/shop/slots/rfm-scorer", OPERATOR_TOKEN,
+    assert_eq!(
+        (s, v["code"].clone()),
+        (StatusCode::CONFLICT, json!("no_rfm_scorer"))
+    );
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/slots/rfm-scorer",
+        OPERATOR_TOKEN,
         json!({"plugin": "rfm-scorer@1.0.0", "config": {
             "segment.top-value-lapsed": "top(clv, 10) and days_since_order > 60",
             "segment.big-spender-no-campaign": "spent > 1000 and campaigns == 0",
-        }})).await;
+        }}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
     // 400 customers over two years: buyers every few weeks to once.
-    let customers: Vec<Value> = (0..400).map(|i| json!({"id": format!("c{i:03}"), "country": "DE"})).collect();
+    let customers: Vec<Value> = (0..400)
+        .map(|i| json!({"id": format!("c{i:03}"), "country": "DE"}))
+        .collect();
     import(&app, &key, "customers", &customers).await;
     let mut orders = Vec::new();
     for i in 0..400i64 {
@@ -79,12 +110,39 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     import(&app, &key, "orders", &orders).await;
 
     // Bad requests name the field.
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/rfm/runs", &key, json!({"time_unit": "months"})).await;
-    assert_eq!((s, v["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("time_unit")));
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/rfm/runs", &key, json!({"as_of": "30/09/2026"})).await;
-    assert_eq!((s, v["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("as_of")));
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/rfm/runs",
+        &key,
+        json!({"time_unit": "months"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("time_unit"))
+    );
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/rfm/runs",
+        &key,
+        json!({"as_of": "30/09/2026"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("as_of"))
+    );
 
-    let (s, v) = call(&app, "POST", "/v1/merchants/shop/rfm/runs", &key, json!({"as_of": "2026-09-30", "time_unit": "weeks"})).await;
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/rfm/runs",
+        &key,
+        json!({"as_of": "2026-09-30", "time_unit": "weeks"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
     let first = finished(&app, &key, v["id"].as_str().unwrap()).await;
     assert_eq!(first["status"], "done", "{first}");
@@ -95,10 +153,36 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     }
     assert!(first["model"]["gamma-gamma"]["p"].as_f64().unwrap() > 0.0);
     let sizes = &first["segments"]["segments"];
-    assert_eq!(sizes.as_object().unwrap().values().map(|v| v.as_i64().unwrap()).sum::<i64>(), 400, "{sizes}");
-    assert!(sizes.as_object().unwrap().len() >= 5, "a spread of named segments: {sizes}");
-    assert!(first["segments"]["micro_segments"]["top-value-lapsed"].as_i64().unwrap() > 0, "{first}");
-    assert_eq!(first["segments"]["grid"].as_array().unwrap().iter().map(|c| c[2].as_i64().unwrap()).sum::<i64>(), 400);
+    assert_eq!(
+        sizes
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_i64().unwrap())
+            .sum::<i64>(),
+        400,
+        "{sizes}"
+    );
+    assert!(
+        sizes.as_object().unwrap().len() >= 5,
+        "a spread of named segments: {sizes}"
+    );
+    assert!(
+        first["segments"]["micro_segments"]["top-value-lapsed"]
+            .as_i64()
+            .unwrap()
+            > 0,
+        "{first}"
+    );
+    assert_eq!(
+        first["segments"]["grid"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c[2].as_i64().unwrap())
+            .sum::<i64>(),
+        400
+    );
     assert!(first["movement"].is_null());
 
     // Members, a page at a time; everyone is in some micro-segment.
@@ -106,7 +190,14 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     let mut seen = 0;
     let mut cursor = String::new();
     loop {
-        let (_, page) = call(&app, "GET", &format!("/v1/merchants/shop/rfm/runs/{run}/customers?limit=150&cursor={cursor}"), &key, Value::Null).await;
+        let (_, page) = call(
+            &app,
+            "GET",
+            &format!("/v1/merchants/shop/rfm/runs/{run}/customers?limit=150&cursor={cursor}"),
+            &key,
+            Value::Null,
+        )
+        .await;
         for c in page["customers"].as_array().unwrap() {
             assert!(!c["micro_segments"].as_array().unwrap().is_empty());
             assert!((0.0..=1.0).contains(&c["p_active"].as_f64().unwrap()));
@@ -119,21 +210,58 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     }
     assert_eq!(seen, 400);
     // c000's late order is not counted: 1 + 0 % 9 = 1 order.
-    let (_, c0) = call(&app, "GET", "/v1/merchants/shop/rfm/customers/c000", &key, Value::Null).await;
+    let (_, c0) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/rfm/customers/c000",
+        &key,
+        Value::Null,
+    )
+    .await;
     assert_eq!(c0["run_id"], run);
     let auth = format!("Bearer {key}");
-    let (s, _, csv) = request(&app, "GET", &format!("/v1/merchants/shop/rfm/runs/{run}/customers.csv?segment=champions"), &[("authorization", &auth)], None).await;
+    let (s, _, csv) = request(
+        &app,
+        "GET",
+        &format!("/v1/merchants/shop/rfm/runs/{run}/customers.csv?segment=champions"),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let csv = String::from_utf8(csv).unwrap();
-    assert_eq!(csv.lines().count() as i64 - 1, sizes["champions"].as_i64().unwrap_or(0), "{csv}");
+    assert_eq!(
+        csv.lines().count() as i64 - 1,
+        sizes["champions"].as_i64().unwrap_or(0),
+        "{csv}"
+    );
 
     // A second run a month later: the movement from the first.
-    let (_, v) = call(&app, "POST", "/v1/merchants/shop/rfm/runs", &key, json!({"as_of": "2026-10-31", "time_unit": "weeks"})).await;
+    let (_, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/rfm/runs",
+        &key,
+        json!({"as_of": "2026-10-31", "time_unit": "weeks"}),
+    )
+    .await;
     let second = finished(&app, &key, v["id"].as_str().unwrap()).await;
     assert_eq!(second["movement"]["from_run"], run);
-    let moved: i64 = second["movement"]["moves"].as_array().unwrap().iter().map(|m| m[2].as_i64().unwrap()).sum();
+    let moved: i64 = second["movement"]["moves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m[2].as_i64().unwrap())
+        .sum();
     assert_eq!(moved, 400, "{second}");
     // Earlier runs stay readable.
-    let (_, again) = call(&app, "GET", &format!("/v1/merchants/shop/rfm/runs/{run}"), &key, Value::Null).await;
+    let (_, again) = call(
+        &app,
+        "GET",
+        &format!("/v1/merchants/shop/rfm/runs/{run}"),
+        &key,
+        Value::Null,
+    )
+    .await;
     assert_eq!(again["segments"], first["segments"]);
 }

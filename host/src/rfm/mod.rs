@@ -65,7 +65,10 @@ pub async fn start(
     require_merchant(&state, &merchant).await?;
     let bytes = read_body(body, MAX_JSON_BYTES, "the request").await?;
     let input: RunIn = if bytes.is_empty() {
-        RunIn { as_of: None, time_unit: None }
+        RunIn {
+            as_of: None,
+            time_unit: None,
+        }
     } else {
         parse_json(&bytes)?
     };
@@ -96,12 +99,18 @@ pub async fn start(
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "no_rfm_scorer",
-                format!("bind an RFM scorer built against cove:policy@{} (slot `rfm-scorer`) first", Contract::NEWEST),
+                format!(
+                    "bind an RFM scorer built against cove:policy@{} (slot `rfm-scorer`) first",
+                    Contract::NEWEST
+                ),
             ));
         }
     }
     let id = format!("run-{}", hex::encode(rand::random::<[u8; 6]>()));
-    state.store.insert_rfm_run(&merchant, &id, as_of, &unit, now).await?;
+    state
+        .store
+        .insert_rfm_run(&merchant, &id, as_of, &unit, now)
+        .await?;
     let (st, m, run_id) = (state.clone(), merchant.clone(), id.clone());
     tokio::spawn(async move {
         let outcome = execute(&st, &m, &run_id, as_of, unit_days).await;
@@ -121,7 +130,11 @@ pub async fn start(
             tracing::error!(merchant = %m, run = %run_id, error = %e, "could not record the end of an RFM run");
         }
     });
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({"id": id, "status": "running"}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"id": id, "status": "running"})),
+    )
+        .into_response())
 }
 
 /// A deterministic pseudo-random rank of a customer within a run, for the
@@ -143,9 +156,17 @@ async fn execute(
     unit_days: f64,
 ) -> Result<(String, Value, Value, Value), String> {
     let fail = |e: crate::platform::store::StoreError| e.to_string();
-    let all = summary::summaries(&state.store, merchant, as_of).await.map_err(fail)?;
+    let started = std::time::Instant::now();
+    let all = summary::summaries(&state.store, merchant, as_of)
+        .await
+        .map_err(fail)?;
+    let summaries_s = started.elapsed().as_secs_f64();
     let total = all.len() as i64;
-    state.store.rfm_progress(merchant, run, 0, total).await.map_err(fail)?;
+    state
+        .store
+        .rfm_progress(merchant, run, 0, total)
+        .await
+        .map_err(fail)?;
     let mut order: Vec<usize> = (0..all.len()).collect();
     order.sort_by_key(|i| rank(run, &all[*i].id));
     let sample: Vec<Value> = order
@@ -153,6 +174,7 @@ async fn execute(
         .take(SAMPLE)
         .map(|i| all[*i].to_wit(as_of, unit_days))
         .collect();
+    let fitting = std::time::Instant::now();
     let model = call_other(
         state,
         merchant,
@@ -161,7 +183,9 @@ async fn execute(
         &json!({"sample": sample, "unit-days": unit_days}),
     )
     .await?;
+    let fit_s = fitting.elapsed().as_secs_f64();
     drop(sample);
+    let scoring = std::time::Instant::now();
     let plugin = state
         .bindings
         .get(merchant, Slot::Rfm)
@@ -179,7 +203,11 @@ async fn execute(
             "customers": chunk.iter().map(|s| s.to_wit(as_of, unit_days)).collect::<Vec<_>>(),
         })
         .to_string();
-        let permit = limit.clone().acquire_owned().await.map_err(|e| e.to_string())?;
+        let permit = limit
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
         let (st, m, r) = (state.clone(), merchant.to_string(), run.to_string());
         tasks.spawn(async move {
             let _permit = permit;
@@ -198,7 +226,11 @@ async fn execute(
                 let (n, fell_back) = r.map_err(|e| e.to_string())??;
                 done += n;
                 fallbacks += u32::from(fell_back);
-                state.store.rfm_progress(merchant, run, done, total).await.map_err(fail)?;
+                state
+                    .store
+                    .rfm_progress(merchant, run, done, total)
+                    .await
+                    .map_err(fail)?;
             }
         }
     }
@@ -207,10 +239,24 @@ async fn execute(
         done += n;
         fallbacks += u32::from(fell_back);
     }
-    state.store.rfm_progress(merchant, run, done, total).await.map_err(fail)?;
+    state
+        .store
+        .rfm_progress(merchant, run, done, total)
+        .await
+        .map_err(fail)?;
+    let score_s = scoring.elapsed().as_secs_f64();
     let mut sizes = state.store.rfm_sizes(merchant, run).await.map_err(fail)?;
     sizes["fallback_batches"] = json!(fallbacks);
-    let movement = match state.store.previous_rfm_run(merchant, run).await.map_err(fail)? {
+    sizes["timings"] = json!({
+        "summaries_s": summaries_s, "fit_s": fit_s, "score_s": score_s,
+        "total_s": started.elapsed().as_secs_f64(),
+    });
+    let movement = match state
+        .store
+        .previous_rfm_run(merchant, run)
+        .await
+        .map_err(fail)?
+    {
         Some(before) => json!({
             "from_run": before,
             "moves": state.store.rfm_movement(merchant, &before, run).await.map_err(fail)?,
@@ -303,12 +349,21 @@ pub async fn members_csv(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     let q = query(q)?;
-    let mut out = String::from("customer_id,recency,frequency,monetary,segment,tier,micro_segments,p_active,expected_purchases,expected_value,clv\n");
+    let mut out = String::from(
+        "customer_id,recency,frequency,monetary,segment,tier,micro_segments,p_active,expected_purchases,expected_value,clv\n",
+    );
     let mut cursor = String::new();
     loop {
         let page = state
             .store
-            .rfm_members(&merchant, &id, q.segment.as_deref(), q.micro.as_deref(), &cursor, 1000)
+            .rfm_members(
+                &merchant,
+                &id,
+                q.segment.as_deref(),
+                q.micro.as_deref(),
+                &cursor,
+                1000,
+            )
             .await?;
         for p in &page {
             let text = |v: &Value| match v {
@@ -347,7 +402,9 @@ pub async fn members_csv(
             out.push('\n');
         }
         match page.last() {
-            Some(last) if page.len() == 1000 => cursor = last["customer_id"].as_str().unwrap_or_default().to_string(),
+            Some(last) if page.len() == 1000 => {
+                cursor = last["customer_id"].as_str().unwrap_or_default().to_string()
+            }
             _ => break,
         }
     }

@@ -9,8 +9,7 @@ use crate::platform::store::{Store, StoreError};
 /// A run as the API shows it.
 fn run_json(r: &AnyRow) -> Result<Value, StoreError> {
     let parse = |c: &str| -> Result<Value, StoreError> {
-        Ok(r
-            .try_get::<Option<String>, _>(c)?
+        Ok(r.try_get::<Option<String>, _>(c)?
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or(Value::Null))
     };
@@ -74,7 +73,13 @@ impl Store {
     }
 
     /// Record a run's progress.
-    pub async fn rfm_progress(&self, merchant: &str, id: &str, done: i64, total: i64) -> Result<(), StoreError> {
+    pub async fn rfm_progress(
+        &self,
+        merchant: &str,
+        id: &str,
+        done: i64,
+        total: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE rfm_runs SET done = $3, total = $4 WHERE merchant_id = $1 AND id = $2")
             .bind(merchant)
             .bind(id)
@@ -146,7 +151,11 @@ impl Store {
     }
 
     /// The latest finished run other than `except`.
-    pub async fn previous_rfm_run(&self, merchant: &str, except: &str) -> Result<Option<String>, StoreError> {
+    pub async fn previous_rfm_run(
+        &self,
+        merchant: &str,
+        except: &str,
+    ) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query(
             "SELECT id FROM rfm_runs WHERE merchant_id = $1 AND id <> $2 AND status = 'done' \
              ORDER BY finished_at DESC, id DESC LIMIT 1",
@@ -160,7 +169,12 @@ impl Store {
     }
 
     /// Store a batch of scores (the plugin's `customer-score` records).
-    pub async fn insert_rfm_scores(&self, merchant: &str, run: &str, scores: &[Value]) -> Result<(), StoreError> {
+    pub async fn insert_rfm_scores(
+        &self,
+        merchant: &str,
+        run: &str,
+        scores: &[Value],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for chunk in scores.chunks(400) {
             let mut sql = String::from(
@@ -173,10 +187,22 @@ impl Store {
                 }
                 sql.push_str(&format!(
                     "($1, $2, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10,
+                    b + 11
                 ));
             }
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant).bind(run);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(merchant)
+                .bind(run);
             for s in chunk {
                 let num = |k: &str| s[k].as_f64();
                 q = q
@@ -201,7 +227,11 @@ impl Store {
     /// Customers per segment, per tier and per micro-segment in a run.
     pub async fn rfm_sizes(&self, merchant: &str, run: &str) -> Result<Value, StoreError> {
         let mut out = json!({"segments": {}, "tiers": {}, "micro_segments": {}, "grid": []});
-        for (col, key) in [("segment", "segments"), ("tier", "tiers"), ("micro", "micro_segments")] {
+        for (col, key) in [
+            ("segment", "segments"),
+            ("tier", "tiers"),
+            ("micro", "micro_segments"),
+        ] {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {col}, CAST(COUNT(*) AS BIGINT) FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 GROUP BY {col}"
             )))
@@ -239,7 +269,12 @@ impl Store {
 
     /// How many customers moved from each segment of run `before` to each
     /// segment of run `after`: `[[from, to, n], …]`.
-    pub async fn rfm_movement(&self, merchant: &str, before: &str, after: &str) -> Result<Vec<Value>, StoreError> {
+    pub async fn rfm_movement(
+        &self,
+        merchant: &str,
+        before: &str,
+        after: &str,
+    ) -> Result<Vec<Value>, StoreError> {
         sqlx::query(
             "SELECT p.segment, c.segment, CAST(COUNT(*) AS BIGINT) FROM rfm_scores c \
              JOIN rfm_scores p ON p.merchant_id = c.merchant_id AND p.customer_id = c.customer_id AND p.run_id = $3 \
@@ -285,7 +320,11 @@ impl Store {
     }
 
     /// A customer's scores in the latest finished run.
-    pub async fn rfm_customer(&self, merchant: &str, customer: &str) -> Result<Option<Value>, StoreError> {
+    pub async fn rfm_customer(
+        &self,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Option<Value>, StoreError> {
         let Some(run) = self.previous_rfm_run(merchant, "").await? else {
             return Ok(None);
         };
@@ -298,10 +337,12 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref()
-            .map(|r| score_json(r).map(|mut v| {
-                v["run_id"] = json!(run);
-                v
-            }))
+            .map(|r| {
+                score_json(r).map(|mut v| {
+                    v["run_id"] = json!(run);
+                    v
+                })
+            })
             .transpose()
     }
 }

@@ -98,7 +98,11 @@ fn next_birthday(today: chrono::NaiveDate, month: u32, day: u32) -> Option<u32> 
 
 /// Every customer's summary as of `as_of` (orders after it are ignored),
 /// in customer-id order.
-pub async fn summaries(store: &Store, merchant: &str, as_of: i64) -> Result<Vec<Summary>, StoreError> {
+pub async fn summaries(
+    store: &Store,
+    merchant: &str,
+    as_of: i64,
+) -> Result<Vec<Summary>, StoreError> {
     let mut by_id: Vec<Summary> = Vec::new();
     {
         let mut rows = sqlx::query(
@@ -134,9 +138,10 @@ pub async fn summaries(store: &Store, merchant: &str, as_of: i64) -> Result<Vec<
         .collect();
     {
         // Every customer is in the base, with or without orders.
-        let mut rows = sqlx::query("SELECT id, tags, birthday FROM customers WHERE merchant_id = $1")
-            .bind(merchant)
-            .fetch(&store.pool);
+        let mut rows =
+            sqlx::query("SELECT id, tags, birthday FROM customers WHERE merchant_id = $1")
+                .bind(merchant)
+                .fetch(&store.pool);
         while let Some(r) = rows.try_next().await? {
             let id: String = r.try_get(0)?;
             let i = *index.entry(id.clone()).or_insert_with(|| {

@@ -29,6 +29,8 @@ mod experiments;
 mod import;
 #[path = "bench/returns.rs"]
 mod returns;
+#[path = "bench/rfm.rs"]
+mod rfm;
 #[path = "bench/widget.rs"]
 mod widget;
 
@@ -237,6 +239,7 @@ fn main() -> anyhow::Result<()> {
         Some("import") => return import::run(),
         Some("returns") => return returns::run(),
         Some("experiments") => return experiments::run(),
+        Some("rfm") => return rfm::run(),
         _ => {}
     }
     let InProcess {

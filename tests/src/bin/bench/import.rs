@@ -30,15 +30,21 @@ const COUNTRIES: [(&str, &str); 6] = [
     ("JP", "Asia/Tokyo"),
 ];
 
-fn env_usize(name: &str, default: usize) -> usize {
+pub(super) fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
 
-/// The synthetic files: customers.csv and orders.csv (one line item each).
-fn write_files(dir: &std::path::Path, customers: usize, per: usize) -> anyhow::Result<()> {
+/// The synthetic files: customers.csv and orders.csv (one line item each),
+/// orders spread over two years (a quarter of the customers within the
+/// first half year, a quarter within the first eight months, …).
+pub(super) fn write_files(
+    dir: &std::path::Path,
+    customers: usize,
+    per: usize,
+) -> anyhow::Result<()> {
     let mut c = std::io::BufWriter::new(std::fs::File::create(dir.join("customers.csv"))?);
     writeln!(
         c,
@@ -70,7 +76,9 @@ fn write_files(dir: &std::path::Path, customers: usize, per: usize) -> anyhow::R
             writeln!(
                 o,
                 "o{i:08}-{j:02},c{i:08},{},EUR,{}.{:02},{},paid,SKU-{},cat-{},1,{}.{:02}",
-                1_650_000_000_000i64 + (i * per + j) as i64 * 60_000,
+                // Two years of orders, each customer at their own pace.
+                1_650_000_000_000i64
+                    + ((n >> 24) % (730 * 86_400)) as i64 * 1_000 / (1 + (i % 4) as i64),
                 cents / 100,
                 cents % 100,
                 if j % 5 == 0 { "amazon" } else { "own-site" },
@@ -85,7 +93,7 @@ fn write_files(dir: &std::path::Path, customers: usize, per: usize) -> anyhow::R
     Ok(())
 }
 
-fn peak_rss_mb(pid: u32) -> f64 {
+pub(super) fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
@@ -97,7 +105,7 @@ fn peak_rss_mb(pid: u32) -> f64 {
 }
 
 /// `cove import` of both files; returns (rows, seconds, summaries).
-fn import(url: &str, key: &str, dir: &std::path::Path) -> anyhow::Result<(u64, f64)> {
+pub(super) fn import(url: &str, key: &str, dir: &std::path::Path) -> anyhow::Result<(u64, f64)> {
     let started = Instant::now();
     let mut rows = 0;
     for entity in ["customers", "orders"] {
