@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use cove_e2e::{NOON, fatigue_input, guests, wasm};
 use cove_host::platform::registry::{PublishError, inspect};
-use cove_host::platform::runtime::{FailureKind, Limits, Runtime, json};
+use cove_host::platform::runtime::{BatchLimits, FailureKind, Limits, Runtime, json};
 use cove_host::platform::slots::Slot;
 use cove_sdk::fatigue::FatiguePolicy;
 use serde_json::{Value, json};
@@ -311,7 +311,17 @@ fn decision_json(d: &cove_sdk::fatigue::Decision) -> Value {
 
 #[test]
 fn an_answer_that_aliases_one_buffer_is_stopped_by_the_copy_budget() {
-    let rt = runtime();
+    // The aliasing scorer is an RFM scorer, whose calls run under the batch
+    // limits: here with the per-call answer size, so 4,000 aliases of
+    // 64 KiB are far beyond what the copy budget lets out.
+    let rt = Runtime::new(Limits {
+        batch: BatchLimits {
+            output_bytes: 64 << 10,
+            ..BatchLimits::default()
+        },
+        ..cove_e2e::test_limits()
+    })
+    .expect("runtime");
     let (slot, contract, compiled) =
         inspect(&rt, &wasm(guests::ALIASED_OUTPUT)).expect("valid component");
     assert_eq!(slot, Slot::Rfm);

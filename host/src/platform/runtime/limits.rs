@@ -56,7 +56,7 @@ impl Default for BatchLimits {
             memory_bytes: 512 << 20,
             fuel: 400_000_000_000,
             deadline_ms: 120_000,
-            output_bytes: 256 << 20,
+            output_bytes: 32 << 20,
         }
     }
 }
