@@ -206,7 +206,8 @@ try {
   await page.goto(COVE + "/console#/experiments");
   await ready("experiments");
   await page.selectOption("#experiment", "offer-banner");
-  await page.waitForSelector("[data-experiment] [data-srm]");
+  // The offer banner's results, not the page's first experiment's.
+  await page.waitForFunction(() => /Free shipping|10% off/.test((document.querySelector("[data-verdict]") || {}).textContent || ""));
   check(/likely to be the best|No clear winner/.test(await page.textContent("[data-verdict]")), "experiments: the verdict is one sentence (" + (await page.textContent("[data-verdict]")) + ")");
   check((await page.locator("[data-experiment] figure.chart").count()) >= 2, "experiments: the rate over time and the chance to be best are charts");
   check(/Traffic split as planned|does not match the plan/.test(await page.textContent("[data-srm]")), "experiments: the traffic-split check in words");
@@ -215,6 +216,7 @@ try {
   check(/photo|headline/.test(await page.textContent("[data-factors] .summary")), "experiments: a multivariate test shows each factor's effect");
   await page.selectOption("#experiment", "hero-bandit");
   await page.waitForSelector("[data-srm=bandit]");
+  await page.waitForFunction(() => /beach|city|forest/.test((document.querySelector("[data-verdict]") || {}).textContent || ""));
   check(/current shares/.test(await page.textContent("[data-srm=bandit]")), "experiments: a bandit shows its current shares");
   await page.fill("#new-name", "Checkout button colour");
   await page.fill("#new-variations", "Green\nOrange");
@@ -223,6 +225,7 @@ try {
   const created = await (await fetch(COVE + "/v1/merchants/demo/experiments/checkout-button-colour", { headers: { authorization: "Bearer " + KEY } })).json();
   check(created.status == "running" && created.definition.variations.join() == "Green,Orange", "experiments: the form sets up and starts a test");
   await page.selectOption("#experiment", "offer-banner");
+  await page.waitForFunction(() => /Free shipping|10% off/.test((document.querySelector("[data-verdict]") || {}).textContent || ""));
   await page.waitForSelector("#serve");
   await page.selectOption("#serve", "winner");
   await page.click("[data-experiment] form.actions button[type=submit]");
