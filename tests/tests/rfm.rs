@@ -254,6 +254,35 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
         .map(|m| m[2].as_i64().unwrap())
         .sum();
     assert_eq!(moved, 400, "{second}");
+    // The profile carries the latest scores; erasure takes them.
+    let (_, profile) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/customers/c001",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(profile["value"]["run_id"], second["id"], "{profile}");
+    assert!(profile["value"]["clv"].as_f64().is_some());
+    let (s, _) = call(
+        &app,
+        "DELETE",
+        "/v1/merchants/shop/customers/c001",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert!(s.is_success());
+    let (s, _) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/rfm/customers/c001",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     // Earlier runs stay readable.
     let (_, again) = call(
         &app,

@@ -173,7 +173,8 @@ pub async fn list(
 }
 
 /// `GET /v1/merchants/{m}/customers/{id}`: the profile — the customer,
-/// consent, order summary and latest events.
+/// consent, order summary, latest events, and (`value`) their scores and
+/// predictions in the latest RFM run.
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/customers/{id}", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "The merchant's customer id")), responses((status = 200, description = "The profile", body = serde_json::Value)))]
 pub async fn profile(
     State(state): State<AppState>,
@@ -182,7 +183,14 @@ pub async fn profile(
 ) -> Result<Response, ApiError> {
     merchant_actor(&state, &headers, &merchant).await?;
     match state.store.customer_profile(&merchant, &id).await? {
-        Some(p) => Ok(axum::Json(p).into_response()),
+        Some(mut p) => {
+            p["value"] = state
+                .store
+                .rfm_customer(&merchant, &id)
+                .await?
+                .unwrap_or(serde_json::Value::Null);
+            Ok(axum::Json(p).into_response())
+        }
         None => Err(ApiError::not_found(format!("no customer `{id}`"))),
     }
 }

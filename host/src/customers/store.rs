@@ -20,6 +20,7 @@ pub const PERSONAL_TABLES: &[(&str, &str)] = &[
     ("experiment_units", "unit"),
     ("experiment_exposures", "unit"),
     ("experiment_conversions", "unit"),
+    ("rfm_scores", "customer_id"),
 ];
 
 /// Tables whose rows stay after erasure as anonymous aggregates: the link
