@@ -452,18 +452,29 @@ pub async fn update(
         },
         ..old.clone()
     };
+    save(&state, &merchant, row, old.updated_at).await
+}
+
+/// Store a changed experiment if nobody changed it since `was_updated_at`
+/// (a 409 otherwise), and answer with it.
+async fn save(
+    state: &AppState,
+    merchant: &str,
+    row: ExperimentRow,
+    was_updated_at: i64,
+) -> Result<Response, ApiError> {
     if !state
         .store
-        .update_experiment(&merchant, &row, old.updated_at)
+        .update_experiment(merchant, &row, was_updated_at)
         .await?
     {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "changed_meanwhile",
-            "the experiment changed while you edited it; reload and try again",
+            "the experiment changed meanwhile; reload and try again",
         ));
     }
-    state.experiments.forget(&merchant);
+    state.experiments.forget(merchant);
     Ok(axum::Json(view(&load(row)?)).into_response())
 }
 
@@ -531,19 +542,7 @@ pub async fn stop(
         updated_at: now,
         ..old.clone()
     };
-    if !state
-        .store
-        .update_experiment(&merchant, &row, old.updated_at)
-        .await?
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "changed_meanwhile",
-            "the experiment changed meanwhile; try again",
-        ));
-    }
-    state.experiments.forget(&merchant);
-    Ok(axum::Json(view(&load(row)?)).into_response())
+    save(&state, &merchant, row, old.updated_at).await
 }
 
 /// A unit to assign.
