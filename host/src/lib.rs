@@ -104,6 +104,9 @@ pub struct Inner {
     pub experiments: experiments::Cache,
     /// Features' completions of a slot's input, by slot.
     pub inputs: Vec<(platform::slots::Slot, platform::slots::InputHook)>,
+    /// Customers with new orders or events, for features that follow
+    /// them (RFM rescores them at once).
+    pub activity: tokio::sync::broadcast::Sender<customers::Activity>,
 }
 
 impl std::ops::Deref for AppState {
@@ -171,6 +174,7 @@ impl AppState {
             stats: Default::default(),
             experiments: Default::default(),
             inputs: vec![(platform::slots::Slot::Fatigue, customers::fatigue::input)],
+            activity: tokio::sync::broadcast::channel(256).0,
         }));
         state.refresh_bindings().await?;
         Ok(state)

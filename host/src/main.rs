@@ -389,6 +389,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
     }
     state.spawn_sync(Duration::from_millis(s.sync_ms));
     cove_host::experiments::spawn_bandits(&state, Duration::from_secs(30));
+    cove_host::rfm::live::spawn(&state, Duration::from_secs(1));
     let listener = tokio::net::TcpListener::bind(s.listen)
         .await
         .with_context(|| format!("listening on {}", s.listen))?;
@@ -464,6 +465,7 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
     }
     cove_host::widget::seed_demo_content(state, "demo").await?;
     cove_host::experiments::seed_demo(state, "demo").await?;
+    cove_host::rfm::seed_demo(state, "demo").await?;
     Ok(())
 }
 

@@ -27,7 +27,7 @@ const check = (ok, what) => {
   if (!ok) failures++;
   return ok;
 };
-const PAGES = ["overview", "kb", "surveys", "widget", "customers", "returns", "experiments", "policies"];
+const PAGES = ["overview", "kb", "surveys", "widget", "customers", "rfm", "returns", "experiments", "policies"];
 
 const browser = await launch();
 const context = await browser.newContext({ locale: "en-US" });
@@ -233,6 +233,24 @@ try {
   check(/everyone sees/.test(await page.textContent("[data-experiment] form.actions")), "experiments: stopping shows who sees what now");
   const stopped = await (await fetch(COVE + "/v1/merchants/demo/experiments/offer-banner", { headers: { authorization: "Bearer " + KEY } })).json();
   check(stopped.status == "stopped" && stopped.served != null, "experiments: the test is stopped, serving variation " + stopped.served);
+
+  // Customer value: the demo's run reads as one sentence, charts and a heat
+  // map; a customer's predictions in words; a second run shows who moved.
+  await page.goto(COVE + "/console#/rfm");
+  await ready("rfm");
+  await page.waitForSelector("[data-lead]");
+  check(/customers scored as of/.test(await page.textContent("[data-lead]")), "rfm: the run in one sentence (" + (await page.textContent("[data-lead]")) + ")");
+  const cells = await page.locator("[data-heatmap] tbody td").count();
+  check(cells >= 9, "rfm: the recency × frequency grid is a heat map (" + cells + " cells)");
+  check((await page.locator("[data-run] figure.chart").count()) >= 3, "rfm: segment sizes, tiers and lifetime value are charts");
+  check((await page.locator("[data-movement=none]").count()) == 1, "rfm: the first run says movements show from the next");
+  await page.fill("#rfm-customer", "demo-001");
+  await page.click("form.lookup button[type=submit]");
+  await page.waitForSelector("[data-customer] p");
+  check(/demo-001 is in .* likely still active/.test(await page.textContent("[data-customer]")), "rfm: a customer's predictions in words");
+  await page.click("form.actions button[type=submit]");
+  await page.waitForSelector("[data-movement] table", { timeout: 30000 });
+  check(/moved into champions or loyal/.test(await page.textContent("[data-movement]")), "rfm: a second run shows the movement between runs");
 
   // 6. The tag to copy names this host and merchant.
   await page.goto(COVE + "/console#/widget");

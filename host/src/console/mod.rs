@@ -53,6 +53,7 @@ const FILES: &[(&str, &str, &str)] = &[
         JS,
         include_str!("assets/pages/experiments.js"),
     ),
+    ("rfm.js", JS, include_str!("assets/pages/rfm.js")),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 

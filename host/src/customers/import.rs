@@ -84,11 +84,23 @@ pub struct Summary {
     pub errors: Vec<Rejected>,
     /// Every refusal counted by field.
     pub rejected_by_field: BTreeMap<String, u64>,
+    /// Customers with new or changed orders or events, up to
+    /// [`MAX_TOUCHED`] (more than that is a bulk load, not activity).
+    #[serde(skip)]
+    pub touched: std::collections::BTreeSet<String>,
+    /// More customers than [`MAX_TOUCHED`] were touched.
+    #[serde(skip)]
+    pub bulk: bool,
 }
+
+/// Customers an import reports as touched, at most.
+pub const MAX_TOUCHED: usize = 1_000;
 
 impl Summary {
     /// Add what another part of the import counted.
     fn merge(&mut self, other: Summary) {
+        self.bulk |= other.bulk;
+        self.touch(other.touched);
         self.records += other.records;
         self.inserted += other.inserted;
         self.updated += other.updated;
@@ -101,6 +113,18 @@ impl Summary {
         self.errors.extend(other.errors);
         self.errors.sort_by_key(|e| e.line);
         self.errors.truncate(MAX_REPORTED);
+    }
+
+    /// Note customers whose orders or events changed.
+    fn touch(&mut self, ids: impl IntoIterator<Item = String>) {
+        for id in ids {
+            if self.bulk || self.touched.len() >= MAX_TOUCHED {
+                self.bulk = true;
+                self.touched.clear();
+                return;
+            }
+            self.touched.insert(id);
+        }
     }
 
     fn reject(&mut self, line: u64, id: Option<String>, e: RowError) {
@@ -991,6 +1015,18 @@ async fn write_batch(
         unchanged: c.unchanged,
         ..Summary::default()
     };
+    if matches!(entity, Entity::Orders | Entity::Events) {
+        // The customer is the second column of both.
+        summary.touch(
+            c.new
+                .iter()
+                .chain(&c.changed)
+                .filter_map(|(cells, _)| match cells.get(1) {
+                    Some(Cell::Text(Some(id))) => Some(id.clone()),
+                    _ => None,
+                }),
+        );
+    }
     for (line, id, e) in c.rejected {
         summary.reject(line, id, e);
     }

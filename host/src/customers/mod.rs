@@ -36,6 +36,28 @@ pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(privacy_log))
 }
 
+/// Customers with new or changed orders or events, announced on
+/// [`crate::Inner::activity`] after an import (a bulk load of more than
+/// [`import::MAX_TOUCHED`] customers is not announced: it waits for the
+/// next full run of whatever follows it).
+#[derive(Debug, Clone)]
+pub struct Activity {
+    /// The merchant.
+    pub merchant: String,
+    /// The customers.
+    pub customers: Vec<String>,
+}
+
+fn announce(state: &AppState, merchant: &str, summary: &import::Summary) {
+    if !summary.bulk && !summary.touched.is_empty() {
+        // Nobody listening is fine.
+        let _ = state.activity.send(Activity {
+            merchant: merchant.to_string(),
+            customers: summary.touched.iter().cloned().collect(),
+        });
+    }
+}
+
 /// Query of an import.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -97,6 +119,7 @@ pub async fn import_file(
         }
     };
     let summary = run_import(&state, &merchant, entity, format, body).await?;
+    announce(&state, &merchant, &summary);
     Ok(axum::Json(summary).into_response())
 }
 
@@ -148,7 +171,9 @@ pub async fn live_events(
     };
     let mut importer = Importer::new(&state.store, &merchant, Entity::Events, Format::Ndjson);
     importer.push(&lines).await?;
-    Ok(axum::Json(importer.finish().await?).into_response())
+    let summary = importer.finish().await?;
+    announce(&state, &merchant, &summary);
+    Ok(axum::Json(summary).into_response())
 }
 
 /// `GET /v1/merchants/{m}/customers`: customers by id, filtered, a page at

@@ -147,6 +147,11 @@ macro_rules! migrations {
                 "rfm",
                 include_str!("../../migrations/common/0011_rfm.sql"),
             ),
+            (
+                12,
+                "rfm live",
+                include_str!("../../migrations/common/0012_rfm_live.sql"),
+            ),
         ]
         .into_iter()
         .map(|(version, description, sql)| {

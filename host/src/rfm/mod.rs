@@ -6,6 +6,7 @@
 //! scores and predictions, segment sizes and the movement since the
 //! previous run.
 
+pub mod live;
 pub mod store;
 pub mod summary;
 
@@ -38,6 +39,7 @@ pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(members))
         .routes(routes!(members_csv))
         .routes(routes!(customer))
+        .routes(routes!(live::schedule, live::set_schedule))
 }
 
 /// A run to start.
@@ -78,11 +80,9 @@ pub async fn start(
             .with_body(json!({"code": "invalid_run", "message": message, "field": field}))
     };
     let unit = input.time_unit.unwrap_or_else(|| "days".into());
-    let unit_days = match unit.as_str() {
-        "days" => 1.0,
-        "weeks" => 7.0,
-        _ => return Err(refuse("time_unit", "use days or weeks")),
-    };
+    if !matches!(unit.as_str(), "days" | "weeks") {
+        return Err(refuse("time_unit", "use days or weeks"));
+    }
     let now = crate::now_ms();
     let as_of = match input.as_of {
         None => now,
@@ -93,25 +93,29 @@ pub async fn start(
             .filter(|t| *t <= now + 86_400_000)
             .ok_or_else(|| refuse("as_of", "use a date like 2026-09-30, not in the future"))?,
     };
-    match state.bindings.get(&merchant, Slot::Rfm) {
-        Some(a) if a.prepared.contract != Contract::V0_1 => {}
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "no_rfm_scorer",
-                format!(
-                    "bind an RFM scorer built against cove:policy@{} (slot `rfm-scorer`) first",
-                    Contract::NEWEST
-                ),
-            ));
-        }
-    }
+    scorer_bound(&state, &merchant)?;
+    let id = begin(&state, &merchant, as_of, &unit).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"id": id, "status": "running"})),
+    )
+        .into_response())
+}
+
+/// Record a run and start it in the background; its id.
+pub async fn begin(
+    state: &AppState,
+    merchant: &str,
+    as_of: i64,
+    unit: &str,
+) -> Result<String, ApiError> {
+    let unit_days = if unit == "weeks" { 7.0 } else { 1.0 };
     let id = format!("run-{}", hex::encode(rand::random::<[u8; 6]>()));
     state
         .store
-        .insert_rfm_run(&merchant, &id, as_of, &unit, now)
+        .insert_rfm_run(merchant, &id, as_of, unit, crate::now_ms())
         .await?;
-    let (st, m, run_id) = (state.clone(), merchant.clone(), id.clone());
+    let (st, m, run_id) = (state.clone(), merchant.to_string(), id.clone());
     tokio::spawn(async move {
         let outcome = execute(&st, &m, &run_id, as_of, unit_days).await;
         let at = crate::now_ms();
@@ -130,11 +134,45 @@ pub async fn start(
             tracing::error!(merchant = %m, run = %run_id, error = %e, "could not record the end of an RFM run");
         }
     });
-    Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(json!({"id": id, "status": "running"})),
-    )
-        .into_response())
+    Ok(id)
+}
+
+/// The demo merchant's first run (as of now) and a daily schedule at
+/// 03:00 UTC, unless it has runs already or no scorer is bound.
+pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
+    if scorer_bound(state, merchant).is_err() || !state.store.rfm_runs(merchant).await?.is_empty() {
+        return Ok(());
+    }
+    let now = crate::now_ms();
+    begin(state, merchant, now, "weeks")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let schedule = store::Schedule {
+        hour: 3,
+        time_zone: "UTC".into(),
+        time_unit: "weeks".into(),
+        next_at: live::next_at(now, 3, chrono_tz::UTC),
+    };
+    state
+        .store
+        .set_rfm_schedule(merchant, Some(&schedule))
+        .await?;
+    Ok(())
+}
+
+/// Refused unless an RFM scorer of the 0.2.0 contract is bound.
+fn scorer_bound(state: &AppState, merchant: &str) -> Result<(), ApiError> {
+    match state.bindings.get(merchant, Slot::Rfm) {
+        Some(a) if a.prepared.contract != Contract::V0_1 => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_rfm_scorer",
+            format!(
+                "bind an RFM scorer built against cove:policy@{} (slot `rfm-scorer`) first",
+                Contract::NEWEST
+            ),
+        )),
+    }
 }
 
 /// A deterministic pseudo-random rank of a customer within a run, for the
@@ -157,7 +195,7 @@ async fn execute(
 ) -> Result<(String, Value, Value, Value), String> {
     let fail = |e: crate::platform::store::StoreError| e.to_string();
     let started = std::time::Instant::now();
-    let all = summary::summaries(&state.store, merchant, as_of)
+    let all = summary::summaries(&state.store, merchant, as_of, None)
         .await
         .map_err(fail)?;
     let summaries_s = started.elapsed().as_secs_f64();
@@ -216,7 +254,7 @@ async fn execute(
                 .map_err(|e| format!("{e:?}"))?;
             let scores = answer.result.as_array().cloned().unwrap_or_default();
             st.store
-                .insert_rfm_scores(&m, &r, &scores)
+                .insert_rfm_scores(&m, &r, &scores, None)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok::<_, String>((scores.len() as i64, answer.fallback.is_some()))

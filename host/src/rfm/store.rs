@@ -30,7 +30,7 @@ fn run_json(r: &AnyRow) -> Result<Value, StoreError> {
 }
 
 const RUN: &str = "id, as_of, time_unit, status, done, total, plugin, model, segments, movement, error, started_at, finished_at";
-const SCORE: &str = "customer_id, recency, frequency, monetary, segment, tier, micro, p_active, expected_purchases, expected_value, clv";
+const SCORE: &str = "customer_id, recency, frequency, monetary, segment, tier, micro, p_active, expected_purchases, expected_value, clv, rescored_at";
 
 fn score_json(r: &AnyRow) -> Result<Value, StoreError> {
     Ok(json!({
@@ -45,7 +45,25 @@ fn score_json(r: &AnyRow) -> Result<Value, StoreError> {
         "expected_purchases": r.try_get::<Option<f64>, _>("expected_purchases")?,
         "expected_value": r.try_get::<Option<f64>, _>("expected_value")?,
         "clv": r.try_get::<Option<f64>, _>("clv")?,
+        "rescored_at": r.try_get::<Option<i64>, _>("rescored_at")?,
     }))
+}
+
+/// The CLV distribution's bucket edges (the last bucket is open).
+const CLV_EDGES: [u32; 9] = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+/// A merchant's daily run.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Schedule {
+    /// The hour of the day it starts at (0–23), in `time_zone`.
+    pub hour: u32,
+    /// An IANA time zone, e.g. `Europe/Paris`.
+    pub time_zone: String,
+    /// `days` or `weeks`, as for a run.
+    pub time_unit: String,
+    /// When it is next due (milliseconds since the epoch).
+    #[serde(default)]
+    pub next_at: i64,
 }
 
 impl Store {
@@ -168,25 +186,27 @@ impl Store {
         .transpose()?)
     }
 
-    /// Store a batch of scores (the plugin's `customer-score` records).
+    /// Store a batch of scores (the plugin's `customer-score` records);
+    /// a customer already in the run is scored again (`rescored_at`).
     pub async fn insert_rfm_scores(
         &self,
         merchant: &str,
         run: &str,
         scores: &[Value],
+        rescored_at: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for chunk in scores.chunks(400) {
             let mut sql = String::from(
-                "INSERT INTO rfm_scores (merchant_id, run_id, customer_id, recency, frequency, monetary, segment, tier, micro, p_active, expected_purchases, expected_value, clv) VALUES ",
+                "INSERT INTO rfm_scores (merchant_id, run_id, rescored_at, customer_id, recency, frequency, monetary, segment, tier, micro, p_active, expected_purchases, expected_value, clv) VALUES ",
             );
             for i in 0..chunk.len() {
-                let b = i * 11 + 2;
+                let b = i * 11 + 3;
                 if i > 0 {
                     sql.push(',');
                 }
                 sql.push_str(&format!(
-                    "($1, $2, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    "($1, $2, $3, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
                     b + 1,
                     b + 2,
                     b + 3,
@@ -200,9 +220,18 @@ impl Store {
                     b + 11
                 ));
             }
+            if rescored_at.is_some() {
+                sql.push_str(
+                    " ON CONFLICT (merchant_id, run_id, customer_id) DO UPDATE SET rescored_at = excluded.rescored_at, \
+                     recency = excluded.recency, frequency = excluded.frequency, monetary = excluded.monetary, \
+                     segment = excluded.segment, tier = excluded.tier, micro = excluded.micro, p_active = excluded.p_active, \
+                     expected_purchases = excluded.expected_purchases, expected_value = excluded.expected_value, clv = excluded.clv",
+                );
+            }
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(merchant)
-                .bind(run);
+                .bind(run)
+                .bind(rescored_at);
             for s in chunk {
                 let num = |k: &str| s[k].as_f64();
                 q = q
@@ -222,6 +251,114 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The latest finished run's id, model and time unit.
+    pub async fn latest_rfm_model(
+        &self,
+        merchant: &str,
+    ) -> Result<Option<(String, Value, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, model, time_unit FROM rfm_runs WHERE merchant_id = $1 AND status = 'done' \
+             ORDER BY finished_at DESC, id DESC LIMIT 1",
+        )
+        .bind(merchant)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let model: Option<String> = r.try_get(1)?;
+        Ok(Some((
+            r.try_get(0)?,
+            model
+                .and_then(|m| serde_json::from_str(&m).ok())
+                .unwrap_or(Value::Null),
+            r.try_get(2)?,
+        )))
+    }
+
+    /// The merchant's daily run, if any.
+    pub async fn rfm_schedule(&self, merchant: &str) -> Result<Option<Schedule>, StoreError> {
+        sqlx::query(
+            "SELECT hour, time_zone, time_unit, next_at FROM rfm_schedules WHERE merchant_id = $1",
+        )
+        .bind(merchant)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| {
+            Ok(Schedule {
+                hour: r.try_get::<i32, _>(0)? as u32,
+                time_zone: r.try_get(1)?,
+                time_unit: r.try_get(2)?,
+                next_at: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Set (or, with `None`, remove) the merchant's daily run.
+    pub async fn set_rfm_schedule(
+        &self,
+        merchant: &str,
+        schedule: Option<&Schedule>,
+    ) -> Result<(), StoreError> {
+        let q = match schedule {
+            None => sqlx::query("DELETE FROM rfm_schedules WHERE merchant_id = $1").bind(merchant),
+            Some(s) => sqlx::query(
+                "INSERT INTO rfm_schedules (merchant_id, hour, time_zone, time_unit, next_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (merchant_id) DO UPDATE SET hour = excluded.hour, time_zone = excluded.time_zone, \
+                 time_unit = excluded.time_unit, next_at = excluded.next_at",
+            )
+            .bind(merchant)
+            .bind(s.hour as i32)
+            .bind(s.time_zone.clone())
+            .bind(s.time_unit.clone())
+            .bind(s.next_at),
+        };
+        q.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Every merchant's schedule that is due at `now`.
+    pub async fn due_rfm_schedules(&self, now: i64) -> Result<Vec<(String, Schedule)>, StoreError> {
+        sqlx::query(
+            "SELECT merchant_id, hour, time_zone, time_unit, next_at FROM rfm_schedules WHERE next_at <= $1",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                Schedule {
+                    hour: r.try_get::<i32, _>(1)? as u32,
+                    time_zone: r.try_get(2)?,
+                    time_unit: r.try_get(3)?,
+                    next_at: r.try_get(4)?,
+                },
+            ))
+        })
+        .collect()
+    }
+
+    /// Claim a due run: move its `next_at` from `was` to `next`. True for
+    /// the one replica whose update lands.
+    pub async fn claim_rfm_schedule(
+        &self,
+        merchant: &str,
+        was: i64,
+        next: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE rfm_schedules SET next_at = $3 WHERE merchant_id = $1 AND next_at = $2",
+        )
+        .bind(merchant)
+        .bind(was)
+        .bind(next)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     /// Customers per segment, per tier and per micro-segment in a run.
@@ -264,6 +401,29 @@ impl Store {
         .map(|r| Ok(json!([r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?])))
         .collect::<Result<Vec<_>, StoreError>>()?;
         out["grid"] = json!(grid);
+        // The CLV distribution over fixed, readable edges.
+        let mut case = String::from("CASE");
+        for (i, e) in CLV_EDGES.iter().enumerate() {
+            case.push_str(&format!(" WHEN clv < {e} THEN {i}"));
+        }
+        case.push_str(&format!(" ELSE {} END", CLV_EDGES.len()));
+        let mut counts = vec![0i64; CLV_EDGES.len() + 1];
+        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {case} AS bucket, CAST(COUNT(*) AS BIGINT) FROM rfm_scores \
+             WHERE merchant_id = $1 AND run_id = $2 AND clv IS NOT NULL GROUP BY bucket"
+        )))
+        .bind(merchant)
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let b: i64 = r
+                .try_get::<i32, _>(0)
+                .map(i64::from)
+                .or_else(|_| r.try_get(0))?;
+            counts[b.clamp(0, CLV_EDGES.len() as i64) as usize] = r.try_get(1)?;
+        }
+        out["clv"] = json!({"edges": CLV_EDGES, "counts": counts});
         Ok(out)
     }
 

@@ -96,22 +96,59 @@ fn next_birthday(today: chrono::NaiveDate, month: u32, day: u32) -> Option<u32> 
     })
 }
 
+/// `AND {column} IN ($3, …)` for the customers in `only` (nothing for
+/// all of them).
+fn among(column: &str, only: Option<&[String]>) -> String {
+    match only {
+        None => String::new(),
+        Some(ids) => {
+            let marks: Vec<String> = (0..ids.len().max(1))
+                .map(|i| format!("${}", i + 3))
+                .collect();
+            format!(" AND {column} IN ({})", marks.join(", "))
+        }
+    }
+}
+
+/// A query with `merchant` and `second` bound as `$1` and `$2`, then the
+/// ids of `only`.
+fn bound<'q>(
+    sql: String,
+    merchant: &'q str,
+    second: i64,
+    only: Option<&'q [String]>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(merchant)
+        .bind(second);
+    match only {
+        Some([]) => q = q.bind(""),
+        Some(ids) => {
+            for id in ids {
+                q = q.bind(id.as_str());
+            }
+        }
+        None => {}
+    }
+    q
+}
+
 /// Every customer's summary as of `as_of` (orders after it are ignored),
-/// in customer-id order.
+/// in customer-id order; only those of `only` when it is given.
 pub async fn summaries(
     store: &Store,
     merchant: &str,
     as_of: i64,
+    only: Option<&[String]>,
 ) -> Result<Vec<Summary>, StoreError> {
     let mut by_id: Vec<Summary> = Vec::new();
     {
-        let mut rows = sqlx::query(
+        let sql = format!(
             "SELECT customer_id, placed_at, total_minor, currency FROM orders \
-             WHERE merchant_id = $1 AND placed_at <= $2 ORDER BY customer_id, placed_at",
-        )
-        .bind(merchant)
-        .bind(as_of)
-        .fetch(&store.pool);
+             WHERE merchant_id = $1 AND placed_at <= $2{} ORDER BY customer_id, placed_at",
+            among("customer_id", only)
+        );
+        let mut rows = bound(sql, merchant, as_of, only).fetch(&store.pool);
         let mut digits: HashMap<String, f64> = HashMap::new();
         while let Some(r) = rows.try_next().await? {
             let id: String = r.try_get(0)?;
@@ -138,10 +175,11 @@ pub async fn summaries(
         .collect();
     {
         // Every customer is in the base, with or without orders.
-        let mut rows =
-            sqlx::query("SELECT id, tags, birthday FROM customers WHERE merchant_id = $1")
-                .bind(merchant)
-                .fetch(&store.pool);
+        let sql = format!(
+            "SELECT id, tags, birthday FROM customers WHERE merchant_id = $1 AND $2 = $2{}",
+            among("id", only)
+        );
+        let mut rows = bound(sql, merchant, 0, only).fetch(&store.pool);
         while let Some(r) = rows.try_next().await? {
             let id: String = r.try_get(0)?;
             let i = *index.entry(id.clone()).or_insert_with(|| {
@@ -164,13 +202,12 @@ pub async fn summaries(
     }
     {
         let since = as_of - 60 * 86_400_000;
-        let mut rows = sqlx::query(
+        let sql = format!(
             "SELECT customer_id, kind, at, campaign_id FROM customer_events \
-             WHERE merchant_id = $1 AND at <= $2",
-        )
-        .bind(merchant)
-        .bind(as_of)
-        .fetch(&store.pool);
+             WHERE merchant_id = $1 AND at <= $2{}",
+            among("customer_id", only)
+        );
+        let mut rows = bound(sql, merchant, as_of, only).fetch(&store.pool);
         while let Some(r) = rows.try_next().await? {
             let id: String = r.try_get(0)?;
             let Some(&i) = index.get(&id) else { continue };

@@ -15,7 +15,8 @@
 //! | `bins` | 5 | 3, 4 or 5 score bins |
 //! | `horizon-days` | 365 | how far the predictions look |
 //! | `discount` | 0.01 | discount rate per month for the lifetime value |
-//! | `segment.NAME` | — | a micro-segment: customers for whom the rule holds (see [`rules`]) |
+//! | `segment.NAME` | the four of [`DEFAULT_SEGMENTS`] | a micro-segment: customers for whom the rule holds (see [`rules`]) |
+//! | `default-segments` | true | `false`: no micro-segments unless written |
 //!
 //! Named segments (from R and the mean of F and M, on a 1–5 scale):
 //! champions, loyal, potential-loyalist, new, promising, needs-attention,
@@ -78,6 +79,17 @@ pub fn settings(config: &Config) -> Result<Settings, Error> {
             rules.push((name.to_string(), expr));
         }
     }
+    let defaults: bool = config
+        .parse_or("default-segments", true)
+        .map_err(Error::InvalidConfig)?;
+    if rules.is_empty() && defaults {
+        for (name, rule) in DEFAULT_SEGMENTS {
+            rules.push((
+                name.to_string(),
+                rules::parse(rule).expect("a default rule"),
+            ));
+        }
+    }
     Ok(Settings {
         bins,
         horizon_days,
@@ -85,6 +97,21 @@ pub fn settings(config: &Config) -> Result<Settings, Error> {
         rules,
     })
 }
+
+/// The micro-segments a merchant gets without writing a rule (any
+/// `segment.NAME` replaces them all; `default-segments = false` drops them).
+pub const DEFAULT_SEGMENTS: [(&str, &str); 4] = [
+    (
+        "top-value-lapsing",
+        "top(clv, 10) and days_since_order > 60",
+    ),
+    (
+        "cart-no-order",
+        "days_since_cart <= 1 and days_since_cart < days_since_order",
+    ),
+    ("birthday-this-week", "days_to_birthday <= 7"),
+    ("big-spender-no-campaign", "spent > 1000 and campaigns == 0"),
+];
 
 fn history(c: &CustomerSummary) -> History {
     History {

@@ -11,8 +11,9 @@ import policies from "./policies.js";
 import customers from "./customers.js";
 import returns from "./returns.js";
 import experiments from "./experiments.js";
+import rfm from "./rfm.js";
 
-const PAGES = [overview, kb, surveys, widget, customers, returns, experiments, policies];
+const PAGES = [overview, kb, surveys, widget, customers, rfm, returns, experiments, policies];
 
 addTexts({
   en: {
