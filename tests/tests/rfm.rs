@@ -294,3 +294,229 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     .await;
     assert_eq!(again["segments"], first["segments"]);
 }
+
+/// The latest scores of `id`, once they carry `rescored_at` after `after`.
+async fn rescored(app: &axum::Router, key: &str, id: &str, after: i64) -> Value {
+    for _ in 0..200 {
+        let (_, v) = call(
+            app,
+            "GET",
+            &format!("/v1/merchants/shop/rfm/customers/{id}"),
+            key,
+            Value::Null,
+        )
+        .await;
+        if v["rescored_at"].as_i64().is_some_and(|t| t >= after) {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{id} was not rescored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_activity_rescores_at_once_and_the_daily_run_starts_once() {
+    let (state, _dir) = host(None, test_limits()).await;
+    // Two schedulers on one database, as two replicas would be.
+    cove_host::rfm::live::spawn(&state, std::time::Duration::from_millis(50));
+    cove_host::rfm::live::spawn(&state, std::time::Duration::from_millis(50));
+    let app = cove_host::app(state);
+    let key = create_merchant(&app, "shop").await;
+    let (s, v) = publish(
+        &app,
+        "name=rfm-scorer&version=1.0.0&publisher=cove",
+        std::path::Path::new(guests::RFM_SCORER),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // No scorer: no schedule either.
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/rfm/schedule",
+        &key,
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/slots/rfm-scorer",
+        OPERATOR_TOKEN,
+        json!({"plugin": "rfm-scorer@1.0.0", "config": {}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    let now = cove_host::now_ms();
+    let customers: Vec<Value> = (0..60)
+        .map(|i| json!({"id": format!("c{i:03}"), "country": "FR"}))
+        .collect();
+    import(&app, &key, "customers", &customers).await;
+    let orders: Vec<Value> = (0..60i64)
+        .flat_map(|i| {
+            (0..1 + i % 4).map(move |k| json!({"id": format!("o{i}-{k}"), "customer_id": format!("c{i:03}"),
+                "placed_at": now - (20 + i * 5 + k * 30) * DAY, "currency": "EUR", "total": "40.00"}))
+        })
+        .collect();
+    import(&app, &key, "orders", &orders).await;
+    // Activity before any run is fine: nothing to rescore against yet.
+    let (_, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/rfm/runs",
+        &key,
+        json!({"time_unit": "weeks"}),
+    )
+    .await;
+    let run = finished(&app, &key, v["id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "done", "{run}");
+    let (_, before) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/rfm/customers/c050",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert!(before["rescored_at"].is_null(), "{before}");
+    assert!(
+        !before["micro_segments"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("cart-no-order")),
+        "{before}"
+    );
+
+    // A cart event now: "added to cart in the last 24 h and no order
+    // since" (a default micro-segment) holds at once, without a new run.
+    let t0 = cove_host::now_ms();
+    import(
+        &app,
+        &key,
+        "events",
+        &[json!({"id": "e1", "customer_id": "c050", "kind": "added-to-cart", "at": t0 - 60_000})],
+    )
+    .await;
+    let carted = rescored(&app, &key, "c050", t0).await;
+    assert_eq!(carted["run_id"], run["id"]);
+    assert!(
+        carted["micro_segments"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("cart-no-order")),
+        "{carted}"
+    );
+    // Then the order: no longer a cart without an order, one more order,
+    // and recency at its best.
+    let t1 = cove_host::now_ms();
+    import(&app, &key, "orders", &[json!({"id": "o-new", "customer_id": "c050", "placed_at": t1, "currency": "EUR", "total": "60.00"})]).await;
+    let ordered = rescored(&app, &key, "c050", t1).await;
+    assert!(
+        !ordered["micro_segments"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("cart-no-order")),
+        "{ordered}"
+    );
+    assert_eq!(ordered["recency"], 5, "{ordered}");
+    assert!(
+        ordered["recency"].as_i64() > before["recency"].as_i64(),
+        "{before} → {ordered}"
+    );
+    // Other customers keep the run's scores.
+    let (_, other) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/rfm/customers/c051",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert!(other["rescored_at"].is_null(), "{other}");
+
+    // The daily schedule: bad fields are named.
+    for (body, field) in [
+        (json!({"hour": 24}), "hour"),
+        (json!({"time_zone": "Mars/Olympus"}), "time_zone"),
+        (json!({"time_unit": "months"}), "time_unit"),
+    ] {
+        let (s, v) = call(&app, "PUT", "/v1/merchants/shop/rfm/schedule", &key, body).await;
+        assert_eq!(
+            (s, v["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
+            "{v}"
+        );
+    }
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/rfm/schedule",
+        &key,
+        json!({"hour": 4, "time_zone": "Europe/Paris", "time_unit": "weeks", "start_now": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Started once by the two schedulers, then due tomorrow at 04:00 Paris.
+    let mut runs = Vec::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let (_, v) = call(
+            &app,
+            "GET",
+            "/v1/merchants/shop/rfm/runs",
+            &key,
+            Value::Null,
+        )
+        .await;
+        runs = v["runs"].as_array().unwrap().clone();
+        if runs.len() > 1 {
+            break;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (_, v) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/rfm/runs",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        v["runs"].as_array().unwrap().len(),
+        2,
+        "one scheduled run: {v}"
+    );
+    assert_eq!(runs.len(), 2);
+    let scheduled = finished(&app, &key, runs[0]["id"].as_str().unwrap()).await;
+    assert_eq!(scheduled["time_unit"], "weeks");
+    assert_eq!(scheduled["movement"]["from_run"], run["id"], "{scheduled}");
+    let (_, v) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/rfm/schedule",
+        &key,
+        Value::Null,
+    )
+    .await;
+    let next = v["schedule"]["next_at"].as_i64().unwrap();
+    assert!(
+        next > cove_host::now_ms() && next <= cove_host::now_ms() + DAY,
+        "{v}"
+    );
+    let local = chrono::DateTime::from_timestamp_millis(next)
+        .unwrap()
+        .with_timezone(&chrono_tz::Europe::Paris);
+    assert_eq!(chrono::Timelike::hour(&local), 4, "{local}");
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/rfm/schedule",
+        &key,
+        json!({"enabled": false}),
+    )
+    .await;
+    assert_eq!((s, v["schedule"].clone()), (StatusCode::OK, Value::Null));
+}
