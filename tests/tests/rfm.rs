@@ -520,3 +520,100 @@ async fn new_activity_rescores_at_once_and_the_daily_run_starts_once() {
     .await;
     assert_eq!((s, v["schedule"].clone()), (StatusCode::OK, Value::Null));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn summaries_add_up_orders_days_currencies_and_events() {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state.clone());
+    let key = create_merchant(&app, "shop").await;
+    import(
+        &app,
+        &key,
+        "customers",
+        &[
+            json!({"id": "a", "birthday": "1990-10-03"}),
+            json!({"id": "b"}),
+            json!({"id": "c"}),
+        ],
+    )
+    .await;
+    let at = |days: i64, hours: i64| AS_OF - days * DAY - hours * 3_600_000;
+    import(&app, &key, "orders", &[
+        // a: two orders on its first day, then two more days; one after as_of.
+        json!({"id": "a1", "customer_id": "a", "placed_at": at(100, 20), "currency": "EUR", "total": "10.00"}),
+        json!({"id": "a2", "customer_id": "a", "placed_at": at(100, 19), "currency": "EUR", "total": "20.00"}),
+        json!({"id": "a3", "customer_id": "a", "placed_at": at(50, 12), "currency": "EUR", "total": "30.00"}),
+        json!({"id": "a4", "customer_id": "a", "placed_at": at(30, 12), "currency": "EUR", "total": "40.00"}),
+        json!({"id": "a5", "customer_id": "a", "placed_at": AS_OF + DAY, "currency": "EUR", "total": "999.00"}),
+        // b: euros and yen, each in its own minor units.
+        json!({"id": "b1", "customer_id": "b", "placed_at": at(10, 12), "currency": "EUR", "total": "12.50"}),
+        json!({"id": "b2", "customer_id": "b", "placed_at": at(5, 12), "currency": "JPY", "total": "1000"}),
+    ]).await;
+    import(&app, &key, "events", &[
+        json!({"id": "e1", "customer_id": "a", "kind": "opened", "channel": "email", "at": at(10, 0)}),
+        json!({"id": "e2", "customer_id": "a", "kind": "clicked", "channel": "sms", "at": at(45, 0)}),
+        json!({"id": "e3", "customer_id": "a", "kind": "added-to-cart", "at": at(2, 0)}),
+        json!({"id": "e4", "customer_id": "c", "kind": "opened", "channel": "email", "at": at(90, 0), "campaign_id": "spring"}),
+    ]).await;
+    let all = cove_host::rfm::summary::summaries(&state.store, "shop", AS_OF, None)
+        .await
+        .unwrap();
+    let by: std::collections::HashMap<String, Value> = all
+        .iter()
+        .map(|s| (s.id.clone(), s.to_wit(AS_OF, 7.0)))
+        .collect();
+    let a = &by["a"];
+    assert_eq!(
+        (a["orders"].clone(), a["repeat-purchases"].clone()),
+        (json!(4), json!(2)),
+        "{a}"
+    );
+    assert_eq!(a["spent"], 100.0, "{a}");
+    assert!(
+        (a["recency"].as_f64().unwrap() - 70.0 * 24.0 / (7.0 * 24.0) - 8.0 / (7.0 * 24.0)).abs()
+            < 1e-9,
+        "{a}"
+    );
+    assert!(
+        (a["age"].as_f64().unwrap() - (100.0 + 20.0 / 24.0) / 7.0).abs() < 1e-9,
+        "{a}"
+    );
+    assert!(
+        (a["days-since-order"].as_f64().unwrap() - 30.5).abs() < 1e-9,
+        "{a}"
+    );
+    assert_eq!(
+        (a["engaged-30"].clone(), a["engaged-60"].clone()),
+        (json!(1), json!(2)),
+        "{a}"
+    );
+    assert!(
+        (a["days-since-cart"].as_f64().unwrap() - 2.0).abs() < 1e-9,
+        "{a}"
+    );
+    assert_eq!(a["days-to-birthday"], 3, "{a}");
+    let b = &by["b"];
+    assert_eq!(b["spent"], 1012.5, "{b}");
+    assert_eq!(
+        (b["orders"].clone(), b["repeat-purchases"].clone()),
+        (json!(2), json!(1)),
+        "{b}"
+    );
+    let c = &by["c"];
+    assert_eq!(
+        (c["orders"].clone(), c["campaigns"].clone()),
+        (json!(0), json!(1)),
+        "{c}"
+    );
+    assert!(
+        c["days-since-cart"].is_null() && c["days-to-birthday"].is_null(),
+        "{c}"
+    );
+    // One customer alone, as rescoring asks.
+    let one =
+        cove_host::rfm::summary::summaries(&state.store, "shop", AS_OF, Some(&["b".to_string()]))
+            .await
+            .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].to_wit(AS_OF, 7.0), *b);
+}

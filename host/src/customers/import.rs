@@ -32,16 +32,6 @@ pub const BATCH: usize = 5000;
 /// Rows per statement.
 const PER_STATEMENT: usize = 100;
 
-/// Placeholder `n` (1-based) of a statement: `?` on SQLite, whose driver
-/// looks named ones up one by one (quadratic in a statement's
-/// parameters), `$n` on PostgreSQL.
-fn mark(store: &Store, n: usize) -> String {
-    if store.sqlite {
-        "?".into()
-    } else {
-        format!("${n}")
-    }
-}
 /// Bad records reported in full; the rest are counted.
 pub const MAX_REPORTED: usize = 100;
 
@@ -1105,7 +1095,7 @@ async fn upsert_batch<'r>(
     for chunk in rows.chunks(PER_STATEMENT) {
         let mut values = Vec::with_capacity(chunk.len());
         for i in 0..chunk.len() {
-            let marks: Vec<String> = (1..=width).map(|j| mark(store, i * width + j)).collect();
+            let marks: Vec<String> = (1..=width).map(|j| store.mark(i * width + j)).collect();
             values.push(format!("({})", marks.join(", ")));
         }
         let updates: Vec<String> = columns[1..]
@@ -1367,10 +1357,10 @@ impl Store {
     ) -> Result<HashMap<String, String>, StoreError> {
         let mut out = HashMap::new();
         for chunk in emails.chunks(PER_STATEMENT * 2) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| mark(self, i + 2)).collect();
+            let marks: Vec<String> = (0..chunk.len()).map(|i| self.mark(i + 2)).collect();
             let sql = format!(
                 "SELECT email, id FROM customers WHERE merchant_id = {} AND email IN ({})",
-                mark(self, 1),
+                self.mark(1),
                 marks.join(", ")
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant);

@@ -220,6 +220,18 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 impl Store {
+    /// Placeholder `n` (1-based) of a statement: `?` on SQLite, whose
+    /// driver looks numbered ones up by name one by one (quadratic in a
+    /// statement's parameters), `$n` on PostgreSQL. A statement using it
+    /// binds its parameters in order, each once.
+    pub(crate) fn mark(&self, n: usize) -> String {
+        if self.sqlite {
+            "?".into()
+        } else {
+            format!("${n}")
+        }
+    }
+
     /// Connect to `url` (`sqlite://PATH` or `postgres://…`), creating a
     /// SQLite file if needed, and apply pending migrations.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
@@ -631,22 +643,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// The latest good RFM score of a customer, as JSON text.
-    pub async fn rfm_score(
-        &self,
-        merchant: &str,
-        customer: &str,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query(
-            "SELECT score FROM rfm_last_scores WHERE merchant_id = $1 AND customer_id = $2",
-        )
-        .bind(merchant)
-        .bind(customer)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| r.get(0)))
     }
 
     /// Delete `merchant`'s row `id` of `table` and the rows of the child

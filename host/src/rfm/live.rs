@@ -226,7 +226,11 @@ pub async fn rescore(
         // The last good scores stay.
         return Ok(0);
     }
-    let scores = answer.result.as_array().cloned().unwrap_or_default();
+    let scores: Vec<super::batch::ScoreRow> = answer
+        .result
+        .as_array()
+        .map(|a| a.iter().map(super::batch::ScoreRow::from_json).collect())
+        .unwrap_or_default();
     state
         .store
         .insert_rfm_scores(merchant, &run, &scores, Some(now))

@@ -6,6 +6,7 @@
 //! scores and predictions, segment sizes and the movement since the
 //! previous run.
 
+pub mod batch;
 pub mod live;
 pub mod store;
 pub mod summary;
@@ -23,7 +24,7 @@ use crate::AppState;
 use crate::platform::http::{
     ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body, require_merchant,
 };
-use crate::platform::invoke::{call_other, invoke};
+use crate::platform::invoke::call_other;
 use crate::platform::slots::{Contract, Slot};
 
 /// Customers in the sample `fit` learns from, at most.
@@ -224,64 +225,56 @@ async fn execute(
     let fit_s = fitting.elapsed().as_secs_f64();
     drop(sample);
     let scoring = std::time::Instant::now();
-    let plugin = state
+    // The run keeps the plugin it started with, even if another is bound
+    // meanwhile (that one scores the next run).
+    let active = state
         .bindings
         .get(merchant, Slot::Rfm)
-        .map(|a| a.label.clone())
-        .unwrap_or_default();
+        .ok_or("the RFM scorer was unbound")?;
+    let plugin = active.label.clone();
+    let shape = active
+        .prepared
+        .params
+        .iter()
+        .find(|(n, _)| n == "model")
+        .map(|(_, s)| s)
+        .ok_or("the scorer's `score` takes no model")?;
+    let model_val = crate::platform::runtime::json::to_val(shape, &model)
+        .map_err(|e| format!("the fitted model does not fit `score`: {e}"))?;
     // Score in batches, as many at once as there are cores.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(cores));
+    let all = std::sync::Arc::new(all);
     let mut tasks = tokio::task::JoinSet::new();
-    let mut done = 0i64;
-    let mut fallbacks = 0u32;
-    for chunk in all.chunks(BATCH) {
-        let body = json!({
-            "model": model,
-            "customers": chunk.iter().map(|s| s.to_wit(as_of, unit_days)).collect::<Vec<_>>(),
-        })
-        .to_string();
-        let permit = limit
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| e.to_string())?;
-        let (st, m, r) = (state.clone(), merchant.to_string(), run.to_string());
-        tasks.spawn(async move {
-            let _permit = permit;
-            let answer = invoke(&st, &m, Slot::Rfm, body.as_bytes())
-                .await
-                .map_err(|e| format!("{e:?}"))?;
-            let scores = answer.result.as_array().cloned().unwrap_or_default();
-            st.store
-                .insert_rfm_scores(&m, &r, &scores, None)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>((scores.len() as i64, answer.fallback.is_some()))
-        });
-        while tasks.len() >= cores {
-            if let Some(r) = tasks.join_next().await {
-                let (n, fell_back) = r.map_err(|e| e.to_string())??;
-                done += n;
-                fallbacks += u32::from(fell_back);
-                state
-                    .store
-                    .rfm_progress(merchant, run, done, total)
+    let (mut done, mut fallbacks, mut next) = (0i64, 0u32, 0usize);
+    loop {
+        while tasks.len() < cores && next < all.len() {
+            let (st, m, r) = (state.clone(), merchant.to_string(), run.to_string());
+            let (a, mv, all, from) = (active.clone(), model_val.clone(), all.clone(), next);
+            next = (next + BATCH).min(all.len());
+            let to = next;
+            tasks.spawn(async move {
+                let chunk = &all[from..to];
+                let (rows, fell_back) =
+                    batch::score(&st, &m, &a, &mv, chunk, as_of, unit_days).await?;
+                st.store
+                    .insert_rfm_scores(&m, &r, &rows, None)
                     .await
-                    .map_err(fail)?;
-            }
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>((rows.len() as i64, fell_back))
+            });
         }
-    }
-    while let Some(r) = tasks.join_next().await {
+        let Some(r) = tasks.join_next().await else {
+            break;
+        };
         let (n, fell_back) = r.map_err(|e| e.to_string())??;
         done += n;
         fallbacks += u32::from(fell_back);
+        state
+            .store
+            .rfm_progress(merchant, run, done, total)
+            .await
+            .map_err(fail)?;
     }
-    state
-        .store
-        .rfm_progress(merchant, run, done, total)
-        .await
-        .map_err(fail)?;
     let score_s = scoring.elapsed().as_secs_f64();
     let mut sizes = state.store.rfm_sizes(merchant, run).await.map_err(fail)?;
     sizes["fallback_batches"] = json!(fallbacks);

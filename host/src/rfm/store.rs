@@ -192,33 +192,25 @@ impl Store {
         &self,
         merchant: &str,
         run: &str,
-        scores: &[Value],
+        scores: &[super::batch::ScoreRow],
         rescored_at: Option<i64>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for chunk in scores.chunks(400) {
             let mut sql = String::from(
                 "INSERT INTO rfm_scores (merchant_id, run_id, rescored_at, customer_id, recency, frequency, monetary, segment, tier, micro, p_active, expected_purchases, expected_value, clv) VALUES ",
             );
+            let mut n = 0;
             for i in 0..chunk.len() {
-                let b = i * 11 + 3;
-                if i > 0 {
-                    sql.push(',');
+                sql.push_str(if i > 0 { ",(" } else { "(" });
+                for k in 0..14 {
+                    n += 1;
+                    if k > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&self.mark(n));
                 }
-                sql.push_str(&format!(
-                    "($1, $2, $3, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10,
-                    b + 11
-                ));
+                sql.push(')');
             }
             if rescored_at.is_some() {
                 sql.push_str(
@@ -228,24 +220,24 @@ impl Store {
                      expected_purchases = excluded.expected_purchases, expected_value = excluded.expected_value, clv = excluded.clv",
                 );
             }
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(merchant)
-                .bind(run)
-                .bind(rescored_at);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for s in chunk {
-                let num = |k: &str| s[k].as_f64();
+                let num = |x: f64| x.is_finite().then_some(x);
                 q = q
-                    .bind(s["customer-id"].as_str().unwrap_or_default().to_string())
-                    .bind(s["recency"].as_i64().unwrap_or(0))
-                    .bind(s["frequency"].as_i64().unwrap_or(0))
-                    .bind(s["monetary"].as_i64().unwrap_or(0))
-                    .bind(s["segment"].as_str().unwrap_or("unscored").to_string())
-                    .bind(s["tier"].as_str().unwrap_or("unscored").to_string())
-                    .bind(s["micro-segments"].to_string())
-                    .bind(num("p-active"))
-                    .bind(num("expected-purchases"))
-                    .bind(num("expected-value"))
-                    .bind(num("clv"));
+                    .bind(merchant)
+                    .bind(run)
+                    .bind(rescored_at)
+                    .bind(s.customer_id.clone())
+                    .bind(i64::from(s.rfm[0]))
+                    .bind(i64::from(s.rfm[1]))
+                    .bind(i64::from(s.rfm[2]))
+                    .bind(s.segment.clone())
+                    .bind(s.tier.clone())
+                    .bind(serde_json::to_string(&s.micro).unwrap_or_default())
+                    .bind(num(s.p_active))
+                    .bind(num(s.expected_purchases))
+                    .bind(num(s.expected_value))
+                    .bind(num(s.clv));
             }
             q.execute(&mut *tx).await?;
         }
@@ -477,6 +469,57 @@ impl Store {
         .iter()
         .map(score_json)
         .collect()
+    }
+
+    /// The latest good RFM score of a customer, as JSON text (the slot's
+    /// fallback): the newer of the last one an invoke call answered and
+    /// the one in the latest finished run.
+    pub async fn rfm_score(
+        &self,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let called = sqlx::query(
+            "SELECT score, updated_at FROM rfm_last_scores WHERE merchant_id = $1 AND customer_id = $2",
+        )
+        .bind(merchant)
+        .bind(customer)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| Ok::<_, StoreError>((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+        .transpose()?;
+        let run = sqlx::query(
+            "SELECT r.finished_at, s.rescored_at FROM rfm_runs r JOIN rfm_scores s \
+             ON s.merchant_id = r.merchant_id AND s.run_id = r.id AND s.customer_id = $2 \
+             WHERE r.merchant_id = $1 AND r.status = 'done' ORDER BY r.finished_at DESC, r.id DESC LIMIT 1",
+        )
+        .bind(merchant)
+        .bind(customer)
+        .fetch_optional(&self.pool)
+        .await?;
+        let run_at = match &run {
+            Some(r) => Some(
+                r.try_get::<Option<i64>, _>(1)?
+                    .unwrap_or(r.try_get::<Option<i64>, _>(0)?.unwrap_or(0)),
+            ),
+            None => None,
+        };
+        match (called, run_at) {
+            (Some((score, at)), Some(run_at)) if at >= run_at => Ok(Some(score)),
+            (Some((score, _)), None) => Ok(Some(score)),
+            (_, Some(_)) => Ok(self.rfm_customer(merchant, customer).await?.map(|v| {
+                let s = |k: &str| v[k].clone();
+                json!({
+                    "customer-id": s("customer_id"), "recency": s("recency"), "frequency": s("frequency"),
+                    "monetary": s("monetary"), "segment": s("segment"), "tier": s("tier"),
+                    "micro-segments": s("micro_segments"), "p-active": s("p_active"),
+                    "expected-purchases": s("expected_purchases"), "expected-value": s("expected_value"),
+                    "clv": s("clv"),
+                })
+                .to_string()
+            })),
+            (None, None) => Ok(None),
+        }
     }
 
     /// A customer's scores in the latest finished run.

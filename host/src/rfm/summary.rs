@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::Row;
+use wasmtime::component::Val;
 
 use crate::platform::store::{Store, StoreError};
 
@@ -18,12 +19,11 @@ pub struct Summary {
     /// The customer's id.
     pub id: String,
     orders: u32,
-    purchase_days: Vec<i64>,
+    /// Distinct days with an order.
+    days: u32,
     first: i64,
     last: i64,
     spent: f64,
-    repeat_value: f64,
-    repeat_orders: u32,
     engaged_30: u32,
     engaged_60: u32,
     last_cart: Option<i64>,
@@ -33,8 +33,14 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The WIT record, times in units of `unit_days`, as of `as_of`.
+    /// The WIT record as JSON, times in units of `unit_days`, as of
+    /// `as_of`.
     pub fn to_wit(&self, as_of: i64, unit_days: f64) -> Value {
+        crate::platform::runtime::json::from_val(&self.to_val(as_of, unit_days))
+    }
+
+    /// The WIT record as a component value, fields in the record's order.
+    pub fn to_val(&self, as_of: i64, unit_days: f64) -> Val {
         let unit = unit_days * DAY;
         let (recency, age) = if self.orders > 0 {
             (
@@ -49,41 +55,74 @@ impl Summary {
             (Some((m, d)), Some(today)) => next_birthday(today, m, d),
             _ => None,
         };
-        json!({
-            "customer-id": self.id,
-            "orders": self.orders,
-            "repeat-purchases": self.purchase_days.len().saturating_sub(1),
-            "recency": recency,
-            "age": age,
-            "days-since-order": if self.orders > 0 { (as_of - self.last) as f64 / DAY } else { 0.0 },
-            "spent": self.spent,
-            "mean-repeat-value": if self.repeat_orders > 0 { self.repeat_value / f64::from(self.repeat_orders) } else { 0.0 },
-            "engaged-30": self.engaged_30,
-            "engaged-60": self.engaged_60,
-            "days-since-cart": self.last_cart.map(|t| (as_of - t) as f64 / DAY),
-            "days-to-birthday": to_birthday,
-            "campaigns": self.campaigns.len(),
-            "tags": self.tags,
-        })
+        let f = |x: f64| Val::Float64(x);
+        let fields = vec![
+            ("customer-id", Val::String(self.id.clone())),
+            ("orders", Val::U32(self.orders)),
+            ("repeat-purchases", Val::U32(self.days.saturating_sub(1))),
+            ("recency", f(recency)),
+            ("age", f(age)),
+            (
+                "days-since-order",
+                f(if self.orders > 0 {
+                    (as_of - self.last) as f64 / DAY
+                } else {
+                    0.0
+                }),
+            ),
+            ("spent", f(self.spent)),
+            // The mean order value of a repeat customer (the first order
+            // included: what one pass over the orders can add up).
+            (
+                "mean-repeat-value",
+                f(if self.days > 1 {
+                    self.spent / f64::from(self.orders)
+                } else {
+                    0.0
+                }),
+            ),
+            ("engaged-30", Val::U32(self.engaged_30)),
+            ("engaged-60", Val::U32(self.engaged_60)),
+            (
+                "days-since-cart",
+                Val::Option(
+                    self.last_cart
+                        .map(|t| Box::new(f((as_of - t) as f64 / DAY))),
+                ),
+            ),
+            (
+                "days-to-birthday",
+                Val::Option(to_birthday.map(|d| Box::new(Val::U32(d)))),
+            ),
+            ("campaigns", Val::U32(self.campaigns.len() as u32)),
+            (
+                "tags",
+                Val::List(self.tags.iter().map(|t| Val::String(t.clone())).collect()),
+            ),
+        ];
+        Val::Record(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
-    fn add_order(&mut self, at: i64, value: f64) {
-        let day = at.div_euclid(86_400_000);
-        if self.orders == 0 {
-            self.first = at;
-        }
-        self.orders += 1;
-        self.last = at;
-        self.spent += value;
-        if self.purchase_days.last() != Some(&day) {
-            self.purchase_days.push(day);
-        }
-        // Repeat purchases are those after the first purchase day.
-        if self.purchase_days.len() > 1 {
-            self.repeat_value += value;
-            self.repeat_orders += 1;
-        }
+    /// The customer's orders, as the store added them up.
+    fn add_orders(&mut self, o: Orders) {
+        (self.orders, self.first, self.last) = (o.count, o.first, o.last);
+        (self.days, self.spent) = (o.days, o.value);
     }
+}
+
+/// A customer's orders (in one currency, or valued in the first one's
+/// minor units), added up by the store.
+struct Orders {
+    count: u32,
+    first: i64,
+    last: i64,
+    value: f64,
+    days: u32,
 }
 
 fn next_birthday(today: chrono::NaiveDate, month: u32, day: u32) -> Option<u32> {
@@ -133,6 +172,47 @@ fn bound<'q>(
     q
 }
 
+/// Each customer's orders up to `as_of`, added up in the database in one
+/// pass over the customer index (orders, first and last, total, distinct
+/// days), in customer order; per currency as well when `per_currency`.
+/// The flag says whether the row's orders are all in its currency.
+async fn added_up(
+    store: &Store,
+    merchant: &str,
+    as_of: i64,
+    only: Option<&[String]>,
+    per_currency: bool,
+) -> Result<Vec<(String, Orders, bool)>, StoreError> {
+    let group = if per_currency { ", currency" } else { "" };
+    let sql = format!(
+        "SELECT customer_id, MIN(currency), MAX(currency), CAST(COUNT(*) AS BIGINT), MIN(placed_at), MAX(placed_at), \
+            CAST(SUM(total_minor) AS BIGINT), CAST(COUNT(DISTINCT placed_at / 86400000) AS BIGINT) \
+         FROM orders WHERE merchant_id = $1 AND placed_at <= $2{} \
+         GROUP BY customer_id{group} ORDER BY customer_id{group}",
+        among("customer_id", only)
+    );
+    let mut rows = bound(sql, merchant, as_of, only).fetch(&store.pool);
+    let mut digits: HashMap<String, f64> = HashMap::new();
+    let mut out = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        let currency: String = r.try_get(1)?;
+        let single = currency == r.try_get::<String, _>(2)?;
+        let scale = *digits.entry(currency.clone()).or_insert_with(|| {
+            10f64.powi(crate::customers::money::exponent(&currency).unwrap_or(2) as i32)
+        });
+        let int = |i: usize| r.try_get::<i64, _>(i);
+        let o = Orders {
+            count: int(3)? as u32,
+            first: int(4)?,
+            last: int(5)?,
+            value: int(6)? as f64 / scale,
+            days: int(7)? as u32,
+        };
+        out.push((r.try_get(0)?, o, single));
+    }
+    Ok(out)
+}
+
 /// Every customer's summary as of `as_of` (orders after it are ignored),
 /// in customer-id order; only those of `only` when it is given.
 pub async fn summaries(
@@ -142,29 +222,37 @@ pub async fn summaries(
     only: Option<&[String]>,
 ) -> Result<Vec<Summary>, StoreError> {
     let mut by_id: Vec<Summary> = Vec::new();
-    {
-        let sql = format!(
-            "SELECT customer_id, placed_at, total_minor, currency FROM orders \
-             WHERE merchant_id = $1 AND placed_at <= $2{} ORDER BY customer_id, placed_at",
-            among("customer_id", only)
-        );
-        let mut rows = bound(sql, merchant, as_of, only).fetch(&store.pool);
-        let mut digits: HashMap<String, f64> = HashMap::new();
-        while let Some(r) = rows.try_next().await? {
-            let id: String = r.try_get(0)?;
-            let currency: String = r.try_get(3)?;
-            let scale = *digits.entry(currency.clone()).or_insert_with(|| {
-                10f64.powi(crate::customers::money::exponent(&currency).unwrap_or(2) as i32)
-            });
-            let value = r.try_get::<i64, _>(2)? as f64 / scale;
-            if by_id.last().is_none_or(|s| s.id != id) {
-                by_id.push(Summary {
-                    id,
-                    ..Summary::default()
-                });
+    let mut mixed = Vec::new();
+    for (id, o, single) in added_up(store, merchant, as_of, only, false).await? {
+        if !single {
+            mixed.push(id.clone());
+        }
+
+        let mut s = Summary {
+            id,
+            ..Summary::default()
+        };
+        s.add_orders(o);
+        by_id.push(s);
+    }
+    // A customer who paid in several currencies: each currency's total
+    // in its own minor units.
+    mixed.sort();
+    if !mixed.is_empty() {
+        let at: HashMap<String, usize> = by_id
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .filter(|(id, _)| mixed.binary_search(id).is_ok())
+            .collect();
+        for ids in mixed.chunks(500) {
+            for i in ids.iter().filter_map(|id| at.get(id)) {
+                by_id[*i].spent = 0.0;
             }
-            if let Some(s) = by_id.last_mut() {
-                s.add_order(r.try_get(1)?, value);
+            for (id, o, _) in added_up(store, merchant, as_of, Some(ids), true).await? {
+                if let Some(&i) = at.get(&id) {
+                    by_id[i].spent += o.value;
+                }
             }
         }
     }
