@@ -353,6 +353,25 @@ pub async fn call_other(
     function: &str,
     input: &Value,
 ) -> Result<Value, String> {
+    call_other_with(state, merchant, slot, function, |params| {
+        tree_params(slot, params, input).map_err(|e| match e {
+            InvokeError::BadInput(m) | InvokeError::BadJson(m) => m,
+            other => format!("{other:?}"),
+        })
+    })
+    .await
+}
+
+/// [`call_other`] with the parameters built by `params` from the
+/// function's parameter shapes (a large input straight into component
+/// values, without a JSON tree).
+pub async fn call_other_with(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    function: &str,
+    params: impl FnOnce(&[(String, wjson::Shape)]) -> Result<Vec<wasmtime::component::Val>, String>,
+) -> Result<Value, String> {
     let active = state
         .bindings
         .get(merchant, slot)
@@ -368,11 +387,7 @@ pub async fn call_other(
                 active.label, active.prepared.contract
             )
         })?;
-    let vals =
-        tree_params(slot, &active.prepared.others[index].params, input).map_err(|e| match e {
-            InvokeError::BadInput(m) | InvokeError::BadJson(m) => m,
-            other => format!("{other:?}"),
-        })?;
+    let vals = params(&active.prepared.others[index].params)?;
     let (runtime, now, seed) = (
         state.runtime.clone(),
         crate::now_ms(),

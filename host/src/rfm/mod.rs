@@ -24,7 +24,7 @@ use crate::AppState;
 use crate::platform::http::{
     ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body, require_merchant,
 };
-use crate::platform::invoke::call_other;
+use crate::platform::invoke::call_other_with;
 use crate::platform::slots::{Contract, Slot};
 
 /// Customers in the sample `fit` learns from, at most.
@@ -208,22 +208,21 @@ async fn execute(
         .map_err(fail)?;
     let mut order: Vec<usize> = (0..all.len()).collect();
     order.sort_by_key(|i| rank(run, &all[*i].id));
-    let sample: Vec<Value> = order
-        .iter()
-        .take(SAMPLE)
-        .map(|i| all[*i].to_wit(as_of, unit_days))
-        .collect();
     let fitting = std::time::Instant::now();
-    let model = call_other(
-        state,
-        merchant,
-        Slot::Rfm,
-        "fit",
-        &json!({"sample": sample, "unit-days": unit_days}),
-    )
+    let model = call_other_with(state, merchant, Slot::Rfm, "fit", |_| {
+        let sample = order
+            .iter()
+            .take(SAMPLE)
+            .map(|i| all[*i].to_val(as_of, unit_days))
+            .collect();
+        Ok(vec![
+            wasmtime::component::Val::List(sample),
+            wasmtime::component::Val::Float64(unit_days),
+        ])
+    })
     .await?;
     let fit_s = fitting.elapsed().as_secs_f64();
-    drop(sample);
+    drop(order);
     let scoring = std::time::Instant::now();
     // The run keeps the plugin it started with, even if another is bound
     // meanwhile (that one scores the next run).
