@@ -2,6 +2,7 @@
 //! and back into rows, without a JSON text in between (the invoke
 //! endpoint's path, with its fallback, takes over a batch that fails).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -108,6 +109,49 @@ impl ScoreRow {
             return Err(format!("P(active) of {customer} is outside 0..1"));
         }
         Ok(())
+    }
+}
+
+/// The CLV distribution's bucket edges (the last bucket is open).
+const CLV_EDGES: [f64; 9] = [
+    10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
+];
+
+/// A run's counts, added up from its rows as they are scored: customers
+/// per segment, tier and micro-segment, per R × F pair, and per CLV
+/// bucket.
+#[derive(Debug, Default)]
+pub struct Sizes {
+    segments: BTreeMap<String, u64>,
+    tiers: BTreeMap<String, u64>,
+    micro: BTreeMap<String, u64>,
+    grid: BTreeMap<(u8, u8), u64>,
+    clv: [u64; CLV_EDGES.len() + 1],
+}
+
+impl Sizes {
+    /// Count these rows.
+    pub fn add(&mut self, rows: &[ScoreRow]) {
+        for r in rows {
+            *self.segments.entry(r.segment.clone()).or_default() += 1;
+            *self.tiers.entry(r.tier.clone()).or_default() += 1;
+            for m in &r.micro {
+                *self.micro.entry(m.clone()).or_default() += 1;
+            }
+            *self.grid.entry((r.rfm[0], r.rfm[1])).or_default() += 1;
+            if r.clv.is_finite() {
+                self.clv[CLV_EDGES.partition_point(|e| *e <= r.clv)] += 1;
+            }
+        }
+    }
+
+    /// As the run shows them.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "segments": self.segments, "tiers": self.tiers, "micro_segments": self.micro,
+            "grid": self.grid.iter().map(|((r, f), n)| json!([r, f, n])).collect::<Vec<_>>(),
+            "clv": {"edges": CLV_EDGES, "counts": self.clv},
+        })
     }
 }
 

@@ -245,6 +245,7 @@ async fn execute(
     let all = std::sync::Arc::new(all);
     let mut tasks = tokio::task::JoinSet::new();
     let (mut done, mut fallbacks, mut next) = (0i64, 0u32, 0usize);
+    let mut sizes = batch::Sizes::default();
     loop {
         while tasks.len() < cores && next < all.len() {
             let (st, m, r) = (state.clone(), merchant.to_string(), run.to_string());
@@ -259,14 +260,15 @@ async fn execute(
                     .insert_rfm_scores(&m, &r, &rows, None)
                     .await
                     .map_err(|e| e.to_string())?;
-                Ok::<_, String>((rows.len() as i64, fell_back))
+                Ok::<_, String>((rows, fell_back))
             });
         }
         let Some(r) = tasks.join_next().await else {
             break;
         };
-        let (n, fell_back) = r.map_err(|e| e.to_string())??;
-        done += n;
+        let (rows, fell_back) = r.map_err(|e| e.to_string())??;
+        sizes.add(&rows);
+        done += rows.len() as i64;
         fallbacks += u32::from(fell_back);
         state
             .store
@@ -275,7 +277,7 @@ async fn execute(
             .map_err(fail)?;
     }
     let score_s = scoring.elapsed().as_secs_f64();
-    let mut sizes = state.store.rfm_sizes(merchant, run).await.map_err(fail)?;
+    let mut sizes = sizes.to_json();
     sizes["fallback_batches"] = json!(fallbacks);
     sizes["timings"] = json!({
         "summaries_s": summaries_s, "fit_s": fit_s, "score_s": score_s,

@@ -49,9 +49,6 @@ fn score_json(r: &AnyRow) -> Result<Value, StoreError> {
     }))
 }
 
-/// The CLV distribution's bucket edges (the last bucket is open).
-const CLV_EDGES: [u32; 9] = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
-
 /// A merchant's daily run.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Schedule {
@@ -351,72 +348,6 @@ impl Store {
         .await?
         .rows_affected()
             == 1)
-    }
-
-    /// Customers per segment, per tier and per micro-segment in a run.
-    pub async fn rfm_sizes(&self, merchant: &str, run: &str) -> Result<Value, StoreError> {
-        let mut out = json!({"segments": {}, "tiers": {}, "micro_segments": {}, "grid": []});
-        for (col, key) in [
-            ("segment", "segments"),
-            ("tier", "tiers"),
-            ("micro", "micro_segments"),
-        ] {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {col}, CAST(COUNT(*) AS BIGINT) FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 GROUP BY {col}"
-            )))
-            .bind(merchant)
-            .bind(run)
-            .fetch_all(&self.pool)
-            .await?;
-            for r in rows {
-                let name: String = r.try_get(0)?;
-                let n: i64 = r.try_get(1)?;
-                if col == "micro" {
-                    for m in serde_json::from_str::<Vec<String>>(&name).unwrap_or_default() {
-                        let slot = &mut out[key][&m];
-                        *slot = json!(slot.as_i64().unwrap_or(0) + n);
-                    }
-                } else {
-                    out[key][&name] = json!(n);
-                }
-            }
-        }
-        // The R × F grid: customers per pair of scores.
-        let grid = sqlx::query(
-            "SELECT recency, frequency, CAST(COUNT(*) AS BIGINT) FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 GROUP BY recency, frequency",
-        )
-        .bind(merchant)
-        .bind(run)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| Ok(json!([r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?, r.try_get::<i64, _>(2)?])))
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        out["grid"] = json!(grid);
-        // The CLV distribution over fixed, readable edges.
-        let mut case = String::from("CASE");
-        for (i, e) in CLV_EDGES.iter().enumerate() {
-            case.push_str(&format!(" WHEN clv < {e} THEN {i}"));
-        }
-        case.push_str(&format!(" ELSE {} END", CLV_EDGES.len()));
-        let mut counts = vec![0i64; CLV_EDGES.len() + 1];
-        for r in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {case} AS bucket, CAST(COUNT(*) AS BIGINT) FROM rfm_scores \
-             WHERE merchant_id = $1 AND run_id = $2 AND clv IS NOT NULL GROUP BY bucket"
-        )))
-        .bind(merchant)
-        .bind(run)
-        .fetch_all(&self.pool)
-        .await?
-        {
-            let b: i64 = r
-                .try_get::<i32, _>(0)
-                .map(i64::from)
-                .or_else(|_| r.try_get(0))?;
-            counts[b.clamp(0, CLV_EDGES.len() as i64) as usize] = r.try_get(1)?;
-        }
-        out["clv"] = json!({"edges": CLV_EDGES, "counts": counts});
-        Ok(out)
     }
 
     /// How many customers moved from each segment of run `before` to each

@@ -221,13 +221,18 @@ pub async fn summaries(
     as_of: i64,
     only: Option<&[String]>,
 ) -> Result<Vec<Summary>, StoreError> {
-    let mut by_id: Vec<Summary> = Vec::new();
+    // Three reads at once, each on its own connection.
+    let (orders, customers, events) = tokio::try_join!(
+        added_up(store, merchant, as_of, only, false),
+        customer_facts(store, merchant, only),
+        event_facts(store, merchant, as_of, only),
+    )?;
+    let mut by_id: Vec<Summary> = Vec::with_capacity(customers.len().max(orders.len()));
     let mut mixed = Vec::new();
-    for (id, o, single) in added_up(store, merchant, as_of, only, false).await? {
+    for (id, o, single) in orders {
         if !single {
             mixed.push(id.clone());
         }
-
         let mut s = Summary {
             id,
             ..Summary::default()
@@ -261,64 +266,98 @@ pub async fn summaries(
         .enumerate()
         .map(|(i, s)| (s.id.clone(), i))
         .collect();
-    {
-        // Every customer is in the base, with or without orders.
-        let sql = format!(
-            "SELECT id, tags, birthday FROM customers WHERE merchant_id = $1 AND $2 = $2{}",
-            among("id", only)
-        );
-        let mut rows = bound(sql, merchant, 0, only).fetch(&store.pool);
-        while let Some(r) = rows.try_next().await? {
-            let id: String = r.try_get(0)?;
-            let i = *index.entry(id.clone()).or_insert_with(|| {
-                by_id.push(Summary {
-                    id,
-                    ..Summary::default()
-                });
-                by_id.len() - 1
+    // Every customer is in the base, with or without orders.
+    for (id, tags, birthday) in customers {
+        let i = *index.entry(id.clone()).or_insert_with(|| {
+            by_id.push(Summary {
+                id,
+                ..Summary::default()
             });
-            let s = &mut by_id[i];
-            s.tags = serde_json::from_str(&r.try_get::<String, _>(1)?).unwrap_or_default();
-            s.birthday = r
-                .try_get::<Option<String>, _>(2)?
-                .and_then(|b| chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d").ok())
-                .map(|d| {
-                    use chrono::Datelike;
-                    (d.month(), d.day())
-                });
-        }
+            by_id.len() - 1
+        });
+        (by_id[i].tags, by_id[i].birthday) = (tags, birthday);
     }
-    {
-        let since = as_of - 60 * 86_400_000;
-        let sql = format!(
-            "SELECT customer_id, kind, at, campaign_id FROM customer_events \
-             WHERE merchant_id = $1 AND at <= $2{}",
-            among("customer_id", only)
-        );
-        let mut rows = bound(sql, merchant, as_of, only).fetch(&store.pool);
-        while let Some(r) = rows.try_next().await? {
-            let id: String = r.try_get(0)?;
-            let Some(&i) = index.get(&id) else { continue };
+    for (id, e) in events {
+        if let Some(&i) = index.get(&id) {
             let s = &mut by_id[i];
-            let kind: String = r.try_get(1)?;
-            let at: i64 = r.try_get(2)?;
-            if matches!(kind.as_str(), "opened" | "clicked" | "replied") && at >= since {
-                s.engaged_60 += 1;
-                if at >= as_of - 30 * 86_400_000 {
-                    s.engaged_30 += 1;
-                }
-            }
-            if kind == "added-to-cart" && s.last_cart.is_none_or(|t| at > t) {
-                s.last_cart = Some(at);
-            }
-            if let Some(c) = r.try_get::<Option<String>, _>(3)?
-                && !c.is_empty()
-                && !s.campaigns.contains(&c)
-            {
-                s.campaigns.push(c);
-            }
+            (s.engaged_30, s.engaged_60) = (e.engaged_30, e.engaged_60);
+            (s.last_cart, s.campaigns) = (e.last_cart, e.campaigns);
         }
     }
     by_id.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(by_id)
+}
+
+/// Each customer's tags and birthday (month, day).
+async fn customer_facts(
+    store: &Store,
+    merchant: &str,
+    only: Option<&[String]>,
+) -> Result<Vec<(String, Vec<String>, Option<(u32, u32)>)>, StoreError> {
+    let sql = format!(
+        "SELECT id, tags, birthday FROM customers WHERE merchant_id = $1 AND $2 = $2{}",
+        among("id", only)
+    );
+    let mut rows = bound(sql, merchant, 0, only).fetch(&store.pool);
+    let mut out = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        let birthday = r
+            .try_get::<Option<String>, _>(2)?
+            .and_then(|b| chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d").ok())
+            .map(|d| {
+                use chrono::Datelike;
+                (d.month(), d.day())
+            });
+        let tags = serde_json::from_str(&r.try_get::<String, _>(1)?).unwrap_or_default();
+        out.push((r.try_get(0)?, tags, birthday));
+    }
+    Ok(out)
+}
+
+/// What a customer's events up to `as_of` say.
+#[derive(Default)]
+struct Events {
+    engaged_30: u32,
+    engaged_60: u32,
+    last_cart: Option<i64>,
+    campaigns: Vec<String>,
+}
+
+/// Each customer's engagement in the last 30 and 60 days, last cart event
+/// and campaigns, as of `as_of`.
+async fn event_facts(
+    store: &Store,
+    merchant: &str,
+    as_of: i64,
+    only: Option<&[String]>,
+) -> Result<HashMap<String, Events>, StoreError> {
+    let since = as_of - 60 * 86_400_000;
+    let sql = format!(
+        "SELECT customer_id, kind, at, campaign_id FROM customer_events \
+         WHERE merchant_id = $1 AND at <= $2{}",
+        among("customer_id", only)
+    );
+    let mut rows = bound(sql, merchant, as_of, only).fetch(&store.pool);
+    let mut out: HashMap<String, Events> = HashMap::new();
+    while let Some(r) = rows.try_next().await? {
+        let s = out.entry(r.try_get(0)?).or_default();
+        let kind: String = r.try_get(1)?;
+        let at: i64 = r.try_get(2)?;
+        if matches!(kind.as_str(), "opened" | "clicked" | "replied") && at >= since {
+            s.engaged_60 += 1;
+            if at >= as_of - 30 * 86_400_000 {
+                s.engaged_30 += 1;
+            }
+        }
+        if kind == "added-to-cart" && s.last_cart.is_none_or(|t| at > t) {
+            s.last_cart = Some(at);
+        }
+        if let Some(c) = r.try_get::<Option<String>, _>(3)?
+            && !c.is_empty()
+            && !s.campaigns.contains(&c)
+        {
+            s.campaigns.push(c);
+        }
+    }
+    Ok(out)
 }
