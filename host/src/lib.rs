@@ -13,12 +13,14 @@
 //!   [`customers`] (customers, consents, orders, events: imports,
 //!   profiles, privacy requests), [`returns`] (self-service returns),
 //!   [`experiments`] (A/B, multivariate and bandit tests), [`rfm`]
-//!   (customer value: RFM runs with predictions).
+//!   (customer value: RFM runs with predictions), [`messaging`] (inbound
+//!   SMS keywords, so far).
 
 pub mod console;
 pub mod customers;
 pub mod experiments;
 pub mod kb;
+pub mod messaging;
 pub mod platform;
 pub mod returns;
 pub mod rfm;
@@ -46,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(returns::routes(&state))
         .merge(experiments::routes(&state))
         .merge(rfm::routes(&state))
+        .merge(messaging::routes(&state))
         .split_for_parts();
     router
         .merge(platform::openapi::routes(&platform::openapi::finish(api)))

@@ -548,6 +548,9 @@ async fn summaries_add_up_orders_days_currencies_and_events() {
         // b: euros and yen, each in its own minor units.
         json!({"id": "b1", "customer_id": "b", "placed_at": at(10, 12), "currency": "EUR", "total": "12.50"}),
         json!({"id": "b2", "customer_id": "b", "placed_at": at(5, 12), "currency": "JPY", "total": "1000"}),
+        // Cancelled and refunded orders are no purchases.
+        json!({"id": "b3", "customer_id": "b", "placed_at": at(4, 12), "currency": "EUR", "total": "80.00", "status": "cancelled"}),
+        json!({"id": "b4", "customer_id": "b", "placed_at": at(3, 12), "currency": "EUR", "total": "90.00", "status": "refunded"}),
     ]).await;
     import(&app, &key, "events", &[
         json!({"id": "e1", "customer_id": "a", "kind": "opened", "channel": "email", "at": at(10, 0)}),

@@ -172,7 +172,7 @@ fn bound<'q>(
     q
 }
 
-/// Each customer's orders up to `as_of`, added up in the database in one
+/// Each customer's orders up to `as_of` (not cancelled or refunded), added up in the database in one
 /// pass over the customer index (orders, first and last, total, distinct
 /// days), in customer order; per currency as well when `per_currency`.
 /// The flag says whether the row's orders are all in its currency.
@@ -187,7 +187,7 @@ async fn added_up(
     let sql = format!(
         "SELECT customer_id, MIN(currency), MAX(currency), CAST(COUNT(*) AS BIGINT), MIN(placed_at), MAX(placed_at), \
             CAST(SUM(total_minor) AS BIGINT), CAST(COUNT(DISTINCT placed_at / 86400000) AS BIGINT) \
-         FROM orders WHERE merchant_id = $1 AND placed_at <= $2{} \
+         FROM orders WHERE merchant_id = $1 AND placed_at <= $2 AND status NOT IN ('cancelled', 'refunded'){} \
          GROUP BY customer_id{group} ORDER BY customer_id{group}",
         among("customer_id", only)
     );

@@ -1,0 +1,166 @@
+//! Messaging: what customers say back. So far, inbound SMS: the opt-out
+//! and opt-in keywords carriers require, honoured as consent changes on
+//! the `sms` channel, and the reply itself as an engagement event.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sqlx::Row;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::customers::import::{Format, Importer};
+use crate::customers::model::{Entity, normalise_phone};
+use crate::platform::http::{ApiError, MAX_JSON_BYTES, merchant_actor, parse_json, read_body};
+
+/// The feature's routes.
+pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(inbound_sms))
+}
+
+/// What an inbound SMS asks for, when the whole message is a keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    /// STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT.
+    OptOut,
+    /// START, YES, UNSTOP.
+    OptIn,
+}
+
+/// The keyword `text` is, if it is one: the whole message, in any case,
+/// surrounding spaces ignored ("stop" is one, "please stop" is not).
+pub fn keyword(text: &str) -> Option<Keyword> {
+    match text.trim().to_ascii_uppercase().as_str() {
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" => Some(Keyword::OptOut),
+        "START" | "YES" | "UNSTOP" => Some(Keyword::OptIn),
+        _ => None,
+    }
+}
+
+/// An inbound SMS, as the merchant's SMS provider forwards it.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundSms {
+    /// The sender's number, with its country code.
+    from: String,
+    /// The message.
+    text: String,
+    /// The provider's message id (makes a repeated delivery harmless).
+    #[serde(default)]
+    id: Option<String>,
+    /// When it arrived (milliseconds since the epoch); default now.
+    #[serde(default)]
+    at: Option<i64>,
+}
+
+/// `POST /v1/merchants/{m}/inbound/sms`: a customer's SMS. An opt-out
+/// keyword withdraws the customers with that number from SMS (consent
+/// `withdrawn`, source `sms-keyword`); an opt-in keyword grants it again.
+/// Any message counts as a reply on SMS.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/inbound/sms", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = InboundSms, responses((status = 200, description = "`{keyword: opt-out|opt-in|null, customers: [ids]}`", body = serde_json::Value), (status = 422, description = "`from` is not a phone number")))]
+pub async fn inbound_sms(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    merchant_actor(&state, &headers, &merchant).await?;
+    let bytes = read_body(body, MAX_JSON_BYTES, "the message").await?;
+    let sms: InboundSms = parse_json(&bytes)?;
+    let phone = normalise_phone(&sms.from).ok_or_else(|| {
+        ApiError::unprocessable(
+            "invalid_phone",
+            format!(
+                "`{}` is not a phone number with its country code (+49 151 …)",
+                sms.from
+            ),
+        )
+    })?;
+    let at = sms.at.unwrap_or_else(crate::now_ms);
+    let customers: Vec<String> =
+        sqlx::query("SELECT id FROM customers WHERE merchant_id = $1 AND phone = $2 ORDER BY id")
+            .bind(&merchant)
+            .bind(&phone)
+            .fetch_all(&state.store.pool)
+            .await
+            .map_err(crate::platform::store::StoreError::from)?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(crate::platform::store::StoreError::from)?;
+    let found = keyword(&sms.text);
+    let mut consents = Vec::new();
+    let mut events = Vec::new();
+    for c in &customers {
+        if let Some(k) = found {
+            let status = if k == Keyword::OptOut {
+                "withdrawn"
+            } else {
+                "granted"
+            };
+            consents.push(json!({"customer_id": c, "channel": "sms", "status": status, "source": "sms-keyword", "at": at}));
+        }
+        let id = match &sms.id {
+            Some(id) => format!("sms-in-{id}-{c}"),
+            None => format!("sms-in-{at}-{c}"),
+        };
+        events.push(
+            json!({"id": id, "customer_id": c, "kind": "replied", "channel": "sms", "at": at}),
+        );
+    }
+    for (entity, lines) in [(Entity::Consents, consents), (Entity::Events, events)] {
+        if lines.is_empty() {
+            continue;
+        }
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let mut importer = Importer::new(&state.store, &merchant, entity, Format::Ndjson);
+        importer.push(text.as_bytes()).await?;
+        let summary = importer.finish().await?;
+        if summary.rejected > 0 {
+            tracing::warn!(%merchant, errors = ?summary.errors, "an inbound SMS was not fully recorded");
+        }
+    }
+    let word = found.map(|k| match k {
+        Keyword::OptOut => "opt-out",
+        Keyword::OptIn => "opt-in",
+    });
+    Ok(axum::Json(json!({"keyword": word, "customers": customers})).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Keyword, keyword};
+
+    #[test]
+    fn only_a_whole_keyword_counts_in_any_case() {
+        for t in [
+            "STOP",
+            "stop",
+            "  Stop \n",
+            "StopAll",
+            "unsubscribe",
+            "CANCEL",
+            "end",
+            "quit",
+        ] {
+            assert_eq!(keyword(t), Some(Keyword::OptOut), "{t:?}");
+        }
+        for t in ["START", " yes ", "Unstop"] {
+            assert_eq!(keyword(t), Some(Keyword::OptIn), "{t:?}");
+        }
+        for t in [
+            "please stop",
+            "STOP!",
+            "stop it",
+            "",
+            "yes please",
+            "S TOP",
+            "ENDS",
+        ] {
+            assert_eq!(keyword(t), None, "{t:?}");
+        }
+    }
+}
