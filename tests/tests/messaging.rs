@@ -1,9 +1,13 @@
 //! Messaging over HTTP: inbound SMS keywords change the customers' SMS
 //! consent (opt-out and back in), anything else is a reply, and bad
-//! numbers are refused.
+//! numbers are refused. Plans: consent first, the fatigue policy per
+//! channel, and 200 concurrent plans for one customer never break a cap
+//! (PostgreSQL with two replicas: tests/tests/store_suite.rs).
 
 use axum::http::StatusCode;
-use cove_e2e::{call, create_merchant, host, request, test_limits};
+use cove_e2e::{
+    OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, test_limits,
+};
 use serde_json::{Value, json};
 
 async fn import(app: &axum::Router, key: &str, entity: &str, lines: &[Value]) {
@@ -184,4 +188,162 @@ async fn sms_keywords_opt_customers_out_and_back_in() {
         s.is_client_error() && v["message"].as_str().unwrap().contains("text"),
         "{v}"
     );
+}
+
+/// The fatigue policy's settings for the concurrency tests: three e-mails
+/// a week, no quiet hour near now, a deferral longer than an hour drops.
+pub fn capped_config() -> Value {
+    let hour = (cove_host::now_ms() / 3_600_000 + 12) % 24;
+    json!({"cap.email": "3", "cap.total-day": "10", "min-gap-hours": "0", "max-defer-hours": "1",
+        "quiet-hours": format!("{hour:02}:00-{hour:02}:01")})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_plans_for_one_customer_never_break_a_cap() {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let key = create_merchant(&app, "shop").await;
+    let (s, v) = publish(
+        &app,
+        "name=fatigue-policy&version=2.0.0&publisher=cove",
+        std::path::Path::new(guests::FATIGUE),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/slots/fatigue-policy",
+        OPERATOR_TOKEN,
+        json!({"plugin": "fatigue-policy@2.0.0", "config": capped_config()}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    import(
+        &app,
+        &key,
+        "customers",
+        &[json!({"id": "c1", "country": "DE", "time_zone": "UTC", "phone": "+4915112345678"})],
+    )
+    .await;
+    let t0 = cove_host::now_ms() - 60_000;
+    import(
+        &app,
+        &key,
+        "consents",
+        &[json!({"customer_id": "c1", "channel": "sms", "status": "withdrawn", "at": t0})],
+    )
+    .await;
+
+    // Bad plans name their field; an unknown customer is 404.
+    for (body, field) in [
+        (
+            json!({"customer_id": "c1", "message": {"category": "spam"}}),
+            "message.category",
+        ),
+        (
+            json!({"customer_id": "c1", "message": {"channels": ["pigeon"]}}),
+            "message.channels",
+        ),
+        (
+            json!({"customer_id": "c1", "message": {"channels": []}}),
+            "message.channels",
+        ),
+    ] {
+        let (s, v) = call(&app, "POST", "/v1/merchants/shop/sends/plan", &key, body).await;
+        assert_eq!(
+            (s, v["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
+            "{v}"
+        );
+    }
+    let (s, _) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/sends/plan",
+        &key,
+        json!({"customer_id": "nobody", "message": {}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let plan = json!({"customer_id": "c1", "message": {"channels": ["email"], "campaign_id": "spring", "has_trigger_signal": true}});
+    let mut all = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let (app, key, plan) = (app.clone(), key.clone(), plan.clone());
+        all.spawn(
+            async move { call(&app, "POST", "/v1/merchants/shop/sends/plan", &key, plan).await },
+        );
+    }
+    let mut planned = Vec::new();
+    let mut dropped = 0;
+    while let Some(r) = all.join_next().await {
+        let (s, v) = r.unwrap();
+        assert_eq!(s, StatusCode::OK, "{v}");
+        match v["status"].as_str().unwrap() {
+            "planned" => planned.push(v["send_at"].as_i64().unwrap()),
+            "dropped" => {
+                dropped += 1;
+                assert!(v["reason"].as_str().unwrap().starts_with("email:"), "{v}");
+                assert_eq!(v["trail"][0]["decision"], "drop", "{v}");
+            }
+            other => panic!("{other}: {v}"),
+        }
+    }
+    assert_eq!(cap_violations(&planned, 3), 0, "{planned:?}");
+    assert_eq!(
+        (planned.len(), dropped),
+        (3, 197),
+        "the cap is reached, not undershot"
+    );
+
+    // Consent first: SMS is withdrawn, so it is never asked; e-mail is capped.
+    let (_, v) = call(&app, "POST", "/v1/merchants/shop/sends/plan", &key,
+        json!({"customer_id": "c1", "message": {"channels": ["sms", "email"], "has_trigger_signal": true}})).await;
+    assert_eq!(v["status"], "dropped", "{v}");
+    assert_eq!(
+        (
+            v["trail"][0]["step"].clone(),
+            v["trail"][0]["channel"].clone()
+        ),
+        (json!("consent"), json!("sms")),
+        "{v}"
+    );
+    assert_eq!(
+        (
+            v["trail"][1]["step"].clone(),
+            v["trail"][1]["decision"].clone()
+        ),
+        (json!("fatigue"), json!("drop")),
+        "{v}"
+    );
+    assert!(
+        v["reason"].as_str().unwrap().contains("sms: no consent"),
+        "{v}"
+    );
+    // An order confirmation is not held back by marketing caps.
+    let (_, v) = call(&app, "POST", "/v1/merchants/shop/sends/plan", &key,
+        json!({"customer_id": "c1", "message": {"category": "transactional", "channels": ["email"]}})).await;
+    assert_eq!(
+        (v["status"].clone(), v["channel"].clone()),
+        (json!("planned"), json!("email")),
+        "{v}"
+    );
+    assert_eq!(v["trail"][0]["by"], "fatigue-policy@2.0.0", "{v}");
+}
+
+/// Contacts beyond `cap` in any 7-day window of `times`.
+pub fn cap_violations(times: &[i64], cap: usize) -> usize {
+    let week = 7 * 86_400_000;
+    times
+        .iter()
+        .map(|t| {
+            times
+                .iter()
+                .filter(|u| **u >= *t && **u < t + week)
+                .count()
+                .saturating_sub(cap)
+        })
+        .max()
+        .unwrap_or(0)
 }

@@ -681,3 +681,107 @@ async fn big_import_suite(store: &Store) {
     assert_eq!(email("k-adj").await, "a2@shop.example");
     assert_eq!(email("k-far").await, "f2@shop.example");
 }
+
+/// 200 plans for one customer at once, half on each of two replicas of
+/// one PostgreSQL: the contacts reserved never break the cap (3 e-mails a
+/// week), and the cap is reached.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_plans_on_two_replicas_never_break_a_cap() {
+    let pg = Postgres::start();
+    let db = pg.database("plans");
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["--database-url", &db];
+    let a = HostProcess::start(d1.path(), &args);
+    let b = HostProcess::start(d2.path(), &args);
+    let client = reqwest::Client::new();
+    for version in ["1.0.0", "2.0.0"] {
+        let r = client
+            .post(format!(
+                "{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove",
+                a.url
+            ))
+            .bearer_auth(OPERATOR_TOKEN)
+            .body(wasm(guests::FATIGUE))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    let (s, v) = call(
+        &a.url,
+        OPERATOR_TOKEN,
+        reqwest::Method::POST,
+        "/v1/merchants",
+        json!({"id": "shop"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let key = v["api_key"].as_str().unwrap().to_string();
+    let hour = (cove_host::now_ms() / 3_600_000 + 12) % 24;
+    let config = json!({"cap.email": "3", "cap.total-day": "10", "min-gap-hours": "0", "max-defer-hours": "1",
+        "quiet-hours": format!("{hour:02}:00-{hour:02}:01")});
+    let (s, v) = call(
+        &a.url,
+        OPERATOR_TOKEN,
+        reqwest::Method::PUT,
+        "/v1/merchants/shop/slots/fatigue-policy",
+        json!({"plugin": "fatigue-policy@1.0.0", "config": config}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    wait_for_version(&b.url, &key, "fatigue-policy@1.0.0").await;
+    let r = client
+        .post(format!(
+            "{}/v1/merchants/shop/import/customers?format=ndjson",
+            a.url
+        ))
+        .bearer_auth(&key)
+        .body(json!({"id": "c1", "country": "US", "time_zone": "UTC"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    let plan = json!({"customer_id": "c1", "message": {"channels": ["email"], "campaign_id": "spring", "has_trigger_signal": true}});
+    let mut all = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let url = if i % 2 == 0 {
+            a.url.clone()
+        } else {
+            b.url.clone()
+        };
+        let (key, plan) = (key.clone(), plan.clone());
+        all.spawn(async move {
+            call(
+                &url,
+                &key,
+                reqwest::Method::POST,
+                "/v1/merchants/shop/sends/plan",
+                plan,
+            )
+            .await
+        });
+    }
+    let mut planned = Vec::new();
+    while let Some(r) = all.join_next().await {
+        let (s, v) = r.unwrap();
+        assert_eq!(s, 200, "{v}");
+        if v["status"] == "planned" {
+            planned.push(v["send_at"].as_i64().unwrap());
+        }
+    }
+    let week = 7 * 86_400_000;
+    let violations = planned
+        .iter()
+        .map(|t| {
+            planned
+                .iter()
+                .filter(|u| **u >= *t && **u < t + week)
+                .count()
+                .saturating_sub(3)
+        })
+        .max()
+        .unwrap_or(0);
+    assert_eq!(violations, 0, "{planned:?}");
+    assert_eq!(planned.len(), 3, "the cap is reached, not undershot");
+}

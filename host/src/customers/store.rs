@@ -21,6 +21,7 @@ pub const PERSONAL_TABLES: &[(&str, &str)] = &[
     ("experiment_exposures", "unit"),
     ("experiment_conversions", "unit"),
     ("rfm_scores", "customer_id"),
+    ("contacts", "customer_id"),
 ];
 
 /// Tables whose rows stay after erasure as anonymous aggregates: the link

@@ -1,6 +1,10 @@
-//! Messaging: what customers say back. So far, inbound SMS: the opt-out
-//! and opt-in keywords carriers require, honoured as consent changes on
-//! the `sms` channel, and the reply itself as an engagement event.
+//! Messaging: planning sends and what customers say back. A plan asks
+//! the fatigue policy channel by channel and reserves the contact under
+//! the customer's lock ([`plan`]); inbound SMS honours the opt-out and
+//! opt-in keywords carriers require, as consent changes on the `sms`
+//! channel, and counts the reply as an engagement event.
+
+pub mod plan;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -18,7 +22,9 @@ use crate::platform::http::{ApiError, MAX_JSON_BYTES, merchant_actor, parse_json
 
 /// The feature's routes.
 pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(inbound_sms))
+    OpenApiRouter::new()
+        .routes(routes!(inbound_sms))
+        .routes(routes!(plan::plan))
 }
 
 /// What an inbound SMS asks for, when the whole message is a keyword.

@@ -152,6 +152,11 @@ macro_rules! migrations {
                 "rfm live",
                 include_str!("../../migrations/common/0012_rfm_live.sql"),
             ),
+            (
+                13,
+                "contacts",
+                include_str!("../../migrations/common/0013_contacts.sql"),
+            ),
         ]
         .into_iter()
         .map(|(version, description, sql)| {
