@@ -11,7 +11,7 @@ GBSTATS := 0.8.0
 LIFETIMES := 0.11.3
 CDNOW := cdnow_customers_summary_with_transactions.csv
 
-.PHONY: run test bench bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -91,6 +91,10 @@ bench-returns: deps-test build
 ## over HTTP against /healthz, and a 100,000-visitor bandit simulation.
 bench-experiments: deps-bench build
 	./target/release/cove-bench experiments
+
+## Messaging: one plan in process and over HTTP, and the cap under 200 concurrent plans.
+bench-messaging: deps-bench build
+	./target/release/cove-bench messaging
 
 ## RFM: a full run over the customer-data benchmark's merchant (1M
 ## customers, 10M orders; COVE_BENCH_CUSTOMERS=100000 for a shorter run),

@@ -330,6 +330,37 @@ async fn concurrent_plans_for_one_customer_never_break_a_cap() {
         "{v}"
     );
     assert_eq!(v["trail"][0]["by"], "fatigue-policy@2.0.0", "{v}");
+
+    // The report: four contacts for one customer this week, the drops by
+    // cause, the withdrawn consent, e-mail in Europe.
+    let (s, r) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/sends/report?days=7",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["planned"].clone(), r["dropped"].clone()),
+        (json!(4), json!(198)),
+        "{r}"
+    );
+    assert_eq!(r["per_customer_week"], json!({"4": 1}), "{r}");
+    assert_eq!(r["dropped_by_reason"]["no consent"], 1, "{r}");
+    let causes: u64 = r["dropped_by_reason"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(causes, 199, "198 drops, one with two causes: {r}");
+    assert_eq!(
+        r["suppressions_by_cause"]["consent withdrawn (import)"], 1,
+        "{r}"
+    );
+    assert_eq!(r["channels_by_region"]["europe"]["email"], 4, "{r}");
 }
 
 /// Contacts beyond `cap` in any 7-day window of `times`.

@@ -5,6 +5,7 @@
 //! channel, and counts the reply as an engagement event.
 
 pub mod plan;
+pub mod report;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -25,6 +26,7 @@ pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(inbound_sms))
         .routes(routes!(plan::plan))
+        .routes(routes!(report::report))
 }
 
 /// What an inbound SMS asks for, when the whole message is a keyword.

@@ -110,19 +110,27 @@ pub async fn plan(
     let now = crate::now_ms();
     let customer = input.customer_id;
     let store = &state.store;
-    // The fatigue input of each channel, from the store (no lock needed:
-    // what a concurrent plan reserves is read under the lock below).
-    let mut requests = Vec::new();
-    for channel in &channels {
-        let short = json!({"customer_id": customer, "message": {
-            "channel": channel, "kind": kind, "campaign-id": m.campaign_id,
-            "tags": m.tags, "has-trigger-signal": m.has_trigger_signal,
-        }});
-        let full = fatigue::fill(store, &merchant, short.to_string().as_bytes(), now)
+    // The fatigue input, from the store once (no lock needed: what a
+    // concurrent plan reserves is read under the lock below); each channel
+    // differs only in its `channel`.
+    let short = json!({"customer_id": customer, "message": {
+        "channel": channels[0], "kind": kind, "campaign-id": m.campaign_id,
+        "tags": m.tags, "has-trigger-signal": m.has_trigger_signal,
+    }});
+    let base: Value = serde_json::from_slice(
+        &fatigue::fill(store, &merchant, short.to_string().as_bytes(), now)
             .await?
-            .unwrap_or_default();
-        requests.push(serde_json::from_slice::<Value>(&full).unwrap_or_default());
-    }
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    let requests: Vec<Value> = channels
+        .iter()
+        .map(|c| {
+            let mut r = base.clone();
+            r["request"]["channel"] = json!(c);
+            r
+        })
+        .collect();
     // The customer's lock: one plan at a time in this process, and across
     // replicas (PostgreSQL) a transaction-scoped advisory lock; SQLite has
     // one writer. Held until the contact is reserved; nothing in it waits

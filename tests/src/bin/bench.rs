@@ -27,6 +27,8 @@ mod console;
 mod experiments;
 #[path = "bench/import.rs"]
 mod import;
+#[path = "bench/messaging.rs"]
+mod messaging;
 #[path = "bench/returns.rs"]
 mod returns;
 #[path = "bench/rfm.rs"]
@@ -240,6 +242,7 @@ fn main() -> anyhow::Result<()> {
         Some("returns") => return returns::run(),
         Some("experiments") => return experiments::run(),
         Some("rfm") => return rfm::run(),
+        Some("messaging") => return messaging::run(),
         _ => {}
     }
     let InProcess {

@@ -1,0 +1,130 @@
+//! What the plans did over a period: contacts per customer per week, the
+//! deferrals and drops by reason, suppressions by cause, and the channel
+//! mix by region.
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sqlx::Row;
+
+use crate::AppState;
+use crate::customers::fatigue::region;
+use crate::platform::http::{ApiError, merchant_or_operator, query};
+use crate::platform::store::StoreError;
+
+const DAY: i64 = 86_400_000;
+
+/// The period.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// Days back from now (default 28, at most 366).
+    days: Option<i64>,
+}
+
+/// `GET /v1/merchants/{m}/sends/report`: the plans of the last `days`.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/report", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ReportQuery), responses((status = 200, description = "`per_customer_week` (contacts → customer-weeks), `planned`, `dropped`, `deferred_by_reason`, `dropped_by_reason`, `suppressions_by_cause`, `channels_by_region`", body = serde_json::Value)))]
+pub async fn report(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<ReportQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let days = query(q)?.days.unwrap_or(28).clamp(1, 366);
+    let since = crate::now_ms() - days * DAY;
+    let pool = &state.store.pool;
+    let rows = sqlx::query(
+        "SELECT k.customer_id, k.channel, k.send_at, k.status, k.reason, c.country FROM contacts k \
+         LEFT JOIN customers c ON c.merchant_id = k.merchant_id AND c.id = k.customer_id \
+         WHERE k.merchant_id = $1 AND k.created_at >= $2",
+    )
+    .bind(&merchant)
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::from)?;
+    let (mut planned, mut dropped) = (0u64, 0u64);
+    let mut weeks: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    let mut deferred_by: BTreeMap<String, u64> = BTreeMap::new();
+    let mut dropped_by: BTreeMap<String, u64> = BTreeMap::new();
+    let mut mix: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+    for r in &rows {
+        let customer: String = r.try_get(0).map_err(StoreError::from)?;
+        let reason: Option<String> = r.try_get(4).map_err(StoreError::from)?;
+        if r.try_get::<String, _>(3).map_err(StoreError::from)? == "planned" {
+            planned += 1;
+            let channel: String = r.try_get(1).map_err(StoreError::from)?;
+            let at: i64 = r.try_get(2).map_err(StoreError::from)?;
+            *weeks.entry((customer, at.div_euclid(7 * DAY))).or_default() += 1;
+            if let Some(why) = reason {
+                *deferred_by.entry(why).or_default() += 1;
+            }
+            let country: Option<String> = r.try_get(5).map_err(StoreError::from)?;
+            *mix.entry(region(country.as_deref().unwrap_or("")))
+                .or_default()
+                .entry(channel)
+                .or_default() += 1;
+        } else {
+            dropped += 1;
+            // "email: cap-reached; sms: no consent" counts once per cause.
+            for part in reason.unwrap_or_default().split("; ") {
+                let why = part.split_once(": ").map_or(part, |(_, w)| w);
+                *dropped_by.entry(why.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let mut per_week: BTreeMap<u64, u64> = BTreeMap::new();
+    for n in weeks.values() {
+        *per_week.entry(*n).or_default() += 1;
+    }
+    // Suppressions: consent withdrawn (by source), unsubscribes and
+    // complaints (by channel), in the period.
+    let mut suppressions: BTreeMap<String, u64> = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT COALESCE(source, 'import'), CAST(COUNT(*) AS BIGINT) FROM consents \
+         WHERE merchant_id = $1 AND status = 'withdrawn' AND at >= $2 GROUP BY COALESCE(source, 'import')",
+    )
+    .bind(&merchant)
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::from)?
+    {
+        let source: String = r.try_get(0).map_err(StoreError::from)?;
+        suppressions.insert(
+            format!("consent withdrawn ({source})"),
+            r.try_get::<i64, _>(1).map_err(StoreError::from)? as u64,
+        );
+    }
+    for r in sqlx::query(
+        "SELECT kind, CAST(COUNT(*) AS BIGINT) FROM customer_events \
+         WHERE merchant_id = $1 AND kind IN ('unsubscribed', 'complained') AND at >= $2 GROUP BY kind",
+    )
+    .bind(&merchant)
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::from)?
+    {
+        suppressions.insert(
+            r.try_get(0).map_err(StoreError::from)?,
+            r.try_get::<i64, _>(1).map_err(StoreError::from)? as u64,
+        );
+    }
+    Ok(axum::Json(json!({
+        "days": days,
+        "planned": planned,
+        "dropped": dropped,
+        "per_customer_week": per_week,
+        "deferred_by_reason": deferred_by,
+        "dropped_by_reason": dropped_by,
+        "suppressions_by_cause": suppressions,
+        "channels_by_region": mix,
+    }))
+    .into_response())
+}

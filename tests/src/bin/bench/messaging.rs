@@ -1,0 +1,149 @@
+//! `cove-bench messaging`: the send planner's figures.
+//!
+//! - `plan_p50_us`, `plan_p99_us`: one `POST …/sends/plan` through the
+//!   router in process (the store on SQLite, the reference fatigue policy
+//!   per channel, the contact reserved), three channels offered, over
+//!   1,000 customers.
+//! - `plan_http_rps`: plans per second over loopback (`cove serve` in its
+//!   own process with the demo merchant, load from `wrk`), and `http_ratio`
+//!   against `/healthz` in the same run.
+//! - `cap_violations`: 200 plans at once for one customer capped at three
+//!   e-mails a week: contacts beyond the cap in any week (target 0; the
+//!   same on PostgreSQL with two replicas is a test, `store_suite`).
+
+use std::time::Instant;
+
+use cove_e2e::{
+    HostProcess, OPERATOR_TOKEN, call, create_merchant, guests, host, publish, test_limits,
+};
+use serde_json::{Value, json};
+
+use super::{percentile, post_script, wrk};
+
+async fn import(app: &axum::Router, key: &str, entity: &str, lines: &[Value]) {
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let auth = format!("Bearer {key}");
+    cove_e2e::request(
+        app,
+        "POST",
+        &format!("/v1/merchants/shop/import/{entity}?format=ndjson"),
+        &[("authorization", &auth)],
+        Some(body),
+    )
+    .await;
+}
+
+/// (p50 µs, p99 µs, cap violations).
+async fn in_process() -> (f64, f64, usize) {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let key = create_merchant(&app, "shop").await;
+    publish(
+        &app,
+        "name=fatigue-policy&version=2.0.0&publisher=cove",
+        std::path::Path::new(guests::FATIGUE),
+    )
+    .await;
+    let hour = (cove_host::now_ms() / 3_600_000 + 12) % 24;
+    call(&app, "PUT", "/v1/merchants/shop/slots/fatigue-policy", OPERATOR_TOKEN,
+        json!({"plugin": "fatigue-policy@2.0.0", "config": {"cap.email": "3", "cap.total-day": "10",
+            "min-gap-hours": "0", "max-defer-hours": "1", "quiet-hours": format!("{hour:02}:00-{hour:02}:01")}})).await;
+    // c1000 is kept for the concurrency check.
+    let customers: Vec<Value> = (0..=1_000)
+        .map(|i| {
+            let country = ["DE", "US", "AE", "BR"][i % 4];
+            json!({"id": format!("c{i:04}"), "country": country, "time_zone": "UTC"})
+        })
+        .collect();
+    import(&app, &key, "customers", &customers).await;
+    let mut samples = Vec::new();
+    for i in 0..3_000 {
+        let plan = json!({"customer_id": format!("c{:04}", i % 1_000), "message": {
+            "channels": ["email", "sms", "app-push"], "campaign_id": "spring", "has_trigger_signal": true}});
+        let t = Instant::now();
+        let (s, v) = call(&app, "POST", "/v1/merchants/shop/sends/plan", &key, plan).await;
+        let dt = t.elapsed().as_secs_f64() * 1e6;
+        assert!(s.is_success(), "{v}");
+        if i >= 500 {
+            samples.push(dt);
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    // 200 at once for one customer.
+    let plan = json!({"customer_id": "c1000", "message": {"channels": ["email"], "has_trigger_signal": true}});
+    let mut all = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let (app, key, plan) = (app.clone(), key.clone(), plan.clone());
+        all.spawn(
+            async move { call(&app, "POST", "/v1/merchants/shop/sends/plan", &key, plan).await },
+        );
+    }
+    let mut times = Vec::new();
+    while let Some(r) = all.join_next().await {
+        let (_, v) = r.expect("a plan");
+        if v["status"] == "planned" && v["channel"] == "email" {
+            times.push(v["send_at"].as_i64().unwrap_or(0));
+        }
+    }
+    let week = 7 * 86_400_000;
+    let violations = times
+        .iter()
+        .map(|t| {
+            times
+                .iter()
+                .filter(|u| **u >= *t && **u < t + week)
+                .count()
+                .saturating_sub(3)
+        })
+        .max()
+        .unwrap_or(0);
+    (
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.99),
+        violations,
+    )
+}
+
+/// Everything above, printed; the last line is one JSON object.
+pub fn run() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let (p50, p99, violations) = rt.block_on(in_process());
+    println!(
+        "in process: plan p50 {p50:.1} µs, p99 {p99:.1} µs; {violations} cap violations under 200 concurrent plans"
+    );
+    let data = tempfile::tempdir()?;
+    let (host, key) = HostProcess::demo(data.path(), &["--merchant-rps", "0"]);
+    let script = post_script(
+        data.path(),
+        "plan.lua",
+        &key,
+        &json!({"customer_id": "demo-001", "message": {"channels": ["email", "sms"], "has_trigger_signal": true}}),
+    );
+    let empty = data.path().join("get.lua");
+    std::fs::write(&empty, "wrk.method = \"GET\"\n")?;
+    let baseline = wrk(
+        &format!("{}/healthz", host.url),
+        empty.to_str().unwrap_or_default(),
+        10,
+    );
+    let plans = wrk(
+        &format!("{}/v1/merchants/demo/sends/plan", host.url),
+        &script,
+        10,
+    );
+    println!(
+        "HTTP: {:.0} plans/s ({} failed); /healthz {:.0} req/s",
+        plans.rps, plans.failed, baseline.rps
+    );
+    let round = |x: f64, d: i32| (x * 10f64.powi(d)).round() / 10f64.powi(d);
+    println!(
+        "{}",
+        json!({
+            "plan_p50_us": round(p50, 1), "plan_p99_us": round(p99, 1),
+            "plan_http_rps": round(plans.rps, 0), "healthz_rps": round(baseline.rps, 0),
+            "http_ratio": round(plans.rps / baseline.rps.max(1.0), 3),
+            "cap_violations_sqlite": violations,
+        })
+    );
+    Ok(())
+}
