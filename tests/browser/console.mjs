@@ -27,7 +27,7 @@ const check = (ok, what) => {
   if (!ok) failures++;
   return ok;
 };
-const PAGES = ["overview", "kb", "surveys", "widget", "customers", "rfm", "returns", "experiments", "policies"];
+const PAGES = ["overview", "kb", "surveys", "widget", "customers", "rfm", "messaging", "returns", "experiments", "policies"];
 
 const browser = await launch();
 const context = await browser.newContext({ locale: "en-US" });
@@ -251,6 +251,20 @@ try {
   await page.click("form.actions button[type=submit]");
   await page.waitForSelector("[data-movement] table", { timeout: 30000 });
   check(/moved into champions or loyal/.test(await page.textContent("[data-movement]")), "rfm: a second run shows the movement between runs");
+
+  // Messaging: a plan made over the API shows in the report and in the
+  // customer's timeline with its reason.
+  const planned = await (await fetch(COVE + "/v1/merchants/demo/sends/plan", { method: "POST", headers: { authorization: "Bearer " + KEY, "content-type": "application/json" },
+    body: JSON.stringify({ customer_id: "demo-001", message: { category: "transactional", channels: ["email"] } }) })).json();
+  check(planned.status == "planned", "messaging: a transactional e-mail is planned (" + JSON.stringify(planned) + ")");
+  await page.goto(COVE + "/console#/messaging");
+  await ready("messaging");
+  check(/contacts planned/.test(await page.textContent("[data-lead]")), "messaging: the period in one sentence");
+  check((await page.locator("main figure.chart").count()) >= 2, "messaging: contacts per week and the channel mix are charts");
+  await page.fill("#messaging-customer", "demo-001");
+  await page.click("form.lookup button[type=submit]");
+  await page.waitForSelector("[data-timeline] table");
+  check(/email: allow/.test(await page.textContent("[data-timeline]")), "messaging: the customer's timeline says why each contact was allowed");
 
   // 6. The tag to copy names this host and merchant.
   await page.goto(COVE + "/console#/widget");

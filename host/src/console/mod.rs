@@ -54,6 +54,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("assets/pages/experiments.js"),
     ),
     ("rfm.js", JS, include_str!("assets/pages/rfm.js")),
+    (
+        "messaging.js",
+        JS,
+        include_str!("assets/pages/messaging.js"),
+    ),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 

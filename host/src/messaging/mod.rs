@@ -27,6 +27,7 @@ pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(inbound_sms))
         .routes(routes!(plan::plan))
         .routes(routes!(report::report))
+        .routes(routes!(report::contacts))
 }
 
 /// What an inbound SMS asks for, when the whole message is a keyword.

@@ -128,3 +128,52 @@ pub async fn report(
     }))
     .into_response())
 }
+
+/// Whose contacts.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContactsQuery {
+    /// The customer.
+    customer_id: String,
+}
+
+/// `GET /v1/merchants/{m}/sends/contacts?customer_id=`: a customer's
+/// planned and dropped contacts, newest first (at most 200), each with the
+/// trail of why it was allowed, deferred or dropped.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/contacts", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ContactsQuery), responses((status = 200, description = "`{contacts: [{id, channel, category, campaign_id, send_at, status, reason, trail, created_at}]}`", body = serde_json::Value)))]
+pub async fn contacts(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<ContactsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    merchant_or_operator(&state, &headers, &merchant).await?;
+    let customer = query(q)?.customer_id;
+    let rows = sqlx::query(
+        "SELECT id, channel, category, campaign_id, send_at, status, reason, trail, created_at FROM contacts \
+         WHERE merchant_id = $1 AND customer_id = $2 ORDER BY created_at DESC, id DESC LIMIT 200",
+    )
+    .bind(&merchant)
+    .bind(&customer)
+    .fetch_all(&state.store.pool)
+    .await
+    .map_err(StoreError::from)?;
+    let list = rows
+        .iter()
+        .map(|r| {
+            Ok(json!({
+                "id": r.try_get::<String, _>(0)?,
+                "channel": r.try_get::<Option<String>, _>(1)?,
+                "category": r.try_get::<String, _>(2)?,
+                "campaign_id": r.try_get::<String, _>(3)?,
+                "send_at": r.try_get::<Option<i64>, _>(4)?,
+                "status": r.try_get::<String, _>(5)?,
+                "reason": r.try_get::<Option<String>, _>(6)?,
+                "trail": serde_json::from_str::<serde_json::Value>(&r.try_get::<String, _>(7)?).unwrap_or_default(),
+                "created_at": r.try_get::<i64, _>(8)?,
+            }))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(StoreError::from)?;
+    Ok(axum::Json(json!({"contacts": list})).into_response())
+}

@@ -12,8 +12,9 @@ import customers from "./customers.js";
 import returns from "./returns.js";
 import experiments from "./experiments.js";
 import rfm from "./rfm.js";
+import messaging from "./messaging.js";
 
-const PAGES = [overview, kb, surveys, widget, customers, rfm, returns, experiments, policies];
+const PAGES = [overview, kb, surveys, widget, customers, rfm, messaging, returns, experiments, policies];
 
 addTexts({
   en: {
