@@ -19,3 +19,6 @@ CREATE TABLE contacts (
     PRIMARY KEY (merchant_id, id)
 );
 CREATE INDEX contacts_by_customer ON contacts (merchant_id, customer_id, send_at);
+
+-- An inbound SMS finds its customers by number.
+CREATE INDEX customers_by_phone ON customers (merchant_id, phone);

@@ -275,6 +275,22 @@ impl Store {
         Ok((page, next))
     }
 
+    /// The ids of `merchant`'s customers with this (E.164) number.
+    pub async fn customers_with_phone(
+        &self,
+        merchant: &str,
+        phone: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query("SELECT id FROM customers WHERE merchant_id = $1 AND phone = $2 ORDER BY id")
+            .bind(merchant)
+            .bind(phone)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+    }
+
     /// How many customers `merchant` has.
     pub async fn customer_count(&self, merchant: &str) -> Result<i64, StoreError> {
         Ok(

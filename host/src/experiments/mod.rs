@@ -24,7 +24,8 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::http::{
-    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, read_body, require_merchant,
+    ApiError, MAX_JSON_BYTES, json_body, merchant_or_operator, parse_json, read_body,
+    require_merchant,
 };
 use crate::platform::invoke::{InvokeError, call_other, invoke};
 use crate::platform::slots::{Contract, Slot};
@@ -309,10 +310,6 @@ async fn check_with_plugin(
     }
 }
 
-async fn body_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)
-}
-
 fn parse_definition(value: Value) -> Result<Definition, ApiError> {
     serde_json::from_value::<Definition>(value).map_err(|e| {
         let text = e.to_string();
@@ -360,7 +357,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     require_merchant(&state, &merchant).await?;
-    let mut def = parse_definition(body_json(body).await?)?;
+    let mut def = parse_definition(json_body(body).await?)?;
     def.check()?;
     check_with_plugin(&state, &merchant, &def).await?;
     let now = crate::now_ms();
@@ -411,7 +408,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
-    let mut value: Value = body_json(body).await?;
+    let mut value: Value = json_body(body).await?;
     if value.is_object() && value.get("key").is_none() {
         value["key"] = json!(key);
     }
@@ -588,7 +585,7 @@ pub async fn assign(
     body: Body,
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
-    let input: AssignIn = body_json(body).await?;
+    let input: AssignIn = json_body(body).await?;
     let e = find(&state, &merchant, &key).await?;
     let attrs = attributes_of(&state, &merchant, input).await?;
     Ok(axum::Json(place(&state, &merchant, &e, &attrs).await?).into_response())
@@ -615,7 +612,7 @@ pub async fn events(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     require_merchant(&state, &merchant).await?;
-    let input: EventsIn = body_json(body).await?;
+    let input: EventsIn = json_body(body).await?;
     if input.events.len() > 10_000 {
         return Err(invalid("events", "at most 10,000 events per request"));
     }
@@ -985,7 +982,7 @@ pub async fn public_assign(
     Path(merchant): Path<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let input: PublicAssignIn = body_json(body).await?;
+    let input: PublicAssignIn = json_body(body).await?;
     let placed = public_place(&state, &merchant, input).await?;
     let assignments: serde_json::Map<String, Value> = placed
         .into_iter()
@@ -1008,7 +1005,7 @@ pub async fn public_exposures(
     Path(merchant): Path<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let input: PublicAssignIn = body_json(body).await?;
+    let input: PublicAssignIn = json_body(body).await?;
     if input.keys.as_ref().is_none_or(Vec::is_empty) {
         return Err(invalid("keys", "name the experiments the visitor saw"));
     }

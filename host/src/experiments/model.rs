@@ -143,12 +143,8 @@ pub struct Definition {
 
 /// The refusal of a definition: 422 naming the field.
 pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    let message = format!("{field}: {}", message.into());
-    ApiError::unprocessable("invalid_experiment", message.clone()).with_body(json!({
-        "code": "invalid_experiment",
-        "message": message,
-        "field": field,
-    }))
+    ApiError::unprocessable("invalid_experiment", format!("{field}: {}", message.into()))
+        .with_field(field)
 }
 
 /// The combinations of a multivariate design, as level indexes.

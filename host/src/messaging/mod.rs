@@ -12,14 +12,13 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use sqlx::Row;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::customers::import::{Format, Importer};
 use crate::customers::model::{Entity, normalise_phone};
-use crate::platform::http::{ApiError, MAX_JSON_BYTES, merchant_actor, parse_json, read_body};
+use crate::platform::http::{ApiError, json_body, merchant_actor};
 
 /// The feature's routes.
 pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
@@ -77,8 +76,7 @@ pub async fn inbound_sms(
     body: Body,
 ) -> Result<Response, ApiError> {
     merchant_actor(&state, &headers, &merchant).await?;
-    let bytes = read_body(body, MAX_JSON_BYTES, "the message").await?;
-    let sms: InboundSms = parse_json(&bytes)?;
+    let sms: InboundSms = json_body(body).await?;
     let phone = normalise_phone(&sms.from).ok_or_else(|| {
         ApiError::unprocessable(
             "invalid_phone",
@@ -89,17 +87,7 @@ pub async fn inbound_sms(
         )
     })?;
     let at = sms.at.unwrap_or_else(crate::now_ms);
-    let customers: Vec<String> =
-        sqlx::query("SELECT id FROM customers WHERE merchant_id = $1 AND phone = $2 ORDER BY id")
-            .bind(&merchant)
-            .bind(&phone)
-            .fetch_all(&state.store.pool)
-            .await
-            .map_err(crate::platform::store::StoreError::from)?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()
-            .map_err(crate::platform::store::StoreError::from)?;
+    let customers = state.store.customers_with_phone(&merchant, &phone).await?;
     let found = keyword(&sms.text);
     let mut consents = Vec::new();
     let mut events = Vec::new();

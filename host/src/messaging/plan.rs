@@ -13,10 +13,9 @@ use sqlx::Row;
 use crate::AppState;
 use crate::customers::fatigue;
 use crate::customers::model::CHANNELS;
-use crate::platform::http::{ApiError, MAX_JSON_BYTES, merchant_actor, parse_json, read_body};
+use crate::platform::http::{ApiError, json_body, merchant_actor};
 use crate::platform::invoke::invoke;
 use crate::platform::slots::Slot;
-use crate::platform::store::StoreError;
 
 /// One of 256 locks, by merchant and customer.
 fn stripe(merchant: &str, customer: &str) -> &'static tokio::sync::Mutex<()> {
@@ -73,12 +72,9 @@ pub async fn plan(
     body: Body,
 ) -> Result<Response, ApiError> {
     merchant_actor(&state, &headers, &merchant).await?;
-    let bytes = read_body(body, MAX_JSON_BYTES, "the plan").await?;
-    let input: PlanIn = parse_json(&bytes)?;
+    let input: PlanIn = json_body(body).await?;
     let refuse = |field: &str, why: String| {
-        let message = format!("{field}: {why}");
-        ApiError::unprocessable("invalid_plan", message.clone())
-            .with_body(json!({"code": "invalid_plan", "message": message, "field": field}))
+        ApiError::unprocessable("invalid_plan", format!("{field}: {why}")).with_field(field)
     };
     let m = input.message;
     let category = m.category.unwrap_or_else(|| "marketing".into());
@@ -136,13 +132,12 @@ pub async fn plan(
     // one writer. Held until the contact is reserved; nothing in it waits
     // for another connection.
     let _local = stripe(&merchant, &customer).lock().await;
-    let mut tx = store.write_tx().await.map_err(StoreError::from)?;
+    let mut tx = store.write_tx().await?;
     if store.pg.is_some() {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(format!("contacts/{merchant}/{customer}"))
             .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
+            .await?;
     }
     let reserved: Vec<Value> = sqlx::query(
         "SELECT channel, send_at, campaign_id FROM contacts \
@@ -152,8 +147,7 @@ pub async fn plan(
     .bind(&customer)
     .bind(now - HISTORY_MS)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(StoreError::from)?
+    .await?
     .iter()
     .map(|r| {
         Ok::<_, sqlx::Error>(json!({
@@ -162,8 +156,7 @@ pub async fn plan(
             "campaign-id": r.try_get::<String, _>(2)?,
         }))
     })
-    .collect::<Result<_, _>>()
-    .map_err(StoreError::from)?;
+    .collect::<Result<_, _>>()?;
 
     let mut trail = Vec::new();
     let mut chosen: Option<(String, i64, Option<String>)> = None;
@@ -261,8 +254,8 @@ pub async fn plan(
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(StoreError::from)?;
-    tx.commit().await.map_err(StoreError::from)?;
+    ?;
+    tx.commit().await?;
     Ok(axum::Json(json!({
         "status": status, "contact_id": id, "channel": channel, "send_at": send_at,
         "reason": reason, "trail": trail,

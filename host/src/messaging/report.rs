@@ -14,7 +14,6 @@ use sqlx::Row;
 use crate::AppState;
 use crate::customers::fatigue::region;
 use crate::platform::http::{ApiError, merchant_or_operator, query};
-use crate::platform::store::StoreError;
 
 const DAY: i64 = 86_400_000;
 
@@ -46,25 +45,24 @@ pub async fn report(
     .bind(&merchant)
     .bind(since)
     .fetch_all(pool)
-    .await
-    .map_err(StoreError::from)?;
+    .await?;
     let (mut planned, mut dropped) = (0u64, 0u64);
     let mut weeks: BTreeMap<(String, i64), u64> = BTreeMap::new();
     let mut deferred_by: BTreeMap<String, u64> = BTreeMap::new();
     let mut dropped_by: BTreeMap<String, u64> = BTreeMap::new();
     let mut mix: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
     for r in &rows {
-        let customer: String = r.try_get(0).map_err(StoreError::from)?;
-        let reason: Option<String> = r.try_get(4).map_err(StoreError::from)?;
-        if r.try_get::<String, _>(3).map_err(StoreError::from)? == "planned" {
+        let customer: String = r.try_get(0)?;
+        let reason: Option<String> = r.try_get(4)?;
+        if r.try_get::<String, _>(3)? == "planned" {
             planned += 1;
-            let channel: String = r.try_get(1).map_err(StoreError::from)?;
-            let at: i64 = r.try_get(2).map_err(StoreError::from)?;
+            let channel: String = r.try_get(1)?;
+            let at: i64 = r.try_get(2)?;
             *weeks.entry((customer, at.div_euclid(7 * DAY))).or_default() += 1;
             if let Some(why) = reason {
                 *deferred_by.entry(why).or_default() += 1;
             }
-            let country: Option<String> = r.try_get(5).map_err(StoreError::from)?;
+            let country: Option<String> = r.try_get(5)?;
             *mix.entry(region(country.as_deref().unwrap_or("")))
                 .or_default()
                 .entry(channel)
@@ -93,12 +91,12 @@ pub async fn report(
     .bind(since)
     .fetch_all(pool)
     .await
-    .map_err(StoreError::from)?
+    ?
     {
-        let source: String = r.try_get(0).map_err(StoreError::from)?;
+        let source: String = r.try_get(0)?;
         suppressions.insert(
             format!("consent withdrawn ({source})"),
-            r.try_get::<i64, _>(1).map_err(StoreError::from)? as u64,
+            r.try_get::<i64, _>(1)? as u64,
         );
     }
     for r in sqlx::query(
@@ -109,11 +107,11 @@ pub async fn report(
     .bind(since)
     .fetch_all(pool)
     .await
-    .map_err(StoreError::from)?
+    ?
     {
         suppressions.insert(
-            r.try_get(0).map_err(StoreError::from)?,
-            r.try_get::<i64, _>(1).map_err(StoreError::from)? as u64,
+            r.try_get(0)?,
+            r.try_get::<i64, _>(1)? as u64,
         );
     }
     Ok(axum::Json(json!({
@@ -157,7 +155,7 @@ pub async fn contacts(
     .bind(&customer)
     .fetch_all(&state.store.pool)
     .await
-    .map_err(StoreError::from)?;
+    ?;
     let list = rows
         .iter()
         .map(|r| {
@@ -174,6 +172,6 @@ pub async fn contacts(
             }))
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(StoreError::from)?;
+        ?;
     Ok(axum::Json(json!({"contacts": list})).into_response())
 }

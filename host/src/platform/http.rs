@@ -82,6 +82,12 @@ impl ApiError {
     pub fn message(&self) -> &str {
         &self.message
     }
+    /// Name the refused field: the body gains `field` beside `code` and
+    /// `message`.
+    pub fn with_field(self, field: &str) -> ApiError {
+        let body = serde_json::json!({"code": self.code, "message": self.message, "field": field});
+        self.with_body(body)
+    }
     /// Attach a replacement body (keeps status).
     pub fn with_body(mut self, body: serde_json::Value) -> ApiError {
         self.extra = Some(body);
@@ -288,6 +294,11 @@ pub fn query<T>(
 ) -> Result<T, ApiError> {
     q.map(|axum::extract::Query(t)| t)
         .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+}
+
+/// A JSON body of at most [`MAX_JSON_BYTES`], parsed as `T`.
+pub async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)
 }
 
 /// Parse a JSON body, with the parser's complaint in the message.

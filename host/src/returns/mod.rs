@@ -91,8 +91,7 @@ fn public_view(r: &ReturnRow) -> Value {
 
 /// The refused-answer error: 422 with the field.
 pub(crate) fn refused(code: &'static str, field: &str, message: String) -> ApiError {
-    ApiError::unprocessable(code, message.clone())
-        .with_body(json!({"code": code, "message": message, "field": field}))
+    ApiError::unprocessable(code, message).with_field(field)
 }
 
 /// Ask the merchant's flow for the next step of `r`. A plugin that

@@ -16,9 +16,7 @@ use serde_json::{Value, json};
 use super::store::Schedule;
 use super::summary;
 use crate::AppState;
-use crate::platform::http::{
-    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, read_body, require_merchant,
-};
+use crate::platform::http::{ApiError, json_body, merchant_or_operator, require_merchant};
 use crate::platform::invoke::invoke;
 use crate::platform::slots::Slot;
 
@@ -88,16 +86,13 @@ pub async fn set_schedule(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     require_merchant(&state, &merchant).await?;
-    let bytes = read_body(body, MAX_JSON_BYTES, "the schedule").await?;
-    let input: ScheduleIn = parse_json(&bytes)?;
+    let input: ScheduleIn = json_body(body).await?;
     if input.enabled == Some(false) {
         state.store.set_rfm_schedule(&merchant, None).await?;
         return Ok(axum::Json(json!({"schedule": null})).into_response());
     }
     let refuse = |field: &str, why: &str| {
-        let message = format!("{field}: {why}");
-        ApiError::unprocessable("invalid_schedule", message.clone())
-            .with_body(json!({"code": "invalid_schedule", "message": message, "field": field}))
+        ApiError::unprocessable("invalid_schedule", format!("{field}: {why}")).with_field(field)
     };
     let hour = input.hour.unwrap_or(3);
     if hour > 23 {

@@ -76,9 +76,7 @@ pub async fn start(
         parse_json(&bytes)?
     };
     let refuse = |field: &str, why: &str| {
-        let message = format!("{field}: {why}");
-        ApiError::unprocessable("invalid_run", message.clone())
-            .with_body(json!({"code": "invalid_run", "message": message, "field": field}))
+        ApiError::unprocessable("invalid_run", format!("{field}: {why}")).with_field(field)
     };
     let unit = input.time_unit.unwrap_or_else(|| "days".into());
     if !matches!(unit.as_str(), "days" | "weeks") {
@@ -207,7 +205,7 @@ async fn execute(
         .await
         .map_err(fail)?;
     let mut order: Vec<usize> = (0..all.len()).collect();
-    order.sort_by_key(|i| rank(run, &all[*i].id));
+    order.sort_by_cached_key(|i| rank(run, &all[*i].id));
     let fitting = std::time::Instant::now();
     let model = call_other_with(state, merchant, Slot::Rfm, "fit", |_| {
         let sample = order

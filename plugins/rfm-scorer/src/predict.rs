@@ -101,6 +101,21 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
     sum
 }
 
+/// Minimise `f` from `start` by Nelder and Mead, restarting from the best
+/// point (at most three times) until a restart no longer improves.
+fn minimise(f: impl Fn(&[f64]) -> f64, start: Vec<f64>) -> Vec<f64> {
+    let (mut p, mut best) = (start, f64::INFINITY);
+    for _ in 0..3 {
+        p = nelder_mead(&f, &p, 1_500);
+        let v = f(&p);
+        if best - v < 1e-10 {
+            break;
+        }
+        best = v;
+    }
+    p
+}
+
 /// Minimise `f` from `start` by Nelder and Mead's simplex method.
 pub fn nelder_mead(f: impl Fn(&[f64]) -> f64, start: &[f64], steps: usize) -> Vec<f64> {
     let n = start.len();
@@ -265,17 +280,7 @@ impl BgNbd {
             }
             -ll / total
         };
-        let mut p = vec![0.0; 4];
-        let mut best = f64::INFINITY;
-        // Restart from the best point until a restart no longer improves.
-        for _ in 0..3 {
-            p = nelder_mead(nll, &p, 1_500);
-            let v = nll(&p);
-            if best - v < 1e-10 {
-                break;
-            }
-            best = v;
-        }
+        let p = minimise(nll, vec![0.0; 4]);
         let m = of(&p);
         nll(&p).is_finite().then_some(m)
     }
@@ -362,16 +367,10 @@ impl GammaGamma {
             -groups.iter().map(|(h, w)| w * m.ll(h)).sum::<f64>() / repeat.len() as f64
         };
         let mean = repeat.iter().map(|h| h.m).sum::<f64>() / repeat.len() as f64;
-        let mut p = vec![0.0, 0.0, mean.max(1e-9).ln().clamp(-BOUND, BOUND)];
-        let mut best = f64::INFINITY;
-        for _ in 0..3 {
-            p = nelder_mead(nll, &p, 1_500);
-            let v = nll(&p);
-            if best - v < 1e-10 {
-                break;
-            }
-            best = v;
-        }
+        let p = minimise(
+            &nll,
+            vec![0.0, 0.0, mean.max(1e-9).ln().clamp(-BOUND, BOUND)],
+        );
         nll(&p).is_finite().then_some(of(&p))
     }
 
