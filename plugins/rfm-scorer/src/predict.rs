@@ -368,7 +368,7 @@ impl GammaGamma {
         };
         let mean = repeat.iter().map(|h| h.m).sum::<f64>() / repeat.len() as f64;
         let p = minimise(
-            &nll,
+            nll,
             vec![0.0, 0.0, mean.max(1e-9).ln().clamp(-BOUND, BOUND)],
         );
         nll(&p).is_finite().then_some(of(&p))
