@@ -7,6 +7,7 @@ use std::process::Command;
 
 const GUESTS: &[&str] = &[
     "fatigue-policy",
+    "channel-chooser",
     "return-flow",
     "mvt-allocator",
     "rfm-scorer",

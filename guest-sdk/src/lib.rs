@@ -36,7 +36,7 @@ pub use slots::*;
 /// Records shared by every slot: customer, order, engagement, channel,
 /// region, money and time.
 pub use generated::host::cove::policy::types::{
-    Channel, Customer, EngagementKind, MessageKind, Money, Region, TimestampMs,
+    Channel, Customer, EngagementEvent, EngagementKind, MessageKind, Money, Region, TimestampMs,
 };
 
 /// One day in milliseconds, for time arithmetic on [`TimestampMs`].

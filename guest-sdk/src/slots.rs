@@ -9,7 +9,7 @@ type ConfigPairs = Vec<(String, String)>;
 pub mod fatigue {
     use super::*;
     pub use crate::generated::fatigue::exports::cove::policy::fatigue::{
-        Contact, Decision, Deferral, DropReason, Error, MessageRequest,
+        Contact, Decision, Deferral, DropReason, Error, MessageRequest, OffsetSpan,
     };
 
     /// Implement this and export it with [`export_fatigue_policy!`](crate::export_fatigue_policy).

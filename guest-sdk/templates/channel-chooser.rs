@@ -14,7 +14,7 @@ impl ChannelChooser for Chooser {
             .map(|c| {
                 let stats = request.stats.iter().find(|s| s.channel == c.channel);
                 let rate = stats.map_or(0.0, |s| f64::from(s.clicked) / f64::from(s.delivered.max(1)));
-                Ranked { channel: c.channel, score: rate.clamp(0.0, 1.0), reason: "click rate".into() }
+                Ranked { channel: c.channel, score: rate.clamp(0.0, 1.0), reason: "click rate".into(), template_only: false }
             })
             .collect();
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -38,6 +38,8 @@ mod tests {
             consents: vec![Consent { channel: Channel::Sms, granted: true }, Consent { channel: Channel::Email, granted: false }],
             stats: vec![],
             last_engaged_at: None,
+            engagement: vec![],
+            tags: vec![],
         };
         let ranked = Chooser::choose(request, &Ctx::for_test(0)).unwrap();
         assert_eq!(ranked.len(), 1);

@@ -34,6 +34,9 @@ mod tests {
             suppressed: vec![Channel::Email],
             last_engaged_at: None,
             has_trigger_signal: false,
+            time_zone: "Europe/Paris".into(),
+            offsets: vec![],
+            segments: vec![],
         };
         let decision = Policy::decide(request, &Ctx::for_test(0)).unwrap();
         assert_eq!(decision, Decision::Drop(DropReason::Suppressed));

@@ -2,29 +2,40 @@
 //!
 //! Decides whether one message may go out now, later, or not at all:
 //!
-//! 1. Transactional messages always go out (caps are for marketing).
+//! 1. Transactional messages go out (unless `transactional-exempt = false`).
 //! 2. A channel the customer unsubscribed from or complained on is dropped.
-//! 3. A customer already inside another running campaign is not enrolled.
+//! 3. One running journey at a time: a customer inside another campaign
+//!    (enrolled, or contacted for it within `journey-days`) is not enrolled.
 //! 4. "Do not move when the customer does not move": a customer silent for
 //!    `silent-after-days` is only contacted on a fresh trigger signal.
 //! 5. Otherwise the message goes at the earliest time that respects every
-//!    cap (per channel and across channels, per day and per week), the
-//!    minimum gap between contacts, quiet hours in the customer's own time,
-//!    the call windows and the retry delay for phone calls. Later than
-//!    `max-defer-hours` means the moment has passed: drop.
+//!    rule — caps per channel, per tag and across channels over rolling
+//!    and calendar windows in the customer's own time zone (the most
+//!    restrictive wins), the minimum gaps (and a longer one after a
+//!    contact the customer ignored), quiet hours by country, the
+//!    channel's contact windows (per segment), and the retry delay after
+//!    an unanswered call. Later than `max-defer-hours` means the moment
+//!    has passed: drop.
 //!
-//! Every number is configurable per merchant; see [`Settings`].
+//! Every number is configurable per merchant; see [`settings`].
+
+pub mod clock;
+pub mod settings;
 
 use cove_sdk::fatigue::{
     Contact, Decision, Deferral, DropReason, Error, FatiguePolicy, MessageRequest,
 };
-use cove_sdk::{Channel, Config, Ctx, DAY_MS, HOUR_MS, MINUTE_MS, MessageKind, TimestampMs};
+use cove_sdk::{Channel, Ctx, DAY_MS, HOUR_MS, MINUTE_MS, MessageKind, TimestampMs};
+
+use clock::Clock;
+pub use settings::Settings;
+use settings::{Cap, Period, Scope, Window, channel_name};
 
 /// The reference fatigue policy.
 pub struct Fatigue;
 
 impl FatiguePolicy for Fatigue {
-    fn validate_config(config: &Config) -> Result<(), Error> {
+    fn validate_config(config: &cove_sdk::Config) -> Result<(), Error> {
         Settings::from_config(config).map(|_| ())
     }
 
@@ -36,241 +47,107 @@ impl FatiguePolicy for Fatigue {
 
 cove_sdk::export_fatigue_policy!(Fatigue);
 
-/// A local-time window `[start, end)` in minutes after midnight; wraps past
-/// midnight when `start > end`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window {
-    start: i64,
-    end: i64,
-}
-
-impl Window {
-    fn contains(self, minute: i64) -> bool {
-        if self.start <= self.end {
-            (self.start..self.end).contains(&minute)
-        } else {
-            minute >= self.start || minute < self.end
-        }
-    }
-
-    fn parse(key: &str, text: &str) -> Result<Window, Error> {
-        let bad = || {
-            Error::InvalidConfig(format!(
-                "config `{key}`: expected HH:MM-HH:MM, got `{text}`"
-            ))
-        };
-        let (a, b) = text.trim().split_once('-').ok_or_else(bad)?;
-        let minute = |t: &str| -> Option<i64> {
-            let (h, m) = t.trim().split_once(':')?;
-            let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-            ((0..=24).contains(&h) && (0..60).contains(&m) && h * 60 + m <= 1440)
-                .then_some(h * 60 + m)
-        };
-        let (start, end) = (minute(a).ok_or_else(bad)?, minute(b).ok_or_else(bad)?);
-        if start == end {
-            return Err(bad());
-        }
-        Ok(Window { start, end })
-    }
-}
-
-/// The merchant's settings, read from the plugin configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    /// Promotional contacts per channel per 7 days, by [`Channel`] order.
-    pub weekly_cap: [u32; 7],
-    /// Promotional contacts across all channels per 7 days (`cap.total-week`).
-    pub total_week_cap: u32,
-    /// Promotional contacts across all channels per 24 hours (`cap.total-day`).
-    pub total_day_cap: u32,
-    /// Minimum hours between two promotional contacts (`min-gap-hours`).
-    pub min_gap_hours: i64,
-    /// Quiet hours in the customer's local time (`quiet-hours`).
-    pub quiet: Window,
-    /// When phone calls may be made, local time (`call-windows`).
-    pub call_windows: Vec<Window>,
-    /// Hours before an unanswered call is retried (`call-retry-hours`).
-    pub call_retry_hours: i64,
-    /// Days without engagement after which the customer counts as silent.
-    pub silent_after_days: i64,
-    /// Longest deferral worth making; beyond it the message is dropped.
-    pub max_defer_hours: i64,
-}
-
-/// Each channel with its weekly-cap setting and default.
-const CHANNELS: [(Channel, &str, u32); 7] = [
-    (Channel::Email, "cap.email", 3),
-    (Channel::Sms, "cap.sms", 2),
-    (Channel::AppPush, "cap.app-push", 5),
-    (Channel::WebPush, "cap.web-push", 3),
-    (Channel::Whatsapp, "cap.whatsapp", 2),
-    (Channel::Messenger, "cap.messenger", 2),
-    (Channel::PhoneCall, "cap.phone-call", 1),
-];
-
-const OTHER_KEYS: [&str; 8] = [
-    "cap.total-week",
-    "cap.total-day",
-    "quiet-hours",
-    "call-windows",
-    "min-gap-hours",
-    "call-retry-hours",
-    "silent-after-days",
-    "max-defer-hours",
-];
-
-/// 21:00–09:00.
-const DEFAULT_QUIET: Window = Window {
-    start: 21 * 60,
-    end: 9 * 60,
-};
-/// 10–12, 16–18, 19–20: the call windows that answer best by default.
-const DEFAULT_CALL_WINDOWS: [Window; 3] = [
-    Window {
-        start: 10 * 60,
-        end: 12 * 60,
-    },
-    Window {
-        start: 16 * 60,
-        end: 18 * 60,
-    },
-    Window {
-        start: 19 * 60,
-        end: 20 * 60,
-    },
-];
-
-fn channel_index(channel: Channel) -> usize {
-    CHANNELS
-        .iter()
-        .position(|(c, _, _)| *c == channel)
-        .unwrap_or(0)
-}
-
-impl Settings {
-    /// Read settings, falling back to the defaults for keys not set.
-    pub fn from_config(config: &Config) -> Result<Settings, Error> {
-        let invalid = Error::InvalidConfig;
-        let mut weekly_cap = [0; 7];
-        for (i, (_, key, default)) in CHANNELS.iter().enumerate() {
-            weekly_cap[i] = config.parse_or(key, *default).map_err(invalid)?;
-        }
-        let quiet = match config.get("quiet-hours") {
-            Some(text) => Window::parse("quiet-hours", text)?,
-            None => DEFAULT_QUIET,
-        };
-        let call_windows = match config.get("call-windows") {
-            Some(text) => text
-                .split(',')
-                .map(|w| Window::parse("call-windows", w))
-                .collect::<Result<Vec<_>, _>>()?,
-            None => DEFAULT_CALL_WINDOWS.to_vec(),
-        };
-        let hours = |key: &str, default: i64| -> Result<i64, Error> {
-            let v: i64 = config.parse_or(key, default).map_err(invalid)?;
-            if v < 0 {
-                return Err(Error::InvalidConfig(format!(
-                    "config `{key}`: must not be negative, got {v}"
-                )));
-            }
-            Ok(v)
-        };
-        let known =
-            |k: &str| OTHER_KEYS.contains(&k) || CHANNELS.iter().any(|(_, key, _)| *key == k);
-        if let Some((k, _)) = config.pairs().iter().find(|(k, _)| !known(k)) {
-            return Err(Error::InvalidConfig(format!(
-                "config `{k}`: unknown setting"
-            )));
-        }
-        Ok(Settings {
-            weekly_cap,
-            total_week_cap: config.parse_or("cap.total-week", 6).map_err(invalid)?,
-            total_day_cap: config.parse_or("cap.total-day", 2).map_err(invalid)?,
-            min_gap_hours: hours("min-gap-hours", 12)?,
-            quiet,
-            call_windows,
-            call_retry_hours: hours("call-retry-hours", 4)?,
-            silent_after_days: hours("silent-after-days", 90)?,
-            max_defer_hours: hours("max-defer-hours", 72)?,
-        })
-    }
-}
+/// Far enough to mean "never" and still add safely.
+const NEVER: TimestampMs = TimestampMs::MAX / 4;
 
 /// The policy itself, free of the plugin plumbing.
 pub fn decide(s: &Settings, r: &MessageRequest, now: TimestampMs) -> Decision {
-    if r.kind == MessageKind::Transactional {
+    let promotional = r.kind == MessageKind::Promotional;
+    if !promotional && s.transactional_exempt {
         return Decision::Allow;
     }
     if r.suppressed.contains(&r.channel) {
         return Decision::Drop(DropReason::Suppressed);
     }
-    if r.active_campaigns.iter().any(|c| *c != r.campaign_id) {
-        return Decision::Drop(DropReason::InOtherCampaign);
+    // Contacts that count: every one, or the promotional ones when
+    // transactional messages are exempt.
+    let history: Vec<&Contact> = r
+        .history
+        .iter()
+        .filter(|c| !s.transactional_exempt || c.kind == MessageKind::Promotional)
+        .collect();
+    if !r.campaign_id.is_empty() {
+        let running = history.iter().any(|c| {
+            !c.campaign_id.is_empty()
+                && c.campaign_id != r.campaign_id
+                && c.sent_at > now - s.journey_days * DAY_MS
+        });
+        if running || r.active_campaigns.iter().any(|c| *c != r.campaign_id) {
+            return Decision::Drop(DropReason::InOtherCampaign);
+        }
     }
     let silent_since = r.last_engaged_at.unwrap_or(r.customer.created_at);
-    if !r.has_trigger_signal && now - silent_since > s.silent_after_days * DAY_MS {
+    if promotional && !r.has_trigger_signal && now - silent_since > s.silent_after_days * DAY_MS
+    {
         return Decision::Drop(DropReason::NoSignal);
     }
 
-    let offset = i64::from(r.customer.utc_offset_minutes) * MINUTE_MS;
+    let clock = Clock::new(&r.offsets, r.customer.utc_offset_minutes);
+    let caps: Vec<&Cap> = s
+        .caps
+        .iter()
+        .filter(|c| match &c.scope {
+            Scope::Channel(ch) => *ch == r.channel,
+            Scope::Total => true,
+            Scope::Tag(t) => r.tags.contains(t),
+        })
+        .collect();
+    let quiet = s.quiet_in(&r.customer.country);
+    let windows = s.windows_for(r.channel, &r.segments);
+    let ignored: Vec<TimestampMs> = history
+        .iter()
+        .filter(|c| !c.engaged && c.sent_at <= now)
+        .map(|c| c.sent_at)
+        .collect();
+    let unanswered_calls: Vec<TimestampMs> = history
+        .iter()
+        .filter(|c| c.channel == Channel::PhoneCall && !c.engaged && c.sent_at <= now)
+        .map(|c| c.sent_at)
+        .collect();
+    let all: Vec<TimestampMs> = history.iter().map(|c| c.sent_at).collect();
+
     let mut t = now;
-    let mut reason = "";
-    // Each rule moves `t` forward to its earliest acceptable time; repeat
-    // until no rule moves it (a fixed point) or the wait is not worth it.
-    for _ in 0..16 {
+    let mut reason = String::new();
+    let mut moved = |next: TimestampMs, t: &mut TimestampMs, why: &dyn Fn() -> String| {
+        if next > *t {
+            *t = next;
+            reason = why();
+        }
+    };
+    // Each rule moves `t` to its earliest acceptable time; repeat until no
+    // rule moves it (a fixed point) or the wait is not worth it.
+    for _ in 0..32 {
         let before = t;
-        for (rule, next) in [
-            (
-                "channel weekly cap",
-                cap_ok(
-                    &r.history,
-                    Some(r.channel),
-                    s.weekly_cap[channel_index(r.channel)],
-                    7 * DAY_MS,
-                    t,
-                ),
-            ),
-            (
-                "weekly cap across channels",
-                cap_ok(&r.history, None, s.total_week_cap, 7 * DAY_MS, t),
-            ),
-            (
-                "daily cap across channels",
-                cap_ok(&r.history, None, s.total_day_cap, DAY_MS, t),
-            ),
-            (
-                "minimum gap between messages",
-                gap_ok(&r.history, None, s.min_gap_hours * HOUR_MS, t),
-            ),
-            ("quiet hours", leave_window(s.quiet, offset, t)),
-        ] {
-            if next > t {
-                t = next;
-                reason = rule;
-            }
+        for cap in &caps {
+            let times: Vec<TimestampMs> = history
+                .iter()
+                .filter(|c| counts(cap, c))
+                .map(|c| c.sent_at)
+                .collect();
+            moved(cap_ok(cap, &times, &clock, t), &mut t, &|| cap.words.clone());
         }
+        moved(gap_ok(&all, s.min_gap_hours * HOUR_MS, t), &mut t, &|| {
+            format!("minimum gap of {} hours between messages", s.min_gap_hours)
+        });
+        moved(after(&ignored, s.ignored_gap_hours * HOUR_MS, t), &mut t, &|| {
+            format!(
+                "{} hours after a message the customer did not open",
+                s.ignored_gap_hours
+            )
+        });
         if r.channel == Channel::PhoneCall {
-            for (rule, next) in [
-                (
-                    "retry delay after the last call",
-                    gap_ok(
-                        &r.history,
-                        Some(Channel::PhoneCall),
-                        s.call_retry_hours * HOUR_MS,
-                        t,
-                    ),
-                ),
-                (
-                    "outside call windows",
-                    enter_windows(&s.call_windows, offset, t),
-                ),
-            ] {
-                if next > t {
-                    t = next;
-                    reason = rule;
-                }
-            }
+            moved(
+                after(&unanswered_calls, s.call_retry_hours * HOUR_MS, t),
+                &mut t,
+                &|| format!("retry {} hours after an unanswered call", s.call_retry_hours),
+            );
         }
+        moved(leave_window(quiet, &clock, t), &mut t, &|| {
+            quiet_words(quiet, &r.customer.country, &r.time_zone)
+        });
+        moved(enter_windows(windows, &clock, t), &mut t, &|| {
+            format!("outside the {} contact windows", channel_name(r.channel))
+        });
         if t == before || t - now > s.max_defer_hours * HOUR_MS {
             break;
         }
@@ -280,67 +157,98 @@ pub fn decide(s: &Settings, r: &MessageRequest, now: TimestampMs) -> Decision {
     } else if t - now > s.max_defer_hours * HOUR_MS {
         Decision::Drop(DropReason::CapReached)
     } else {
-        Decision::Defer(Deferral {
-            until: t,
-            reason: reason.to_string(),
-        })
+        Decision::Defer(Deferral { until: t, reason })
     }
 }
 
-/// Earliest time ≥ `t` at which fewer than `cap` contacts fall in the
-/// trailing `window`.
-fn cap_ok(
-    history: &[Contact],
-    channel: Option<Channel>,
-    cap: u32,
-    window: i64,
-    t: TimestampMs,
-) -> TimestampMs {
-    let mut times: Vec<TimestampMs> = history
-        .iter()
-        .filter(|c| {
-            channel.is_none_or(|ch| c.channel == ch) && c.sent_at > t - window && c.sent_at <= t
-        })
-        .map(|c| c.sent_at)
-        .collect();
-    let cap = cap as usize;
-    if times.len() < cap {
+fn quiet_words(w: Window, country: &str, zone: &str) -> String {
+    let hm = |m: i64| format!("{:02}:{:02}", m / 60, m % 60);
+    let place = match (country.is_empty(), zone.is_empty()) {
+        (_, false) => format!(" ({zone})"),
+        (false, true) => format!(" ({country})"),
+        (true, true) => String::new(),
+    };
+    format!("quiet hours {}–{} local time{place}", hm(w.start), hm(w.end))
+}
+
+fn counts(cap: &Cap, c: &Contact) -> bool {
+    match &cap.scope {
+        Scope::Channel(ch) => c.channel == *ch,
+        Scope::Total => true,
+        Scope::Tag(t) => c.tags.contains(t),
+    }
+}
+
+/// Earliest time ≥ `t` at which one more contact keeps `cap`: in a
+/// calendar period, fewer than `count` contacts in `t`'s period; rolling,
+/// no window of the length that holds `t` (before or after it, for
+/// contacts already planned later) reaches more than `count`.
+fn cap_ok(cap: &Cap, times: &[TimestampMs], clock: &Clock, mut t: TimestampMs) -> TimestampMs {
+    let n = cap.count as usize;
+    if n == 0 {
+        return NEVER;
+    }
+    match cap.period {
+        Period::Calendar(p) => {
+            for _ in 0..64 {
+                let period = clock.period(p, t);
+                if times.iter().filter(|&&x| clock.period(p, x) == period).count() < n {
+                    return t;
+                }
+                t = clock.next_period(p, t);
+            }
+            NEVER
+        }
+        Period::Rolling(w) => {
+            for _ in 0..256 {
+                let fits = |end: TimestampMs| {
+                    times.iter().filter(|&&x| x > end - w && x <= end).count() + 1 <= n
+                };
+                let later = times.iter().filter(|&&x| x > t && x < t + w);
+                if fits(t) && later.clone().all(|&x| fits(x)) {
+                    return t;
+                }
+                // The next moment a contact leaves a window holding `t`.
+                match times.iter().map(|&x| x + w).filter(|&x| x > t).min() {
+                    Some(next) => t = next,
+                    None => return NEVER,
+                }
+            }
+            NEVER
+        }
+    }
+}
+
+/// Earliest time ≥ `t` at least `gap` from every contact, before or after.
+fn gap_ok(times: &[TimestampMs], gap: i64, mut t: TimestampMs) -> TimestampMs {
+    if gap == 0 {
         return t;
     }
-    if cap == 0 {
-        return TimestampMs::MAX / 2;
+    while let Some(x) = times.iter().find(|&&x| (x - t).abs() < gap) {
+        t = x + gap;
     }
-    times.sort_unstable();
-    // Once the oldest `len - cap + 1` contacts leave the window, one slot is free.
-    times[times.len() - cap] + window
+    t
 }
 
-/// Earliest time ≥ `t` at least `gap` after the last matching contact.
-fn gap_ok(history: &[Contact], channel: Option<Channel>, gap: i64, t: TimestampMs) -> TimestampMs {
-    history
-        .iter()
-        .filter(|c| channel.is_none_or(|ch| c.channel == ch) && c.sent_at <= t)
-        .map(|c| c.sent_at + gap)
-        .fold(t, TimestampMs::max)
-}
-
-fn local_minute(offset: i64, t: TimestampMs) -> i64 {
-    (t + offset).rem_euclid(DAY_MS) / MINUTE_MS
+/// Earliest time ≥ `t` at least `gap` after every one of `times`.
+fn after(times: &[TimestampMs], gap: i64, t: TimestampMs) -> TimestampMs {
+    times.iter().map(|x| x + gap).fold(t, TimestampMs::max)
 }
 
 /// Earliest time ≥ `t` outside `window` (local time).
-fn leave_window(window: Window, offset: i64, t: TimestampMs) -> TimestampMs {
-    let minute = local_minute(offset, t);
+fn leave_window(window: Window, clock: &Clock, t: TimestampMs) -> TimestampMs {
+    let minute = clock.minute_of_day(t);
     if !window.contains(minute) {
         return t;
     }
     let wait = (window.end - minute).rem_euclid(1440);
-    start_of_minute(offset, t) + wait * MINUTE_MS
+    let local = clock.local(t);
+    clock.utc_of(local - local.rem_euclid(MINUTE_MS) + wait * MINUTE_MS)
 }
 
 /// Earliest time ≥ `t` inside one of `windows` (local time).
-fn enter_windows(windows: &[Window], offset: i64, t: TimestampMs) -> TimestampMs {
-    let minute = local_minute(offset, t);
+fn enter_windows(windows: &[Window], clock: &Clock, t: TimestampMs) -> TimestampMs {
+    let minute = clock.minute_of_day(t);
     if windows.is_empty() || windows.iter().any(|w| w.contains(minute)) {
         return t;
     }
@@ -349,20 +257,20 @@ fn enter_windows(windows: &[Window], offset: i64, t: TimestampMs) -> TimestampMs
         .map(|w| (w.start - minute).rem_euclid(1440))
         .min()
         .unwrap_or(0);
-    start_of_minute(offset, t) + wait * MINUTE_MS
-}
-
-fn start_of_minute(offset: i64, t: TimestampMs) -> TimestampMs {
-    t - (t + offset).rem_euclid(MINUTE_MS)
+    let local = clock.local(t);
+    clock.utc_of(local - local.rem_euclid(MINUTE_MS) + wait * MINUTE_MS)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cove_sdk::{Customer, Region};
+    use cove_sdk::fatigue::OffsetSpan;
+    use cove_sdk::{Config, Customer, Region};
 
     /// 2026-03-02 12:00 UTC, a Monday.
     const NOON: TimestampMs = 1_772_452_800_000;
+    /// 2026-03-29 01:00 UTC: Europe/Berlin goes from CET (+1) to CEST (+2).
+    const SPRING: TimestampMs = 1_774_746_000_000;
 
     fn request(channel: Channel) -> MessageRequest {
         MessageRequest {
@@ -382,20 +290,46 @@ mod tests {
             suppressed: vec![],
             last_engaged_at: Some(NOON - 2 * DAY_MS),
             has_trigger_signal: false,
+            time_zone: String::new(),
+            offsets: vec![],
+            segments: vec![],
         }
     }
 
     fn sent(channel: Channel, ago: i64) -> Contact {
+        at(channel, NOON - ago)
+    }
+
+    fn at(channel: Channel, sent_at: TimestampMs) -> Contact {
         Contact {
             channel,
-            sent_at: NOON - ago,
+            sent_at,
             campaign_id: String::new(),
+            kind: MessageKind::Promotional,
+            tags: vec![],
+            engaged: true,
         }
     }
 
     fn run(r: &MessageRequest, now: TimestampMs) -> Decision {
         Fatigue::decide(r.clone(), &Ctx::for_test(now)).unwrap()
     }
+
+    fn run_with(r: &MessageRequest, now: TimestampMs, config: &[(&str, &str)]) -> Decision {
+        let ctx = Ctx::for_test(now).with_config(Config::from_pairs(config.iter().copied()));
+        Fatigue::decide(r.clone(), &ctx).unwrap()
+    }
+
+    #[track_caller]
+    fn deferred(d: Decision) -> Deferral {
+        match d {
+            Decision::Defer(d) => d,
+            other => panic!("expected a deferral, got {other:?}"),
+        }
+    }
+
+    /// Quiet hours out of the way of a test about something else.
+    const NARROW_QUIET: (&str, &str) = ("quiet-hours", "04:00-04:01");
 
     #[test]
     fn fresh_customer_at_noon_is_allowed() {
@@ -412,11 +346,38 @@ mod tests {
     }
 
     #[test]
-    fn another_running_campaign_blocks_enrolment() {
+    fn transactional_counts_when_not_exempt() {
+        let mut r = request(Channel::Email);
+        r.kind = MessageKind::Transactional;
+        r.history = vec![sent(Channel::Email, 2 * HOUR_MS)];
+        assert_eq!(run(&r, NOON), Decision::Allow);
+        let d = deferred(run_with(
+            &r,
+            NOON,
+            &[("transactional-exempt", "false"), NARROW_QUIET],
+        ));
+        assert_eq!(d.until, NOON + 10 * HOUR_MS);
+        assert!(d.reason.contains("minimum gap"), "{}", d.reason);
+    }
+
+    #[test]
+    fn one_journey_at_a_time() {
         let mut r = request(Channel::Email);
         r.active_campaigns = vec!["winback".into()];
         assert_eq!(run(&r, NOON), Decision::Drop(DropReason::InOtherCampaign));
         r.active_campaigns = vec!["spring".into()];
+        assert_eq!(run(&r, NOON), Decision::Allow);
+        // A contact of another campaign three days ago: it is still running.
+        let mut other = sent(Channel::Sms, 3 * DAY_MS);
+        other.campaign_id = "winback".into();
+        r.history = vec![other.clone()];
+        assert_eq!(run(&r, NOON), Decision::Drop(DropReason::InOtherCampaign));
+        // Ten days ago it has ended; a one-off message never enrols.
+        other.sent_at = NOON - 10 * DAY_MS;
+        r.history = vec![other];
+        assert_eq!(run(&r, NOON), Decision::Allow);
+        r.history[0].sent_at = NOON - DAY_MS;
+        r.campaign_id = String::new();
         assert_eq!(run(&r, NOON), Decision::Allow);
     }
 
@@ -437,44 +398,189 @@ mod tests {
             sent(Channel::Email, 4 * DAY_MS),
             sent(Channel::Email, 2 * DAY_MS),
         ];
-        match run(&r, NOON) {
-            Decision::Defer(d) => {
-                assert_eq!(d.until, NOON + DAY_MS);
-                assert_eq!(d.reason, "channel weekly cap");
-            }
-            other => panic!("expected a deferral, got {other:?}"),
-        }
+        let d = deferred(run(&r, NOON));
+        assert_eq!(d.until, NOON + DAY_MS);
+        assert_eq!(d.reason, "email cap of 3 per 7 days");
     }
 
     #[test]
-    fn quiet_hours_follow_the_customers_time_zone() {
+    fn a_contact_planned_later_counts_too() {
+        // One email per 7 days; one is planned two days ahead: sending now
+        // would put two in the week that ends then.
+        let mut r = request(Channel::Email);
+        r.history = vec![at(Channel::Email, NOON + 2 * DAY_MS)];
+        let config = [("cap.email", "1"), ("max-defer-hours", "240")];
+        let d = deferred(run_with(&r, NOON, &config));
+        assert_eq!(d.until, NOON + 9 * DAY_MS);
+    }
+
+    #[test]
+    fn the_most_restrictive_cap_wins() {
+        // Three a week allows this one; one a calendar day does not.
+        let mut r = request(Channel::Email);
+        r.history = vec![sent(Channel::Email, 11 * HOUR_MS)];
+        let config = [("cap.email", "3/week, 1/day"), ("min-gap-hours", "0"), NARROW_QUIET];
+        let d = deferred(run_with(&r, NOON, &config));
+        assert_eq!(d.until, NOON + 12 * HOUR_MS, "the next local midnight");
+        assert_eq!(d.reason, "email cap of 1 per calendar day");
+    }
+
+    #[test]
+    fn caps_per_tag_count_only_tagged_messages() {
+        let mut r = request(Channel::Sms);
+        let mut flash = sent(Channel::Email, 2 * DAY_MS);
+        flash.tags = vec!["flash-sale".into()];
+        r.history = vec![flash];
+        let config = [("cap.tag.flash-sale", "1/week"), ("max-defer-hours", "240")];
+        assert_eq!(run_with(&r, NOON, &config), Decision::Allow, "untagged");
+        r.tags = vec!["flash-sale".into()];
+        // 2 days ago was Saturday: the week ended Monday 00:00, so this one
+        // (Monday noon) is in a new week. One this morning is not.
+        assert_eq!(run_with(&r, NOON, &config), Decision::Allow);
+        r.history[0].sent_at = NOON - 6 * HOUR_MS;
+        let d = deferred(run_with(&r, NOON, &config));
+        assert_eq!(d.until, NOON + 7 * DAY_MS - 12 * HOUR_MS + 9 * HOUR_MS);
+        assert_eq!(
+            run_with(&r, NOON, &[config[0], config[1], NARROW_QUIET]),
+            Decision::Defer(Deferral {
+                until: NOON + 7 * DAY_MS - 12 * HOUR_MS,
+                reason: "`flash-sale` cap of 1 per calendar week".into()
+            })
+        );
+    }
+
+    fn berlin(r: &mut MessageRequest) {
+        r.time_zone = "Europe/Berlin".into();
+        r.customer.utc_offset_minutes = 120;
+        r.offsets = vec![
+            OffsetSpan {
+                starts_at: SPRING - 100 * DAY_MS,
+                utc_offset_minutes: 60,
+            },
+            OffsetSpan {
+                starts_at: SPRING,
+                utc_offset_minutes: 120,
+            },
+        ];
+    }
+
+    #[test]
+    fn a_weekly_window_across_the_daylight_saving_change() {
+        // Monday 23, Wednesday 25 and Friday 27 March at 12:00 UTC (CET);
+        // on Sunday 29 at 12:00 UTC (CEST) the week's three are spent.
+        let now = SPRING + 11 * HOUR_MS;
+        let mut r = request(Channel::Email);
+        berlin(&mut r);
+        r.last_engaged_at = Some(now - DAY_MS);
+        r.history = [6, 4, 2]
+            .map(|d| at(Channel::Email, now - d * DAY_MS))
+            .to_vec();
+        let config = [("cap.email", "3/week"), NARROW_QUIET];
+        let d = deferred(run_with(&r, now, &config));
+        // Monday 00:00 CEST is Sunday 22:00 UTC, not 23:00 (the week began
+        // in CET).
+        assert_eq!(d.until, SPRING + 21 * HOUR_MS);
+        assert_eq!(d.reason, "email cap of 3 per calendar week");
+        // Default quiet hours then hold it to 09:00 CEST, 07:00 UTC.
+        let d = deferred(run_with(&r, now, &config[..1]));
+        assert_eq!(d.until, SPRING + 30 * HOUR_MS);
+        assert!(d.reason.contains("Europe/Berlin"), "{}", d.reason);
+    }
+
+    #[test]
+    fn quiet_hours_end_in_the_new_offset_the_night_clocks_change() {
+        // Saturday 28 March 23:00 CET: quiet until 09:00 CEST = 07:00 UTC.
+        let now = SPRING - 3 * HOUR_MS;
+        let mut r = request(Channel::Sms);
+        berlin(&mut r);
+        r.last_engaged_at = Some(now - DAY_MS);
+        assert_eq!(deferred(run(&r, now)).until, SPRING + 6 * HOUR_MS);
+    }
+
+    #[test]
+    fn calendar_days_follow_a_travelling_customer() {
+        // One message a day; the last went out at 16:00 UTC. At 02:00 UTC
+        // the next day a customer in London is on a new day; one who has
+        // flown to Tokyo (UTC+9) is still on the day it arrived (01:00 and
+        // 11:00), until midnight there (15:00 UTC).
+        let mut r = request(Channel::Email);
+        let now = NOON + 14 * HOUR_MS;
+        r.history = vec![at(Channel::Email, NOON + 4 * HOUR_MS)];
+        let config = [("cap.total", "1/day"), ("min-gap-hours", "0"), NARROW_QUIET];
+        assert_eq!(run_with(&r, now, &config), Decision::Allow);
+        r.customer.utc_offset_minutes = 9 * 60;
+        r.time_zone = "Asia/Tokyo".into();
+        let d = deferred(run_with(&r, now, &config));
+        assert_eq!(d.until, NOON + 27 * HOUR_MS);
+        assert_eq!(d.reason, "cap across channels of 1 per calendar day");
+    }
+
+    #[test]
+    fn quiet_hours_follow_the_customers_time_zone_and_country() {
         // 12:00 UTC is 21:00 in Tokyo (UTC+9): quiet until 09:00 local = 00:00 UTC.
         let mut r = request(Channel::Sms);
         r.customer.utc_offset_minutes = 9 * 60;
-        match run(&r, NOON) {
-            Decision::Defer(d) => assert_eq!(d.until, NOON + 12 * HOUR_MS),
-            other => panic!("expected a deferral, got {other:?}"),
-        }
+        assert_eq!(deferred(run(&r, NOON)).until, NOON + 12 * HOUR_MS);
+        // 07:30 local: a German customer waits until 09:00, an American
+        // one until 08:00 (the US default), unless the merchant says otherwise.
+        r.customer.utc_offset_minutes = -270;
+        assert_eq!(deferred(run(&r, NOON)).until, NOON + 90 * MINUTE_MS);
+        r.customer.country = "US".into();
+        assert_eq!(deferred(run(&r, NOON)).until, NOON + 30 * MINUTE_MS);
+        let own = [("quiet-hours.US", "22:00-07:00")];
+        assert_eq!(run_with(&r, NOON, &own), Decision::Allow);
     }
 
     #[test]
-    fn calls_wait_for_the_next_window() {
+    fn calls_wait_for_the_next_window_and_segments_have_their_own() {
         // 12:00 local is between the 10–12 and 16–18 windows.
-        match run(&request(Channel::PhoneCall), NOON) {
-            Decision::Defer(d) => {
-                assert_eq!(d.until, NOON + 4 * HOUR_MS);
-                assert_eq!(d.reason, "outside call windows");
-            }
-            other => panic!("expected a deferral, got {other:?}"),
-        }
+        let mut r = request(Channel::PhoneCall);
+        let d = deferred(run(&r, NOON));
+        assert_eq!(d.until, NOON + 4 * HOUR_MS);
+        assert_eq!(d.reason, "outside the phone-call contact windows");
+        let config = [("windows.phone-call.champions", "12:00-13:00")];
+        assert!(matches!(run_with(&r, NOON, &config), Decision::Defer(_)));
+        r.segments = vec!["champions".into()];
+        assert_eq!(run_with(&r, NOON, &config), Decision::Allow);
+        // Any channel can have windows.
+        let r = request(Channel::Email);
+        let email = [("windows.email", "18:00-20:00")];
+        assert_eq!(deferred(run_with(&r, NOON, &email)).until, NOON + 6 * HOUR_MS);
+    }
+
+    #[test]
+    fn an_unanswered_call_is_retried_after_the_delay() {
+        let mut r = request(Channel::PhoneCall);
+        let mut call = sent(Channel::PhoneCall, 2 * HOUR_MS);
+        call.engaged = false;
+        r.history = vec![call];
+        let config = [
+            ("windows.phone-call", "08:00-22:00"),
+            ("cap.phone-call", "2"),
+            ("min-gap-hours", "0"),
+            ("ignored-gap-hours", "0"),
+        ];
+        let d = deferred(run_with(&r, NOON, &config));
+        assert_eq!(d.until, NOON + 2 * HOUR_MS);
+        assert_eq!(d.reason, "retry 4 hours after an unanswered call");
+    }
+
+    #[test]
+    fn a_longer_gap_after_a_message_the_customer_ignored() {
+        let mut r = request(Channel::Email);
+        r.history = vec![sent(Channel::Sms, 30 * HOUR_MS)];
+        assert_eq!(run(&r, NOON), Decision::Allow, "engaged");
+        r.history[0].engaged = false;
+        let d = deferred(run_with(&r, NOON, &[NARROW_QUIET]));
+        assert_eq!(d.until, NOON + 18 * HOUR_MS);
+        assert!(d.reason.contains("did not open"), "{}", d.reason);
     }
 
     #[test]
     fn zero_cap_drops_instead_of_deferring_forever() {
         let r = request(Channel::Whatsapp);
-        let ctx = Ctx::for_test(NOON).with_config(Config::from_pairs([("cap.whatsapp", "0")]));
         assert_eq!(
-            Fatigue::decide(r, &ctx).unwrap(),
+            run_with(&r, NOON, &[("cap.whatsapp", "0")]),
             Decision::Drop(DropReason::CapReached)
         );
     }
@@ -483,9 +589,14 @@ mod tests {
     fn bad_config_names_the_key() {
         for (k, v) in [
             ("cap.email", "three"),
+            ("cap.email", "3/fortnight"),
+            ("cap.tag.sale", "1/0d"),
             ("quiet-hours", "22-07"),
+            ("quiet-hours.usa", "22:00-07:00"),
+            ("windows.fax", "10:00-12:00"),
             ("colour", "red"),
             ("min-gap-hours", "-1"),
+            ("transactional-exempt", "maybe"),
         ] {
             let err = Fatigue::validate_config(&Config::from_pairs([(k, v)])).unwrap_err();
             match err {
@@ -494,5 +605,13 @@ mod tests {
             }
         }
         assert!(Fatigue::validate_config(&Config::default()).is_ok());
+        let all = Config::from_pairs([
+            ("cap.email", "3/week, 1/day"),
+            ("cap.total", "8/month"),
+            ("cap.tag.flash-sale", "1/week"),
+            ("quiet-hours.GB", "21:30-08:30"),
+            ("windows.phone-call.vip", "18:00-20:00"),
+        ]);
+        assert!(Fatigue::validate_config(&all).is_ok());
     }
 }
