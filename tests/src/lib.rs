@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 pub mod guests {
     /// The reference fatigue policy.
     pub const FATIGUE: &str = env!("COVE_GUEST_FATIGUE_POLICY");
+    /// The reference channel chooser.
+    pub const CHANNEL_CHOOSER: &str = env!("COVE_GUEST_CHANNEL_CHOOSER");
     /// The reference return flow.
     pub const RETURN_FLOW: &str = env!("COVE_GUEST_RETURN_FLOW");
     /// The reference A/B and multivariate allocator.
@@ -96,6 +98,50 @@ pub fn fatigue_input(channel: &str, history: Value) -> Value {
         "last-engaged-at": NOON - 2 * 86_400_000i64,
         "has-trigger-signal": true,
     }})
+}
+
+/// Import NDJSON `lines` of `entity` (customers, orders, events,
+/// consents) for the merchant `shop` over HTTP; every line must be taken.
+pub async fn import_lines(app: &axum::Router, key: &str, entity: &str, lines: &[Value]) {
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let auth = format!("Bearer {key}");
+    let (s, _, b) = request(
+        app,
+        "POST",
+        &format!("/v1/merchants/shop/import/{entity}?format=ndjson"),
+        &[("authorization", &auth)],
+        Some(body),
+    )
+    .await;
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(s, axum::http::StatusCode::OK, "{v}");
+    assert_eq!(v["rejected"], 0, "{v}");
+}
+
+/// The fatigue policy's settings of the concurrency tests and benchmark:
+/// three e-mails a week, no other gap or quiet hour near now, and a
+/// deferral longer than an hour drops — so of many plans at once, exactly
+/// three are planned.
+pub fn capped_fatigue_config() -> Value {
+    let hour = (cove_host::now_ms() / 3_600_000 + 12) % 24;
+    json!({"cap.email": "3", "cap.total-day": "10", "min-gap-hours": "0", "ignored-gap-hours": "0",
+        "max-defer-hours": "1", "quiet-hours": format!("{hour:02}:00-{hour:02}:01")})
+}
+
+/// Contacts beyond `cap` in any 7-day window of `times`.
+pub fn cap_violations(times: &[i64], cap: usize) -> usize {
+    let week = 7 * 86_400_000;
+    times
+        .iter()
+        .map(|t| {
+            times
+                .iter()
+                .filter(|u| **u >= *t && **u < t + week)
+                .count()
+                .saturating_sub(cap)
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// An in-process host on a fresh SQLite file (or `database_url`).

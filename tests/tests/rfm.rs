@@ -5,29 +5,14 @@
 
 use axum::http::StatusCode;
 use cove_e2e::{
-    OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, test_limits,
+    OPERATOR_TOKEN, call, create_merchant, guests, host, import_lines, publish, request,
+    test_limits,
 };
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400_000;
 /// 2026-09-30, end of day UTC.
 const AS_OF: i64 = 1_790_812_799_999;
-
-async fn import(app: &axum::Router, key: &str, entity: &str, lines: &[Value]) {
-    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let auth = format!("Bearer {key}");
-    let (s, _, b) = request(
-        app,
-        "POST",
-        &format!("/v1/merchants/shop/import/{entity}?format=ndjson"),
-        &[("authorization", &auth)],
-        Some(body),
-    )
-    .await;
-    let v: Value = serde_json::from_slice(&b).unwrap();
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["rejected"], 0, "{v}");
-}
 
 async fn finished(app: &axum::Router, key: &str, id: &str) -> Value {
     for _ in 0..600 {
@@ -94,7 +79,7 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     let customers: Vec<Value> = (0..400)
         .map(|i| json!({"id": format!("c{i:03}"), "country": "DE"}))
         .collect();
-    import(&app, &key, "customers", &customers).await;
+    import_lines(&app, &key, "customers", &customers).await;
     let mut orders = Vec::new();
     for i in 0..400i64 {
         let n = 1 + (i * 7) % 9;
@@ -107,7 +92,7 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     }
     // An order after the run's date is ignored.
     orders.push(json!({"id": "late", "customer_id": "c000", "placed_at": AS_OF + DAY, "currency": "EUR", "total": "5000.00"}));
-    import(&app, &key, "orders", &orders).await;
+    import_lines(&app, &key, "orders", &orders).await;
 
     // Bad requests name the field.
     let (s, v) = call(
@@ -353,14 +338,14 @@ async fn new_activity_rescores_at_once_and_the_daily_run_starts_once() {
     let customers: Vec<Value> = (0..60)
         .map(|i| json!({"id": format!("c{i:03}"), "country": "FR"}))
         .collect();
-    import(&app, &key, "customers", &customers).await;
+    import_lines(&app, &key, "customers", &customers).await;
     let orders: Vec<Value> = (0..60i64)
         .flat_map(|i| {
             (0..1 + i % 4).map(move |k| json!({"id": format!("o{i}-{k}"), "customer_id": format!("c{i:03}"),
                 "placed_at": now - (20 + i * 5 + k * 30) * DAY, "currency": "EUR", "total": "40.00"}))
         })
         .collect();
-    import(&app, &key, "orders", &orders).await;
+    import_lines(&app, &key, "orders", &orders).await;
     // Activity before any run is fine: nothing to rescore against yet.
     let (_, v) = call(
         &app,
@@ -392,7 +377,7 @@ async fn new_activity_rescores_at_once_and_the_daily_run_starts_once() {
     // A cart event now: "added to cart in the last 24 h and no order
     // since" (a default micro-segment) holds at once, without a new run.
     let t0 = cove_host::now_ms();
-    import(
+    import_lines(
         &app,
         &key,
         "events",
@@ -411,7 +396,7 @@ async fn new_activity_rescores_at_once_and_the_daily_run_starts_once() {
     // Then the order: no longer a cart without an order, one more order,
     // and recency at its best.
     let t1 = cove_host::now_ms();
-    import(&app, &key, "orders", &[json!({"id": "o-new", "customer_id": "c050", "placed_at": t1, "currency": "EUR", "total": "60.00"})]).await;
+    import_lines(&app, &key, "orders", &[json!({"id": "o-new", "customer_id": "c050", "placed_at": t1, "currency": "EUR", "total": "60.00"})]).await;
     let ordered = rescored(&app, &key, "c050", t1).await;
     assert!(
         !ordered["micro_segments"]
@@ -526,7 +511,7 @@ async fn summaries_add_up_orders_days_currencies_and_events() {
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state.clone());
     let key = create_merchant(&app, "shop").await;
-    import(
+    import_lines(
         &app,
         &key,
         "customers",
@@ -538,7 +523,7 @@ async fn summaries_add_up_orders_days_currencies_and_events() {
     )
     .await;
     let at = |days: i64, hours: i64| AS_OF - days * DAY - hours * 3_600_000;
-    import(&app, &key, "orders", &[
+    import_lines(&app, &key, "orders", &[
         // a: two orders on its first day, then two more days; one after as_of.
         json!({"id": "a1", "customer_id": "a", "placed_at": at(100, 20), "currency": "EUR", "total": "10.00"}),
         json!({"id": "a2", "customer_id": "a", "placed_at": at(100, 19), "currency": "EUR", "total": "20.00"}),
@@ -552,7 +537,7 @@ async fn summaries_add_up_orders_days_currencies_and_events() {
         json!({"id": "b3", "customer_id": "b", "placed_at": at(4, 12), "currency": "EUR", "total": "80.00", "status": "cancelled"}),
         json!({"id": "b4", "customer_id": "b", "placed_at": at(3, 12), "currency": "EUR", "total": "90.00", "status": "refunded"}),
     ]).await;
-    import(&app, &key, "events", &[
+    import_lines(&app, &key, "events", &[
         json!({"id": "e1", "customer_id": "a", "kind": "opened", "channel": "email", "at": at(10, 0)}),
         json!({"id": "e2", "customer_id": "a", "kind": "clicked", "channel": "sms", "at": at(45, 0)}),
         json!({"id": "e3", "customer_id": "a", "kind": "added-to-cart", "at": at(2, 0)}),

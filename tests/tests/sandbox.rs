@@ -156,16 +156,28 @@ fn the_host_keeps_serving_after_every_kind_of_failure() {
 
 #[test]
 fn wasm_and_native_decide_alike() {
+    const CONFIG: &[(&str, &str)] = &[("cap.sms", "1"), ("cap.tag.newsletter", "1/week")];
     let rt = runtime();
     let day = 86_400_000i64;
     let history = |n: i64| -> Value {
         Value::Array(
             (1..=n)
-                .map(|i| json!({"channel": "email", "sent-at": NOON - i * day, "campaign-id": ""}))
+                .map(|i| {
+                    json!({"channel": "email", "sent-at": NOON - i * day, "campaign-id": "",
+                    "tags": ["newsletter"], "engaged": i % 2 == 0})
+                })
                 .collect(),
         )
     };
+    let mut in_berlin = fatigue_input("email", history(2));
+    in_berlin["request"]["time-zone"] = json!("Europe/Berlin");
+    in_berlin["request"]["tags"] = json!(["newsletter"]);
+    in_berlin["request"]["offsets"] = json!([
+        {"starts-at": NOON - 30 * day, "utc-offset-minutes": 60},
+        {"starts-at": NOON + day / 3, "utc-offset-minutes": 120},
+    ]);
     let cases = [
+        in_berlin,
         fatigue_input("email", json!([])),
         fatigue_input("email", history(3)),
         fatigue_input("sms", history(1)),
@@ -173,10 +185,10 @@ fn wasm_and_native_decide_alike() {
         fatigue_input("whatsapp", history(6)),
     ];
     for (i, input) in cases.iter().enumerate() {
-        let in_wasm = call(&rt, guests::FATIGUE, input, &[("cap.sms", "1")]).expect("wasm call");
+        let in_wasm = call(&rt, guests::FATIGUE, input, CONFIG).expect("wasm call");
         let request: cove_sdk::fatigue::MessageRequest = native_request(&input["request"]);
         let ctx = cove_sdk::Ctx::for_test(NOON)
-            .with_config(cove_sdk::Config::from_pairs([("cap.sms", "1")]));
+            .with_config(cove_sdk::Config::from_pairs(CONFIG.iter().copied()));
         let native = fatigue_policy::Fatigue::decide(request, &ctx).expect("native call");
         assert_eq!(in_wasm["ok"], decision_json(&native), "case {i}");
     }
@@ -277,7 +289,7 @@ fn native_request(v: &Value) -> cove_sdk::fatigue::MessageRequest {
         channel: channel(&v["channel"]),
         kind: MessageKind::Promotional,
         campaign_id: v["campaign-id"].as_str().unwrap().into(),
-        tags: vec![],
+        tags: strings(&v["tags"]),
         history: v["history"]
             .as_array()
             .unwrap()
@@ -286,13 +298,37 @@ fn native_request(v: &Value) -> cove_sdk::fatigue::MessageRequest {
                 channel: channel(&h["channel"]),
                 sent_at: h["sent-at"].as_i64().unwrap(),
                 campaign_id: h["campaign-id"].as_str().unwrap().into(),
+                transactional: h["transactional"].as_bool().unwrap_or(false),
+                tags: strings(&h["tags"]),
+                engaged: h["engaged"].as_bool().unwrap(),
             })
             .collect(),
         active_campaigns: vec![],
         suppressed: vec![],
         last_engaged_at: v["last-engaged-at"].as_i64(),
         has_trigger_signal: v["has-trigger-signal"].as_bool().unwrap(),
+        time_zone: v["time-zone"].as_str().unwrap_or_default().into(),
+        offsets: v["offsets"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|o| cove_sdk::fatigue::OffsetSpan {
+                starts_at: o["starts-at"].as_i64().unwrap(),
+                utc_offset_minutes: o["utc-offset-minutes"].as_i64().unwrap() as i32,
+            })
+            .collect(),
+        segments: strings(&v["segments"]),
     }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
 }
 
 fn decision_json(d: &cove_sdk::fatigue::Decision) -> Value {

@@ -57,13 +57,8 @@ pub fn region(country: &str) -> &'static str {
 
 /// Minutes `zone` is ahead of UTC at `at_ms` (DST included); 0 if unknown.
 pub fn utc_offset_minutes(zone: Option<&str>, at_ms: i64) -> i32 {
-    let Some(tz) = zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) else {
-        return 0;
-    };
-    match tz.timestamp_millis_opt(at_ms) {
-        chrono::LocalResult::Single(t) => t.offset().fix().local_minus_utc() / 60,
-        _ => 0,
-    }
+    zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+        .map_or(0, |tz| utc_offset_minutes_in(tz, at_ms))
 }
 
 /// The fatigue slot's [`InputHook`](crate::platform::slots::InputHook):
@@ -78,7 +73,17 @@ pub fn input<'a>(
         if !body.windows(13).any(|w| w == b"\"customer_id\"") {
             return Ok(None);
         }
-        fill(&state.store, merchant, body, crate::now_ms()).await
+        let Some(filled) = fill(&state.store, merchant, body, crate::now_ms()).await? else {
+            return Ok(None);
+        };
+        let mut input: Value = serde_json::from_slice(&filled).unwrap_or_default();
+        crate::platform::invoke::fit_to_binding(
+            state,
+            merchant,
+            crate::platform::slots::Slot::Fatigue,
+            &mut input,
+        );
+        Ok(Some(input.to_string().into_bytes()))
     })
 }
 
@@ -116,102 +121,280 @@ pub async fn fill(
             ),
         ));
     }
-    let row = sqlx::query(
-        "SELECT country, time_zone, created_at FROM customers WHERE merchant_id = $1 AND id = $2",
-    )
-    .bind(merchant)
-    .bind(&id)
-    .fetch_optional(&store.pool)
-    .await?
-    .ok_or_else(|| {
-        ApiError::not_found(format!(
-            "no customer `{id}`; import the customers first, or send the full request"
-        ))
-    })?;
-    let country: Option<String> = row.try_get(0)?;
-    let zone: Option<String> = row.try_get(1)?;
-    let created: Option<i64> = row.try_get(2)?;
+    let profile = Profile::load(store, merchant, &id, now).await?;
+    let request = profile.fatigue_request(message, &[]);
+    Ok(Some(json!({ "request": request }).to_string().into_bytes()))
+}
 
-    let since = now - HISTORY_DAYS * 86_400_000;
-    let events = sqlx::query(
-        "SELECT kind, channel, campaign_id, at FROM customer_events WHERE merchant_id = $1 AND customer_id = $2 AND at >= $3 ORDER BY at",
-    )
-    .bind(merchant)
-    .bind(&id)
-    .bind(since)
-    .fetch_all(&store.pool)
-    .await?;
-    let mut history = Vec::new();
-    let mut last_engaged: Option<i64> = None;
-    let mut opted_out: Map<String, Value> = Map::new();
-    for e in &events {
-        let kind: String = e.try_get(0)?;
-        let channel: Option<String> = e.try_get(1)?;
-        let campaign: Option<String> = e.try_get(2)?;
-        let at: i64 = e.try_get(3)?;
-        match (kind.as_str(), channel) {
-            ("sent", Some(c)) => history.push(
-                json!({"channel": c, "sent-at": at, "campaign-id": campaign.unwrap_or_default()}),
-            ),
-            ("opened" | "clicked" | "replied", _) => {
-                last_engaged = Some(last_engaged.map_or(at, |l| l.max(at)))
-            }
-            ("unsubscribed" | "complained", Some(c)) => {
-                opted_out.insert(c, json!(at));
-            }
-            _ => {}
-        }
-    }
-    // The latest consent per channel decides; an unsubscribe or complaint
-    // after the latest grant suppresses too.
-    let consents = sqlx::query("SELECT channel, status, at FROM consents WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at")
+/// Engagement this long after a contact on its channel means the customer
+/// engaged with it.
+const ENGAGED_WITHIN_MS: i64 = 7 * 86_400_000;
+/// Engagement this far back informs the channel chooser.
+const ENGAGEMENT_DAYS: i64 = 180;
+/// At most this many engagement events go to the channel chooser.
+const MAX_ENGAGEMENT: usize = 1000;
+
+/// What the store knows about one customer that bears on contacting them:
+/// the inputs of the fatigue policy and of the channel chooser.
+pub struct Profile {
+    /// The WIT `customer` record.
+    pub customer: Value,
+    /// The customer's IANA zone, if known.
+    pub zone: Option<String>,
+    /// The zone's offsets from 35 days back to 95 ahead (WIT `offset-span`s).
+    pub offsets: Value,
+    /// Sends recorded as events in the last 35 days: (channel, at, campaign).
+    pub sent: Vec<(String, i64, String)>,
+    /// Engagement events of the last 180 days, newest first (WIT
+    /// `engagement-event`s; sends count as `delivered`).
+    pub engagement: Vec<Value>,
+    /// Opens, clicks and replies by channel: (channel, at).
+    engaged_at: Vec<(String, i64)>,
+    /// Channels that may not be used, each with its cause.
+    pub suppressed: Vec<(String, &'static str)>,
+    /// The last open, click or reply on any channel.
+    pub last_engaged: Option<i64>,
+    /// RFM segment, tier and micro-segments of the latest run.
+    pub segments: Vec<String>,
+}
+
+impl Profile {
+    /// The customer's profile as of `now`; 404 for an unknown customer.
+    pub async fn load(
+        store: &Store,
+        merchant: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<Profile, ApiError> {
+        let row = sqlx::query(
+            "SELECT country, time_zone, created_at FROM customers WHERE merchant_id = $1 AND id = $2",
+        )
         .bind(merchant)
-        .bind(&id)
+        .bind(id)
+        .fetch_optional(&store.pool)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no customer `{id}`; import the customers first, or send the full request"
+            ))
+        })?;
+        let country: Option<String> = row.try_get(0)?;
+        let zone: Option<String> = row.try_get(1)?;
+        let created: Option<i64> = row.try_get(2)?;
+
+        let since = now - ENGAGEMENT_DAYS * 86_400_000;
+        let events = sqlx::query(
+            "SELECT kind, channel, campaign_id, at FROM customer_events \
+             WHERE merchant_id = $1 AND customer_id = $2 AND at >= $3 AND channel IS NOT NULL ORDER BY at DESC",
+        )
+        .bind(merchant)
+        .bind(id)
+        .bind(since)
         .fetch_all(&store.pool)
         .await?;
-    let mut latest: Map<String, Value> = Map::new();
-    for c in &consents {
-        let (channel, status, at): (String, String, i64) =
-            (c.try_get(0)?, c.try_get(1)?, c.try_get(2)?);
-        latest.insert(channel, json!([status, at]));
-    }
-    let mut suppressed: Vec<String> = Vec::new();
-    for channel in super::model::CHANNELS {
-        let consent = latest.get(channel);
-        let withdrawn = consent.is_some_and(|c| c[0] == "withdrawn");
-        let granted_at = consent
-            .filter(|c| c[0] == "granted")
-            .and_then(|c| c[1].as_i64());
-        let out_after_grant = opted_out
-            .get(channel)
-            .and_then(Value::as_i64)
-            .is_some_and(|o| granted_at.is_none_or(|g| o > g));
-        if withdrawn || out_after_grant {
-            suppressed.push(channel.to_string());
+        let history_since = now - HISTORY_DAYS * 86_400_000;
+        let mut sent = Vec::new();
+        let mut engagement = Vec::new();
+        let mut engaged_at = Vec::new();
+        let mut last_engaged: Option<i64> = None;
+        let mut opted_out: Map<String, Value> = Map::new();
+        for e in &events {
+            let kind: String = e.try_get(0)?;
+            let channel: String = e.try_get(1)?;
+            let campaign: Option<String> = e.try_get(2)?;
+            let at: i64 = e.try_get(3)?;
+            let wit_kind = match kind.as_str() {
+                "sent" | "delivered" => "delivered",
+                "opened" | "clicked" | "replied" => {
+                    last_engaged = last_engaged.max(Some(at));
+                    engaged_at.push((channel.clone(), at));
+                    kind.as_str()
+                }
+                "unsubscribed" | "complained" | "bounced" => {
+                    opted_out
+                        .entry(channel.clone())
+                        .or_insert(json!([at, kind]));
+                    if kind == "bounced" {
+                        continue;
+                    }
+                    kind.as_str()
+                }
+                _ => continue,
+            };
+            if kind == "sent" && at >= history_since {
+                sent.push((channel.clone(), at, campaign.unwrap_or_default()));
+            }
+            // A send reported as both `sent` and `delivered` counts once.
+            if kind != "delivered" && engagement.len() < MAX_ENGAGEMENT {
+                engagement.push(json!({"channel": channel, "kind": wit_kind, "at": at}));
+            }
         }
+        // The latest consent per channel decides; an unsubscribe,
+        // complaint or hard bounce after the latest grant suppresses too.
+        let consents = sqlx::query("SELECT channel, status, at FROM consents WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at")
+            .bind(merchant)
+            .bind(id)
+            .fetch_all(&store.pool)
+            .await?;
+        let mut latest: Map<String, Value> = Map::new();
+        for c in &consents {
+            let (channel, status, at): (String, String, i64) =
+                (c.try_get(0)?, c.try_get(1)?, c.try_get(2)?);
+            latest.insert(channel, json!([status, at]));
+        }
+        let mut suppressed = Vec::new();
+        for channel in super::model::CHANNELS {
+            let consent = latest.get(channel);
+            if consent.is_some_and(|c| c[0] == "withdrawn") {
+                suppressed.push((channel.to_string(), "consent withdrawn"));
+                continue;
+            }
+            let granted_at = consent
+                .filter(|c| c[0] == "granted")
+                .and_then(|c| c[1].as_i64());
+            if let Some(out) = opted_out.get(channel)
+                && granted_at.is_none_or(|g| out[0].as_i64().is_some_and(|o| o > g))
+            {
+                suppressed.push((
+                    channel.to_string(),
+                    match out[1].as_str() {
+                        Some("bounced") => "hard bounce",
+                        Some("complained") => "complained",
+                        _ => "unsubscribed",
+                    },
+                ));
+            }
+        }
+        let segments = match store.rfm_segments(merchant, id).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(%merchant, customer = %id, "segments unavailable: {e}");
+                Vec::new()
+            }
+        };
+        let country = country.unwrap_or_default();
+        Ok(Profile {
+            customer: json!({
+                "id": id,
+                "region": region(&country),
+                "country": country,
+                "utc-offset-minutes": utc_offset_minutes(zone.as_deref(), now),
+                "created-at": created.unwrap_or(now),
+            }),
+            offsets: offsets(zone.as_deref(), now),
+            zone,
+            sent,
+            engagement,
+            engaged_at,
+            suppressed,
+            last_engaged,
+            segments,
+        })
     }
 
-    let country = country.unwrap_or_default();
-    let mut request = Map::new();
-    request.insert(
-        "customer".into(),
-        json!({
-            "id": id,
-            "region": region(&country),
-            "country": country,
-            "utc-offset-minutes": utc_offset_minutes(zone.as_deref(), now),
-            "created-at": created.unwrap_or(now),
-        }),
-    );
-    request.insert("history".into(), Value::Array(history));
-    request.insert("suppressed".into(), json!(suppressed));
-    request.insert("last-engaged-at".into(), json!(last_engaged));
-    request.insert("active-campaigns".into(), json!([]));
-    request.insert("tags".into(), json!([]));
-    for (k, v) in message {
-        request.insert(k, v);
+    /// Whether the customer opened, clicked or answered on `channel` within
+    /// a week after `at`.
+    pub fn engaged_after(&self, channel: &str, at: i64) -> bool {
+        self.engaged_at
+            .iter()
+            .any(|(c, t)| c == channel && *t >= at && *t <= at + ENGAGED_WITHIN_MS)
     }
-    Ok(Some(json!({ "request": request }).to_string().into_bytes()))
+
+    /// A WIT fatigue `contact`.
+    pub fn contact(
+        &self,
+        channel: &str,
+        at: i64,
+        campaign: &str,
+        kind: &str,
+        tags: &[String],
+    ) -> Value {
+        json!({"channel": channel, "sent-at": at, "campaign-id": campaign,
+            "transactional": kind == "transactional", "tags": tags,
+            "engaged": self.engaged_after(channel, at)})
+    }
+
+    /// The fatigue policy's `message-request`: the `message` fields (channel,
+    /// kind, campaign-id, tags, has-trigger-signal) over this profile,
+    /// with `more` contacts (reserved by plans) after the sends recorded
+    /// as events. A recorded send within an hour of a reserved contact on
+    /// the same channel and campaign is that contact, counted once.
+    pub fn fatigue_request(&self, message: Map<String, Value>, more: &[Value]) -> Value {
+        let same = |c: &Value, channel: &str, at: i64, campaign: &str| {
+            c["channel"] == channel
+                && c["campaign-id"] == campaign
+                && c["sent-at"]
+                    .as_i64()
+                    .is_some_and(|t| (t - at).abs() <= 3_600_000)
+        };
+        let mut history: Vec<Value> = self
+            .sent
+            .iter()
+            .filter(|(ch, at, camp)| !more.iter().any(|c| same(c, ch, *at, camp)))
+            .map(|(ch, at, camp)| self.contact(ch, *at, camp, "promotional", &[]))
+            .collect();
+        history.extend(more.iter().cloned());
+        history.sort_by_key(|c| std::cmp::Reverse(c["sent-at"].as_i64().unwrap_or(0)));
+        let mut request = Map::new();
+        request.insert("customer".into(), self.customer.clone());
+        request.insert("history".into(), Value::Array(history));
+        request.insert(
+            "suppressed".into(),
+            json!(self.suppressed.iter().map(|(c, _)| c).collect::<Vec<_>>()),
+        );
+        request.insert("last-engaged-at".into(), json!(self.last_engaged));
+        request.insert("active-campaigns".into(), json!([]));
+        request.insert("tags".into(), json!([]));
+        request.insert(
+            "time-zone".into(),
+            json!(self.zone.clone().unwrap_or_default()),
+        );
+        request.insert("offsets".into(), self.offsets.clone());
+        request.insert("segments".into(), json!(self.segments));
+        for (k, v) in message {
+            request.insert(k, v);
+        }
+        Value::Object(request)
+    }
+}
+
+/// The zone's offsets from 35 days before `now` to 95 days after, as WIT
+/// `offset-span`s: one per offset in force, each from when it starts.
+pub fn offsets(zone: Option<&str>, now: i64) -> Value {
+    let Some(tz) = zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) else {
+        return json!([]);
+    };
+    let at = |t: i64| utc_offset_minutes_in(tz, t);
+    const DAY: i64 = 86_400_000;
+    let (from, to) = (now - HISTORY_DAYS * DAY, now + 95 * DAY);
+    let mut spans = vec![json!({"starts-at": from, "utc-offset-minutes": at(from)})];
+    let (mut t, mut offset) = (from, at(from));
+    while t < to {
+        let next = t + DAY;
+        if at(next) != offset {
+            // The change is in (t, next]: narrow it to the minute.
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > 60_000 {
+                let mid = lo + (hi - lo) / 2;
+                if at(mid) == offset {
+                    lo = mid
+                } else {
+                    hi = mid
+                }
+            }
+            offset = at(hi);
+            spans.push(json!({"starts-at": hi, "utc-offset-minutes": offset}));
+        }
+        t = next;
+    }
+    Value::Array(spans)
+}
+
+fn utc_offset_minutes_in(tz: chrono_tz::Tz, at_ms: i64) -> i32 {
+    match tz.timestamp_millis_opt(at_ms) {
+        chrono::LocalResult::Single(t) => t.offset().fix().local_minus_utc() / 60,
+        _ => 0,
+    }
 }
 
 #[cfg(test)]

@@ -58,8 +58,9 @@ pub const CHANNELS: [&str; 7] = [
     "messenger",
     "phone-call",
 ];
-/// Engagement event kinds (need a channel).
-pub const ENGAGEMENT: [&str; 7] = [
+/// Engagement event kinds (need a channel); `bounced` is a hard bounce
+/// (the address or number does not exist) and suppresses the channel.
+pub const ENGAGEMENT: [&str; 8] = [
     "sent",
     "delivered",
     "opened",
@@ -67,6 +68,7 @@ pub const ENGAGEMENT: [&str; 7] = [
     "replied",
     "unsubscribed",
     "complained",
+    "bounced",
 ];
 /// Commerce event kinds.
 pub const COMMERCE: [&str; 3] = ["viewed-product", "added-to-cart", "started-checkout"];

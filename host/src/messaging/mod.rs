@@ -1,9 +1,11 @@
 //! Messaging: planning sends and what customers say back. A plan asks
-//! the fatigue policy channel by channel and reserves the contact under
-//! the customer's lock ([`plan`]); inbound SMS honours the opt-out and
+//! the channel chooser for a ranking and the fatigue policy channel by
+//! channel, and reserves the contact under the customer's lock ([`plan`]),
+//! for one customer or a whole segment ([`batch`]); inbound SMS honours the opt-out and
 //! opt-in keywords carriers require, as consent changes on the `sms`
 //! channel, and counts the reply as an engagement event.
 
+pub mod batch;
 pub mod plan;
 pub mod report;
 
@@ -25,6 +27,8 @@ pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(inbound_sms))
         .routes(routes!(plan::plan))
+        .routes(routes!(batch::start, batch::list))
+        .routes(routes!(batch::get))
         .routes(routes!(report::report))
         .routes(routes!(report::contacts))
 }

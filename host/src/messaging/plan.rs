@@ -1,20 +1,21 @@
-//! One send planned: consent first, then the channels in order, each asked
-//! of the merchant's fatigue policy, and the contact reserved in the same
-//! transaction that holds the customer's lock — so concurrent plans for
-//! one customer see each other's reservations and never break a cap.
+//! One send planned: consent first, then the channel chooser's ranking,
+//! each channel in turn asked of the merchant's fatigue policy, and the
+//! contact reserved in the same transaction that holds the customer's
+//! lock — so concurrent plans for one customer see each other's
+//! reservations and never break a cap.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sqlx::Row;
 
 use crate::AppState;
-use crate::customers::fatigue;
+use crate::customers::fatigue::Profile;
 use crate::customers::model::CHANNELS;
 use crate::platform::http::{ApiError, json_body, merchant_actor};
-use crate::platform::invoke::invoke;
+use crate::platform::invoke::{InvokeError, fit_to_binding, invoke};
 use crate::platform::slots::Slot;
 
 /// One of 256 locks, by merchant and customer.
@@ -30,18 +31,21 @@ fn stripe(merchant: &str, customer: &str) -> &'static tokio::sync::Mutex<()> {
 
 /// Reserved contacts this far back are the history (as the fatigue input's).
 const HISTORY_MS: i64 = 35 * 86_400_000;
+/// Engagement this far back makes the chooser's `stats`.
+const STATS_MS: i64 = 90 * 86_400_000;
 
 /// The message to plan.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[derive(serde::Deserialize, serde::Serialize, utoipa::ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct MessageIn {
     /// `marketing` (default) or `transactional` (exempt from caps).
     #[serde(default)]
     category: Option<String>,
-    /// The channels it may go on, best first (default: all seven).
+    /// The channels it may go on (default: all seven); the channel
+    /// chooser ranks them.
     #[serde(default)]
     channels: Option<Vec<String>>,
-    /// Tags of the message.
+    /// Tags of the message (caps per tag count them).
     #[serde(default)]
     tags: Vec<String>,
     /// The campaign or journey it belongs to.
@@ -50,6 +54,68 @@ pub struct MessageIn {
     /// A fresh signal (a cart left, a question asked) justifies contact.
     #[serde(default)]
     has_trigger_signal: bool,
+    /// `normal` (default), or `low`: dropped rather than delayed.
+    #[serde(default)]
+    priority: Option<String>,
+}
+
+/// A message, checked.
+#[derive(Clone, Debug)]
+pub struct Message {
+    category: String,
+    kind: &'static str,
+    channels: Vec<String>,
+    tags: Vec<String>,
+    campaign_id: String,
+    has_trigger_signal: bool,
+    low_priority: bool,
+}
+
+impl MessageIn {
+    /// Check the message; a refusal names the field (under `prefix`).
+    pub fn check(self, prefix: &str) -> Result<Message, ApiError> {
+        let refuse = |field: &str, why: String| {
+            let field = format!("{prefix}{field}");
+            ApiError::unprocessable("invalid_plan", format!("{field}: {why}")).with_field(&field)
+        };
+        let category = self.category.unwrap_or_else(|| "marketing".into());
+        let kind = match category.as_str() {
+            "marketing" => "promotional",
+            "transactional" => "transactional",
+            _ => return Err(refuse("category", "use marketing or transactional".into())),
+        };
+        let channels = self
+            .channels
+            .unwrap_or_else(|| CHANNELS.iter().map(|c| c.to_string()).collect());
+        if let Some(bad) = channels.iter().find(|c| !CHANNELS.contains(&c.as_str())) {
+            return Err(refuse(
+                "channels",
+                format!("`{bad}` is not a channel; use {}", CHANNELS.join(", ")),
+            ));
+        }
+        if channels.is_empty() {
+            return Err(refuse("channels", "name at least one channel".into()));
+        }
+        let low_priority = match self.priority.as_deref() {
+            None | Some("normal") => false,
+            Some("low") => true,
+            Some(other) => {
+                return Err(refuse(
+                    "priority",
+                    format!("`{other}` is not a priority; use normal or low"),
+                ));
+            }
+        };
+        Ok(Message {
+            category,
+            kind,
+            channels,
+            tags: self.tags,
+            campaign_id: self.campaign_id,
+            has_trigger_signal: self.has_trigger_signal,
+            low_priority,
+        })
+    }
 }
 
 /// A send to plan.
@@ -64,7 +130,7 @@ pub struct PlanIn {
 
 /// `POST /v1/merchants/{m}/sends/plan`: the channel and time a message to
 /// one customer goes at, or why it is dropped, with what each step decided.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/plan", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = PlanIn, responses((status = 200, description = "`{status: planned, contact_id, channel, send_at, trail}` or `{status: dropped, reason, trail}`", body = serde_json::Value), (status = 404, description = "No such customer"), (status = 422, description = "A field is refused; `field` names it")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/plan", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = PlanIn, responses((status = 200, description = "`{status: planned, contact_id, channel, send_at, template_only, trail}` or `{status: dropped, reason, trail}`", body = serde_json::Value), (status = 404, description = "No such customer"), (status = 422, description = "A field is refused; `field` names it")))]
 pub async fn plan(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -73,65 +139,49 @@ pub async fn plan(
 ) -> Result<Response, ApiError> {
     merchant_actor(&state, &headers, &merchant).await?;
     let input: PlanIn = json_body(body).await?;
-    let refuse = |field: &str, why: String| {
-        ApiError::unprocessable("invalid_plan", format!("{field}: {why}")).with_field(field)
-    };
-    let m = input.message;
-    let category = m.category.unwrap_or_else(|| "marketing".into());
-    let kind = match category.as_str() {
-        "marketing" => "promotional",
-        "transactional" => "transactional",
-        _ => {
-            return Err(refuse(
-                "message.category",
-                "use marketing or transactional".into(),
-            ));
-        }
-    };
-    let channels = m
-        .channels
-        .unwrap_or_else(|| CHANNELS.iter().map(|c| c.to_string()).collect());
-    if let Some(bad) = channels.iter().find(|c| !CHANNELS.contains(&c.as_str())) {
-        return Err(refuse(
-            "message.channels",
-            format!("`{bad}` is not a channel; use {}", CHANNELS.join(", ")),
-        ));
-    }
-    if channels.is_empty() {
-        return Err(refuse(
-            "message.channels",
-            "name at least one channel".into(),
-        ));
-    }
+    let message = input.message.check("message.")?;
+    let planned = plan_one(&state, &merchant, &input.customer_id, &message, None).await?;
+    Ok(axum::Json(planned).into_response())
+}
+
+/// Plan `m` for one customer: consent, then the channel chooser's
+/// ranking, then the fatigue policy channel by channel, and the contact
+/// reserved under the customer's lock (part of `batch`, if given).
+pub async fn plan_one(
+    state: &AppState,
+    merchant: &str,
+    customer: &str,
+    m: &Message,
+    batch: Option<&str>,
+) -> Result<Value, ApiError> {
     let now = crate::now_ms();
-    let customer = input.customer_id;
     let store = &state.store;
-    // The fatigue input, from the store once (no lock needed: what a
-    // concurrent plan reserves is read under the lock below); each channel
-    // differs only in its `channel`.
-    let short = json!({"customer_id": customer, "message": {
-        "channel": channels[0], "kind": kind, "campaign-id": m.campaign_id,
-        "tags": m.tags, "has-trigger-signal": m.has_trigger_signal,
-    }});
-    let base: Value = serde_json::from_slice(
-        &fatigue::fill(store, &merchant, short.to_string().as_bytes(), now)
-            .await?
-            .unwrap_or_default(),
-    )
-    .unwrap_or_default();
-    let requests: Vec<Value> = channels
-        .iter()
-        .map(|c| {
-            let mut r = base.clone();
-            r["request"]["channel"] = json!(c);
-            r
-        })
-        .collect();
+    let profile = Profile::load(store, merchant, customer, now).await?;
+    let mut trail = Vec::new();
+    let mut reasons = Vec::new();
+
+    // Consent first: a withdrawn, opted-out or bounced channel is never asked.
+    let mut open: Vec<&String> = Vec::new();
+    for channel in &m.channels {
+        match profile.suppressed.iter().find(|(c, _)| c == channel) {
+            Some((_, cause)) => {
+                trail.push(json!({"step": "consent", "channel": channel, "decision": "drop", "reason": format!("no consent: {cause}")}));
+                reasons.push(format!("{channel}: no consent ({cause})"));
+            }
+            None => open.push(channel),
+        }
+    }
+    let (order, templates) = if open.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        rank(state, merchant, &profile, m, &open, now, &mut trail).await
+    };
+
     // The customer's lock: one plan at a time in this process, and across
     // replicas (PostgreSQL) a transaction-scoped advisory lock; SQLite has
     // one writer. Held until the contact is reserved; nothing in it waits
     // for another connection.
-    let _local = stripe(&merchant, &customer).lock().await;
+    let _local = stripe(merchant, customer).lock().await;
     let mut tx = store.write_tx().await?;
     if store.pg.is_some() {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
@@ -140,48 +190,51 @@ pub async fn plan(
             .await?;
     }
     let reserved: Vec<Value> = sqlx::query(
-        "SELECT channel, send_at, campaign_id FROM contacts \
+        "SELECT channel, send_at, campaign_id, category, tags FROM contacts \
          WHERE merchant_id = $1 AND customer_id = $2 AND status = 'planned' AND send_at >= $3",
     )
-    .bind(&merchant)
-    .bind(&customer)
+    .bind(merchant)
+    .bind(customer)
     .bind(now - HISTORY_MS)
     .fetch_all(&mut *tx)
     .await?
     .iter()
     .map(|r| {
-        Ok::<_, sqlx::Error>(json!({
-            "channel": r.try_get::<String, _>(0)?,
-            "sent-at": r.try_get::<i64, _>(1)?,
-            "campaign-id": r.try_get::<String, _>(2)?,
-        }))
+        let tags: Vec<String> =
+            serde_json::from_str(&r.try_get::<String, _>(4)?).unwrap_or_default();
+        let kind = match r.try_get::<String, _>(3)?.as_str() {
+            "transactional" => "transactional",
+            _ => "promotional",
+        };
+        Ok::<_, sqlx::Error>(profile.contact(
+            &r.try_get::<String, _>(0)?,
+            r.try_get::<i64, _>(1)?,
+            &r.try_get::<String, _>(2)?,
+            kind,
+            &tags,
+        ))
     })
     .collect::<Result<_, _>>()?;
+    let mut message = Map::new();
+    message.insert(
+        "channel".into(),
+        json!(order.first().map_or("email", |c| c.as_str())),
+    );
+    message.insert("kind".into(), json!(m.kind));
+    message.insert("campaign-id".into(), json!(m.campaign_id));
+    message.insert("tags".into(), json!(m.tags));
+    message.insert("has-trigger-signal".into(), json!(m.has_trigger_signal));
+    let base = json!({"request": profile.fatigue_request(message, &reserved)});
 
-    let mut trail = Vec::new();
     let mut chosen: Option<(String, i64, Option<String>)> = None;
     let mut deferred: Option<(String, i64, String)> = None;
-    let mut reasons = Vec::new();
-    for (channel, mut request) in channels.iter().zip(requests) {
-        // Consent first: a withdrawn or opted-out channel is never asked.
-        if request
-            .pointer("/request/suppressed")
-            .and_then(Value::as_array)
-            .is_some_and(|s| s.iter().any(|c| c == channel))
-        {
-            trail.push(json!({"step": "consent", "channel": channel, "decision": "drop", "reason": "no consent: withdrawn, unsubscribed or complained"}));
-            reasons.push(format!("{channel}: no consent"));
-            continue;
-        }
-        if let Some(h) = request
-            .pointer_mut("/request/history")
-            .and_then(Value::as_array_mut)
-        {
-            h.extend(reserved.iter().cloned());
-        }
+    for channel in &order {
+        let mut request = base.clone();
+        request["request"]["channel"] = json!(channel);
+        fit_to_binding(state, merchant, Slot::Fatigue, &mut request);
         let answer = invoke(
-            &state,
-            &merchant,
+            state,
+            merchant,
             Slot::Fatigue,
             request.to_string().as_bytes(),
         )
@@ -206,7 +259,11 @@ pub async fn plan(
                     .unwrap_or_default()
                     .to_string();
                 trail.push(json!({"step": "fatigue", "channel": channel, "decision": "defer", "until": until, "reason": why, "by": by}));
-                if deferred.as_ref().is_none_or(|(_, t, _)| until < *t) {
+                if m.low_priority {
+                    reasons.push(format!(
+                        "{channel}: deferred ({why}), and the message is low priority"
+                    ));
+                } else if deferred.as_ref().is_none_or(|(_, t, _)| until < *t) {
                     deferred = Some((channel.clone(), until, why));
                 }
             }
@@ -237,14 +294,14 @@ pub async fn plan(
         ),
     };
     sqlx::query(
-        "INSERT INTO contacts (merchant_id, id, customer_id, channel, category, tags, campaign_id, send_at, status, reason, trail, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO contacts (merchant_id, id, customer_id, channel, category, tags, campaign_id, send_at, status, reason, trail, created_at, batch_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
-    .bind(&merchant)
+    .bind(merchant)
     .bind(&id)
-    .bind(&customer)
+    .bind(customer)
     .bind(channel.clone())
-    .bind(&category)
+    .bind(&m.category)
     .bind(serde_json::to_string(&m.tags).unwrap_or_default())
     .bind(&m.campaign_id)
     .bind(send_at)
@@ -252,13 +309,120 @@ pub async fn plan(
     .bind(reason.clone())
     .bind(Value::Array(trail.clone()).to_string())
     .bind(now)
+    .bind(batch)
     .execute(&mut *tx)
-    .await
-    ?;
+    .await?;
     tx.commit().await?;
-    Ok(axum::Json(json!({
+    let template_only = channel.as_ref().is_some_and(|c| templates.contains(c));
+    Ok(json!({
         "status": status, "contact_id": id, "channel": channel, "send_at": send_at,
-        "reason": reason, "trail": trail,
+        "template_only": template_only, "reason": reason, "trail": trail,
     }))
-    .into_response())
+}
+
+/// The open channels in the order to try them, and those that may only
+/// carry a template now: the channel chooser's ranking; when it cannot
+/// answer, its fallback's channel first and then the message's order.
+async fn rank(
+    state: &AppState,
+    merchant: &str,
+    profile: &Profile,
+    m: &Message,
+    open: &[&String],
+    now: i64,
+    trail: &mut Vec<Value>,
+) -> (Vec<String>, Vec<String>) {
+    let mut stats: Vec<Value> = Vec::new();
+    for channel in CHANNELS {
+        let count = |kind: &str| {
+            profile
+                .engagement
+                .iter()
+                .filter(|e| {
+                    e["channel"] == channel
+                        && e["kind"] == kind
+                        && e["at"].as_i64().is_some_and(|t| t >= now - STATS_MS)
+                })
+                .count()
+        };
+        let (delivered, opened, clicked) = (count("delivered"), count("opened"), count("clicked"));
+        if delivered + opened + clicked > 0 {
+            stats.push(json!({"channel": channel, "delivered": delivered, "opened": opened, "clicked": clicked}));
+        }
+    }
+    let consents: Vec<Value> = CHANNELS
+        .iter()
+        .map(|c| json!({"channel": c, "granted": open.iter().any(|o| o == c)}))
+        .collect();
+    let mut input = json!({"request": {
+        "customer": profile.customer, "kind": m.kind, "consents": consents, "stats": stats,
+        "last-engaged-at": profile.last_engaged, "engagement": profile.engagement, "tags": m.tags,
+    }});
+    fit_to_binding(state, merchant, Slot::Channels, &mut input);
+    let in_message_order = |first: Vec<String>| {
+        let mut order = first;
+        for c in open {
+            if !order.contains(c) {
+                order.push(c.to_string());
+            }
+        }
+        order
+    };
+    match invoke(
+        state,
+        merchant,
+        Slot::Channels,
+        input.to_string().as_bytes(),
+    )
+    .await
+    {
+        Ok(answer) => {
+            let ranked: Vec<&Value> = answer
+                .result
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter(|r| open.iter().any(|o| r["channel"] == o.as_str()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let names: Vec<String> = ranked
+                .iter()
+                .filter_map(|r| r["channel"].as_str().map(str::to_string))
+                .collect();
+            let templates = ranked
+                .iter()
+                .filter(|r| r["template-only"] == true)
+                .filter_map(|r| r["channel"].as_str().map(str::to_string))
+                .collect();
+            match answer.plugin {
+                Some(by) => {
+                    trail.push(
+                        json!({"step": "chooser", "decision": "rank", "ranking": ranked, "by": by}),
+                    );
+                    (names, templates)
+                }
+                None => {
+                    let order = in_message_order(names);
+                    trail.push(json!({"step": "chooser", "decision": "rank", "ranking": order, "by": "the safe fallback",
+                        "reason": "no channel chooser answered: the region's default channel first, then the message's order"}));
+                    (order, templates)
+                }
+            }
+        }
+        Err(e) => {
+            let order = in_message_order(Vec::new());
+            trail.push(json!({"step": "chooser", "decision": "rank", "ranking": order, "by": "the message's order",
+                "reason": format!("the channel chooser refused: {}", invoke_error_words(&e))}));
+            (order, Vec::new())
+        }
+    }
+}
+
+fn invoke_error_words(e: &InvokeError) -> String {
+    match e {
+        InvokeError::BadJson(s) | InvokeError::BadInput(s) => s.clone(),
+        InvokeError::Busy(n) => format!("all {n} of the merchant's plugin calls are busy"),
+        InvokeError::PluginError { plugin, error } => format!("{plugin}: {error}"),
+    }
 }

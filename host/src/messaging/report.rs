@@ -101,7 +101,7 @@ pub async fn report(
     }
     for r in sqlx::query(
         "SELECT kind, CAST(COUNT(*) AS BIGINT) FROM customer_events \
-         WHERE merchant_id = $1 AND kind IN ('unsubscribed', 'complained') AND at >= $2 GROUP BY kind",
+         WHERE merchant_id = $1 AND kind IN ('unsubscribed', 'complained', 'bounced') AND at >= $2 GROUP BY kind",
     )
     .bind(&merchant)
     .bind(since)
@@ -109,10 +109,9 @@ pub async fn report(
     .await
     ?
     {
-        suppressions.insert(
-            r.try_get(0)?,
-            r.try_get::<i64, _>(1)? as u64,
-        );
+        let kind: String = r.try_get(0)?;
+        let cause = if kind == "bounced" { "hard bounce".into() } else { kind };
+        suppressions.insert(cause, r.try_get::<i64, _>(1)? as u64);
     }
     Ok(axum::Json(json!({
         "days": days,

@@ -46,6 +46,25 @@ pub enum InvokeError {
     },
 }
 
+/// Make a host-built `input` (written for the newest contract) fit the
+/// contract of the plugin bound to `slot`: fields an earlier contract
+/// does not have are left out.
+pub fn fit_to_binding(state: &AppState, merchant: &str, slot: Slot, input: &mut Value) {
+    let Some(active) = state.bindings.get(merchant, slot) else {
+        return;
+    };
+    if active.prepared.contract == Contract::NEWEST {
+        return;
+    }
+    if let Value::Object(object) = input {
+        for (name, shape) in &active.prepared.params {
+            if let Some(v) = object.get_mut(name) {
+                shape.prune(v);
+            }
+        }
+    }
+}
+
 /// Run `slot` for `merchant` on the JSON `body` (an object keyed by the
 /// WIT parameter names).
 pub async fn invoke(

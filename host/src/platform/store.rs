@@ -157,6 +157,11 @@ macro_rules! migrations {
                 "contacts",
                 include_str!("../../migrations/common/0013_contacts.sql"),
             ),
+            (
+                14,
+                "send batches",
+                include_str!("../../migrations/common/0014_send_batches.sql"),
+            ),
         ]
         .into_iter()
         .map(|(version, description, sql)| {

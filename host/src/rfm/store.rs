@@ -453,6 +453,26 @@ impl Store {
         }
     }
 
+    /// A customer's segment, tier and micro-segments in the latest
+    /// finished run (empty when never scored).
+    pub async fn rfm_segments(
+        &self,
+        merchant: &str,
+        customer: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let Some(v) = self.rfm_customer(merchant, customer).await? else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<String> = [&v["segment"], &v["tier"]]
+            .into_iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect();
+        if let Some(micro) = v["micro_segments"].as_array() {
+            out.extend(micro.iter().filter_map(|s| s.as_str().map(str::to_string)));
+        }
+        Ok(out)
+    }
+
     /// A customer's scores in the latest finished run.
     pub async fn rfm_customer(
         &self,

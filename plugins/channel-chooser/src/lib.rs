@@ -103,7 +103,10 @@ const REGIONS: [(Region, &str, &str, [f64; 7]); 7] = [
 ];
 
 fn index(channel: Channel) -> usize {
-    CHANNELS.iter().position(|(c, _)| *c == channel).unwrap_or(0)
+    CHANNELS
+        .iter()
+        .position(|(c, _)| *c == channel)
+        .unwrap_or(0)
 }
 
 fn name(channel: Channel) -> &'static str {
@@ -141,7 +144,9 @@ impl Settings {
     /// Read settings, falling back to the defaults for keys not set.
     pub fn from_config(config: &Config) -> Result<Settings, Error> {
         let number = |key: &str, default: f64| -> Result<f64, Error> {
-            let v: f64 = config.parse_or(key, default).map_err(Error::InvalidConfig)?;
+            let v: f64 = config
+                .parse_or(key, default)
+                .map_err(Error::InvalidConfig)?;
             if !(v.is_finite() && v > 0.0) {
                 return Err(invalid(key, format!("must be a positive number, got {v}")));
             }
@@ -171,13 +176,22 @@ impl Settings {
                         .position(|(_, n, _, _)| *n == region)
                         .ok_or_else(|| {
                             let names: Vec<&str> = REGIONS.iter().map(|r| r.1).collect();
-                            invalid(key, format!("`{region}` is not a region; use {}", names.join(", ")))
+                            invalid(
+                                key,
+                                format!("`{region}` is not a region; use {}", names.join(", ")),
+                            )
                         })?;
                     for entry in value.split(',').filter(|s| !s.trim().is_empty()) {
-                        let (channel, rate) = entry
-                            .trim()
-                            .split_once([' ', '=', ':'])
-                            .ok_or_else(|| invalid(key, format!("`{}`: expected a channel and a rate, such as email 0.2", entry.trim())))?;
+                        let (channel, rate) =
+                            entry.trim().split_once([' ', '=', ':']).ok_or_else(|| {
+                                invalid(
+                                    key,
+                                    format!(
+                                        "`{}`: expected a channel and a rate, such as email 0.2",
+                                        entry.trim()
+                                    ),
+                                )
+                            })?;
                         let channel = channel_named(key, channel)?;
                         let text = rate.trim();
                         let mut rate: f64 = text
@@ -189,7 +203,13 @@ impl Settings {
                             rate /= 100.0;
                         }
                         if !(0.0..1.0).contains(&rate) || rate == 0.0 {
-                            return Err(invalid(key, format!("the rate for {} must be between 0 and 1, got {rate}", name(channel))));
+                            return Err(invalid(
+                                key,
+                                format!(
+                                    "the rate for {} must be between 0 and 1, got {rate}",
+                                    name(channel)
+                                ),
+                            ));
                         }
                         settings.priors[r][index(channel)] = rate;
                     }
@@ -289,13 +309,8 @@ pub fn choose(s: &Settings, r: &ChooseRequest, now: TimestampMs) -> Vec<Ranked> 
         let first = match rank {
             Some(i) if reactivate => {
                 reason = match opted_out_classic {
-                    Some(c) => format!(
-                        "reactivation (unsubscribed from {}): {reason}",
-                        name(c)
-                    ),
-                    None => format!(
-                        "reactivation (silent for {silent_days} days): {reason}"
-                    ),
+                    Some(c) => format!("reactivation (unsubscribed from {}): {reason}", name(c)),
+                    None => format!("reactivation (silent for {silent_days} days): {reason}"),
                 };
                 i
             }
@@ -427,13 +442,20 @@ mod tests {
     fn a_customer_who_reads_sms_and_ignores_email_gets_sms() {
         let mut r = request(Region::Europe, &[Channel::Email, Channel::Sms]);
         for d in 1..=6 {
-            r.engagement.push(event(Channel::Email, EngagementKind::Delivered, d * 5));
-            r.engagement.push(event(Channel::Sms, EngagementKind::Delivered, d * 5));
-            r.engagement.push(event(Channel::Sms, EngagementKind::Opened, d * 5));
+            r.engagement
+                .push(event(Channel::Email, EngagementKind::Delivered, d * 5));
+            r.engagement
+                .push(event(Channel::Sms, EngagementKind::Delivered, d * 5));
+            r.engagement
+                .push(event(Channel::Sms, EngagementKind::Opened, d * 5));
         }
         let ranked = Chooser::choose(r.clone(), &Ctx::for_test(NOW)).unwrap();
         assert_eq!(ranked[0].channel, Channel::Sms);
-        assert!(ranked[0].reason.contains("engaged 6 times with 6 messages"), "{}", ranked[0].reason);
+        assert!(
+            ranked[0].reason.contains("engaged 6 times with 6 messages"),
+            "{}",
+            ranked[0].reason
+        );
         assert!(ranked[0].score > 0.4 && ranked[1].score < 0.2, "{ranked:?}");
     }
 
@@ -443,21 +465,30 @@ mod tests {
         let mut r = request(Region::Europe, &[Channel::Email, Channel::Sms]);
         for (channel, days) in [(Channel::Email, 300), (Channel::Sms, 10)] {
             for _ in 0..4 {
-                r.engagement.push(event(channel, EngagementKind::Delivered, days));
-                r.engagement.push(event(channel, EngagementKind::Clicked, days));
+                r.engagement
+                    .push(event(channel, EngagementKind::Delivered, days));
+                r.engagement
+                    .push(event(channel, EngagementKind::Clicked, days));
             }
         }
         for _ in 0..4 {
-            r.engagement.push(event(Channel::Email, EngagementKind::Delivered, 5));
+            r.engagement
+                .push(event(Channel::Email, EngagementKind::Delivered, 5));
         }
         assert_eq!(order(&r, &[])[0], Channel::Sms);
         // Without decay (a very long half-life) the email history ties it up.
         let flat = order(&r, &[("half-life-days", "100000")]);
         assert_eq!(flat[0], Channel::Sms);
-        let ctx = Ctx::for_test(NOW).with_config(Config::from_pairs([("half-life-days", "100000")]));
+        let ctx =
+            Ctx::for_test(NOW).with_config(Config::from_pairs([("half-life-days", "100000")]));
         let flat = Chooser::choose(r.clone(), &ctx).unwrap();
         let decayed = Chooser::choose(r, &Ctx::for_test(NOW)).unwrap();
-        let email = |v: &[Ranked]| v.iter().find(|x| x.channel == Channel::Email).unwrap().score;
+        let email = |v: &[Ranked]| {
+            v.iter()
+                .find(|x| x.channel == Channel::Email)
+                .unwrap()
+                .score
+        };
         assert!(email(&decayed) < email(&flat), "{decayed:?} {flat:?}");
     }
 
@@ -468,13 +499,23 @@ mod tests {
         let ranked = Chooser::choose(r.clone(), &Ctx::for_test(NOW)).unwrap();
         assert_eq!(ranked[0].channel, Channel::Whatsapp);
         assert_eq!(ranked[1].channel, Channel::Messenger);
-        assert!(ranked[0].reason.starts_with("reactivation (unsubscribed from email)"), "{}", ranked[0].reason);
+        assert!(
+            ranked[0]
+                .reason
+                .starts_with("reactivation (unsubscribed from email)"),
+            "{}",
+            ranked[0].reason
+        );
         // Silent for 90 days: the same, with its own reason.
         let mut silent = request(Region::Europe, &[Channel::Email, Channel::Messenger]);
         silent.last_engaged_at = Some(NOW - 90 * DAY_MS);
         let ranked = Chooser::choose(silent.clone(), &Ctx::for_test(NOW)).unwrap();
         assert_eq!(ranked[0].channel, Channel::Messenger);
-        assert!(ranked[0].reason.contains("silent for 90 days"), "{}", ranked[0].reason);
+        assert!(
+            ranked[0].reason.contains("silent for 90 days"),
+            "{}",
+            ranked[0].reason
+        );
         // Not for transactional messages, and not without consent.
         silent.kind = MessageKind::Transactional;
         assert_eq!(order(&silent, &[])[0], Channel::Email);
@@ -487,7 +528,11 @@ mod tests {
         let mut r = request(Region::LatinAmerica, &[Channel::Whatsapp]);
         let ranked = Chooser::choose(r.clone(), &Ctx::for_test(NOW)).unwrap();
         assert!(ranked[0].template_only);
-        assert!(ranked[0].reason.contains("template only"), "{}", ranked[0].reason);
+        assert!(
+            ranked[0].reason.contains("template only"),
+            "{}",
+            ranked[0].reason
+        );
         r.engagement.push(EngagementEvent {
             channel: Channel::Whatsapp,
             kind: EngagementKind::Replied,
@@ -495,7 +540,11 @@ mod tests {
         });
         let ranked = Chooser::choose(r.clone(), &Ctx::for_test(NOW)).unwrap();
         assert!(!ranked[0].template_only);
-        assert!(ranked[0].reason.contains("wrote 3 h ago"), "{}", ranked[0].reason);
+        assert!(
+            ranked[0].reason.contains("wrote 3 h ago"),
+            "{}",
+            ranked[0].reason
+        );
         r.engagement[0].at = NOW - 25 * HOUR_MS;
         assert!(Chooser::choose(r, &Ctx::for_test(NOW)).unwrap()[0].template_only);
     }

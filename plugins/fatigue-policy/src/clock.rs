@@ -60,8 +60,15 @@ impl<'a> Clock<'a> {
         }
         let mut best = TimestampMs::MAX;
         for (i, span) in self.spans.iter().enumerate() {
-            let end = self.spans.get(i + 1).map_or(TimestampMs::MAX, |s| s.starts_at);
-            let start = if i == 0 { TimestampMs::MIN } else { span.starts_at };
+            let end = self
+                .spans
+                .get(i + 1)
+                .map_or(TimestampMs::MAX, |s| s.starts_at);
+            let start = if i == 0 {
+                TimestampMs::MIN
+            } else {
+                span.starts_at
+            };
             let u = local - i64::from(span.utc_offset_minutes) * MINUTE_MS;
             if (start..end).contains(&u) {
                 best = best.min(u);

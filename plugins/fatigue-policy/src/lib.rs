@@ -64,7 +64,7 @@ pub fn decide(s: &Settings, r: &MessageRequest, now: TimestampMs) -> Decision {
     let history: Vec<&Contact> = r
         .history
         .iter()
-        .filter(|c| !s.transactional_exempt || c.kind == MessageKind::Promotional)
+        .filter(|c| !s.transactional_exempt || !c.transactional)
         .collect();
     if !r.campaign_id.is_empty() {
         let running = history.iter().any(|c| {
@@ -77,8 +77,7 @@ pub fn decide(s: &Settings, r: &MessageRequest, now: TimestampMs) -> Decision {
         }
     }
     let silent_since = r.last_engaged_at.unwrap_or(r.customer.created_at);
-    if promotional && !r.has_trigger_signal && now - silent_since > s.silent_after_days * DAY_MS
-    {
+    if promotional && !r.has_trigger_signal && now - silent_since > s.silent_after_days * DAY_MS {
         return Decision::Drop(DropReason::NoSignal);
     }
 
@@ -124,22 +123,33 @@ pub fn decide(s: &Settings, r: &MessageRequest, now: TimestampMs) -> Decision {
                 .filter(|c| counts(cap, c))
                 .map(|c| c.sent_at)
                 .collect();
-            moved(cap_ok(cap, &times, &clock, t), &mut t, &|| cap.words.clone());
+            moved(cap_ok(cap, &times, &clock, t), &mut t, &|| {
+                cap.words.clone()
+            });
         }
         moved(gap_ok(&all, s.min_gap_hours * HOUR_MS, t), &mut t, &|| {
             format!("minimum gap of {} hours between messages", s.min_gap_hours)
         });
-        moved(after(&ignored, s.ignored_gap_hours * HOUR_MS, t), &mut t, &|| {
-            format!(
-                "{} hours after a message the customer did not open",
-                s.ignored_gap_hours
-            )
-        });
+        moved(
+            after(&ignored, s.ignored_gap_hours * HOUR_MS, t),
+            &mut t,
+            &|| {
+                format!(
+                    "{} hours after a message the customer did not open",
+                    s.ignored_gap_hours
+                )
+            },
+        );
         if r.channel == Channel::PhoneCall {
             moved(
                 after(&unanswered_calls, s.call_retry_hours * HOUR_MS, t),
                 &mut t,
-                &|| format!("retry {} hours after an unanswered call", s.call_retry_hours),
+                &|| {
+                    format!(
+                        "retry {} hours after an unanswered call",
+                        s.call_retry_hours
+                    )
+                },
             );
         }
         moved(leave_window(quiet, &clock, t), &mut t, &|| {
@@ -168,7 +178,11 @@ fn quiet_words(w: Window, country: &str, zone: &str) -> String {
         (false, true) => format!(" ({country})"),
         (true, true) => String::new(),
     };
-    format!("quiet hours {}–{} local time{place}", hm(w.start), hm(w.end))
+    format!(
+        "quiet hours {}–{} local time{place}",
+        hm(w.start),
+        hm(w.end)
+    )
 }
 
 fn counts(cap: &Cap, c: &Contact) -> bool {
@@ -192,7 +206,12 @@ fn cap_ok(cap: &Cap, times: &[TimestampMs], clock: &Clock, mut t: TimestampMs) -
         Period::Calendar(p) => {
             for _ in 0..64 {
                 let period = clock.period(p, t);
-                if times.iter().filter(|&&x| clock.period(p, x) == period).count() < n {
+                if times
+                    .iter()
+                    .filter(|&&x| clock.period(p, x) == period)
+                    .count()
+                    < n
+                {
                     return t;
                 }
                 t = clock.next_period(p, t);
@@ -305,7 +324,7 @@ mod tests {
             channel,
             sent_at,
             campaign_id: String::new(),
-            kind: MessageKind::Promotional,
+            transactional: false,
             tags: vec![],
             engaged: true,
         }
@@ -419,7 +438,11 @@ mod tests {
         // Three a week allows this one; one a calendar day does not.
         let mut r = request(Channel::Email);
         r.history = vec![sent(Channel::Email, 11 * HOUR_MS)];
-        let config = [("cap.email", "3/week, 1/day"), ("min-gap-hours", "0"), NARROW_QUIET];
+        let config = [
+            ("cap.email", "3/week, 1/day"),
+            ("min-gap-hours", "0"),
+            NARROW_QUIET,
+        ];
         let d = deferred(run_with(&r, NOON, &config));
         assert_eq!(d.until, NOON + 12 * HOUR_MS, "the next local midnight");
         assert_eq!(d.reason, "email cap of 1 per calendar day");
@@ -545,7 +568,10 @@ mod tests {
         // Any channel can have windows.
         let r = request(Channel::Email);
         let email = [("windows.email", "18:00-20:00")];
-        assert_eq!(deferred(run_with(&r, NOON, &email)).until, NOON + 6 * HOUR_MS);
+        assert_eq!(
+            deferred(run_with(&r, NOON, &email)).until,
+            NOON + 6 * HOUR_MS
+        );
     }
 
     #[test]

@@ -176,9 +176,10 @@ fn parse_caps(key: &str, scope: &Scope, text: &str) -> Result<Vec<Cap>, Error> {
         .map(|rule| {
             let rule = rule.trim();
             let (n, per) = rule.split_once('/').unwrap_or((rule, "7d"));
-            let count: u32 = n.trim().parse().map_err(|_| {
-                invalid(key, format!("`{rule}`: expected a count such as 3/week"))
-            })?;
+            let count: u32 = n
+                .trim()
+                .parse()
+                .map_err(|_| invalid(key, format!("`{rule}`: expected a count such as 3/week")))?;
             let per = per.trim();
             let (period, words) = match per {
                 "day" => (Period::Calendar(Calendar::Day), "calendar day".to_string()),
@@ -187,12 +188,22 @@ fn parse_caps(key: &str, scope: &Scope, text: &str) -> Result<Vec<Cap>, Error> {
                 _ => {
                     let (num, unit) = per.split_at(per.len().saturating_sub(1));
                     let n: i64 = num.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        invalid(key, format!("`{per}`: use day, week, month, or a span such as 24h or 7d"))
+                        invalid(
+                            key,
+                            format!("`{per}`: use day, week, month, or a span such as 24h or 7d"),
+                        )
                     })?;
                     match unit {
                         "h" => (Period::Rolling(n * HOUR_MS), format!("{n} hours")),
                         "d" => (Period::Rolling(n * DAY_MS), format!("{n} days")),
-                        _ => return Err(invalid(key, format!("`{per}`: use day, week, month, or a span such as 24h or 7d"))),
+                        _ => {
+                            return Err(invalid(
+                                key,
+                                format!(
+                                    "`{per}`: use day, week, month, or a span such as 24h or 7d"
+                                ),
+                            ));
+                        }
                     }
                 }
             };
@@ -207,7 +218,10 @@ fn parse_caps(key: &str, scope: &Scope, text: &str) -> Result<Vec<Cap>, Error> {
 }
 
 fn channel_named(name: &str) -> Option<Channel> {
-    CHANNELS.iter().find(|(_, n, _)| *n == name).map(|(c, _, _)| *c)
+    CHANNELS
+        .iter()
+        .find(|(_, n, _)| *n == name)
+        .map(|(c, _, _)| *c)
 }
 
 impl Settings {
@@ -228,7 +242,9 @@ impl Settings {
             caps.extend(parse_caps(key, &Scope::Total, &format!("{n}/{per}"))?);
         }
         let number = |key: &str, default: i64| -> Result<i64, Error> {
-            let v: i64 = config.parse_or(key, default).map_err(Error::InvalidConfig)?;
+            let v: i64 = config
+                .parse_or(key, default)
+                .map_err(Error::InvalidConfig)?;
             if v < 0 {
                 return Err(invalid(key, format!("must not be negative, got {v}")));
             }
@@ -273,9 +289,11 @@ impl Settings {
                 _ if SCALARS.contains(&key.as_str()) => {}
                 ["cap", name] if channel_named(name).is_some() => {}
                 ["cap", "total"] => settings.caps.extend(parse_caps(key, &Scope::Total, value)?),
-                ["cap", "tag", tag] if !tag.is_empty() => settings
-                    .caps
-                    .extend(parse_caps(key, &Scope::Tag(tag.to_string()), value)?),
+                ["cap", "tag", tag] if !tag.is_empty() => {
+                    settings
+                        .caps
+                        .extend(parse_caps(key, &Scope::Tag(tag.to_string()), value)?)
+                }
                 ["quiet-hours"] => settings.quiet = Window::parse(key, value)?,
                 ["quiet-hours", country]
                     if country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase()) =>
@@ -285,12 +303,14 @@ impl Settings {
                     settings.quiet_by_country.push((country.to_string(), w));
                 }
                 ["quiet-hours", _] => {
-                    return Err(invalid(key, "name the country by its two-letter code in capitals, such as quiet-hours.US"));
+                    return Err(invalid(
+                        key,
+                        "name the country by its two-letter code in capitals, such as quiet-hours.US",
+                    ));
                 }
                 ["windows", name, segment @ ..] if segment.len() <= 1 => {
-                    let channel = channel_named(name).ok_or_else(|| {
-                        invalid(key, format!("`{name}` is not a channel"))
-                    })?;
+                    let channel = channel_named(name)
+                        .ok_or_else(|| invalid(key, format!("`{name}` is not a channel")))?;
                     let segment = segment.first().map(|s| s.to_string());
                     let windows = Window::parse_list(key, value)?;
                     settings

@@ -54,7 +54,8 @@ fn small_input() -> Value {
     let day = 86_400_000i64;
     fatigue_input(
         "email",
-        json!([{"channel": "sms", "sent-at": NOON - day, "campaign-id": "x"}, {"channel": "email", "sent-at": NOON - 3 * day, "campaign-id": ""}]),
+        json!([{"channel": "sms", "sent-at": NOON - day, "campaign-id": "spring", "engaged": true},
+            {"channel": "email", "sent-at": NOON - 3 * day, "campaign-id": "", "engaged": true}]),
     )
 }
 
@@ -174,18 +175,27 @@ fn fatigue_policy_request() -> cove_sdk::fatigue::MessageRequest {
             Contact {
                 channel: Channel::Sms,
                 sent_at: NOON - day,
-                campaign_id: "x".into(),
+                campaign_id: "spring".into(),
+                transactional: false,
+                tags: vec![],
+                engaged: true,
             },
             Contact {
                 channel: Channel::Email,
                 sent_at: NOON - 3 * day,
                 campaign_id: String::new(),
+                transactional: false,
+                tags: vec![],
+                engaged: true,
             },
         ],
         active_campaigns: vec![],
         suppressed: vec![],
         last_engaged_at: Some(NOON - 2 * day),
         has_trigger_signal: true,
+        time_zone: String::new(),
+        offsets: vec![],
+        segments: vec![],
     }
 }
 

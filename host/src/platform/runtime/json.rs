@@ -63,6 +63,27 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// Drop the fields of `value`'s records (at any depth) that this
+    /// shape does not have: a host-built input, written for the newest
+    /// contract, made fit for a plugin of an earlier one.
+    pub fn prune(&self, value: &mut Value) {
+        match (self, value) {
+            (Shape::Record(fields), Value::Object(object)) => {
+                object.retain(|k, _| fields.iter().any(|(n, _)| n == k));
+                for (name, shape) in fields {
+                    if let Some(v) = object.get_mut(name) {
+                        shape.prune(v);
+                    }
+                }
+            }
+            (Shape::List(item), Value::Array(items)) => {
+                items.iter_mut().for_each(|v| item.prune(v));
+            }
+            (Shape::Option(inner), v) => inner.prune(v),
+            _ => {}
+        }
+    }
+
     /// The shape of a component type.
     pub fn of(ty: &Type) -> Shape {
         let boxed = |t: &Type| Box::new(Shape::of(t));
@@ -231,11 +252,20 @@ pub fn to_val(shape: &Shape, value: &Value) -> Result<Val, InputError> {
                         present += 1;
                         v
                     }
-                    // A list a caller leaves out is empty: lists added to a
-                    // record by a later contract version do not break
-                    // callers written for the earlier one.
+                    // A list, string or flag a caller leaves out is empty
+                    // (or false): such fields added to a record by a later
+                    // contract version do not break callers written for
+                    // the earlier one.
                     None if matches!(field, Shape::List(_)) => {
                         out.push((name.clone(), Val::List(Vec::new())));
+                        continue;
+                    }
+                    None if matches!(field, Shape::String) => {
+                        out.push((name.clone(), Val::String(String::new())));
+                        continue;
+                    }
+                    None if matches!(field, Shape::Bool) => {
+                        out.push((name.clone(), Val::Bool(false)));
                         continue;
                     }
                     None => &Value::Null,

@@ -1,9 +1,10 @@
 //! `cove-bench messaging`: the send planner's figures.
 //!
 //! - `plan_p50_us`, `plan_p99_us`: one `POST …/sends/plan` through the
-//!   router in process (the store on SQLite, the reference fatigue policy
-//!   per channel, the contact reserved), three channels offered, over
-//!   1,000 customers.
+//!   router in process (the store on SQLite, the reference channel
+//!   chooser's ranking, the reference fatigue policy per channel, the
+//!   contact reserved), three channels offered, over 1,000 customers with
+//!   ten engagement events each.
 //! - `plan_http_rps`: plans per second over loopback (`cove serve` in its
 //!   own process with the demo merchant, load from `wrk`), and `http_ratio`
 //!   against `/healthz` in the same run.
@@ -14,40 +15,48 @@
 use std::time::Instant;
 
 use cove_e2e::{
-    HostProcess, OPERATOR_TOKEN, call, create_merchant, guests, host, publish, test_limits,
+    HostProcess, OPERATOR_TOKEN, call, cap_violations, capped_fatigue_config, create_merchant,
+    guests, host, import_lines, publish, test_limits,
 };
 use serde_json::{Value, json};
 
 use super::{percentile, post_script, wrk};
-
-async fn import(app: &axum::Router, key: &str, entity: &str, lines: &[Value]) {
-    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let auth = format!("Bearer {key}");
-    cove_e2e::request(
-        app,
-        "POST",
-        &format!("/v1/merchants/shop/import/{entity}?format=ndjson"),
-        &[("authorization", &auth)],
-        Some(body),
-    )
-    .await;
-}
 
 /// (p50 µs, p99 µs, cap violations).
 async fn in_process() -> (f64, f64, usize) {
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
     let key = create_merchant(&app, "shop").await;
-    publish(
-        &app,
-        "name=fatigue-policy&version=2.0.0&publisher=cove",
-        std::path::Path::new(guests::FATIGUE),
-    )
-    .await;
-    let hour = (cove_host::now_ms() / 3_600_000 + 12) % 24;
-    call(&app, "PUT", "/v1/merchants/shop/slots/fatigue-policy", OPERATOR_TOKEN,
-        json!({"plugin": "fatigue-policy@2.0.0", "config": {"cap.email": "3", "cap.total-day": "10",
-            "min-gap-hours": "0", "max-defer-hours": "1", "quiet-hours": format!("{hour:02}:00-{hour:02}:01")}})).await;
+    for (name, path, slot, config) in [
+        (
+            "fatigue-policy",
+            guests::FATIGUE,
+            "fatigue-policy",
+            capped_fatigue_config(),
+        ),
+        (
+            "channel-chooser",
+            guests::CHANNEL_CHOOSER,
+            "channel-chooser",
+            json!({}),
+        ),
+    ] {
+        publish(
+            &app,
+            &format!("name={name}&version=2.0.0&publisher=cove"),
+            std::path::Path::new(path),
+        )
+        .await;
+        let (s, v) = call(
+            &app,
+            "PUT",
+            &format!("/v1/merchants/shop/slots/{slot}"),
+            OPERATOR_TOKEN,
+            json!({"plugin": format!("{name}@2.0.0"), "config": config}),
+        )
+        .await;
+        assert!(s.is_success(), "{v}");
+    }
     // c1000 is kept for the concurrency check.
     let customers: Vec<Value> = (0..=1_000)
         .map(|i| {
@@ -55,7 +64,19 @@ async fn in_process() -> (f64, f64, usize) {
             json!({"id": format!("c{i:04}"), "country": country, "time_zone": "UTC"})
         })
         .collect();
-    import(&app, &key, "customers", &customers).await;
+    import_lines(&app, &key, "customers", &customers).await;
+    // Each customer has a few weeks of sends and opens for the chooser.
+    let now = cove_host::now_ms();
+    let events: Vec<Value> = (0..1_000)
+        .flat_map(|i| {
+            (0..10).map(move |j| {
+                let (channel, kind) = [("email", "sent"), ("email", "opened"), ("sms", "sent")][j % 3];
+                json!({"id": format!("e{i:04}-{j}"), "customer_id": format!("c{i:04}"), "kind": kind,
+                    "channel": channel, "at": now - (j as i64 + 1) * 3 * 86_400_000})
+            })
+        })
+        .collect();
+    import_lines(&app, &key, "events", &events).await;
     let mut samples = Vec::new();
     for i in 0..3_000 {
         let plan = json!({"customer_id": format!("c{:04}", i % 1_000), "message": {
@@ -85,18 +106,7 @@ async fn in_process() -> (f64, f64, usize) {
             times.push(v["send_at"].as_i64().unwrap_or(0));
         }
     }
-    let week = 7 * 86_400_000;
-    let violations = times
-        .iter()
-        .map(|t| {
-            times
-                .iter()
-                .filter(|u| **u >= *t && **u < t + week)
-                .count()
-                .saturating_sub(3)
-        })
-        .max()
-        .unwrap_or(0);
+    let violations = cap_violations(&times, 3);
     (
         percentile(&samples, 0.5),
         percentile(&samples, 0.99),
