@@ -96,6 +96,36 @@ async fn a_plugin_built_against_0_1_0_runs_beside_one_built_against_0_2_0() {
         assert_eq!(body["plugin"], "current-fatigue@1.0.0", "{body}");
         assert_eq!(body["fallback"], Value::Null, "{body}");
     }
+    // The send planner builds its input for the newest contract; the old
+    // plugin gets only the fields it knows and decides.
+    let auth = format!("Bearer {op}");
+    let (status, _, body) = cove_e2e::request(
+        &app,
+        "POST",
+        "/v1/merchants/old-shop/import/customers?format=ndjson",
+        &[("authorization", &auth)],
+        Some(json!({"id": "c1", "country": "DE", "time_zone": "Europe/Berlin"}).to_string()),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let (status, plan) = call(
+        &app,
+        "POST",
+        "/v1/merchants/old-shop/sends/plan",
+        op,
+        json!({"customer_id": "c1", "message": {"channels": ["email"], "tags": ["flash-sale"], "has_trigger_signal": true}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{plan}");
+    let fatigue = plan["trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "fatigue")
+        .unwrap_or_else(|| panic!("{plan}"));
+    assert_eq!(fatigue["by"], "legacy-fatigue@1.0.0", "{plan}");
+    assert_eq!(plan["status"], "planned", "{plan}");
+
     // The slot listing says which contract serves each merchant.
     let (_, slots) = call(&app, "GET", "/v1/merchants/old-shop/slots", op, Value::Null).await;
     assert!(

@@ -345,3 +345,333 @@ fn step<'a>(plan: &'a Value, name: &str) -> &'a Value {
         .find(|s| s["step"] == name)
         .unwrap_or_else(|| panic!("no {name} step: {plan}"))
 }
+
+async fn bind(app: &axum::Router, name: &str, path: &str, config: Value) {
+    let (s, v) = publish(
+        app,
+        &format!("name={name}&version=2.0.0&publisher=cove"),
+        std::path::Path::new(path),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = call(
+        app,
+        "PUT",
+        &format!("/v1/merchants/shop/slots/{name}"),
+        OPERATOR_TOKEN,
+        json!({"plugin": format!("{name}@2.0.0"), "config": config}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+async fn plan(app: &axum::Router, key: &str, customer: &str, message: Value) -> Value {
+    let (s, v) = call(
+        app,
+        "POST",
+        "/v1/merchants/shop/sends/plan",
+        key,
+        json!({"customer_id": customer, "message": message}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_planner_ranks_channels_follows_the_customer_and_plans_segments() {
+    const DAY: i64 = 86_400_000;
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let key = create_merchant(&app, "shop").await;
+    let now = cove_host::now_ms();
+    // Iceland keeps UTC all year: its quiet hours are the three around now,
+    // so an Icelander at home is quiet now and one in Tokyo is not.
+    let hour = now / 3_600_000 % 24;
+    let mut config = capped_fatigue_config();
+    config["quiet-hours.IS"] = json!(format!(
+        "{:02}:00-{:02}:00",
+        (hour + 23) % 24,
+        (hour + 2) % 24
+    ));
+    config["cap.tag.flash-sale"] = json!("1/week");
+    config["max-defer-hours"] = json!("240");
+    bind(&app, "fatigue-policy", guests::FATIGUE, config).await;
+    bind(&app, "channel-chooser", guests::CHANNEL_CHOOSER, json!({})).await;
+    import_lines(
+        &app,
+        &key,
+        "customers",
+        &[
+            json!({"id": "reader", "country": "DE", "time_zone": "Europe/Berlin"}),
+            json!({"id": "latam", "country": "BR", "time_zone": "America/Sao_Paulo"}),
+            json!({"id": "bounced", "country": "FR", "time_zone": "Europe/Paris"}),
+            json!({"id": "traveller", "country": "IS", "time_zone": "Atlantic/Reykjavik"}),
+        ],
+    )
+    .await;
+    // The reader opens every SMS and no e-mail; one address bounced hard.
+    let mut events = Vec::new();
+    for i in 0..6 {
+        let at = now - (i + 2) * 4 * DAY;
+        events.push(json!({"id": format!("e-e{i}"), "customer_id": "reader", "kind": "sent", "channel": "email", "at": at}));
+        events.push(json!({"id": format!("e-s{i}"), "customer_id": "reader", "kind": "sent", "channel": "sms", "at": at}));
+        events.push(json!({"id": format!("e-o{i}"), "customer_id": "reader", "kind": "opened", "channel": "sms", "at": at + 60_000}));
+    }
+    events.push(json!({"id": "e-b", "customer_id": "bounced", "kind": "bounced", "channel": "email", "at": now - DAY}));
+    import_lines(&app, &key, "events", &events).await;
+
+    // Europe starts from e-mail; this customer's own behaviour says SMS.
+    let v = plan(
+        &app,
+        &key,
+        "reader",
+        json!({"channels": ["email", "sms"], "has_trigger_signal": true}),
+    )
+    .await;
+    assert_eq!(
+        (v["status"].clone(), v["channel"].clone()),
+        (json!("planned"), json!("sms")),
+        "{v}"
+    );
+    let chooser = step(&v, "chooser");
+    assert_eq!(chooser["by"], "channel-chooser@2.0.0", "{v}");
+    assert_eq!(chooser["ranking"][0]["channel"], "sms", "{v}");
+    assert!(
+        chooser["ranking"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("engaged 6 times with 6 messages"),
+        "{v}"
+    );
+
+    // WhatsApp first in Brazil, as a template: the customer never wrote.
+    let v = plan(&app, &key, "latam", json!({"has_trigger_signal": true})).await;
+    assert_eq!(
+        (v["channel"].clone(), v["template_only"].clone()),
+        (json!("whatsapp"), json!(true)),
+        "{v}"
+    );
+
+    // A hard bounce suppresses e-mail before anything else is asked.
+    let v = plan(
+        &app,
+        &key,
+        "bounced",
+        json!({"channels": ["email", "sms"], "has_trigger_signal": true}),
+    )
+    .await;
+    assert_eq!(v["trail"][0]["reason"], "no consent: hard bounce", "{v}");
+    assert_eq!(v["channel"], "sms", "{v}");
+
+    // At home in Iceland it is quiet now: a low-priority message is dropped
+    // rather than delayed, a normal one waits until the quiet hours end …
+    let message = json!({"channels": ["email"], "has_trigger_signal": true});
+    let mut low = message.clone();
+    low["priority"] = json!("low");
+    let v = plan(&app, &key, "traveller", low).await;
+    assert_eq!(v["status"], "dropped", "{v}");
+    assert!(
+        v["reason"].as_str().unwrap().contains("low priority"),
+        "{v}"
+    );
+    let v = plan(&app, &key, "traveller", message.clone()).await;
+    let quiet_end = (now / 3_600_000 + 2) * 3_600_000;
+    assert_eq!(
+        (v["status"].clone(), v["send_at"].clone()),
+        (json!("planned"), json!(quiet_end)),
+        "{v}"
+    );
+    assert!(
+        step(&v, "fatigue")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("quiet hours"),
+        "{v}"
+    );
+    // … and once the customer's zone says Tokyo, where it is nine hours
+    // later and outside those hours, the next message goes now.
+    import_lines(
+        &app,
+        &key,
+        "customers",
+        &[json!({"id": "traveller", "country": "IS", "time_zone": "Asia/Tokyo"})],
+    )
+    .await;
+    let mut tagged = message.clone();
+    tagged["tags"] = json!(["flash-sale"]);
+    tagged["channels"] = json!(["sms"]);
+    let v = plan(&app, &key, "traveller", tagged.clone()).await;
+    assert_eq!(
+        (v["status"].clone(), v["channel"].clone()),
+        (json!("planned"), json!("sms")),
+        "{v}"
+    );
+    let sent_at = v["send_at"].as_i64().unwrap();
+    assert!(sent_at >= now && sent_at < quiet_end, "{v}");
+    // One flash sale a calendar week: the second waits for the next week
+    // in Tokyo (or is dropped when that is beyond the longest wait).
+    tagged["channels"] = json!(["app-push"]);
+    let v = plan(&app, &key, "traveller", tagged).await;
+    let fatigue = step(&v, "fatigue");
+    // Monday 00:00 in Tokyo (UTC+9, no daylight saving) after now.
+    let tokyo_day = (now + 9 * 3_600_000) / DAY;
+    let next_monday = (((tokyo_day + 3) / 7 + 1) * 7 - 3) * DAY - 9 * 3_600_000;
+    assert_eq!(fatigue["decision"], "defer", "{v}");
+    let until = fatigue["until"].as_i64().unwrap();
+    let reason = fatigue["reason"].as_str().unwrap();
+    // Exactly then, unless that hour is quiet for an Icelander and waits more.
+    assert!(
+        (until == next_monday && reason == "`flash-sale` cap of 1 per calendar week")
+            || (until > next_monday && reason.contains("quiet hours")),
+        "{v}"
+    );
+
+    // A whole segment: score the customers, then plan one message for
+    // every customer of one segment, and watch the batch to the end.
+    bind(&app, "rfm-scorer", guests::RFM_SCORER, json!({})).await;
+    let shoppers: Vec<Value> = (0..40)
+        .map(|i| json!({"id": format!("s{i:02}"), "country": "DE", "time_zone": "Europe/Berlin"}))
+        .collect();
+    import_lines(&app, &key, "customers", &shoppers).await;
+    let orders: Vec<Value> = (0..40i64)
+        .flat_map(|i| {
+            (0..1 + i % 5).map(move |k| {
+                json!({"id": format!("o{i}-{k}"), "customer_id": format!("s{i:02}"),
+                    "placed_at": now - (5 + i * 7 + k * 30) * DAY, "currency": "EUR", "total": format!("{}.00", 20 + i * 3)})
+            })
+        })
+        .collect();
+    import_lines(&app, &key, "orders", &orders).await;
+    let (s, run) = call(&app, "POST", "/v1/merchants/shop/rfm/runs", &key, json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{run}");
+    let run_id = run["id"].as_str().unwrap().to_string();
+    for _ in 0..600 {
+        let (_, r) = call(
+            &app,
+            "GET",
+            &format!("/v1/merchants/shop/rfm/runs/{run_id}"),
+            &key,
+            Value::Null,
+        )
+        .await;
+        if r["status"] != "running" {
+            assert_eq!(r["status"], "done", "{r}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, one) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/rfm/customers/s00",
+        &key,
+        Value::Null,
+    )
+    .await;
+    let segment = one["segment"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{one}"))
+        .to_string();
+    let (_, members) = call(
+        &app,
+        "GET",
+        &format!("/v1/merchants/shop/rfm/runs/{run_id}/customers?segment={segment}&limit=1000"),
+        &key,
+        Value::Null,
+    )
+    .await;
+    let members: Vec<String> = members["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["customer_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(members.contains(&"s00".to_string()), "{members:?}");
+    for (body, field) in [
+        (
+            json!({"segment": "nobody-is-here", "message": {}}),
+            "segment",
+        ),
+        (json!({"message": {}}), "segment"),
+        (
+            json!({"segment": segment, "message": {"channels": ["fax"]}}),
+            "message.channels",
+        ),
+    ] {
+        let (s, v) = call(&app, "POST", "/v1/merchants/shop/sends/batches", &key, body).await;
+        assert_eq!(
+            (s, v["field"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
+            "{v}"
+        );
+    }
+    let (s, batch) = call(&app, "POST", "/v1/merchants/shop/sends/batches", &key,
+        json!({"segment": segment, "message": {"channels": ["email"], "campaign_id": "winback", "has_trigger_signal": true}})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{batch}");
+    assert_eq!(batch["total"], members.len(), "{batch}");
+    let batch_id = batch["id"].as_str().unwrap().to_string();
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        let (_, b) = call(
+            &app,
+            "GET",
+            &format!("/v1/merchants/shop/sends/batches/{batch_id}"),
+            &key,
+            Value::Null,
+        )
+        .await;
+        last = b;
+        if last["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (
+            last["status"].clone(),
+            last["failed"].clone(),
+            last["progress"].clone()
+        ),
+        (json!("done"), json!(0), json!(1.0)),
+        "{last}"
+    );
+    assert_eq!(
+        last["planned"].as_u64().unwrap() + last["dropped"].as_u64().unwrap(),
+        members.len() as u64,
+        "{last}"
+    );
+    assert!(last["planned"].as_u64().unwrap() > 0, "{last}");
+    let (_, contacts) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/sends/contacts?customer_id=s00",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        contacts["contacts"][0]["campaign_id"], "winback",
+        "{contacts}"
+    );
+    let (_, list) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/sends/batches",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(list["batches"][0]["id"], json!(batch_id), "{list}");
+
+    // The report counts the bounce as a suppression.
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/sends/report",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(r["suppressions_by_cause"]["hard bounce"], 1, "{r}");
+}

@@ -382,8 +382,10 @@ pub fn offsets(zone: Option<&str>, now: i64) -> Value {
                     hi = mid
                 }
             }
-            offset = at(hi);
-            spans.push(json!({"starts-at": hi, "utc-offset-minutes": offset}));
+            // Zones change on whole minutes: the one minute in (lo, hi].
+            let change = hi - hi.rem_euclid(60_000);
+            offset = at(change);
+            spans.push(json!({"starts-at": change, "utc-offset-minutes": offset}));
         }
         t = next;
     }
@@ -424,5 +426,28 @@ mod tests {
         assert_eq!(region("AE"), "middle-east");
         assert_eq!(region("BR"), "latin-america");
         assert_eq!(region("XX"), "other");
+    }
+
+    #[test]
+    fn offsets_change_to_the_minute_across_daylight_saving() {
+        // 2026-03-20 12:00 UTC: Berlin changes on 29 March at 01:00 UTC and
+        // back on 25 October at 01:00 UTC; New York on 8 March at 07:00 UTC.
+        let now = 1_774_008_000_000;
+        let berlin = offsets(Some("Europe/Berlin"), now);
+        assert_eq!(
+            berlin,
+            json!([
+                {"starts-at": now - 35 * 86_400_000, "utc-offset-minutes": 60},
+                {"starts-at": 1_774_746_000_000i64, "utc-offset-minutes": 120},
+            ])
+        );
+        let new_york = offsets(Some("America/New_York"), now);
+        assert_eq!(new_york[1]["starts-at"], 1_772_953_200_000i64);
+        assert_eq!(new_york[1]["utc-offset-minutes"], -240);
+        assert_eq!(
+            offsets(Some("Asia/Tokyo"), now).as_array().unwrap().len(),
+            1
+        );
+        assert_eq!(offsets(None, now), json!([]));
     }
 }

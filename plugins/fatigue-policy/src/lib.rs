@@ -221,7 +221,7 @@ fn cap_ok(cap: &Cap, times: &[TimestampMs], clock: &Clock, mut t: TimestampMs) -
         Period::Rolling(w) => {
             for _ in 0..256 {
                 let fits = |end: TimestampMs| {
-                    times.iter().filter(|&&x| x > end - w && x <= end).count() + 1 <= n
+                    times.iter().filter(|&&x| x > end - w && x <= end).count() < n
                 };
                 let later = times.iter().filter(|&&x| x > t && x < t + w);
                 if fits(t) && later.clone().all(|&x| fits(x)) {
