@@ -265,6 +265,11 @@ try {
   await page.click("form.lookup button[type=submit]");
   await page.waitForSelector("[data-timeline] table");
   check(/email: allow/.test(await page.textContent("[data-timeline]")), "messaging: the customer's timeline says why each contact was allowed");
+  check(/ranked email/.test(await page.textContent("[data-timeline]")), "messaging: the timeline shows the channel chooser's ranking");
+  check(/Contact fatigue/.test(await page.textContent("[data-rules]")) && /Channel choice/.test(await page.textContent("[data-rules]")), "messaging: the rules in force for both policies");
+  await page.click("form.batch button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("form.batch progress").value == 1, null, { timeout: 30000 });
+  check(/planned/.test(await page.textContent("[data-batch-progress]")), "messaging: a segment send runs to the end with its progress");
 
   // 6. The tag to copy names this host and merchant.
   await page.goto(COVE + "/console#/widget");

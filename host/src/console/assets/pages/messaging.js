@@ -2,7 +2,7 @@
 // were contacted, why sends were deferred or dropped, why customers are
 // suppressed, which channels each region gets — and one customer's
 // contacts with the reason for each.
-import { h, t, api, num, when, table, field, saver, chart } from "./ui.js";
+import { h, t, api, num, pct, when, table, field, saver, chart } from "./ui.js";
 
 export default {
   id: "messaging",
@@ -21,6 +21,17 @@ export default {
       "messaging.col.when": "Planned", "messaging.col.channel": "Channel", "messaging.col.outcome": "Outcome", "messaging.col.why": "Why",
       "messaging.outcome.planned": "Sent at {at}", "messaging.outcome.dropped": "Dropped",
       "messaging.timeline.empty": "No contacts planned for this customer.",
+      "messaging.ranked": "ranked {order}",
+      "messaging.rules": "Your contact rules", "messaging.rules.edit": "Change them under Policies.",
+      "messaging.rules.lead": "Caps, quiet hours and contact windows come from the contact-fatigue policy; the order channels are tried in comes from the channel-choice policy. Settings you have not written use the defaults.",
+      "messaging.rules.examples": "For example: cap.email = 3/week, 1/day · cap.tag.flash-sale = 1/week · quiet-hours.US = 21:00-08:00 · windows.phone-call = 10:00-12:00, 16:00-18:00 · prior.europe = email 0.25, sms 0.10",
+      "messaging.rules.none": "defaults only", "messaging.col.policy": "Policy", "messaging.col.settings": "Settings",
+      "messaging.batch": "Send to a segment", "messaging.batch.segment": "Segment", "messaging.batch.channels": "Channels it may go on",
+      "messaging.batch.category": "Kind of message", "messaging.batch.marketing": "Marketing", "messaging.batch.transactional": "Transactional",
+      "messaging.batch.campaign": "Campaign name", "messaging.batch.go": "Plan for the segment",
+      "messaging.batch.norun": "Score your customers first (Customer value): segments come from that run.",
+      "messaging.batch.progress": "{segment}: {done} of {total} customers — {planned} planned, {dropped} dropped.",
+      "messaging.batches": "Recent segment sends", "messaging.col.segment": "Segment", "messaging.col.progress": "Progress", "messaging.col.status": "Status",
     },
     zh: {
       "messaging.nav": "消息触达", "messaging.title": "消息触达",
@@ -36,6 +47,17 @@ export default {
       "messaging.col.when": "计划时间", "messaging.col.channel": "渠道", "messaging.col.outcome": "结果", "messaging.col.why": "原因",
       "messaging.outcome.planned": "于 {at} 发送", "messaging.outcome.dropped": "已放弃",
       "messaging.timeline.empty": "该客户没有计划的触达。",
+      "messaging.ranked": "排序 {order}",
+      "messaging.rules": "您的触达规则", "messaging.rules.edit": "可在“策略”页修改。",
+      "messaging.rules.lead": "上限、免打扰时段和触达时段来自触达疲劳策略；渠道尝试的顺序来自渠道选择策略。未填写的设置使用默认值。",
+      "messaging.rules.examples": "例如：cap.email = 3/week, 1/day · cap.tag.flash-sale = 1/week · quiet-hours.US = 21:00-08:00 · windows.phone-call = 10:00-12:00, 16:00-18:00 · prior.europe = email 0.25, sms 0.10",
+      "messaging.rules.none": "全部默认", "messaging.col.policy": "策略", "messaging.col.settings": "设置",
+      "messaging.batch": "向客户分群发送", "messaging.batch.segment": "分群", "messaging.batch.channels": "可用渠道",
+      "messaging.batch.category": "消息类型", "messaging.batch.marketing": "营销", "messaging.batch.transactional": "交易通知",
+      "messaging.batch.campaign": "活动名称", "messaging.batch.go": "为该分群计划发送",
+      "messaging.batch.norun": "请先为客户评分（客户价值页），分群来自该次评分。",
+      "messaging.batch.progress": "{segment}：{total} 位客户中已处理 {done} 位，计划 {planned}，放弃 {dropped}。",
+      "messaging.batches": "最近的分群发送", "messaging.col.segment": "分群", "messaging.col.progress": "进度", "messaging.col.status": "状态",
     },
   },
   render: async (main) => {
@@ -75,6 +97,8 @@ export default {
         summary: regions.map((g) => g + ": " + Object.entries(r.channels_by_region[g]).map(([c, n]) => c + " " + num(n)).join(", ")).join("; "),
       }));
     main.append(timeline());
+    const [{ slots }, { runs }, { batches }] = await Promise.all([api("slots"), api("rfm/runs"), api("sends/batches")]);
+    main.append(rules(slots), await segmentSend(runs, batches));
   },
 };
 
@@ -84,7 +108,9 @@ const timeline = () => {
   const form = h("form", { className: "lookup" });
   const s = saver(t("messaging.timeline.go"), async () => {
     const { contacts } = await api("sends/contacts?customer_id=" + encodeURIComponent(id.value.trim()));
-    const why = (c) => c.trail.map((step) => step.channel + ": " + step.decision + (step.reason ? " (" + step.reason + ")" : "")).join(" → ");
+    const why = (c) => c.trail.map((step) => step.step == "chooser"
+      ? t("messaging.ranked", { order: (step.ranking || []).map((r) => r.channel || r).join(", ") })
+      : step.channel + ": " + step.decision + (step.reason ? " (" + step.reason + ")" : "")).join(" → ");
     out.replaceChildren(contacts.length ? table(t("messaging.timeline"), [
       { label: t("messaging.col.when"), value: (c) => when(c.created_at) },
       { label: t("messaging.col.channel"), value: (c) => c.channel || "—" },
@@ -95,4 +121,67 @@ const timeline = () => {
   form.addEventListener("submit", s.run);
   form.append(h("h2", null, t("messaging.timeline")), field(t("messaging.timeline.id"), id), s.button, s.status, out);
   return form;
+};
+
+const CHANNELS = ["email", "sms", "app-push", "web-push", "whatsapp", "messenger", "phone-call"];
+
+// The settings in force for the two policies that shape every send.
+const rules = (slots) => {
+  const mine = slots.filter((s) => s.slot == "fatigue-policy" || s.slot == "channel-chooser");
+  return h("section", { "data-rules": "" },
+    h("h2", null, t("messaging.rules")),
+    h("p", null, t("messaging.rules.lead") + " ", h("a", { href: "#/policies" }, t("messaging.rules.edit"))),
+    table(t("messaging.rules"), [
+      { label: t("messaging.col.policy"), value: (s) => t("slot." + s.slot) + (s.plugin ? " · " + s.plugin + "@" + s.version : "") },
+      { label: t("messaging.col.settings"), value: (s) => Object.entries(s.config || {}).map(([k, v]) => k + " = " + v).join("; ") || t("messaging.rules.none") },
+    ], mine),
+    h("p", { className: "hint" }, t("messaging.rules.examples")));
+};
+
+// Plan one message for every customer of a segment, with its progress.
+const segmentSend = async (runs, batches) => {
+  const section = h("section", { "data-batch": "" }, h("h2", null, t("messaging.batch")));
+  const run = runs.find((r) => r.status == "done");
+  if (!run) return section.append(h("p", null, t("messaging.batch.norun"))), section;
+  const sizes = (run.segments && run.segments.segments) || {};
+  const segment = h("select", { id: "batch-segment" }, ...Object.entries(sizes).filter(([, n]) => n > 0)
+    .map(([name, n]) => h("option", { value: name }, name + " (" + num(n) + ")")));
+  const boxes = CHANNELS.map((c) => h("input", { type: "checkbox", value: c, checked: ["email", "sms", "app-push"].includes(c), id: "batch-ch-" + c }));
+  const category = h("select", { id: "batch-category" },
+    h("option", { value: "marketing" }, t("messaging.batch.marketing")), h("option", { value: "transactional" }, t("messaging.batch.transactional")));
+  const campaign = h("input", { type: "text", id: "batch-campaign", value: "newsletter" });
+  const bar = h("progress", { max: 1, value: 0, "aria-label": t("messaging.col.progress") });
+  const said = h("p", { role: "status", "data-batch-progress": "" });
+  const show = (b) => {
+    bar.value = b.progress;
+    said.textContent = t("messaging.batch.progress", { segment: b.segment, done: num(b.done), total: num(b.total), planned: num(b.planned), dropped: num(b.dropped) });
+  };
+  const form = h("form", { className: "batch" });
+  const s = saver(t("messaging.batch.go"), async () => {
+    let b = await api("sends/batches", { method: "POST", body: {
+      segment: segment.value,
+      message: { category: category.value, channels: boxes.filter((x) => x.checked).map((x) => x.value), campaign_id: campaign.value.trim(), has_trigger_signal: true },
+    } });
+    show(b);
+    while (b.status == "running") {
+      await new Promise((r) => setTimeout(r, 500));
+      b = await api("sends/batches/" + encodeURIComponent(b.id));
+      show(b);
+    }
+  });
+  form.addEventListener("submit", s.run);
+  form.append(field(t("messaging.batch.segment"), segment),
+    h("fieldset", null, h("legend", null, t("messaging.batch.channels")),
+      ...boxes.map((b) => h("label", { className: "check", htmlFor: b.id }, b, " " + b.value))),
+    field(t("messaging.batch.category"), category), field(t("messaging.batch.campaign"), campaign),
+    s.button, s.status, bar, said);
+  section.append(form);
+  if (batches.length)
+    section.append(table(t("messaging.batches"), [
+      { label: t("messaging.col.when"), value: (b) => when(b.created_at) },
+      { label: t("messaging.col.segment"), value: (b) => b.segment },
+      { label: t("messaging.col.progress"), value: (b) => pct(b.progress) + " (" + num(b.planned) + " / " + num(b.dropped) + ")" },
+      { label: t("messaging.col.status"), value: (b) => b.status },
+    ], batches));
+  return section;
 };
