@@ -166,32 +166,38 @@ impl Profile {
         id: &str,
         now: i64,
     ) -> Result<Profile, ApiError> {
-        let row = sqlx::query(
-            "SELECT country, time_zone, created_at FROM customers WHERE merchant_id = $1 AND id = $2",
-        )
-        .bind(merchant)
-        .bind(id)
-        .fetch_optional(&store.pool)
-        .await?
-        .ok_or_else(|| {
+        // The four reads at once (SQLite's readers do not wait for each other).
+        let since = now - ENGAGEMENT_DAYS * 86_400_000;
+        let (row, events, consents, segments) = tokio::join!(
+            sqlx::query(
+                "SELECT country, time_zone, created_at FROM customers WHERE merchant_id = $1 AND id = $2",
+            )
+            .bind(merchant)
+            .bind(id)
+            .fetch_optional(&store.pool),
+            sqlx::query(
+                "SELECT kind, channel, campaign_id, at FROM customer_events \
+                 WHERE merchant_id = $1 AND customer_id = $2 AND at >= $3 AND channel IS NOT NULL ORDER BY at DESC",
+            )
+            .bind(merchant)
+            .bind(id)
+            .bind(since)
+            .fetch_all(&store.pool),
+            sqlx::query("SELECT channel, status, at FROM consents WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at")
+                .bind(merchant)
+                .bind(id)
+                .fetch_all(&store.pool),
+            store.rfm_segments(merchant, id),
+        );
+        let row = row?.ok_or_else(|| {
             ApiError::not_found(format!(
                 "no customer `{id}`; import the customers first, or send the full request"
             ))
         })?;
+        let (events, consents) = (events?, consents?);
         let country: Option<String> = row.try_get(0)?;
         let zone: Option<String> = row.try_get(1)?;
         let created: Option<i64> = row.try_get(2)?;
-
-        let since = now - ENGAGEMENT_DAYS * 86_400_000;
-        let events = sqlx::query(
-            "SELECT kind, channel, campaign_id, at FROM customer_events \
-             WHERE merchant_id = $1 AND customer_id = $2 AND at >= $3 AND channel IS NOT NULL ORDER BY at DESC",
-        )
-        .bind(merchant)
-        .bind(id)
-        .bind(since)
-        .fetch_all(&store.pool)
-        .await?;
         let history_since = now - HISTORY_DAYS * 86_400_000;
         let mut sent = Vec::new();
         let mut engagement = Vec::new();
@@ -231,11 +237,6 @@ impl Profile {
         }
         // The latest consent per channel decides; an unsubscribe,
         // complaint or hard bounce after the latest grant suppresses too.
-        let consents = sqlx::query("SELECT channel, status, at FROM consents WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at")
-            .bind(merchant)
-            .bind(id)
-            .fetch_all(&store.pool)
-            .await?;
         let mut latest: Map<String, Value> = Map::new();
         for c in &consents {
             let (channel, status, at): (String, String, i64) =
@@ -265,7 +266,7 @@ impl Profile {
                 ));
             }
         }
-        let segments = match store.rfm_segments(merchant, id).await {
+        let segments = match segments {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(%merchant, customer = %id, "segments unavailable: {e}");

@@ -460,16 +460,20 @@ impl Store {
         merchant: &str,
         customer: &str,
     ) -> Result<Vec<String>, StoreError> {
-        let Some(v) = self.rfm_customer(merchant, customer).await? else {
+        let Some(row) = sqlx::query(
+            "SELECT segment, tier, micro FROM rfm_scores WHERE merchant_id = $1 AND customer_id = $2 AND run_id = \
+             (SELECT id FROM rfm_runs WHERE merchant_id = $1 AND status = 'done' ORDER BY finished_at DESC, id DESC LIMIT 1)",
+        )
+        .bind(merchant)
+        .bind(customer)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
             return Ok(Vec::new());
         };
-        let mut out: Vec<String> = [&v["segment"], &v["tier"]]
-            .into_iter()
-            .filter_map(|s| s.as_str().map(str::to_string))
-            .collect();
-        if let Some(micro) = v["micro_segments"].as_array() {
-            out.extend(micro.iter().filter_map(|s| s.as_str().map(str::to_string)));
-        }
+        let mut out: Vec<String> = vec![row.try_get(0)?, row.try_get(1)?];
+        let micro: String = row.try_get(2)?;
+        out.extend(serde_json::from_str::<Vec<String>>(&micro).unwrap_or_default());
         Ok(out)
     }
 
