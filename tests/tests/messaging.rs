@@ -452,6 +452,42 @@ async fn the_planner_ranks_channels_follows_the_customer_and_plans_segments() {
         (json!("whatsapp"), json!(true)),
         "{v}"
     );
+    // The WhatsApp number bounces: the sender says so, and WhatsApp is
+    // suppressed for the next message.
+    let outcome = |id: &str, body: Value| {
+        let (app, key, id) = (app.clone(), key.clone(), id.to_string());
+        async move {
+            call(
+                &app,
+                "POST",
+                &format!("/v1/merchants/shop/sends/contacts/{id}/outcome"),
+                &key,
+                body,
+            )
+            .await
+        }
+    };
+    let contact = v["contact_id"].as_str().unwrap().to_string();
+    let (s, e) = outcome(&contact, json!({"outcome": "lost"})).await;
+    assert_eq!(
+        (s, e["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("outcome")),
+        "{e}"
+    );
+    let (s, _) = outcome("ct-nope", json!({"outcome": "sent"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, e) = outcome(&contact, json!({"outcome": "bounced"})).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let v = plan(&app, &key, "latam", json!({"has_trigger_signal": true})).await;
+    assert!(
+        v["trail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["channel"] == "whatsapp" && s["reason"] == "no consent: hard bounce"),
+        "{v}"
+    );
+    assert_ne!(v["channel"], "whatsapp", "{v}");
 
     // A hard bounce suppresses e-mail before anything else is asked.
     let v = plan(
@@ -474,6 +510,16 @@ async fn the_planner_ranks_channels_follows_the_customer_and_plans_segments() {
     assert!(
         v["reason"].as_str().unwrap().contains("low priority"),
         "{v}"
+    );
+    let (s, e) = outcome(
+        v["contact_id"].as_str().unwrap(),
+        json!({"outcome": "sent"}),
+    )
+    .await;
+    assert_eq!(
+        (s, e["code"].clone()),
+        (StatusCode::CONFLICT, json!("contact_dropped")),
+        "{e}"
     );
     let v = plan(&app, &key, "traveller", message.clone()).await;
     let quiet_end = (now / 3_600_000 + 2) * 3_600_000;
@@ -673,5 +719,6 @@ async fn the_planner_ranks_channels_follows_the_customer_and_plans_segments() {
         Value::Null,
     )
     .await;
-    assert_eq!(r["suppressions_by_cause"]["hard bounce"], 1, "{r}");
+    assert_eq!(r["suppressions_by_cause"]["hard bounce"], 2, "{r}");
+    assert_eq!(r["outcomes"], json!({"bounced": 1}), "{r}");
 }

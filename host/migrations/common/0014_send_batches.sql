@@ -20,3 +20,8 @@ CREATE TABLE send_batches (
 );
 -- A batch's contacts.
 ALTER TABLE contacts ADD COLUMN batch_id TEXT;
+-- What became of a planned contact, as the sending system reports it:
+-- sent, delivered, failed or bounced, and when. A failed or bounced
+-- contact no longer counts against the caps.
+ALTER TABLE contacts ADD COLUMN outcome TEXT;
+ALTER TABLE contacts ADD COLUMN outcome_at BIGINT;

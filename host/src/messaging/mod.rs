@@ -31,6 +31,7 @@ pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(batch::get))
         .routes(routes!(report::report))
         .routes(routes!(report::contacts))
+        .routes(routes!(plan::outcome))
 }
 
 /// What an inbound SMS asks for, when the whole message is a keyword.

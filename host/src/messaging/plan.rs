@@ -191,7 +191,8 @@ pub async fn plan_one(
     }
     let reserved: Vec<Value> = sqlx::query(
         "SELECT channel, send_at, campaign_id, category, tags FROM contacts \
-         WHERE merchant_id = $1 AND customer_id = $2 AND status = 'planned' AND send_at >= $3",
+         WHERE merchant_id = $1 AND customer_id = $2 AND status = 'planned' AND send_at >= $3 \
+         AND (outcome IS NULL OR outcome NOT IN ('failed', 'bounced'))",
     )
     .bind(merchant)
     .bind(customer)
@@ -425,4 +426,90 @@ fn invoke_error_words(e: &InvokeError) -> String {
         InvokeError::Busy(n) => format!("all {n} of the merchant's plugin calls are busy"),
         InvokeError::PluginError { plugin, error } => format!("{plugin}: {error}"),
     }
+}
+
+/// What became of a planned contact.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeIn {
+    /// `sent`, `delivered`, `failed` (it did not go: it no longer counts
+    /// against the caps) or `bounced` (a hard bounce: the address does not
+    /// exist, and the channel is suppressed for the customer).
+    outcome: String,
+    /// When (milliseconds since the epoch); default now.
+    #[serde(default)]
+    at: Option<i64>,
+}
+
+const OUTCOMES: [&str; 4] = ["sent", "delivered", "failed", "bounced"];
+
+/// `POST /v1/merchants/{m}/sends/contacts/{id}/outcome`: the sending
+/// system says what became of a planned contact. `sent` and `delivered`
+/// are recorded as the customer's `sent` event (the chooser's evidence),
+/// `bounced` as a `bounced` event (the channel is suppressed).
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/contacts/{id}/outcome", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Contact id")), request_body = OutcomeIn, responses((status = 200, description = "`{id, outcome, at}`", body = serde_json::Value), (status = 404, description = "No such contact"), (status = 409, description = "The contact was dropped, so it was never sent"), (status = 422, description = "`outcome` is not one of sent, delivered, failed, bounced")))]
+pub async fn outcome(
+    State(state): State<AppState>,
+    Path((merchant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    merchant_actor(&state, &headers, &merchant).await?;
+    let input: OutcomeIn = json_body(body).await?;
+    if !OUTCOMES.contains(&input.outcome.as_str()) {
+        return Err(ApiError::unprocessable(
+            "invalid_outcome",
+            format!(
+                "outcome: `{}` is not an outcome; use {}",
+                input.outcome,
+                OUTCOMES.join(", ")
+            ),
+        )
+        .with_field("outcome"));
+    }
+    let at = input.at.unwrap_or_else(crate::now_ms);
+    let row = sqlx::query(
+        "SELECT customer_id, channel, status, campaign_id FROM contacts WHERE merchant_id = $1 AND id = $2",
+    )
+    .bind(&merchant)
+    .bind(&id)
+    .fetch_optional(&state.store.pool)
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("no contact `{id}`")))?;
+    if row.try_get::<String, _>(2)? != "planned" {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "contact_dropped",
+            format!("contact `{id}` was dropped when it was planned, so it was never sent"),
+        ));
+    }
+    let (customer, channel, campaign): (String, Option<String>, String) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(3)?);
+    sqlx::query(
+        "UPDATE contacts SET outcome = $3, outcome_at = $4 WHERE merchant_id = $1 AND id = $2",
+    )
+    .bind(&merchant)
+    .bind(&id)
+    .bind(&input.outcome)
+    .bind(at)
+    .execute(&state.store.pool)
+    .await?;
+    let kind = match input.outcome.as_str() {
+        "sent" | "delivered" => Some("sent"),
+        "bounced" => Some("bounced"),
+        _ => None,
+    };
+    if let (Some(kind), Some(channel)) = (kind, channel) {
+        let event = json!({"id": format!("contact-{id}-{kind}"), "customer_id": customer, "kind": kind,
+            "channel": channel, "campaign_id": campaign, "at": at});
+        let mut importer = crate::customers::import::Importer::new(
+            &state.store,
+            &merchant,
+            crate::customers::model::Entity::Events,
+            crate::customers::import::Format::Ndjson,
+        );
+        importer.push(format!("{event}\n").as_bytes()).await?;
+        importer.finish().await?;
+    }
+    Ok(axum::Json(json!({"id": id, "outcome": input.outcome, "at": at})).into_response())
 }

@@ -26,7 +26,7 @@ pub struct ReportQuery {
 }
 
 /// `GET /v1/merchants/{m}/sends/report`: the plans of the last `days`.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/report", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ReportQuery), responses((status = 200, description = "`per_customer_week` (contacts → customer-weeks), `planned`, `dropped`, `deferred_by_reason`, `dropped_by_reason`, `suppressions_by_cause`, `channels_by_region`", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/report", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ReportQuery), responses((status = 200, description = "`per_customer_week` (contacts → customer-weeks), `planned`, `dropped`, `deferred_by_reason`, `dropped_by_reason`, `suppressions_by_cause`, `channels_by_region`, `outcomes` (sent, delivered, failed, bounced)", body = serde_json::Value)))]
 pub async fn report(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -113,8 +113,21 @@ pub async fn report(
         let cause = if kind == "bounced" { "hard bounce".into() } else { kind };
         suppressions.insert(cause, r.try_get::<i64, _>(1)? as u64);
     }
+    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT outcome, CAST(COUNT(*) AS BIGINT) FROM contacts \
+         WHERE merchant_id = $1 AND created_at >= $2 AND outcome IS NOT NULL GROUP BY outcome",
+    )
+    .bind(&merchant)
+    .bind(since)
+    .fetch_all(pool)
+    .await?
+    {
+        outcomes.insert(r.try_get(0)?, r.try_get::<i64, _>(1)? as u64);
+    }
     Ok(axum::Json(json!({
         "days": days,
+        "outcomes": outcomes,
         "planned": planned,
         "dropped": dropped,
         "per_customer_week": per_week,
@@ -137,7 +150,7 @@ pub struct ContactsQuery {
 /// `GET /v1/merchants/{m}/sends/contacts?customer_id=`: a customer's
 /// planned and dropped contacts, newest first (at most 200), each with the
 /// trail of why it was allowed, deferred or dropped.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/contacts", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ContactsQuery), responses((status = 200, description = "`{contacts: [{id, channel, category, campaign_id, send_at, status, reason, trail, created_at}]}`", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/contacts", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ContactsQuery), responses((status = 200, description = "`{contacts: [{id, channel, category, campaign_id, send_at, status, reason, trail, created_at, outcome, outcome_at}]}`", body = serde_json::Value)))]
 pub async fn contacts(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -147,7 +160,7 @@ pub async fn contacts(
     merchant_or_operator(&state, &headers, &merchant).await?;
     let customer = query(q)?.customer_id;
     let rows = sqlx::query(
-        "SELECT id, channel, category, campaign_id, send_at, status, reason, trail, created_at FROM contacts \
+        "SELECT id, channel, category, campaign_id, send_at, status, reason, trail, created_at, outcome, outcome_at FROM contacts \
          WHERE merchant_id = $1 AND customer_id = $2 ORDER BY created_at DESC, id DESC LIMIT 200",
     )
     .bind(&merchant)
@@ -168,6 +181,8 @@ pub async fn contacts(
                 "reason": r.try_get::<Option<String>, _>(6)?,
                 "trail": serde_json::from_str::<serde_json::Value>(&r.try_get::<String, _>(7)?).unwrap_or_default(),
                 "created_at": r.try_get::<i64, _>(8)?,
+                "outcome": r.try_get::<Option<String>, _>(9)?,
+                "outcome_at": r.try_get::<Option<i64>, _>(10)?,
             }))
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()

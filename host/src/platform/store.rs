@@ -159,7 +159,7 @@ macro_rules! migrations {
             ),
             (
                 14,
-                "send batches",
+                "send batches and outcomes",
                 include_str!("../../migrations/common/0014_send_batches.sql"),
             ),
         ]

@@ -114,7 +114,7 @@ const timeline = () => {
     out.replaceChildren(contacts.length ? table(t("messaging.timeline"), [
       { label: t("messaging.col.when"), value: (c) => when(c.created_at) },
       { label: t("messaging.col.channel"), value: (c) => c.channel || "—" },
-      { label: t("messaging.col.outcome"), value: (c) => (c.status == "planned" ? t("messaging.outcome.planned", { at: when(c.send_at) }) : t("messaging.outcome.dropped")) },
+      { label: t("messaging.col.outcome"), value: (c) => (c.status == "planned" ? t("messaging.outcome.planned", { at: when(c.send_at) }) + (c.outcome ? " · " + c.outcome : "") : t("messaging.outcome.dropped")) },
       { label: t("messaging.col.why"), value: why },
     ], contacts) : h("p", null, t("messaging.timeline.empty")));
   });
