@@ -92,8 +92,8 @@ bench-returns: deps-test build
 bench-experiments: deps-bench build
 	./target/release/cove-bench experiments
 
-## Messaging: one plan in process and over HTTP, and the cap under 200 concurrent plans.
-bench-messaging: deps-bench build
+## Messaging: one plan in process and over HTTP, and the cap under 200 concurrent plans (SQLite in process; PostgreSQL with two replicas).
+bench-messaging: deps-bench deps-test build
 	./target/release/cove-bench messaging
 
 ## RFM: a full run over the customer-data benchmark's merchant (1M

@@ -128,6 +128,137 @@ pub fn capped_fatigue_config() -> Value {
         "max-defer-hours": "1", "quiet-hours": format!("{hour:02}:00-{hour:02}:01")})
 }
 
+/// One request to a host over HTTP: status and JSON body (null if none).
+pub async fn call_url(
+    url: &str,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .request(method, format!("{url}{path}"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .expect("the host answers");
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Call `url`'s fatigue slot until `plugin` answers; every answer meanwhile
+/// must be a success. The 30 s guard only stops a hung test.
+pub async fn wait_for_version(url: &str, key: &str, plugin: &str) {
+    let guard = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let input = fatigue_input("email", json!([]));
+        let (s, v) = call_url(
+            url,
+            key,
+            reqwest::Method::POST,
+            "/v1/merchants/shop/slots/fatigue-policy/invoke",
+            input,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        if v["plugin"] == plugin {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < guard,
+            "replica never answered with {plugin}: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// `n` plans at once for one customer capped at three e-mails a week
+/// ([`capped_fatigue_config`]), half on each of two `cove serve` replicas
+/// of one PostgreSQL database: the send times of those planned.
+pub async fn plans_on_two_replicas(pg: &Postgres, n: usize) -> Vec<i64> {
+    let db = pg.database("plans");
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["--database-url", &db];
+    let a = HostProcess::start(d1.path(), &args);
+    let b = HostProcess::start(d2.path(), &args);
+    let client = reqwest::Client::new();
+    for version in ["1.0.0", "2.0.0"] {
+        let r = client
+            .post(format!(
+                "{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove",
+                a.url
+            ))
+            .bearer_auth(OPERATOR_TOKEN)
+            .body(wasm(guests::FATIGUE))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    let (s, v) = call_url(
+        &a.url,
+        OPERATOR_TOKEN,
+        reqwest::Method::POST,
+        "/v1/merchants",
+        json!({"id": "shop"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let key = v["api_key"].as_str().unwrap().to_string();
+    let config = capped_fatigue_config();
+    let (s, v) = call_url(
+        &a.url,
+        OPERATOR_TOKEN,
+        reqwest::Method::PUT,
+        "/v1/merchants/shop/slots/fatigue-policy",
+        json!({"plugin": "fatigue-policy@1.0.0", "config": config}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    wait_for_version(&b.url, &key, "fatigue-policy@1.0.0").await;
+    let r = client
+        .post(format!(
+            "{}/v1/merchants/shop/import/customers?format=ndjson",
+            a.url
+        ))
+        .bearer_auth(&key)
+        .body(json!({"id": "c1", "country": "US", "time_zone": "UTC"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    let plan = json!({"customer_id": "c1", "message": {"channels": ["email"], "campaign_id": "spring", "has_trigger_signal": true}});
+    let mut all = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let url = if i % 2 == 0 {
+            a.url.clone()
+        } else {
+            b.url.clone()
+        };
+        let (key, plan) = (key.clone(), plan.clone());
+        all.spawn(async move {
+            call_url(
+                &url,
+                &key,
+                reqwest::Method::POST,
+                "/v1/merchants/shop/sends/plan",
+                plan,
+            )
+            .await
+        });
+    }
+    let mut planned = Vec::new();
+    while let Some(r) = all.join_next().await {
+        let (s, v) = r.expect("a plan");
+        assert_eq!(s, 200, "{v}");
+        if v["status"] == "planned" {
+            planned.push(v["send_at"].as_i64().unwrap());
+        }
+    }
+    planned
+}
+
 /// Contacts beyond `cap` in any 7-day window of `times`.
 pub fn cap_violations(times: &[i64], cap: usize) -> usize {
     let week = 7 * 86_400_000;

@@ -3,14 +3,16 @@
 //! `cove serve` processes on one PostgreSQL: a bind on one is in force on
 //! the other, without a restart (the test prints how long it took).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use cove_e2e::{HostProcess, OPERATOR_TOKEN, Postgres, fatigue_input, guests, wasm};
+use cove_e2e::{
+    HostProcess, OPERATOR_TOKEN, Postgres, call_url as call, guests, wait_for_version, wasm,
+};
 use cove_host::customers::import::{BATCH, Format, Importer, Summary};
 use cove_host::customers::model::Entity;
 use cove_host::customers::store::ListQuery;
 use cove_host::platform::store::{PluginRow, Store, StoreError};
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn plugin(name: &str, version: &str) -> PluginRow {
     PluginRow {
@@ -527,23 +529,6 @@ async fn store_suite_on_postgres() {
     suite(&pg.database("suite")).await;
 }
 
-async fn call(
-    url: &str,
-    key: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .request(method, format!("{url}{path}"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bind_on_one_replica_reaches_the_other_without_a_restart() {
     let pg = Postgres::start();
@@ -597,32 +582,6 @@ async fn a_bind_on_one_replica_reaches_the_other_without_a_restart() {
         "bind on replica A in force on replica B after {:?}",
         started.elapsed()
     );
-}
-
-/// Call `url`'s fatigue slot until `plugin` answers; every answer meanwhile
-/// must be a success. The 30 s guard only stops a hung test.
-async fn wait_for_version(url: &str, key: &str, plugin: &str) {
-    let guard = Instant::now() + Duration::from_secs(30);
-    loop {
-        let input = fatigue_input("email", json!([]));
-        let (s, v) = call(
-            url,
-            key,
-            reqwest::Method::POST,
-            "/v1/merchants/shop/slots/fatigue-policy/invoke",
-            input,
-        )
-        .await;
-        assert_eq!(s, 200, "{v}");
-        if v["plugin"] == plugin {
-            return;
-        }
-        assert!(
-            Instant::now() < guard,
-            "replica never answered with {plugin}: {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// A file of several batches for a merchant with no customers yet (on
@@ -688,87 +647,7 @@ async fn big_import_suite(store: &Store) {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_plans_on_two_replicas_never_break_a_cap() {
     let pg = Postgres::start();
-    let db = pg.database("plans");
-    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let args = ["--database-url", &db];
-    let a = HostProcess::start(d1.path(), &args);
-    let b = HostProcess::start(d2.path(), &args);
-    let client = reqwest::Client::new();
-    for version in ["1.0.0", "2.0.0"] {
-        let r = client
-            .post(format!(
-                "{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove",
-                a.url
-            ))
-            .bearer_auth(OPERATOR_TOKEN)
-            .body(wasm(guests::FATIGUE))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-    }
-    let (s, v) = call(
-        &a.url,
-        OPERATOR_TOKEN,
-        reqwest::Method::POST,
-        "/v1/merchants",
-        json!({"id": "shop"}),
-    )
-    .await;
-    assert_eq!(s, 201, "{v}");
-    let key = v["api_key"].as_str().unwrap().to_string();
-    let config = cove_e2e::capped_fatigue_config();
-    let (s, v) = call(
-        &a.url,
-        OPERATOR_TOKEN,
-        reqwest::Method::PUT,
-        "/v1/merchants/shop/slots/fatigue-policy",
-        json!({"plugin": "fatigue-policy@1.0.0", "config": config}),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    wait_for_version(&b.url, &key, "fatigue-policy@1.0.0").await;
-    let r = client
-        .post(format!(
-            "{}/v1/merchants/shop/import/customers?format=ndjson",
-            a.url
-        ))
-        .bearer_auth(&key)
-        .body(json!({"id": "c1", "country": "US", "time_zone": "UTC"}).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-
-    let plan = json!({"customer_id": "c1", "message": {"channels": ["email"], "campaign_id": "spring", "has_trigger_signal": true}});
-    let mut all = tokio::task::JoinSet::new();
-    for i in 0..200 {
-        let url = if i % 2 == 0 {
-            a.url.clone()
-        } else {
-            b.url.clone()
-        };
-        let (key, plan) = (key.clone(), plan.clone());
-        all.spawn(async move {
-            call(
-                &url,
-                &key,
-                reqwest::Method::POST,
-                "/v1/merchants/shop/sends/plan",
-                plan,
-            )
-            .await
-        });
-    }
-    let mut planned = Vec::new();
-    while let Some(r) = all.join_next().await {
-        let (s, v) = r.unwrap();
-        assert_eq!(s, 200, "{v}");
-        if v["status"] == "planned" {
-            planned.push(v["send_at"].as_i64().unwrap());
-        }
-    }
-    let violations = cove_e2e::cap_violations(&planned, 3);
-    assert_eq!(violations, 0, "{planned:?}");
+    let planned = cove_e2e::plans_on_two_replicas(&pg, 200).await;
+    assert_eq!(cove_e2e::cap_violations(&planned, 3), 0, "{planned:?}");
     assert_eq!(planned.len(), 3, "the cap is reached, not undershot");
 }

@@ -8,9 +8,10 @@
 //! - `plan_http_rps`: plans per second over loopback (`cove serve` in its
 //!   own process with the demo merchant, load from `wrk`), and `http_ratio`
 //!   against `/healthz` in the same run.
-//! - `cap_violations`: 200 plans at once for one customer capped at three
-//!   e-mails a week: contacts beyond the cap in any week (target 0; the
-//!   same on PostgreSQL with two replicas is a test, `store_suite`).
+//! - `cap_violations_sqlite`, `cap_violations_postgres`: 200 plans at once
+//!   for one customer capped at three e-mails a week, in process on SQLite
+//!   and split over two `cove serve` replicas of one PostgreSQL: contacts
+//!   beyond the cap in any week (target 0).
 
 use std::time::Instant;
 
@@ -121,6 +122,13 @@ pub fn run() -> anyhow::Result<()> {
     println!(
         "in process: plan p50 {p50:.1} µs, p99 {p99:.1} µs; {violations} cap violations under 200 concurrent plans"
     );
+    let pg = cove_e2e::Postgres::start();
+    let pg_planned = rt.block_on(cove_e2e::plans_on_two_replicas(&pg, 200));
+    let pg_violations = cap_violations(&pg_planned, 3);
+    println!(
+        "PostgreSQL, two replicas: {} of 200 planned, {pg_violations} cap violations",
+        pg_planned.len()
+    );
     let data = tempfile::tempdir()?;
     let (host, key) = HostProcess::demo(data.path(), &["--merchant-rps", "0"]);
     let script = post_script(
@@ -153,6 +161,7 @@ pub fn run() -> anyhow::Result<()> {
             "plan_http_rps": round(plans.rps, 0), "healthz_rps": round(baseline.rps, 0),
             "http_ratio": round(plans.rps / baseline.rps.max(1.0), 3),
             "cap_violations_sqlite": violations,
+            "cap_violations_postgres": pg_violations,
         })
     );
     Ok(())
