@@ -306,6 +306,18 @@ async fn concurrent_plans_for_one_customer_never_break_a_cap() {
     let (s, r) = call(
         &app,
         "GET",
+        "/v1/merchants/shop/sends/report?days=0",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (s, r["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("invalid_days"))
+    );
+    let (s, r) = call(
+        &app,
+        "GET",
         "/v1/merchants/shop/sends/report?days=7",
         &key,
         Value::Null,

@@ -16,6 +16,9 @@ CREATE TABLE send_batches (
     error       TEXT,
     created_at  BIGINT NOT NULL,
     finished_at BIGINT,
+    -- The last progress; a running batch not heard of for 10 minutes was
+    -- stopped with its host.
+    updated_at  BIGINT NOT NULL,
     PRIMARY KEY (merchant_id, id)
 );
 -- A batch's contacts.

@@ -112,8 +112,8 @@ pub async fn start(
     let label = if micro.is_empty() { &segment } else { &micro };
     let now = crate::now_ms();
     sqlx::query(
-        "INSERT INTO send_batches (merchant_id, id, run_id, segment, message, status, total, planned, dropped, failed, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'running', $6, 0, 0, 0, $7)",
+        "INSERT INTO send_batches (merchant_id, id, run_id, segment, message, status, total, planned, dropped, failed, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, 0, 0, 0, $7, $7)",
     )
     .bind(&merchant)
     .bind(&id)
@@ -180,13 +180,14 @@ async fn run_batch(
             }
         }
         sqlx::query(
-            "UPDATE send_batches SET planned = $3, dropped = $4, failed = $5 WHERE merchant_id = $1 AND id = $2",
+            "UPDATE send_batches SET planned = $3, dropped = $4, failed = $5, updated_at = $6 WHERE merchant_id = $1 AND id = $2",
         )
         .bind(merchant)
         .bind(id)
         .bind(planned)
         .bind(dropped)
         .bind(failed)
+        .bind(crate::now_ms())
         .execute(&state.store.pool)
         .await?;
     }
@@ -201,15 +202,21 @@ async fn run_batch(
     Ok(())
 }
 
-const COLUMNS: &str =
-    "id, run_id, segment, status, total, planned, dropped, failed, error, created_at, finished_at";
+const COLUMNS: &str = "id, run_id, segment, status, total, planned, dropped, failed, error, created_at, finished_at, updated_at";
+
+/// A running batch without progress for this long stopped with its host.
+const STALE_MS: i64 = 10 * 60_000;
 
 fn batch_json(r: &sqlx::any::AnyRow) -> Result<Value, sqlx::Error> {
     let total: i64 = r.try_get(4)?;
     let (planned, dropped, failed): (i64, i64, i64) = (r.try_get(5)?, r.try_get(6)?, r.try_get(7)?);
+    let mut status: String = r.try_get(3)?;
+    if status == "running" && r.try_get::<i64, _>(11)? < crate::now_ms() - STALE_MS {
+        status = "interrupted".into();
+    }
     Ok(json!({
         "id": r.try_get::<String, _>(0)?, "run_id": r.try_get::<String, _>(1)?,
-        "segment": r.try_get::<String, _>(2)?, "status": r.try_get::<String, _>(3)?,
+        "segment": r.try_get::<String, _>(2)?, "status": status,
         "total": total, "planned": planned, "dropped": dropped, "failed": failed,
         "done": planned + dropped + failed,
         "progress": if total > 0 { (planned + dropped + failed) as f64 / total as f64 } else { 1.0 },
@@ -231,7 +238,7 @@ async fn load(state: &AppState, merchant: &str, id: &str) -> Result<Value, ApiEr
 }
 
 /// `GET /v1/merchants/{m}/sends/batches/{id}`: how far a batch has got.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/batches/{id}", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Batch id")), responses((status = 200, description = "`{id, run_id, segment, status: running|done|failed, total, planned, dropped, failed, done, progress}`", body = serde_json::Value), (status = 404, description = "No such batch")))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/batches/{id}", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Batch id")), responses((status = 200, description = "`{id, run_id, segment, status: running|done|failed|interrupted (its host stopped; start it again: customers already planned are counted by the caps), total, planned, dropped, failed, done, progress}`", body = serde_json::Value), (status = 404, description = "No such batch")))]
 pub async fn get(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,

@@ -26,7 +26,7 @@ pub struct ReportQuery {
 }
 
 /// `GET /v1/merchants/{m}/sends/report`: the plans of the last `days`.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/report", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ReportQuery), responses((status = 200, description = "`per_customer_week` (contacts → customer-weeks), `planned`, `dropped`, `deferred_by_reason`, `dropped_by_reason`, `suppressions_by_cause`, `channels_by_region`, `outcomes` (sent, delivered, failed, bounced)", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/report", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ReportQuery), responses((status = 400, description = "`days` is not from 1 to 366"), (status = 200, description = "`per_customer_week` (contacts → customer-weeks), `planned`, `dropped`, `deferred_by_reason`, `dropped_by_reason`, `suppressions_by_cause`, `channels_by_region`, `outcomes` (sent, delivered, failed, bounced)", body = serde_json::Value)))]
 pub async fn report(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -34,7 +34,14 @@ pub async fn report(
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
-    let days = query(q)?.days.unwrap_or(28).clamp(1, 366);
+    let days = query(q)?.days.unwrap_or(28);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::bad_request(
+            "invalid_days",
+            format!("days must be from 1 to 366, not {days}"),
+        )
+        .with_field("days"));
+    }
     let since = crate::now_ms() - days * DAY;
     let pool = &state.store.pool;
     let rows = sqlx::query(
