@@ -172,39 +172,68 @@ pub async fn wait_for_version(url: &str, key: &str, plugin: &str) {
     }
 }
 
+/// Two `cove serve` replicas of one PostgreSQL database (`name`, with
+/// `args` after `--database-url`), two versions of the reference fatigue
+/// policy published (1.0.0, 2.0.0) and the merchant `shop` created on the
+/// first.
+pub struct Replicas {
+    /// The first replica.
+    pub a: HostProcess,
+    /// The second replica.
+    pub b: HostProcess,
+    /// `shop`'s API key.
+    pub key: String,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Replicas {
+    /// Start them.
+    pub async fn start(pg: &Postgres, name: &str, args: &[&str]) -> Replicas {
+        let db = pg.database(name);
+        let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut all = vec!["--database-url", &db];
+        all.extend_from_slice(args);
+        let a = HostProcess::start(dirs.0.path(), &all);
+        let b = HostProcess::start(dirs.1.path(), &all);
+        let client = reqwest::Client::new();
+        for version in ["1.0.0", "2.0.0"] {
+            let r = client
+                .post(format!(
+                    "{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove",
+                    a.url
+                ))
+                .bearer_auth(OPERATOR_TOKEN)
+                .body(wasm(guests::FATIGUE))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+        }
+        let (s, v) = call_url(
+            &a.url,
+            OPERATOR_TOKEN,
+            reqwest::Method::POST,
+            "/v1/merchants",
+            json!({"id": "shop"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+        let key = v["api_key"].as_str().unwrap().to_string();
+        Replicas {
+            a,
+            b,
+            key,
+            _dirs: dirs,
+        }
+    }
+}
+
 /// `n` plans at once for one customer capped at three e-mails a week
 /// ([`capped_fatigue_config`]), half on each of two `cove serve` replicas
 /// of one PostgreSQL database: the send times of those planned.
 pub async fn plans_on_two_replicas(pg: &Postgres, n: usize) -> Vec<i64> {
-    let db = pg.database("plans");
-    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let args = ["--database-url", &db];
-    let a = HostProcess::start(d1.path(), &args);
-    let b = HostProcess::start(d2.path(), &args);
+    let Replicas { a, b, key, .. } = &Replicas::start(pg, "plans", &[]).await;
     let client = reqwest::Client::new();
-    for version in ["1.0.0", "2.0.0"] {
-        let r = client
-            .post(format!(
-                "{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove",
-                a.url
-            ))
-            .bearer_auth(OPERATOR_TOKEN)
-            .body(wasm(guests::FATIGUE))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-    }
-    let (s, v) = call_url(
-        &a.url,
-        OPERATOR_TOKEN,
-        reqwest::Method::POST,
-        "/v1/merchants",
-        json!({"id": "shop"}),
-    )
-    .await;
-    assert_eq!(s, 201, "{v}");
-    let key = v["api_key"].as_str().unwrap().to_string();
     let config = capped_fatigue_config();
     let (s, v) = call_url(
         &a.url,
@@ -215,13 +244,13 @@ pub async fn plans_on_two_replicas(pg: &Postgres, n: usize) -> Vec<i64> {
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    wait_for_version(&b.url, &key, "fatigue-policy@1.0.0").await;
+    wait_for_version(&b.url, key, "fatigue-policy@1.0.0").await;
     let r = client
         .post(format!(
             "{}/v1/merchants/shop/import/customers?format=ndjson",
             a.url
         ))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .body(json!({"id": "c1", "country": "US", "time_zone": "UTC"}).to_string())
         .send()
         .await

@@ -5,9 +5,7 @@
 
 use std::time::Instant;
 
-use cove_e2e::{
-    HostProcess, OPERATOR_TOKEN, Postgres, call_url as call, guests, wait_for_version, wasm,
-};
+use cove_e2e::{OPERATOR_TOKEN, Postgres, Replicas, call_url as call, wait_for_version};
 use cove_host::customers::import::{BATCH, Format, Importer, Summary};
 use cove_host::customers::model::Entity;
 use cove_host::customers::store::ListQuery;
@@ -532,39 +530,10 @@ async fn store_suite_on_postgres() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bind_on_one_replica_reaches_the_other_without_a_restart() {
     let pg = Postgres::start();
-    let db = pg.database("replicas");
-    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let args = ["--database-url", &db, "--deadline-ms", "2000"];
-    let a = HostProcess::start(d1.path(), &args);
-    let b = HostProcess::start(d2.path(), &args);
-
-    let client = reqwest::Client::new();
-    for version in ["1.0.0", "2.0.0"] {
-        let r = client
-            .post(format!(
-                "{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove",
-                a.url
-            ))
-            .bearer_auth(OPERATOR_TOKEN)
-            .body(wasm(guests::FATIGUE))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-    }
-    let (s, v) = call(
-        &a.url,
-        OPERATOR_TOKEN,
-        reqwest::Method::POST,
-        "/v1/merchants",
-        json!({"id": "shop"}),
-    )
-    .await;
-    assert_eq!(s, 201, "{v}");
-    let key = v["api_key"].as_str().unwrap().to_string();
-
+    let Replicas { a, b, key, .. } =
+        &Replicas::start(&pg, "replicas", &["--deadline-ms", "2000"]).await;
     // B learns of the merchant's default binding made on A.
-    wait_for_version(&b.url, &key, "fatigue-policy@2.0.0").await;
+    wait_for_version(&b.url, key, "fatigue-policy@2.0.0").await;
 
     let started = Instant::now();
     let (s, v) = call(
@@ -576,7 +545,7 @@ async fn a_bind_on_one_replica_reaches_the_other_without_a_restart() {
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    wait_for_version(&b.url, &key, "fatigue-policy@1.0.0").await;
+    wait_for_version(&b.url, key, "fatigue-policy@1.0.0").await;
     // A figure, not an assertion (the 200 ms poll bounds it; see --nocapture).
     eprintln!(
         "bind on replica A in force on replica B after {:?}",
