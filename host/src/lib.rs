@@ -107,6 +107,8 @@ pub struct Inner {
     pub experiments: experiments::Cache,
     /// Features' completions of a slot's input, by slot.
     pub inputs: Vec<(platform::slots::Slot, platform::slots::InputHook)>,
+    /// Features' memories of a slot's good answers, for its fallback.
+    pub memories: Vec<(platform::slots::Slot, platform::slots::Memory)>,
     /// Customers with new orders or events, for features that follow
     /// them (RFM rescores them at once).
     pub activity: tokio::sync::broadcast::Sender<customers::Activity>,
@@ -177,10 +179,19 @@ impl AppState {
             stats: Default::default(),
             experiments: Default::default(),
             inputs: vec![(platform::slots::Slot::Fatigue, customers::fatigue::input)],
+            memories: vec![(platform::slots::Slot::Rfm, rfm::MEMORY)],
             activity: tokio::sync::broadcast::channel(256).0,
         }));
         state.refresh_bindings().await?;
         Ok(state)
+    }
+
+    /// The feature memory of `slot`'s good answers, if one keeps them.
+    pub fn memory(&self, slot: platform::slots::Slot) -> Option<platform::slots::Memory> {
+        self.memories
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .map(|(_, m)| *m)
     }
 
     /// Pick up binding and limit changes made by this or another replica,

@@ -605,3 +605,74 @@ async fn summaries_add_up_orders_days_currencies_and_events() {
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].to_wit(AS_OF, 7.0), *b);
 }
+
+/// The scorer's memory: a good answer over `invoke` is kept per customer,
+/// and when the bound scorer fails, the fallback answers each customer's
+/// last good scores (and `unscored` for one never scored).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_scorer_answers_each_customers_last_good_scores() {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    create_merchant(&app, "shop").await;
+    for (name, path) in [
+        ("rfm-scorer", guests::RFM_SCORER),
+        ("broken-scorer", guests::ALIASED_OUTPUT),
+    ] {
+        let (s, v) = publish(
+            &app,
+            &format!("name={name}&version=1.0.0&publisher=cove"),
+            std::path::Path::new(path),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let bind = |plugin: &'static str| {
+        let app = app.clone();
+        async move {
+            let (s, v) = call(
+                &app,
+                "PUT",
+                "/v1/merchants/shop/slots/rfm-scorer",
+                OPERATOR_TOKEN,
+                json!({"plugin": plugin}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+        }
+    };
+    let summary = |id: &str, orders: u32| {
+        json!({"customer-id": id, "orders": orders, "repeat-purchases": orders.saturating_sub(1), "recency": 30.0,
+            "age": 100.0, "days-since-order": 20.0, "spent": 250.0, "mean-repeat-value": 60.0, "engaged-30": 1,
+            "engaged-60": 2, "days-since-cart": null, "days-to-birthday": null, "campaigns": 0, "tags": []})
+    };
+    let input = |customers: Vec<Value>| {
+        json!({"model": {"recency-cuts": [10.0, 40.0], "frequency-cuts": [1.0, 3.0], "monetary-cuts": [100.0, 300.0],
+            "bgnbd": null, "gamma-gamma": null, "unit-days": 1.0, "clv-percentiles": [], "spent-percentiles": [],
+            "purchases-percentiles": []}, "customers": customers})
+    };
+    let invoke = |body: Value| {
+        let app = app.clone();
+        async move {
+            call(
+                &app,
+                "POST",
+                "/v1/merchants/shop/slots/rfm-scorer/invoke",
+                OPERATOR_TOKEN,
+                body,
+            )
+            .await
+        }
+    };
+    bind("rfm-scorer@1.0.0").await;
+    let (s, good) = invoke(input(vec![summary("c1", 4)])).await;
+    assert_eq!(s, StatusCode::OK, "{good}");
+    assert_eq!(good["fallback"], Value::Null, "{good}");
+    assert_ne!(good["result"][0]["segment"], "unscored", "{good}");
+
+    bind("broken-scorer@1.0.0").await;
+    let (s, v) = invoke(input(vec![summary("c1", 4), summary("c2", 1)])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_ne!(v["fallback"], Value::Null, "{v}");
+    assert_eq!(v["result"][0], good["result"][0], "{v}");
+    assert_eq!(v["result"][1]["segment"], "unscored", "{v}");
+}

@@ -175,8 +175,8 @@ pub async fn invoke(
                             active.breaker.success();
                             active.series.ok.inc();
                             state.stats.record(merchant, slot, "ok", now);
-                            if slot == Slot::Rfm {
-                                remember_rfm(state, merchant, &result).await;
+                            if let Some(memory) = state.memory(slot) {
+                                (memory.remember)(state, merchant, input, &result).await;
                             }
                             return Ok(Answer {
                                 result,
@@ -304,22 +304,10 @@ impl Call<'_> {
                 kind: kind.as_str(),
             })
             .inc();
-        let mut last = Vec::new();
-        if slot == Slot::Rfm {
-            for c in input["customers"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
-                // `customer-id` in 0.2.0, `customer.id` before.
-                let id = c["customer-id"]
-                    .as_str()
-                    .or_else(|| c.pointer("/customer/id").and_then(Value::as_str))
-                    .unwrap_or_default();
-                let stored = state.store.rfm_score(merchant, id).await.ok().flatten();
-                last.push(stored.and_then(|s| serde_json::from_str(&s).ok()));
-            }
-        }
+        let last = match state.memory(slot) {
+            Some(memory) => (memory.recall)(state, merchant, input).await,
+            None => Vec::new(),
+        };
         Answer {
             result: slot.fallback(contract, input, now, &last),
             plugin: None,
@@ -327,19 +315,6 @@ impl Call<'_> {
             seed,
             logs,
         }
-    }
-}
-
-async fn remember_rfm(state: &AppState, merchant: &str, scores: &Value) {
-    let rows: Vec<(String, String)> = scores
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|s| Some((s["customer-id"].as_str()?.to_string(), s.to_string())))
-        .collect();
-    if let Err(e) = state.store.save_rfm_scores(merchant, &rows).await {
-        tracing::error!(%merchant, error = %e, "could not store RFM scores for the fallback");
     }
 }
 

@@ -17,6 +17,23 @@ pub type Completion<'a> = std::pin::Pin<
     >,
 >;
 
+/// How a feature keeps a slot's good answers and finds them again for
+/// the fallback (the RFM scorer's last good scores per customer).
+#[derive(Clone, Copy)]
+pub struct Memory {
+    /// Keep a good answer to `input`.
+    pub remember: for<'a> fn(&'a crate::AppState, &'a str, &'a Value, &'a Value) -> Pending<'a, ()>,
+    /// The kept answers that bear on `input`, one per item of its batch.
+    pub recall: Recall,
+}
+
+/// [`Memory::recall`].
+pub type Recall =
+    for<'a> fn(&'a crate::AppState, &'a str, &'a Value) -> Pending<'a, Vec<Option<Value>>>;
+
+/// A boxed future of a [`Memory`] hook.
+pub type Pending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 /// A policy slot; each is one WIT world.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Slot {

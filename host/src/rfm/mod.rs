@@ -32,6 +32,45 @@ pub const SAMPLE: usize = 100_000;
 /// Customers per `score` call.
 pub const BATCH: usize = 5_000;
 
+/// The RFM scorer's memory: every good score an invoke call answers is
+/// kept per customer, and the fallback answers each customer's latest
+/// good score (that, or the latest run's, whichever is newer).
+pub const MEMORY: crate::platform::slots::Memory = crate::platform::slots::Memory {
+    remember: |state, merchant, _input, scores| {
+        Box::pin(async move {
+            let rows: Vec<(String, String)> = scores
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|s| Some((s["customer-id"].as_str()?.to_string(), s.to_string())))
+                .collect();
+            if let Err(e) = state.store.save_rfm_scores(merchant, &rows).await {
+                tracing::error!(%merchant, error = %e, "could not store RFM scores for the fallback");
+            }
+        })
+    },
+    recall: |state, merchant, input| {
+        Box::pin(async move {
+            let mut last = Vec::new();
+            for c in input["customers"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                // `customer-id` in 0.2.0, `customer.id` before.
+                let id = c["customer-id"]
+                    .as_str()
+                    .or_else(|| c.pointer("/customer/id").and_then(Value::as_str))
+                    .unwrap_or_default();
+                let stored = state.store.rfm_score(merchant, id).await.ok().flatten();
+                last.push(stored.and_then(|s| serde_json::from_str(&s).ok()));
+            }
+            last
+        })
+    },
+};
+
 /// The feature's routes.
 pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

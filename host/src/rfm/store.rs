@@ -453,6 +453,30 @@ impl Store {
         }
     }
 
+    /// Remember the latest good RFM score of each customer.
+    pub async fn save_rfm_scores(
+        &self,
+        merchant: &str,
+        scores: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let now = crate::now_ms();
+        for (customer, score) in scores {
+            sqlx::query(
+                "INSERT INTO rfm_last_scores (merchant_id, customer_id, score, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (merchant_id, customer_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at",
+            )
+            .bind(merchant)
+            .bind(customer)
+            .bind(score)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A customer's segment, tier and micro-segments in the latest
     /// finished run (empty when never scored).
     pub async fn rfm_segments(
