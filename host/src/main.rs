@@ -466,6 +466,7 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
     cove_host::widget::seed_demo_content(state, "demo").await?;
     cove_host::experiments::seed_demo(state, "demo").await?;
     cove_host::rfm::seed_demo(state, "demo").await?;
+    cove_host::messaging::seed_demo(state, "demo").await?;
     Ok(())
 }
 

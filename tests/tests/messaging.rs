@@ -733,4 +733,11 @@ async fn the_planner_ranks_channels_follows_the_customer_and_plans_segments() {
     .await;
     assert_eq!(r["suppressions_by_cause"]["hard bounce"], 2, "{r}");
     assert_eq!(r["outcomes"], json!({"bounced": 1}), "{r}");
+    // Delays count by rule, every zone's quiet hours together.
+    let delays = r["deferred_by_reason"].as_object().unwrap();
+    assert!(
+        delays.keys().any(|k| k.starts_with("quiet hours"))
+            && delays.keys().all(|k| !k.contains('(')),
+        "{r}"
+    );
 }

@@ -132,6 +132,61 @@ pub async fn inbound_sms(
     Ok(axum::Json(json!({"keyword": word, "customers": customers})).into_response())
 }
 
+/// Give the demo merchant a first month of messaging, so the console's
+/// page has something to read: a few weeks of sends and opens (e-mail
+/// readers, SMS readers, silent customers), one hard bounce, and a spring
+/// campaign planned through the bound policies for every customer.
+pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
+    let planned: i64 =
+        sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM contacts WHERE merchant_id = $1")
+            .bind(merchant)
+            .fetch_one(&state.store.pool)
+            .await
+            .and_then(|r| sqlx::Row::try_get(&r, 0))?;
+    if planned > 0 {
+        return Ok(());
+    }
+    let customers: Vec<String> =
+        sqlx::query("SELECT id FROM customers WHERE merchant_id = $1 ORDER BY id")
+            .bind(merchant)
+            .fetch_all(&state.store.pool)
+            .await?
+            .iter()
+            .map(|r| sqlx::Row::try_get(r, 0))
+            .collect::<Result<_, _>>()?;
+    let now = crate::now_ms();
+    const DAY: i64 = 86_400_000;
+    let mut events = String::new();
+    for (i, customer) in customers.iter().enumerate() {
+        // Every third reads SMS, every third e-mail, the rest neither.
+        let reads = ["sms", "email", ""][i % 3];
+        for week in 1..=4i64 {
+            for channel in ["email", "sms"] {
+                let at = now - week * 7 * DAY + (i as i64) * 3_600_000;
+                events.push_str(&format!("{}\n", json!({"id": format!("demo-{customer}-{channel}-{week}"), "customer_id": customer, "kind": "sent", "channel": channel, "at": at})));
+                if channel == reads {
+                    events.push_str(&format!("{}\n", json!({"id": format!("demo-{customer}-{channel}-{week}-open"), "customer_id": customer, "kind": "opened", "channel": channel, "at": at + 3_600_000})));
+                }
+            }
+        }
+    }
+    if let Some(first) = customers.get(1) {
+        events.push_str(&format!("{}\n", json!({"id": "demo-bounce", "customer_id": first, "kind": "bounced", "channel": "email", "at": now - 2 * DAY})));
+    }
+    let mut importer = Importer::new(&state.store, merchant, Entity::Events, Format::Ndjson);
+    importer.push(events.as_bytes()).await?;
+    importer.finish().await?;
+    let message = plan::MessageIn::spring_demo()
+        .check("message.")
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    for customer in &customers {
+        plan::plan_one(state, merchant, customer, &message, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("planning for {customer}: {}", e.message()))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Keyword, keyword};

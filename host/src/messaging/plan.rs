@@ -72,6 +72,23 @@ pub struct Message {
 }
 
 impl MessageIn {
+    /// The demo's spring campaign: marketing, on e-mail, SMS, app push or
+    /// WhatsApp, with a trigger signal.
+    pub fn spring_demo() -> MessageIn {
+        MessageIn {
+            category: None,
+            channels: Some(
+                ["email", "sms", "app-push", "whatsapp"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            tags: vec!["spring-sale".into()],
+            campaign_id: "spring".into(),
+            has_trigger_signal: true,
+            priority: None,
+        }
+    }
+
     /// Check the message; a refusal names the field (under `prefix`).
     pub fn check(self, prefix: &str) -> Result<Message, ApiError> {
         let refuse = |field: &str, why: String| {

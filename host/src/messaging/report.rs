@@ -67,7 +67,13 @@ pub async fn report(
             let at: i64 = r.try_get(2)?;
             *weeks.entry((customer, at.div_euclid(7 * DAY))).or_default() += 1;
             if let Some(why) = reason {
-                *deferred_by.entry(why).or_default() += 1;
+                // "quiet hours 21:00–09:00 local time (Asia/Tokyo)" counts
+                // with every other zone's.
+                let rule = match why.rsplit_once(" (") {
+                    Some((rule, _)) if why.ends_with(')') => rule.to_string(),
+                    _ => why,
+                };
+                *deferred_by.entry(rule).or_default() += 1;
             }
             let country: Option<String> = r.try_get(5)?;
             *mix.entry(region(country.as_deref().unwrap_or("")))
