@@ -3,7 +3,7 @@
 //! weeks (Monday first) and months are counted in local time.
 
 use cove_sdk::fatigue::OffsetSpan;
-use cove_sdk::{DAY_MS, MINUTE_MS, TimestampMs};
+use cove_sdk::{DAY_MS, MINUTE_MS, TimestampMs, civil};
 
 /// A customer's clock.
 #[derive(Clone, Copy, Debug)]
@@ -87,7 +87,7 @@ impl<'a> Clock<'a> {
             // 1970-01-05 was a Monday.
             Calendar::Week => (day + 3).div_euclid(7),
             Calendar::Month => {
-                let (y, m, _) = civil_from_days(day);
+                let (y, m, _) = civil::from_days(day);
                 y * 12 + m - 1
             }
         }
@@ -99,35 +99,10 @@ impl<'a> Clock<'a> {
         let day = match period {
             Calendar::Day => n,
             Calendar::Week => n * 7 - 3,
-            Calendar::Month => days_from_civil(n.div_euclid(12), n.rem_euclid(12) + 1, 1),
+            Calendar::Month => civil::to_days(n.div_euclid(12), n.rem_euclid(12) + 1, 1),
         };
         self.utc_of(day * DAY_MS)
     }
-}
-
-/// Year, month (1..=12) and day of a day count since 1970-01-01
-/// (Howard Hinnant's civil calendar algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// Days since 1970-01-01 of a civil date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -149,16 +124,6 @@ mod tests {
                 utc_offset_minutes: 120,
             },
         ]
-    }
-
-    #[test]
-    fn calendar_round_trips() {
-        for day in [-800_000, -1, 0, 59, 10_957, 20_000, 2_932_896] {
-            let (y, m, d) = civil_from_days(day);
-            assert_eq!(days_from_civil(y, m, d), day);
-        }
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_513), (2026, 3, 1));
     }
 
     #[test]

@@ -839,13 +839,7 @@ pub fn days_from_date(text: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
         return None;
     }
-    // Days from civil (proleptic Gregorian), era-based.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    Some(cove_sdk::civil::to_days(y, m, d))
 }
 
 fn leap(y: i64) -> bool {
@@ -854,15 +848,7 @@ fn leap(y: i64) -> bool {
 
 /// The UTC date (`YYYY-MM-DD`) of a time.
 pub fn date(at: TimestampMs) -> String {
-    let z = at.div_euclid(DAY_MS) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = cove_sdk::civil::from_days(at.div_euclid(DAY_MS));
     format!("{y:04}-{m:02}-{d:02}")
 }
 
