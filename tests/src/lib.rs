@@ -173,7 +173,8 @@ pub async fn wait_for_version(url: &str, key: &str, plugin: &str) {
 }
 
 /// Two `cove serve` replicas of one PostgreSQL database (`name`, with
-/// `args` after `--database-url`), two versions of the reference fatigue
+/// `args` after `--database-url`; a 5 s plugin deadline unless `args`
+/// sets one), two versions of the reference fatigue
 /// policy published (1.0.0, 2.0.0) and the merchant `shop` created on the
 /// first.
 pub struct Replicas {
@@ -193,6 +194,11 @@ impl Replicas {
         let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let mut all = vec!["--database-url", &db];
         all.extend_from_slice(args);
+        // As in [`test_limits`]: a busy machine (the suite runs tests side
+        // by side) must not turn a healthy call into a deadline failure.
+        if !args.contains(&"--deadline-ms") {
+            all.extend(["--deadline-ms", "5000"]);
+        }
         let a = HostProcess::start(dirs.0.path(), &all);
         let b = HostProcess::start(dirs.1.path(), &all);
         let client = reqwest::Client::new();
