@@ -178,7 +178,7 @@ impl AppState {
             sessions: Default::default(),
             stats: Default::default(),
             experiments: Default::default(),
-            inputs: vec![(platform::slots::Slot::Fatigue, customers::fatigue::input)],
+            inputs: vec![(platform::slots::Slot::Fatigue, messaging::profile::input)],
             memories: vec![(platform::slots::Slot::Rfm, rfm::MEMORY)],
             activity: tokio::sync::broadcast::channel(256).0,
         }));

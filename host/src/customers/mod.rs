@@ -4,7 +4,6 @@
 //! Plugins never read these tables; the host builds their inputs from them.
 
 pub mod cli;
-pub mod fatigue;
 pub mod import;
 pub mod model;
 pub mod money;

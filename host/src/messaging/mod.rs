@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod plan;
+pub mod profile;
 pub mod report;
 
 use axum::body::Body;

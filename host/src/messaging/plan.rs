@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 
+use super::profile::Profile;
 use crate::AppState;
-use crate::customers::fatigue::Profile;
 use crate::customers::model::CHANNELS;
 use crate::platform::http::{ApiError, json_body, merchant_actor};
 use crate::platform::invoke::{InvokeError, fit_to_binding, invoke};

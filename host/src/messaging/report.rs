@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sqlx::Row;
 
+use super::profile::region;
 use crate::AppState;
-use crate::customers::fatigue::region;
 use crate::platform::http::{ApiError, merchant_or_operator, query};
 
 const DAY: i64 = 86_400_000;

@@ -1,8 +1,10 @@
-//! The fatigue slot's short form: the caller names a customer and the
-//! message; the host fills in the rest from the store — region and the UTC
-//! offset of the customer's IANA zone at the call's time (DST included),
-//! recent contacts, suppressed channels (consent withdrawn, unsubscribed,
-//! complained), and the last engagement.
+//! A customer as the messaging policies see them, built from the customer
+//! data: region, the UTC offsets of their IANA zone (DST included), recent
+//! sends and engagement, suppressed channels (consent withdrawn,
+//! unsubscribed, complained, bounced) with their cause, and RFM segments.
+//! The planner builds the fatigue and chooser inputs from it, and so does
+//! the fatigue slot's short form: a caller names a customer and the
+//! message, and the host fills in the rest.
 
 use chrono::{Offset, TimeZone};
 use serde_json::{Map, Value, json};
@@ -244,7 +246,7 @@ impl Profile {
             latest.insert(channel, json!([status, at]));
         }
         let mut suppressed = Vec::new();
-        for channel in super::model::CHANNELS {
+        for channel in crate::customers::model::CHANNELS {
             let consent = latest.get(channel);
             if consent.is_some_and(|c| c[0] == "withdrawn") {
                 suppressed.push((channel.to_string(), "consent withdrawn"));
