@@ -221,6 +221,9 @@ impl AppState {
     }
 }
 
+/// One day in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::platform::http::{ApiError, merchant_or_operator};
 use crate::surveys::{Kind, Survey};
 
-const DAY_MS: i64 = 86_400_000;
+use crate::DAY_MS;
 
 /// `GET /v1/merchants/{m}/overview`: the last seven days at a glance.
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/overview", tag = "console", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "This week's numbers, each with the page that explains it", body = serde_json::Value)))]

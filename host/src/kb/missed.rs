@@ -19,7 +19,7 @@ use crate::platform::http::{
 };
 use crate::platform::store::{Store, StoreError};
 
-const DAY_MS: i64 = 86_400_000;
+use crate::DAY_MS;
 
 /// The words of a search as counted: trimmed, lower-case, single spaces,
 /// at most 80 characters; anything that looks like a person's data (an

@@ -156,7 +156,7 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
             .map(|r| sqlx::Row::try_get(r, 0))
             .collect::<Result<_, _>>()?;
     let now = crate::now_ms();
-    const DAY: i64 = 86_400_000;
+    const DAY: i64 = crate::DAY_MS;
     let mut events = String::new();
     for (i, customer) in customers.iter().enumerate() {
         // Every third reads SMS, every third e-mail, the rest neither.

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::profile::Profile;
@@ -233,23 +233,18 @@ pub async fn plan_one(
         ))
     })
     .collect::<Result<_, _>>()?;
-    let mut message = Map::new();
-    message.insert(
-        "channel".into(),
-        json!(order.first().map_or("email", |c| c.as_str())),
-    );
-    message.insert("kind".into(), json!(m.kind));
-    message.insert("campaign-id".into(), json!(m.campaign_id));
-    message.insert("tags".into(), json!(m.tags));
-    message.insert("has-trigger-signal".into(), json!(m.has_trigger_signal));
-    let base = json!({"request": profile.fatigue_request(message, &reserved)});
+    let message = json!({"kind": m.kind, "campaign-id": m.campaign_id, "tags": m.tags,
+        "has-trigger-signal": m.has_trigger_signal});
+    let mut base = json!({"request": profile.fatigue_request(message, &reserved)});
+    // Each channel's request differs only in `channel` (which every
+    // contract has): fit the rest to the bound plugin once.
+    fit_to_binding(state, merchant, Slot::Fatigue, &mut base);
 
     let mut chosen: Option<(String, i64, Option<String>)> = None;
     let mut deferred: Option<(String, i64, String)> = None;
     for channel in &order {
         let mut request = base.clone();
         request["request"]["channel"] = json!(channel);
-        fit_to_binding(state, merchant, Slot::Fatigue, &mut request);
         let answer = invoke(
             state,
             merchant,
@@ -257,7 +252,7 @@ pub async fn plan_one(
             request.to_string().as_bytes(),
         )
         .await
-        .map_err(|e| ApiError::unprocessable("invalid_plan", format!("{e:?}")))?;
+        .map_err(|e| ApiError::unprocessable("invalid_plan", invoke_error_words(&e)))?;
         let by = answer
             .plugin
             .clone()
@@ -350,24 +345,27 @@ async fn rank(
     now: i64,
     trail: &mut Vec<Value>,
 ) -> (Vec<String>, Vec<String>) {
-    let mut stats: Vec<Value> = Vec::new();
-    for channel in CHANNELS {
-        let count = |kind: &str| {
-            profile
-                .engagement
-                .iter()
-                .filter(|e| {
-                    e["channel"] == channel
-                        && e["kind"] == kind
-                        && e["at"].as_i64().is_some_and(|t| t >= now - STATS_MS)
-                })
-                .count()
-        };
-        let (delivered, opened, clicked) = (count("delivered"), count("opened"), count("clicked"));
-        if delivered + opened + clicked > 0 {
-            stats.push(json!({"channel": channel, "delivered": delivered, "opened": opened, "clicked": clicked}));
+    // Delivered, opened, clicked per channel over the last 90 days.
+    let mut counts = [[0u32; 3]; CHANNELS.len()];
+    for e in profile
+        .engagement
+        .iter()
+        .filter(|e| e["at"].as_i64().is_some_and(|t| t >= now - STATS_MS))
+    {
+        let channel = CHANNELS.iter().position(|c| e["channel"] == *c);
+        let kind = ["delivered", "opened", "clicked"]
+            .iter()
+            .position(|k| e["kind"] == *k);
+        if let (Some(c), Some(k)) = (channel, kind) {
+            counts[c][k] += 1;
         }
     }
+    let stats: Vec<Value> = CHANNELS
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| n.iter().any(|x| *x > 0))
+        .map(|(c, [delivered, opened, clicked])| json!({"channel": c, "delivered": delivered, "opened": opened, "clicked": clicked}))
+        .collect();
     let consents: Vec<Value> = CHANNELS
         .iter()
         .map(|c| json!({"channel": c, "granted": open.iter().any(|o| o == c)}))

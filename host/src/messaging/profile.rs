@@ -124,7 +124,7 @@ pub async fn fill(
         ));
     }
     let profile = Profile::load(store, merchant, &id, now).await?;
-    let request = profile.fatigue_request(message, &[]);
+    let request = profile.fatigue_request(Value::Object(message), &[]);
     Ok(Some(json!({ "request": request }).to_string().into_bytes()))
 }
 
@@ -322,7 +322,7 @@ impl Profile {
     /// with `more` contacts (reserved by plans) after the sends recorded
     /// as events. A recorded send within an hour of a reserved contact on
     /// the same channel and campaign is that contact, counted once.
-    pub fn fatigue_request(&self, message: Map<String, Value>, more: &[Value]) -> Value {
+    pub fn fatigue_request(&self, message: Value, more: &[Value]) -> Value {
         let same = |c: &Value, channel: &str, at: i64, campaign: &str| {
             c["channel"] == channel
                 && c["campaign-id"] == campaign
@@ -354,8 +354,8 @@ impl Profile {
         );
         request.insert("offsets".into(), self.offsets.clone());
         request.insert("segments".into(), json!(self.segments));
-        for (k, v) in message {
-            request.insert(k, v);
+        if let Value::Object(message) = message {
+            request.extend(message);
         }
         Value::Object(request)
     }
@@ -368,7 +368,7 @@ pub fn offsets(zone: Option<&str>, now: i64) -> Value {
         return json!([]);
     };
     let at = |t: i64| utc_offset_minutes_in(tz, t);
-    const DAY: i64 = 86_400_000;
+    const DAY: i64 = crate::DAY_MS;
     let (from, to) = (now - HISTORY_DAYS * DAY, now + 95 * DAY);
     let mut spans = vec![json!({"starts-at": from, "utc-offset-minutes": at(from)})];
     let (mut t, mut offset) = (from, at(from));

@@ -13,9 +13,7 @@ use sqlx::Row;
 
 use super::profile::region;
 use crate::AppState;
-use crate::platform::http::{ApiError, merchant_or_operator, query};
-
-const DAY: i64 = 86_400_000;
+use crate::platform::http::{ApiError, days_back, merchant_or_operator, query, require_merchant};
 
 /// The period.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -34,15 +32,8 @@ pub async fn report(
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
-    let days = query(q)?.days.unwrap_or(28);
-    if !(1..=366).contains(&days) {
-        return Err(ApiError::bad_request(
-            "invalid_days",
-            format!("days must be from 1 to 366, not {days}"),
-        )
-        .with_field("days"));
-    }
-    let since = crate::now_ms() - days * DAY;
+    require_merchant(&state, &merchant).await?;
+    let (days, since) = days_back(query(q)?.days, 28, 366)?;
     let pool = &state.store.pool;
     let rows = sqlx::query(
         "SELECT k.customer_id, k.channel, k.send_at, k.status, k.reason, c.country FROM contacts k \
@@ -65,7 +56,9 @@ pub async fn report(
             planned += 1;
             let channel: String = r.try_get(1)?;
             let at: i64 = r.try_get(2)?;
-            *weeks.entry((customer, at.div_euclid(7 * DAY))).or_default() += 1;
+            *weeks
+                .entry((customer, at.div_euclid(7 * crate::DAY_MS)))
+                .or_default() += 1;
             if let Some(why) = reason {
                 // "quiet hours 21:00–09:00 local time (Asia/Tokyo)" counts
                 // with every other zone's.

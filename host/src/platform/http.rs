@@ -296,6 +296,21 @@ pub fn query<T>(
         .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
 }
 
+/// A report's period: `days` (`default` when absent, 1 to `max`) and the
+/// time that many days before now; 400 `invalid_days` naming the field
+/// otherwise.
+pub fn days_back(days: Option<i64>, default: i64, max: i64) -> Result<(i64, i64), ApiError> {
+    let days = days.unwrap_or(default);
+    if !(1..=max).contains(&days) {
+        return Err(ApiError::bad_request(
+            "invalid_days",
+            format!("days must be from 1 to {max}, not {days}"),
+        )
+        .with_field("days"));
+    }
+    Ok((days, crate::now_ms() - days * crate::DAY_MS))
+}
+
 /// A JSON body of at most [`MAX_JSON_BYTES`], parsed as `T`.
 pub async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ApiError> {
     parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)

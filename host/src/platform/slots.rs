@@ -9,13 +9,7 @@ use serde_json::{Value, json};
 pub type InputHook = for<'a> fn(&'a crate::AppState, &'a str, &'a [u8]) -> Completion<'a>;
 
 /// What an [`InputHook`] gives back, when it is done.
-pub type Completion<'a> = std::pin::Pin<
-    Box<
-        dyn std::future::Future<Output = Result<Option<Vec<u8>>, super::http::ApiError>>
-            + Send
-            + 'a,
-    >,
->;
+pub type Completion<'a> = Pending<'a, Result<Option<Vec<u8>>, super::http::ApiError>>;
 
 /// How a feature keeps a slot's good answers and finds them again for
 /// the fallback (the RFM scorer's last good scores per customer).
@@ -31,7 +25,7 @@ pub struct Memory {
 pub type Recall =
     for<'a> fn(&'a crate::AppState, &'a str, &'a Value) -> Pending<'a, Vec<Option<Value>>>;
 
-/// A boxed future of a [`Memory`] hook.
+/// A boxed future of a feature's hook.
 pub type Pending<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// A policy slot; each is one WIT world.

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::AppState;
-use crate::platform::http::{ApiError, merchant_or_operator, query, require_merchant};
+use crate::platform::http::{ApiError, days_back, merchant_or_operator, query, require_merchant};
 
-const DAY_MS: i64 = 86_400_000;
+use crate::DAY_MS;
 
 /// Query of the report.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -34,14 +34,7 @@ pub async fn report(
 ) -> Result<Response, ApiError> {
     merchant_or_operator(&state, &headers, &merchant).await?;
     require_merchant(&state, &merchant).await?;
-    let days = query(q)?.days.unwrap_or(90);
-    if !(1..=365).contains(&days) {
-        return Err(ApiError::bad_request(
-            "invalid_days",
-            format!("days must be from 1 to 365, not {days}"),
-        ));
-    }
-    let since = crate::now_ms() - days * DAY_MS;
+    let (days, since) = days_back(query(q)?.days, 90, 365)?;
     let settled = state.store.returns_since(&merchant, since).await?;
     let sold = state.store.units_by_category(&merchant, since).await?;
     let mut by_status: BTreeMap<&str, i64> = BTreeMap::new();

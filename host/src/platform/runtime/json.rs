@@ -84,6 +84,16 @@ impl Shape {
         }
     }
 
+    /// The value of a list, string or flag a caller leaves out.
+    fn empty(&self) -> Option<Val> {
+        match self {
+            Shape::List(_) => Some(Val::List(Vec::new())),
+            Shape::String => Some(Val::String(String::new())),
+            Shape::Bool => Some(Val::Bool(false)),
+            _ => None,
+        }
+    }
+
     /// The shape of a component type.
     pub fn of(ty: &Type) -> Shape {
         let boxed = |t: &Type| Box::new(Shape::of(t));
@@ -256,19 +266,13 @@ pub fn to_val(shape: &Shape, value: &Value) -> Result<Val, InputError> {
                     // (or false): such fields added to a record by a later
                     // contract version do not break callers written for
                     // the earlier one.
-                    None if matches!(field, Shape::List(_)) => {
-                        out.push((name.clone(), Val::List(Vec::new())));
-                        continue;
-                    }
-                    None if matches!(field, Shape::String) => {
-                        out.push((name.clone(), Val::String(String::new())));
-                        continue;
-                    }
-                    None if matches!(field, Shape::Bool) => {
-                        out.push((name.clone(), Val::Bool(false)));
-                        continue;
-                    }
-                    None => &Value::Null,
+                    None => match field.empty() {
+                        Some(v) => {
+                            out.push((name.clone(), v));
+                            continue;
+                        }
+                        None => &Value::Null,
+                    },
                 };
                 if v.is_null() && !matches!(field, Shape::Option(_)) {
                     return Err(InputError::missing().at(name.clone()));
@@ -627,8 +631,9 @@ impl<'de> Visitor<'de> for Seed<'_> {
                         let v = match (v, shape) {
                             (Some(v), _) => v,
                             (None, Shape::Option(_)) => Val::Option(None),
-                            (None, Shape::List(_)) => Val::List(Vec::new()),
-                            (None, _) => return Err(de::Error::custom("missing field")),
+                            (None, shape) => shape
+                                .empty()
+                                .ok_or_else(|| de::Error::custom("missing field"))?,
                         };
                         Ok((name.clone(), v))
                     })
@@ -724,11 +729,33 @@ mod tests {
             "v": "none", "pair": [false, 0], "flags": []}, "at": 0}"#;
         let null_case = r#"{"request": {"id": "", "n": 0, "big": 0, "x": 0.5, "c": "x", "kind": "a",
             "v": {"none": null}, "maybe": null, "pair": [false, 0], "flags": []}, "at": 0}"#;
-        for body in [full, sparse, null_case] {
+        // A string (and a list, option) left out: empty, on both paths.
+        let omitted = r#"{"request": {"n": 0, "big": 0, "x": 0.5, "c": "x", "kind": "a",
+            "v": "none", "pair": [false, 0], "flags": []}, "at": 0}"#;
+        for body in [full, sparse, null_case, omitted] {
             let fast = params_from_slice(&params, body.as_bytes());
             assert!(fast.is_some(), "{body}");
             assert_eq!(fast, tree(&params, body), "{body}");
         }
+        let Some(Val::Record(fields)) = tree(&params, omitted).and_then(|p| p.into_iter().next())
+        else {
+            panic!("a record");
+        };
+        assert_eq!(fields[0], ("id".to_string(), Val::String(String::new())));
+    }
+
+    #[test]
+    fn pruning_leaves_out_what_the_shape_lacks_at_any_depth() {
+        let shape = Shape::Record(vec![
+            ("id".into(), Shape::String),
+            (
+                "history".into(),
+                Shape::List(Box::new(Shape::Record(vec![("at".into(), Shape::S64)]))),
+            ),
+        ]);
+        let mut v = json!({"id": "c1", "tags": ["new"], "history": [{"at": 1, "engaged": true}]});
+        shape.prune(&mut v);
+        assert_eq!(v, json!({"id": "c1", "history": [{"at": 1}]}));
     }
 
     #[test]
