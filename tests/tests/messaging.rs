@@ -177,22 +177,13 @@ async fn concurrent_plans_for_one_customer_never_break_a_cap() {
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
     let key = create_merchant(&app, "shop").await;
-    let (s, v) = publish(
+    bind(
         &app,
-        "name=fatigue-policy&version=2.0.0&publisher=cove",
-        std::path::Path::new(guests::FATIGUE),
+        "fatigue-policy",
+        guests::FATIGUE,
+        capped_fatigue_config(),
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = call(
-        &app,
-        "PUT",
-        "/v1/merchants/shop/slots/fatigue-policy",
-        OPERATOR_TOKEN,
-        json!({"plugin": "fatigue-policy@2.0.0", "config": capped_fatigue_config()}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
     import_lines(
         &app,
         &key,
@@ -224,12 +215,7 @@ async fn concurrent_plans_for_one_customer_never_break_a_cap() {
             "message.channels",
         ),
     ] {
-        let (s, v) = call(&app, "POST", "/v1/merchants/shop/sends/plan", &key, body).await;
-        assert_eq!(
-            (s, v["field"].clone()),
-            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
-            "{v}"
-        );
+        refused(&app, &key, "sends/plan", body, field).await;
     }
     let (s, _) = call(
         &app,
@@ -375,6 +361,23 @@ async fn bind(app: &axum::Router, name: &str, path: &str, config: Value) {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+/// `body` posted to `path` is refused with 422 naming `field`.
+async fn refused(app: &axum::Router, key: &str, path: &str, body: Value, field: &str) {
+    let (s, v) = call(
+        app,
+        "POST",
+        &format!("/v1/merchants/shop/{path}"),
+        key,
+        body,
+    )
+    .await;
+    assert_eq!(
+        (s, v["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
+        "{v}"
+    );
 }
 
 async fn plan(app: &axum::Router, key: &str, customer: &str, message: Value) -> Value {
@@ -657,12 +660,7 @@ async fn the_planner_ranks_channels_follows_the_customer_and_plans_segments() {
             "message.channels",
         ),
     ] {
-        let (s, v) = call(&app, "POST", "/v1/merchants/shop/sends/batches", &key, body).await;
-        assert_eq!(
-            (s, v["field"].clone()),
-            (StatusCode::UNPROCESSABLE_ENTITY, json!(field)),
-            "{v}"
-        );
+        refused(&app, &key, "sends/batches", body, field).await;
     }
     let (s, batch) = call(&app, "POST", "/v1/merchants/shop/sends/batches", &key,
         json!({"segment": segment, "message": {"channels": ["email"], "campaign_id": "winback", "has_trigger_signal": true}})).await;
