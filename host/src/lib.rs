@@ -6,7 +6,8 @@
 //! - [`platform`]: what every feature stands on: the sandbox, the plugin
 //!   registry, bindings and hot swap, one decision with its fallback, the
 //!   store, auth and errors, the public guard.
-//! - One folder per feature, each with its routes, model and queries:
+//! - One folder per feature, each registering what it provides with one
+//!   [`Feature`] value (listed once, in [`FEATURES`]):
 //!   [`kb`] (FAQ articles and search), [`surveys`] (exit surveys and
 //!   results), [`widget`] (the storefront widget's settings, files and
 //!   config), [`console`] (the merchant console's pages and sign-in),
@@ -32,24 +33,30 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::StatusCode;
 
+use platform::feature::Feature;
 use platform::http::ApiError;
 use platform::{bindings, metrics, registry, runtime, store};
 
-/// The Cove HTTP API: the platform's routes, then one line per feature;
-/// the OpenAPI description is collected from the same routes.
+/// Every feature, the one place that names them all: their routes,
+/// migrations, slot policies, privacy hooks, tasks, demo content and
+/// console pages reach the platform from here. The console's navigation
+/// follows this order.
+pub const FEATURES: &[&Feature] = &[
+    &kb::FEATURE,
+    &surveys::FEATURE,
+    &widget::FEATURE,
+    &customers::FEATURE,
+    &rfm::FEATURE,
+    &messaging::FEATURE,
+    &returns::FEATURE,
+    &experiments::FEATURE,
+    &console::FEATURE,
+];
+
+/// The Cove HTTP API: the platform's routes and every feature's; the
+/// OpenAPI description is collected from the same routes.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = utoipa_axum::router::OpenApiRouter::new()
-        .merge(platform::routes(&state))
-        .merge(kb::routes(&state))
-        .merge(surveys::routes(&state))
-        .merge(widget::routes(&state))
-        .merge(console::routes(&state))
-        .merge(customers::routes(&state))
-        .merge(returns::routes(&state))
-        .merge(experiments::routes(&state))
-        .merge(rfm::routes(&state))
-        .merge(messaging::routes(&state))
-        .split_for_parts();
+    let (router, api) = platform::routes(&state, state.features).split_for_parts();
     router
         .merge(platform::openapi::routes(&platform::openapi::finish(api)))
         .fallback(|| async { ApiError::not_found("no such endpoint; see the README for the API") })
@@ -105,10 +112,11 @@ pub struct Inner {
     pub stats: platform::stats::CallStats,
     /// Experiments, read at most every few seconds.
     pub experiments: experiments::Cache,
-    /// Features' completions of a slot's input, by slot.
-    pub inputs: Vec<(platform::slots::Slot, platform::slots::InputHook)>,
-    /// Features' memories of a slot's good answers, for its fallback.
-    pub memories: Vec<(platform::slots::Slot, platform::slots::Memory)>,
+    /// The features registered ([`FEATURES`]).
+    pub features: &'static [&'static Feature],
+    /// How long a request may take (its body read and answered), and how
+    /// long a streaming upload may go without a byte; `None`: no limit.
+    pub request_timeout: Option<std::time::Duration>,
     /// Customers with new orders or events, for features that follow
     /// them (RFM rescores them at once).
     pub activity: tokio::sync::broadcast::Sender<customers::Activity>,
@@ -141,11 +149,15 @@ pub struct Settings {
     pub client_ip_header: Option<String>,
     /// Limits of merchants the operator set none for.
     pub merchant_limits: platform::fair::MerchantLimits,
+    /// How long a request may take to send and answer (streaming uploads:
+    /// how long they may go without a byte); `None`: no limit.
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 impl AppState {
     /// Open the store, build the runtime and load the bindings in force.
     pub async fn new(settings: Settings) -> anyhow::Result<AppState> {
+        platform::feature::check(FEATURES).map_err(anyhow::Error::msg)?;
         let runtime = runtime::Runtime::new(settings.limits)?;
         let store = store::Store::connect(&settings.database_url).await?;
         let registry = registry::Registry::new(runtime.clone(), store.clone(), settings.cache_dir);
@@ -162,7 +174,7 @@ impl AppState {
             operator_token: settings.operator_token,
             kb: Default::default(),
             widget: widget::WidgetState::new(widget),
-            console: console::Assets::load(settings.widget_dir.as_deref()),
+            console: console::Assets::load(settings.widget_dir.as_deref(), FEATURES),
             public: platform::guard::Public::new(
                 settings.public_rate.0,
                 settings.public_rate.1,
@@ -178,20 +190,42 @@ impl AppState {
             sessions: Default::default(),
             stats: Default::default(),
             experiments: Default::default(),
-            inputs: vec![(platform::slots::Slot::Fatigue, messaging::profile::input)],
-            memories: vec![(platform::slots::Slot::Rfm, rfm::MEMORY)],
+            features: FEATURES,
+            request_timeout: settings.request_timeout,
             activity: tokio::sync::broadcast::channel(256).0,
         }));
         state.refresh_bindings().await?;
         Ok(state)
     }
 
-    /// The feature memory of `slot`'s good answers, if one keeps them.
-    pub fn memory(&self, slot: platform::slots::Slot) -> Option<platform::slots::Memory> {
-        self.memories
-            .iter()
-            .find(|(s, _)| *s == slot)
-            .map(|(_, m)| *m)
+    /// The policy of `slot`: its fallback, answer rules, input
+    /// completion and memory, from the feature that serves it.
+    pub fn slot_policy(
+        &self,
+        slot: platform::slots::Slot,
+    ) -> &'static platform::feature::SlotPolicy {
+        platform::feature::slot_policy(self.features, slot)
+    }
+
+    /// Start every feature's background tasks, and the sync with other
+    /// replicas every `sync`.
+    pub fn spawn_tasks(&self, sync: std::time::Duration) {
+        self.spawn_sync(sync);
+        for task in self.features.iter().filter_map(|f| f.tasks) {
+            task(self);
+        }
+    }
+
+    /// Add every feature's demo content for `merchant`.
+    pub async fn seed_demo(&self, merchant: &str) -> anyhow::Result<()> {
+        for f in self.features {
+            if let Some(seed) = f.seed_demo {
+                seed(self, merchant)
+                    .await
+                    .map_err(|e| e.context(format!("the {} demo", f.name)))?;
+            }
+        }
+        Ok(())
     }
 
     /// Pick up binding and limit changes made by this or another replica,
@@ -229,4 +263,55 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The features fit together: one policy per slot, unique migration
+    /// versions and names, one source of allowed origins.
+    #[test]
+    fn the_features_fit_together() {
+        platform::feature::check(FEATURES).unwrap();
+        for sqlite in [true, false] {
+            let all = store::migrations(sqlite, FEATURES).unwrap();
+            assert!(all.windows(2).all(|w| w[0].version < w[1].version));
+        }
+    }
+
+    /// Nothing under `platform/` names a feature: features reach the
+    /// platform through their registration only.
+    #[test]
+    fn the_platform_names_no_feature() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/platform");
+        let mut dirs = vec![root];
+        let mut files = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                files += 1;
+                for f in FEATURES {
+                    for named in [
+                        format!("crate::{}", f.name),
+                        format!("cove_host::{}", f.name),
+                    ] {
+                        assert!(
+                            !text.contains(&format!("{named}::"))
+                                && !text.contains(&format!("{named};")),
+                            "{} names the feature `{}` ({named})",
+                            path.display(),
+                            f.name
+                        );
+                    }
+                }
+            }
+        }
+        assert!(files > 10, "read the platform's files");
+    }
 }

@@ -214,8 +214,10 @@ struct Serve {
     /// idle keep-alive connection stays open.
     #[arg(long, default_value_t = ConnLimits::default().header_timeout.as_secs())]
     header_timeout_secs: u64,
-    /// Seconds a request may take to send its body and be answered (0: no limit).
-    #[arg(long, default_value_t = 60)]
+    /// Seconds a request may take to send its body and be answered; for
+    /// streaming uploads (imports), seconds they may go without a byte
+    /// (0: no limit).
+    #[arg(long, default_value_t = cove_host::platform::serve::REQUEST_TIMEOUT.as_secs())]
     request_timeout_secs: u64,
     /// Default per-merchant limit: API requests per second (0: none).
     /// The operator sets other limits per merchant with
@@ -379,6 +381,8 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
             burst: s.merchant_burst,
             plugin_calls: s.merchant_plugin_calls,
         },
+        request_timeout: (s.request_timeout_secs > 0)
+            .then(|| Duration::from_secs(s.request_timeout_secs)),
     })
     .await
     .context("starting the host")?;
@@ -387,9 +391,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
             .await
             .context("seeding the demo")?;
     }
-    state.spawn_sync(Duration::from_millis(s.sync_ms));
-    cove_host::experiments::spawn_bandits(&state, Duration::from_secs(30));
-    cove_host::rfm::live::spawn(&state, Duration::from_secs(1));
+    state.spawn_tasks(Duration::from_millis(s.sync_ms));
     let listener = tokio::net::TcpListener::bind(s.listen)
         .await
         .with_context(|| format!("listening on {}", s.listen))?;
@@ -398,8 +400,6 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
     let limits = ConnLimits {
         max_connections: s.max_connections.max(1),
         header_timeout: Duration::from_secs(s.header_timeout_secs.max(1)),
-        request_timeout: (s.request_timeout_secs > 0)
-            .then(|| Duration::from_secs(s.request_timeout_secs)),
     };
     cove_host::platform::serve::serve(
         listener,
@@ -463,11 +463,7 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
             data_dir.join("demo-api-key").display()
         );
     }
-    cove_host::widget::seed_demo_content(state, "demo").await?;
-    cove_host::experiments::seed_demo(state, "demo").await?;
-    cove_host::rfm::seed_demo(state, "demo").await?;
-    cove_host::messaging::seed_demo(state, "demo").await?;
-    Ok(())
+    state.seed_demo("demo").await
 }
 
 /// Write a token readable by its owner only.

@@ -325,6 +325,7 @@ pub async fn host(database_url: Option<String>, limits: Limits) -> (AppState, te
         public_rate: (120.0, 4.0),
         client_ip_header: Some("x-forwarded-for".into()),
         merchant_limits: cove_host::platform::fair::MerchantLimits::default(),
+        request_timeout: Some(cove_host::platform::serve::REQUEST_TIMEOUT),
     })
     .await
     .expect("starting host");

@@ -145,13 +145,13 @@ async fn a_database_from_before_the_sqlx_migrator_keeps_its_data() {
         // bookkeeping table and one published plugin.
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
         for file in [
-            "sqlite/0001_init.sql",
-            "common/0002_articles.sql",
-            "common/0003_widget.sql",
+            "migrations/sqlite/0001_init.sql",
+            "src/kb/migrations/0002_articles.sql",
+            "src/widget/migrations/0003_widget.sql",
         ] {
             let sql = std::fs::read_to_string(
                 std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../host/migrations")
+                    .join("../host")
                     .join(file),
             )
             .unwrap();
@@ -181,4 +181,107 @@ async fn a_database_from_before_the_sqlx_migrator_keeps_its_data() {
     cove_host::platform::store::Store::connect(&format!("sqlite://{}", path.display()))
         .await
         .expect("reopens");
+}
+
+/// Send a request whose body stops after `sent` of `declared` bytes, and
+/// return the status line of the answer (read within `guard`).
+fn stalled(
+    addr: &str,
+    (line, auth): (&str, &str),
+    declared: usize,
+    sent: &[u8],
+    guard: Duration,
+) -> String {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(guard)).unwrap();
+    write!(
+        s,
+        "{line} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+    )
+    .unwrap();
+    s.write_all(sent).unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn timeouts_follow_the_route_not_the_path_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = HostProcess::start(dir.path(), &["--request-timeout-secs", "1"]);
+    let addr = host.url.trim_start_matches("http://").to_string();
+    // A merchant may be called `import`: its routes keep their timeout.
+    let key = cove_e2e::create_merchant_on(&host.url, "import");
+    let auth = format!("Authorization: Bearer {key}\r\n");
+    let guard = Duration::from_secs(20);
+    let status = stalled(
+        &addr,
+        ("PUT /v1/merchants/import/articles/a", &auth),
+        200,
+        b"{\"title\":",
+        guard,
+    );
+    assert!(status.contains(" 408 "), "{status}");
+    // The public endpoints too.
+    let status = stalled(
+        &addr,
+        ("POST /public/v1/import/answers", ""),
+        200,
+        b"{\"answers\":",
+        guard,
+    );
+    assert!(status.contains(" 408 "), "{status}");
+    // An import streams for as long as it takes, so it is cut off only
+    // when it sends nothing for that long.
+    let status = stalled(
+        &addr,
+        (
+            "POST /v1/merchants/import/import/customers?format=ndjson",
+            &auth,
+        ),
+        200,
+        b"{\"id\":",
+        guard,
+    );
+    assert!(status.contains(" 408 "), "{status}");
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(guard)).unwrap();
+    let lines: Vec<String> = (0..5)
+        .map(|i| format!("{{\"id\":\"c{i}\",\"email\":\"c{i}@example.com\"}}\n"))
+        .collect();
+    let len: usize = lines.iter().map(String::len).sum();
+    write!(
+        s,
+        "POST /v1/merchants/import/import/customers?format=ndjson HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {len}\r\n\r\n"
+    )
+    .unwrap();
+    // Five lines over about 2.5 s: longer than the request timeout, never
+    // a second without a byte.
+    for line in &lines {
+        s.write_all(line.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let mut answer = String::new();
+    let mut buf = [0u8; 4096];
+    while !answer.contains("\"inserted\"") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"inserted\":5"), "{answer}");
 }

@@ -27,8 +27,45 @@ fn plugin(name: &str, version: &str) -> PluginRow {
     }
 }
 
+/// Every table with a customer (or experiment unit) column is claimed by
+/// exactly one feature's privacy hook, so erasure and access requests
+/// cannot forget it.
+async fn every_customer_table_is_claimed(store: &Store) {
+    let claims: Vec<(&str, &str, &str)> = cove_host::FEATURES
+        .iter()
+        .filter_map(|f| Some((f.name, f.privacy?)))
+        .flat_map(|(name, p)| p.tables.iter().map(move |c| (name, c.table, c.column)))
+        .collect();
+    let columns = store.columns().await.unwrap();
+    let personal: Vec<&(String, String)> = columns
+        .iter()
+        .filter(|(_, c)| c == "customer_id" || c == "unit")
+        .collect();
+    assert!(personal.len() >= 12, "{personal:?}");
+    for (table, column) in personal {
+        let owners: Vec<&str> = claims
+            .iter()
+            .filter(|(_, t, c)| t == table && c == column)
+            .map(|(f, ..)| *f)
+            .collect();
+        assert_eq!(
+            owners.len(),
+            1,
+            "{table}.{column} must be claimed by one feature's privacy hook: {owners:?}"
+        );
+    }
+    // And every claim names a real column.
+    for (feature, table, column) in &claims {
+        assert!(
+            columns.iter().any(|(t, c)| t == table && c == column),
+            "{feature} claims {table}.{column}, which does not exist"
+        );
+    }
+}
+
 async fn suite(url: &str) {
     let store = Store::connect(url).await.expect("connect + migrate");
+    every_customer_table_is_claimed(&store).await;
     // Migrating again is a no-op.
     let store2 = Store::connect(url).await.expect("second connect");
 
@@ -489,14 +526,32 @@ async fn customers_suite(store: &Store) {
     );
 
     // Export holds everything; erasure leaves nothing personal.
-    let export = store.customer_export("m1", "c1").await.unwrap().unwrap();
+    let export = store
+        .customer_export("m1", "c1", cove_host::FEATURES)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(export["orders"].as_array().unwrap().len(), 2);
     assert_eq!(export["events"].as_array().unwrap().len(), 2);
-    assert!(store.erase_customer("m1", "c1", "suite").await.unwrap());
-    assert!(store.customer_profile("m1", "c1").await.unwrap().is_none());
-    assert!(store.customer_export("m1", "c1").await.unwrap().is_none());
     assert!(
-        !store.erase_customer("m1", "c1", "suite").await.unwrap(),
+        store
+            .erase_customer("m1", "c1", "suite", cove_host::FEATURES)
+            .await
+            .unwrap()
+    );
+    assert!(store.customer_profile("m1", "c1").await.unwrap().is_none());
+    assert!(
+        store
+            .customer_export("m1", "c1", cove_host::FEATURES)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !store
+            .erase_customer("m1", "c1", "suite", cove_host::FEATURES)
+            .await
+            .unwrap(),
         "nothing left to erase"
     );
     let (all, _) = store

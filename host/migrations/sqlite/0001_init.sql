@@ -42,10 +42,3 @@ CREATE TABLE bindings (
     event_id    BIGINT NOT NULL,
     PRIMARY KEY (merchant_id, slot)
 );
-CREATE TABLE rfm_last_scores (
-    merchant_id TEXT NOT NULL REFERENCES merchants(id),
-    customer_id TEXT NOT NULL,
-    score       TEXT NOT NULL,
-    updated_at  BIGINT NOT NULL,
-    PRIMARY KEY (merchant_id, customer_id)
-);

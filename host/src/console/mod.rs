@@ -4,9 +4,9 @@
 //! The server side is small: the page shell with a strict CSP (no inline
 //! script or style), the console's files (cached forever under a content
 //! hash), sign-in and sign-out ([`crate::platform::session`]), and the
-//! overview's numbers. Each page is one ES module in `assets/pages/`
-//! (served beside `app.js`) and one line in [`FILES`] and in
-//! `assets/app.js`'s page list.
+//! overview's numbers. Each page is one ES module, served beside `app.js`:
+//! a feature registers its own ([`Feature::console`]); the shell lists
+//! them, in the order of [`crate::FEATURES`], for `app.js` to load.
 
 mod overview;
 
@@ -23,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::platform::feature::{ConsolePage, Feature};
 use crate::platform::http::{
     ApiError, Caller, MAX_JSON_BYTES, caller, gzip, gzipped, parse_json, read_body,
 };
@@ -37,28 +38,6 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("assets/app.css"),
     ),
     ("ui.js", JS, include_str!("assets/ui.js")),
-    ("overview.js", JS, include_str!("assets/pages/overview.js")),
-    ("kb.js", JS, include_str!("assets/pages/kb.js")),
-    ("surveys.js", JS, include_str!("assets/pages/surveys.js")),
-    ("widget.js", JS, include_str!("assets/pages/widget.js")),
-    (
-        "customers.js",
-        JS,
-        include_str!("assets/pages/customers.js"),
-    ),
-    ("policies.js", JS, include_str!("assets/pages/policies.js")),
-    ("returns.js", JS, include_str!("assets/pages/returns.js")),
-    (
-        "experiments.js",
-        JS,
-        include_str!("assets/pages/experiments.js"),
-    ),
-    ("rfm.js", JS, include_str!("assets/pages/rfm.js")),
-    (
-        "messaging.js",
-        JS,
-        include_str!("assets/pages/messaging.js"),
-    ),
 ];
 const JS: &str = "text/javascript; charset=utf-8";
 
@@ -71,23 +50,50 @@ const CHART_FILE: &str = "chart.umd.min.js";
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The console, as registered with the platform: the overview first (the
+/// home page; `app.js` puts it first in the navigation) and the policies
+/// page, over the platform's own endpoints.
+pub const FEATURE: Feature = Feature {
+    name: "console",
+    routes,
+    console: &[
+        ConsolePage {
+            file: "overview.js",
+            js: include_str!("assets/pages/overview.js"),
+        },
+        ConsolePage {
+            file: "policies.js",
+            js: include_str!("assets/pages/policies.js"),
+        },
+    ],
+    migrations: &[],
+    ..Feature::EMPTY
+};
+
 /// The console's files, gzipped once, under one content hash.
 pub struct Assets {
     version: String,
     files: HashMap<String, (&'static str, Vec<u8>)>,
+    /// The pages' files, in navigation order.
+    pages: Vec<&'static str>,
     /// Whether the charting library was found.
     pub charts: bool,
 }
 
 impl Assets {
-    /// The embedded files, plus Chart.js from `web_dir` if it is there
-    /// (without it the console shows its tables and no charts).
-    pub fn load(web_dir: Option<&FsPath>) -> Assets {
+    /// The embedded files and every feature's pages, plus Chart.js from
+    /// `web_dir` if it is there (without it the console shows its tables
+    /// and no charts).
+    pub fn load(web_dir: Option<&FsPath>, features: &[&Feature]) -> Assets {
         let mut hash = Sha256::new();
         let mut files = HashMap::new();
-        for (name, content_type, text) in FILES {
+        let pages: Vec<&ConsolePage> = features.iter().flat_map(|f| f.console).collect();
+        let own = FILES
+            .iter()
+            .map(|(name, content_type, text)| (*name, *content_type, *text));
+        for (name, content_type, text) in own.chain(pages.iter().map(|p| (p.file, JS, p.js))) {
             hash.update(text.as_bytes());
-            files.insert(name.to_string(), (*content_type, gzip(text.as_bytes())));
+            files.insert(name.to_string(), (content_type, gzip(text.as_bytes())));
         }
         let chart = web_dir.and_then(|d| std::fs::read(d.join(CHART_FILE)).ok());
         let charts = chart.is_some();
@@ -98,6 +104,7 @@ impl Assets {
         Assets {
             version: hex::encode(&hash.finalize()[..6]),
             files,
+            pages: pages.iter().map(|p| p.file).collect(),
             charts,
         }
     }
@@ -109,7 +116,7 @@ impl Assets {
 }
 
 /// The console's routes: the shell, its files, sessions and the overview.
-pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(shell))
         .routes(routes!(file))
@@ -137,10 +144,10 @@ pub async fn shell(State(state): State<AppState>) -> Response {
     let v = &state.console.version;
     // Everything app.js imports, and the charts, load at once rather than
     // one after another.
-    let mut preload: String = FILES
-        .iter()
-        .filter(|(name, ..)| name.ends_with(".js") && *name != "app.js")
-        .map(|(name, ..)| format!("<link rel=\"modulepreload\" href=\"/console/{v}/{name}\">"))
+    let pages = state.console.pages.join(" ");
+    let mut preload: String = std::iter::once("ui.js")
+        .chain(state.console.pages.iter().copied())
+        .map(|name| format!("<link rel=\"modulepreload\" href=\"/console/{v}/{name}\">"))
         .collect();
     if state.console.charts {
         preload += &format!("<link rel=\"preload\" as=\"script\" href=\"/console/{v}/chart.js\">");
@@ -149,7 +156,7 @@ pub async fn shell(State(state): State<AppState>) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Cove</title><link rel=\"stylesheet\" href=\"/console/{v}/app.css\">{preload}\
-         <script type=\"module\" src=\"/console/{v}/app.js\" data-charts=\"{}\"></script></head>\
+         <script type=\"module\" src=\"/console/{v}/app.js\" data-charts=\"{}\" data-pages=\"{pages}\"></script></head>\
          <body><div id=\"app\" aria-live=\"polite\"></div>\
          <noscript>The Cove console needs JavaScript. 控制台需要启用 JavaScript。</noscript></body></html>",
         state.console.charts

@@ -1,6 +1,7 @@
-//! The overview page's numbers: this week's decisions, survey answers and
-//! NPS, searches that found nothing, articles' helpfulness, open breakers,
-//! whether the widget may run anywhere yet, and how many customers there are.
+//! The overview page's numbers: this week's decisions and open breakers,
+//! and each feature's card (survey answers and NPS, searches that found
+//! nothing, articles' helpfulness, whether the widget may run anywhere
+//! yet, how many customers there are).
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -9,7 +10,6 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::platform::http::{ApiError, merchant_or_operator};
-use crate::surveys::{Kind, Survey};
 
 use crate::DAY_MS;
 
@@ -31,37 +31,12 @@ pub async fn overview(
         state.stats.flush(&state.store).await?;
         Ok::<_, ApiError>(state.store.call_stats(&merchant, week_ago).await?)
     };
-    let survey_part = async {
-        let (mut answers, mut ratings) = (0usize, Vec::new());
-        let surveys = state.store.surveys(&merchant).await?;
-        for row in &surveys {
-            let Ok(survey) = serde_json::from_str::<Survey>(&row.definition) else {
-                continue;
-            };
-            let nps: Vec<&str> = survey
-                .questions
-                .iter()
-                .filter(|q| q.kind == Kind::Nps)
-                .map(|q| q.id.as_str())
-                .collect();
-            for a in state.store.answers(&merchant, &row.id).await? {
-                if a.received_at < week_ago {
-                    continue;
-                }
-                answers += 1;
-                ratings.extend(nps.iter().filter_map(|q| a.answers.get(*q)?.as_u64()));
-            }
-        }
-        Ok::<_, ApiError>((surveys.len(), answers, ratings))
-    };
-    let articles = async { Ok::<_, ApiError>(state.store.articles(&merchant, None).await?) };
-    let missed =
-        async { Ok::<_, ApiError>(state.store.missed_searches(&merchant, week_ago).await?) };
-    let customers = async { Ok::<_, ApiError>(state.store.customer_count(&merchant).await?) };
-    let origins = crate::widget::allowed_origins(&state, &merchant);
-    let (buckets, (survey_count, answers, ratings), articles, missed, customers, origins) =
-        tokio::try_join!(stats, survey_part, articles, missed, customers, origins)?;
-    let origins = origins.unwrap_or_default();
+    let (st, m) = (&state, &merchant);
+    let cards = futures_util::future::try_join_all(state.features.iter().filter_map(|f| {
+        let card = f.overview?;
+        Some(async move { Ok::<_, ApiError>((f.name, card(st, m, week_ago).await?)) })
+    }));
+    let (buckets, cards) = tokio::try_join!(stats, cards)?;
 
     // Decisions per day: answered by the plugin, or by the safe fallback.
     let mut days: Vec<Value> = (0..7)
@@ -82,27 +57,13 @@ pub async fn overview(
         .iter()
         .filter(|(_, a)| a.breaker.is_open(now))
         .count();
-    let nps = crate::surveys::nps(&ratings)["score"].clone();
-    let (yes, no) = articles
-        .iter()
-        .fold((0, 0), |(y, n), a| (y + a.helpful, n + a.unhelpful));
-    let missed_total: i64 = missed.iter().filter_map(|m| m["searches"].as_i64()).sum();
-
-    Ok(axum::Json(json!({
+    let mut body = json!({
         "merchant": merchant,
         "since": week_ago,
         "decisions": {"days": days, "breakers_open": breakers_open, "page": "policies"},
-        "surveys": {"count": survey_count, "answers": answers, "nps": nps, "ratings": ratings.len(), "page": "surveys"},
-        "kb": {
-            "articles": articles.len(),
-            "helpful": yes,
-            "unhelpful": no,
-            "missed_searches": missed_total,
-            "top_missed": missed.iter().take(5).collect::<Vec<_>>(),
-            "page": "kb",
-        },
-        "widget": {"allowed_origins": origins.len(), "page": "widget"},
-        "customers": {"count": customers, "page": "customers"},
-    }))
-    .into_response())
+    });
+    for (name, card) in cards {
+        body[name] = card;
+    }
+    Ok(axum::Json(body).into_response())
 }

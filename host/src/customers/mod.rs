@@ -20,14 +20,39 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::{ApiError, merchant_actor, query};
 use import::{Format, Importer};
 use model::Entity;
 
-/// The feature's routes.
-pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+/// Customer data, as registered with the platform: an import streams
+/// for as long as the file takes.
+pub const FEATURE: Feature = Feature {
+    name: "customers",
+    routes,
+    streaming: |_| OpenApiRouter::new().routes(routes!(import_file)),
+    migrations: &[Migration {
+        version: 7,
+        description: "customers",
+        sql: include_str!("migrations/0007_customers.sql"),
+    }],
+    privacy: Some(store::PRIVACY),
+    console: &[ConsolePage {
+        file: "customers.js",
+        js: include_str!("console.js"),
+    }],
+    overview: Some(|state, merchant, _| {
+        Box::pin(async move {
+            let count = state.store.customer_count(merchant).await?;
+            Ok(json!({"count": count, "page": "customers"}))
+        })
+    }),
+    ..Feature::EMPTY
+};
+
+/// The merchant's API.
+fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(import_file))
         .routes(routes!(live_events))
         .routes(routes!(list))
         .routes(routes!(profile, erase))
@@ -228,7 +253,11 @@ pub async fn export(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = merchant_actor(&state, &headers, &merchant).await?;
-    let Some(data) = state.store.customer_export(&merchant, &id).await? else {
+    let Some(data) = state
+        .store
+        .customer_export(&merchant, &id, state.features)
+        .await?
+    else {
         return Err(ApiError::not_found(format!("no customer `{id}`")));
     };
     state.store.log_export(&merchant, &id, &actor).await?;
@@ -254,7 +283,11 @@ pub async fn erase(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let actor = merchant_actor(&state, &headers, &merchant).await?;
-    if state.store.erase_customer(&merchant, &id, &actor).await? {
+    if state
+        .store
+        .erase_customer(&merchant, &id, &actor, state.features)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found(format!("no customer `{id}`")))

@@ -6,36 +6,77 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::platform::feature::{Claim, Erase, Feature, Privacy, Tx};
 use crate::platform::store::{Store, StoreError};
 
-/// Tables holding a customer's personal data, with the column naming the
-/// customer: erasure deletes their rows. A new table with personal data
-/// joins this list (see README, "Customer data"). An experiment's unit is
-/// the customer's id when the experiment hashes on it.
-pub const PERSONAL_TABLES: &[(&str, &str)] = &[
-    ("consents", "customer_id"),
-    ("customer_events", "customer_id"),
-    ("rfm_last_scores", "customer_id"),
-    ("return_photos", "customer_id"),
-    ("experiment_units", "unit"),
-    ("experiment_exposures", "unit"),
-    ("experiment_conversions", "unit"),
-    ("rfm_scores", "customer_id"),
-    ("contacts", "customer_id"),
-];
-
-/// Tables whose rows stay after erasure as anonymous aggregates: the link
-/// to the customer is replaced by `erased`, and so is anything else
-/// personal in the row (the second part: the rest of the `SET` clause).
-pub const ANONYMISED_TABLES: &[(&str, &str)] = &[
-    ("orders", "row_hash = 'erased'"),
-    // A return keeps its item, reason and money for the merchant's
-    // figures; the customer's answers, token and the person's note go.
-    (
-        "returns",
-        "answers = '[]', step = '{}', token_hash = 'erased', note = NULL",
-    ),
-];
+/// What customer data keeps about a customer: consents and events go at
+/// erasure; orders stay as anonymous figures (the link and the row's
+/// hash replaced by `erased`); the privacy log is kept, as the record
+/// that each request was carried out. Every feature claims its own
+/// tables the same way ([`Feature::privacy`](crate::platform::feature::Feature::privacy)).
+pub const PRIVACY: Privacy = Privacy {
+    tables: &[
+        Claim {
+            table: "consents",
+            column: "customer_id",
+            erase: Erase::Delete,
+        },
+        Claim {
+            table: "customer_events",
+            column: "customer_id",
+            erase: Erase::Delete,
+        },
+        Claim {
+            table: "orders",
+            column: "customer_id",
+            erase: Erase::Anonymise("row_hash = 'erased'"),
+        },
+        Claim {
+            table: "privacy_log",
+            column: "customer_id",
+            erase: Erase::Keep("the record that each access and erasure request was carried out"),
+        },
+    ],
+    export: Some(|tx, merchant, id| {
+        Box::pin(async move {
+            let orders = sqlx::query(
+                "SELECT id, placed_at, currency, total_minor, platform, status, items, deliveries FROM orders \
+                 WHERE merchant_id = $1 AND customer_id = $2 ORDER BY placed_at",
+            )
+            .bind(merchant)
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+            let events = sqlx::query(
+                "SELECT id, kind, channel, campaign_id, at, sku FROM customer_events WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at",
+            )
+            .bind(merchant)
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+            Ok(vec![
+                (
+                    "orders",
+                    json!(
+                        orders
+                            .iter()
+                            .map(order_json)
+                            .collect::<Result<Vec<_>, _>>()?
+                    ),
+                ),
+                (
+                    "events",
+                    json!(
+                        events
+                            .iter()
+                            .map(event_json)
+                            .collect::<Result<Vec<_>, _>>()?
+                    ),
+                ),
+            ])
+        })
+    }),
+};
 
 fn customer_json(r: &AnyRow) -> Result<Value, StoreError> {
     let tags: String = r.try_get("tags")?;
@@ -301,52 +342,44 @@ impl Store {
         )
     }
 
-    /// Everything held about one customer (GDPR Art. 15 and 20).
+    /// Everything held about one customer (GDPR Art. 15 and 20): the
+    /// profile, and every feature's part, read in one transaction.
     pub async fn customer_export(
         &self,
         merchant: &str,
         id: &str,
+        features: &[&Feature],
     ) -> Result<Option<Value>, StoreError> {
         let Some(profile) = self.customer_profile(merchant, id).await? else {
             return Ok(None);
         };
-        let orders = self
-            .rows(
-                "SELECT id, placed_at, currency, total_minor, platform, status, items, deliveries FROM orders \
-                 WHERE merchant_id = $1 AND customer_id = $2 ORDER BY placed_at",
-                merchant,
-                id,
-            )
-            .await?;
-        let events = self
-            .rows(
-                "SELECT id, kind, channel, campaign_id, at, sku FROM customer_events WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at",
-                merchant,
-                id,
-            )
-            .await?;
-        let score = self.rfm_score(merchant, id).await?;
-        let returns = self.returns_of_customer(merchant, id).await?;
-        let photos = self.photos_of_customer(merchant, id).await?;
-        Ok(Some(json!({
-            "returns": returns,
-            "return_photos": photos,
-            "customer": profile["customer"],
-            "consent_history": profile["consent_history"],
-            "orders": orders.iter().map(order_json).collect::<Result<Vec<_>, _>>()?,
-            "events": events.iter().map(event_json).collect::<Result<Vec<_>, _>>()?,
-            "scores": score.and_then(|s| serde_json::from_str::<Value>(&s).ok()),
-        })))
+        let mut out = serde_json::Map::new();
+        out.insert("customer".into(), profile["customer"].clone());
+        out.insert("consent_history".into(), profile["consent_history"].clone());
+        let mut tx = self.pool.begin().await?;
+        for privacy in features.iter().filter_map(|f| f.privacy) {
+            let parts = match privacy.export {
+                Some(export) => export(&mut tx, merchant, id).await?,
+                None => claimed_rows(&mut tx, privacy.tables, merchant, id).await?,
+            };
+            for (name, part) in parts {
+                out.insert(name.into(), part);
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(Value::Object(out)))
     }
 
-    /// Erase one customer (GDPR Art. 17): their record and every row of
-    /// [`PERSONAL_TABLES`] go; [`ANONYMISED_TABLES`] keep their rows
-    /// without the link. False if there was no such customer.
+    /// Erase one customer (GDPR Art. 17): their record goes, and every
+    /// feature's claimed rows are deleted or anonymised as the feature
+    /// says, in one transaction, with the counts in the privacy log.
+    /// False if there was no such customer.
     pub async fn erase_customer(
         &self,
         merchant: &str,
         id: &str,
         actor: &str,
+        features: &[&Feature],
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
         let gone = sqlx::query("DELETE FROM customers WHERE merchant_id = $1 AND id = $2")
@@ -356,27 +389,19 @@ impl Store {
             .await?
             .rows_affected();
         let mut removed = serde_json::Map::new();
-        for (table, column) in PERSONAL_TABLES {
-            let n = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE merchant_id = $1 AND {column} = $2"
-            )))
-            .bind(merchant)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            removed.insert((*table).into(), json!(n));
-        }
-        for (table, also) in ANONYMISED_TABLES {
-            let n = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE {table} SET customer_id = 'erased', {also} WHERE merchant_id = $1 AND customer_id = $2"
-            )))
-            .bind(merchant)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            removed.insert(format!("{table} (anonymised)"), json!(n));
+        for claim in features
+            .iter()
+            .filter_map(|f| f.privacy)
+            .flat_map(|p| p.tables)
+        {
+            let n = claim.erase(&mut tx, merchant, id).await?;
+            match claim.erase {
+                Erase::Delete => removed.insert(claim.table.into(), json!(n)),
+                Erase::Anonymise(_) => {
+                    removed.insert(format!("{} (anonymised)", claim.table), json!(n))
+                }
+                Erase::Keep(_) => None,
+            };
         }
         let found = gone > 0 || removed.values().any(|v| v.as_u64() > Some(0));
         if found {
@@ -429,4 +454,58 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The rows of a feature's claimed tables about customer `id`, as stored
+/// (without the merchant column), one export part per table: for
+/// features whose rows need no shaping.
+async fn claimed_rows(
+    tx: &mut Tx,
+    claims: &[Claim],
+    merchant: &str,
+    id: &str,
+) -> Result<Vec<(&'static str, Value)>, StoreError> {
+    let mut parts = Vec::new();
+    for c in claims.iter().filter(|c| !matches!(c.erase, Erase::Keep(_))) {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM {} WHERE merchant_id = $1 AND {} = $2",
+            c.table, c.column
+        )))
+        .bind(merchant)
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+        parts.push((
+            c.table,
+            Value::Array(rows.iter().map(any_row_json).collect()),
+        ));
+    }
+    Ok(parts)
+}
+
+/// A row of any table as a JSON object, each column as the type it holds.
+fn any_row_json(r: &AnyRow) -> Value {
+    use sqlx::Column;
+    let mut o = serde_json::Map::new();
+    for (i, col) in r.columns().iter().enumerate() {
+        if col.name() == "merchant_id" {
+            continue;
+        }
+        let v = if let Ok(v) = r.try_get::<Option<i64>, _>(i) {
+            json!(v)
+        } else if let Ok(v) = r.try_get::<Option<f64>, _>(i) {
+            json!(v)
+        } else if let Ok(v) = r.try_get::<Option<String>, _>(i) {
+            json!(v)
+        } else if let Ok(v) = r.try_get::<Option<bool>, _>(i) {
+            json!(v)
+        } else if let Ok(v) = r.try_get::<Option<Vec<u8>>, _>(i) {
+            use base64::Engine;
+            json!(v.map(|b| base64::engine::general_purpose::STANDARD.encode(b)))
+        } else {
+            Value::Null
+        };
+        o.insert(col.name().to_string(), v);
+    }
+    Value::Object(o)
 }

@@ -7,6 +7,7 @@
 //! through a public, origin-guarded endpoint.
 
 pub mod model;
+pub mod slots;
 pub mod stats;
 pub mod store;
 
@@ -23,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::platform::feature::{Claim, ConsolePage, Erase, Feature, Migration, Privacy};
 use crate::platform::http::{
     ApiError, MAX_JSON_BYTES, json_body, merchant_or_operator, parse_json, read_body,
     require_merchant,
@@ -37,10 +39,7 @@ use store::ExperimentRow;
 const FRESH: Duration = Duration::from_secs(2);
 
 /// The feature's routes.
-pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
-    let public = OpenApiRouter::new()
-        .routes(routes!(public_assign))
-        .routes(routes!(public_exposures));
+fn routes(_: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(events))
@@ -49,8 +48,55 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(stop))
         .routes(routes!(reweight))
         .routes(routes!(results))
-        .merge(crate::platform::guard::public(state, public))
 }
+
+/// Experiments, as registered with the platform: they serve the
+/// allocator slot, reweight bandits in the background, and keep units
+/// (a customer's id when an experiment hashes on it; erased with them).
+pub const FEATURE: Feature = Feature {
+    name: "experiments",
+    routes,
+    public: |_| {
+        OpenApiRouter::new()
+            .routes(routes!(public_assign))
+            .routes(routes!(public_exposures))
+    },
+    migrations: &[Migration {
+        version: 10,
+        description: "experiments",
+        sql: include_str!("migrations/0010_experiments.sql"),
+    }],
+    slots: &[slots::ALLOCATOR],
+    privacy: Some(Privacy {
+        tables: &[
+            Claim {
+                table: "experiment_units",
+                column: "unit",
+                erase: Erase::Delete,
+            },
+            Claim {
+                table: "experiment_exposures",
+                column: "unit",
+                erase: Erase::Delete,
+            },
+            Claim {
+                table: "experiment_conversions",
+                column: "unit",
+                erase: Erase::Delete,
+            },
+        ],
+        export: None,
+    }),
+    tasks: Some(|state| {
+        spawn_bandits(state, Duration::from_secs(30));
+    }),
+    seed_demo: Some(|state, merchant| Box::pin(seed_demo(state, merchant))),
+    console: &[ConsolePage {
+        file: "experiments.js",
+        js: include_str!("console.js"),
+    }],
+    ..Feature::EMPTY
+};
 
 /// An experiment ready to assign from.
 pub struct Loaded {
@@ -216,13 +262,7 @@ async fn place(
                 .to_string();
             return Err(ApiError::unprocessable("allocator_refused", message));
         }
-        Err(InvokeError::Busy(_)) => {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "the allocator is busy; try again in a moment",
-            ));
-        }
+        Err(e @ InvokeError::Busy(_)) => return Err(e.into()),
         Err(InvokeError::BadJson(m) | InvokeError::BadInput(m)) => {
             return Err(ApiError::internal(m));
         }

@@ -26,25 +26,47 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::kb::store::ArticleRow;
+use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::{ApiError, merchant_or_operator, query, valid_locale};
 
 /// The knowledge base's routes: articles and search for the merchant,
 /// and the widget's public endpoints.
-pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
-    let public = OpenApiRouter::new()
-        .routes(routes!(public::index))
-        .routes(routes!(public::article))
-        .routes(routes!(public::search))
-        .routes(routes!(public::vote))
-        .routes(routes!(missed::report));
+fn routes(_: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(missed::list))
         .routes(routes!(missed::preview))
         .routes(routes!(put_article, delete))
         .routes(routes!(search))
-        .merge(crate::platform::guard::public(state, public))
 }
+
+/// The widget's public endpoints.
+fn public_routes(_: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(public::index))
+        .routes(routes!(public::article))
+        .routes(routes!(public::search))
+        .routes(routes!(public::vote))
+        .routes(routes!(missed::report))
+}
+
+/// The knowledge base, as registered with the platform.
+pub const FEATURE: Feature = Feature {
+    name: "kb",
+    routes,
+    public: public_routes,
+    migrations: &[Migration {
+        version: 2,
+        description: "articles",
+        sql: include_str!("migrations/0002_articles.sql"),
+    }],
+    console: &[ConsolePage {
+        file: "kb.js",
+        js: include_str!("console.js"),
+    }],
+    overview: Some(overview),
+    ..Feature::EMPTY
+};
 
 /// Built indexes per merchant and locale, with when their articles were
 /// last compared against the store (so a change on any replica is seen).
@@ -288,4 +310,31 @@ pub async fn search(
         .map(|h| json!({"id": h.id, "title": h.title, "score": h.score}))
         .collect();
     Ok(axum::Json(json!({"query": q.q, "locale": q.locale, "hits": hits})).into_response())
+}
+
+/// The overview's card: articles, their helpfulness, and the searches
+/// since `since` that found nothing.
+fn overview<'a>(
+    state: &'a AppState,
+    merchant: &'a str,
+    since: i64,
+) -> crate::platform::feature::Pending<'a, Result<serde_json::Value, ApiError>> {
+    Box::pin(async move {
+        let (articles, missed) = tokio::try_join!(
+            state.store.articles(merchant, None),
+            state.store.missed_searches(merchant, since)
+        )?;
+        let (yes, no) = articles
+            .iter()
+            .fold((0, 0), |(y, n), a| (y + a.helpful, n + a.unhelpful));
+        let missed_total: i64 = missed.iter().filter_map(|m| m["searches"].as_i64()).sum();
+        Ok(json!({
+            "articles": articles.len(),
+            "helpful": yes,
+            "unhelpful": no,
+            "missed_searches": missed_total,
+            "top_missed": missed.iter().take(5).collect::<Vec<_>>(),
+            "page": "kb",
+        }))
+    })
 }

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod plan;
 pub mod profile;
 pub mod report;
+pub mod slots;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -21,10 +22,46 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::customers::import::{Format, Importer};
 use crate::customers::model::{Entity, normalise_phone};
+use crate::platform::feature::{Claim, ConsolePage, Erase, Feature, Migration, Privacy};
 use crate::platform::http::{ApiError, json_body, merchant_actor};
 
-/// The feature's routes.
-pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+/// Messaging, as registered with the platform: it serves the fatigue
+/// policy and channel chooser slots and keeps contacts (erased with the
+/// customer).
+pub const FEATURE: Feature = Feature {
+    name: "messaging",
+    routes,
+    migrations: &[
+        Migration {
+            version: 13,
+            description: "contacts",
+            sql: include_str!("migrations/0013_contacts.sql"),
+        },
+        Migration {
+            version: 14,
+            description: "send batches and outcomes",
+            sql: include_str!("migrations/0014_send_batches.sql"),
+        },
+    ],
+    slots: &[slots::FATIGUE, slots::CHANNELS],
+    privacy: Some(Privacy {
+        tables: &[Claim {
+            table: "contacts",
+            column: "customer_id",
+            erase: Erase::Delete,
+        }],
+        export: None,
+    }),
+    seed_demo: Some(|state, merchant| Box::pin(seed_demo(state, merchant))),
+    console: &[ConsolePage {
+        file: "messaging.js",
+        js: include_str!("console.js"),
+    }],
+    ..Feature::EMPTY
+};
+
+/// The merchant's API.
+fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(inbound_sms))
         .routes(routes!(plan::plan))

@@ -15,7 +15,7 @@ use super::profile::Profile;
 use crate::AppState;
 use crate::customers::model::CHANNELS;
 use crate::platform::http::{ApiError, json_body, merchant_actor};
-use crate::platform::invoke::{InvokeError, fit_to_binding, invoke};
+use crate::platform::invoke::{fit_to_binding, invoke};
 use crate::platform::slots::Slot;
 
 /// One of 256 locks, by merchant and customer.
@@ -252,7 +252,7 @@ pub async fn plan_one(
             request.to_string().as_bytes(),
         )
         .await
-        .map_err(|e| ApiError::unprocessable("invalid_plan", invoke_error_words(&e)))?;
+        .map_err(|e| ApiError::unprocessable("invalid_plan", e.to_string()))?;
         let by = answer
             .plugin
             .clone()
@@ -429,17 +429,9 @@ async fn rank(
         Err(e) => {
             let order = in_message_order(Vec::new());
             trail.push(json!({"step": "chooser", "decision": "rank", "ranking": order, "by": "the message's order",
-                "reason": format!("the channel chooser refused: {}", invoke_error_words(&e))}));
+                "reason": format!("the channel chooser refused: {}", e)}));
             (order, Vec::new())
         }
-    }
-}
-
-fn invoke_error_words(e: &InvokeError) -> String {
-    match e {
-        InvokeError::BadJson(s) | InvokeError::BadInput(s) => s.clone(),
-        InvokeError::Busy(n) => format!("all {n} of the merchant's plugin calls are busy"),
-        InvokeError::PluginError { plugin, error } => format!("{plugin}: {error}"),
     }
 }
 

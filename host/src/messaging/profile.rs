@@ -63,13 +63,13 @@ pub fn utc_offset_minutes(zone: Option<&str>, at_ms: i64) -> i32 {
         .map_or(0, |tz| utc_offset_minutes_in(tz, at_ms))
 }
 
-/// The fatigue slot's [`InputHook`](crate::platform::slots::InputHook):
+/// The fatigue slot's [`InputHook`](crate::platform::feature::InputHook):
 /// the short form, filled from the store.
 pub fn input<'a>(
     state: &'a crate::AppState,
     merchant: &'a str,
     body: &'a [u8],
-) -> crate::platform::slots::Completion<'a> {
+) -> crate::platform::feature::Completion<'a> {
     Box::pin(async move {
         // The full form needs no parsing here.
         if !body.windows(13).any(|w| w == b"\"customer_id\"") {

@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -128,12 +128,16 @@ pub async fn preflight() -> StatusCode {
 
 /// The guard in front of `/public/v1/{merchant}/…`.
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    // Nested routers see a shortened path; the original names the merchant.
-    let path = req
-        .extensions()
-        .get::<axum::extract::OriginalUri>()
-        .map_or_else(|| req.uri().path().to_string(), |u| u.path().to_string());
-    let merchant = path.split('/').nth(3).unwrap_or("").to_string();
+    let (mut parts, body) = req.into_parts();
+    let merchant = match axum::extract::RawPathParams::from_request_parts(&mut parts, &state).await
+    {
+        Ok(params) => params
+            .iter()
+            .find(|(name, _)| *name == "merchant")
+            .map_or_else(String::new, |(_, v)| v.to_string()),
+        Err(e) => return e.into_response(),
+    };
+    let req = Request::from_parts(parts, body);
     let forwarded = state.public.ip_header.as_ref().and_then(|h| {
         let v = req.headers().get(h)?.to_str().ok()?;
         v.split(',').next()?.trim().parse::<IpAddr>().ok()
@@ -182,7 +186,10 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
     res
 }
 
-/// Checks origin and rate; returns the origin to echo in CORS headers.
+/// Checks, in this order, that the merchant id is well formed, the
+/// visitor's rate, that the merchant exists and the origin is one of its
+/// allowed ones (so a made-up merchant costs no look-up before the
+/// rate); returns the origin to echo in CORS headers.
 async fn check(
     state: &AppState,
     merchant: &str,
@@ -190,7 +197,20 @@ async fn check(
     host: &str,
     ip: IpAddr,
 ) -> Result<Option<HeaderValue>, Response> {
-    let allowed = match crate::widget::allowed_origins(state, merchant).await {
+    if !super::http::valid_id(merchant) {
+        return Err(ApiError::not_found("no such merchant").into_response());
+    }
+    if let Err(wait) = state.public.take(merchant, ip) {
+        return Err(
+            ApiError::too_many(wait, "too many requests from this visitor").into_response(),
+        );
+    }
+    let origins = state.features.iter().find_map(|f| f.allowed_origins);
+    let allowed = match origins {
+        Some(allowed_origins) => allowed_origins(state, merchant).await,
+        None => Ok(Some(Vec::new())),
+    };
+    let allowed = match allowed {
         Ok(Some(allowed)) => allowed,
         Ok(None) => {
             return Err(ApiError::not_found(format!("no merchant `{merchant}`")).into_response());
@@ -208,11 +228,6 @@ async fn check(
             )
             .into_response());
         }
-    }
-    if let Err(wait) = state.public.take(merchant, ip) {
-        return Err(
-            ApiError::too_many(wait, "too many requests from this visitor").into_response(),
-        );
     }
     Ok(origin)
 }

@@ -78,6 +78,12 @@ impl ApiError {
         e.retry_after = Some(secs);
         e
     }
+    /// 503 `busy` with `Retry-After`: try again after `wait`.
+    pub fn unavailable(wait: std::time::Duration, message: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+        e.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        e
+    }
     /// The plain-words message.
     pub fn message(&self) -> &str {
         &self.message
@@ -102,8 +108,16 @@ impl From<sqlx::Error> for ApiError {
 }
 
 impl From<StoreError> for ApiError {
+    /// A conflict is 409 `conflict`; a database failure 500, logged.
     fn from(e: StoreError) -> ApiError {
-        ApiError::internal(e)
+        match e {
+            StoreError::Conflict => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "it already exists; choose another id or change the one there",
+            ),
+            StoreError::Db(e) => ApiError::internal(e),
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::platform::http::ApiError;
 use crate::platform::metrics::{CallLabels, FailureLabels};
 use crate::platform::runtime::{FailureKind, LogLine, json as wjson};
 use crate::platform::slots::{Contract, Slot};
@@ -27,17 +28,21 @@ pub struct Answer {
     pub logs: Vec<LogLine>,
 }
 
-/// An invocation the caller must fix.
-#[derive(Debug)]
+/// An invocation the caller must fix, or try again.
+#[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     /// The body is not JSON.
+    #[error("{0}")]
     BadJson(String),
     /// The input does not match the slot's WIT types.
+    #[error("{0}")]
     BadInput(String),
     /// The merchant's plugin calls are all busy and none freed up in time
     /// (the merchant's ceiling of calls at once).
+    #[error("all {0} of the merchant's plugin calls are busy and none finished in time")]
     Busy(u32),
     /// The plugin refused the input on purpose (its `error` variant).
+    #[error("{}", plugin_error_body(plugin, error)["message"].as_str().unwrap_or_default())]
     PluginError {
         /// `name@version`.
         plugin: String,
@@ -75,13 +80,14 @@ pub async fn invoke(
 ) -> Result<Answer, InvokeError> {
     let now = crate::now_ms();
     let seed = rand::random::<u64>();
+    let policy = state.slot_policy(slot);
     let active = state.bindings.get(merchant, slot);
     // The hot path: the body straight into component values, for slots
     // whose answer rules and fallback never read the input. The JSON tree
     // is built otherwise, and for input the fast path refuses, so the
     // caller gets the tree path's precise message.
     let fast = match &active {
-        Some(a) if !slot.reads_input() => wjson::params_from_slice(&a.prepared.params, body),
+        Some(a) if !policy.reads_input => wjson::params_from_slice(&a.prepared.params, body),
         _ => None,
     };
     let tree: Value = match fast {
@@ -170,12 +176,12 @@ pub async fn invoke(
             match out.value {
                 wasmtime::component::Val::Result(Ok(v)) => {
                     let result = v.as_deref().map_or(Value::Null, wjson::from_val);
-                    match slot.check_output(call.contract, input, &result, now) {
+                    match (policy.check)(call.contract, input, &result, now) {
                         Ok(()) => {
                             active.breaker.success();
                             active.series.ok.inc();
                             state.stats.record(merchant, slot, "ok", now);
-                            if let Some(memory) = state.memory(slot) {
+                            if let Some(memory) = policy.memory {
                                 (memory.remember)(state, merchant, input, &result).await;
                             }
                             return Ok(Answer {
@@ -304,16 +310,35 @@ impl Call<'_> {
                 kind: kind.as_str(),
             })
             .inc();
-        let last = match state.memory(slot) {
+        let policy = state.slot_policy(slot);
+        let last = match policy.memory {
             Some(memory) => (memory.recall)(state, merchant, input).await,
             None => Vec::new(),
         };
         Answer {
-            result: slot.fallback(contract, input, now, &last),
+            result: (policy.fallback)(contract, input, now, &last),
             plugin: None,
             fallback: Some(kind),
             seed,
             logs,
+        }
+    }
+}
+
+impl From<InvokeError> for ApiError {
+    /// Bad JSON 400 `invalid_json`, input that does not fit the contract
+    /// 422 `invalid_input`, busy 503 `busy` with `Retry-After`, a refusal
+    /// 422 `plugin_refused` with the plugin's error.
+    fn from(e: InvokeError) -> ApiError {
+        let words = e.to_string();
+        match e {
+            InvokeError::BadJson(_) => ApiError::bad_request("invalid_json", words),
+            InvokeError::BadInput(_) => ApiError::unprocessable("invalid_input", words),
+            InvokeError::Busy(_) => ApiError::unavailable(std::time::Duration::from_secs(1), words),
+            InvokeError::PluginError { plugin, error } => {
+                ApiError::unprocessable("plugin_refused", words)
+                    .with_body(plugin_error_body(&plugin, &error))
+            }
         }
     }
 }
@@ -348,10 +373,7 @@ pub async fn call_other(
     input: &Value,
 ) -> Result<Value, String> {
     call_other_with(state, merchant, slot, function, |params| {
-        tree_params(slot, params, input).map_err(|e| match e {
-            InvokeError::BadInput(m) | InvokeError::BadJson(m) => m,
-            other => format!("{other:?}"),
-        })
+        tree_params(slot, params, input).map_err(|e| e.to_string())
     })
     .await
 }

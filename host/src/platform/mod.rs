@@ -3,11 +3,13 @@
 //! their [`breaker`]s, one decision ([`invoke`]) with the [`slots`]'
 //! fallbacks and answer rules, the [`store`] pool and migrations, the
 //! shared HTTP parts ([`http`]: auth, errors), the public [`guard`], and
-//! the operator's and merchant's platform endpoints.
+//! the operator's and merchant's platform endpoints. Features plug in
+//! through [`feature::Feature`]; nothing here names one.
 
 pub mod bindings;
 pub mod breaker;
 pub mod fair;
+pub mod feature;
 pub mod guard;
 pub mod http;
 pub mod invoke;
@@ -34,9 +36,27 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
+/// Every endpoint: the platform's own and each feature's, with their
+/// timeouts (streaming uploads: an idle one), and the public endpoints
+/// behind the public guard.
+pub fn routes(state: &AppState, features: &[&feature::Feature]) -> OpenApiRouter<AppState> {
+    let mut api = own_routes();
+    let mut public = OpenApiRouter::new();
+    let mut streaming = OpenApiRouter::new();
+    for f in features {
+        api = api.merge((f.routes)(state));
+        public = public.merge((f.public)(state));
+        streaming = streaming.merge((f.streaming)(state));
+    }
+    let limit = state.request_timeout;
+    serve::request_timeout(api, limit)
+        .merge(serve::request_timeout(guard::public(state, public), limit))
+        .merge(serve::idle_timeout(streaming, limit))
+}
+
 /// The platform's endpoints: health, metrics, plugins, merchants,
 /// bindings, the audit log, and running a policy.
-pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+fn own_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(metrics))

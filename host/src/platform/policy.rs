@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::http::{ApiError, MAX_JSON_BYTES, merchant_or_operator, read_body};
 use crate::AppState;
-use crate::platform::invoke::{InvokeError, invoke as run, plugin_error_body};
+use crate::platform::invoke::invoke as run;
 use crate::platform::slots::Slot;
 
 /// Parse a slot name from the path.
@@ -68,7 +68,7 @@ pub async fn invoke(
     }
     let mut body = read_body(body, MAX_JSON_BYTES, "the request").await?;
     // A feature may complete the slot's input from what Cove stores.
-    if let Some((_, complete)) = state.inputs.iter().find(|(s, _)| *s == slot)
+    if let Some(complete) = state.slot_policy(slot).input
         && let Some(full) = complete(&state, &merchant, &body).await?
     {
         body = full.into();
@@ -89,22 +89,7 @@ pub async fn invoke(
             }
             Ok(response)
         }
-        Err(InvokeError::BadJson(message)) => Err(ApiError::bad_request("invalid_json", message)),
-        Err(InvokeError::BadInput(message)) => {
-            Err(ApiError::unprocessable("invalid_input", message))
-        }
-        Err(InvokeError::Busy(calls)) => Err(ApiError::too_many(
-            std::time::Duration::from_secs(1),
-            format!(
-                "merchant `{merchant}` already has {calls} plugin calls running, its limit; none finished in time"
-            ),
-        )),
-        Err(InvokeError::PluginError { plugin, error }) => {
-            Err(
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused", "")
-                    .with_body(plugin_error_body(&plugin, &error)),
-            )
-        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -8,21 +8,26 @@
 //! - **Header timeout**: a client has this long to send a request's
 //!   headers, counted from when the connection is ready for the next
 //!   request, so it is also the keep-alive idle timeout.
-//! - **Request timeout**: a request (reading its body and answering it)
-//!   that takes longer gets `408` and its connection is closed.
+//! - **Request timeout** (on the router, [`request_timeout`]): a request
+//!   (reading its body and answering it) that takes longer gets `408` and
+//!   its connection is closed. Routes a feature declares as streaming get
+//!   an idle timeout instead ([`idle_timeout`]): they may take as long as
+//!   they need, but not go that long without a byte.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
+use utoipa_axum::router::OpenApiRouter;
 
 use super::http::ApiError;
 
@@ -33,8 +38,6 @@ pub struct ConnLimits {
     pub max_connections: usize,
     /// Time to send a request's headers (and keep-alive idle time).
     pub header_timeout: Duration,
-    /// Time to send a request's body and get the answer; `None`: no limit.
-    pub request_timeout: Option<Duration>,
 }
 
 impl Default for ConnLimits {
@@ -42,7 +45,6 @@ impl Default for ConnLimits {
         ConnLimits {
             max_connections: 4096,
             header_timeout: Duration::from_secs(10),
-            request_timeout: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -88,20 +90,8 @@ pub async fn serve(
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
             let app = app.clone();
-            // An import streams a file for as long as it takes; it is
-            // authenticated, and an idle connection still times out.
-            let limit = limits
-                .request_timeout
-                .filter(|_| !req.uri().path().contains("/import/"));
             async move {
-                let answer = app.oneshot(req);
-                let res = match limit {
-                    None => answer.await,
-                    Some(limit) => match tokio::time::timeout(limit, answer).await {
-                        Ok(res) => res,
-                        Err(_) => Ok(timed_out(limit)),
-                    },
-                };
+                let res = app.oneshot(req).await;
                 Ok::<_, std::convert::Infallible>(res.unwrap_or_else(|e| match e {}))
             }
         });
@@ -121,6 +111,84 @@ pub async fn serve(
     Ok(())
 }
 
+/// The default request timeout.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `routes` with a request timeout of `limit` (none: no limit).
+pub fn request_timeout<S: Clone + Send + Sync + 'static>(
+    routes: OpenApiRouter<S>,
+    limit: Option<Duration>,
+) -> OpenApiRouter<S> {
+    match limit {
+        None => routes,
+        Some(limit) => routes.route_layer(axum::middleware::from_fn_with_state(limit, deadline)),
+    }
+}
+
+async fn deadline(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => timed_out(limit),
+    }
+}
+
+/// `routes` (uploads that stream for as long as they take) with an idle
+/// timeout: a body that sends no byte for `limit` ends with `408`.
+pub fn idle_timeout<S: Clone + Send + Sync + 'static>(
+    routes: OpenApiRouter<S>,
+    limit: Option<Duration>,
+) -> OpenApiRouter<S> {
+    match limit {
+        None => routes,
+        Some(limit) => routes.route_layer(axum::middleware::from_fn_with_state(limit, idle)),
+    }
+}
+
+async fn idle(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    use futures_util::StreamExt;
+    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (parts, body) = req.into_parts();
+    let flag = stalled.clone();
+    let chunks = futures_util::stream::unfold(Some(body.into_data_stream()), move |chunks| {
+        let flag = flag.clone();
+        async move {
+            let mut chunks = chunks?;
+            match tokio::time::timeout(limit, chunks.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(chunks))),
+                Ok(None) => None,
+                Err(_) => {
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                    Some((Err(axum::Error::new("no bytes for too long")), None))
+                }
+            }
+        }
+    });
+    let res = next
+        .run(Request::from_parts(
+            parts,
+            axum::body::Body::from_stream(chunks),
+        ))
+        .await;
+    if stalled.load(std::sync::atomic::Ordering::Relaxed) {
+        let mut res = ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the upload sent nothing for {} s", limit.as_secs()),
+        )
+        .into_response();
+        close(&mut res);
+        return res;
+    }
+    res
+}
+
+fn close(res: &mut Response) {
+    res.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+}
+
 /// The answer to a request that ran past the request timeout; the
 /// connection is closed after it.
 fn timed_out(limit: Duration) -> axum::response::Response {
@@ -133,9 +201,6 @@ fn timed_out(limit: Duration) -> axum::response::Response {
         ),
     )
     .into_response();
-    res.headers_mut().insert(
-        axum::http::header::CONNECTION,
-        axum::http::HeaderValue::from_static("close"),
-    );
+    close(&mut res);
     res
 }

@@ -1,11 +1,13 @@
-//! Persistence: merchants, API keys, plugins, bindings and their audit log,
-//! RFM last-good scores. One implementation over sqlx's `Any` driver with
+//! Persistence: merchants, API keys, plugins, bindings and their audit
+//! log, and the migrations of the platform and every feature. One implementation over sqlx's `Any` driver with
 //! SQL that both SQLite (embedded default) and PostgreSQL (scale-out)
 //! accept; DDL that differs lives per database in
 //! `migrations/{sqlite,postgres}`, the rest once in `migrations/common`.
 //! Each feature adds its own queries in its folder (`impl Store` there).
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
+
+use super::feature::{Feature, Migration};
 use sqlx::{AnyPool, Row};
 
 /// A store failure the API can explain.
@@ -85,96 +87,102 @@ pub struct EventRow {
     pub at: i64,
 }
 
-/// The migrations of one database, in order: the first creates the
-/// platform's tables with the database's own key types
-/// (`migrations/{sqlite,postgres}`); the rest are the same SQL on both
-/// (`migrations/common`), kept once.
-macro_rules! migrations {
-    ($db:literal) => {
-        [
-            (
-                1,
-                "init",
-                include_str!(concat!("../../migrations/", $db, "/0001_init.sql")),
-            ),
-            (
-                2,
-                "articles",
-                include_str!("../../migrations/common/0002_articles.sql"),
-            ),
-            (
-                3,
-                "widget",
-                include_str!("../../migrations/common/0003_widget.sql"),
-            ),
-            (
-                4,
-                "contract",
-                include_str!("../../migrations/common/0004_contract.sql"),
-            ),
-            (
-                5,
-                "merchant limits",
-                include_str!("../../migrations/common/0005_merchant_limits.sql"),
-            ),
-            (
-                6,
-                "console",
-                include_str!("../../migrations/common/0006_console.sql"),
-            ),
-            (
-                7,
-                "customers",
-                include_str!("../../migrations/common/0007_customers.sql"),
-            ),
-            (
-                8,
-                "returns",
-                include_str!("../../migrations/common/0008_returns.sql"),
-            ),
-            (
-                9,
-                "return photos",
-                include_str!("../../migrations/common/0009_return_photos.sql"),
-            ),
-            (
-                10,
-                "experiments",
-                include_str!("../../migrations/common/0010_experiments.sql"),
-            ),
-            (
-                11,
-                "rfm",
-                include_str!("../../migrations/common/0011_rfm.sql"),
-            ),
-            (
-                12,
-                "rfm live",
-                include_str!("../../migrations/common/0012_rfm_live.sql"),
-            ),
-            (
-                13,
-                "contacts",
-                include_str!("../../migrations/common/0013_contacts.sql"),
-            ),
-            (
-                14,
-                "send batches and outcomes",
-                include_str!("../../migrations/common/0014_send_batches.sql"),
-            ),
-        ]
-        .into_iter()
-        .map(|(version, description, sql)| {
-            sqlx::migrate::Migration::new(
-                version,
-                std::borrow::Cow::Borrowed(description),
-                sqlx::migrate::MigrationType::Simple,
-                sqlx::SqlStr::from_static(sql),
-                false,
-            )
-        })
-        .collect::<Vec<_>>()
+/// The platform's own migrations after the first: the same SQL on both
+/// databases.
+const PLATFORM_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 4,
+        description: "contract",
+        sql: include_str!("../../migrations/common/0004_contract.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "merchant limits",
+        sql: include_str!("../../migrations/common/0005_merchant_limits.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "console",
+        sql: include_str!("../../migrations/common/0006_console.sql"),
+    },
+];
+
+/// The checksums (SHA-384) of the first migration as released, which also
+/// created the RFM scorer's `rfm_last_scores` (now RFM's own migration,
+/// which creates it where it is missing). Databases made then keep
+/// opening: the shorter text is recorded under the released checksum.
+const INIT_RELEASED_SQLITE: &str = "416e45093d818606607de1076654d7d616ef51b206da19b4800a7c60be0ca780d6ecbdcad1fe20d10aead07dad59ec66";
+const INIT_RELEASED_POSTGRES: &str = "cb018c9ed66ed54f5bd4e4043a9841a240d6821478eb99c50373a5877b142e331b439c3728aa8e74a69b645069633095";
+
+/// Every migration of one database, in version order: the platform's
+/// first, which creates its tables with the database's own key types
+/// (`migrations/{sqlite,postgres}`), the platform's others, and each
+/// feature's, from its folder. Versions are unique (checked).
+pub fn migrations(
+    sqlite: bool,
+    features: &[&'static Feature],
+) -> anyhow::Result<Vec<sqlx::migrate::Migration>> {
+    let (init, released) = if sqlite {
+        (
+            include_str!("../../migrations/sqlite/0001_init.sql"),
+            INIT_RELEASED_SQLITE,
+        )
+    } else {
+        (
+            include_str!("../../migrations/postgres/0001_init.sql"),
+            INIT_RELEASED_POSTGRES,
+        )
     };
+    const PLATFORM: Feature = Feature {
+        name: "platform",
+        migrations: PLATFORM_MIGRATIONS,
+        ..Feature::EMPTY
+    };
+    let mut all: Vec<&'static Feature> = vec![&PLATFORM];
+    all.extend(features);
+    let mut seen = std::collections::BTreeMap::new();
+    for f in &all {
+        for m in f.migrations {
+            if m.version <= 1 {
+                anyhow::bail!(
+                    "migration {} of `{}`: version 1 is the platform's first",
+                    m.version,
+                    f.name
+                );
+            }
+            if let Some(other) = seen.insert(m.version, f.name) {
+                anyhow::bail!(
+                    "migrations of `{other}` and `{}` share version {}",
+                    f.name,
+                    m.version
+                );
+            }
+        }
+    }
+    let mut out = vec![sqlx::migrate::Migration {
+        checksum: std::borrow::Cow::Owned(hex::decode(released)?),
+        ..migration(1, "init", init)
+    }];
+    out.extend(
+        super::feature::migrations(&all)
+            .into_iter()
+            .map(|m| migration(m.version, m.description, m.sql)),
+    );
+    Ok(out)
+}
+
+fn migration(
+    version: i64,
+    description: &'static str,
+    sql: &'static str,
+) -> sqlx::migrate::Migration {
+    sqlx::migrate::Migration::new(
+        version,
+        std::borrow::Cow::Borrowed(description),
+        sqlx::migrate::MigrationType::Simple,
+        sqlx::SqlStr::from_static(sql),
+        false,
+    )
 }
 
 /// The database.
@@ -282,12 +290,8 @@ impl Store {
     /// against concurrent first starts of several replicas, one
     /// transaction each). The SQL files are compiled into the binary.
     async fn migrate(&self) -> anyhow::Result<()> {
-        let migrations = if self.sqlite {
-            migrations!("sqlite")
-        } else {
-            migrations!("postgres")
-        };
-        let migrator = sqlx::migrate::Migrator::with_migrations(migrations);
+        let migrator =
+            sqlx::migrate::Migrator::with_migrations(migrations(self.sqlite, crate::FEATURES)?);
         self.adopt_legacy_migrations(&migrator).await?;
         migrator.run(&self.pool).await?;
         Ok(())
@@ -344,6 +348,22 @@ impl Store {
         } else {
             self.pool.begin().await
         }
+    }
+
+    /// Every column of every table, as (table, column), from the
+    /// database's own schema.
+    pub async fn columns(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let sql = if self.sqlite {
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' ORDER BY m.name, p.cid"
+        } else {
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     /// Create a merchant and its first API key (stored hashed).

@@ -8,6 +8,7 @@
 pub mod answers;
 pub mod photos;
 pub mod report;
+pub mod slots;
 pub mod store;
 
 use axum::body::Body;
@@ -20,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::{
     ApiError, MAX_JSON_BYTES, key_hash, merchant_actor, merchant_or_operator, parse_json, query,
     read_body, require_merchant, valid_locale,
@@ -31,22 +33,50 @@ use store::ReturnRow;
 /// How long an unfinished session can be resumed.
 pub const SESSION_DAYS: i64 = 7;
 
-/// The feature's routes: the customer's flow (public, behind the widget's
-/// guard) and the merchant's queue and report.
-pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
-    let public = OpenApiRouter::new()
-        .routes(routes!(start))
-        .routes(routes!(status))
-        .routes(routes!(step))
-        .routes(routes!(submit))
-        .routes(routes!(photos::upload));
+/// Self-service returns, as registered with the platform.
+pub const FEATURE: Feature = Feature {
+    name: "returns",
+    routes,
+    public,
+    migrations: &[
+        Migration {
+            version: 8,
+            description: "returns",
+            sql: include_str!("migrations/0008_returns.sql"),
+        },
+        Migration {
+            version: 9,
+            description: "return photos",
+            sql: include_str!("migrations/0009_return_photos.sql"),
+        },
+    ],
+    slots: &[slots::RETURNS],
+    privacy: Some(store::PRIVACY),
+    console: &[ConsolePage {
+        file: "returns.js",
+        js: include_str!("console.js"),
+    }],
+    ..Feature::EMPTY
+};
+
+/// The merchant's queue and report.
+fn routes(_: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(report::report))
         .routes(routes!(one))
         .routes(routes!(decide))
         .routes(routes!(photos::view))
-        .merge(crate::platform::guard::public(state, public))
+}
+
+/// The customer's flow, from the widget.
+fn public(_: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(status))
+        .routes(routes!(step))
+        .routes(routes!(submit))
+        .routes(routes!(photos::upload))
 }
 
 /// The customer's proof of the order.
@@ -115,7 +145,7 @@ async fn ask(
         .get(merchant, Slot::Returns)
         .is_some_and(|a| a.prepared.contract == Contract::V0_1)
     {
-        return Ok(Slot::Returns.fallback(Contract::V0_2, &input, crate::now_ms(), &[]));
+        return Ok(slots::human_review(Contract::V0_2, &input));
     }
     match invoke(state, merchant, Slot::Returns, input.to_string().as_bytes()).await {
         Ok(answer) => Ok(answer.result),
@@ -134,11 +164,7 @@ async fn ask(
                 .to_string();
             Err(refused("answer_refused", &field, why))
         }
-        Err(InvokeError::Busy(_)) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            "the return flow is busy; try again in a moment",
-        )),
+        Err(e @ InvokeError::Busy(_)) => Err(e.into()),
         Err(InvokeError::BadJson(e) | InvokeError::BadInput(e)) => Err(ApiError::internal(e)),
     }
 }

@@ -4,7 +4,56 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::platform::feature::{Claim, Erase, Privacy};
 use crate::platform::store::{Store, StoreError};
+
+/// What returns keep about a customer: a return stays for the merchant's
+/// figures (item, reason, money) with the customer's answers, token and
+/// the person's note gone; photos go. The export has both as stored.
+pub const PRIVACY: Privacy = Privacy {
+    tables: &[
+        Claim {
+            table: "returns",
+            column: "customer_id",
+            erase: Erase::Anonymise(
+                "answers = '[]', step = '{}', token_hash = 'erased', note = NULL",
+            ),
+        },
+        Claim {
+            table: "return_photos",
+            column: "customer_id",
+            erase: Erase::Delete,
+        },
+    ],
+    export: Some(|tx, merchant, id| {
+        Box::pin(async move {
+            let returns = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM returns WHERE merchant_id = $1 AND customer_id = $2 ORDER BY created_at"
+            )))
+            .bind(merchant)
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(row)
+            .collect::<Result<Vec<_>, _>>()?;
+            let photos = sqlx::query(
+                "SELECT id, return_id, content_type, data FROM return_photos WHERE merchant_id = $1 AND customer_id = $2 ORDER BY created_at",
+            )
+            .bind(merchant)
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(photo)
+            .collect::<Result<Vec<_>, _>>()?;
+            Ok(vec![
+                ("returns", json!(returns)),
+                ("return_photos", json!(photos)),
+            ])
+        })
+    }),
+};
 
 /// An order as a return flow sees it, with its customer.
 #[derive(Debug, Clone)]
@@ -331,24 +380,6 @@ impl Store {
         .collect()
     }
 
-    /// A customer's return sessions, for their data export.
-    pub async fn returns_of_customer(
-        &self,
-        merchant: &str,
-        customer: &str,
-    ) -> Result<Vec<ReturnRow>, StoreError> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM returns WHERE merchant_id = $1 AND customer_id = $2 ORDER BY created_at"
-        )))
-        .bind(merchant)
-        .bind(customer)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(row)
-        .collect()
-    }
-
     /// Settled sessions (not `open` or `ready`) created since `since`:
     /// (status, reason, category, quantity, currency, refund, fees, created).
     pub async fn returns_since(
@@ -511,23 +542,5 @@ impl Store {
         .as_ref()
         .map(photo)
         .transpose()
-    }
-
-    /// A customer's return photos, for their data export.
-    pub async fn photos_of_customer(
-        &self,
-        merchant: &str,
-        customer: &str,
-    ) -> Result<Vec<Photo>, StoreError> {
-        sqlx::query(
-            "SELECT id, return_id, content_type, data FROM return_photos WHERE merchant_id = $1 AND customer_id = $2 ORDER BY created_at",
-        )
-        .bind(merchant)
-        .bind(customer)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(photo)
-        .collect()
     }
 }

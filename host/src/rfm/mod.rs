@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod live;
+pub mod slots;
 pub mod store;
 pub mod summary;
 
@@ -21,11 +22,46 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::{
     ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body, require_merchant,
 };
 use crate::platform::invoke::call_other_with;
 use crate::platform::slots::{Contract, Slot};
+
+/// Customer value, as registered with the platform: it serves the RFM
+/// scorer slot, rescores customers as they buy, and keeps scores (erased
+/// with the customer).
+pub const FEATURE: Feature = Feature {
+    name: "rfm",
+    routes,
+    migrations: &[
+        Migration {
+            version: 11,
+            description: "rfm",
+            sql: include_str!("migrations/0011_rfm.sql"),
+        },
+        Migration {
+            version: 12,
+            description: "rfm live",
+            sql: include_str!("migrations/0012_rfm_live.sql"),
+        },
+        Migration {
+            version: 15,
+            description: "rfm last scores",
+            sql: include_str!("migrations/0015_rfm_last_scores.sql"),
+        },
+    ],
+    slots: &[slots::RFM],
+    privacy: Some(store::PRIVACY),
+    tasks: Some(|state| live::spawn(state, std::time::Duration::from_secs(1))),
+    seed_demo: Some(|state, merchant| Box::pin(seed_demo(state, merchant))),
+    console: &[ConsolePage {
+        file: "rfm.js",
+        js: include_str!("console.js"),
+    }],
+    ..Feature::EMPTY
+};
 
 /// Customers in the sample `fit` learns from, at most.
 pub const SAMPLE: usize = 100_000;
@@ -35,7 +71,7 @@ pub const BATCH: usize = 5_000;
 /// The RFM scorer's memory: every good score an invoke call answers is
 /// kept per customer, and the fallback answers each customer's latest
 /// good score (that, or the latest run's, whichever is newer).
-pub const MEMORY: crate::platform::slots::Memory = crate::platform::slots::Memory {
+pub const MEMORY: crate::platform::feature::Memory = crate::platform::feature::Memory {
     remember: |state, merchant, _input, scores| {
         Box::pin(async move {
             let rows: Vec<(String, String)> = scores
@@ -72,7 +108,7 @@ pub const MEMORY: crate::platform::slots::Memory = crate::platform::slots::Memor
 };
 
 /// The feature's routes.
-pub fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
+fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(runs, start))
         .routes(routes!(run))

@@ -4,7 +4,93 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::platform::feature::{Claim, Erase, Privacy};
 use crate::platform::store::{Store, StoreError};
+
+/// What RFM keeps about a customer: their scores in every run and the
+/// last good score an invoke call answered, both erased with them; the
+/// export shows the latest good score.
+pub const PRIVACY: Privacy = Privacy {
+    tables: &[
+        Claim {
+            table: "rfm_scores",
+            column: "customer_id",
+            erase: Erase::Delete,
+        },
+        Claim {
+            table: "rfm_last_scores",
+            column: "customer_id",
+            erase: Erase::Delete,
+        },
+    ],
+    export: Some(|tx, merchant, id| {
+        Box::pin(async move {
+            let score = last_score(&mut **tx, merchant, id).await?;
+            Ok(vec![(
+                "scores",
+                score
+                    .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+                    .unwrap_or(Value::Null),
+            )])
+        })
+    }),
+};
+
+/// The latest good RFM score of a customer, as JSON text: the newer of
+/// the last one an invoke call answered and the one in the latest
+/// finished run that scored them.
+pub async fn last_score(
+    conn: &mut sqlx::AnyConnection,
+    merchant: &str,
+    customer: &str,
+) -> Result<Option<String>, StoreError> {
+    let called = sqlx::query(
+        "SELECT score, updated_at FROM rfm_last_scores WHERE merchant_id = $1 AND customer_id = $2",
+    )
+    .bind(merchant)
+    .bind(customer)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| Ok::<_, StoreError>((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+    .transpose()?;
+    let run = sqlx::query(
+        "SELECT r.finished_at AS finished_at, s.customer_id, s.recency, s.frequency, s.monetary, s.segment, \
+         s.tier, s.micro, s.p_active, s.expected_purchases, s.expected_value, s.clv, s.rescored_at \
+         FROM rfm_runs r JOIN rfm_scores s \
+         ON s.merchant_id = r.merchant_id AND s.run_id = r.id AND s.customer_id = $2 \
+         WHERE r.merchant_id = $1 AND r.status = 'done' ORDER BY r.finished_at DESC, r.id DESC LIMIT 1",
+    )
+    .bind(merchant)
+    .bind(customer)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let run_at = match &run {
+        Some(r) => Some(
+            r.try_get::<Option<i64>, _>("rescored_at")?
+                .unwrap_or(r.try_get::<Option<i64>, _>("finished_at")?.unwrap_or(0)),
+        ),
+        None => None,
+    };
+    match (called, run, run_at) {
+        (Some((score, at)), _, Some(run_at)) if at >= run_at => Ok(Some(score)),
+        (Some((score, _)), None, _) => Ok(Some(score)),
+        (_, Some(r), _) => {
+            let v = score_json(&r)?;
+            let s = |k: &str| v[k].clone();
+            Ok(Some(
+                json!({
+                    "customer-id": s("customer_id"), "recency": s("recency"), "frequency": s("frequency"),
+                    "monetary": s("monetary"), "segment": s("segment"), "tier": s("tier"),
+                    "micro-segments": s("micro_segments"), "p-active": s("p_active"),
+                    "expected-purchases": s("expected_purchases"), "expected-value": s("expected_value"),
+                    "clv": s("clv"),
+                })
+                .to_string(),
+            ))
+        }
+        (None, None, _) => Ok(None),
+    }
+}
 
 /// A run as the API shows it.
 fn run_json(r: &AnyRow) -> Result<Value, StoreError> {
@@ -403,54 +489,13 @@ impl Store {
     }
 
     /// The latest good RFM score of a customer, as JSON text (the slot's
-    /// fallback): the newer of the last one an invoke call answered and
-    /// the one in the latest finished run.
+    /// fallback): see [`last_score`].
     pub async fn rfm_score(
         &self,
         merchant: &str,
         customer: &str,
     ) -> Result<Option<String>, StoreError> {
-        let called = sqlx::query(
-            "SELECT score, updated_at FROM rfm_last_scores WHERE merchant_id = $1 AND customer_id = $2",
-        )
-        .bind(merchant)
-        .bind(customer)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| Ok::<_, StoreError>((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
-        .transpose()?;
-        let run = sqlx::query(
-            "SELECT r.finished_at, s.rescored_at FROM rfm_runs r JOIN rfm_scores s \
-             ON s.merchant_id = r.merchant_id AND s.run_id = r.id AND s.customer_id = $2 \
-             WHERE r.merchant_id = $1 AND r.status = 'done' ORDER BY r.finished_at DESC, r.id DESC LIMIT 1",
-        )
-        .bind(merchant)
-        .bind(customer)
-        .fetch_optional(&self.pool)
-        .await?;
-        let run_at = match &run {
-            Some(r) => Some(
-                r.try_get::<Option<i64>, _>(1)?
-                    .unwrap_or(r.try_get::<Option<i64>, _>(0)?.unwrap_or(0)),
-            ),
-            None => None,
-        };
-        match (called, run_at) {
-            (Some((score, at)), Some(run_at)) if at >= run_at => Ok(Some(score)),
-            (Some((score, _)), None) => Ok(Some(score)),
-            (_, Some(_)) => Ok(self.rfm_customer(merchant, customer).await?.map(|v| {
-                let s = |k: &str| v[k].clone();
-                json!({
-                    "customer-id": s("customer_id"), "recency": s("recency"), "frequency": s("frequency"),
-                    "monetary": s("monetary"), "segment": s("segment"), "tier": s("tier"),
-                    "micro-segments": s("micro_segments"), "p-active": s("p_active"),
-                    "expected-purchases": s("expected_purchases"), "expected-value": s("expected_value"),
-                    "clv": s("clv"),
-                })
-                .to_string()
-            })),
-            (None, None) => Ok(None),
-        }
+        last_score(&mut *self.pool.acquire().await?, merchant, customer).await
     }
 
     /// Remember the latest good RFM score of each customer.

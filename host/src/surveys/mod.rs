@@ -23,14 +23,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::platform::feature::{ConsolePage, Feature};
 use crate::platform::guard::MAX_PUBLIC_BODY;
 use crate::platform::http::{ApiError, merchant_or_operator, parse_json, read_body, valid_id};
 use crate::surveys::store::AnswerRow;
 
 /// The surveys' routes: definitions, results, the report for the
 /// merchant, and the public endpoint the widget sends answers to.
-pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
-    let public = OpenApiRouter::new().routes(routes!(answers));
+fn routes(_: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(put_survey, delete))
@@ -38,8 +38,21 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(results::csv))
         .routes(routes!(report::report))
         .routes(routes!(report::report_link))
-        .merge(crate::platform::guard::public(state, public))
 }
+
+/// Exit surveys, as registered with the platform (their tables came with
+/// the widget's migration).
+pub const FEATURE: Feature = Feature {
+    name: "surveys",
+    routes,
+    public: |_| OpenApiRouter::new().routes(routes!(answers)),
+    console: &[ConsolePage {
+        file: "surveys.js",
+        js: include_str!("console.js"),
+    }],
+    overview: Some(overview),
+    ..Feature::EMPTY
+};
 
 /// `POST /public/v1/{m}/answers`: survey answers, each stored once.
 #[utoipa::path(post, path = "/public/v1/{merchant}/answers", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = AnswersIn, responses((status = 200, description = "accepted, duplicates and rejected answers", body = serde_json::Value)))]
@@ -241,4 +254,41 @@ pub async fn receive(state: &AppState, merchant: &str, body: &[u8]) -> Result<Re
         "accepted": ids(accepted), "duplicates": ids(duplicates), "rejected": rejected,
     }))
     .into_response())
+}
+
+/// The overview's card: surveys, answers since `since`, and their NPS.
+fn overview<'a>(
+    state: &'a AppState,
+    merchant: &'a str,
+    since: i64,
+) -> crate::platform::feature::Pending<'a, Result<Value, ApiError>> {
+    Box::pin(async move {
+        let (mut answers, mut ratings) = (0usize, Vec::new());
+        let surveys = state.store.surveys(merchant).await?;
+        for row in &surveys {
+            let Ok(survey) = serde_json::from_str::<Survey>(&row.definition) else {
+                continue;
+            };
+            let nps: Vec<&str> = survey
+                .questions
+                .iter()
+                .filter(|q| q.kind == Kind::Nps)
+                .map(|q| q.id.as_str())
+                .collect();
+            for a in state.store.answers(merchant, &row.id).await? {
+                if a.received_at < since {
+                    continue;
+                }
+                answers += 1;
+                ratings.extend(nps.iter().filter_map(|q| a.answers.get(*q)?.as_u64()));
+            }
+        }
+        Ok(json!({
+            "count": surveys.len(),
+            "answers": answers,
+            "nps": nps(&ratings)["score"],
+            "ratings": ratings.len(),
+            "page": "surveys",
+        }))
+    })
 }

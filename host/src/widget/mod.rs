@@ -26,7 +26,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::platform::guard::{FRESH_FOR, public};
+use crate::platform::feature::{ConsolePage, Feature, Migration};
+use crate::platform::guard::FRESH_FOR;
 use crate::platform::http::{
     ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body,
 };
@@ -34,15 +35,40 @@ use crate::surveys::{self, Survey};
 
 /// The widget's routes: settings for the merchant, the files behind the
 /// tag, the public config, and the demo storefront.
-pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+fn routes(_: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(settings))
         .routes(routes!(assets::loader))
         .routes(routes!(assets::runtime))
         .routes(routes!(demo::page))
         .route("/", get(|s| demo::page(s, Path(String::new()))))
-        .merge(public(state, OpenApiRouter::new().routes(routes!(config))))
 }
+
+/// The storefront widget, as registered with the platform: it also says
+/// which pages may call a merchant's public endpoints.
+pub const FEATURE: Feature = Feature {
+    name: "widget",
+    routes,
+    public: |_| OpenApiRouter::new().routes(routes!(config)),
+    migrations: &[Migration {
+        version: 3,
+        description: "widget",
+        sql: include_str!("migrations/0003_widget.sql"),
+    }],
+    seed_demo: Some(|state, merchant| Box::pin(seed_demo_content(state, merchant))),
+    console: &[ConsolePage {
+        file: "widget.js",
+        js: include_str!("console.js"),
+    }],
+    overview: Some(|state, merchant, _| {
+        Box::pin(async move {
+            let origins = allowed_origins(state, merchant).await?.unwrap_or_default();
+            Ok(serde_json::json!({"allowed_origins": origins.len(), "page": "widget"}))
+        })
+    }),
+    allowed_origins: Some(|state, merchant| Box::pin(allowed_origins(state, merchant))),
+    ..Feature::EMPTY
+};
 
 /// What the public endpoints know of a merchant, cached briefly.
 struct MerchantPublic {

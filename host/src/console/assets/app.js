@@ -1,20 +1,15 @@
 // The Cove merchant console: sign-in, the frame (navigation, language,
-// sign-out) and a router over the pages. A page is one module in pages/
-// exporting { id, texts, render(main) } (served beside this file) and one
-// entry in PAGES.
+// sign-out) and a router over the pages. A page is one module exporting
+// { id, texts, render(main) }, served beside this file; the features
+// register their pages with the host, which lists them on this script's
+// tag (data-pages).
 import { h, t, api, session, addTexts, initLang, setLang, lang, failure, whenSignedOut } from "./ui.js";
-import overview from "./overview.js";
-import kb from "./kb.js";
-import surveys from "./surveys.js";
-import widget from "./widget.js";
-import policies from "./policies.js";
-import customers from "./customers.js";
-import returns from "./returns.js";
-import experiments from "./experiments.js";
-import rfm from "./rfm.js";
-import messaging from "./messaging.js";
-
-const PAGES = [overview, kb, surveys, widget, customers, rfm, messaging, returns, experiments, policies];
+// The pages, in the order the host lists them (each feature registers
+// its own); the overview, the home page, comes first.
+const files = (document.querySelector("script[data-pages]")?.dataset.pages || "").split(" ").filter(Boolean);
+const loaded = (await Promise.all(files.map((f) => import("./" + f)))).map((m) => m.default);
+const overview = loaded.find((p) => p.id == "overview");
+const PAGES = [overview, ...loaded.filter((p) => p != overview)];
 
 addTexts({
   en: {
