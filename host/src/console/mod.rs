@@ -13,7 +13,6 @@ mod overview;
 use std::collections::HashMap;
 use std::path::Path as FsPath;
 
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,9 +23,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature};
-use crate::platform::http::{
-    ApiError, Caller, MAX_JSON_BYTES, caller, gzip, gzipped, parse_json, read_body,
-};
+use crate::platform::http::{ApiError, Caller, JsonBody, caller, gzip, gzipped};
 use crate::platform::session;
 
 /// The console's own files: name, content type, text.
@@ -190,7 +187,8 @@ pub async fn file(
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SignIn {
+/// A sign-in to the console.
+pub struct SignIn {
     /// The merchant's API key.
     key: String,
 }
@@ -205,9 +203,8 @@ fn session_body(merchant: &str, s: &session::Session) -> serde_json::Value {
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Body,
+    JsonBody(req): JsonBody<SignIn>,
 ) -> Result<Response, ApiError> {
-    let req: SignIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the sign-in").await?)?;
     let mut with_key = HeaderMap::new();
     let bearer = HeaderValue::from_str(&format!("Bearer {}", req.key.trim()))
         .map_err(|_| ApiError::bad_request("invalid_key", "that is not an API key"))?;

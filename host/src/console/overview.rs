@@ -4,12 +4,11 @@
 //! yet, how many customers there are).
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::platform::http::{ApiError, merchant_or_operator};
+use crate::platform::http::{ApiError, ForMerchant};
 
 use crate::DAY_MS;
 
@@ -18,10 +17,8 @@ use crate::DAY_MS;
 pub async fn overview(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    crate::platform::http::require_merchant(&state, &merchant).await?;
     let now = crate::now_ms();
     let today = now - now.rem_euclid(DAY_MS);
     let week_ago = today - 6 * DAY_MS;

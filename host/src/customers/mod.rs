@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
-use crate::platform::http::{ApiError, merchant_actor, query};
+use crate::platform::http::{ApiError, ForMerchant, query};
 use import::{Format, Importer};
 use model::Entity;
 
@@ -116,11 +116,11 @@ async fn run_import(
 pub async fn import_file(
     State(state): State<AppState>,
     Path((merchant, entity)): Path<(String, String)>,
+    _: ForMerchant,
     headers: HeaderMap,
     q: Result<Query<ImportQuery>, QueryRejection>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    merchant_actor(&state, &headers, &merchant).await?;
     let entity = Entity::parse(&entity).ok_or_else(|| {
         ApiError::not_found(format!(
             "nothing called `{entity}` can be imported; use customers, orders, events or consents"
@@ -154,10 +154,9 @@ pub async fn import_file(
 pub async fn live_events(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
-    merchant_actor(&state, &headers, &merchant).await?;
     let bytes = crate::platform::http::read_body(body, 4 << 20, "the events").await?;
     let trimmed = bytes.iter().position(|b| !b.is_ascii_whitespace());
     let lines: Vec<u8> = match trimmed.map(|i| bytes[i]) {
@@ -206,10 +205,9 @@ pub async fn live_events(
 pub async fn list(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
     q: Result<Query<store::ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_actor(&state, &headers, &merchant).await?;
     let q = query(q)?;
     if q.min_spent.is_some() != q.currency.is_some() {
         return Err(ApiError::bad_request(
@@ -228,9 +226,8 @@ pub async fn list(
 pub async fn profile(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_actor(&state, &headers, &merchant).await?;
     match state.store.customer_profile(&merchant, &id).await? {
         Some(mut p) => {
             p["value"] = state
@@ -250,9 +247,9 @@ pub async fn profile(
 pub async fn export(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let actor = merchant_actor(&state, &headers, &merchant).await?;
+    let actor = caller.actor;
     let Some(data) = state
         .store
         .customer_export(&merchant, &id, state.features)
@@ -280,9 +277,9 @@ pub async fn export(
 pub async fn erase(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let actor = merchant_actor(&state, &headers, &merchant).await?;
+    let actor = caller.actor;
     if state
         .store
         .erase_customer(&merchant, &id, &actor, state.features)
@@ -299,8 +296,7 @@ pub async fn erase(
 pub async fn privacy_log(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_actor(&state, &headers, &merchant).await?;
     Ok(axum::Json(json!({"entries": state.store.privacy_log(&merchant).await?})).into_response())
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -26,8 +26,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::platform::feature::{Claim, ConsolePage, Erase, Feature, Migration, Privacy};
 use crate::platform::http::{
-    ApiError, MAX_JSON_BYTES, json_body, merchant_or_operator, parse_json, read_body,
-    require_merchant,
+    ApiError, ForMerchant, JsonBody, MAX_JSON_BYTES, parse_json, read_body,
 };
 use crate::platform::invoke::{InvokeError, call_other, invoke};
 use crate::platform::slots::{Contract, Slot};
@@ -375,10 +374,8 @@ fn parse_definition(value: Value) -> Result<Definition, ApiError> {
 pub async fn list(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
     let all = loaded(&state, &merchant).await?;
     Ok(
         axum::Json(json!({"experiments": all.iter().map(|e| view(e)).collect::<Vec<_>>()}))
@@ -392,12 +389,10 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    _: ForMerchant,
+    JsonBody(definition): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
-    let mut def = parse_definition(json_body(body).await?)?;
+    let mut def = parse_definition(definition)?;
     def.check()?;
     check_with_plugin(&state, &merchant, &def).await?;
     let now = crate::now_ms();
@@ -430,9 +425,8 @@ pub async fn create(
 pub async fn one(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let e = find(&state, &merchant, &key).await?;
     Ok(axum::Json(view(&e)).into_response())
 }
@@ -444,11 +438,9 @@ pub async fn one(
 pub async fn update(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    _: ForMerchant,
+    JsonBody(mut value): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    let mut value: Value = json_body(body).await?;
     if value.is_object() && value.get("key").is_none() {
         value["key"] = json!(key);
     }
@@ -531,10 +523,9 @@ pub struct StopIn {
 pub async fn stop(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let bytes = read_body(body, MAX_JSON_BYTES, "the request").await?;
     let input: StopIn = if bytes.is_empty() {
         StopIn { serve: None }
@@ -621,11 +612,9 @@ async fn attributes_of(
 pub async fn assign(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    _: ForMerchant,
+    JsonBody(input): JsonBody<AssignIn>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    let input: AssignIn = json_body(body).await?;
     let e = find(&state, &merchant, &key).await?;
     let attrs = attributes_of(&state, &merchant, input).await?;
     Ok(axum::Json(place(&state, &merchant, &e, &attrs).await?).into_response())
@@ -647,12 +636,9 @@ pub struct EventsIn {
 pub async fn events(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    _: ForMerchant,
+    JsonBody(input): JsonBody<EventsIn>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
-    let input: EventsIn = json_body(body).await?;
     if input.events.len() > 10_000 {
         return Err(invalid("events", "at most 10,000 events per request"));
     }
@@ -740,9 +726,8 @@ pub async fn events(
 pub async fn reweight(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let e = find(&state, &merchant, &key).await?;
     if e.def.mode != "bandit" || e.row.status != "running" {
         return Err(ApiError::new(
@@ -856,9 +841,8 @@ pub fn spawn_bandits(state: &AppState, every: Duration) -> tokio::task::JoinHand
 pub async fn results(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let e = find(&state, &merchant, &key).await?;
     let n = e.def.variations.len();
     let days = state
@@ -1020,9 +1004,8 @@ async fn public_place(
 pub async fn public_assign(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    body: Body,
+    JsonBody(input): JsonBody<PublicAssignIn>,
 ) -> Result<Response, ApiError> {
-    let input: PublicAssignIn = json_body(body).await?;
     let placed = public_place(&state, &merchant, input).await?;
     let assignments: serde_json::Map<String, Value> = placed
         .into_iter()
@@ -1043,9 +1026,8 @@ pub async fn public_assign(
 pub async fn public_exposures(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    body: Body,
+    JsonBody(input): JsonBody<PublicAssignIn>,
 ) -> Result<Response, ApiError> {
-    let input: PublicAssignIn = json_body(body).await?;
     if input.keys.as_ref().is_none_or(Vec::is_empty) {
         return Err(invalid("keys", "name the experiments the visitor saw"));
     }

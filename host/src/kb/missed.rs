@@ -6,16 +6,15 @@
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::Row;
 
 use crate::AppState;
-use crate::platform::guard::MAX_PUBLIC_BODY;
 use crate::platform::http::{
-    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body, valid_locale,
+    ApiError, ForMerchant, JsonBody, MAX_JSON_BYTES, parse_json, query, read_body, valid_locale,
 };
 use crate::platform::store::{Store, StoreError};
 
@@ -52,7 +51,7 @@ pub fn normalise(query: &str) -> Option<String> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MissedIn {
+pub struct MissedIn {
     /// The index's locale.
     locale: String,
     /// What the visitor typed.
@@ -64,9 +63,8 @@ struct MissedIn {
 pub async fn report(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    body: Body,
+    JsonBody(m): JsonBody<MissedIn>,
 ) -> Result<Response, ApiError> {
-    let m: MissedIn = parse_json(&read_body(body, MAX_PUBLIC_BODY, "the search").await?)?;
     if !valid_locale(&m.locale) || m.query.chars().count() > 200 {
         return Err(ApiError::unprocessable(
             "invalid_search",
@@ -104,12 +102,10 @@ pub struct MissedQuery {
 pub async fn list(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
     q: Result<Query<MissedQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let days = query(q)?.days.unwrap_or(30);
-    crate::platform::http::require_merchant(&state, &merchant).await?;
     if !(1..=365).contains(&days) {
         return Err(ApiError::bad_request(
             "invalid_query",
@@ -135,12 +131,11 @@ struct PreviewIn {
 /// show it (the same sanitised HTML).
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/articles/preview", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id")), request_body = PreviewIn, responses((status = 200, description = "The safe HTML", body = serde_json::Value)))]
 pub async fn preview(
-    State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    headers: HeaderMap,
+    State(_state): State<AppState>,
+    Path(_merchant): Path<String>,
+    _: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let p: PreviewIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the article").await?)?;
     Ok(axum::Json(json!({"html": super::markdown::to_html(&p.body)})).into_response())
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cove_search::{Article, Index};
 use serde_json::json;
@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::kb::store::ArticleRow;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
-use crate::platform::http::{ApiError, merchant_or_operator, query, valid_locale};
+use crate::platform::http::{ApiError, ForMerchant, query, valid_locale};
 
 /// The knowledge base's routes: articles and search for the merchant,
 /// and the widget's public endpoints.
@@ -194,19 +194,13 @@ fn check(input: &ArticleInput) -> Result<(), ApiError> {
 #[utoipa::path(put, path = "/v1/merchants/{merchant}/articles/{id}", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Article id")), request_body = ArticleInput, responses((status = 200, description = "Replaced", body = serde_json::Value), (status = 201, description = "Created", body = serde_json::Value)))]
 pub async fn put_article(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path((merchant, id)): Path<(String, String)>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let input: ArticleInput = crate::platform::http::replace_input(
-        &state,
-        &headers,
-        &merchant,
-        ("article", &id, "invalid_article_id"),
-        body,
-        check,
-    )
-    .await?;
+    let input: ArticleInput =
+        crate::platform::http::replace_input(("article", &id, "invalid_article_id"), body, check)
+            .await?;
     let row = ArticleRow {
         id,
         locale: input.locale,
@@ -231,10 +225,9 @@ pub async fn put_article(
 #[utoipa::path(delete, path = "/v1/merchants/{merchant}/articles/{id}", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Article id")), responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path((merchant, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     if state.store.delete_article(&merchant, &id).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
@@ -253,11 +246,10 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/articles", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = Option<String>, Query, description = "Only this locale")), responses((status = 200, description = "The articles", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path(merchant): Path<String>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let q = query(q)?;
     let articles: Vec<_> = state
         .store
@@ -290,11 +282,10 @@ pub struct SearchQuery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/search", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("q" = String, Query, description = "The query"), ("locale" = String, Query, description = "The index's locale"), ("limit" = Option<u32>, Query, description = "Most hits (default 10, at most 50)")), responses((status = 200, description = "Hits, best first", body = serde_json::Value)))]
 pub async fn search(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path(merchant): Path<String>,
     q: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let q = query(q)?;
     if !valid_locale(&q.locale) {
         return Err(ApiError::bad_request(

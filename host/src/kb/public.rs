@@ -2,7 +2,6 @@
 //! visitor's browser behind the public guard: the index, first results,
 //! one article, and helpfulness votes.
 
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
@@ -11,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::platform::guard::{FRESH_FOR, MAX_PUBLIC_BODY};
-use crate::platform::http::{ApiError, gzipped, parse_json, query, read_body, valid_id};
+use crate::platform::guard::FRESH_FOR;
+use crate::platform::http::{ApiError, JsonBody, gzipped, query, valid_id};
 
 /// `GET /public/v1/{m}/index/{locale}/{version}`: the search index in the
 /// transfer format. The current version is cached forever by browsers; an
@@ -100,7 +99,7 @@ pub async fn article(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct VoteIn {
+pub struct VoteIn {
     article: String,
     visitor: String,
     helpful: bool,
@@ -112,9 +111,8 @@ struct VoteIn {
 pub async fn vote(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    body: Body,
+    JsonBody(v): JsonBody<VoteIn>,
 ) -> Result<Response, ApiError> {
-    let v: VoteIn = parse_json(&read_body(body, MAX_PUBLIC_BODY, "the vote").await?)?;
     if !valid_id(&v.visitor) || !valid_id(&v.article) {
         return Err(ApiError::unprocessable(
             "invalid_vote",

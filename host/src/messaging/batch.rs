@@ -3,16 +3,15 @@
 //! planned as [`plan_one`] plans it, in the background; the batch's row
 //! counts the customers planned, dropped and failed as it goes.
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::plan::{MessageIn, plan_one};
 use crate::AppState;
-use crate::platform::http::{ApiError, json_body, merchant_actor, merchant_or_operator};
+use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 
 /// Customers planned between two progress updates.
 const PAGE: i64 = 200;
@@ -50,11 +49,9 @@ fn micro_pattern(micro: &str) -> String {
 pub async fn start(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    _: ForMerchant,
+    JsonBody(input): JsonBody<BatchIn>,
 ) -> Result<Response, ApiError> {
-    merchant_actor(&state, &headers, &merchant).await?;
-    let input: BatchIn = json_body(body).await?;
     let message = input.message.clone().check("message.")?;
     let (segment, micro) = match (input.segment, input.micro_segment) {
         (Some(s), None) if !s.is_empty() => (s, String::new()),
@@ -242,9 +239,8 @@ async fn load(state: &AppState, merchant: &str, id: &str) -> Result<Value, ApiEr
 pub async fn get(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     Ok(axum::Json(load(&state, &merchant, &id).await?).into_response())
 }
 
@@ -253,9 +249,8 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let batches = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM send_batches WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC LIMIT 20"
     )))

@@ -11,9 +11,7 @@ pub mod profile;
 pub mod report;
 pub mod slots;
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,7 +21,7 @@ use crate::AppState;
 use crate::customers::import::{Format, Importer};
 use crate::customers::model::{Entity, normalise_phone};
 use crate::platform::feature::{Claim, ConsolePage, Erase, Feature, Migration, Privacy};
-use crate::platform::http::{ApiError, json_body, merchant_actor};
+use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 
 /// Messaging, as registered with the platform: it serves the fatigue
 /// policy and channel chooser slots and keeps contacts (erased with the
@@ -115,11 +113,9 @@ pub struct InboundSms {
 pub async fn inbound_sms(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    _: ForMerchant,
+    JsonBody(sms): JsonBody<InboundSms>,
 ) -> Result<Response, ApiError> {
-    merchant_actor(&state, &headers, &merchant).await?;
-    let sms: InboundSms = json_body(body).await?;
     let phone = normalise_phone(&sms.from).ok_or_else(|| {
         ApiError::unprocessable(
             "invalid_phone",

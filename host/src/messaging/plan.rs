@@ -4,9 +4,7 @@
 //! lock — so concurrent plans for one customer see each other's
 //! reservations and never break a cap.
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -14,7 +12,7 @@ use sqlx::Row;
 use super::profile::Profile;
 use crate::AppState;
 use crate::customers::model::CHANNELS;
-use crate::platform::http::{ApiError, json_body, merchant_actor};
+use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 use crate::platform::invoke::{fit_to_binding, invoke};
 use crate::platform::slots::Slot;
 
@@ -151,11 +149,9 @@ pub struct PlanIn {
 pub async fn plan(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    _: ForMerchant,
+    JsonBody(input): JsonBody<PlanIn>,
 ) -> Result<Response, ApiError> {
-    merchant_actor(&state, &headers, &merchant).await?;
-    let input: PlanIn = json_body(body).await?;
     let message = input.message.check("message.")?;
     let planned = plan_one(&state, &merchant, &input.customer_id, &message, None).await?;
     Ok(axum::Json(planned).into_response())
@@ -458,11 +454,9 @@ const OUTCOMES: [&str; 4] = ["sent", "delivered", "failed", "bounced"];
 pub async fn outcome(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    _: ForMerchant,
+    JsonBody(input): JsonBody<OutcomeIn>,
 ) -> Result<Response, ApiError> {
-    merchant_actor(&state, &headers, &merchant).await?;
-    let input: OutcomeIn = json_body(body).await?;
     if !OUTCOMES.contains(&input.outcome.as_str()) {
         return Err(ApiError::unprocessable(
             "invalid_outcome",

@@ -6,14 +6,13 @@ use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sqlx::Row;
 
 use super::profile::region;
 use crate::AppState;
-use crate::platform::http::{ApiError, days_back, merchant_or_operator, query, require_merchant};
+use crate::platform::http::{ApiError, ForMerchant, days_back, query};
 
 /// The period.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -28,11 +27,9 @@ pub struct ReportQuery {
 pub async fn report(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
     let (days, since) = days_back(query(q)?.days, 28, 366)?;
     let pool = &state.store.pool;
     let rows = sqlx::query(
@@ -160,10 +157,9 @@ pub struct ContactsQuery {
 pub async fn contacts(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
     q: Result<Query<ContactsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let customer = query(q)?.customer_id;
     let rows = sqlx::query(
         "SELECT id, channel, category, campaign_id, send_at, status, reason, trail, created_at, outcome, outcome_at FROM contacts \

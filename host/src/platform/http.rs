@@ -3,6 +3,8 @@
 //! `message`; internals are logged, never sent).
 
 use axum::body::{Body, Bytes};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -221,20 +223,101 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
     }
 }
 
-/// Require the operator token; returns the actor name.
-pub async fn operator(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    match caller(state, headers).await? {
-        Caller::Operator { actor } => Ok(actor),
-        Caller::Merchant(_) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "this endpoint needs the operator token",
-        )),
+/// The operator, as a handler asks for it: the request carries the
+/// operator token (403 otherwise); holds the actor's name for the records.
+pub struct Operator(pub String);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match caller(state, &parts.headers).await? {
+            Caller::Operator { actor } => Ok(Operator(actor)),
+            Caller::Merchant(_) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this endpoint needs the operator token",
+            )),
+        }
     }
 }
 
+/// Someone acting for the merchant named in the path (`{merchant}`), as a
+/// handler asks for it. Checked in this order, so a made-up or garbage
+/// merchant costs no look-up before the limit: the id is well formed,
+/// the credentials are the operator's or that merchant's own (another
+/// merchant's key gets the same 404 as a merchant that does not exist),
+/// the merchant is within its request rate, and it exists (a merchant's
+/// own key proves that).
+pub struct ForMerchant {
+    /// The merchant.
+    pub merchant: String,
+    /// Who acts, for the records: `operator…` or `merchant:ID`.
+    pub actor: String,
+    /// Whether it is the operator.
+    pub operator: bool,
+}
+
+impl FromRequestParts<AppState> for ForMerchant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found("no such merchant"))?;
+        let merchant = params
+            .iter()
+            .find(|(name, _)| *name == "merchant")
+            .map(|(_, v)| v.to_string())
+            .filter(|m| valid_id(m))
+            .ok_or_else(|| ApiError::not_found("no such merchant"))?;
+        match caller(state, &parts.headers).await? {
+            Caller::Operator { actor } => {
+                require_merchant(state, &merchant).await?;
+                Ok(ForMerchant {
+                    merchant,
+                    actor,
+                    operator: true,
+                })
+            }
+            Caller::Merchant(m) if m == merchant => {
+                admit(state, &merchant)?;
+                Ok(ForMerchant {
+                    actor: format!("merchant:{m}"),
+                    merchant,
+                    operator: false,
+                })
+            }
+            Caller::Merchant(_) => Err(ApiError::not_found(format!("no merchant `{merchant}`"))),
+        }
+    }
+}
+
+/// A merchant's request within its rate, or 429 with `Retry-After`.
+fn admit(state: &AppState, merchant: &str) -> Result<(), ApiError> {
+    state.fair.admit(merchant).map_err(|wait| {
+        state
+            .metrics
+            .throttled
+            .get_or_create(&crate::platform::metrics::ThrottleLabels {
+                merchant: merchant.to_string(),
+                limit: "rate",
+            })
+            .inc();
+        ApiError::too_many(
+            wait,
+            format!(
+                "merchant `{merchant}` is over its limit of {} requests per second",
+                state.fair.limits(merchant).requests_per_sec
+            ),
+        )
+    })
+}
+
 /// Require the operator or the merchant itself. Another merchant's key
-/// gets the same 404 as a merchant that does not exist.
+/// gets the same 404 as a merchant that does not exist. For handlers
+/// whose caller may also prove access another way (a signed link);
+/// others ask for [`ForMerchant`].
 pub async fn merchant_or_operator(
     state: &AppState,
     headers: &HeaderMap,
@@ -242,26 +325,7 @@ pub async fn merchant_or_operator(
 ) -> Result<(), ApiError> {
     match caller(state, headers).await? {
         Caller::Operator { .. } => Ok(()),
-        Caller::Merchant(m) if m == merchant => match state.fair.admit(merchant) {
-            Ok(()) => Ok(()),
-            Err(wait) => {
-                state
-                    .metrics
-                    .throttled
-                    .get_or_create(&crate::platform::metrics::ThrottleLabels {
-                        merchant: merchant.to_string(),
-                        limit: "rate",
-                    })
-                    .inc();
-                Err(ApiError::too_many(
-                    wait,
-                    format!(
-                        "merchant `{merchant}` is over its limit of {} requests per second",
-                        state.fair.limits(merchant).requests_per_sec
-                    ),
-                ))
-            }
-        },
+        Caller::Merchant(m) if m == merchant => admit(state, merchant),
         Caller::Merchant(_) => Err(ApiError::not_found(format!("no merchant `{merchant}`"))),
     }
 }
@@ -275,20 +339,27 @@ pub async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), Ap
     }
 }
 
-/// For a change the merchant may make itself: check the caller may act
-/// for `merchant`, that it exists, and name the caller for the records
-/// (`operator…` or `merchant:ID`).
-pub async fn merchant_actor(
-    state: &AppState,
-    headers: &HeaderMap,
-    merchant: &str,
-) -> Result<String, ApiError> {
-    merchant_or_operator(state, headers, merchant).await?;
-    require_merchant(state, merchant).await?;
-    Ok(match caller(state, headers).await? {
-        Caller::Operator { actor } => actor,
-        Caller::Merchant(m) => format!("merchant:{m}"),
-    })
+/// The largest JSON body a route takes, when not [`MAX_JSON_BYTES`]: set
+/// by the platform on a class of routes (the public ones: 64 KiB).
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body parsed as `T`, as a handler asks for it: at most the
+/// route class's [`BodyLimit`] (413 `body_too_large` past it), 400
+/// `invalid_json` with the parser's complaint when it does not parse.
+pub struct JsonBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, ApiError> {
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(MAX_JSON_BYTES, |l| l.0);
+        let bytes = read_body(req.into_body(), limit, "the request").await?;
+        parse_json(&bytes).map(JsonBody)
+    }
 }
 
 /// Read a body of at most `limit` bytes.
@@ -325,11 +396,6 @@ pub fn days_back(days: Option<i64>, default: i64, max: i64) -> Result<(i64, i64)
     Ok((days, crate::now_ms() - days * crate::DAY_MS))
 }
 
-/// A JSON body of at most [`MAX_JSON_BYTES`], parsed as `T`.
-pub async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)
-}
-
 /// Parse a JSON body, with the parser's complaint in the message.
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
@@ -357,18 +423,14 @@ pub fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// What every create-or-replace (`PUT …/{kind}s/{id}`) starts with: the
-/// caller acts for `merchant`, the id is well formed (else 400 `id_code`),
-/// the body parses and passes `check`, and the merchant exists.
+/// What every create-or-replace (`PUT …/{kind}s/{id}`) checks once the
+/// caller may act for the merchant ([`ForMerchant`]): the id is well
+/// formed (else 400 `id_code`), and the body parses and passes `check`.
 pub async fn replace_input<T: serde::de::DeserializeOwned>(
-    state: &AppState,
-    headers: &HeaderMap,
-    merchant: &str,
     (kind, id, id_code): (&str, &str, &'static str),
     body: Body,
     check: impl FnOnce(&T) -> Result<(), ApiError>,
 ) -> Result<T, ApiError> {
-    merchant_or_operator(state, headers, merchant).await?;
     if !valid_id(id) {
         return Err(ApiError::bad_request(
             id_code,
@@ -377,9 +439,6 @@ pub async fn replace_input<T: serde::de::DeserializeOwned>(
     }
     let input: T = parse_json(&read_body(body, MAX_JSON_BYTES, &format!("the {kind}")).await?)?;
     check(&input)?;
-    if !state.store.merchant_exists(merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
     Ok(input)
 }
 

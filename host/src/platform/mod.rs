@@ -49,6 +49,8 @@ pub fn routes(state: &AppState, features: &[&feature::Feature]) -> OpenApiRouter
         streaming = streaming.merge((f.streaming)(state));
     }
     let limit = state.request_timeout;
+    // A visitor's JSON body is small: the public routes' limit.
+    let public = public.route_layer(axum::Extension(http::BodyLimit(guard::MAX_PUBLIC_BODY)));
     serve::request_timeout(api, limit)
         .merge(serve::request_timeout(guard::public(state, public), limit))
         .merge(serve::idle_timeout(streaming, limit))

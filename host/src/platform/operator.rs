@@ -6,12 +6,13 @@ use std::collections::HashMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::http::{
-    ApiError, MAX_JSON_BYTES, key_hash, operator, parse_json, read_body, require_merchant,
+    ApiError, ForMerchant, JsonBody, MAX_JSON_BYTES, Operator, key_hash, parse_json, read_body,
+    require_merchant,
 };
 use super::policy::slot;
 use crate::AppState;
@@ -43,11 +44,10 @@ impl From<PublishError> for ApiError {
 #[utoipa::path(post, path = "/v1/plugins", tag = "plugins", params(("name" = String, Query, description = "Plugin name (lower-case, digits, dashes)"), ("version" = String, Query, description = "Semantic version"), ("publisher" = Option<String>, Query, description = "Who publishes it")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, description = "Already published with the same bytes", body = crate::platform::store::PluginRow), (status = 201, description = "Published", body = crate::platform::store::PluginRow)))]
 pub async fn publish(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    operator(&state, &headers).await?;
     let Query(params) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let get = |k: &str| params.get(k).map(String::as_str);
     let (Some(name), Some(version)) = (get("name"), get("version")) else {
@@ -75,8 +75,7 @@ pub async fn publish(
 
 /// `GET /v1/plugins`.
 #[utoipa::path(get, path = "/v1/plugins", tag = "plugins", responses((status = 200, description = "Every published version", body = serde_json::Value)))]
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    operator(&state, &headers).await?;
+pub async fn list(State(state): State<AppState>, _: Operator) -> Result<Response, ApiError> {
     Ok(axum::Json(json!({"plugins": state.store.list_plugins().await?})).into_response())
 }
 
@@ -92,10 +91,9 @@ async fn find(state: &AppState, name: &str, version: &str) -> Result<PluginRow, 
 #[utoipa::path(get, path = "/v1/plugins/{name}/{version}", tag = "plugins", params(("name" = String, Path, description = "Plugin name"), ("version" = String, Path, description = "Semantic version")), responses((status = 200, description = "The version", body = crate::platform::store::PluginRow)))]
 pub async fn show(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    operator(&state, &headers).await?;
     Ok(axum::Json(find(&state, &name, &version).await?).into_response())
 }
 
@@ -103,10 +101,9 @@ pub async fn show(
 #[utoipa::path(post, path = "/v1/plugins/{name}/{version}/yank", tag = "plugins", params(("name" = String, Path, description = "Plugin name"), ("version" = String, Path, description = "Semantic version")), responses((status = 200, description = "Yanked", body = crate::platform::store::PluginRow)))]
 pub async fn yank(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Operator,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    operator(&state, &headers).await?;
     let plugin = find(&state, &name, &version).await?;
     state.store.yank(plugin.id).await?;
     Ok(axum::Json(find(&state, &name, &version).await?).into_response())
@@ -114,7 +111,7 @@ pub async fn yank(
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewMerchant {
+pub struct NewMerchant {
     id: String,
     name: Option<String>,
 }
@@ -124,11 +121,9 @@ struct NewMerchant {
 #[utoipa::path(post, path = "/v1/merchants", tag = "merchants", request_body = NewMerchant, responses((status = 201, description = "Created; `api_key` is shown only this once", body = serde_json::Value)))]
 pub async fn create_merchant(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    _: Operator,
+    JsonBody(req): JsonBody<NewMerchant>,
 ) -> Result<Response, ApiError> {
-    operator(&state, &headers).await?;
-    let req: NewMerchant = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
     let valid = (1..=64).contains(&req.id.len())
         && req
             .id
@@ -203,7 +198,7 @@ pub async fn bind_reference_plugins(
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BindRequest {
+pub struct BindRequest {
     /// `name@version`.
     plugin: String,
     #[serde(default = "empty_object")]
@@ -218,13 +213,11 @@ fn empty_object() -> Value {
 #[utoipa::path(put, path = "/v1/merchants/{merchant}/slots/{slot}", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = BindRequest, responses((status = 200, description = "The binding in force", body = serde_json::Value)))]
 pub async fn bind(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Operator(actor): Operator,
     Path((merchant, slot_name)): Path<(String, String)>,
-    body: Body,
+    JsonBody(req): JsonBody<BindRequest>,
 ) -> Result<Response, ApiError> {
-    let actor = operator(&state, &headers).await?;
     let slot = slot(&slot_name)?;
-    let req: BindRequest = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
     let Some((name, version)) = req.plugin.split_once('@') else {
         return Err(ApiError::bad_request(
             "invalid_plugin_ref",
@@ -261,10 +254,9 @@ pub async fn bind(
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/slots/{slot}/rollback", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), responses((status = 200, description = "The binding in force", body = serde_json::Value)))]
 pub async fn rollback(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Operator(actor): Operator,
     Path((merchant, slot_name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let actor = operator(&state, &headers).await?;
     let slot = slot(&slot_name)?;
     require_merchant(&state, &merchant).await?;
     let Some((plugin_id, config)) = state
@@ -387,11 +379,8 @@ pub async fn bind_version(
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/audit", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Binding changes, newest first", body = serde_json::Value)))]
 pub async fn audit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(merchant): Path<String>,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    super::http::merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
     Ok(
         axum::Json(json!({"merchant": merchant, "events": state.store.audit(&merchant).await?}))
             .into_response(),
@@ -405,13 +394,18 @@ pub async fn audit(
 pub async fn limits(
     State(state): State<AppState>,
     method: axum::http::Method,
-    headers: HeaderMap,
-    Path(merchant): Path<String>,
+    caller: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let merchant = caller.merchant;
     if method == axum::http::Method::PUT {
-        operator(&state, &headers).await?;
-        require_merchant(&state, &merchant).await?;
+        if !caller.operator {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this endpoint needs the operator token",
+            ));
+        }
         let limits: MerchantLimits =
             parse_json(&read_body(body, MAX_JSON_BYTES, "the limits").await?)?;
         if let Some(problem) = limits.problem() {
@@ -421,9 +415,6 @@ pub async fn limits(
         state
             .fair
             .set_overrides(state.store.merchant_limits().await?);
-    } else {
-        super::http::merchant_or_operator(&state, &headers, &merchant).await?;
-        require_merchant(&state, &merchant).await?;
     }
     Ok(axum::Json(json!({
         "merchant": merchant,

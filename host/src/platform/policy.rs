@@ -2,11 +2,11 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::http::{ApiError, MAX_JSON_BYTES, merchant_or_operator, read_body};
+use super::http::{ApiError, ForMerchant, MAX_JSON_BYTES, read_body};
 use crate::AppState;
 use crate::platform::invoke::invoke as run;
 use crate::platform::slots::Slot;
@@ -24,9 +24,8 @@ pub(super) fn slot(name: &str) -> Result<Slot, ApiError> {
 pub async fn slots(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     if !state.store.merchant_exists(&merchant).await? {
         return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
     }
@@ -55,10 +54,9 @@ pub async fn slots(
 pub async fn invoke(
     State(state): State<AppState>,
     Path((merchant, slot_name)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let slot = slot(&slot_name)?;
     // Only an unbound slot costs a database look-up (to tell "no such merchant").
     if state.bindings.get(&merchant, slot).is_none()
@@ -108,10 +106,10 @@ pub struct ConfigRequest {
 pub async fn configure(
     State(state): State<AppState>,
     Path((merchant, slot_name)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let actor = super::http::merchant_actor(&state, &headers, &merchant).await?;
+    let actor = caller.actor;
     let slot = slot(&slot_name)?;
     let req: ConfigRequest =
         super::http::parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
@@ -153,10 +151,9 @@ pub struct StatsQuery {
 pub async fn stats(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
     q: Result<axum::extract::Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let q = super::http::query(q)?;
     let days = q.days.unwrap_or(7);
     if !(1..=90).contains(&days) {
@@ -165,7 +162,6 @@ pub async fn stats(
             "`days` must be between 1 and 90",
         ));
     }
-    super::http::require_merchant(&state, &merchant).await?;
     // This replica's latest counts first, so the chart is current.
     state.stats.flush(&state.store).await?;
     let from = crate::now_ms() - i64::from(days) * 86_400_000;

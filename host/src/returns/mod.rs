@@ -11,7 +11,6 @@ pub mod report;
 pub mod slots;
 pub mod store;
 
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -22,10 +21,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
-use crate::platform::http::{
-    ApiError, MAX_JSON_BYTES, key_hash, merchant_actor, merchant_or_operator, parse_json, query,
-    read_body, require_merchant, valid_locale,
-};
+use crate::platform::http::{ApiError, ForMerchant, JsonBody, key_hash, query, valid_locale};
 use crate::platform::invoke::{InvokeError, invoke};
 use crate::platform::slots::{Contract, Slot};
 use store::ReturnRow;
@@ -300,9 +296,8 @@ async fn facts_of(
 pub async fn start(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    body: Body,
+    JsonBody(input): JsonBody<StartIn>,
 ) -> Result<Response, ApiError> {
-    let input: StartIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
     let locale = input.locale.unwrap_or_else(|| "en".into());
     if !valid_locale(&locale) {
         return Err(ApiError::bad_request(
@@ -379,9 +374,8 @@ pub async fn status(
 pub async fn step(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    body: Body,
+    JsonBody(input): JsonBody<StepIn>,
 ) -> Result<Response, ApiError> {
-    let input: StepIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the answers").await?)?;
     let mut r = open_session(&state, &merchant, &id, &input.token).await?;
     let Some(form) = r.step.get("form").cloned() else {
         return Err(ApiError::new(
@@ -420,9 +414,8 @@ pub async fn step(
 pub async fn submit(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    body: Body,
+    JsonBody(input): JsonBody<TokenIn>,
 ) -> Result<Response, ApiError> {
-    let input: TokenIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
     let mut r = open_session(&state, &merchant, &id, &input.token).await?;
     if r.submitted_at.is_some() {
         return Ok(axum::Json(public_view(&r)).into_response());
@@ -499,11 +492,9 @@ const STATUSES: [&str; 9] = [
 pub async fn list(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
     let q = query(q)?;
     let status = q.status.unwrap_or_else(|| "review".into());
     if !STATUSES.contains(&status.as_str()) {
@@ -529,9 +520,8 @@ pub async fn list(
 pub async fn one(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let r = state
         .store
         .return_row(&merchant, &id)
@@ -556,11 +546,10 @@ pub struct DecisionIn {
 pub async fn decide(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    caller: ForMerchant,
+    JsonBody(input): JsonBody<DecisionIn>,
 ) -> Result<Response, ApiError> {
-    let actor = merchant_actor(&state, &headers, &merchant).await?;
-    let input: DecisionIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the decision").await?)?;
+    let actor = caller.actor;
     let status = match input.decision.as_str() {
         "approve" => "accepted",
         "decline" => "declined",

@@ -5,12 +5,11 @@ use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::AppState;
-use crate::platform::http::{ApiError, days_back, merchant_or_operator, query, require_merchant};
+use crate::platform::http::{ApiError, ForMerchant, days_back, query};
 
 use crate::DAY_MS;
 
@@ -29,11 +28,9 @@ pub struct ReportQuery {
 pub async fn report(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
     let (days, since) = days_back(query(q)?.days, 90, 365)?;
     let settled = state.store.returns_since(&merchant, since).await?;
     let sold = state.store.units_by_category(&merchant, since).await?;

@@ -6,9 +6,8 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::TimeZone;
 use serde_json::{Value, json};
@@ -16,7 +15,7 @@ use serde_json::{Value, json};
 use super::store::Schedule;
 use super::summary;
 use crate::AppState;
-use crate::platform::http::{ApiError, json_body, merchant_or_operator, require_merchant};
+use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 use crate::platform::invoke::invoke;
 use crate::platform::slots::Slot;
 
@@ -67,10 +66,8 @@ pub struct ScheduleIn {
 pub async fn schedule(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
     let s = state.store.rfm_schedule(&merchant).await?;
     Ok(axum::Json(json!({"schedule": s})).into_response())
 }
@@ -81,12 +78,9 @@ pub async fn schedule(
 pub async fn set_schedule(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    _: ForMerchant,
+    JsonBody(input): JsonBody<ScheduleIn>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
-    let input: ScheduleIn = json_body(body).await?;
     if input.enabled == Some(false) {
         state.store.set_rfm_schedule(&merchant, None).await?;
         return Ok(axum::Json(json!({"schedule": null})).into_response());

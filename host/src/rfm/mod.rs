@@ -15,7 +15,7 @@ pub mod summary;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -23,9 +23,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
-use crate::platform::http::{
-    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body, require_merchant,
-};
+use crate::platform::http::{ApiError, ForMerchant, MAX_JSON_BYTES, parse_json, query, read_body};
 use crate::platform::invoke::call_other_with;
 use crate::platform::slots::{Contract, Slot};
 
@@ -136,11 +134,9 @@ pub struct RunIn {
 pub async fn start(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
     let bytes = read_body(body, MAX_JSON_BYTES, "the request").await?;
     let input: RunIn = if bytes.is_empty() {
         RunIn {
@@ -376,10 +372,8 @@ async fn execute(
 pub async fn runs(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
-    require_merchant(&state, &merchant).await?;
     Ok(axum::Json(json!({"runs": state.store.rfm_runs(&merchant).await?})).into_response())
 }
 
@@ -389,9 +383,8 @@ pub async fn runs(
 pub async fn run(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let run = state
         .store
         .rfm_run(&merchant, &id)
@@ -420,10 +413,9 @@ pub struct MembersQuery {
 pub async fn members(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
     q: Result<Query<MembersQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let q = query(q)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let page = state
@@ -449,10 +441,9 @@ pub async fn members(
 pub async fn members_csv(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
     q: Result<Query<MembersQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let q = query(q)?;
     let mut out = String::from(
         "customer_id,recency,frequency,monetary,segment,tier,micro_segments,p_active,expected_purchases,expected_value,clv\n",
@@ -522,9 +513,8 @@ pub async fn members_csv(
 pub async fn customer(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let scores = state
         .store
         .rfm_customer(&merchant, &id)

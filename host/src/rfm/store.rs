@@ -25,7 +25,7 @@ pub const PRIVACY: Privacy = Privacy {
     ],
     export: Some(|tx, merchant, id| {
         Box::pin(async move {
-            let score = last_score(&mut **tx, merchant, id).await?;
+            let score = last_score(tx, merchant, id).await?;
             Ok(vec![(
                 "scores",
                 score

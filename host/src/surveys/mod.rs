@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,7 +25,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature};
 use crate::platform::guard::MAX_PUBLIC_BODY;
-use crate::platform::http::{ApiError, merchant_or_operator, parse_json, read_body, valid_id};
+use crate::platform::http::{ApiError, ForMerchant, parse_json, read_body, valid_id};
 use crate::surveys::store::AnswerRow;
 
 /// The surveys' routes: definitions, results, the report for the
@@ -95,14 +95,11 @@ async fn with_answers(
 #[utoipa::path(put, path = "/v1/merchants/{merchant}/surveys/{id}", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), request_body = Survey, responses((status = 200, description = "Replaced", body = serde_json::Value), (status = 201, description = "Created", body = serde_json::Value)))]
 pub async fn put_survey(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path((merchant, id)): Path<(String, String)>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let survey: Survey = crate::platform::http::replace_input(
-        &state,
-        &headers,
-        &merchant,
         ("survey", &id, "invalid_survey_id"),
         body,
         Survey::check,
@@ -121,10 +118,9 @@ pub async fn put_survey(
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The surveys", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path(merchant): Path<String>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let surveys: Vec<Value> = load(&state, &merchant)
         .await?
         .into_iter()
@@ -137,10 +133,9 @@ pub async fn list(
 #[utoipa::path(delete, path = "/v1/merchants/{merchant}/surveys/{id}", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), responses((status = 204, description = "Deleted with its answers")))]
 pub async fn delete(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path((merchant, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     if state.store.delete_survey(&merchant, &id).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {

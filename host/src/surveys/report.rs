@@ -4,7 +4,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::results::summary;
 use super::with_answers;
 use crate::AppState;
-use crate::platform::http::{ApiError, html_escape as esc, merchant_or_operator};
+use crate::platform::http::{ApiError, ForMerchant, html_escape as esc};
 
 /// How long a report link works.
 const LINK_MS: i64 = 24 * 3_600_000;
@@ -35,15 +35,15 @@ fn link_signature(state: &AppState, merchant: &str, id: &str, expires: i64) -> S
 
 /// The merchant's key, the operator token, or a signed link that has not
 /// expired.
-pub(super) async fn report_access(
+pub(super) fn report_access(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: Result<ForMerchant, ApiError>,
     link: &LinkQuery,
     merchant: &str,
     id: &str,
 ) -> Result<(), ApiError> {
     let (Some(expires), Some(sig)) = (link.expires, &link.sig) else {
-        return merchant_or_operator(state, headers, merchant).await;
+        return caller.map(|_| ());
     };
     // The link is the credential: a bad or stale one is refused like a
     // bad token.
@@ -75,10 +75,9 @@ pub(super) async fn report_access(
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/surveys/{id}/report-link", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), responses((status = 200, description = "A link valid for 24 hours", body = serde_json::Value)))]
 pub async fn report_link(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path((merchant, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     with_answers(&state, &merchant, &id).await?;
     let expires = crate::now_ms() + LINK_MS;
     let q = format!(
@@ -108,12 +107,12 @@ fn bar(label: &str, count: u64, share: f64) -> String {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys/{id}/report", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id"), ("expires" = Option<i64>, Query, description = "A report link's expiry (ms)"), ("sig" = Option<String>, Query, description = "A report link's signature")), responses((status = 200, description = "The report page", body = String, content_type = "text/html")))]
 pub async fn report(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Result<ForMerchant, ApiError>,
     Path((merchant, id)): Path<(String, String)>,
     link: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let link = crate::platform::http::query(link)?;
-    report_access(&state, &headers, &link, &merchant, &id).await?;
+    report_access(&state, caller, &link, &merchant, &id)?;
     let (survey, answers) = with_answers(&state, &merchant, &id).await?;
     let sum = summary(&id, &survey, &answers);
     let n = |v: &Value| v.as_u64().unwrap_or(0);

@@ -4,14 +4,14 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::report::{LinkQuery, report_access};
 use super::{Kind, Survey, with_answers};
 use crate::AppState;
-use crate::platform::http::{ApiError, merchant_or_operator};
+use crate::platform::http::{ApiError, ForMerchant};
 use crate::surveys::store::AnswerRow;
 
 /// Net Promoter Score of 0–10 ratings: % promoters (9–10) − % detractors (0–6).
@@ -88,10 +88,9 @@ pub(super) fn summary(id: &str, survey: &Survey, answers: &[AnswerRow]) -> Value
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys/{id}/results", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id"), ("expires" = Option<i64>, Query, description = "A report link's expiry (ms)"), ("sig" = Option<String>, Query, description = "A report link's signature")), responses((status = 200, description = "Counts, NPS, choice shares, texts", body = serde_json::Value)))]
 pub async fn results(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path((merchant, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     let (survey, answers) = with_answers(&state, &merchant, &id).await?;
     Ok(axum::Json(summary(&id, &survey, &answers)).into_response())
 }
@@ -115,12 +114,12 @@ fn csv_field(s: &str) -> String {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys/{id}/results.csv", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id"), ("expires" = Option<i64>, Query, description = "A report link's expiry (ms)"), ("sig" = Option<String>, Query, description = "A report link's signature")), responses((status = 200, description = "One row per answer", body = String, content_type = "text/csv")))]
 pub async fn csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Result<ForMerchant, ApiError>,
     Path((merchant, id)): Path<(String, String)>,
     link: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let link = crate::platform::http::query(link)?;
-    report_access(&state, &headers, &link, &merchant, &id).await?;
+    report_access(&state, caller, &link, &merchant, &id)?;
     let (survey, answers) = with_answers(&state, &merchant, &id).await?;
     let mut out = String::from("answer_id,received_at,locale,page");
     for q in &survey.questions {

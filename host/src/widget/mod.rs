@@ -17,7 +17,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -28,9 +28,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::guard::FRESH_FOR;
-use crate::platform::http::{
-    ApiError, MAX_JSON_BYTES, merchant_or_operator, parse_json, query, read_body,
-};
+use crate::platform::http::{ApiError, ForMerchant, MAX_JSON_BYTES, parse_json, query, read_body};
 use crate::surveys::{self, Survey};
 
 /// The widget's routes: settings for the merchant, the files behind the
@@ -224,11 +222,10 @@ pub async fn config(
 pub async fn settings(
     State(state): State<AppState>,
     method: Method,
-    headers: HeaderMap,
+    _: ForMerchant,
     Path(merchant): Path<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    merchant_or_operator(&state, &headers, &merchant).await?;
     if !state.store.merchant_exists(&merchant).await? {
         return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
     }
