@@ -1,0 +1,127 @@
+//! Placing a unit in an experiment through the merchant's allocator: the
+//! unit from the attributes, sticky bandit units, the allocator's answer.
+
+use super::cache::Loaded;
+use super::handlers::AssignIn;
+use super::*;
+
+/// The unit an assignment is for: the hash attribute's value (or the
+/// fallback's), as GrowthBook reads it.
+pub(super) fn unit_of(def: &Definition, attributes: &Value) -> Option<String> {
+    let read = |name: &str| match attributes.get(name)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) if n.as_f64().is_some_and(|x| x != 0.0) => Some(n.to_string()),
+        _ => None,
+    };
+    read(&def.hash_attribute).or_else(|| def.fallback_attribute.as_deref().and_then(read))
+}
+
+/// One unit's assignment to `e`.
+pub(super) async fn place(
+    state: &AppState,
+    merchant: &str,
+    e: &Loaded,
+    attributes: &Value,
+) -> Result<Value, ApiError> {
+    let n = e.def.variations.len();
+    let answer = |variation: usize, inside: bool, reason: &str| {
+        json!({
+            "key": e.row.key,
+            "variation": variation,
+            "value": e.def.variations.get(variation).cloned().unwrap_or(Value::Null),
+            "in_experiment": inside,
+            "hash_used": false,
+            "reason": reason,
+        })
+    };
+    match e.row.status.as_str() {
+        "draft" => return Ok(answer(0, false, "draft")),
+        "stopped" => {
+            let served = e.row.served.unwrap_or(0).clamp(0, n as i64 - 1) as usize;
+            return Ok(answer(served, false, "stopped"));
+        }
+        _ => {}
+    }
+    let bandit = e.def.mode == "bandit";
+    let unit = unit_of(&e.def, attributes);
+    let sticky = match (&unit, bandit) {
+        (Some(u), true) => {
+            state
+                .store
+                .sticky_variation(merchant, &e.row.key, u)
+                .await?
+        }
+        _ => None,
+    };
+    let input = json!({
+        "experiment": e.wit,
+        "attributes": attributes.to_string(),
+        "sticky": sticky,
+    });
+    let decided = match invoke(
+        state,
+        merchant,
+        Slot::Allocator,
+        input.to_string().as_bytes(),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(InvokeError::PluginError { plugin, error }) => {
+            let message = crate::platform::invoke::plugin_error_body(&plugin, &error)["message"]
+                .as_str()
+                .unwrap_or("the allocator refused")
+                .to_string();
+            return Err(ApiError::unprocessable("allocator_refused", message));
+        }
+        Err(e @ InvokeError::Busy(_)) => return Err(e.into()),
+        Err(InvokeError::BadJson(m) | InvokeError::BadInput(m)) => {
+            return Err(ApiError::internal(m));
+        }
+    };
+    let r = &decided.result;
+    let variation = r["variation"].as_u64().unwrap_or(0) as usize;
+    let inside = r["in-experiment"] == true;
+    if bandit
+        && inside
+        && sticky.is_none()
+        && let Some(u) = &unit
+    {
+        state
+            .store
+            .keep_variation(merchant, &e.row.key, u, variation as i64, crate::now_ms())
+            .await?;
+    }
+    Ok(json!({
+        "key": e.row.key,
+        "variation": variation,
+        "value": e.def.variations.get(variation).cloned().unwrap_or(Value::Null),
+        "in_experiment": inside,
+        "hash_used": r["hash-used"],
+        "hash_attribute": r["hash-attribute"],
+        "hash_value": r["hash-value"],
+        "bucket": r["bucket"],
+        "reason": r["reason"],
+        "fallback": decided.fallback,
+    }))
+}
+
+pub(super) async fn attributes_of(
+    state: &AppState,
+    merchant: &str,
+    input: AssignIn,
+) -> Result<Value, ApiError> {
+    let mut attrs = input.attributes;
+    if let Some(id) = input.customer_id {
+        let stored = state
+            .store
+            .targeting_attributes(merchant, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no customer `{id}`")))?;
+        attrs.entry("id").or_insert_with(|| json!(id));
+        for (k, v) in stored {
+            attrs.entry(k).or_insert(v);
+        }
+    }
+    Ok(Value::Object(attrs))
+}

@@ -1,0 +1,560 @@
+//! The merchant's endpoints: definitions (list, create, read, update,
+//! stop), assignment, events, reweighting and results.
+
+use super::assign::{attributes_of, place};
+use super::bandit::{reweigh, totals};
+use super::cache::{find, load, loaded, view};
+use super::*;
+
+/// Check a definition with the merchant's allocator (its condition, which
+/// the plugin evaluates): a refusal names the field.
+pub(super) async fn check_with_plugin(
+    state: &AppState,
+    merchant: &str,
+    def: &Definition,
+) -> Result<(), ApiError> {
+    let Some(active) = state.bindings.get(merchant, Slot::Allocator) else {
+        if def.status == "running" {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "no_allocator",
+                "bind an allocator plugin (slot `allocator`) before running an experiment",
+            ));
+        }
+        return Ok(());
+    };
+    if active.prepared.contract == Contract::V0_1 {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "allocator_too_old",
+            format!(
+                "the bound allocator {} is built against cove:policy@0.1.0, which has no GrowthBook experiments; bind one built against {}",
+                active.label,
+                Contract::NEWEST
+            ),
+        ));
+    }
+    let input = json!({"experiment": def.to_wit(None), "attributes": "{}", "sticky": null});
+    match invoke(
+        state,
+        merchant,
+        Slot::Allocator,
+        input.to_string().as_bytes(),
+    )
+    .await
+    {
+        Err(InvokeError::PluginError { error, .. }) => {
+            let why = error
+                .get("invalid-input")
+                .and_then(Value::as_str)
+                .unwrap_or("the allocator refused the experiment");
+            let field = why
+                .split(':')
+                .next()
+                .filter(|f| !f.contains(' '))
+                .unwrap_or("");
+            Err(invalid(
+                field,
+                why.strip_prefix(&format!("{field}: ")).unwrap_or(why),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn parse_definition(value: Value) -> Result<Definition, ApiError> {
+    serde_json::from_value::<Definition>(value).map_err(|e| {
+        let text = e.to_string();
+        let field = text
+            .split('`')
+            .nth(1)
+            .filter(|_| text.starts_with("missing field") || text.starts_with("unknown"))
+            .unwrap_or("")
+            .to_string();
+        invalid(
+            if field.is_empty() {
+                "definition"
+            } else {
+                &field
+            },
+            text,
+        )
+    })
+}
+
+/// `GET /v1/merchants/{m}/experiments`: every experiment, newest first.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The experiments with their status and current weights", body = serde_json::Value)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    _: ForMerchant,
+) -> Result<Response, ApiError> {
+    let all = loaded(&state, &merchant).await?;
+    Ok(
+        axum::Json(json!({"experiments": all.iter().map(|e| view(e)).collect::<Vec<_>>()}))
+            .into_response(),
+    )
+}
+
+/// `POST /v1/merchants/{m}/experiments`: define an experiment (a
+/// GrowthBook experiment imports as is).
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), request_body = Definition, responses((status = 201, description = "The experiment", body = serde_json::Value), (status = 409, description = "The key is taken, or no allocator is bound to run it"), (status = 422, description = "The definition is refused: `field` and why")))]
+pub async fn create(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    _: ForMerchant,
+    JsonBody(definition): JsonBody<Value>,
+) -> Result<Response, ApiError> {
+    let mut def = parse_definition(definition)?;
+    def.check()?;
+    check_with_plugin(&state, &merchant, &def).await?;
+    let now = crate::now_ms();
+    let row = ExperimentRow {
+        key: def.key.clone(),
+        definition: serde_json::to_string(&def).map_err(ApiError::internal)?,
+        status: def.status.clone(),
+        weights: None,
+        weights_at: None,
+        served: (def.status == "stopped").then_some(0),
+        created_at: now,
+        updated_at: now,
+        started_at: (def.status == "running").then_some(now),
+        stopped_at: (def.status == "stopped").then_some(now),
+    };
+    if !state.store.insert_experiment(&merchant, &row).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "experiment_exists",
+            format!("an experiment `{}` exists; change it with PUT", def.key),
+        ));
+    }
+    state.experiments.forget(&merchant);
+    let e = load(row)?;
+    Ok((StatusCode::CREATED, axum::Json(view(&e))).into_response())
+}
+
+/// `GET /v1/merchants/{m}/experiments/{key}`.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments/{key}", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "The experiment", body = serde_json::Value), (status = 404, description = "No such experiment")))]
+pub async fn one(
+    State(state): State<AppState>,
+    Path((merchant, key)): Path<(String, String)>,
+    _: ForMerchant,
+) -> Result<Response, ApiError> {
+    let e = find(&state, &merchant, &key).await?;
+    Ok(axum::Json(view(&e)).into_response())
+}
+
+/// `PUT /v1/merchants/{m}/experiments/{key}`: change the definition or
+/// the status (`draft` → `running`). A running experiment keeps its
+/// number of variations.
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/experiments/{key}", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), request_body = Definition, responses((status = 200, description = "The experiment", body = serde_json::Value), (status = 404, description = "No such experiment"), (status = 409, description = "Changed meanwhile, or the variations of a running experiment changed"), (status = 422, description = "The definition is refused: `field` and why")))]
+pub async fn update(
+    State(state): State<AppState>,
+    Path((merchant, key)): Path<(String, String)>,
+    _: ForMerchant,
+    JsonBody(mut value): JsonBody<Value>,
+) -> Result<Response, ApiError> {
+    if value.is_object() && value.get("key").is_none() {
+        value["key"] = json!(key);
+    }
+    let mut def = parse_definition(value)?;
+    if def.key != key {
+        return Err(invalid("key", "the key of an experiment cannot change"));
+    }
+    def.check()?;
+    let old = state
+        .store
+        .experiment(&merchant, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no experiment `{key}`")))?;
+    let was = load(old.clone())?;
+    if was.row.status != "draft" && was.def.variations.len() != def.variations.len() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "variations_locked",
+            "an experiment that ran keeps its number of variations; create a new experiment instead",
+        ));
+    }
+    check_with_plugin(&state, &merchant, &def).await?;
+    let now = crate::now_ms().max(old.updated_at + 1);
+    let row = ExperimentRow {
+        definition: serde_json::to_string(&def).map_err(ApiError::internal)?,
+        status: def.status.clone(),
+        updated_at: now,
+        started_at: old.started_at.or((def.status == "running").then_some(now)),
+        stopped_at: if def.status == "stopped" {
+            old.stopped_at.or(Some(now))
+        } else {
+            None
+        },
+        served: if def.status == "stopped" {
+            old.served.or(Some(0))
+        } else {
+            None
+        },
+        ..old.clone()
+    };
+    save(&state, &merchant, row, old.updated_at).await
+}
+
+/// Store a changed experiment if nobody changed it since `was_updated_at`
+/// (a 409 otherwise), and answer with it.
+pub(super) async fn save(
+    state: &AppState,
+    merchant: &str,
+    row: ExperimentRow,
+    was_updated_at: i64,
+) -> Result<Response, ApiError> {
+    if !state
+        .store
+        .update_experiment(merchant, &row, was_updated_at)
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "changed_meanwhile",
+            "the experiment changed meanwhile; reload and try again",
+        ));
+    }
+    state.experiments.forget(merchant);
+    Ok(axum::Json(view(&load(row)?)).into_response())
+}
+
+/// What a stopped experiment serves.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct StopIn {
+    /// `control`, `winner` (the arm most likely best now), or a variation
+    /// number; default: the definition's `onStop`.
+    #[serde(default)]
+    #[schema(value_type = Option<Value>)]
+    serve: Option<Value>,
+}
+
+/// `POST /v1/merchants/{m}/experiments/{key}/stop`: stop and serve the
+/// control or the winner to everyone.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/{key}/stop", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), request_body = StopIn, responses((status = 200, description = "The stopped experiment, with the variation it serves", body = serde_json::Value), (status = 404, description = "No such experiment"), (status = 422, description = "`serve` is not control, winner or a variation")))]
+pub async fn stop(
+    State(state): State<AppState>,
+    Path((merchant, key)): Path<(String, String)>,
+    _: ForMerchant,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(body, MAX_JSON_BYTES, "the request").await?;
+    let input: StopIn = if bytes.is_empty() {
+        StopIn { serve: None }
+    } else {
+        parse_json(&bytes)?
+    };
+    let old = state
+        .store
+        .experiment(&merchant, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no experiment `{key}`")))?;
+    let e = load(old.clone())?;
+    let n = e.def.variations.len();
+    let serve = input.serve.unwrap_or_else(|| json!(e.def.on_stop));
+    let served = match &serve {
+        Value::String(s) if s == "control" => 0,
+        Value::String(s) if s == "winner" => {
+            let counts = totals(&state, &merchant, &e).await?;
+            let best = stats::chance_to_be_best(&counts);
+            (0..n)
+                .max_by(|a, b| best[*a].total_cmp(&best[*b]))
+                .unwrap_or(0)
+        }
+        Value::Number(v) if v.as_u64().is_some_and(|v| (v as usize) < n) => {
+            v.as_u64().unwrap_or(0) as usize
+        }
+        _ => {
+            return Err(invalid(
+                "serve",
+                format!("use control, winner or a variation from 0 to {}", n - 1),
+            ));
+        }
+    };
+    let mut def = e.def.clone();
+    def.status = "stopped".into();
+    let now = crate::now_ms().max(old.updated_at + 1);
+    let row = ExperimentRow {
+        definition: serde_json::to_string(&def).map_err(ApiError::internal)?,
+        status: "stopped".into(),
+        served: Some(served as i64),
+        stopped_at: Some(now),
+        updated_at: now,
+        ..old.clone()
+    };
+    save(&state, &merchant, row, old.updated_at).await
+}
+
+/// A unit to assign.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct AssignIn {
+    /// The unit's attributes (`{"id": "visitor-1", "country": "DE"}`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub(super) attributes: serde_json::Map<String, Value>,
+    /// A stored customer: their country, locale, tier, tags, order count
+    /// and own attributes fill what `attributes` does not give, and their
+    /// id is the `id` unless given.
+    #[serde(default)]
+    pub(super) customer_id: Option<String>,
+}
+
+/// `POST /v1/merchants/{m}/experiments/{key}/assign`: where one unit goes.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/{key}/assign", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), request_body = AssignIn, responses((status = 200, description = "variation, value, in_experiment, hash_used (and the bucket, the reason)", body = serde_json::Value), (status = 404, description = "No such experiment (or customer)")))]
+pub async fn assign(
+    State(state): State<AppState>,
+    Path((merchant, key)): Path<(String, String)>,
+    _: ForMerchant,
+    JsonBody(input): JsonBody<AssignIn>,
+) -> Result<Response, ApiError> {
+    let e = find(&state, &merchant, &key).await?;
+    let attrs = attributes_of(&state, &merchant, input).await?;
+    Ok(axum::Json(place(&state, &merchant, &e, &attrs).await?).into_response())
+}
+
+/// Exposure and conversion events.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct EventsIn {
+    /// `{"id", "type": "exposure", "experiment", "unit", "variation", "at"?}`
+    /// or `{"id", "type": "conversion", "event", "unit", "at"?}`; `at` in
+    /// ms since the epoch, default now.
+    #[schema(value_type = Vec<Object>)]
+    events: Vec<Value>,
+}
+
+/// `POST /v1/merchants/{m}/experiments/events`: exposures and conversions,
+/// idempotent by event id (a unit's first exposure counts).
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/events", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), request_body = EventsIn, responses((status = 200, description = "How many were new and how many seen before", body = serde_json::Value), (status = 422, description = "An event is refused: its index and why")))]
+pub async fn events(
+    State(state): State<AppState>,
+    Path(merchant): Path<String>,
+    _: ForMerchant,
+    JsonBody(input): JsonBody<EventsIn>,
+) -> Result<Response, ApiError> {
+    if input.events.len() > 10_000 {
+        return Err(invalid("events", "at most 10,000 events per request"));
+    }
+    let all = loaded(&state, &merchant).await?;
+    let now = crate::now_ms();
+    // Check every event before storing any.
+    let mut checked = Vec::with_capacity(input.events.len());
+    for (i, ev) in input.events.iter().enumerate() {
+        let field = |f: &str| format!("events[{i}].{f}");
+        let text = |f: &str| -> Result<String, ApiError> {
+            match ev.get(f).and_then(Value::as_str) {
+                Some(s) if !s.is_empty() && s.len() <= 200 => Ok(s.to_string()),
+                _ => Err(invalid(
+                    &field(f),
+                    "is required (text, at most 200 characters)",
+                )),
+            }
+        };
+        let id = text("id")?;
+        let unit = text("unit")?;
+        let at = match ev.get("at") {
+            None | Some(Value::Null) => now,
+            Some(v) => v
+                .as_i64()
+                .filter(|t| *t > 0 && *t <= now + 86_400_000)
+                .ok_or_else(|| {
+                    invalid(
+                        &field("at"),
+                        "must be ms since the epoch, not in the future",
+                    )
+                })?,
+        };
+        match ev.get("type").and_then(Value::as_str) {
+            Some("exposure") => {
+                let key = text("experiment")?;
+                let e = all.iter().find(|e| e.row.key == key).ok_or_else(|| {
+                    invalid(&field("experiment"), format!("no experiment `{key}`"))
+                })?;
+                let variation = ev
+                    .get("variation")
+                    .and_then(Value::as_u64)
+                    .filter(|v| (*v as usize) < e.def.variations.len())
+                    .ok_or_else(|| {
+                        invalid(
+                            &field("variation"),
+                            format!(
+                                "must be a variation from 0 to {}",
+                                e.def.variations.len() - 1
+                            ),
+                        )
+                    })?;
+                checked.push((id, unit, at, Ok((key, variation as i64))));
+            }
+            Some("conversion") => {
+                let event = text("event")?;
+                checked.push((id, unit, at, Err(event)));
+            }
+            _ => return Err(invalid(&field("type"), "must be exposure or conversion")),
+        }
+    }
+    let (mut new, mut seen) = (0, 0);
+    for (id, unit, at, what) in checked {
+        let fresh = match what {
+            Ok((key, variation)) => {
+                state
+                    .store
+                    .record_exposure(&merchant, &key, &unit, variation, &id, at)
+                    .await?
+            }
+            Err(event) => {
+                state
+                    .store
+                    .record_conversion(&merchant, &id, &unit, &event, at)
+                    .await?
+            }
+        };
+        if fresh { new += 1 } else { seen += 1 }
+    }
+    Ok(axum::Json(json!({"recorded": new, "duplicates": seen})).into_response())
+}
+
+/// `POST /v1/merchants/{m}/experiments/{key}/reweight`: set a bandit's
+/// weights now instead of at its next cadence.
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/{key}/reweight", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "The experiment with its new weights", body = serde_json::Value), (status = 409, description = "Not a running bandit"), (status = 502, description = "The allocator could not set weights; the old ones stay")))]
+pub async fn reweight(
+    State(state): State<AppState>,
+    Path((merchant, key)): Path<(String, String)>,
+    _: ForMerchant,
+) -> Result<Response, ApiError> {
+    let e = find(&state, &merchant, &key).await?;
+    if e.def.mode != "bandit" || e.row.status != "running" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_a_running_bandit",
+            "only a running bandit has weights to move",
+        ));
+    }
+    reweigh(&state, &merchant, &e)
+        .await
+        .map_err(|why| ApiError::new(StatusCode::BAD_GATEWAY, "reweight_failed", why))?;
+    state.experiments.forget(&merchant);
+    Ok(axum::Json(view(&*find(&state, &merchant, &key).await?)).into_response())
+}
+
+/// `GET /v1/merchants/{m}/experiments/{key}/results`.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments/{key}/results", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "Per arm: exposures, conversions, rate with a 95% interval, uplift, chance to win and risk against the control, chance to be best; the sample-ratio check; per day; per factor", body = serde_json::Value), (status = 404, description = "No such experiment")))]
+pub async fn results(
+    State(state): State<AppState>,
+    Path((merchant, key)): Path<(String, String)>,
+    _: ForMerchant,
+) -> Result<Response, ApiError> {
+    let e = find(&state, &merchant, &key).await?;
+    let n = e.def.variations.len();
+    let days = state
+        .store
+        .experiment_counts(
+            &merchant,
+            &key,
+            &e.def.conversion_event,
+            e.def.attribution_hours as i64 * 3_600_000,
+        )
+        .await?;
+    let mut t = vec![(0u64, 0u64); n];
+    let mut daily: Vec<Value> = Vec::new();
+    let mut day_of = None;
+    for c in &days {
+        if day_of != Some(c.day) {
+            if day_of.is_some() {
+                daily.push(day_point(day_of.unwrap_or(0), &t));
+            }
+            day_of = Some(c.day);
+        }
+        if let Some(slot) = t.get_mut(c.variation) {
+            slot.0 += c.exposures;
+            slot.1 += c.conversions;
+        }
+    }
+    if let Some(d) = day_of {
+        daily.push(day_point(d, &t));
+    }
+    let best = stats::chance_to_be_best(&t);
+    let planned: Vec<f64> = e
+        .def
+        .weights
+        .clone()
+        .unwrap_or_else(|| vec![1.0 / n as f64; n]);
+    let arms: Vec<Value> = (0..n)
+        .map(|i| {
+            let (rate, ci) = stats::rate(t[i].0, t[i].1);
+            let mut arm = json!({
+                "variation": i,
+                "name": e.def.variation_name(i),
+                "value": e.def.variations[i],
+                "weight": e.weights.as_ref().map_or(planned[i], |w| w.get(i).copied().unwrap_or(0.0)),
+                "exposures": t[i].0,
+                "conversions": t[i].1,
+                "rate": rate,
+                "rate_ci": ci,
+                "chance_to_be_best": best[i],
+            });
+            if i > 0 {
+                let v = stats::versus(t[0], t[i]);
+                arm["uplift"] = json!(v.uplift);
+                arm["uplift_ci"] = json!(v.uplift_ci);
+                arm["chance_to_win"] = json!(v.chance_to_win);
+                arm["risk"] = json!(v.risk);
+            }
+            arm
+        })
+        .collect();
+    let observed: Vec<u64> = t.iter().map(|x| x.0).collect();
+    let srm = if e.def.mode == "bandit" {
+        json!({"checked": false, "reason": "a bandit moves its split on purpose"})
+    } else {
+        let p = stats::srm_p(&observed, &planned);
+        json!({"checked": true, "p": p, "warning": p < 0.001, "planned": planned, "observed": observed})
+    };
+    let factors = e.def.factors.as_ref().map(|factors| {
+        factors
+            .iter()
+            .map(|f| {
+                let pooled: Vec<(u64, u64)> = f
+                    .levels
+                    .iter()
+                    .map(|level| {
+                        (0..n)
+                            .filter(|i| e.def.variations[*i].get(&f.name) == Some(level))
+                            .fold((0, 0), |a, i| (a.0 + t[i].0, a.1 + t[i].1))
+                    })
+                    .collect();
+                json!({
+                    "name": f.name,
+                    "levels": f.levels.iter().zip(&pooled).map(|(level, c)| {
+                        let (rate, ci) = stats::rate(c.0, c.1);
+                        let v = stats::versus(pooled[0], *c);
+                        json!({"level": level, "exposures": c.0, "conversions": c.1, "rate": rate, "rate_ci": ci,
+                               "effect": v.uplift, "effect_ci": v.uplift_ci, "chance_to_win": v.chance_to_win})
+                    }).collect::<Vec<_>>(),
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    Ok(axum::Json(json!({
+        "key": key,
+        "status": e.row.status,
+        "mode": e.def.mode,
+        "conversion_event": e.def.conversion_event,
+        "attribution_hours": e.def.attribution_hours,
+        "served": e.row.served,
+        "arms": arms,
+        "srm": srm,
+        "daily": daily,
+        "factors": factors,
+    }))
+    .into_response())
+}
+
+pub(super) fn day_point(day: i64, t: &[(u64, u64)]) -> Value {
+    json!({
+        "day": chrono::DateTime::from_timestamp_millis(day * 86_400_000).map(|d| d.format("%Y-%m-%d").to_string()),
+        "arms": t.iter().map(|(n, c)| {
+            let (rate, ci) = stats::rate(*n, *c);
+            json!({"exposures": n, "conversions": c, "rate": rate, "rate_ci": ci})
+        }).collect::<Vec<_>>(),
+    })
+}
