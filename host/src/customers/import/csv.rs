@@ -1,0 +1,199 @@
+//! Records out of a stream of bytes: lines of NDJSON, or CSV records
+//! (RFC 4180: quoted fields may hold commas, doubled quotes and line
+//! breaks), split as the chunks arrive, with their line numbers.
+
+/// Splits arriving bytes into records: lines, or CSV records (which may
+/// hold line breaks inside quotes). Remembers the line each starts on.
+#[derive(Default)]
+pub(super) struct Splitter {
+    buf: Vec<u8>,
+    /// Where the next record starts in `buf`.
+    start: usize,
+    /// How far `buf` has been scanned for the end of that record.
+    scanned: usize,
+    quoted: bool,
+    breaks: u64,
+    line: u64,
+    csv: bool,
+}
+
+impl Splitter {
+    /// A splitter for CSV records (`csv`) or lines of NDJSON.
+    pub(super) fn new(csv: bool) -> Splitter {
+        Splitter {
+            csv,
+            ..Splitter::default()
+        }
+    }
+
+    /// Append arriving bytes (dropping the records already taken).
+    pub(super) fn push(&mut self, chunk: &[u8]) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.scanned -= self.start;
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The next complete record, with the line it starts on.
+    pub(super) fn next(&mut self) -> Option<(u64, &[u8])> {
+        let mut i = self.scanned.max(self.start);
+        while i < self.buf.len() {
+            match self.buf[i] {
+                b'"' if self.csv => self.quoted = !self.quoted,
+                b'\n' => {
+                    self.breaks += 1;
+                    if !self.quoted {
+                        let first = self.line + 1;
+                        self.line += self.breaks;
+                        self.breaks = 0;
+                        let from = self.start;
+                        self.start = i + 1;
+                        self.scanned = i + 1;
+                        let mut record = &self.buf[from..i];
+                        if record.last() == Some(&b'\r') {
+                            record = &record[..record.len() - 1];
+                        }
+                        return Some((first, record));
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.scanned = i;
+        None
+    }
+
+    /// What is left at the end of the file (a last record without a break).
+    pub(super) fn finish(&mut self) -> Option<(u64, Vec<u8>)> {
+        let record = self.buf.split_off(self.start);
+        self.start = 0;
+        self.scanned = 0;
+        (!record.iter().all(u8::is_ascii_whitespace)).then_some((self.line + 1, record))
+    }
+}
+
+/// The fields of one CSV record (RFC 4180: quotes, doubled quotes).
+pub(super) fn csv_fields(record: &[u8]) -> Result<Vec<String>, String> {
+    let text = std::str::from_utf8(record).map_err(|_| "the row is not UTF-8".to_string())?;
+    if !record.contains(&b'"') {
+        return Ok(text.split(',').map(str::to_string).collect());
+    }
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() && !was_quoted => {
+                quoted = true;
+                was_quoted = true;
+            }
+            (false, ',') => {
+                out.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed".into());
+    }
+    out.push(field);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_records_split_across_chunks_and_quoted_breaks() {
+        let mut s = Splitter {
+            csv: true,
+            ..Splitter::default()
+        };
+        let mut out = Vec::new();
+        for chunk in ["id,note\r\n1,\"two", "\nlines\"\n2,\"say \"\"hi\"\"\"\n3,x"] {
+            s.push(chunk.as_bytes());
+            while let Some((line, r)) = s.next() {
+                out.push((line, csv_fields(r).unwrap()));
+            }
+        }
+        out.extend(s.finish().map(|(l, r)| (l, csv_fields(&r).unwrap())));
+        assert_eq!(
+            out,
+            vec![
+                (1, vec!["id".to_string(), "note".into()]),
+                (2, vec!["1".into(), "two\nlines".into()]),
+                (4, vec!["2".into(), "say \"hi\"".into()]),
+                (5, vec!["3".into(), "x".into()]),
+            ]
+        );
+        assert!(csv_fields(b"1,\"open").is_err());
+    }
+
+    #[test]
+    fn csv_fields_table() {
+        let ok: &[(&str, &[&str])] = &[
+            ("a,b,c", &["a", "b", "c"]),
+            ("", &[""]),
+            ("a,,c", &["a", "", "c"]),
+            (",", &["", ""]),
+            ("\"x,y\",z", &["x,y", "z"]),
+            ("\"say \"\"hi\"\"\"", &["say \"hi\""]),
+            ("\"two\nlines\",x", &["two\nlines", "x"]),
+            ("\"\"", &[""]),
+            ("é,名前", &["é", "名前"]),
+        ];
+        for (record, fields) in ok {
+            assert_eq!(
+                csv_fields(record.as_bytes()).unwrap(),
+                *fields,
+                "{record:?}"
+            );
+        }
+        for bad in ["\"open", "a,\"b"] {
+            assert!(
+                csv_fields(bad.as_bytes()).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn records_are_the_same_however_the_bytes_arrive() {
+        let text = "id,note\r\n1,\"a\r\nb\"\n\n2,c\n";
+        let whole = {
+            let mut s = Splitter::new(true);
+            s.push(text.as_bytes());
+            let mut out = Vec::new();
+            while let Some((line, r)) = s.next() {
+                out.push((line, r.to_vec()));
+            }
+            out.extend(s.finish());
+            out
+        };
+        for size in 1..text.len() {
+            let mut s = Splitter::new(true);
+            let mut out = Vec::new();
+            for chunk in text.as_bytes().chunks(size) {
+                s.push(chunk);
+                while let Some((line, r)) = s.next() {
+                    out.push((line, r.to_vec()));
+                }
+            }
+            out.extend(s.finish());
+            assert_eq!(out, whole, "chunks of {size}");
+        }
+    }
+}
