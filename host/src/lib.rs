@@ -28,6 +28,7 @@ pub mod rfm;
 pub mod surveys;
 pub mod widget;
 
+use crate::platform::http::Code;
 use std::sync::Arc;
 
 use axum::Router;
@@ -63,7 +64,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                Code::MethodNotAllowed,
                 "this endpoint does not accept that method",
             )
         })

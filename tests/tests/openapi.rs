@@ -39,6 +39,30 @@ fn schemathesis_finds_nothing_with_the_operator_token_or_a_merchant_key() {
         .unwrap();
     assert_eq!(spec["openapi"], "3.1.0");
     assert!(spec["paths"].as_object().unwrap().len() >= 30, "{spec}");
+    // Every error code is listed in the error body's schema.
+    let codes = spec
+        .pointer("/components/schemas/ErrorBody/properties/code")
+        .and_then(|c| {
+            c.get("enum").or_else(|| {
+                let name = c["$ref"].as_str()?.rsplit('/').next()?;
+                spec["components"]["schemas"][name].get("enum")
+            })
+        })
+        .and_then(|e| e.as_array())
+        .expect("the error codes are an enum in the spec");
+    for code in [
+        "invalid_json",
+        "not_found",
+        "busy",
+        "rate_limited",
+        "conflict",
+        "plugin_refused",
+    ] {
+        assert!(
+            codes.iter().any(|c| c == code),
+            "{code} missing from {codes:?}"
+        );
+    }
 
     for (secret, token) in [
         ("operator token", OPERATOR_TOKEN),

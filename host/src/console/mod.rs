@@ -23,6 +23,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature};
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, Caller, JsonBody, caller, gzip, gzipped};
 use crate::platform::session;
 
@@ -207,21 +208,21 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     let mut with_key = HeaderMap::new();
     let bearer = HeaderValue::from_str(&format!("Bearer {}", req.key.trim()))
-        .map_err(|_| ApiError::bad_request("invalid_key", "that is not an API key"))?;
+        .map_err(|_| ApiError::bad_request(Code::InvalidKey, "that is not an API key"))?;
     with_key.insert(header::AUTHORIZATION, bearer);
     let merchant = match caller(&state, &with_key).await {
         Ok(Caller::Merchant(m)) => m,
         Ok(Caller::Operator { .. }) => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "operator_token",
+                Code::OperatorToken,
                 "the console is for merchants: sign in with a merchant's API key, not the operator token",
             ));
         }
         Err(_) => {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "unknown_key",
+                Code::UnknownKey,
                 "this API key is not known; check it was copied whole",
             ));
         }
@@ -250,7 +251,7 @@ pub async fn whoami(
             }
             Caller::Operator { .. } => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "operator_token",
+                Code::OperatorToken,
                 "the operator has no console session",
             )),
         };
@@ -263,7 +264,7 @@ pub async fn whoami(
         Some(s) => Ok(axum::Json(session_body(&s.merchant, &s)).into_response()),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "signed_out",
+            Code::SignedOut,
             "not signed in to the console",
         )),
     }

@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, query};
 use import::{Format, Importer};
 use model::Entity;
@@ -100,7 +101,7 @@ async fn run_import(
     let mut importer = Importer::new(&state.store, merchant, entity, format);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
-            ApiError::bad_request("body_interrupted", format!("the upload broke off: {e}"))
+            ApiError::bad_request(Code::BodyInterrupted, format!("the upload broke off: {e}"))
         })?;
         if let Ok(chunk) = frame.into_data() {
             importer.push(&chunk).await?;
@@ -137,7 +138,7 @@ pub async fn import_file(
         None => Format::Ndjson,
         Some(other) => {
             return Err(ApiError::bad_request(
-                "invalid_format",
+                Code::InvalidFormat,
                 format!("`{other}` is not a format; use csv or ndjson"),
             ));
         }
@@ -162,7 +163,7 @@ pub async fn live_events(
     let lines: Vec<u8> = match trimmed.map(|i| bytes[i]) {
         Some(b'[') | Some(b'{') if serde_json::from_slice::<serde_json::Value>(&bytes).is_ok() => {
             let v: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+                .map_err(|e| ApiError::bad_request(Code::InvalidJson, e.to_string()))?;
             let list = match v {
                 serde_json::Value::Array(a) => a,
                 serde_json::Value::Object(mut o) if o.contains_key("events") => {
@@ -170,7 +171,7 @@ pub async fn live_events(
                         Some(serde_json::Value::Array(a)) => a,
                         _ => {
                             return Err(ApiError::bad_request(
-                                "invalid_json",
+                                Code::InvalidJson,
                                 "`events` must be a list",
                             ));
                         }
@@ -179,7 +180,7 @@ pub async fn live_events(
                 one @ serde_json::Value::Object(_) => vec![one],
                 _ => {
                     return Err(ApiError::bad_request(
-                        "invalid_json",
+                        Code::InvalidJson,
                         "send a list of events",
                     ));
                 }
@@ -211,7 +212,7 @@ pub async fn list(
     let q = query(q)?;
     if q.min_spent.is_some() != q.currency.is_some() {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            Code::InvalidQuery,
             "`min_spent` needs its `currency` (and the other way round)",
         ));
     }

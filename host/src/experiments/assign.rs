@@ -4,6 +4,7 @@
 use super::cache::Loaded;
 use super::handlers::AssignIn;
 use super::*;
+use crate::platform::http::Code;
 
 /// The unit an assignment is for: the hash attribute's value (or the
 /// fallback's), as GrowthBook reads it.
@@ -72,7 +73,7 @@ pub(super) async fn place(
                 .as_str()
                 .unwrap_or("the allocator refused")
                 .to_string();
-            return Err(ApiError::unprocessable("allocator_refused", message));
+            return Err(ApiError::unprocessable(Code::AllocatorRefused, message));
         }
         Err(e @ InvokeError::Busy(_)) => return Err(e.into()),
         Err(InvokeError::BadJson(m) | InvokeError::BadInput(m)) => {

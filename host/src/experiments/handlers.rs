@@ -5,6 +5,7 @@ use super::assign::{attributes_of, place};
 use super::bandit::{reweigh, totals};
 use super::cache::{find, load, loaded, view};
 use super::*;
+use crate::platform::http::Code;
 
 /// Check a definition with the merchant's allocator (its condition, which
 /// the plugin evaluates): a refusal names the field.
@@ -17,7 +18,7 @@ pub(super) async fn check_with_plugin(
         if def.status == "running" {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "no_allocator",
+                Code::NoAllocator,
                 "bind an allocator plugin (slot `allocator`) before running an experiment",
             ));
         }
@@ -26,7 +27,7 @@ pub(super) async fn check_with_plugin(
     if active.prepared.contract == Contract::V0_1 {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "allocator_too_old",
+            Code::AllocatorTooOld,
             format!(
                 "the bound allocator {} is built against cove:policy@0.1.0, which has no GrowthBook experiments; bind one built against {}",
                 active.label,
@@ -124,7 +125,7 @@ pub async fn create(
     if !state.store.insert_experiment(&merchant, &row).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "experiment_exists",
+            Code::ExperimentExists,
             format!("an experiment `{}` exists; change it with PUT", def.key),
         ));
     }
@@ -171,7 +172,7 @@ pub async fn update(
     if was.row.status != "draft" && was.def.variations.len() != def.variations.len() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "variations_locked",
+            Code::VariationsLocked,
             "an experiment that ran keeps its number of variations; create a new experiment instead",
         ));
     }
@@ -212,7 +213,7 @@ pub(super) async fn save(
     {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "changed_meanwhile",
+            Code::ChangedMeanwhile,
             "the experiment changed meanwhile; reload and try again",
         ));
     }
@@ -425,13 +426,13 @@ pub async fn reweight(
     if e.def.mode != "bandit" || e.row.status != "running" {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "not_a_running_bandit",
+            Code::NotARunningBandit,
             "only a running bandit has weights to move",
         ));
     }
     reweigh(&state, &merchant, &e)
         .await
-        .map_err(|why| ApiError::new(StatusCode::BAD_GATEWAY, "reweight_failed", why))?;
+        .map_err(|why| ApiError::new(StatusCode::BAD_GATEWAY, Code::ReweightFailed, why))?;
     state.experiments.forget(&merchant);
     Ok(axum::Json(view(&*find(&state, &merchant, &key).await?)).into_response())
 }

@@ -3,6 +3,7 @@
 //! factors for multivariate tests, fixed split or bandit, the conversion
 //! event and its attribution window, and what a stopped test serves.
 
+use crate::platform::http::Code;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -143,8 +144,11 @@ pub struct Definition {
 
 /// The refusal of a definition: 422 naming the field.
 pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::unprocessable("invalid_experiment", format!("{field}: {}", message.into()))
-        .with_field(field)
+    ApiError::unprocessable(
+        Code::InvalidExperiment,
+        format!("{field}: {}", message.into()),
+    )
+    .with_field(field)
 }
 
 /// The combinations of a multivariate design, as level indexes.

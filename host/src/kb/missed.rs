@@ -13,6 +13,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::AppState;
+use crate::platform::http::Code;
 use crate::platform::http::{
     ApiError, ForMerchant, JsonBody, MAX_JSON_BYTES, parse_json, query, read_body, valid_locale,
 };
@@ -67,7 +68,7 @@ pub async fn report(
 ) -> Result<Response, ApiError> {
     if !valid_locale(&m.locale) || m.query.chars().count() > 200 {
         return Err(ApiError::unprocessable(
-            "invalid_search",
+            Code::InvalidSearch,
             "give the index's `locale` and a `query` of at most 200 characters",
         ));
     }
@@ -108,7 +109,7 @@ pub async fn list(
     let days = query(q)?.days.unwrap_or(30);
     if !(1..=365).contains(&days) {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            Code::InvalidQuery,
             "`days` must be between 1 and 365",
         ));
     }

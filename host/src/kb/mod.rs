@@ -27,6 +27,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::kb::store::ArticleRow;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, query, valid_locale};
 
 /// The knowledge base's routes: articles and search for the merchant,
@@ -164,15 +165,18 @@ fn check(input: &ArticleInput) -> Result<(), ApiError> {
     let bad = |code, message: &str| Err(ApiError::unprocessable(code, message.to_string()));
     if !valid_locale(&input.locale) {
         return bad(
-            "invalid_locale",
+            Code::InvalidLocale,
             "locale must look like `en`, `de-AT` or `zh-Hans-CN`",
         );
     }
     if input.title.trim().is_empty() || input.title.chars().count() > 200 {
-        return bad("invalid_title", "the title must have 1 to 200 characters");
+        return bad(
+            Code::InvalidTitle,
+            "the title must have 1 to 200 characters",
+        );
     }
     if input.body.len() > 100_000 {
-        return bad("body_too_long", "the body must be at most 100,000 bytes");
+        return bad(Code::BodyTooLong, "the body must be at most 100,000 bytes");
     }
     if input.tags.len() > 20
         || input
@@ -180,12 +184,15 @@ fn check(input: &ArticleInput) -> Result<(), ApiError> {
             .iter()
             .any(|t| t.is_empty() || t.chars().count() > 40)
     {
-        return bad("invalid_tags", "at most 20 tags of 1 to 40 characters");
+        return bad(Code::InvalidTags, "at most 20 tags of 1 to 40 characters");
     }
     if let (Some(from), Some(until)) = (input.valid_from, input.valid_until)
         && from >= until
     {
-        return bad("invalid_validity", "valid_from must be before valid_until");
+        return bad(
+            Code::InvalidValidity,
+            "valid_from must be before valid_until",
+        );
     }
     Ok(())
 }
@@ -199,7 +206,7 @@ pub async fn put_article(
     body: Body,
 ) -> Result<Response, ApiError> {
     let input: ArticleInput =
-        crate::platform::http::replace_input(("article", &id, "invalid_article_id"), body, check)
+        crate::platform::http::replace_input(("article", &id, Code::InvalidArticleId), body, check)
             .await?;
     let row = ArticleRow {
         id,
@@ -289,7 +296,7 @@ pub async fn search(
     let q = query(q)?;
     if !valid_locale(&q.locale) {
         return Err(ApiError::bad_request(
-            "invalid_locale",
+            Code::InvalidLocale,
             "locale must look like `en` or `de-AT`",
         ));
     }

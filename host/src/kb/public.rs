@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::platform::guard::FRESH_FOR;
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, JsonBody, gzipped, query, valid_id};
 
 /// `GET /public/v1/{m}/index/{locale}/{version}`: the search index in the
@@ -24,7 +25,7 @@ pub async fn index(
 ) -> Result<Response, ApiError> {
     if !crate::platform::http::valid_locale(&locale) {
         return Err(ApiError::bad_request(
-            "invalid_locale",
+            Code::InvalidLocale,
             "locale must look like `en` or `de-AT`",
         ));
     }
@@ -62,7 +63,7 @@ pub async fn search(
     let q = query(q)?;
     if !crate::platform::http::valid_locale(&q.locale) || q.q.chars().count() > 200 {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            Code::InvalidQuery,
             "q is at most 200 characters and locale must look like `en` or `de-AT`",
         ));
     }
@@ -115,7 +116,7 @@ pub async fn vote(
 ) -> Result<Response, ApiError> {
     if !valid_id(&v.visitor) || !valid_id(&v.article) {
         return Err(ApiError::unprocessable(
-            "invalid_vote",
+            Code::InvalidVote,
             "article and visitor are ids of 1-64 letters, digits, `-` or `_`",
         ));
     }

@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use super::plan::{MessageIn, plan_one};
 use crate::AppState;
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 
 /// Customers planned between two progress updates.
@@ -34,7 +35,7 @@ pub struct BatchIn {
 }
 
 fn refuse(field: &str, why: String) -> ApiError {
-    ApiError::unprocessable("invalid_batch", format!("{field}: {why}")).with_field(field)
+    ApiError::unprocessable(Code::InvalidBatch, format!("{field}: {why}")).with_field(field)
 }
 
 /// The `micro` column's pattern for one micro-segment (a JSON list).
@@ -73,7 +74,7 @@ pub async fn start(
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::CONFLICT,
-                    "no_rfm_run",
+                    Code::NoRfmRun,
                     "there are no customer segments yet: score the customers first (Customer value)",
                 )
             })?,

@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::customers::import::{Format, Importer};
 use crate::customers::model::{Entity, normalise_phone};
 use crate::platform::feature::{Claim, ConsolePage, Erase, Feature, Migration, Privacy};
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 
 /// Messaging, as registered with the platform: it serves the fatigue
@@ -118,7 +119,7 @@ pub async fn inbound_sms(
 ) -> Result<Response, ApiError> {
     let phone = normalise_phone(&sms.from).ok_or_else(|| {
         ApiError::unprocessable(
-            "invalid_phone",
+            Code::InvalidPhone,
             format!(
                 "`{}` is not a phone number with its country code (+49 151 …)",
                 sms.from

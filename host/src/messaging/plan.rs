@@ -12,6 +12,7 @@ use sqlx::Row;
 use super::profile::Profile;
 use crate::AppState;
 use crate::customers::model::CHANNELS;
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 use crate::platform::invoke::{fit_to_binding, invoke};
 use crate::platform::slots::Slot;
@@ -91,7 +92,7 @@ impl MessageIn {
     pub fn check(self, prefix: &str) -> Result<Message, ApiError> {
         let refuse = |field: &str, why: String| {
             let field = format!("{prefix}{field}");
-            ApiError::unprocessable("invalid_plan", format!("{field}: {why}")).with_field(&field)
+            ApiError::unprocessable(Code::InvalidPlan, format!("{field}: {why}")).with_field(&field)
         };
         let category = self.category.unwrap_or_else(|| "marketing".into());
         let kind = match category.as_str() {
@@ -248,7 +249,7 @@ pub async fn plan_one(
             request.to_string().as_bytes(),
         )
         .await
-        .map_err(|e| ApiError::unprocessable("invalid_plan", e.to_string()))?;
+        .map_err(|e| ApiError::unprocessable(Code::InvalidPlan, e.to_string()))?;
         let by = answer
             .plugin
             .clone()
@@ -459,7 +460,7 @@ pub async fn outcome(
 ) -> Result<Response, ApiError> {
     if !OUTCOMES.contains(&input.outcome.as_str()) {
         return Err(ApiError::unprocessable(
-            "invalid_outcome",
+            Code::InvalidOutcome,
             format!(
                 "outcome: `{}` is not an outcome; use {}",
                 input.outcome,
@@ -480,7 +481,7 @@ pub async fn outcome(
     if row.try_get::<String, _>(2)? != "planned" {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
-            "contact_dropped",
+            Code::ContactDropped,
             format!("contact `{id}` was dropped when it was planned, so it was never sent"),
         ));
     }

@@ -6,6 +6,7 @@
 //! the fatigue slot's short form: a caller names a customer and the
 //! message, and the host fills in the rest.
 
+use crate::platform::http::Code;
 use chrono::{Offset, TimeZone};
 use serde_json::{Map, Value, json};
 use sqlx::Row;
@@ -105,19 +106,19 @@ pub async fn fill(
     }
     let Some(Value::String(id)) = short.remove("customer_id") else {
         return Err(ApiError::unprocessable(
-            "invalid_input",
+            Code::InvalidInput,
             "`customer_id` must be a string",
         ));
     };
     let Some(Value::Object(message)) = short.remove("message") else {
         return Err(ApiError::unprocessable(
-            "invalid_input",
+            Code::InvalidInput,
             "with `customer_id`, give the `message`: {channel, kind, campaign-id, tags, has-trigger-signal}",
         ));
     };
     if let Some(extra) = short.keys().next() {
         return Err(ApiError::unprocessable(
-            "invalid_input",
+            Code::InvalidInput,
             format!(
                 "`{extra}` is not an input of the short form; give `customer_id` and `message`"
             ),

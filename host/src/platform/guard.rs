@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::http::ApiError;
 use crate::AppState;
+use crate::platform::http::Code;
 
 /// How long public data may be served from memory before the store is
 /// asked again (also how long another replica's change may take to show).
@@ -223,7 +224,7 @@ async fn check(
         if !same_site && !allowed.iter().any(|a| a == o) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "origin_not_allowed",
+                Code::OriginNotAllowed,
                 format!("pages on `{o}` may not use this merchant's widget; add the origin to the widget settings' allowed_origins"),
             )
             .into_response());

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+pub use super::codes::Code;
 use crate::AppState;
 use crate::platform::store::StoreError;
 
@@ -31,7 +32,7 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: Code,
     message: String,
     extra: Option<serde_json::Value>,
     retry_after: Option<u64>,
@@ -39,7 +40,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with this status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             code,
@@ -49,15 +50,15 @@ impl ApiError {
         }
     }
     /// 400.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn bad_request(code: Code, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+        ApiError::new(StatusCode::NOT_FOUND, Code::NotFound, message)
     }
     /// 422.
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn unprocessable(code: Code, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
     /// 500, with the cause logged.
@@ -65,7 +66,7 @@ impl ApiError {
         tracing::error!(error = %cause, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            Code::Internal,
             "something went wrong on our side; it has been logged",
         )
     }
@@ -74,7 +75,7 @@ impl ApiError {
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            Code::RateLimited,
             format!("{}; try again in {secs} s", message.into()),
         );
         e.retry_after = Some(secs);
@@ -82,7 +83,7 @@ impl ApiError {
     }
     /// 503 `busy` with `Retry-After`: try again after `wait`.
     pub fn unavailable(wait: std::time::Duration, message: impl Into<String>) -> ApiError {
-        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message);
+        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, Code::Busy, message);
         e.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
         e
     }
@@ -115,7 +116,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict => ApiError::new(
                 StatusCode::CONFLICT,
-                "conflict",
+                Code::Conflict,
                 "it already exists; choose another id or change the one there",
             ),
             StoreError::Db(e) => ApiError::internal(e),
@@ -163,7 +164,7 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "unauthenticated",
+                Code::Unauthenticated,
                 "send `Authorization: Bearer <operator token or merchant API key>`",
             )
         })
@@ -188,7 +189,7 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
             Some(s) => Ok(Caller::Merchant(s.merchant)),
             None => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "session_expired",
+                Code::SessionExpired,
                 "the console session has ended; sign in again",
             )),
         };
@@ -217,7 +218,7 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
         }
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            Code::Unauthenticated,
             "unknown token or API key",
         )),
     }
@@ -235,7 +236,7 @@ impl FromRequestParts<AppState> for Operator {
             Caller::Operator { actor } => Ok(Operator(actor)),
             Caller::Merchant(_) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                Code::Forbidden,
                 "this endpoint needs the operator token",
             )),
         }
@@ -367,7 +368,7 @@ pub async fn read_body(body: Body, limit: usize, what: &str) -> Result<Bytes, Ap
     axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            Code::BodyTooLarge,
             format!("{what} is larger than {limit} bytes"),
         )
     })
@@ -378,7 +379,7 @@ pub fn query<T>(
     q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
 ) -> Result<T, ApiError> {
     q.map(|axum::extract::Query(t)| t)
-        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+        .map_err(|e| ApiError::bad_request(Code::InvalidQuery, e.body_text()))
 }
 
 /// A report's period: `days` (`default` when absent, 1 to `max`) and the
@@ -388,7 +389,7 @@ pub fn days_back(days: Option<i64>, default: i64, max: i64) -> Result<(i64, i64)
     let days = days.unwrap_or(default);
     if !(1..=max).contains(&days) {
         return Err(ApiError::bad_request(
-            "invalid_days",
+            Code::InvalidDays,
             format!("days must be from 1 to {max}, not {days}"),
         )
         .with_field("days"));
@@ -400,7 +401,7 @@ pub fn days_back(days: Option<i64>, default: i64, max: i64) -> Result<(i64, i64)
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(
-            "invalid_json",
+            Code::InvalidJson,
             format!("the body is not valid JSON of the expected shape: {e}"),
         )
     })
@@ -427,7 +428,7 @@ pub fn valid_id(id: &str) -> bool {
 /// caller may act for the merchant ([`ForMerchant`]): the id is well
 /// formed (else 400 `id_code`), and the body parses and passes `check`.
 pub async fn replace_input<T: serde::de::DeserializeOwned>(
-    (kind, id, id_code): (&str, &str, &'static str),
+    (kind, id, id_code): (&str, &str, Code),
     body: Body,
     check: impl FnOnce(&T) -> Result<(), ApiError>,
 ) -> Result<T, ApiError> {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::platform::http::ApiError;
+use crate::platform::http::Code;
 use crate::platform::metrics::{CallLabels, FailureLabels};
 use crate::platform::runtime::{FailureKind, LogLine, json as wjson};
 use crate::platform::slots::{Contract, Slot};
@@ -332,11 +333,11 @@ impl From<InvokeError> for ApiError {
     fn from(e: InvokeError) -> ApiError {
         let words = e.to_string();
         match e {
-            InvokeError::BadJson(_) => ApiError::bad_request("invalid_json", words),
-            InvokeError::BadInput(_) => ApiError::unprocessable("invalid_input", words),
+            InvokeError::BadJson(_) => ApiError::bad_request(Code::InvalidJson, words),
+            InvokeError::BadInput(_) => ApiError::unprocessable(Code::InvalidInput, words),
             InvokeError::Busy(_) => ApiError::unavailable(std::time::Duration::from_secs(1), words),
             InvokeError::PluginError { plugin, error } => {
-                ApiError::unprocessable("plugin_refused", words)
+                ApiError::unprocessable(Code::PluginRefused, words)
                     .with_body(plugin_error_body(&plugin, &error))
             }
         }

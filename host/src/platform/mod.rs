@@ -8,6 +8,7 @@
 
 pub mod bindings;
 pub mod breaker;
+pub mod codes;
 pub mod fair;
 pub mod feature;
 pub mod guard;

@@ -23,13 +23,13 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable, machine-readable (`invalid_input`, `not_found`, `rate_limited`…).
-    pub code: String,
+    pub code: super::codes::Code,
     /// What went wrong, in plain words.
     pub message: String,
 }
 
 /// Error answers any operation may give, with when.
-const ERRORS: [(&str, &str); 8] = [
+const ERRORS: [(&str, &str); 10] = [
     ("400", "The request is malformed (query, path or body)."),
     ("401", "No or an unknown bearer token."),
     (
@@ -44,6 +44,10 @@ const ERRORS: [(&str, &str); 8] = [
         "409",
         "It exists already (a merchant id; a plugin version with other contents).",
     ),
+    (
+        "408",
+        "The request took too long to send and answer (an upload: it sent nothing for that long).",
+    ),
     ("413", "The body is larger than this endpoint accepts."),
     (
         "422",
@@ -52,6 +56,10 @@ const ERRORS: [(&str, &str); 8] = [
     (
         "429",
         "Over a rate limit; `Retry-After` says when to try again.",
+    ),
+    (
+        "503",
+        "The merchant's plugin calls are all busy; `Retry-After` says when to try again.",
     ),
 ];
 

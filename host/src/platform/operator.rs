@@ -18,6 +18,7 @@ use super::policy::slot;
 use crate::AppState;
 use crate::platform::bindings::config_pairs;
 use crate::platform::fair::MerchantLimits;
+use crate::platform::http::Code;
 use crate::platform::registry::{PublishError, Upload};
 use crate::platform::slots::Slot;
 use crate::platform::store::{PluginRow, StoreError};
@@ -48,11 +49,12 @@ pub async fn publish(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Query(params) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(params) =
+        query.map_err(|e| ApiError::bad_request(Code::InvalidQuery, e.body_text()))?;
     let get = |k: &str| params.get(k).map(String::as_str);
     let (Some(name), Some(version)) = (get("name"), get("version")) else {
         return Err(ApiError::bad_request(
-            "missing_parameter",
+            Code::MissingParameter,
             "give the plugin's `name` and `version` as query parameters",
         ));
     };
@@ -131,7 +133,7 @@ pub async fn create_merchant(
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
         return Err(ApiError::bad_request(
-            "invalid_merchant_id",
+            Code::InvalidMerchantId,
             "merchant id must be 1-64 letters, digits, `-` or `_`",
         ));
     }
@@ -149,7 +151,7 @@ pub async fn create_merchant(
         Err(StoreError::Conflict) => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "merchant_exists",
+                Code::MerchantExists,
                 format!("merchant `{}` already exists", req.id),
             ));
         }
@@ -220,7 +222,7 @@ pub async fn bind(
     let slot = slot(&slot_name)?;
     let Some((name, version)) = req.plugin.split_once('@') else {
         return Err(ApiError::bad_request(
-            "invalid_plugin_ref",
+            Code::InvalidPluginRef,
             "give the plugin as `name@version`",
         ));
     };
@@ -229,7 +231,7 @@ pub async fn bind(
     if plugin.yanked_at.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "plugin_yanked",
+            Code::PluginYanked,
             format!(
                 "{} is yanked and cannot be bound; pick another version",
                 req.plugin
@@ -266,7 +268,7 @@ pub async fn rollback(
     else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "nothing_to_roll_back",
+            Code::NothingToRollBack,
             format!("{slot} of `{merchant}` has no earlier binding"),
         ));
     };
@@ -311,14 +313,15 @@ pub async fn bind_version(
 ) -> Result<(), ApiError> {
     if plugin.world != slot.world() {
         return Err(ApiError::unprocessable(
-            "world_mismatch",
+            Code::WorldMismatch,
             format!(
                 "{}@{} implements {}, not {slot}",
                 plugin.name, plugin.version, plugin.world
             ),
         ));
     }
-    let pairs = config_pairs(config).map_err(|m| ApiError::unprocessable("invalid_config", m))?;
+    let pairs =
+        config_pairs(config).map_err(|m| ApiError::unprocessable(Code::InvalidConfig, m))?;
     let prepared = state.registry.prepared(plugin).await?;
     match state
         .runtime
@@ -337,7 +340,7 @@ pub async fn bind_version(
                     .map(str::to_string)
                     .unwrap_or_else(|| detail.to_string());
                 return Err(ApiError::unprocessable(
-                    "invalid_config",
+                    Code::InvalidConfig,
                     format!(
                         "{}@{} rejected the config: {text}",
                         plugin.name, plugin.version
@@ -347,7 +350,7 @@ pub async fn bind_version(
         }
         Err(f) => {
             return Err(ApiError::unprocessable(
-                "plugin_failed",
+                Code::PluginFailed,
                 format!(
                     "{}@{} failed while checking the config ({}): {}",
                     plugin.name,
@@ -402,14 +405,14 @@ pub async fn limits(
         if !caller.operator {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                Code::Forbidden,
                 "this endpoint needs the operator token",
             ));
         }
         let limits: MerchantLimits =
             parse_json(&read_body(body, MAX_JSON_BYTES, "the limits").await?)?;
         if let Some(problem) = limits.problem() {
-            return Err(ApiError::unprocessable("invalid_limits", problem));
+            return Err(ApiError::unprocessable(Code::InvalidLimits, problem));
         }
         state.store.set_merchant_limits(&merchant, &limits).await?;
         state

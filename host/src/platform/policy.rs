@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::http::{ApiError, ForMerchant, MAX_JSON_BYTES, read_body};
 use crate::AppState;
+use crate::platform::http::Code;
 use crate::platform::invoke::invoke as run;
 use crate::platform::slots::Slot;
 
@@ -116,7 +117,7 @@ pub async fn configure(
     let Some(active) = state.bindings.get(&merchant, slot) else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "slot_unbound",
+            Code::SlotUnbound,
             format!(
                 "no plugin serves {slot} for `{merchant}` yet, so there is nothing to configure"
             ),
@@ -158,7 +159,7 @@ pub async fn stats(
     let days = q.days.unwrap_or(7);
     if !(1..=90).contains(&days) {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            Code::InvalidQuery,
             "`days` must be between 1 and 90",
         ));
     }

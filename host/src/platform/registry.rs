@@ -2,6 +2,7 @@
 //! (sha256), stores the immutable version, and keeps compiled, linked
 //! components cached in memory and on disk so each is compiled once.
 
+use crate::platform::http::Code;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -78,20 +79,20 @@ pub enum PublishError {
 
 impl PublishError {
     /// Stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            PublishError::BadName(_) => "invalid_name",
-            PublishError::BadVersion(_) => "invalid_version",
-            PublishError::BadPublisher => "invalid_publisher",
-            PublishError::TooLarge { .. } => "component_too_large",
-            PublishError::NotAComponent(_) => "not_a_component",
-            PublishError::NoKnownWorld(_) => "unknown_world",
-            PublishError::WrongWorldVersion(..) => "world_version_mismatch",
-            PublishError::SeveralWorlds(_) => "several_worlds",
-            PublishError::ForbiddenImport(_) => "forbidden_import",
-            PublishError::ExportMismatch(_) => "export_mismatch",
-            PublishError::VersionExists { .. } => "version_exists",
-            PublishError::Store(_) => "internal",
+            PublishError::BadName(_) => Code::InvalidName,
+            PublishError::BadVersion(_) => Code::InvalidVersion,
+            PublishError::BadPublisher => Code::InvalidPublisher,
+            PublishError::TooLarge { .. } => Code::ComponentTooLarge,
+            PublishError::NotAComponent(_) => Code::NotAComponent,
+            PublishError::NoKnownWorld(_) => Code::UnknownWorld,
+            PublishError::WrongWorldVersion(..) => Code::WorldVersionMismatch,
+            PublishError::SeveralWorlds(_) => Code::SeveralWorlds,
+            PublishError::ForbiddenImport(_) => Code::ForbiddenImport,
+            PublishError::ExportMismatch(_) => Code::ExportMismatch,
+            PublishError::VersionExists { .. } => Code::VersionExists,
+            PublishError::Store(_) => Code::Internal,
         }
     }
 }

@@ -14,6 +14,7 @@
 //!   an idle timeout instead ([`idle_timeout`]): they may take as long as
 //!   they need, but not go that long without a byte.
 
+use crate::platform::http::Code;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -172,7 +173,7 @@ async fn idle(State(limit): State<Duration>, req: Request, next: Next) -> Respon
     if stalled.load(std::sync::atomic::Ordering::Relaxed) {
         let mut res = ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            Code::RequestTimeout,
             format!("the upload sent nothing for {} s", limit.as_secs()),
         )
         .into_response();
@@ -194,7 +195,7 @@ fn close(res: &mut Response) {
 fn timed_out(limit: Duration) -> axum::response::Response {
     let mut res = ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
-        "request_timeout",
+        Code::RequestTimeout,
         format!(
             "the request took longer than {} s to send and answer",
             limit.as_secs()

@@ -19,6 +19,7 @@ use sqlx::Row;
 use super::http::{ApiError, key_hash};
 use super::store::{Store, StoreError};
 use crate::AppState;
+use crate::platform::http::Code;
 
 /// The cookie's name.
 pub const COOKIE: &str = "cove_session";
@@ -174,7 +175,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         }
         Some(_) => ApiError::new(
             StatusCode::FORBIDDEN,
-            "csrf_token_missing",
+            Code::CsrfTokenMissing,
             "this change came with the console's cookie but without its `x-cove-csrf` token; reload the console and try again",
         )
         .into_response(),

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::refused;
 use crate::platform::http::ApiError;
+use crate::platform::http::Code;
 
 /// The answers to `form`'s fields as (field, value as text), in the
 /// form's order; the first bad one is a 422 naming the field and why.
@@ -14,9 +15,9 @@ pub fn check(form: &Value, given: &Map<String, Value>) -> Result<Vec<(String, St
 }
 
 /// A refused answer: (code, field, message).
-type Refusal = (&'static str, String, String);
+type Refusal = (Code, String, String);
 
-fn no(code: &'static str, field: &str, message: String) -> Refusal {
+fn no(code: Code, field: &str, message: String) -> Refusal {
     (code, field.to_string(), message)
 }
 
@@ -27,7 +28,7 @@ fn verify(form: &Value, given: &Map<String, Value>) -> Result<Vec<(String, Strin
         .find(|k| !fields.iter().any(|f| f["name"] == k.as_str()))
     {
         return Err(no(
-            "unknown_field",
+            Code::UnknownField,
             name,
             format!("`{name}` is not a question of this form"),
         ));
@@ -41,7 +42,7 @@ fn verify(form: &Value, given: &Map<String, Value>) -> Result<Vec<(String, Strin
             Some(Value::Number(n)) => n.to_string(),
             Some(other) => {
                 return Err(no(
-                    "invalid_answer",
+                    Code::InvalidAnswer,
                     name,
                     format!("`{name}`: expected text or a number, got {other}"),
                 ));
@@ -50,7 +51,7 @@ fn verify(form: &Value, given: &Map<String, Value>) -> Result<Vec<(String, Strin
         if text.is_empty() {
             if f["required"] == true {
                 return Err(no(
-                    "missing_answer",
+                    Code::MissingAnswer,
                     name,
                     format!("`{name}` needs an answer"),
                 ));
@@ -58,7 +59,7 @@ fn verify(form: &Value, given: &Map<String, Value>) -> Result<Vec<(String, Strin
             continue;
         }
         kind_check(&f["kind"], &text)
-            .map_err(|why| no("invalid_answer", name, format!("`{name}`: {why}")))?;
+            .map_err(|why| no(Code::InvalidAnswer, name, format!("`{name}`: {why}")))?;
         out.push((name.to_string(), text));
     }
     Ok(out)

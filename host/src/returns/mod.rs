@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody, key_hash, query, valid_locale};
 use crate::platform::invoke::{InvokeError, invoke};
 use crate::platform::slots::{Contract, Slot};
@@ -116,7 +117,7 @@ fn public_view(r: &ReturnRow) -> Value {
 }
 
 /// The refused-answer error: 422 with the field.
-pub(crate) fn refused(code: &'static str, field: &str, message: String) -> ApiError {
+pub(crate) fn refused(code: Code, field: &str, message: String) -> ApiError {
     ApiError::unprocessable(code, message).with_field(field)
 }
 
@@ -158,7 +159,7 @@ async fn ask(
                 .filter(|_| why.starts_with("answer `"))
                 .unwrap_or("")
                 .to_string();
-            Err(refused("answer_refused", &field, why))
+            Err(refused(Code::AnswerRefused, &field, why))
         }
         Err(e @ InvokeError::Busy(_)) => Err(e.into()),
         Err(InvokeError::BadJson(e) | InvokeError::BadInput(e)) => Err(ApiError::internal(e)),
@@ -251,7 +252,7 @@ pub(crate) async fn open_session(
     if matches!(r.status.as_str(), "open" | "ready") && r.expires_at < crate::now_ms() {
         return Err(ApiError::new(
             StatusCode::GONE,
-            "session_expired",
+            Code::SessionExpired,
             "this return was not finished in time; start again with the order number and e-mail",
         ));
     }
@@ -285,7 +286,7 @@ async fn facts_of(
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::CONFLICT,
-                "order_gone",
+                Code::OrderGone,
                 "the order of this return is no longer on file",
             )
         })
@@ -301,7 +302,7 @@ pub async fn start(
     let locale = input.locale.unwrap_or_else(|| "en".into());
     if !valid_locale(&locale) {
         return Err(ApiError::bad_request(
-            "invalid_locale",
+            Code::InvalidLocale,
             format!("`{locale}` is not a locale like en or zh-CN"),
         ));
     }
@@ -310,7 +311,7 @@ pub async fn start(
     let no_match = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "order_not_found",
+            Code::OrderNotFound,
             "no order matches that order number and e-mail",
         )
     };
@@ -380,7 +381,7 @@ pub async fn step(
     let Some(form) = r.step.get("form").cloned() else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "no_form",
+            Code::NoForm,
             format!("this return is {}: there is no form to answer", r.status),
         ));
     };
@@ -401,7 +402,7 @@ pub async fn step(
     if !state.store.save_return(&merchant, &r, was_at).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "moved_on",
+            Code::MovedOn,
             "this return changed in another window; reload it",
         ));
     }
@@ -423,7 +424,7 @@ pub async fn submit(
     let Some(outcome) = r.step.get("outcome").cloned() else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "not_ready",
+            Code::NotReady,
             "this return still has a form to answer",
         ));
     };
@@ -499,7 +500,7 @@ pub async fn list(
     let status = q.status.unwrap_or_else(|| "review".into());
     if !STATUSES.contains(&status.as_str()) {
         return Err(ApiError::bad_request(
-            "invalid_status",
+            Code::InvalidStatus,
             format!("`{status}` is not one of {}", STATUSES.join(", ")),
         ));
     }
@@ -555,14 +556,14 @@ pub async fn decide(
         "decline" => "declined",
         other => {
             return Err(ApiError::bad_request(
-                "invalid_decision",
+                Code::InvalidDecision,
                 format!("`{other}` is not approve or decline"),
             ));
         }
     };
     if input.note.chars().count() > 2000 {
         return Err(ApiError::bad_request(
-            "note_too_long",
+            Code::NoteTooLong,
             "the note is longer than 2000 characters",
         ));
     }
@@ -574,7 +575,7 @@ pub async fn decide(
     if r.status != "review" {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "not_in_queue",
+            Code::NotInQueue,
             format!("return `{id}` is {}, not waiting for a person", r.status),
         ));
     }
@@ -586,7 +587,7 @@ pub async fn decide(
     if !state.store.save_return(&merchant, &r, was_at).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "moved_on",
+            Code::MovedOn,
             "someone else decided this return meanwhile; reload it",
         ));
     }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::store::{Photo, ReturnRow};
 use super::{open_by_header, refused};
 use crate::AppState;
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, read_body};
 
 /// The largest photo accepted.
@@ -45,7 +46,7 @@ pub async fn upload(
     if r.status != "open" {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "no_form",
+            Code::NoForm,
             format!("this return is {}: photos can no longer be added", r.status),
         ));
     }
@@ -53,13 +54,13 @@ pub async fn upload(
     let content_type = sniff(&bytes).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "not_an_image",
+            Code::NotAnImage,
             "the photo must be a JPEG, PNG or WebP image",
         )
     })?;
     if state.store.return_photo_ids(&merchant, &r.id).await?.len() >= MAX_PHOTOS {
         return Err(ApiError::unprocessable(
-            "too_many_photos",
+            Code::TooManyPhotos,
             format!("a return takes at most {MAX_PHOTOS} photos"),
         ));
     }
@@ -133,7 +134,7 @@ pub async fn check_answers(
     for (field, value) in given {
         if !ids.contains(value) {
             return Err(refused(
-                "invalid_answer",
+                Code::InvalidAnswer,
                 field,
                 format!("`{field}`: no photo `{value}` was uploaded to this return"),
             ));

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::store::Schedule;
 use super::summary;
 use crate::AppState;
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 use crate::platform::invoke::invoke;
 use crate::platform::slots::Slot;
@@ -86,7 +87,7 @@ pub async fn set_schedule(
         return Ok(axum::Json(json!({"schedule": null})).into_response());
     }
     let refuse = |field: &str, why: &str| {
-        ApiError::unprocessable("invalid_schedule", format!("{field}: {why}")).with_field(field)
+        ApiError::unprocessable(Code::InvalidSchedule, format!("{field}: {why}")).with_field(field)
     };
     let hour = input.hour.unwrap_or(3);
     if hour > 23 {

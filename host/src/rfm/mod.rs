@@ -23,6 +23,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, MAX_JSON_BYTES, parse_json, query, read_body};
 use crate::platform::invoke::call_other_with;
 use crate::platform::slots::{Contract, Slot};
@@ -147,7 +148,7 @@ pub async fn start(
         parse_json(&bytes)?
     };
     let refuse = |field: &str, why: &str| {
-        ApiError::unprocessable("invalid_run", format!("{field}: {why}")).with_field(field)
+        ApiError::unprocessable(Code::InvalidRun, format!("{field}: {why}")).with_field(field)
     };
     let unit = input.time_unit.unwrap_or_else(|| "days".into());
     if !matches!(unit.as_str(), "days" | "weeks") {
@@ -236,7 +237,7 @@ fn scorer_bound(state: &AppState, merchant: &str) -> Result<(), ApiError> {
         Some(a) if a.prepared.contract != Contract::V0_1 => Ok(()),
         _ => Err(ApiError::new(
             StatusCode::CONFLICT,
-            "no_rfm_scorer",
+            Code::NoRfmScorer,
             format!(
                 "bind an RFM scorer built against cove:policy@{} (slot `rfm-scorer`) first",
                 Contract::NEWEST

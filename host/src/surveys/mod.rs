@@ -25,6 +25,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature};
 use crate::platform::guard::MAX_PUBLIC_BODY;
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, parse_json, read_body, valid_id};
 use crate::surveys::store::AnswerRow;
 
@@ -100,7 +101,7 @@ pub async fn put_survey(
     body: Body,
 ) -> Result<Response, ApiError> {
     let survey: Survey = crate::platform::http::replace_input(
-        ("survey", &id, "invalid_survey_id"),
+        ("survey", &id, Code::InvalidSurveyId),
         body,
         Survey::check,
     )
@@ -175,7 +176,7 @@ pub async fn receive(state: &AppState, merchant: &str, body: &[u8]) -> Result<Re
     let batch: AnswersIn = parse_json(body)?;
     if batch.answers.len() > MAX_BATCH {
         return Err(ApiError::unprocessable(
-            "batch_too_large",
+            Code::BatchTooLarge,
             format!("send at most {MAX_BATCH} answers at a time"),
         ));
     }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, valid_id};
 
 /// Text in one language or in several (by locale).
@@ -164,7 +165,7 @@ pub struct Survey {
     pub cooldown_days: u32,
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+fn invalid(code: Code, message: impl Into<String>) -> ApiError {
     ApiError::unprocessable(code, message)
 }
 
@@ -180,13 +181,13 @@ impl Survey {
         };
         if !text_ok(&self.title, 120) {
             return Err(invalid(
-                "invalid_title",
+                Code::InvalidTitle,
                 "the title must have 1 to 120 characters in every locale",
             ));
         }
         if !(1..=10).contains(&self.questions.len()) {
             return Err(invalid(
-                "invalid_questions",
+                Code::InvalidQuestions,
                 "a survey has 1 to 10 questions",
             ));
         }
@@ -194,7 +195,7 @@ impl Survey {
         for q in &self.questions {
             if !valid_id(&q.id) || !ids.insert(q.id.as_str()) {
                 return Err(invalid(
-                    "invalid_question_id",
+                    Code::InvalidQuestionId,
                     format!(
                         "question id `{}` must be unique and use 1-64 letters, digits, `-` or `_`",
                         q.id
@@ -203,7 +204,7 @@ impl Survey {
             }
             if !text_ok(&q.prompt, 300) {
                 return Err(invalid(
-                    "invalid_prompt",
+                    Code::InvalidPrompt,
                     format!(
                         "question `{}`: the prompt must have 1 to 300 characters in every locale",
                         q.id
@@ -218,7 +219,7 @@ impl Survey {
             match q.kind {
                 Kind::Choice if !(2..=10).contains(&q.options.len()) || !options_ok => {
                     return Err(invalid(
-                        "invalid_options",
+                        Code::InvalidOptions,
                         format!(
                             "choice question `{}` needs 2 to 10 options with unique ids and labels of 1 to 80 characters",
                             q.id
@@ -227,7 +228,7 @@ impl Survey {
                 }
                 Kind::Nps | Kind::Text if !q.options.is_empty() => {
                     return Err(invalid(
-                        "invalid_options",
+                        Code::InvalidOptions,
                         format!("question `{}`: only choice questions have options", q.id),
                     ));
                 }
@@ -237,7 +238,7 @@ impl Survey {
         let t = &self.targeting;
         if !(0.0..=1.0).contains(&t.sample_rate) {
             return Err(invalid(
-                "invalid_sample_rate",
+                Code::InvalidSampleRate,
                 "sample_rate is a share between 0 and 1",
             ));
         }
@@ -248,7 +249,7 @@ impl Survey {
                 .any(|p| p.len() > 200 || !(p.starts_with('/') || p == "*"))
         {
             return Err(invalid(
-                "invalid_paths",
+                Code::InvalidPaths,
                 "targeting.paths needs 1 to 20 page paths starting with `/` (or `*` for every page)",
             ));
         }
@@ -257,14 +258,14 @@ impl Survey {
             .any(|l| !crate::platform::http::valid_locale(l))
         {
             return Err(invalid(
-                "invalid_locale",
+                Code::InvalidLocale,
                 "targeting.locales must look like `en` or `de-AT`",
             ));
         }
         let tr = &self.trigger;
         if !tr.exit_intent && tr.seconds_on_page.is_none() && tr.scroll_depth.is_none() {
             return Err(invalid(
-                "invalid_trigger",
+                Code::InvalidTrigger,
                 "choose at least one trigger: exit_intent, seconds_on_page or scroll_depth",
             ));
         }
@@ -272,12 +273,15 @@ impl Survey {
             || tr.seconds_on_page.is_some_and(|s| s > 3600)
         {
             return Err(invalid(
-                "invalid_trigger",
+                Code::InvalidTrigger,
                 "scroll_depth is a percentage (1-100) and seconds_on_page at most 3600",
             ));
         }
         if self.cooldown_days > 365 {
-            return Err(invalid("invalid_cooldown", "cooldown_days is at most 365"));
+            return Err(invalid(
+                Code::InvalidCooldown,
+                "cooldown_days is at most 365",
+            ));
         }
         Ok(())
     }

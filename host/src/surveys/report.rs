@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::results::summary;
 use super::with_answers;
 use crate::AppState;
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, html_escape as esc};
 
 /// How long a report link works.
@@ -57,13 +58,13 @@ pub(super) fn report_access(
     let expected = link_signature(state, merchant, id, expires);
     if !crate::platform::http::constant_time_eq(sig.as_bytes(), expected.as_bytes()) {
         return forbidden(
-            "invalid_link",
+            Code::InvalidLink,
             "this report link is not valid; ask for a new one",
         );
     }
     if expires < crate::now_ms() {
         return forbidden(
-            "link_expired",
+            Code::LinkExpired,
             "this report link has expired; ask for a new one",
         );
     }

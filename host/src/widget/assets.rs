@@ -10,6 +10,7 @@ use axum::response::Response;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::platform::http::Code;
 use crate::platform::http::{ApiError, gzipped};
 
 /// One file of the widget, gzipped once.
@@ -78,7 +79,7 @@ impl Assets {
 fn not_built() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        "widget_not_built",
+        Code::WidgetNotBuilt,
         "this host was started without the widget; build it with `make widget` and start with --widget-dir",
     )
 }

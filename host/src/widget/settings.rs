@@ -1,6 +1,7 @@
 //! A merchant's widget settings: theme, position, allowed origins and the
 //! texts per locale, with the built-in texts Cove ships.
 
+use crate::platform::http::Code;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -222,33 +223,33 @@ impl WidgetSettings {
         if self.allowed_origins.len() > 50 || !self.allowed_origins.iter().all(|o| valid_origin(o))
         {
             return Err(ApiError::unprocessable(
-                "invalid_origin",
+                Code::InvalidOrigin,
                 "allowed_origins are up to 50 origins like `https://shop.example` (scheme, host and optional port, no path)",
             ));
         }
         if !crate::platform::http::valid_locale(&self.default_locale) {
             return Err(ApiError::unprocessable(
-                "invalid_locale",
+                Code::InvalidLocale,
                 "default_locale must look like `en` or `de-AT`",
             ));
         }
         let hex = self.accent.strip_prefix('#').unwrap_or("");
         if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(ApiError::unprocessable(
-                "invalid_accent",
+                Code::InvalidAccent,
                 "accent is a colour like `#0b6e4f`",
             ));
         }
         for (locale, texts) in &self.texts {
             if !crate::platform::http::valid_locale(locale) {
                 return Err(ApiError::unprocessable(
-                    "invalid_locale",
+                    Code::InvalidLocale,
                     format!("texts: `{locale}` is not a locale"),
                 ));
             }
             if let Some(k) = texts.keys().find(|k| !TEXT_KEYS.contains(&k.as_str())) {
                 return Err(ApiError::unprocessable(
-                    "invalid_texts",
+                    Code::InvalidTexts,
                     format!(
                         "texts.{locale}: unknown key `{k}`; the keys are {}",
                         TEXT_KEYS.join(", ")
@@ -260,7 +261,7 @@ impl WidgetSettings {
                 .any(|v| v.is_empty() || v.chars().count() > 120)
             {
                 return Err(ApiError::unprocessable(
-                    "invalid_texts",
+                    Code::InvalidTexts,
                     "each text has 1 to 120 characters",
                 ));
             }
