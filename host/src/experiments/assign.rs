@@ -3,6 +3,7 @@
 
 use super::cache::Loaded;
 use super::handlers::AssignIn;
+use super::model::{Mode, Status};
 use super::*;
 use crate::platform::http::Code;
 
@@ -35,15 +36,15 @@ pub(super) async fn place(
             "reason": reason,
         })
     };
-    match e.row.status.as_str() {
-        "draft" => return Ok(answer(0, false, "draft")),
-        "stopped" => {
+    match e.row.status {
+        Status::Draft => return Ok(answer(0, false, "draft")),
+        Status::Stopped => {
             let served = e.row.served.unwrap_or(0).clamp(0, n as i64 - 1) as usize;
             return Ok(answer(served, false, "stopped"));
         }
-        _ => {}
+        Status::Running => {}
     }
-    let bandit = e.def.mode == "bandit";
+    let bandit = e.def.mode == Mode::Bandit;
     let unit = unit_of(&e.def, attributes);
     let sticky = match (&unit, bandit) {
         (Some(u), true) => {

@@ -2,6 +2,7 @@
 //! experiment's cadence, by a background task.
 
 use super::cache::{Loaded, find};
+use super::model::Mode;
 use super::*;
 
 /// Exposures and conversions per variation.
@@ -91,7 +92,7 @@ pub fn spawn_bandits(state: &AppState, every: Duration) -> tokio::task::JoinHand
                     continue;
                 };
                 let cadence = def.bandit.as_ref().map_or(60, |b| b.cadence_minutes) as i64 * 60_000;
-                if def.mode != "bandit" || at.is_some_and(|at| now - at < cadence) {
+                if def.mode != Mode::Bandit || at.is_some_and(|at| now - at < cadence) {
                     continue;
                 }
                 if let Ok(e) = find(&state, &merchant, &key).await

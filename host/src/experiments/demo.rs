@@ -3,6 +3,7 @@
 use super::assign::place;
 use super::bandit::reweigh;
 use super::cache::load;
+use super::model::Mode;
 use super::*;
 
 /// Give the demo merchant three experiments with two weeks of history
@@ -44,7 +45,7 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
         let row = ExperimentRow {
             key: def.key.clone(),
             definition: serde_json::to_string(&def)?,
-            status: def.status.clone(),
+            status: def.status,
             weights: None,
             weights_at: None,
             served: None,
@@ -88,7 +89,7 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
                     .await?;
             }
         }
-        if e.def.mode == "bandit" {
+        if e.def.mode == Mode::Bandit {
             let _ = reweigh(state, merchant, &e).await;
         }
     }

@@ -4,6 +4,7 @@
 use super::assign::{attributes_of, place};
 use super::bandit::{reweigh, totals};
 use super::cache::{find, load, loaded, view};
+use super::model::{Mode, Status};
 use super::*;
 use crate::platform::http::Code;
 
@@ -15,7 +16,7 @@ pub(super) async fn check_with_plugin(
     def: &Definition,
 ) -> Result<(), ApiError> {
     let Some(active) = state.bindings.get(merchant, Slot::Allocator) else {
-        if def.status == "running" {
+        if def.status == Status::Running {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 Code::NoAllocator,
@@ -66,6 +67,13 @@ pub(super) async fn check_with_plugin(
 pub(super) fn parse_definition(value: Value) -> Result<Definition, ApiError> {
     serde_json::from_value::<Definition>(value).map_err(|e| {
         let text = e.to_string();
+        // `status: use draft, running or stopped`: a value refused by name.
+        if let Some((field, why)) = text.split_once(": ")
+            && !field.is_empty()
+            && field.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return invalid(field, why);
+        }
         let field = text
             .split('`')
             .nth(1)
@@ -113,14 +121,14 @@ pub async fn create(
     let row = ExperimentRow {
         key: def.key.clone(),
         definition: serde_json::to_string(&def).map_err(ApiError::internal)?,
-        status: def.status.clone(),
+        status: def.status,
         weights: None,
         weights_at: None,
-        served: (def.status == "stopped").then_some(0),
+        served: (def.status == Status::Stopped).then_some(0),
         created_at: now,
         updated_at: now,
-        started_at: (def.status == "running").then_some(now),
-        stopped_at: (def.status == "stopped").then_some(now),
+        started_at: (def.status == Status::Running).then_some(now),
+        stopped_at: (def.status == Status::Stopped).then_some(now),
     };
     if !state.store.insert_experiment(&merchant, &row).await? {
         return Err(ApiError::new(
@@ -169,7 +177,7 @@ pub async fn update(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no experiment `{key}`")))?;
     let was = load(old.clone())?;
-    if was.row.status != "draft" && was.def.variations.len() != def.variations.len() {
+    if was.row.status != Status::Draft && was.def.variations.len() != def.variations.len() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             Code::VariationsLocked,
@@ -180,15 +188,17 @@ pub async fn update(
     let now = crate::now_ms().max(old.updated_at + 1);
     let row = ExperimentRow {
         definition: serde_json::to_string(&def).map_err(ApiError::internal)?,
-        status: def.status.clone(),
+        status: def.status,
         updated_at: now,
-        started_at: old.started_at.or((def.status == "running").then_some(now)),
-        stopped_at: if def.status == "stopped" {
+        started_at: old
+            .started_at
+            .or((def.status == Status::Running).then_some(now)),
+        stopped_at: if def.status == Status::Stopped {
             old.stopped_at.or(Some(now))
         } else {
             None
         },
-        served: if def.status == "stopped" {
+        served: if def.status == Status::Stopped {
             old.served.or(Some(0))
         } else {
             None
@@ -274,11 +284,11 @@ pub async fn stop(
         }
     };
     let mut def = e.def.clone();
-    def.status = "stopped".into();
+    def.status = Status::Stopped;
     let now = crate::now_ms().max(old.updated_at + 1);
     let row = ExperimentRow {
         definition: serde_json::to_string(&def).map_err(ApiError::internal)?,
-        status: "stopped".into(),
+        status: Status::Stopped,
         served: Some(served as i64),
         stopped_at: Some(now),
         updated_at: now,
@@ -423,7 +433,7 @@ pub async fn reweight(
     _: ForMerchant,
 ) -> Result<Response, ApiError> {
     let e = find(&state, &merchant, &key).await?;
-    if e.def.mode != "bandit" || e.row.status != "running" {
+    if e.def.mode != Mode::Bandit || e.row.status != Status::Running {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             Code::NotARunningBandit,
@@ -504,7 +514,7 @@ pub async fn results(
         })
         .collect();
     let observed: Vec<u64> = t.iter().map(|x| x.0).collect();
-    let srm = if e.def.mode == "bandit" {
+    let srm = if e.def.mode == Mode::Bandit {
         json!({"checked": false, "reason": "a bandit moves its split on purpose"})
     } else {
         let p = stats::srm_p(&observed, &planned);
@@ -558,4 +568,35 @@ pub(super) fn day_point(day: i64, t: &[(u64, u64)]) -> Value {
             json!({"exposures": n, "conversions": c, "rate": rate, "rate_ci": ci})
         }).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_and_mode_are_named_when_refused() {
+        let def = |extra: Value| {
+            let mut d = json!({"key": "k", "variations": ["a", "b"]});
+            d.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            parse_definition(d)
+        };
+        let ok = def(json!({"status": "running", "mode": "bandit"})).unwrap();
+        assert_eq!((ok.status, ok.mode), (Status::Running, Mode::Bandit));
+        let plain = def(json!({})).unwrap();
+        assert_eq!((plain.status, plain.mode), (Status::Draft, Mode::Fixed));
+        for (bad, words) in [
+            (
+                json!({"status": "paused"}),
+                "status: use draft, running or stopped",
+            ),
+            (json!({"mode": "greedy"}), "mode: use fixed or bandit"),
+        ] {
+            let e = def(bad).unwrap_err();
+            assert_eq!(e.message(), words);
+            assert_eq!(e.into_response().status(), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    }
 }

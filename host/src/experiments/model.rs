@@ -54,11 +54,62 @@ fn default_hash_version() -> u32 {
 fn default_hash_attribute() -> String {
     "id".into()
 }
-fn default_status() -> String {
-    "draft".into()
+/// Where an experiment is in its life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum Status {
+    /// Defined, assigning nobody (everyone gets the control).
+    #[default]
+    Draft,
+    /// Assigning.
+    Running,
+    /// Serving the control or the winner to everyone.
+    Stopped,
 }
-fn default_mode() -> String {
-    "fixed".into()
+
+impl Status {
+    /// The stored and sent name (`running`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Running => "running",
+            Status::Stopped => "stopped",
+        }
+    }
+}
+
+impl TryFrom<String> for Status {
+    type Error = String;
+    fn try_from(s: String) -> Result<Status, String> {
+        match s.as_str() {
+            "draft" => Ok(Status::Draft),
+            "running" => Ok(Status::Running),
+            "stopped" => Ok(Status::Stopped),
+            _ => Err("status: use draft, running or stopped".into()),
+        }
+    }
+}
+
+/// How an experiment shares its units among the variations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase", try_from = "String")]
+pub enum Mode {
+    /// By the weights given.
+    #[default]
+    Fixed,
+    /// By weights the allocator sets from the results, on a cadence.
+    Bandit,
+}
+
+impl TryFrom<String> for Mode {
+    type Error = String;
+    fn try_from(s: String) -> Result<Mode, String> {
+        match s.as_str() {
+            "fixed" => Ok(Mode::Fixed),
+            "bandit" => Ok(Mode::Bandit),
+            _ => Err("mode: use fixed or bandit".into()),
+        }
+    }
 }
 fn default_event() -> String {
     "purchase".into()
@@ -113,8 +164,8 @@ pub struct Definition {
     #[serde(default)]
     pub force: Option<i32>,
     /// `draft`, `running` or `stopped` (default `draft`).
-    #[serde(default = "default_status")]
-    pub status: String,
+    #[serde(default)]
+    pub status: Status,
     /// Multivariate: the factors whose combinations are the arms.
     #[serde(default)]
     pub factors: Option<Vec<Factor>>,
@@ -124,8 +175,8 @@ pub struct Definition {
     #[serde(default)]
     pub design: Option<Value>,
     /// `fixed` (the default) or `bandit`.
-    #[serde(default = "default_mode")]
-    pub mode: String,
+    #[serde(default)]
+    pub mode: Mode,
     /// How a bandit adapts.
     #[serde(default)]
     pub bandit: Option<Bandit>,
@@ -340,12 +391,9 @@ impl Definition {
         {
             return Err(invalid("force", format!("there is no variation {f}")));
         }
-        if !matches!(self.status.as_str(), "draft" | "running" | "stopped") {
-            return Err(invalid("status", "use draft, running or stopped"));
-        }
-        match self.mode.as_str() {
-            "fixed" => {}
-            "bandit" => {
+        match self.mode {
+            Mode::Fixed => {}
+            Mode::Bandit => {
                 let b = self.bandit.get_or_insert(Bandit {
                     top_two: false,
                     min_share: default_min_share(),
@@ -365,7 +413,6 @@ impl Definition {
                     ));
                 }
             }
-            _ => return Err(invalid("mode", "use fixed or bandit")),
         }
         if self.conversion_event.trim().is_empty() || self.conversion_event.len() > 100 {
             return Err(invalid(

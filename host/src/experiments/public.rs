@@ -3,6 +3,7 @@
 
 use super::assign::place;
 use super::cache::{Loaded, loaded};
+use super::model::Status;
 use super::*;
 
 /// The storefront's visitor.
@@ -35,7 +36,7 @@ pub(super) async fn public_place(
     for e in loaded(state, merchant).await?.iter() {
         let wanted = match &input.keys {
             Some(keys) => keys.contains(&e.row.key),
-            None => e.row.status != "draft",
+            None => e.row.status != Status::Draft,
         };
         if wanted {
             out.push((e.clone(), place(state, merchant, e, &attrs).await?));

@@ -4,6 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::model::Status;
 use crate::platform::store::{Store, StoreError, is_unique_violation};
 
 /// An experiment as stored.
@@ -13,8 +14,8 @@ pub struct ExperimentRow {
     pub key: String,
     /// The definition (JSON of [`super::model::Definition`]).
     pub definition: String,
-    /// `draft`, `running` or `stopped`.
-    pub status: String,
+    /// Where it is in its life.
+    pub status: Status,
     /// A bandit's current weights (JSON list), if set.
     pub weights: Option<String>,
     /// When they were set.
@@ -37,7 +38,8 @@ fn row(r: &AnyRow) -> Result<ExperimentRow, StoreError> {
     Ok(ExperimentRow {
         key: r.try_get("key")?,
         definition: r.try_get("definition")?,
-        status: r.try_get("status")?,
+        status: Status::try_from(r.try_get::<String, _>("status")?)
+            .map_err(|e| StoreError::Db(sqlx::Error::Decode(e.into())))?,
         weights: r.try_get("weights")?,
         weights_at: r.try_get("weights_at")?,
         served: r.try_get("served")?,
@@ -110,7 +112,7 @@ impl Store {
         .bind(merchant)
         .bind(&e.key)
         .bind(&e.definition)
-        .bind(&e.status)
+        .bind(e.status.as_str())
         .bind(&e.weights)
         .bind(e.weights_at)
         .bind(e.served)
@@ -143,7 +145,7 @@ impl Store {
         .bind(merchant)
         .bind(&e.key)
         .bind(&e.definition)
-        .bind(&e.status)
+        .bind(e.status.as_str())
         .bind(&e.weights)
         .bind(e.weights_at)
         .bind(e.served)

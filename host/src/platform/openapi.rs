@@ -84,6 +84,10 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         "ErrorBody".into(),
         <ErrorBody as utoipa::PartialSchema>::schema(),
     );
+    components.schemas.insert(
+        "Code".into(),
+        <super::codes::Code as utoipa::PartialSchema>::schema(),
+    );
     for (path, item) in api.paths.paths.iter_mut() {
         let secured = path.starts_with("/v1/");
         for op in operations(item) {
