@@ -14,9 +14,11 @@ use crate::platform::runtime::{FailureKind, LogLine, json as wjson};
 use crate::platform::slots::{Contract, Slot};
 
 /// The answer to one invocation.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Answer {
-    /// The decision (the `ok` payload of the slot's result type).
+    /// The decision (the `ok` payload of the slot's result type): its
+    /// shape is the slot's WIT contract's, as JSON.
+    #[schema(value_type = Object)]
     pub result: Value,
     /// `name@version` that decided, or null when the fallback answered.
     pub plugin: Option<String>,

@@ -31,7 +31,6 @@ pub use operator::{REFERENCE_PUBLISHER, bind_reference_plugins};
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -77,10 +76,17 @@ fn own_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policy::stats))
 }
 
+/// The answer of `/healthz`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
 /// `GET /healthz`: the host is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Up", body = serde_json::Value)))]
-pub async fn healthz() -> axum::Json<serde_json::Value> {
-    axum::Json(json!({"status": "ok"}))
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Up", body = Health)))]
+pub async fn healthz() -> axum::Json<Health> {
+    axum::Json(Health { status: "ok" })
 }
 
 /// `GET /metrics`: Prometheus metrics (OpenMetrics text).

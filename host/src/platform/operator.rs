@@ -76,9 +76,64 @@ pub async fn publish(
 }
 
 /// `GET /v1/plugins`.
-#[utoipa::path(get, path = "/v1/plugins", tag = "plugins", responses((status = 200, description = "Every published version", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/plugins", tag = "plugins", responses((status = 200, description = "Every published version", body = PluginList)))]
 pub async fn list(State(state): State<AppState>, _: Operator) -> Result<Response, ApiError> {
-    Ok(axum::Json(json!({"plugins": state.store.list_plugins().await?})).into_response())
+    let plugins = state.store.list_plugins().await?;
+    Ok(axum::Json(PluginList { plugins }).into_response())
+}
+
+/// Every published plugin version.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PluginList {
+    /// Oldest first.
+    pub plugins: Vec<PluginRow>,
+}
+
+/// A new merchant.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CreatedMerchant {
+    /// Its id.
+    pub id: String,
+    /// Its API key, shown only this once.
+    pub api_key: String,
+    /// The reference plugins bound (`name@version`).
+    pub bound: Vec<String>,
+}
+
+/// A slot's binding in force.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BindingNow {
+    /// The merchant.
+    pub merchant: String,
+    /// The slot (its world).
+    pub slot: &'static str,
+    /// The plugin bound.
+    pub plugin: String,
+    /// Its version.
+    pub version: String,
+    /// Its config, string values by key.
+    #[schema(value_type = Object)]
+    pub config: Value,
+}
+
+/// A merchant's binding changes.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Audit {
+    /// The merchant.
+    pub merchant: String,
+    /// Newest first.
+    pub events: Vec<super::store::EventRow>,
+}
+
+/// A merchant's limits in force.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LimitsNow {
+    /// The merchant.
+    pub merchant: String,
+    /// The limits.
+    pub limits: MerchantLimits,
+    /// Whether they are the host's defaults (the operator set none).
+    pub default: bool,
 }
 
 async fn find(state: &AppState, name: &str, version: &str) -> Result<PluginRow, ApiError> {
@@ -120,7 +175,7 @@ pub struct NewMerchant {
 
 /// `POST /v1/merchants`: create a merchant, return its API key (shown
 /// once), and bind the newest reference plugin of every slot.
-#[utoipa::path(post, path = "/v1/merchants", tag = "merchants", request_body = NewMerchant, responses((status = 201, description = "Created; `api_key` is shown only this once", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/v1/merchants", tag = "merchants", request_body = NewMerchant, responses((status = 201, description = "Created; `api_key` is shown only this once", body = CreatedMerchant)))]
 pub async fn create_merchant(
     State(state): State<AppState>,
     _: Operator,
@@ -160,7 +215,11 @@ pub async fn create_merchant(
     let bound = bind_reference_plugins(&state, &req.id).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({"id": req.id, "api_key": key, "bound": bound})),
+        axum::Json(CreatedMerchant {
+            id: req.id,
+            api_key: key,
+            bound,
+        }),
     )
         .into_response())
 }
@@ -212,7 +271,7 @@ fn empty_object() -> Value {
 }
 
 /// `PUT /v1/merchants/{merchant}/slots/{slot}`: bind a plugin version and config.
-#[utoipa::path(put, path = "/v1/merchants/{merchant}/slots/{slot}", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = BindRequest, responses((status = 200, description = "The binding in force", body = serde_json::Value)))]
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/slots/{slot}", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = BindRequest, responses((status = 200, description = "The binding in force", body = BindingNow)))]
 pub async fn bind(
     State(state): State<AppState>,
     Operator(actor): Operator,
@@ -253,7 +312,7 @@ pub async fn bind(
 
 /// `POST /v1/merchants/{merchant}/slots/{slot}/rollback`: restore the
 /// binding in force before the latest change.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/slots/{slot}/rollback", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), responses((status = 200, description = "The binding in force", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/slots/{slot}/rollback", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), responses((status = 200, description = "The binding in force", body = BindingNow)))]
 pub async fn rollback(
     State(state): State<AppState>,
     Operator(actor): Operator,
@@ -290,13 +349,13 @@ pub(super) fn current(state: &AppState, merchant: &str, slot: Slot) -> Result<Re
         .bindings
         .get(merchant, slot)
         .ok_or_else(|| ApiError::internal("binding vanished after bind"))?;
-    Ok(axum::Json(json!({
-        "merchant": merchant,
-        "slot": slot.world(),
-        "plugin": active.plugin.name,
-        "version": active.plugin.version,
-        "config": active.config_json,
-    }))
+    Ok(axum::Json(BindingNow {
+        merchant: merchant.to_string(),
+        slot: slot.world(),
+        plugin: active.plugin.name.clone(),
+        version: active.plugin.version.clone(),
+        config: active.config_json.clone(),
+    })
     .into_response())
 }
 
@@ -379,21 +438,19 @@ pub async fn bind_version(
 
 /// `GET /v1/merchants/{merchant}/audit`: every binding change, newest
 /// first (the merchant reads its own).
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/audit", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Binding changes, newest first", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/audit", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Binding changes, newest first", body = Audit)))]
 pub async fn audit(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    Ok(
-        axum::Json(json!({"merchant": merchant, "events": state.store.audit(&merchant).await?}))
-            .into_response(),
-    )
+    let events = state.store.audit(&merchant).await?;
+    Ok(axum::Json(Audit { merchant, events }).into_response())
 }
 
 /// `GET`/`PUT /v1/merchants/{merchant}/limits`: the merchant's request
 /// rate and plugin-call ceiling. Anyone with access to the merchant may
 /// read them; only the operator changes them.
-#[utoipa::path(method(get, put), path = "/v1/merchants/{merchant}/limits", tag = "merchants", params(("merchant" = String, Path, description = "Merchant id")), request_body = MerchantLimits, responses((status = 200, description = "The limits in force", body = serde_json::Value)))]
+#[utoipa::path(method(get, put), path = "/v1/merchants/{merchant}/limits", tag = "merchants", params(("merchant" = String, Path, description = "Merchant id")), request_body = MerchantLimits, responses((status = 200, description = "The limits in force", body = LimitsNow)))]
 pub async fn limits(
     State(state): State<AppState>,
     method: axum::http::Method,
@@ -419,10 +476,10 @@ pub async fn limits(
             .fair
             .set_overrides(state.store.merchant_limits().await?);
     }
-    Ok(axum::Json(json!({
-        "merchant": merchant,
-        "limits": state.fair.limits(&merchant),
-        "default": state.fair.is_default(&merchant),
-    }))
+    Ok(axum::Json(LimitsNow {
+        limits: state.fair.limits(&merchant),
+        default: state.fair.is_default(&merchant),
+        merchant,
+    })
     .into_response())
 }

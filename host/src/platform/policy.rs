@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::http::{ApiError, ForMerchant, MAX_JSON_BYTES, read_body};
 use crate::AppState;
@@ -21,37 +21,85 @@ pub(super) fn slot(name: &str) -> Result<Slot, ApiError> {
 }
 
 /// `GET /v1/merchants/{merchant}/slots`: the binding of every slot.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/slots", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Bindings in force, contract versions and breaker states", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/slots", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Bindings in force, contract versions and breaker states", body = SlotsNow)))]
 pub async fn slots(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
     _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    if !state.store.merchant_exists(&merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
     let now = crate::now_ms();
     let bound = state.bindings.of(&merchant);
-    let slots: Vec<Value> = Slot::ALL
+    let slots = Slot::ALL
         .iter()
         .map(|slot| match bound.iter().find(|(s, _)| s == slot) {
-            Some((_, a)) => json!({
-                "slot": slot.world(),
-                "plugin": a.plugin.name,
-                "version": a.plugin.version,
-                "sha256": a.plugin.sha256,
-                "contract": a.plugin.contract,
-                "config": a.config_json,
-                "breaker": if a.breaker.is_open(now) { "open" } else { "closed" },
-            }),
-            None => json!({"slot": slot.world(), "plugin": null, "note": "unbound: the safe fallback answers"}),
+            Some((_, a)) => SlotNow {
+                slot: slot.world(),
+                plugin: Some(a.plugin.name.clone()),
+                version: Some(a.plugin.version.clone()),
+                sha256: Some(a.plugin.sha256.clone()),
+                contract: Some(a.plugin.contract.clone()),
+                config: Some(a.config_json.clone()),
+                breaker: Some(if a.breaker.is_open(now) {
+                    "open"
+                } else {
+                    "closed"
+                }),
+                note: None,
+            },
+            None => SlotNow {
+                slot: slot.world(),
+                plugin: None,
+                version: None,
+                sha256: None,
+                contract: None,
+                config: None,
+                breaker: None,
+                note: Some("unbound: the safe fallback answers"),
+            },
         })
         .collect();
-    Ok(axum::Json(json!({"merchant": merchant, "slots": slots})).into_response())
+    Ok(axum::Json(SlotsNow { merchant, slots }).into_response())
+}
+
+/// A merchant's slots.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SlotsNow {
+    /// The merchant.
+    pub merchant: String,
+    /// Every slot, bound or not.
+    pub slots: Vec<SlotNow>,
+}
+
+/// One slot: its binding, or a note that the fallback answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SlotNow {
+    /// The slot (its world).
+    pub slot: &'static str,
+    /// The plugin bound; null when none is.
+    pub plugin: Option<String>,
+    /// Its version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Its component's hex SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The contract version it was built against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
+    /// Its config.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Value>,
+    /// `open` (the fallback answers for now) or `closed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<&'static str>,
+    /// Why there is no binding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
 }
 
 /// `POST /v1/merchants/{merchant}/slots/{slot}/invoke`: run the policy.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/slots/{slot}/invoke", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = serde_json::Value, responses((status = 200, description = "The decision (or the slot's safe fallback, flagged)", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/slots/{slot}/invoke", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = serde_json::Value, responses((status = 200, description = "The decision (or the slot's safe fallback, flagged)", body = crate::platform::invoke::Answer)))]
 pub async fn invoke(
     State(state): State<AppState>,
     Path((merchant, slot_name)): Path<(String, String)>,
@@ -103,7 +151,7 @@ pub struct ConfigRequest {
 /// `PUT /v1/merchants/{merchant}/slots/{slot}/config`: change the config of
 /// the bound plugin version (the merchant may; the plugin checks it first,
 /// and the audit log records who changed what).
-#[utoipa::path(put, path = "/v1/merchants/{merchant}/slots/{slot}/config", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = ConfigRequest, responses((status = 200, description = "The binding in force", body = serde_json::Value)))]
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/slots/{slot}/config", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), request_body = ConfigRequest, responses((status = 200, description = "The binding in force", body = super::operator::BindingNow)))]
 pub async fn configure(
     State(state): State<AppState>,
     Path((merchant, slot_name)): Path<(String, String)>,

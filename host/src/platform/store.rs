@@ -63,7 +63,7 @@ pub struct BindingRow {
 }
 
 /// One audit-log entry.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct EventRow {
     /// Event id (increasing).
     pub id: i64,
@@ -78,10 +78,12 @@ pub struct EventRow {
     /// `name@version` bound before, if any.
     pub from: Option<String>,
     /// Config before.
+    #[schema(value_type = Option<Object>)]
     pub from_config: Option<serde_json::Value>,
     /// `name@version` bound after.
     pub to: Option<String>,
     /// Config after.
+    #[schema(value_type = Option<Object>)]
     pub to_config: Option<serde_json::Value>,
     /// When, ms since epoch.
     pub at: i64,

@@ -48,7 +48,7 @@ pub const TOLERATED_IMPORTS: &[&str] = &[
 pub const HOST_IMPORTS: &[&str] = &["cove:policy/host", "cove:policy/types"];
 
 /// One line a plugin logged during a call.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct LogLine {
     /// `debug`, `info`, `warn` or `error`.
     pub level: &'static str,
@@ -172,7 +172,7 @@ host_impl!(v0_2);
 
 /// Why a call produced no usable answer. Plugin-returned errors are not
 /// failures: they come back inside the `result` value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
     /// The plugin trapped: a bug, a panic, a stack overflow.
