@@ -55,14 +55,8 @@ pub const FEATURE: Feature = Feature {
     name: "console",
     routes,
     console: &[
-        ConsolePage {
-            file: "overview.js",
-            js: include_str!("assets/pages/overview.js"),
-        },
-        ConsolePage {
-            file: "policies.js",
-            js: include_str!("assets/pages/policies.js"),
-        },
+        ConsolePage::new("overview.js", include_str!("assets/pages/overview.js")),
+        ConsolePage::new("policies.js", include_str!("assets/pages/policies.js")),
     ],
     migrations: &[],
     ..Feature::EMPTY

@@ -3,7 +3,7 @@
 //! nothing, articles' helpfulness, whether the widget may run anywhere
 //! yet, how many customers there are).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -16,8 +16,7 @@ use crate::DAY_MS;
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/overview", tag = "console", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "This week's numbers, each with the page that explains it", body = serde_json::Value)))]
 pub async fn overview(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     let now = crate::now_ms();
     let today = now - now.rem_euclid(DAY_MS);

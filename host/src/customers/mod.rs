@@ -32,16 +32,13 @@ pub const FEATURE: Feature = Feature {
     name: "customers",
     routes,
     streaming: |_| OpenApiRouter::new().routes(routes!(import_file)),
-    migrations: &[Migration {
-        version: 7,
-        description: "customers",
-        sql: include_str!("migrations/0007_customers.sql"),
-    }],
+    migrations: &[Migration::new(
+        7,
+        "customers",
+        include_str!("migrations/0007_customers.sql"),
+    )],
     privacy: Some(store::PRIVACY),
-    console: &[ConsolePage {
-        file: "customers.js",
-        js: include_str!("console.js"),
-    }],
+    console: &[ConsolePage::new("customers.js", include_str!("console.js"))],
     overview: Some(|state, merchant, _| {
         Box::pin(async move {
             let count = state.store.customer_count(merchant).await?;
@@ -154,8 +151,7 @@ pub async fn import_file(
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/events", tag = "customers", params(("merchant" = String, Path, description = "Merchant id")), request_body(content = serde_json::Value, description = "[{id, customer_id, kind, channel, campaign_id, at, sku}] or NDJSON"), responses((status = 200, description = "The import summary", body = serde_json::Value)))]
 pub async fn live_events(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = crate::platform::http::read_body(body, 4 << 20, "the events").await?;
@@ -205,8 +201,7 @@ pub async fn live_events(
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/customers", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), store::ListQuery), responses((status = 200, description = "A page of customers and the next cursor", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     q: Result<Query<store::ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
@@ -296,8 +291,7 @@ pub async fn erase(
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/privacy-log", tag = "customers", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Exports and erasures, newest first", body = serde_json::Value)))]
 pub async fn privacy_log(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     Ok(axum::Json(json!({"entries": state.store.privacy_log(&merchant).await?})).into_response())
 }

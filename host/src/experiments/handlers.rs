@@ -95,8 +95,7 @@ pub(super) fn parse_definition(value: Value) -> Result<Definition, ApiError> {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The experiments with their status and current weights", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     let all = loaded(&state, &merchant).await?;
     Ok(
@@ -110,8 +109,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), request_body = Definition, responses((status = 201, description = "The experiment", body = serde_json::Value), (status = 409, description = "The key is taken, or no allocator is bound to run it"), (status = 422, description = "The definition is refused: `field` and why")))]
 pub async fn create(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     JsonBody(definition): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let mut def = parse_definition(definition)?;
@@ -339,8 +337,7 @@ pub struct EventsIn {
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/events", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), request_body = EventsIn, responses((status = 200, description = "How many were new and how many seen before", body = serde_json::Value), (status = 422, description = "An event is refused: its index and why")))]
 pub async fn events(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     JsonBody(input): JsonBody<EventsIn>,
 ) -> Result<Response, ApiError> {
     if input.events.len() > 10_000 {

@@ -68,11 +68,11 @@ pub const FEATURE: Feature = Feature {
             .routes(routes!(public::public_assign))
             .routes(routes!(public::public_exposures))
     },
-    migrations: &[Migration {
-        version: 10,
-        description: "experiments",
-        sql: include_str!("migrations/0010_experiments.sql"),
-    }],
+    migrations: &[Migration::new(
+        10,
+        "experiments",
+        include_str!("migrations/0010_experiments.sql"),
+    )],
     slots: &[slots::ALLOCATOR],
     privacy: Some(Privacy {
         tables: &[
@@ -98,9 +98,9 @@ pub const FEATURE: Feature = Feature {
         bandit::spawn_bandits(state, Duration::from_secs(30));
     }),
     seed_demo: Some(|state, merchant| Box::pin(demo::seed_demo(state, merchant))),
-    console: &[ConsolePage {
-        file: "experiments.js",
-        js: include_str!("console.js"),
-    }],
+    console: &[ConsolePage::new(
+        "experiments.js",
+        include_str!("console.js"),
+    )],
     ..Feature::EMPTY
 };

@@ -102,8 +102,7 @@ pub struct MissedQuery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/missed-searches", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), MissedQuery), responses((status = 200, description = "Queries with their counts, most frequent first (at most 100)", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     q: Result<Query<MissedQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let days = query(q)?.days.unwrap_or(30);

@@ -56,15 +56,12 @@ pub const FEATURE: Feature = Feature {
     name: "kb",
     routes,
     public: public_routes,
-    migrations: &[Migration {
-        version: 2,
-        description: "articles",
-        sql: include_str!("migrations/0002_articles.sql"),
-    }],
-    console: &[ConsolePage {
-        file: "kb.js",
-        js: include_str!("console.js"),
-    }],
+    migrations: &[Migration::new(
+        2,
+        "articles",
+        include_str!("migrations/0002_articles.sql"),
+    )],
+    console: &[ConsolePage::new("kb.js", include_str!("console.js"))],
     overview: Some(overview),
     ..Feature::EMPTY
 };
@@ -253,8 +250,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/articles", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = Option<String>, Query, description = "Only this locale")), responses((status = 200, description = "The articles", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
-    _: ForMerchant,
-    Path(merchant): Path<String>,
+    ForMerchant { merchant, .. }: ForMerchant,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
@@ -289,8 +285,7 @@ pub struct SearchQuery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/search", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("q" = String, Query, description = "The query"), ("locale" = String, Query, description = "The index's locale"), ("limit" = Option<u32>, Query, description = "Most hits (default 10, at most 50)")), responses((status = 200, description = "Hits, best first", body = serde_json::Value)))]
 pub async fn search(
     State(state): State<AppState>,
-    _: ForMerchant,
-    Path(merchant): Path<String>,
+    ForMerchant { merchant, .. }: ForMerchant,
     q: Result<Query<SearchQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;

@@ -49,8 +49,7 @@ fn micro_pattern(micro: &str) -> String {
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/batches", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = BatchIn, responses((status = 202, description = "The batch, running: `{id, run_id, segment, status, total, planned, dropped, failed}`", body = serde_json::Value), (status = 409, description = "No finished RFM run to take segments from"), (status = 422, description = "A field is refused; `field` names it")))]
 pub async fn start(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     JsonBody(input): JsonBody<BatchIn>,
 ) -> Result<Response, ApiError> {
     let message = input.message.clone().check("message.")?;
@@ -249,8 +248,7 @@ pub async fn get(
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/batches", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "`{batches: [...]}`, newest first", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     let batches = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM send_batches WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC LIMIT 20"

@@ -11,7 +11,7 @@ pub mod profile;
 pub mod report;
 pub mod slots;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,16 +31,12 @@ pub const FEATURE: Feature = Feature {
     name: "messaging",
     routes,
     migrations: &[
-        Migration {
-            version: 13,
-            description: "contacts",
-            sql: include_str!("migrations/0013_contacts.sql"),
-        },
-        Migration {
-            version: 14,
-            description: "send batches and outcomes",
-            sql: include_str!("migrations/0014_send_batches.sql"),
-        },
+        Migration::new(13, "contacts", include_str!("migrations/0013_contacts.sql")),
+        Migration::new(
+            14,
+            "send batches and outcomes",
+            include_str!("migrations/0014_send_batches.sql"),
+        ),
     ],
     slots: &[slots::FATIGUE, slots::CHANNELS],
     privacy: Some(Privacy {
@@ -52,10 +48,7 @@ pub const FEATURE: Feature = Feature {
         export: None,
     }),
     seed_demo: Some(|state, merchant| Box::pin(seed_demo(state, merchant))),
-    console: &[ConsolePage {
-        file: "messaging.js",
-        js: include_str!("console.js"),
-    }],
+    console: &[ConsolePage::new("messaging.js", include_str!("console.js"))],
     ..Feature::EMPTY
 };
 
@@ -113,8 +106,7 @@ pub struct InboundSms {
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/inbound/sms", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = InboundSms, responses((status = 200, description = "`{keyword: opt-out|opt-in|null, customers: [ids]}`", body = serde_json::Value), (status = 422, description = "`from` is not a phone number")))]
 pub async fn inbound_sms(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     JsonBody(sms): JsonBody<InboundSms>,
 ) -> Result<Response, ApiError> {
     let phone = normalise_phone(&sms.from).ok_or_else(|| {

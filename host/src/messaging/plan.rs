@@ -149,8 +149,7 @@ pub struct PlanIn {
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/plan", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = PlanIn, responses((status = 200, description = "`{status: planned, contact_id, channel, send_at, template_only, trail}` or `{status: dropped, reason, trail}`", body = serde_json::Value), (status = 404, description = "No such customer"), (status = 422, description = "A field is refused; `field` names it")))]
 pub async fn plan(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     JsonBody(input): JsonBody<PlanIn>,
 ) -> Result<Response, ApiError> {
     let message = input.message.check("message.")?;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sqlx::Row;
@@ -26,8 +26,7 @@ pub struct ReportQuery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/report", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ReportQuery), responses((status = 400, description = "`days` is not from 1 to 366"), (status = 200, description = "`per_customer_week` (contacts → customer-weeks), `planned`, `dropped`, `deferred_by_reason`, `dropped_by_reason`, `suppressions_by_cause`, `channels_by_region`, `outcomes` (sent, delivered, failed, bounced)", body = serde_json::Value)))]
 pub async fn report(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (days, since) = days_back(query(q)?.days, 28, 366)?;
@@ -156,8 +155,7 @@ pub struct ContactsQuery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/contacts", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ContactsQuery), responses((status = 200, description = "`{contacts: [{id, channel, category, campaign_id, send_at, status, reason, trail, created_at, outcome, outcome_at}]}`", body = serde_json::Value)))]
 pub async fn contacts(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     q: Result<Query<ContactsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let customer = query(q)?.customer_id;

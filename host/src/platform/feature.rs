@@ -115,6 +115,17 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
+impl Migration {
+    /// Migration `version`, which does `description` with `sql`.
+    pub const fn new(version: i64, description: &'static str, sql: &'static str) -> Migration {
+        Migration {
+            version,
+            description,
+            sql,
+        }
+    }
+}
+
 /// One console page: an ES module served beside the console's `app.js`,
 /// which exports `{id, title, render}`.
 #[derive(Clone, Copy, Debug)]
@@ -123,6 +134,13 @@ pub struct ConsolePage {
     pub file: &'static str,
     /// Its text.
     pub js: &'static str,
+}
+
+impl ConsolePage {
+    /// The page `file`, whose text is `js`.
+    pub const fn new(file: &'static str, js: &'static str) -> ConsolePage {
+        ConsolePage { file, js }
+    }
 }
 
 /// How a feature completes a slot's input before the plugin sees it, from

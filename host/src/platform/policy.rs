@@ -24,8 +24,7 @@ pub(super) fn slot(name: &str) -> Result<Slot, ApiError> {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/slots", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Bindings in force, contract versions and breaker states", body = SlotsNow)))]
 pub async fn slots(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     let now = crate::now_ms();
     let bound = state.bindings.of(&merchant);
@@ -199,8 +198,7 @@ pub struct StatsQuery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/stats", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), StatsQuery), responses((status = 200, description = "Hourly buckets, oldest first", body = Vec<crate::platform::stats::Bucket>)))]
 pub async fn stats(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     q: Result<axum::extract::Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = super::http::query(q)?;

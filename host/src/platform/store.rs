@@ -92,21 +92,21 @@ pub struct EventRow {
 /// The platform's own migrations after the first: the same SQL on both
 /// databases.
 const PLATFORM_MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 4,
-        description: "contract",
-        sql: include_str!("../../migrations/common/0004_contract.sql"),
-    },
-    Migration {
-        version: 5,
-        description: "merchant limits",
-        sql: include_str!("../../migrations/common/0005_merchant_limits.sql"),
-    },
-    Migration {
-        version: 6,
-        description: "console",
-        sql: include_str!("../../migrations/common/0006_console.sql"),
-    },
+    Migration::new(
+        4,
+        "contract",
+        include_str!("../../migrations/common/0004_contract.sql"),
+    ),
+    Migration::new(
+        5,
+        "merchant limits",
+        include_str!("../../migrations/common/0005_merchant_limits.sql"),
+    ),
+    Migration::new(
+        6,
+        "console",
+        include_str!("../../migrations/common/0006_console.sql"),
+    ),
 ];
 
 /// The checksums (SHA-384) of the first migration as released, which also

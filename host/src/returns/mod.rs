@@ -36,23 +36,16 @@ pub const FEATURE: Feature = Feature {
     routes,
     public,
     migrations: &[
-        Migration {
-            version: 8,
-            description: "returns",
-            sql: include_str!("migrations/0008_returns.sql"),
-        },
-        Migration {
-            version: 9,
-            description: "return photos",
-            sql: include_str!("migrations/0009_return_photos.sql"),
-        },
+        Migration::new(8, "returns", include_str!("migrations/0008_returns.sql")),
+        Migration::new(
+            9,
+            "return photos",
+            include_str!("migrations/0009_return_photos.sql"),
+        ),
     ],
     slots: &[slots::RETURNS],
     privacy: Some(store::PRIVACY),
-    console: &[ConsolePage {
-        file: "returns.js",
-        js: include_str!("console.js"),
-    }],
+    console: &[ConsolePage::new("returns.js", include_str!("console.js"))],
     ..Feature::EMPTY
 };
 
@@ -492,8 +485,7 @@ const STATUSES: [&str; 9] = [
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/returns", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ListQuery), responses((status = 200, description = "Returns, priority queue first, then oldest", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -27,8 +27,7 @@ pub struct ReportQuery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/returns/report", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ReportQuery), responses((status = 200, description = "The report", body = serde_json::Value)))]
 pub async fn report(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (days, since) = days_back(query(q)?.days, 90, 365)?;

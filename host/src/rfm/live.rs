@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::TimeZone;
@@ -66,8 +66,7 @@ pub struct ScheduleIn {
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/schedule", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "`{schedule: {hour, time_zone, time_unit, next_at} | null}`", body = serde_json::Value)))]
 pub async fn schedule(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     let s = state.store.rfm_schedule(&merchant).await?;
     Ok(axum::Json(json!({"schedule": s})).into_response())
@@ -78,8 +77,7 @@ pub async fn schedule(
 #[utoipa::path(put, path = "/v1/merchants/{merchant}/rfm/schedule", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), request_body = ScheduleIn, responses((status = 200, description = "The schedule in force, or `null`", body = serde_json::Value), (status = 409, description = "No RFM scorer built against 0.2.0 is bound"), (status = 422, description = "A field is refused; `field` names it")))]
 pub async fn set_schedule(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     JsonBody(input): JsonBody<ScheduleIn>,
 ) -> Result<Response, ApiError> {
     if input.enabled == Some(false) {

@@ -35,30 +35,19 @@ pub const FEATURE: Feature = Feature {
     name: "rfm",
     routes,
     migrations: &[
-        Migration {
-            version: 11,
-            description: "rfm",
-            sql: include_str!("migrations/0011_rfm.sql"),
-        },
-        Migration {
-            version: 12,
-            description: "rfm live",
-            sql: include_str!("migrations/0012_rfm_live.sql"),
-        },
-        Migration {
-            version: 15,
-            description: "rfm last scores",
-            sql: include_str!("migrations/0015_rfm_last_scores.sql"),
-        },
+        Migration::new(11, "rfm", include_str!("migrations/0011_rfm.sql")),
+        Migration::new(12, "rfm live", include_str!("migrations/0012_rfm_live.sql")),
+        Migration::new(
+            15,
+            "rfm last scores",
+            include_str!("migrations/0015_rfm_last_scores.sql"),
+        ),
     ],
     slots: &[slots::RFM],
     privacy: Some(store::PRIVACY),
     tasks: Some(|state| live::spawn(state, std::time::Duration::from_secs(1))),
     seed_demo: Some(|state, merchant| Box::pin(seed_demo(state, merchant))),
-    console: &[ConsolePage {
-        file: "rfm.js",
-        js: include_str!("console.js"),
-    }],
+    console: &[ConsolePage::new("rfm.js", include_str!("console.js"))],
     ..Feature::EMPTY
 };
 
@@ -134,8 +123,7 @@ pub struct RunIn {
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), request_body = RunIn, responses((status = 202, description = "The run's id and status", body = serde_json::Value), (status = 409, description = "No RFM scorer built against 0.2.0 is bound"), (status = 422, description = "`as_of` or `time_unit` is refused")))]
 pub async fn start(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = read_body(body, MAX_JSON_BYTES, "the request").await?;
@@ -372,8 +360,7 @@ async fn execute(
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Runs with their status", body = serde_json::Value)))]
 pub async fn runs(
     State(state): State<AppState>,
-    Path(merchant): Path<String>,
-    _: ForMerchant,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     Ok(axum::Json(json!({"runs": state.store.rfm_runs(&merchant).await?})).into_response())
 }

@@ -47,10 +47,7 @@ pub const FEATURE: Feature = Feature {
     name: "surveys",
     routes,
     public: |_| OpenApiRouter::new().routes(routes!(answers)),
-    console: &[ConsolePage {
-        file: "surveys.js",
-        js: include_str!("console.js"),
-    }],
+    console: &[ConsolePage::new("surveys.js", include_str!("console.js"))],
     overview: Some(overview),
     ..Feature::EMPTY
 };
@@ -119,8 +116,7 @@ pub async fn put_survey(
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The surveys", body = serde_json::Value)))]
 pub async fn list(
     State(state): State<AppState>,
-    _: ForMerchant,
-    Path(merchant): Path<String>,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     let surveys: Vec<Value> = load(&state, &merchant)
         .await?

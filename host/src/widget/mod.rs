@@ -48,16 +48,13 @@ pub const FEATURE: Feature = Feature {
     name: "widget",
     routes,
     public: |_| OpenApiRouter::new().routes(routes!(config)),
-    migrations: &[Migration {
-        version: 3,
-        description: "widget",
-        sql: include_str!("migrations/0003_widget.sql"),
-    }],
+    migrations: &[Migration::new(
+        3,
+        "widget",
+        include_str!("migrations/0003_widget.sql"),
+    )],
     seed_demo: Some(|state, merchant| Box::pin(seed_demo_content(state, merchant))),
-    console: &[ConsolePage {
-        file: "widget.js",
-        js: include_str!("console.js"),
-    }],
+    console: &[ConsolePage::new("widget.js", include_str!("console.js"))],
     overview: Some(|state, merchant, _| {
         Box::pin(async move {
             let origins = allowed_origins(state, merchant).await?.unwrap_or_default();
@@ -222,8 +219,7 @@ pub async fn config(
 pub async fn settings(
     State(state): State<AppState>,
     method: Method,
-    _: ForMerchant,
-    Path(merchant): Path<String>,
+    ForMerchant { merchant, .. }: ForMerchant,
     body: Body,
 ) -> Result<Response, ApiError> {
     if !state.store.merchant_exists(&merchant).await? {
