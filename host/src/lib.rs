@@ -93,12 +93,6 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     /// The operator's bearer token.
     pub operator_token: String,
-    /// Built knowledge-search indexes.
-    pub kb: kb::Indexes,
-    /// The storefront widget's files and public data.
-    pub widget: widget::WidgetState,
-    /// The merchant console's files.
-    pub console: console::Assets,
     /// Rate limits of the public endpoints.
     pub public: platform::guard::Public,
     /// Per-merchant request rates and plugin-call ceilings.
@@ -111,16 +105,13 @@ pub struct Inner {
     pub sessions: platform::session::Sessions,
     /// Decisions per hour and outcome, not yet written.
     pub stats: platform::stats::CallStats,
-    /// Experiments, read at most every few seconds.
-    pub experiments: experiments::Cache,
     /// The features registered ([`FEATURES`]).
     pub features: &'static [&'static Feature],
     /// How long a request may take (its body read and answered), and how
     /// long a streaming upload may go without a byte; `None`: no limit.
     pub request_timeout: Option<std::time::Duration>,
-    /// Customers with new orders or events, for features that follow
-    /// them (RFM rescores them at once).
-    pub activity: tokio::sync::broadcast::Sender<customers::Activity>,
+    /// Each feature's own state ([`Feature::state`]).
+    pub states: platform::feature::States,
 }
 
 impl std::ops::Deref for AppState {
@@ -159,13 +150,10 @@ impl AppState {
     /// Open the store, build the runtime and load the bindings in force.
     pub async fn new(settings: Settings) -> anyhow::Result<AppState> {
         platform::feature::check(FEATURES).map_err(anyhow::Error::msg)?;
+        let states = platform::feature::States::new(FEATURES, &settings)?;
         let runtime = runtime::Runtime::new(settings.limits)?;
         let store = store::Store::connect(&settings.database_url).await?;
         let registry = registry::Registry::new(runtime.clone(), store.clone(), settings.cache_dir);
-        let widget = match &settings.widget_dir {
-            Some(dir) => Some(widget::Assets::load(dir)?),
-            None => None,
-        };
         let state = AppState(Arc::new(Inner {
             runtime,
             store,
@@ -173,9 +161,6 @@ impl AppState {
             bindings: bindings::Bindings::default(),
             metrics: metrics::Metrics::default(),
             operator_token: settings.operator_token,
-            kb: Default::default(),
-            widget: widget::WidgetState::new(widget),
-            console: console::Assets::load(settings.widget_dir.as_deref(), FEATURES),
             public: platform::guard::Public::new(
                 settings.public_rate.0,
                 settings.public_rate.1,
@@ -190,13 +175,17 @@ impl AppState {
             keys: Default::default(),
             sessions: Default::default(),
             stats: Default::default(),
-            experiments: Default::default(),
             features: FEATURES,
             request_timeout: settings.request_timeout,
-            activity: tokio::sync::broadcast::channel(256).0,
+            states,
         }));
         state.refresh_bindings().await?;
         Ok(state)
+    }
+
+    /// The state a feature registered, of type `T` ([`Feature::state`]).
+    pub fn get<T: std::any::Any + Send + Sync>(&self) -> &T {
+        self.states.get()
     }
 
     /// The policy of `slot`: its fallback, answer rules, input

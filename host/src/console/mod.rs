@@ -58,7 +58,12 @@ pub const FEATURE: Feature = Feature {
         ConsolePage::new("overview.js", include_str!("assets/pages/overview.js")),
         ConsolePage::new("policies.js", include_str!("assets/pages/policies.js")),
     ],
-    migrations: &[],
+    state: Some(|settings| {
+        Ok(std::sync::Arc::new(Assets::load(
+            settings.widget_dir.as_deref(),
+            crate::FEATURES,
+        )))
+    }),
     ..Feature::EMPTY
 };
 
@@ -133,15 +138,15 @@ fn secured(mut res: Response) -> Response {
 /// `GET /console`: the page shell; the pages render in the browser.
 #[utoipa::path(get, path = "/console", tag = "console", responses((status = 200, description = "The console's page", body = String, content_type = "text/html")))]
 pub async fn shell(State(state): State<AppState>) -> Response {
-    let v = &state.console.version;
+    let v = &state.get::<Assets>().version;
     // Everything app.js imports, and the charts, load at once rather than
     // one after another.
-    let pages = state.console.pages.join(" ");
+    let pages = state.get::<Assets>().pages.join(" ");
     let mut preload: String = std::iter::once("ui.js")
-        .chain(state.console.pages.iter().copied())
+        .chain(state.get::<Assets>().pages.iter().copied())
         .map(|name| format!("<link rel=\"modulepreload\" href=\"/console/{v}/{name}\">"))
         .collect();
-    if state.console.charts {
+    if state.get::<Assets>().charts {
         preload += &format!("<link rel=\"preload\" as=\"script\" href=\"/console/{v}/chart.js\">");
     }
     let html = format!(
@@ -151,7 +156,7 @@ pub async fn shell(State(state): State<AppState>) -> Response {
          <script type=\"module\" src=\"/console/{v}/app.js\" data-charts=\"{}\" data-pages=\"{pages}\"></script></head>\
          <body><div id=\"app\" aria-live=\"polite\"></div>\
          <noscript>The Cove console needs JavaScript. 控制台需要启用 JavaScript。</noscript></body></html>",
-        state.console.charts
+        state.get::<Assets>().charts
     );
     let mut res = (
         [(header::CACHE_CONTROL, "no-cache")],
@@ -169,10 +174,10 @@ pub async fn file(
     headers: HeaderMap,
     Path((version, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let Some((content_type, gz)) = state.console.files.get(&name) else {
+    let Some((content_type, gz)) = state.get::<Assets>().files.get(&name) else {
         return Err(ApiError::not_found(format!("no console file `{name}`")));
     };
-    let cache = if version == state.console.version {
+    let cache = if version == state.get::<Assets>().version {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"

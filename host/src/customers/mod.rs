@@ -38,6 +38,11 @@ pub const FEATURE: Feature = Feature {
         include_str!("migrations/0007_customers.sql"),
     )],
     privacy: Some(store::PRIVACY),
+    state: Some(|_| {
+        Ok(std::sync::Arc::new(Activities(
+            tokio::sync::broadcast::channel(256).0,
+        )))
+    }),
     console: &[ConsolePage::new("customers.js", include_str!("console.js"))],
     overview: Some(|state, merchant, _| {
         Box::pin(async move {
@@ -58,8 +63,12 @@ fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(privacy_log))
 }
 
+/// Where [`Activity`] is announced, for features that follow customers
+/// (RFM rescores them at once): `subscribe` to it.
+pub struct Activities(pub tokio::sync::broadcast::Sender<Activity>);
+
 /// Customers with new or changed orders or events, announced on
-/// [`crate::Inner::activity`] after an import (a bulk load of more than
+/// [`Activities`] after an import (a bulk load of more than
 /// [`import::MAX_TOUCHED`] customers is not announced: it waits for the
 /// next full run of whatever follows it).
 #[derive(Debug, Clone)]
@@ -73,7 +82,7 @@ pub struct Activity {
 fn announce(state: &AppState, merchant: &str, summary: &import::Summary) {
     if !summary.bulk && !summary.touched.is_empty() {
         // Nobody listening is fine.
-        let _ = state.activity.send(Activity {
+        let _ = state.get::<Activities>().0.send(Activity {
             merchant: merchant.to_string(),
             customers: summary.touched.iter().cloned().collect(),
         });

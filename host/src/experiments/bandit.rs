@@ -100,7 +100,7 @@ pub fn spawn_bandits(state: &AppState, every: Duration) -> tokio::task::JoinHand
                 {
                     tracing::warn!(%merchant, experiment = %key, %why, "could not reweight a bandit; its weights stay");
                 }
-                state.experiments.forget(&merchant);
+                state.get::<Cache>().forget(&merchant);
             }
         }
     })

@@ -47,7 +47,7 @@ pub(super) async fn loaded(
     merchant: &str,
 ) -> Result<Arc<Vec<Arc<Loaded>>>, ApiError> {
     if let Some((at, list)) = state
-        .experiments
+        .get::<Cache>()
         .0
         .read()
         .unwrap_or_else(|e| e.into_inner())
@@ -65,7 +65,7 @@ pub(super) async fn loaded(
         .collect::<Result<_, _>>()?;
     let list = Arc::new(list);
     state
-        .experiments
+        .get::<Cache>()
         .0
         .write()
         .unwrap_or_else(|e| e.into_inner())

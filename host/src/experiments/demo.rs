@@ -93,6 +93,6 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
             let _ = reweigh(state, merchant, &e).await;
         }
     }
-    state.experiments.forget(merchant);
+    state.get::<Cache>().forget(merchant);
     Ok(())
 }

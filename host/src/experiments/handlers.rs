@@ -135,7 +135,7 @@ pub async fn create(
             format!("an experiment `{}` exists; change it with PUT", def.key),
         ));
     }
-    state.experiments.forget(&merchant);
+    state.get::<Cache>().forget(&merchant);
     let e = load(row)?;
     Ok((StatusCode::CREATED, axum::Json(view(&e))).into_response())
 }
@@ -225,7 +225,7 @@ pub(super) async fn save(
             "the experiment changed meanwhile; reload and try again",
         ));
     }
-    state.experiments.forget(merchant);
+    state.get::<Cache>().forget(merchant);
     Ok(axum::Json(view(&load(row)?)).into_response())
 }
 
@@ -440,7 +440,7 @@ pub async fn reweight(
     reweigh(&state, &merchant, &e)
         .await
         .map_err(|why| ApiError::new(StatusCode::BAD_GATEWAY, Code::ReweightFailed, why))?;
-    state.experiments.forget(&merchant);
+    state.get::<Cache>().forget(&merchant);
     Ok(axum::Json(view(&*find(&state, &merchant, &key).await?)).into_response())
 }
 

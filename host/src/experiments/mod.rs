@@ -102,5 +102,6 @@ pub const FEATURE: Feature = Feature {
         "experiments.js",
         include_str!("console.js"),
     )],
+    state: Some(|_| Ok(std::sync::Arc::new(Cache::default()))),
     ..Feature::EMPTY
 };

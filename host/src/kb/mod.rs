@@ -63,6 +63,7 @@ pub const FEATURE: Feature = Feature {
     )],
     console: &[ConsolePage::new("kb.js", include_str!("console.js"))],
     overview: Some(overview),
+    state: Some(|_| Ok(std::sync::Arc::new(Indexes::default()))),
     ..Feature::EMPTY
 };
 
@@ -92,7 +93,13 @@ pub async fn built(
     fresh_for: Duration,
 ) -> Result<Arc<Built>, ApiError> {
     let key = (merchant.to_string(), locale.to_string());
-    let cached = state.kb.0.lock().expect("index cache").get(&key).cloned();
+    let cached = state
+        .get::<Indexes>()
+        .0
+        .lock()
+        .expect("index cache")
+        .get(&key)
+        .cloned();
     if let Some((at, built)) = &cached
         && at.elapsed() < fresh_for
     {
@@ -138,7 +145,7 @@ pub async fn built(
         }
     };
     state
-        .kb
+        .get::<Indexes>()
         .0
         .lock()
         .expect("index cache")

@@ -18,6 +18,10 @@
 //! - for the widget, the origins allowed to call a merchant's public
 //!   endpoints ([`Feature::allowed_origins`]).
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -65,6 +69,38 @@ pub struct Feature {
     /// The origins whose pages may call a merchant's public endpoints;
     /// `None` when there is no such merchant. One feature provides it.
     pub allowed_origins: Option<Origins>,
+    /// The feature's own state in the host (caches, loaded files), made
+    /// once at start and found again with [`AppState::get`].
+    pub state: Option<MakeState>,
+}
+
+/// [`Feature::state`]: made from the host's settings.
+pub type MakeState = fn(&crate::Settings) -> anyhow::Result<Arc<dyn Any + Send + Sync>>;
+
+/// The features' states by type.
+#[derive(Default)]
+pub struct States(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+
+impl States {
+    /// Make every feature's state.
+    pub fn new(features: &[&Feature], settings: &crate::Settings) -> anyhow::Result<States> {
+        let mut states = HashMap::new();
+        for f in features {
+            if let Some(make) = f.state {
+                let state = make(settings)?;
+                states.insert((*state).type_id(), state);
+            }
+        }
+        Ok(States(states))
+    }
+
+    /// The state of type `T`; a feature registered it.
+    pub fn get<T: Any + Send + Sync>(&self) -> &T {
+        self.0
+            .get(&TypeId::of::<T>())
+            .and_then(|s| s.downcast_ref())
+            .unwrap_or_else(|| panic!("no feature registers a {}", std::any::type_name::<T>()))
+    }
 }
 
 /// [`Feature::seed_demo`].
@@ -99,6 +135,7 @@ impl Feature {
         console: &[],
         overview: None,
         allowed_origins: None,
+        state: None,
     };
 }
 

@@ -130,7 +130,7 @@ pub fn spawn(state: &AppState, every: Duration) {
         }
     });
     let st = state.clone();
-    let mut activity = state.activity.subscribe();
+    let mut activity = state.get::<crate::customers::Activities>().0.subscribe();
     tokio::spawn(async move {
         loop {
             match activity.recv().await {

@@ -98,7 +98,11 @@ pub async fn loader(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let assets = state.widget.assets.as_ref().ok_or_else(not_built)?;
+    let assets = state
+        .get::<super::WidgetState>()
+        .assets
+        .as_ref()
+        .ok_or_else(not_built)?;
     Ok(with_cors_any(gzipped(
         &headers,
         &assets.loader.gz,
@@ -114,7 +118,11 @@ pub async fn runtime(
     headers: HeaderMap,
     Path((version, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let assets = state.widget.assets.as_ref().ok_or_else(not_built)?;
+    let assets = state
+        .get::<super::WidgetState>()
+        .assets
+        .as_ref()
+        .ok_or_else(not_built)?;
     let asset = assets
         .runtime
         .get(file.as_str())

@@ -62,6 +62,13 @@ pub const FEATURE: Feature = Feature {
         })
     }),
     allowed_origins: Some(|state, merchant| Box::pin(allowed_origins(state, merchant))),
+    state: Some(|settings| {
+        let assets = match &settings.widget_dir {
+            Some(dir) => Some(Assets::load(dir)?),
+            None => None,
+        };
+        Ok(std::sync::Arc::new(WidgetState::new(assets)))
+    }),
     ..Feature::EMPTY
 };
 
@@ -96,7 +103,7 @@ async fn merchant_public(
     merchant: &str,
 ) -> Result<Option<Arc<MerchantPublic>>, ApiError> {
     if let Some((at, m)) = state
-        .widget
+        .get::<WidgetState>()
         .merchants
         .lock()
         .expect("public cache")
@@ -118,7 +125,11 @@ async fn merchant_public(
     } else {
         None
     };
-    let mut cache = state.widget.merchants.lock().expect("public cache");
+    let mut cache = state
+        .get::<WidgetState>()
+        .merchants
+        .lock()
+        .expect("public cache");
     if cache.len() > 10_000 {
         cache.clear();
     }
@@ -237,7 +248,7 @@ pub async fn settings(
             )
             .await?;
         state
-            .widget
+            .get::<WidgetState>()
             .merchants
             .lock()
             .expect("public cache")
