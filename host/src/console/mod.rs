@@ -16,7 +16,6 @@ use std::path::Path as FsPath;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -193,13 +192,30 @@ pub struct SignIn {
     key: String,
 }
 
-fn session_body(merchant: &str, s: &session::Session) -> serde_json::Value {
-    json!({"merchant": merchant, "csrf": s.csrf, "expires_at": s.expires_at})
+/// Who is signed in to the console.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SessionNow {
+    /// The merchant.
+    pub merchant: String,
+    /// The token every write must echo in `x-csrf-token`; null for an API
+    /// key, which needs none.
+    pub csrf: Option<String>,
+    /// When the session ends (ms since the epoch); absent for an API key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+fn session_body(merchant: &str, s: &session::Session) -> SessionNow {
+    SessionNow {
+        merchant: merchant.to_string(),
+        csrf: Some(s.csrf.clone()),
+        expires_at: Some(s.expires_at),
+    }
 }
 
 /// `POST /console/session`: sign in with the merchant's API key; answers
 /// with the session cookie and the CSRF token writes must echo.
-#[utoipa::path(post, path = "/console/session", tag = "console", request_body = SignIn, responses((status = 201, description = "Signed in; the cookie is set", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/console/session", tag = "console", request_body = SignIn, responses((status = 201, description = "Signed in; the cookie is set", body = SessionNow)))]
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -237,7 +253,7 @@ pub async fn sign_in(
 
 /// `GET /console/session`: who is signed in, and the CSRF token (for an
 /// API key: whose it is).
-#[utoipa::path(get, path = "/console/session", tag = "console", responses((status = 200, description = "The session", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/console/session", tag = "console", responses((status = 200, description = "The session", body = SessionNow)))]
 pub async fn whoami(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -245,9 +261,12 @@ pub async fn whoami(
     if headers.contains_key(header::AUTHORIZATION) {
         // A key holder: whose key it is, and no CSRF token (keys need none).
         return match caller(&state, &headers).await? {
-            Caller::Merchant(m) => {
-                Ok(axum::Json(json!({"merchant": m, "csrf": null})).into_response())
-            }
+            Caller::Merchant(m) => Ok(axum::Json(SessionNow {
+                merchant: m,
+                csrf: None,
+                expires_at: None,
+            })
+            .into_response()),
             Caller::Operator { .. } => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 Code::OperatorToken,

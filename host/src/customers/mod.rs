@@ -119,7 +119,7 @@ async fn run_import(
 /// `POST /v1/merchants/{m}/import/{entity}`: a file of customers, orders,
 /// events or consents, streamed. Ids are the keys: importing the same file
 /// again changes nothing; bad records are named and the good ones kept.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/import/{entity}", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), ("entity" = String, Path, description = "customers, orders, events or consents"), ImportQuery), request_body(content = String, content_type = "text/csv", description = "CSV with a header row (Cove's column names or Shopify's export), or NDJSON"), responses((status = 200, description = "inserted, updated, unchanged, rejected, and the first 100 refused records with line, field and reason", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/import/{entity}", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), ("entity" = String, Path, description = "customers, orders, events or consents"), ImportQuery), request_body(content = String, content_type = "text/csv", description = "CSV with a header row (Cove's column names or Shopify's export), or NDJSON"), responses((status = 200, description = "inserted, updated, unchanged, rejected, and the first 100 refused records with line, field and reason", body = import::Summary)))]
 pub async fn import_file(
     State(state): State<AppState>,
     Path((merchant, entity)): Path<(String, String)>,
@@ -157,7 +157,7 @@ pub async fn import_file(
 /// `POST /v1/merchants/{m}/events`: events as they happen — a JSON array,
 /// `{"events": [...]}`, or NDJSON. Idempotent by event id; late and
 /// out-of-order events are fine (each has its own time).
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/events", tag = "customers", params(("merchant" = String, Path, description = "Merchant id")), request_body(content = serde_json::Value, description = "[{id, customer_id, kind, channel, campaign_id, at, sku}] or NDJSON"), responses((status = 200, description = "The import summary", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/events", tag = "customers", params(("merchant" = String, Path, description = "Merchant id")), request_body(content = serde_json::Value, description = "[{id, customer_id, kind, channel, campaign_id, at, sku}] or NDJSON"), responses((status = 200, description = "The import summary", body = import::Summary)))]
 pub async fn live_events(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,

@@ -7,6 +7,7 @@ use super::cache::{find, load, loaded, view};
 use super::model::{Mode, Status};
 use super::*;
 use crate::platform::http::Code;
+use crate::platform::http::MaybeJson;
 
 /// Check a definition with the merchant's allocator (its condition, which
 /// the plugin evaluates): a refusal names the field.
@@ -246,14 +247,9 @@ pub async fn stop(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
     _: ForMerchant,
-    body: Body,
+    MaybeJson(input): MaybeJson<StopIn>,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(body, MAX_JSON_BYTES, "the request").await?;
-    let input: StopIn = if bytes.is_empty() {
-        StopIn { serve: None }
-    } else {
-        parse_json(&bytes)?
-    };
+    let input = input.unwrap_or(StopIn { serve: None });
     let old = state
         .store
         .experiment(&merchant, &key)

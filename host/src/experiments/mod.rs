@@ -21,7 +21,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -31,9 +30,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{Claim, ConsolePage, Erase, Feature, Migration, Privacy};
-use crate::platform::http::{
-    ApiError, ForMerchant, JsonBody, MAX_JSON_BYTES, parse_json, read_body,
-};
+use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 use crate::platform::invoke::{InvokeError, call_other, invoke};
 use crate::platform::slots::{Contract, Slot};
 use model::{Definition, invalid};

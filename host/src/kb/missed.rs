@@ -3,7 +3,6 @@
 //! about who searched, and the merchant reads the list to know which
 //! article to write next. Also the editor's Markdown preview.
 
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,9 +13,7 @@ use sqlx::Row;
 
 use crate::AppState;
 use crate::platform::http::Code;
-use crate::platform::http::{
-    ApiError, ForMerchant, JsonBody, MAX_JSON_BYTES, parse_json, query, read_body, valid_locale,
-};
+use crate::platform::http::{ApiError, ForMerchant, JsonBody, query, valid_locale};
 use crate::platform::store::{Store, StoreError};
 
 use crate::DAY_MS;
@@ -120,9 +117,10 @@ pub async fn list(
     )
 }
 
+/// An article's Markdown to preview.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PreviewIn {
+pub struct PreviewIn {
     /// Markdown.
     body: String,
 }
@@ -131,12 +129,9 @@ struct PreviewIn {
 /// show it (the same sanitised HTML).
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/articles/preview", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id")), request_body = PreviewIn, responses((status = 200, description = "The safe HTML", body = serde_json::Value)))]
 pub async fn preview(
-    State(_state): State<AppState>,
-    Path(_merchant): Path<String>,
     _: ForMerchant,
-    body: Body,
+    JsonBody(p): JsonBody<PreviewIn>,
 ) -> Result<Response, ApiError> {
-    let p: PreviewIn = parse_json(&read_body(body, MAX_JSON_BYTES, "the article").await?)?;
     Ok(axum::Json(json!({"html": super::markdown::to_html(&p.body)})).into_response())
 }
 

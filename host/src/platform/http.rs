@@ -346,11 +346,31 @@ pub async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), Ap
 pub struct BodyLimit(pub usize);
 
 /// A JSON body parsed as `T`, as a handler asks for it: at most the
-/// route class's [`BodyLimit`] (413 `body_too_large` past it), 400
-/// `invalid_json` with the parser's complaint when it does not parse.
+/// route class's [`BodyLimit`] (413 `body_too_large` past it), a JSON
+/// object, and 400 `invalid_json` with the parser's complaint when it is
+/// not one or does not parse.
 pub struct JsonBody<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match MaybeJson::from_request(req, state).await? {
+            MaybeJson(Some(t)) => Ok(JsonBody(t)),
+            MaybeJson(None) => Err(ApiError::bad_request(
+                Code::InvalidJson,
+                "the body must be a JSON object",
+            )),
+        }
+    }
+}
+
+/// [`JsonBody`] for endpoints whose body may be left out (`None`).
+pub struct MaybeJson<T>(pub Option<T>);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S>
+    for MaybeJson<T>
+{
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, ApiError> {
@@ -359,7 +379,16 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
             .get::<BodyLimit>()
             .map_or(MAX_JSON_BYTES, |l| l.0);
         let bytes = read_body(req.into_body(), limit, "the request").await?;
-        parse_json(&bytes).map(JsonBody)
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => Ok(MaybeJson(None)),
+            // Every JSON body is an object (serde would take `[]` for a
+            // struct whose fields all have defaults).
+            Some(b'{') => parse_json(&bytes).map(|t| MaybeJson(Some(t))),
+            Some(_) => Err(ApiError::bad_request(
+                Code::InvalidJson,
+                "the body must be a JSON object",
+            )),
+        }
     }
 }
 

@@ -67,7 +67,7 @@ fn own_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::yank))
         .routes(routes!(operator::create_merchant))
         .routes(routes!(operator::audit))
-        .routes(routes!(operator::limits))
+        .routes(routes!(operator::limits, operator::set_limits))
         .routes(routes!(policy::slots))
         .routes(routes!(operator::bind))
         .routes(routes!(operator::rollback))

@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::http::{
-    ApiError, ForMerchant, JsonBody, MAX_JSON_BYTES, Operator, key_hash, parse_json, read_body,
-    require_merchant,
+    ApiError, ForMerchant, JsonBody, Operator, key_hash, read_body, require_merchant,
 };
 use super::policy::slot;
 use crate::AppState;
@@ -447,39 +446,48 @@ pub async fn audit(
     Ok(axum::Json(Audit { merchant, events }).into_response())
 }
 
-/// `GET`/`PUT /v1/merchants/{merchant}/limits`: the merchant's request
-/// rate and plugin-call ceiling. Anyone with access to the merchant may
-/// read them; only the operator changes them.
-#[utoipa::path(method(get, put), path = "/v1/merchants/{merchant}/limits", tag = "merchants", params(("merchant" = String, Path, description = "Merchant id")), request_body = MerchantLimits, responses((status = 200, description = "The limits in force", body = LimitsNow)))]
+/// `GET /v1/merchants/{merchant}/limits`: the merchant's request rate and
+/// plugin-call ceiling; anyone with access to the merchant may read them.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/limits", tag = "merchants", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The limits in force", body = LimitsNow)))]
 pub async fn limits(
     State(state): State<AppState>,
-    method: axum::http::Method,
-    caller: ForMerchant,
-    body: Body,
+    ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let merchant = caller.merchant;
-    if method == axum::http::Method::PUT {
-        if !caller.operator {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                Code::Forbidden,
-                "this endpoint needs the operator token",
-            ));
-        }
-        let limits: MerchantLimits =
-            parse_json(&read_body(body, MAX_JSON_BYTES, "the limits").await?)?;
-        if let Some(problem) = limits.problem() {
-            return Err(ApiError::unprocessable(Code::InvalidLimits, problem));
-        }
-        state.store.set_merchant_limits(&merchant, &limits).await?;
-        state
-            .fair
-            .set_overrides(state.store.merchant_limits().await?);
+    Ok(limits_now(&state, merchant))
+}
+
+/// `PUT /v1/merchants/{merchant}/limits`: set them (the operator only).
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/limits", tag = "merchants", params(("merchant" = String, Path, description = "Merchant id")), request_body = MerchantLimits, responses((status = 200, description = "The limits in force", body = LimitsNow)))]
+pub async fn set_limits(
+    State(state): State<AppState>,
+    caller: ForMerchant,
+    JsonBody(limits): JsonBody<MerchantLimits>,
+) -> Result<Response, ApiError> {
+    if !caller.operator {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            Code::Forbidden,
+            "this endpoint needs the operator token",
+        ));
     }
-    Ok(axum::Json(LimitsNow {
+    if let Some(problem) = limits.problem() {
+        return Err(ApiError::unprocessable(Code::InvalidLimits, problem));
+    }
+    state
+        .store
+        .set_merchant_limits(&caller.merchant, &limits)
+        .await?;
+    state
+        .fair
+        .set_overrides(state.store.merchant_limits().await?);
+    Ok(limits_now(&state, caller.merchant))
+}
+
+fn limits_now(state: &AppState, merchant: String) -> Response {
+    axum::Json(LimitsNow {
         limits: state.fair.limits(&merchant),
         default: state.fair.is_default(&merchant),
         merchant,
     })
-    .into_response())
+    .into_response()
 }

@@ -155,12 +155,10 @@ pub async fn configure(
     State(state): State<AppState>,
     Path((merchant, slot_name)): Path<(String, String)>,
     caller: ForMerchant,
-    body: Body,
+    super::http::JsonBody(req): super::http::JsonBody<ConfigRequest>,
 ) -> Result<Response, ApiError> {
     let actor = caller.actor;
     let slot = slot(&slot_name)?;
-    let req: ConfigRequest =
-        super::http::parse_json(&read_body(body, MAX_JSON_BYTES, "the request").await?)?;
     let Some(active) = state.bindings.get(&merchant, slot) else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

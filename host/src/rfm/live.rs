@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::TimeZone;
 use serde_json::{Value, json};
@@ -63,18 +62,18 @@ pub struct ScheduleIn {
 }
 
 /// `GET /v1/merchants/{m}/rfm/schedule`: the daily run, or `null`.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/schedule", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "`{schedule: {hour, time_zone, time_unit, next_at} | null}`", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/schedule", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "`{schedule: {hour, time_zone, time_unit, next_at} | null}`", body = ScheduleNow)))]
 pub async fn schedule(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let s = state.store.rfm_schedule(&merchant).await?;
-    Ok(axum::Json(json!({"schedule": s})).into_response())
+    let schedule = state.store.rfm_schedule(&merchant).await?;
+    Ok(axum::Json(ScheduleNow { schedule }).into_response())
 }
 
 /// `PUT /v1/merchants/{m}/rfm/schedule`: run RFM every day at an hour of
 /// the merchant's time zone; several replicas start it once.
-#[utoipa::path(put, path = "/v1/merchants/{merchant}/rfm/schedule", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), request_body = ScheduleIn, responses((status = 200, description = "The schedule in force, or `null`", body = serde_json::Value), (status = 409, description = "No RFM scorer built against 0.2.0 is bound"), (status = 422, description = "A field is refused; `field` names it")))]
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/rfm/schedule", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), request_body = ScheduleIn, responses((status = 200, description = "The schedule in force, or `null`", body = ScheduleNow), (status = 409, description = "No RFM scorer built against 0.2.0 is bound"), (status = 422, description = "A field is refused; `field` names it")))]
 pub async fn set_schedule(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -82,7 +81,7 @@ pub async fn set_schedule(
 ) -> Result<Response, ApiError> {
     if input.enabled == Some(false) {
         state.store.set_rfm_schedule(&merchant, None).await?;
-        return Ok(axum::Json(json!({"schedule": null})).into_response());
+        return Ok(axum::Json(ScheduleNow { schedule: None }).into_response());
     }
     let refuse = |field: &str, why: &str| {
         ApiError::unprocessable(Code::InvalidSchedule, format!("{field}: {why}")).with_field(field)
@@ -112,7 +111,14 @@ pub async fn set_schedule(
         },
     };
     state.store.set_rfm_schedule(&merchant, Some(&s)).await?;
-    Ok((StatusCode::OK, axum::Json(json!({"schedule": s}))).into_response())
+    Ok(axum::Json(ScheduleNow { schedule: Some(s) }).into_response())
+}
+
+/// A merchant's daily run, if it has one.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ScheduleNow {
+    /// The schedule; null when there is none.
+    pub schedule: Option<Schedule>,
 }
 
 /// Start the background work: due schedules are checked every `every`,

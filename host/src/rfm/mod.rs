@@ -12,7 +12,6 @@ pub mod slots;
 pub mod store;
 pub mod summary;
 
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -24,7 +23,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::Code;
-use crate::platform::http::{ApiError, ForMerchant, MAX_JSON_BYTES, parse_json, query, read_body};
+use crate::platform::http::{ApiError, ForMerchant, MaybeJson, query};
 use crate::platform::invoke::call_other_with;
 use crate::platform::slots::{Contract, Slot};
 
@@ -124,17 +123,12 @@ pub struct RunIn {
 pub async fn start(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
-    body: Body,
+    MaybeJson(input): MaybeJson<RunIn>,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(body, MAX_JSON_BYTES, "the request").await?;
-    let input: RunIn = if bytes.is_empty() {
-        RunIn {
-            as_of: None,
-            time_unit: None,
-        }
-    } else {
-        parse_json(&bytes)?
-    };
+    let input = input.unwrap_or(RunIn {
+        as_of: None,
+        time_unit: None,
+    });
     let refuse = |field: &str, why: &str| {
         ApiError::unprocessable(Code::InvalidRun, format!("{field}: {why}")).with_field(field)
     };

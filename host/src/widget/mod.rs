@@ -14,10 +14,9 @@ pub use settings::{Position, WidgetSettings};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{Method, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -28,14 +27,14 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::guard::FRESH_FOR;
-use crate::platform::http::{ApiError, ForMerchant, MAX_JSON_BYTES, parse_json, query, read_body};
+use crate::platform::http::{ApiError, ForMerchant, JsonBody, query};
 use crate::surveys::{self, Survey};
 
 /// The widget's routes: settings for the merchant, the files behind the
 /// tag, the public config, and the demo storefront.
 fn routes(_: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(settings))
+        .routes(routes!(settings, set_settings))
         .routes(routes!(assets::loader))
         .routes(routes!(assets::runtime))
         .routes(routes!(demo::page))
@@ -225,45 +224,61 @@ pub async fn config(
         .into_response())
 }
 
-/// `GET`/`PUT /v1/merchants/{m}/widget`: the widget settings.
-#[utoipa::path(method(get, put), path = "/v1/merchants/{merchant}/widget", tag = "widget", params(("merchant" = String, Path, description = "Merchant id")), request_body = WidgetSettings, responses((status = 200, description = "The settings and the tag to paste", body = serde_json::Value)))]
+/// `GET /v1/merchants/{m}/widget`: the widget settings.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/widget", tag = "widget", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The settings and the tag to paste", body = SettingsNow)))]
 pub async fn settings(
     State(state): State<AppState>,
-    method: Method,
     ForMerchant { merchant, .. }: ForMerchant,
-    body: Body,
 ) -> Result<Response, ApiError> {
-    if !state.store.merchant_exists(&merchant).await? {
-        return Err(ApiError::not_found(format!("no merchant `{merchant}`")));
-    }
-    let settings = if method == Method::PUT {
-        let s: WidgetSettings =
-            parse_json(&read_body(body, MAX_JSON_BYTES, "the settings").await?)?;
-        s.check()?;
-        state
-            .store
-            .put_widget_settings(
-                &merchant,
-                &serde_json::to_string(&s).map_err(ApiError::internal)?,
-            )
-            .await?;
-        state
-            .get::<WidgetState>()
-            .merchants
-            .lock()
-            .expect("public cache")
-            .remove(&merchant);
-        s
-    } else {
-        match state.store.widget_settings(&merchant).await? {
-            Some(json) => serde_json::from_str(&json).map_err(ApiError::internal)?,
-            None => WidgetSettings::default(),
-        }
+    let settings = match state.store.widget_settings(&merchant).await? {
+        Some(json) => serde_json::from_str(&json).map_err(ApiError::internal)?,
+        None => WidgetSettings::default(),
     };
+    Ok(settings_now(merchant, settings))
+}
+
+/// `PUT /v1/merchants/{m}/widget`: change the widget settings.
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/widget", tag = "widget", params(("merchant" = String, Path, description = "Merchant id")), request_body = WidgetSettings, responses((status = 200, description = "The settings and the tag to paste", body = SettingsNow)))]
+pub async fn set_settings(
+    State(state): State<AppState>,
+    ForMerchant { merchant, .. }: ForMerchant,
+    JsonBody(settings): JsonBody<WidgetSettings>,
+) -> Result<Response, ApiError> {
+    settings.check()?;
+    state
+        .store
+        .put_widget_settings(
+            &merchant,
+            &serde_json::to_string(&settings).map_err(ApiError::internal)?,
+        )
+        .await?;
+    state
+        .get::<WidgetState>()
+        .merchants
+        .lock()
+        .expect("public cache")
+        .remove(&merchant);
+    Ok(settings_now(merchant, settings))
+}
+
+fn settings_now(merchant: String, settings: WidgetSettings) -> Response {
     let tag = format!(
         "<script src=\"https://YOUR-COVE-HOST/widget.js\" data-merchant=\"{merchant}\" async></script>"
     );
-    Ok(axum::Json(json!({"settings": settings, "script_tag": tag})).into_response())
+    axum::Json(SettingsNow {
+        settings,
+        script_tag: tag,
+    })
+    .into_response()
+}
+
+/// A merchant's widget settings, and the tag to paste into its pages.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SettingsNow {
+    /// The settings in force.
+    pub settings: WidgetSettings,
+    /// The one line that puts the widget on a page.
+    pub script_tag: String,
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub enum Format {
 }
 
 /// One refused record.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Rejected {
     /// Line where the record starts (1 = the file's first line).
     pub line: u64,
@@ -68,7 +68,7 @@ pub struct Rejected {
 }
 
 /// What an import did.
-#[derive(Debug, Default, Clone, serde::Serialize)]
+#[derive(Debug, Default, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Summary {
     /// Records read.
     pub records: u64,
