@@ -13,7 +13,7 @@ pub mod store;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -252,18 +252,26 @@ pub(crate) async fn open_session(
     Ok(r)
 }
 
-/// [`open_session`] with the token of the `x-return-token` header.
-pub(crate) async fn open_by_header(
-    state: &AppState,
-    merchant: &str,
-    id: &str,
-    headers: &HeaderMap,
-) -> Result<ReturnRow, ApiError> {
-    let token = headers
-        .get("x-return-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    open_session(state, merchant, id, token).await
+/// The visitor's proof of a return session, from the `x-return-token`
+/// header (empty when there is none: no session matches it).
+pub struct ReturnToken(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ReturnToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ReturnToken(
+            parts
+                .headers
+                .get("x-return-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+        ))
+    }
 }
 
 /// The order facts of a session, or a 409 if the order is gone (erased).
@@ -356,9 +364,9 @@ pub async fn start(
 pub async fn status(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    ReturnToken(token): ReturnToken,
 ) -> Result<Response, ApiError> {
-    let r = open_by_header(&state, &merchant, &id, &headers).await?;
+    let r = open_session(&state, &merchant, &id, &token).await?;
     Ok(axum::Json(public_view(&r)).into_response())
 }
 

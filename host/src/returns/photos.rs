@@ -3,13 +3,13 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Value, json};
 
 use super::store::{Photo, ReturnRow};
-use super::{open_by_header, refused};
+use super::{ReturnToken, open_session, refused};
 use crate::AppState;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, read_body};
@@ -39,10 +39,10 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 pub async fn upload(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    ReturnToken(token): ReturnToken,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let r = open_by_header(&state, &merchant, &id, &headers).await?;
+    let r = open_session(&state, &merchant, &id, &token).await?;
     if r.status != "open" {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
