@@ -214,6 +214,13 @@ pub async fn list(
     q: Result<Query<store::ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
+    if q.limit.is_some_and(|l| !(1..=500).contains(&l)) {
+        return Err(ApiError::bad_request(
+            Code::InvalidQuery,
+            "`limit` is from 1 to 500 customers a page",
+        )
+        .with_field("limit"));
+    }
     if q.min_spent.is_some() != q.currency.is_some() {
         return Err(ApiError::bad_request(
             Code::InvalidQuery,

@@ -57,7 +57,7 @@ pub struct MissedIn {
 }
 
 /// `POST /public/v1/{m}/missed-searches`: a search that found nothing.
-#[utoipa::path(post, path = "/public/v1/{merchant}/missed-searches", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = MissedIn, responses((status = 202, description = "Counted (or left out when it looked like personal data)", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/missed-searches", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = MissedIn, responses((status = 202, description = "Counted (or left out when it looked like personal data)", body = Counted)))]
 pub async fn report(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -78,11 +78,21 @@ pub async fn report(
         }
         None => false,
     };
-    Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(json!({"counted": counted})),
-    )
-        .into_response())
+    Ok((StatusCode::ACCEPTED, axum::Json(Counted { counted })).into_response())
+}
+
+/// Whether a missed search was counted (a visitor's repeats are not).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Counted {
+    /// Whether it counted.
+    pub counted: bool,
+}
+
+/// An article as the widget shows it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Preview {
+    /// The sanitised HTML.
+    pub html: String,
 }
 
 /// Query of [`list`].
@@ -127,12 +137,15 @@ pub struct PreviewIn {
 
 /// `POST /v1/merchants/{m}/articles/preview`: Markdown as the widget will
 /// show it (the same sanitised HTML).
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/articles/preview", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id")), request_body = PreviewIn, responses((status = 200, description = "The safe HTML", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/articles/preview", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id")), request_body = PreviewIn, responses((status = 200, description = "The safe HTML", body = Preview)))]
 pub async fn preview(
     _: ForMerchant,
     JsonBody(p): JsonBody<PreviewIn>,
 ) -> Result<Response, ApiError> {
-    Ok(axum::Json(json!({"html": super::markdown::to_html(&p.body)})).into_response())
+    Ok(axum::Json(Preview {
+        html: super::markdown::to_html(&p.body),
+    })
+    .into_response())
 }
 
 impl Store {

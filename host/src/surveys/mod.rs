@@ -90,7 +90,7 @@ async fn with_answers(
 }
 
 /// `PUT /v1/merchants/{m}/surveys/{id}`: create or replace a survey.
-#[utoipa::path(put, path = "/v1/merchants/{merchant}/surveys/{id}", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), request_body = Survey, responses((status = 200, description = "Replaced", body = serde_json::Value), (status = 201, description = "Created", body = serde_json::Value)))]
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/surveys/{id}", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), request_body = Survey, responses((status = 200, description = "Replaced", body = SurveyNow), (status = 201, description = "Created", body = SurveyNow)))]
 pub async fn put_survey(
     State(state): State<AppState>,
     _: ForMerchant,
@@ -107,23 +107,39 @@ pub async fn put_survey(
     let created = state.store.put_survey(&merchant, &id, &definition).await?;
     Ok((
         crate::platform::http::created_or_ok(created),
-        axum::Json(json!({"id": id, "survey": survey})),
+        axum::Json(SurveyNow { id, survey }),
     )
         .into_response())
 }
 
 /// `GET /v1/merchants/{m}/surveys`.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The surveys", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The surveys", body = Surveys)))]
 pub async fn list(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let surveys: Vec<Value> = load(&state, &merchant)
+    let surveys = load(&state, &merchant)
         .await?
         .into_iter()
-        .map(|(id, s)| json!({"id": id, "survey": s}))
+        .map(|(id, survey)| SurveyNow { id, survey })
         .collect();
-    Ok(axum::Json(json!({ "surveys": surveys })).into_response())
+    Ok(axum::Json(Surveys { surveys }).into_response())
+}
+
+/// One survey with its id.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SurveyNow {
+    /// Its id.
+    pub id: String,
+    /// Its definition.
+    pub survey: Survey,
+}
+
+/// A merchant's surveys.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Surveys {
+    /// Every survey.
+    pub surveys: Vec<SurveyNow>,
 }
 
 /// `DELETE /v1/merchants/{m}/surveys/{id}` (its answers go with it).

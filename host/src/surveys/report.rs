@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::results::summary;
 use super::with_answers;
@@ -73,7 +73,7 @@ pub(super) fn report_access(
 
 /// `POST /v1/merchants/{m}/surveys/{id}/report-link`: a link to the
 /// survey's report (and CSV) that opens in a browser for 24 hours.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/surveys/{id}/report-link", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), responses((status = 200, description = "A link valid for 24 hours", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/surveys/{id}/report-link", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), responses((status = 200, description = "A link valid for 24 hours", body = ReportLink)))]
 pub async fn report_link(
     State(state): State<AppState>,
     _: ForMerchant,
@@ -86,10 +86,23 @@ pub async fn report_link(
         link_signature(&state, &merchant, &id, expires)
     );
     let base = format!("/v1/merchants/{merchant}/surveys/{id}");
-    Ok(axum::Json(json!({
-        "report": format!("{base}/report?{q}"), "csv": format!("{base}/results.csv?{q}"), "expires_at": expires,
-    }))
+    Ok(axum::Json(ReportLink {
+        report: format!("{base}/report?{q}"),
+        csv: format!("{base}/results.csv?{q}"),
+        expires_at: expires,
+    })
     .into_response())
+}
+
+/// Links to a survey's report and answers that need no key.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ReportLink {
+    /// The report page.
+    pub report: String,
+    /// The answers as CSV.
+    pub csv: String,
+    /// When both stop working (ms since the epoch).
+    pub expires_at: i64,
 }
 
 /// A labelled horizontal bar: `share` of the full width.

@@ -85,7 +85,7 @@ pub(super) fn summary(id: &str, survey: &Survey, answers: &[AnswerRow]) -> Value
 }
 
 /// `GET /v1/merchants/{m}/surveys/{id}/results`.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys/{id}/results", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id"), ("expires" = Option<i64>, Query, description = "A report link's expiry (ms)"), ("sig" = Option<String>, Query, description = "A report link's signature")), responses((status = 200, description = "Counts, NPS, choice shares, texts", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys/{id}/results", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id")), responses((status = 200, description = "Counts, NPS, choice shares, texts", body = serde_json::Value)))]
 pub async fn results(
     State(state): State<AppState>,
     _: ForMerchant,
