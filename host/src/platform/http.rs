@@ -315,22 +315,6 @@ fn admit(state: &AppState, merchant: &str) -> Result<(), ApiError> {
     })
 }
 
-/// Require the operator or the merchant itself. Another merchant's key
-/// gets the same 404 as a merchant that does not exist. For handlers
-/// whose caller may also prove access another way (a signed link);
-/// others ask for [`ForMerchant`].
-pub async fn merchant_or_operator(
-    state: &AppState,
-    headers: &HeaderMap,
-    merchant: &str,
-) -> Result<(), ApiError> {
-    match caller(state, headers).await? {
-        Caller::Operator { .. } => Ok(()),
-        Caller::Merchant(m) if m == merchant => admit(state, merchant),
-        Caller::Merchant(_) => Err(ApiError::not_found(format!("no merchant `{merchant}`"))),
-    }
-}
-
 /// A 404 unless `merchant` exists.
 pub async fn require_merchant(state: &AppState, merchant: &str) -> Result<(), ApiError> {
     if state.store.merchant_exists(merchant).await? {
