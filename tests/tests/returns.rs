@@ -8,6 +8,7 @@ use cove_e2e::{
     OPERATOR_TOKEN, call, create_merchant, guests, host, publish, request, request_bytes,
     test_limits,
 };
+use cove_host::returns::store::ReturnsDb;
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400_000;
@@ -528,8 +529,7 @@ async fn unfinished_sessions_that_lapsed_are_deleted_with_their_photos() {
     let deadline = |id: String| {
         let state = state.clone();
         async move {
-            state
-                .store
+            ReturnsDb(&state.store)
                 .return_row("shop", &id)
                 .await
                 .unwrap()
@@ -541,16 +541,14 @@ async fn unfinished_sessions_that_lapsed_are_deleted_with_their_photos() {
         .unwrap()
         .max(deadline(open.id.clone()).await.unwrap())
         + 1;
-    let gone = state
-        .store
+    let gone = ReturnsDb(&state.store)
         .purge_lapsed_returns("shop", after)
         .await
         .unwrap();
     assert_eq!(gone, 1);
     assert_eq!(deadline(open.id.clone()).await, None);
     assert!(
-        state
-            .store
+        ReturnsDb(&state.store)
             .return_photo_ids("shop", &open.id)
             .await
             .unwrap()

@@ -8,8 +8,13 @@ use std::time::Instant;
 use cove_e2e::{OPERATOR_TOKEN, Postgres, Replicas, call_url as call, wait_for_version};
 use cove_host::customers::import::{BATCH, Format, Importer, Summary};
 use cove_host::customers::model::Entity;
+use cove_host::customers::store::CustomersDb;
 use cove_host::customers::store::ListQuery;
+use cove_host::kb::store::KbDb;
 use cove_host::platform::store::{PluginRow, Store, StoreError};
+use cove_host::rfm::store::RfmDb;
+use cove_host::surveys::store::SurveysDb;
+use cove_host::widget::store::WidgetDb;
 use serde_json::json;
 
 fn plugin(name: &str, version: &str) -> PluginRow {
@@ -188,19 +193,23 @@ async fn suite(url: &str) {
     );
     assert_eq!(audit[0].to_config, Some(json!({"cap.email": "4"})));
 
-    store
+    RfmDb(&store)
         .save_rfm_scores("m1", &[("c1".into(), r#"{"recency":5}"#.into())])
         .await
         .unwrap();
-    store
+    RfmDb(&store)
         .save_rfm_scores("m1", &[("c1".into(), r#"{"recency":4}"#.into())])
         .await
         .unwrap();
     assert_eq!(
-        store.rfm_score("m1", "c1").await.unwrap().as_deref(),
+        RfmDb(&store)
+            .rfm_score("m1", "c1")
+            .await
+            .unwrap()
+            .as_deref(),
         Some(r#"{"recency":4}"#)
     );
-    assert_eq!(store.rfm_score("m1", "c2").await.unwrap(), None);
+    assert_eq!(RfmDb(&store).rfm_score("m1", "c2").await.unwrap(), None);
 
     // Articles: create, replace (votes kept), filter by locale, delete.
     let article = |id: &str, locale: &str, title: &str| cove_host::kb::store::ArticleRow {
@@ -216,24 +225,24 @@ async fn suite(url: &str) {
         updated_at: 1,
     };
     assert!(
-        store
+        KbDb(&store)
             .put_article("m1", &article("a1", "en", "Returns"))
             .await
             .unwrap()
     );
     assert!(
-        store
+        KbDb(&store)
             .put_article("m1", &article("a2", "zh-CN", "退货"))
             .await
             .unwrap()
     );
     assert!(
-        !store
+        !KbDb(&store)
             .put_article("m1", &article("a1", "en", "Refunds"))
             .await
             .unwrap()
     );
-    let all = store2.articles("m1", None).await.unwrap();
+    let all = KbDb(&store2).articles("m1", None).await.unwrap();
     assert_eq!(
         all.iter().map(|a| a.title.as_str()).collect::<Vec<_>>(),
         ["Refunds", "退货"]
@@ -242,50 +251,75 @@ async fn suite(url: &str) {
         (all[0].tags.clone(), all[0].valid_until),
         (vec!["tag".to_string()], Some(9))
     );
-    assert_eq!(store.articles("m1", Some("zh-CN")).await.unwrap().len(), 1);
-    assert!(store.delete_article("m1", "a2").await.unwrap());
-    assert!(!store.delete_article("m1", "a2").await.unwrap());
-    assert_eq!(store.articles("m1", None).await.unwrap().len(), 1);
     assert_eq!(
-        store.article("m1", "a1").await.unwrap().unwrap().title,
+        KbDb(&store)
+            .articles("m1", Some("zh-CN"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(KbDb(&store).delete_article("m1", "a2").await.unwrap());
+    assert!(!KbDb(&store).delete_article("m1", "a2").await.unwrap());
+    assert_eq!(KbDb(&store).articles("m1", None).await.unwrap().len(), 1);
+    assert_eq!(
+        KbDb(&store)
+            .article("m1", "a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .title,
         "Refunds"
     );
-    assert!(store.article("m1", "a2").await.unwrap().is_none());
-    assert_eq!(store.article_locales("m1").await.unwrap(), ["en"]);
-    let stamps = store.article_stamps("m1", "en").await.unwrap();
+    assert!(KbDb(&store).article("m1", "a2").await.unwrap().is_none());
+    assert_eq!(KbDb(&store).article_locales("m1").await.unwrap(), ["en"]);
+    let stamps = KbDb(&store).article_stamps("m1", "en").await.unwrap();
     assert_eq!(stamps.len(), 1);
     assert_eq!(stamps[0].0, "a1");
 
     // Widget: votes (one per visitor), settings, surveys, answers (once).
     assert_eq!(
-        store.vote("m1", "a1", "v1", true).await.unwrap(),
+        KbDb(&store).vote("m1", "a1", "v1", true).await.unwrap(),
         Some((1, 0))
     );
     assert_eq!(
-        store.vote("m1", "a1", "v1", false).await.unwrap(),
+        KbDb(&store).vote("m1", "a1", "v1", false).await.unwrap(),
         Some((0, 1))
     );
     assert_eq!(
-        store.vote("m1", "a1", "v2", true).await.unwrap(),
+        KbDb(&store).vote("m1", "a1", "v2", true).await.unwrap(),
         Some((1, 1))
     );
-    assert_eq!(store.vote("m1", "nope", "v1", true).await.unwrap(), None);
-    let a1 = store2.article("m1", "a1").await.unwrap().unwrap();
+    assert_eq!(
+        KbDb(&store).vote("m1", "nope", "v1", true).await.unwrap(),
+        None
+    );
+    let a1 = KbDb(&store2).article("m1", "a1").await.unwrap().unwrap();
     assert_eq!((a1.helpful, a1.unhelpful), (1, 1));
-    store
+    WidgetDb(&store)
         .put_widget_settings("m1", r##"{"accent":"#000000"}"##)
         .await
         .unwrap();
     assert!(
-        store2
+        WidgetDb(&store2)
             .widget_settings("m1")
             .await
             .unwrap()
             .unwrap()
             .contains("#000000")
     );
-    assert!(store.put_survey("m1", "s1", "{}").await.unwrap());
-    assert!(!store.put_survey("m1", "s1", "{\"v\":2}").await.unwrap());
+    assert!(
+        SurveysDb(&store)
+            .put_survey("m1", "s1", "{}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !SurveysDb(&store)
+            .put_survey("m1", "s1", "{\"v\":2}")
+            .await
+            .unwrap()
+    );
     let answer = |id: &str| cove_host::surveys::store::AnswerRow {
         id: id.into(),
         survey_id: "s1".into(),
@@ -295,7 +329,7 @@ async fn suite(url: &str) {
         answers: serde_json::json!({"nps": 9}),
         received_at: 5,
     };
-    let fresh = store
+    let fresh = SurveysDb(&store)
         .insert_answers("m1", &[answer("x1"), answer("x2"), answer("x1")])
         .await
         .unwrap();
@@ -305,18 +339,25 @@ async fn suite(url: &str) {
         "an id is stored once, even within one batch"
     );
     assert_eq!(
-        store2.insert_answers("m1", &[answer("x2")]).await.unwrap(),
+        SurveysDb(&store2)
+            .insert_answers("m1", &[answer("x2")])
+            .await
+            .unwrap(),
         [false]
     );
-    let stored = store.answers("m1", "s1").await.unwrap();
+    let stored = SurveysDb(&store).answers("m1", "s1").await.unwrap();
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[0].answers["nps"], 9);
-    assert!(store.delete_survey("m1", "s1").await.unwrap());
+    assert!(SurveysDb(&store).delete_survey("m1", "s1").await.unwrap());
     assert!(
-        store.answers("m1", "s1").await.unwrap().is_empty(),
+        SurveysDb(&store)
+            .answers("m1", "s1")
+            .await
+            .unwrap()
+            .is_empty(),
         "answers go with their survey"
     );
-    assert!(store.surveys("m1").await.unwrap().is_empty());
+    assert!(SurveysDb(&store).surveys("m1").await.unwrap().is_empty());
 
     // Concurrent binds never lose an audit entry.
     let mut tasks = Vec::new();
@@ -406,7 +447,11 @@ async fn customers_suite(store: &Store) {
     let so = import(store, "orders", Format::Csv, shopify_orders).await;
     assert_eq!(counts(&so), (1, 0, 0, 1), "{so:?}");
     assert_eq!(so.errors[0].field, "customer_email");
-    let mia = store.customer_profile("m1", "7001").await.unwrap().unwrap();
+    let mia = CustomersDb(store)
+        .customer_profile("m1", "7001")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(mia["customer"]["attributes"]["First Name"], "Mia");
     assert_eq!(
         mia["orders"]["latest"][0]["items"]
@@ -435,7 +480,11 @@ async fn customers_suite(store: &Store) {
         (2, 0, 0, 1)
     );
 
-    let ana = store.customer_profile("m1", "c1").await.unwrap().unwrap();
+    let ana = CustomersDb(store)
+        .customer_profile("m1", "c1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ana["customer"]["email"], "ana@shop.example");
     assert_eq!(ana["customer"]["phone"], "+491511234567");
     assert_eq!(ana["customer"]["tags"], json!(["vip", "newsletter"]));
@@ -461,7 +510,7 @@ async fn customers_suite(store: &Store) {
     );
 
     // The list: filters and a cursor.
-    let (page, next) = store
+    let (page, next) = CustomersDb(store)
         .list_customers(
             "m1",
             &ListQuery {
@@ -473,7 +522,7 @@ async fn customers_suite(store: &Store) {
         .unwrap();
     let ids: Vec<&str> = page.iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["7001", "c1"]);
-    let (rest, end) = store
+    let (rest, end) = CustomersDb(store)
         .list_customers(
             "m1",
             &ListQuery {
@@ -485,7 +534,7 @@ async fn customers_suite(store: &Store) {
         .await
         .unwrap();
     assert_eq!((rest.len(), end), (1, None));
-    let (vip, _) = store
+    let (vip, _) = CustomersDb(store)
         .list_customers(
             "m1",
             &ListQuery {
@@ -496,7 +545,7 @@ async fn customers_suite(store: &Store) {
         .await
         .unwrap();
     assert_eq!(vip.len(), 2);
-    let (de, _) = store
+    let (de, _) = CustomersDb(store)
         .list_customers(
             "m1",
             &ListQuery {
@@ -507,7 +556,7 @@ async fn customers_suite(store: &Store) {
         .await
         .unwrap();
     assert_eq!(de.len(), 1);
-    let (big, _) = store
+    let (big, _) = CustomersDb(store)
         .list_customers(
             "m1",
             &ListQuery {
@@ -526,7 +575,7 @@ async fn customers_suite(store: &Store) {
     );
 
     // Export holds everything; erasure leaves nothing personal.
-    let export = store
+    let export = CustomersDb(store)
         .customer_export("m1", "c1", cove_host::FEATURES)
         .await
         .unwrap()
@@ -534,32 +583,38 @@ async fn customers_suite(store: &Store) {
     assert_eq!(export["orders"].as_array().unwrap().len(), 2);
     assert_eq!(export["events"].as_array().unwrap().len(), 2);
     assert!(
-        store
+        CustomersDb(store)
             .erase_customer("m1", "c1", "suite", cove_host::FEATURES)
             .await
             .unwrap()
     );
-    assert!(store.customer_profile("m1", "c1").await.unwrap().is_none());
     assert!(
-        store
+        CustomersDb(store)
+            .customer_profile("m1", "c1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        CustomersDb(store)
             .customer_export("m1", "c1", cove_host::FEATURES)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
-        !store
+        !CustomersDb(store)
             .erase_customer("m1", "c1", "suite", cove_host::FEATURES)
             .await
             .unwrap(),
         "nothing left to erase"
     );
-    let (all, _) = store
+    let (all, _) = CustomersDb(store)
         .list_customers("m1", &ListQuery::default())
         .await
         .unwrap();
     assert!(all.iter().all(|c| c["id"] != "c1"));
-    let log = store.privacy_log("m1").await.unwrap();
+    let log = CustomersDb(store).privacy_log("m1").await.unwrap();
     assert_eq!(log[0]["action"], "erase");
     assert_eq!(log[0]["detail"]["orders (anonymised)"], 2);
     assert_eq!(log[0]["detail"]["consents"], 3);
@@ -640,21 +695,26 @@ async fn big_import_suite(store: &Store) {
         }
     };
     let email = |id: &'static str| async move {
-        store.customer_profile("m2", id).await.unwrap().unwrap()["customer"]["email"].clone()
+        CustomersDb(store)
+            .customer_profile("m2", id)
+            .await
+            .unwrap()
+            .unwrap()["customer"]["email"]
+            .clone()
     };
     let first = import("m2").await;
     assert_eq!(first.records, records as u64);
     assert_eq!(counts(&first), (records as u64 - 2, 2, 0, 0), "{first:?}");
     assert_eq!(email("k-adj").await, "a2@shop.example");
     assert_eq!(email("k-far").await, "f2@shop.example");
-    let profile = store
+    let profile = CustomersDb(store)
         .customer_profile("m2", "c4000")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(profile["customer"]["attributes"]["note"], note, "{profile}");
     assert_eq!(
-        store.customer_count("m2").await.unwrap(),
+        CustomersDb(store).customer_count("m2").await.unwrap(),
         records as i64 - 2
     );
     // Each repeated key is written twice again (first record, then last);

@@ -20,9 +20,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::customers::store::CustomersDb;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, query};
+use crate::rfm::store::RfmDb;
 use import::{Format, Importer};
 use model::Entity;
 
@@ -46,7 +48,7 @@ pub const FEATURE: Feature = Feature {
     console: &[ConsolePage::new("customers.js", include_str!("console.js"))],
     overview: Some(|state, merchant, _| {
         Box::pin(async move {
-            let count = state.store.customer_count(merchant).await?;
+            let count = CustomersDb(&state.store).customer_count(merchant).await?;
             Ok(json!({"count": count, "page": "customers"}))
         })
     }),
@@ -227,7 +229,9 @@ pub async fn list(
             "`min_spent` needs its `currency` (and the other way round)",
         ));
     }
-    let (customers, next) = state.store.list_customers(&merchant, &q).await?;
+    let (customers, next) = CustomersDb(&state.store)
+        .list_customers(&merchant, &q)
+        .await?;
     Ok(axum::Json(json!({"customers": customers, "next": next})).into_response())
 }
 
@@ -240,10 +244,12 @@ pub async fn profile(
     Path((merchant, id)): Path<(String, String)>,
     _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    match state.store.customer_profile(&merchant, &id).await? {
+    match CustomersDb(&state.store)
+        .customer_profile(&merchant, &id)
+        .await?
+    {
         Some(mut p) => {
-            p["value"] = state
-                .store
+            p["value"] = RfmDb(&state.store)
                 .rfm_customer(&merchant, &id)
                 .await?
                 .unwrap_or(serde_json::Value::Null);
@@ -262,14 +268,15 @@ pub async fn export(
     caller: ForMerchant,
 ) -> Result<Response, ApiError> {
     let actor = caller.actor;
-    let Some(data) = state
-        .store
+    let Some(data) = CustomersDb(&state.store)
         .customer_export(&merchant, &id, state.features)
         .await?
     else {
         return Err(ApiError::not_found(format!("no customer `{id}`")));
     };
-    state.store.log_export(&merchant, &id, &actor).await?;
+    CustomersDb(&state.store)
+        .log_export(&merchant, &id, &actor)
+        .await?;
     let mut res = axum::Json(data).into_response();
     if let Ok(v) = format!(
         "attachment; filename=\"customer-{}.json\"",
@@ -292,8 +299,7 @@ pub async fn erase(
     caller: ForMerchant,
 ) -> Result<Response, ApiError> {
     let actor = caller.actor;
-    if state
-        .store
+    if CustomersDb(&state.store)
         .erase_customer(&merchant, &id, &actor, state.features)
         .await?
     {
@@ -309,5 +315,8 @@ pub async fn privacy_log(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    Ok(axum::Json(json!({"entries": state.store.privacy_log(&merchant).await?})).into_response())
+    Ok(
+        axum::Json(json!({"entries": CustomersDb(&state.store).privacy_log(&merchant).await?}))
+            .into_response(),
+    )
 }

@@ -7,7 +7,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::platform::feature::{Claim, Erase, Feature, Privacy, Tx};
-use crate::platform::store::{Store, StoreError};
+use crate::platform::store::StoreError;
+
+crate::feature_store! {
+    /// Customer data: customers, orders, events, consents and the privacy log.
+    CustomersDb
+}
 
 /// What customer data keeps about a customer: consents and events go at
 /// erasure; orders stay as anonymous figures (the link and the row's
@@ -157,9 +162,9 @@ pub struct ListQuery {
 
 const CUSTOMER_COLUMNS: &str = "id, email, phone, country, time_zone, locale, birthday, tier, tags, created_at, attributes, updated_at";
 
-impl Store {
+impl CustomersDb<'_> {
     async fn rows(
-        &self,
+        self,
         sql: &'static str,
         merchant: &str,
         customer: &str,
@@ -174,7 +179,7 @@ impl Store {
     /// The customer, their consent now and before, an order summary with
     /// the latest orders, and the latest events; `None` if unknown.
     pub async fn customer_profile(
-        &self,
+        self,
         merchant: &str,
         id: &str,
     ) -> Result<Option<Value>, StoreError> {
@@ -251,7 +256,7 @@ impl Store {
 
     /// A page of customers by id, filtered; and the cursor of the next page.
     pub async fn list_customers(
-        &self,
+        self,
         merchant: &str,
         q: &ListQuery,
     ) -> Result<(Vec<Value>, Option<String>), StoreError> {
@@ -318,7 +323,7 @@ impl Store {
 
     /// The ids of `merchant`'s customers with this (E.164) number.
     pub async fn customers_with_phone(
-        &self,
+        self,
         merchant: &str,
         phone: &str,
     ) -> Result<Vec<String>, StoreError> {
@@ -333,7 +338,7 @@ impl Store {
     }
 
     /// How many customers `merchant` has.
-    pub async fn customer_count(&self, merchant: &str) -> Result<i64, StoreError> {
+    pub async fn customer_count(self, merchant: &str) -> Result<i64, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE merchant_id = $1")
                 .bind(merchant)
@@ -345,7 +350,7 @@ impl Store {
     /// Everything held about one customer (GDPR Art. 15 and 20): the
     /// profile, and every feature's part, read in one transaction.
     pub async fn customer_export(
-        &self,
+        self,
         merchant: &str,
         id: &str,
         features: &[&Feature],
@@ -375,7 +380,7 @@ impl Store {
     /// says, in one transaction, with the counts in the privacy log.
     /// False if there was no such customer.
     pub async fn erase_customer(
-        &self,
+        self,
         merchant: &str,
         id: &str,
         actor: &str,
@@ -419,12 +424,7 @@ impl Store {
     }
 
     /// Record that a customer's data was exported.
-    pub async fn log_export(
-        &self,
-        merchant: &str,
-        id: &str,
-        actor: &str,
-    ) -> Result<(), StoreError> {
+    pub async fn log_export(self, merchant: &str, id: &str, actor: &str) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO privacy_log (merchant_id, customer_id, action, actor, at, detail) VALUES ($1, $2, 'export', $3, $4, '{}')")
             .bind(merchant)
             .bind(id)
@@ -436,7 +436,7 @@ impl Store {
     }
 
     /// Every export and erasure of `merchant`, newest first.
-    pub async fn privacy_log(&self, merchant: &str) -> Result<Vec<Value>, StoreError> {
+    pub async fn privacy_log(self, merchant: &str) -> Result<Vec<Value>, StoreError> {
         let rows = sqlx::query("SELECT customer_id, action, actor, at, detail FROM privacy_log WHERE merchant_id = $1 ORDER BY at DESC")
             .bind(merchant)
             .fetch_all(&self.pool)

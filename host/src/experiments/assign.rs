@@ -5,6 +5,7 @@ use super::cache::Loaded;
 use super::handlers::AssignIn;
 use super::model::{Mode, Status};
 use super::*;
+use crate::experiments::store::ExperimentsDb;
 use crate::platform::http::Code;
 
 /// The unit an assignment is for: the hash attribute's value (or the
@@ -48,8 +49,7 @@ pub(super) async fn place(
     let unit = unit_of(&e.def, attributes);
     let sticky = match (&unit, bandit) {
         (Some(u), true) => {
-            state
-                .store
+            ExperimentsDb(&state.store)
                 .sticky_variation(merchant, &e.row.key, u)
                 .await?
         }
@@ -89,8 +89,7 @@ pub(super) async fn place(
         && sticky.is_none()
         && let Some(u) = &unit
     {
-        state
-            .store
+        ExperimentsDb(&state.store)
             .keep_variation(merchant, &e.row.key, u, variation as i64, crate::now_ms())
             .await?;
     }
@@ -115,8 +114,7 @@ pub(super) async fn attributes_of(
 ) -> Result<Value, ApiError> {
     let mut attrs = input.attributes;
     if let Some(id) = input.customer_id {
-        let stored = state
-            .store
+        let stored = ExperimentsDb(&state.store)
             .targeting_attributes(merchant, &id)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no customer `{id}`")))?;

@@ -4,6 +4,7 @@
 use super::cache::{Loaded, find};
 use super::model::Mode;
 use super::*;
+use crate::experiments::store::ExperimentsDb;
 
 /// Exposures and conversions per variation.
 pub(super) async fn totals(
@@ -12,8 +13,7 @@ pub(super) async fn totals(
     e: &Loaded,
 ) -> Result<Vec<(u64, u64)>, ApiError> {
     let mut t = vec![(0, 0); e.def.variations.len()];
-    for c in state
-        .store
+    for c in ExperimentsDb(&state.store)
         .experiment_counts(
             merchant,
             &e.row.key,
@@ -60,8 +60,7 @@ pub(super) async fn reweigh(
         ));
     }
     let text = serde_json::to_string(&weights).map_err(|e| e.to_string())?;
-    state
-        .store
+    ExperimentsDb(&state.store)
         .set_experiment_weights(
             merchant,
             &e.row.key,
@@ -83,7 +82,7 @@ pub fn spawn_bandits(state: &AppState, every: Duration) -> tokio::task::JoinHand
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let Ok(running) = state.store.running_experiments().await else {
+            let Ok(running) = ExperimentsDb(&state.store).running_experiments().await else {
                 continue;
             };
             let now = crate::now_ms();

@@ -2,6 +2,7 @@
 //! [`FRESH`](super::FRESH) (another replica's edit, a bandit's new weights).
 
 use super::*;
+use crate::experiments::store::ExperimentsDb;
 
 /// An experiment ready to assign from.
 pub struct Loaded {
@@ -56,8 +57,7 @@ pub(super) async fn loaded(
     {
         return Ok(list.clone());
     }
-    let list: Vec<Arc<Loaded>> = state
-        .store
+    let list: Vec<Arc<Loaded>> = ExperimentsDb(&state.store)
         .experiments(merchant)
         .await?
         .into_iter()

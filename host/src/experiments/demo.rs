@@ -5,13 +5,17 @@ use super::bandit::reweigh;
 use super::cache::load;
 use super::model::Mode;
 use super::*;
+use crate::experiments::store::ExperimentsDb;
 
 /// Give the demo merchant three experiments with two weeks of history
 /// (visitors placed by the bound allocator, conversions drawn from a fixed
 /// sequence): the storefront's offer banner (a fixed split), a product
 /// page test of two factors, and a three-arm bandit. Only if it has none.
 pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
-    if !state.store.experiments(merchant).await?.is_empty()
+    if !ExperimentsDb(&state.store)
+        .experiments(merchant)
+        .await?
+        .is_empty()
         || state.bindings.get(merchant, Slot::Allocator).is_none()
     {
         return Ok(());
@@ -54,7 +58,9 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
             started_at: Some(now - 14 * 86_400_000),
             stopped_at: None,
         };
-        state.store.insert_experiment(merchant, &row).await?;
+        ExperimentsDb(&state.store)
+            .insert_experiment(merchant, &row)
+            .await?;
         let e = load(row).map_err(|e| anyhow::anyhow!("demo experiment: {}", e.message()))?;
         for i in 0..visitors {
             let unit = format!("demo-{}-{i}", e.row.key);
@@ -62,8 +68,7 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
             let Ok(a) = placed else { continue };
             let v = a["variation"].as_u64().unwrap_or(0) as usize;
             let at = now - 14 * 86_400_000 + (i as i64 * 14 * 86_400_000) / visitors as i64;
-            state
-                .store
+            ExperimentsDb(&state.store)
                 .record_exposure(
                     merchant,
                     &e.row.key,
@@ -77,8 +82,7 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
             draw ^= draw >> 7;
             draw ^= draw << 17;
             if ((draw >> 11) as f64 / (1u64 << 53) as f64) < rates[v] {
-                state
-                    .store
+                ExperimentsDb(&state.store)
                     .record_conversion(
                         merchant,
                         &format!("demo-c-{unit}"),

@@ -6,6 +6,7 @@ use super::bandit::{reweigh, totals};
 use super::cache::{find, load, loaded, view};
 use super::model::{Mode, Status};
 use super::*;
+use crate::experiments::store::ExperimentsDb;
 use crate::platform::http::Code;
 use crate::platform::http::MaybeJson;
 
@@ -129,7 +130,10 @@ pub async fn create(
         started_at: (def.status == Status::Running).then_some(now),
         stopped_at: (def.status == Status::Stopped).then_some(now),
     };
-    if !state.store.insert_experiment(&merchant, &row).await? {
+    if !ExperimentsDb(&state.store)
+        .insert_experiment(&merchant, &row)
+        .await?
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             Code::ExperimentExists,
@@ -170,8 +174,7 @@ pub async fn update(
         return Err(invalid("key", "the key of an experiment cannot change"));
     }
     def.check()?;
-    let old = state
-        .store
+    let old = ExperimentsDb(&state.store)
         .experiment(&merchant, &key)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no experiment `{key}`")))?;
@@ -215,8 +218,7 @@ pub(super) async fn save(
     row: ExperimentRow,
     was_updated_at: i64,
 ) -> Result<Response, ApiError> {
-    if !state
-        .store
+    if !ExperimentsDb(&state.store)
         .update_experiment(merchant, &row, was_updated_at)
         .await?
     {
@@ -250,8 +252,7 @@ pub async fn stop(
     MaybeJson(input): MaybeJson<StopIn>,
 ) -> Result<Response, ApiError> {
     let input = input.unwrap_or(StopIn { serve: None });
-    let old = state
-        .store
+    let old = ExperimentsDb(&state.store)
         .experiment(&merchant, &key)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no experiment `{key}`")))?;
@@ -400,14 +401,12 @@ pub async fn events(
     for (id, unit, at, what) in checked {
         let fresh = match what {
             Ok((key, variation)) => {
-                state
-                    .store
+                ExperimentsDb(&state.store)
                     .record_exposure(&merchant, &key, &unit, variation, &id, at)
                     .await?
             }
             Err(event) => {
-                state
-                    .store
+                ExperimentsDb(&state.store)
                     .record_conversion(&merchant, &id, &unit, &event, at)
                     .await?
             }
@@ -449,8 +448,7 @@ pub async fn results(
 ) -> Result<Response, ApiError> {
     let e = find(&state, &merchant, &key).await?;
     let n = e.def.variations.len();
-    let days = state
-        .store
+    let days = ExperimentsDb(&state.store)
         .experiment_counts(
             &merchant,
             &key,

@@ -5,6 +5,7 @@ use super::assign::place;
 use super::cache::{Loaded, loaded};
 use super::model::Status;
 use super::*;
+use crate::experiments::store::ExperimentsDb;
 
 /// The storefront's visitor.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -86,8 +87,7 @@ pub async fn public_exposures(
         if a["in_experiment"] == true && !unit.is_empty() {
             let id = format!("x:{}:{unit}", e.row.key);
             let variation = a["variation"].as_i64().unwrap_or(0);
-            if state
-                .store
+            if ExperimentsDb(&state.store)
                 .record_exposure(&merchant, &e.row.key, unit, variation, &id, now)
                 .await?
             {

@@ -5,7 +5,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::model::Status;
-use crate::platform::store::{Store, StoreError, is_unique_violation};
+use crate::platform::store::{StoreError, is_unique_violation};
+
+crate::feature_store! {
+    /// Experiments' tables: definitions, exposures and events.
+    ExperimentsDb
+}
 
 /// An experiment as stored.
 #[derive(Debug, Clone)]
@@ -67,9 +72,9 @@ pub struct DayCount {
     pub conversions: u64,
 }
 
-impl Store {
+impl ExperimentsDb<'_> {
     /// All of a merchant's experiments, newest first.
-    pub async fn experiments(&self, merchant: &str) -> Result<Vec<ExperimentRow>, StoreError> {
+    pub async fn experiments(self, merchant: &str) -> Result<Vec<ExperimentRow>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM experiments WHERE merchant_id = $1 ORDER BY created_at DESC, key"
         )))
@@ -83,7 +88,7 @@ impl Store {
 
     /// One experiment.
     pub async fn experiment(
-        &self,
+        self,
         merchant: &str,
         key: &str,
     ) -> Result<Option<ExperimentRow>, StoreError> {
@@ -101,7 +106,7 @@ impl Store {
 
     /// Create an experiment; false if the key is taken.
     pub async fn insert_experiment(
-        &self,
+        self,
         merchant: &str,
         e: &ExperimentRow,
     ) -> Result<bool, StoreError> {
@@ -132,7 +137,7 @@ impl Store {
     /// Replace an experiment if it still has `was_updated_at` (so two
     /// concurrent edits cannot lose one silently); false otherwise.
     pub async fn update_experiment(
-        &self,
+        self,
         merchant: &str,
         e: &ExperimentRow,
         was_updated_at: i64,
@@ -161,7 +166,7 @@ impl Store {
     /// Store a bandit's new weights if nobody did since `was_at` (one
     /// replica wins a cadence); false otherwise.
     pub async fn set_experiment_weights(
-        &self,
+        self,
         merchant: &str,
         key: &str,
         weights: &str,
@@ -184,7 +189,7 @@ impl Store {
 
     /// Every running experiment, as (merchant, key, definition, when its
     /// weights were last set).
-    pub async fn running_experiments(&self) -> Result<Vec<Running>, StoreError> {
+    pub async fn running_experiments(self) -> Result<Vec<Running>, StoreError> {
         sqlx::query(
             "SELECT merchant_id, key, definition, weights_at FROM experiments WHERE status = 'running'",
         )
@@ -197,7 +202,7 @@ impl Store {
 
     /// The variation stored for a bandit's unit.
     pub async fn sticky_variation(
-        &self,
+        self,
         merchant: &str,
         key: &str,
         unit: &str,
@@ -216,7 +221,7 @@ impl Store {
 
     /// Remember a bandit's unit's variation (the first one stays).
     pub async fn keep_variation(
-        &self,
+        self,
         merchant: &str,
         key: &str,
         unit: &str,
@@ -240,7 +245,7 @@ impl Store {
     /// Record a unit's exposure; false if it was recorded before (this
     /// event id, or an earlier exposure of the unit).
     pub async fn record_exposure(
-        &self,
+        self,
         merchant: &str,
         key: &str,
         unit: &str,
@@ -265,7 +270,7 @@ impl Store {
 
     /// Record a conversion event; false if its id was seen before.
     pub async fn record_conversion(
-        &self,
+        self,
         merchant: &str,
         event_id: &str,
         unit: &str,
@@ -292,7 +297,7 @@ impl Store {
     /// that id had an event of that kind, or placed an order when `event`
     /// is `purchase`.
     pub async fn experiment_counts(
-        &self,
+        self,
         merchant: &str,
         key: &str,
         event: &str,
@@ -330,12 +335,12 @@ impl Store {
     }
 }
 
-impl Store {
+impl ExperimentsDb<'_> {
     /// A stored customer's attributes for targeting: their own
     /// attributes, then `country`, `locale`, `tier`, `tags` and `orders`
     /// (count); `None` if there is no such customer.
     pub async fn targeting_attributes(
-        &self,
+        self,
         merchant: &str,
         id: &str,
     ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, StoreError> {

@@ -14,9 +14,10 @@ use sqlx::Row;
 use crate::AppState;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody, query, valid_locale};
-use crate::platform::store::{Store, StoreError};
+use crate::platform::store::StoreError;
 
 use crate::DAY_MS;
+use crate::kb::store::KbDb;
 
 /// The words of a search as counted: trimmed, lower-case, single spaces,
 /// at most 80 characters; anything that looks like a person's data (an
@@ -71,8 +72,7 @@ pub async fn report(
     }
     let counted = match normalise(&m.query) {
         Some(q) => {
-            state
-                .store
+            KbDb(&state.store)
                 .count_missed_search(&merchant, &m.locale, &q, crate::now_ms())
                 .await?
         }
@@ -120,7 +120,7 @@ pub async fn list(
         ));
     }
     let since = crate::now_ms() - i64::from(days) * DAY_MS;
-    let searches = state.store.missed_searches(&merchant, since).await?;
+    let searches = KbDb(&state.store).missed_searches(&merchant, since).await?;
     Ok(
         axum::Json(json!({"merchant": merchant, "days": days, "searches": searches}))
             .into_response(),
@@ -148,10 +148,10 @@ pub async fn preview(
     .into_response())
 }
 
-impl Store {
+impl KbDb<'_> {
     /// Count one missed search; false if the merchant does not exist.
     pub async fn count_missed_search(
-        &self,
+        self,
         merchant: &str,
         locale: &str,
         query: &str,
@@ -175,7 +175,7 @@ impl Store {
 
     /// Missed searches since `since` (ms), most frequent first.
     pub async fn missed_searches(
-        &self,
+        self,
         merchant: &str,
         since: i64,
     ) -> Result<Vec<serde_json::Value>, StoreError> {

@@ -26,6 +26,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::kb::store::ArticleRow;
+use crate::kb::store::KbDb;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, query, valid_locale};
@@ -109,7 +110,8 @@ pub async fn built(
     // a cached old index read by a new widget.
     let mut hash = Sha256::new();
     hash.update(cove_search::FORMAT);
-    for (id, updated_at, helpful, unhelpful) in state.store.article_stamps(merchant, locale).await?
+    for (id, updated_at, helpful, unhelpful) in
+        KbDb(&state.store).article_stamps(merchant, locale).await?
     {
         hash.update(format!("{id}\0{updated_at}\0{helpful}\0{unhelpful}\n"));
     }
@@ -120,7 +122,7 @@ pub async fn built(
             // Articles are read (bodies and all) only when they changed,
             // and indexed off the request threads: a big catalogue takes
             // a few hundred ms, which policy calls must not wait behind.
-            let articles = state.store.articles(merchant, Some(locale)).await?;
+            let articles = KbDb(&state.store).articles(merchant, Some(locale)).await?;
             let locale = locale.to_string();
             tokio::task::spawn_blocking(move || {
                 let docs: Vec<Article> = articles
@@ -224,7 +226,7 @@ pub async fn put_article(
         unhelpful: 0,
         updated_at: crate::now_ms(),
     };
-    let created = state.store.put_article(&merchant, &row).await?;
+    let created = KbDb(&state.store).put_article(&merchant, &row).await?;
     Ok((
         crate::platform::http::created_or_ok(created),
         axum::Json(row),
@@ -239,7 +241,7 @@ pub async fn delete(
     _: ForMerchant,
     Path((merchant, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    if state.store.delete_article(&merchant, &id).await? {
+    if KbDb(&state.store).delete_article(&merchant, &id).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found(format!("no article `{id}`")))
@@ -261,8 +263,7 @@ pub async fn list(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
-    let articles: Vec<_> = state
-        .store
+    let articles: Vec<_> = KbDb(&state.store)
         .articles(&merchant, q.locale.as_deref())
         .await?
         .into_iter()
@@ -321,8 +322,8 @@ fn overview<'a>(
 ) -> crate::platform::feature::Pending<'a, Result<serde_json::Value, ApiError>> {
     Box::pin(async move {
         let (articles, missed) = tokio::try_join!(
-            state.store.articles(merchant, None),
-            state.store.missed_searches(merchant, since)
+            KbDb(&state.store).articles(merchant, None),
+            KbDb(&state.store).missed_searches(merchant, since)
         )?;
         let (yes, no) = articles
             .iter()

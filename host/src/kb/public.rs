@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::kb::store::KbDb;
 use crate::platform::guard::FRESH_FOR;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, JsonBody, gzipped, query, valid_id};
@@ -84,8 +85,7 @@ pub async fn article(
     Path((merchant, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let now = crate::now_ms();
-    let a = state
-        .store
+    let a = KbDb(&state.store)
         .article(&merchant, &id)
         .await?
         .filter(|a| a.valid_from.is_none_or(|f| f <= now) && a.valid_until.is_none_or(|u| now < u))
@@ -120,8 +120,7 @@ pub async fn vote(
             "article and visitor are ids of 1-64 letters, digits, `-` or `_`",
         ));
     }
-    match state
-        .store
+    match KbDb(&state.store)
         .vote(&merchant, &v.article, &v.visitor, v.helpful)
         .await?
     {

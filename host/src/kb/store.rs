@@ -3,7 +3,12 @@
 
 use sqlx::Row;
 
-use crate::platform::store::{Store, StoreError, exists};
+use crate::platform::store::{StoreError, exists};
+
+crate::feature_store! {
+    /// The knowledge base's tables: articles, votes and missed searches.
+    KbDb
+}
 
 /// A knowledge-base article as stored.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -30,9 +35,9 @@ pub struct ArticleRow {
     pub updated_at: i64,
 }
 
-impl Store {
+impl KbDb<'_> {
     /// Create or replace an article (votes are kept). Returns true if new.
-    pub async fn put_article(&self, merchant: &str, a: &ArticleRow) -> Result<bool, StoreError> {
+    pub async fn put_article(self, merchant: &str, a: &ArticleRow) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
         let existed = exists(&mut tx, "articles", merchant, &a.id).await?;
         let tags = serde_json::to_string(&a.tags).unwrap_or_else(|_| "[]".into());
@@ -59,14 +64,14 @@ impl Store {
     }
 
     /// Delete an article and its votes; false if there was none.
-    pub async fn delete_article(&self, merchant: &str, id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_article(self, merchant: &str, id: &str) -> Result<bool, StoreError> {
         self.delete_with_children("articles", ("article_votes", "article_id"), merchant, id)
             .await
     }
 
     /// A merchant's articles, optionally of one locale, by id.
     pub async fn articles(
-        &self,
+        self,
         merchant: &str,
         locale: Option<&str>,
     ) -> Result<Vec<ArticleRow>, StoreError> {
@@ -74,16 +79,12 @@ impl Store {
     }
 
     /// One article.
-    pub async fn article(
-        &self,
-        merchant: &str,
-        id: &str,
-    ) -> Result<Option<ArticleRow>, StoreError> {
+    pub async fn article(self, merchant: &str, id: &str) -> Result<Option<ArticleRow>, StoreError> {
         Ok(self.select_articles(merchant, None, Some(id)).await?.pop())
     }
 
     async fn select_articles(
-        &self,
+        self,
         merchant: &str,
         locale: Option<&str>,
         id: Option<&str>,
@@ -120,7 +121,7 @@ impl Store {
     /// and recount the article's votes. `None` if there is no such article;
     /// otherwise its (helpful, unhelpful) counts.
     pub async fn vote(
-        &self,
+        self,
         merchant: &str,
         article: &str,
         visitor: &str,
@@ -166,7 +167,7 @@ impl Store {
     /// What a search index's version is made of, per article of one
     /// locale: id, last change and votes (no bodies: this runs often).
     pub async fn article_stamps(
-        &self,
+        self,
         merchant: &str,
         locale: &str,
     ) -> Result<Vec<(String, i64, i64, i64)>, StoreError> {
@@ -183,7 +184,7 @@ impl Store {
     }
 
     /// The locales a merchant has articles in.
-    pub async fn article_locales(&self, merchant: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn article_locales(self, merchant: &str) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT DISTINCT locale FROM articles WHERE merchant_id = $1 ORDER BY locale",
         )

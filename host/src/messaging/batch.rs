@@ -13,6 +13,7 @@ use super::plan::{MessageIn, plan_one};
 use crate::AppState;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody};
+use crate::rfm::store::RfmDb;
 
 /// Customers planned between two progress updates.
 const PAGE: i64 = 200;
@@ -65,9 +66,7 @@ pub async fn start(
     };
     let run = match input.run_id {
         Some(run) => run,
-        None => state
-            .store
-            .previous_rfm_run(&merchant, "")
+        None => RfmDb(&state.store).previous_rfm_run(&merchant, "")
             .await
             .map_err(ApiError::internal)?
             .ok_or_else(|| {
@@ -158,8 +157,7 @@ async fn run_batch(
     let (mut planned, mut dropped, mut failed) = (0i64, 0i64, 0i64);
     let mut cursor = String::new();
     loop {
-        let page = state
-            .store
+        let page = RfmDb(&state.store)
             .rfm_members(merchant, run, segment, micro, &cursor, PAGE)
             .await
             .map_err(ApiError::internal)?;

@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::customers::import::{Format, Importer};
 use crate::customers::model::{Entity, normalise_phone};
+use crate::customers::store::CustomersDb;
 use crate::platform::feature::{Claim, ConsolePage, Erase, Feature, Migration, Privacy};
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody};
@@ -119,7 +120,9 @@ pub async fn inbound_sms(
         )
     })?;
     let at = sms.at.unwrap_or_else(crate::now_ms);
-    let customers = state.store.customers_with_phone(&merchant, &phone).await?;
+    let customers = CustomersDb(&state.store)
+        .customers_with_phone(&merchant, &phone)
+        .await?;
     let found = keyword(&sms.text);
     let mut consents = Vec::new();
     let mut events = Vec::new();

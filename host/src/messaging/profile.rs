@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use crate::platform::http::ApiError;
 use crate::platform::store::Store;
+use crate::rfm::store::RfmDb;
 
 /// Contacts this far back are the history (a month's caps and then some).
 const HISTORY_DAYS: i64 = 35;
@@ -190,7 +191,7 @@ impl Profile {
                 .bind(merchant)
                 .bind(id)
                 .fetch_all(&store.pool),
-            store.rfm_segments(merchant, id),
+            RfmDb(store).rfm_segments(merchant, id),
         );
         let row = row?.ok_or_else(|| {
             ApiError::not_found(format!(

@@ -187,6 +187,27 @@ fn migration(
     )
 }
 
+/// A feature's view of the database: a type of the feature's own whose
+/// methods are its queries, so a read of another feature's tables names
+/// that feature (`RfmDb(&state.store).rfm_segments(…)`, with its `use`).
+/// The platform's own queries stay on [`Store`], which the view derefs to.
+#[macro_export]
+macro_rules! feature_store {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy)]
+        pub struct $name<'a>(pub &'a $crate::platform::store::Store);
+
+        impl std::ops::Deref for $name<'_> {
+            type Target = $crate::platform::store::Store;
+
+            fn deref(&self) -> &Self::Target {
+                self.0
+            }
+        }
+    };
+}
+
 /// The database.
 #[derive(Clone)]
 pub struct Store {

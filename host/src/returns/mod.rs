@@ -25,7 +25,8 @@ use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody, key_hash, query, valid_locale};
 use crate::platform::invoke::{InvokeError, invoke};
 use crate::platform::slots::{Contract, Slot};
-use store::ReturnRow;
+use crate::returns::store::ReturnsDb;
+use store::{ReturnRow, Status};
 
 /// How long an unfinished session can be resumed.
 pub const SESSION_DAYS: i64 = 7;
@@ -98,14 +99,37 @@ pub struct TokenIn {
 }
 
 /// What the customer sees of a session.
-fn public_view(r: &ReturnRow) -> Value {
-    json!({
-        "id": r.id,
-        "status": r.status,
-        "step": r.step,
-        "answers": r.answers,
-        "expires_at": r.expires_at,
-        "pickup_requested": r.pickup_at.is_some(),
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PublicReturn {
+    /// The session's id.
+    pub id: String,
+    /// Where it stands.
+    pub status: Status,
+    /// The step shown: `{"form": …}` or `{"outcome": …}`.
+    #[schema(value_type = Object)]
+    pub step: Value,
+    /// The answers so far: `[{field, value}]`.
+    #[schema(value_type = Vec<Object>)]
+    pub answers: Value,
+    /// When an unfinished session lapses (ms since the epoch).
+    pub expires_at: i64,
+    /// Whether a carrier pickup was requested.
+    pub pickup_requested: bool,
+    /// The session's token, once, when it starts: keep it to resume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// What the customer sees of `r`.
+fn public_view(r: &ReturnRow) -> axum::Json<PublicReturn> {
+    axum::Json(PublicReturn {
+        id: r.id.clone(),
+        status: r.status,
+        step: r.step.clone(),
+        answers: r.answers.clone(),
+        expires_at: r.expires_at,
+        pickup_requested: r.pickup_at.is_some(),
+        token: None,
     })
 }
 
@@ -185,21 +209,20 @@ fn apply(r: &mut ReturnRow, step: Value, facts: &store::OrderFacts) {
     r.currency = facts.customer["spent"]["currency"]
         .as_str()
         .map(str::to_string);
-    r.status = "open".into();
+    r.status = Status::Open;
     (r.queue, r.refund_minor, r.fees_minor, r.method) = (None, None, None, None);
     if let Some(outcome) = step.get("outcome") {
         // A refusal or a hand-off to a marketplace has nothing for the
         // customer to confirm: it is settled as it is shown. A refund or
         // a person's review waits for the customer's submit.
         r.status = if outcome.get("rejected").is_some() {
-            "rejected"
+            Status::Rejected
         } else if outcome.get("marketplace").is_some() {
-            "marketplace"
+            Status::Marketplace
         } else {
-            "ready"
-        }
-        .into();
-        if r.status != "ready" {
+            Status::Ready
+        };
+        if r.status != Status::Ready {
             r.submitted_at = Some(crate::now_ms());
         }
         if let Some(h) = outcome.get("human-review") {
@@ -233,8 +256,7 @@ pub(crate) async fn open_session(
     token: &str,
 ) -> Result<ReturnRow, ApiError> {
     let none = || ApiError::not_found(format!("no return `{id}` for this token"));
-    let r = state
-        .store
+    let r = ReturnsDb(&state.store)
         .return_row(merchant, id)
         .await?
         .ok_or_else(none)?;
@@ -242,7 +264,7 @@ pub(crate) async fn open_session(
     {
         return Err(none());
     }
-    if matches!(r.status.as_str(), "open" | "ready") && r.expires_at < crate::now_ms() {
+    if r.status.unfinished() && r.expires_at < crate::now_ms() {
         return Err(ApiError::new(
             StatusCode::GONE,
             Code::SessionExpired,
@@ -280,8 +302,7 @@ async fn facts_of(
     merchant: &str,
     r: &ReturnRow,
 ) -> Result<store::OrderFacts, ApiError> {
-    state
-        .store
+    ReturnsDb(&state.store)
         .return_facts(merchant, &r.order_id, &r.id)
         .await?
         .ok_or_else(|| {
@@ -294,7 +315,7 @@ async fn facts_of(
 }
 
 /// `POST /public/v1/{m}/returns`: start a return by proving the order.
-#[utoipa::path(post, path = "/public/v1/{merchant}/returns", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = StartIn, responses((status = 201, description = "The session: id, token (keep it to resume), status and the first step", body = serde_json::Value), (status = 404, description = "No order matches that number and e-mail"), (status = 503, description = "The return flow is busy; try again")))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = StartIn, responses((status = 201, description = "The session: id, token (keep it to resume), status and the first step", body = PublicReturn), (status = 404, description = "No order matches that number and e-mail"), (status = 503, description = "The return flow is busy; try again")))]
 pub async fn start(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -316,7 +337,10 @@ pub async fn start(
             "no order matches that order number and e-mail",
         )
     };
-    let facts = match state.store.return_facts(&merchant, order, "").await? {
+    let facts = match ReturnsDb(&state.store)
+        .return_facts(&merchant, order, "")
+        .await?
+    {
         Some(f) if email.is_some() && f.email == email => f,
         _ => return Err(no_match()),
     };
@@ -330,7 +354,7 @@ pub async fn start(
         locale,
         answers: json!([]),
         step: Value::Null,
-        status: "open".into(),
+        status: Status::Open,
         queue: None,
         reason: None,
         sku: None,
@@ -348,31 +372,30 @@ pub async fn start(
         expires_at: now + SESSION_DAYS * 86_400_000,
         submitted_at: None,
     };
-    // Sessions that lapsed unfinished go as new ones start.
-    state.store.purge_lapsed_returns(&merchant, now).await?;
+    // Sessions that lapsed unfinished go as new ones ReturnsDb(&start.state.store).purge_lapsed_returns(&merchant, now).await?;
     let first = ask(&state, &merchant, &r, &facts).await?;
     apply(&mut r, first, &facts);
-    state.store.insert_return(&merchant, &r).await?;
+    ReturnsDb(&state.store).insert_return(&merchant, &r).await?;
     let mut view = public_view(&r);
-    view["token"] = json!(token);
-    Ok((StatusCode::CREATED, axum::Json(view)).into_response())
+    view.token = Some(token);
+    Ok((StatusCode::CREATED, view).into_response())
 }
 
 /// `GET /public/v1/{m}/returns/{id}`: where a session stands (token in
 /// the `x-return-token` header).
-#[utoipa::path(get, path = "/public/v1/{merchant}/returns/{id}", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id"), ("x-return-token" = String, Header, description = "The session's token")), responses((status = 200, description = "Status, the step shown, the answers so far", body = serde_json::Value), (status = 410, description = "The session lapsed before it was finished")))]
+#[utoipa::path(get, path = "/public/v1/{merchant}/returns/{id}", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id"), ("x-return-token" = String, Header, description = "The session's token")), responses((status = 200, description = "Status, the step shown, the answers so far", body = PublicReturn), (status = 410, description = "The session lapsed before it was finished")))]
 pub async fn status(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
     ReturnToken(token): ReturnToken,
 ) -> Result<Response, ApiError> {
     let r = open_session(&state, &merchant, &id, &token).await?;
-    Ok(axum::Json(public_view(&r)).into_response())
+    Ok(public_view(&r).into_response())
 }
 
 /// `POST /public/v1/{m}/returns/{id}/step`: answer the form shown; the
 /// answers are checked against its fields, then the flow says what next.
-#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/step", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = StepIn, responses((status = 200, description = "The session with its next step", body = serde_json::Value), (status = 422, description = "An answer is refused: `field` and the reason"), (status = 410, description = "The session lapsed before it was finished"), (status = 503, description = "The return flow is busy; try again")))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/step", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = StepIn, responses((status = 200, description = "The session with its next step", body = PublicReturn), (status = 422, description = "An answer is refused: `field` and the reason"), (status = 410, description = "The session lapsed before it was finished"), (status = 503, description = "The return flow is busy; try again")))]
 pub async fn step(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -400,19 +423,22 @@ pub async fn step(
     let next = ask(&state, &merchant, &r, &facts).await?;
     apply(&mut r, next, &facts);
     r.updated_at = crate::now_ms().max(was_at + 1);
-    if !state.store.save_return(&merchant, &r, was_at).await? {
+    if !ReturnsDb(&state.store)
+        .save_return(&merchant, &r, was_at)
+        .await?
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             Code::MovedOn,
             "this return changed in another window; reload it",
         ));
     }
-    Ok(axum::Json(public_view(&r)).into_response())
+    Ok(public_view(&r).into_response())
 }
 
 /// `POST /public/v1/{m}/returns/{id}/submit`: confirm the outcome shown.
 /// Idempotent: a second submit answers the same.
-#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/submit", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = TokenIn, responses((status = 200, description = "The settled return: approved (pickup recorded if any), rejected, marketplace or review", body = serde_json::Value), (status = 410, description = "The session lapsed before it was finished")))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/submit", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = TokenIn, responses((status = 200, description = "The settled return: approved (pickup recorded if any), rejected, marketplace or review", body = PublicReturn), (status = 410, description = "The session lapsed before it was finished")))]
 pub async fn submit(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -420,7 +446,7 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     let mut r = open_session(&state, &merchant, &id, &input.token).await?;
     if r.submitted_at.is_some() {
-        return Ok(axum::Json(public_view(&r)).into_response());
+        return Ok(public_view(&r).into_response());
     }
     let Some(outcome) = r.step.get("outcome").cloned() else {
         return Err(ApiError::new(
@@ -432,13 +458,12 @@ pub async fn submit(
     let was_at = r.updated_at;
     let now = crate::now_ms();
     r.status = match outcome {
-        Value::Object(o) if o.contains_key("approved") => "approved",
-        Value::Object(o) if o.contains_key("marketplace") => "marketplace",
-        Value::Object(o) if o.contains_key("human-review") => "review",
-        _ => "rejected",
-    }
-    .into();
-    if r.status == "approved" {
+        Value::Object(o) if o.contains_key("approved") => Status::Approved,
+        Value::Object(o) if o.contains_key("marketplace") => Status::Marketplace,
+        Value::Object(o) if o.contains_key("human-review") => Status::Review,
+        _ => Status::Rejected,
+    };
+    if r.status == Status::Approved {
         // The units may have been returned by another session meanwhile.
         let facts = facts_of(&state, &merchant, &r).await?;
         let left = facts.order["lines"]
@@ -448,7 +473,7 @@ pub async fn submit(
                 l["quantity"].as_i64().unwrap_or(0) - l["returned"].as_i64().unwrap_or(0)
             });
         if r.quantity.unwrap_or(0) > left {
-            r.status = "review".into();
+            r.status = Status::Review;
             r.queue = Some("standard".into());
             r.note = Some("the units were returned by another return meanwhile".into());
         } else if r.method.as_deref() == Some("pickup") {
@@ -457,12 +482,15 @@ pub async fn submit(
     }
     r.submitted_at = Some(now);
     r.updated_at = now.max(was_at + 1);
-    if !state.store.save_return(&merchant, &r, was_at).await? {
+    if !ReturnsDb(&state.store)
+        .save_return(&merchant, &r, was_at)
+        .await?
+    {
         // A concurrent submit won: answer with what it stored.
         let stored = open_session(&state, &merchant, &id, &input.token).await?;
-        return Ok(axum::Json(public_view(&stored)).into_response());
+        return Ok(public_view(&stored).into_response());
     }
-    Ok(axum::Json(public_view(&r)).into_response())
+    Ok(public_view(&r).into_response())
 }
 
 /// Query of the merchant's list.
@@ -476,21 +504,9 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
-const STATUSES: [&str; 9] = [
-    "review",
-    "accepted",
-    "declined",
-    "approved",
-    "rejected",
-    "marketplace",
-    "open",
-    "ready",
-    "all",
-];
-
 /// `GET /v1/merchants/{m}/returns`: the human queue (priority first), or
 /// returns by status.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/returns", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ListQuery), responses((status = 200, description = "Returns, priority queue first, then oldest", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/returns", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ListQuery), responses((status = 200, description = "Returns, priority queue first, then oldest", body = Returns)))]
 pub async fn list(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -498,33 +514,41 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
     let status = q.status.unwrap_or_else(|| "review".into());
-    if !STATUSES.contains(&status.as_str()) {
-        return Err(ApiError::bad_request(
-            Code::InvalidStatus,
-            format!("`{status}` is not one of {}", STATUSES.join(", ")),
-        ));
-    }
+    let wanted = match Status::parse(&status) {
+        Some(s) => Some(s),
+        None if status == "all" => None,
+        None => {
+            let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            return Err(ApiError::bad_request(
+                Code::InvalidStatus,
+                format!("`{status}` is not one of {}, all", names.join(", ")),
+            ));
+        }
+    };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = state
-        .store
-        .returns_list(
-            &merchant,
-            Some(status.as_str()).filter(|s| *s != "all"),
-            limit,
-        )
+    let returns = ReturnsDb(&state.store)
+        .returns_list(&merchant, wanted, limit)
         .await?;
-    Ok(axum::Json(json!({"status": status, "returns": rows})).into_response())
+    Ok(axum::Json(Returns { status, returns }).into_response())
+}
+
+/// Returns with one status (or all).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Returns {
+    /// The status asked for, or `all`.
+    pub status: String,
+    /// The returns, priority queue first, then oldest.
+    pub returns: Vec<ReturnRow>,
 }
 
 /// `GET /v1/merchants/{m}/returns/{id}`: one return in full.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/returns/{id}", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), responses((status = 200, description = "The return: answers, step, outcome, decision", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/returns/{id}", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), responses((status = 200, description = "The return: answers, step, outcome, decision", body = ReturnRow)))]
 pub async fn one(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
     _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let r = state
-        .store
+    let r = ReturnsDb(&state.store)
         .return_row(&merchant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no return `{id}`")))?;
@@ -543,7 +567,7 @@ pub struct DecisionIn {
 
 /// `POST /v1/merchants/{m}/returns/{id}/decision`: approve or decline a
 /// return in the human queue, with a note.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/returns/{id}/decision", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = DecisionIn, responses((status = 200, description = "The return, accepted or declined", body = serde_json::Value), (status = 409, description = "Not in the queue")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/returns/{id}/decision", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id")), request_body = DecisionIn, responses((status = 200, description = "The return, accepted or declined", body = ReturnRow), (status = 409, description = "Not in the queue")))]
 pub async fn decide(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -552,8 +576,8 @@ pub async fn decide(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor;
     let status = match input.decision.as_str() {
-        "approve" => "accepted",
-        "decline" => "declined",
+        "approve" => Status::Accepted,
+        "decline" => Status::Declined,
         other => {
             return Err(ApiError::bad_request(
                 Code::InvalidDecision,
@@ -567,12 +591,11 @@ pub async fn decide(
             "the note is longer than 2000 characters",
         ));
     }
-    let mut r = state
-        .store
+    let mut r = ReturnsDb(&state.store)
         .return_row(&merchant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no return `{id}`")))?;
-    if r.status != "review" {
+    if r.status != Status::Review {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             Code::NotInQueue,
@@ -580,11 +603,14 @@ pub async fn decide(
         ));
     }
     let was_at = r.updated_at;
-    r.status = status.into();
+    r.status = status;
     r.note = Some(input.note).filter(|n| !n.trim().is_empty());
     r.decided_by = Some(actor);
     r.updated_at = crate::now_ms().max(was_at + 1);
-    if !state.store.save_return(&merchant, &r, was_at).await? {
+    if !ReturnsDb(&state.store)
+        .save_return(&merchant, &r, was_at)
+        .await?
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             Code::MovedOn,

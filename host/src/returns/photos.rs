@@ -6,13 +6,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::store::{Photo, ReturnRow};
 use super::{ReturnToken, open_session, refused};
 use crate::AppState;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, read_body};
+use crate::returns::store::ReturnsDb;
 
 /// The largest photo accepted.
 pub const MAX_PHOTO_BYTES: usize = 4 * 1024 * 1024;
@@ -35,7 +36,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 
 /// `POST /public/v1/{m}/returns/{id}/photos`: attach a photo (the body,
 /// a JPEG, PNG or WebP of at most 4 MiB; token in `x-return-token`).
-#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/photos", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id"), ("x-return-token" = String, Header, description = "The session's token")), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The photo: JPEG, PNG or WebP"), responses((status = 201, description = "The photo's id, to answer a photo field with", body = serde_json::Value), (status = 410, description = "The session lapsed before it was finished"), (status = 415, description = "Not a JPEG, PNG or WebP image")))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/returns/{id}/photos", tag = "returns (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Return id"), ("x-return-token" = String, Header, description = "The session's token")), request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The photo: JPEG, PNG or WebP"), responses((status = 201, description = "The photo's id, to answer a photo field with", body = PhotoId), (status = 410, description = "The session lapsed before it was finished"), (status = 415, description = "Not a JPEG, PNG or WebP image")))]
 pub async fn upload(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -43,7 +44,7 @@ pub async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let r = open_session(&state, &merchant, &id, &token).await?;
-    if r.status != "open" {
+    if r.status != super::store::Status::Open {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             Code::NoForm,
@@ -58,7 +59,12 @@ pub async fn upload(
             "the photo must be a JPEG, PNG or WebP image",
         )
     })?;
-    if state.store.return_photo_ids(&merchant, &r.id).await?.len() >= MAX_PHOTOS {
+    if ReturnsDb(&state.store)
+        .return_photo_ids(&merchant, &r.id)
+        .await?
+        .len()
+        >= MAX_PHOTOS
+    {
         return Err(ApiError::unprocessable(
             Code::TooManyPhotos,
             format!("a return takes at most {MAX_PHOTOS} photos"),
@@ -70,11 +76,17 @@ pub async fn upload(
         content_type: content_type.into(),
         data: base64::engine::general_purpose::STANDARD.encode(&bytes),
     };
-    state
-        .store
+    ReturnsDb(&state.store)
         .insert_return_photo(&merchant, &r, &photo)
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"id": photo.id}))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(PhotoId { id: photo.id })).into_response())
+}
+
+/// A stored photo's id.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PhotoId {
+    /// Its id (`p-…`): the answer to a photo field.
+    pub id: String,
 }
 
 /// `GET /v1/merchants/{m}/returns/{id}/photos/{photo}`: the image.
@@ -84,8 +96,7 @@ pub async fn view(
     Path((merchant, id, photo)): Path<(String, String, String)>,
     _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let p = state
-        .store
+    let p = ReturnsDb(&state.store)
         .return_photo(&merchant, &id, &photo)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no photo `{photo}` of return `{id}`")))?;
@@ -130,7 +141,9 @@ pub async fn check_answers(
     if given.is_empty() {
         return Ok(());
     }
-    let ids = state.store.return_photo_ids(merchant, &r.id).await?;
+    let ids = ReturnsDb(&state.store)
+        .return_photo_ids(merchant, &r.id)
+        .await?;
     for (field, value) in given {
         if !ids.contains(value) {
             return Err(refused(

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::AppState;
 use crate::platform::http::{ApiError, ForMerchant, days_back, query};
 
+use super::store::Status;
 use crate::DAY_MS;
+use crate::returns::store::ReturnsDb;
 
 /// Query of the report.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -24,26 +25,29 @@ pub struct ReportQuery {
 /// `GET /v1/merchants/{m}/returns/report`: returns started in the last
 /// `days` days: by status, the queue, units returned over units sold per
 /// category, reasons, and money returned per week and currency.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/returns/report", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ReportQuery), responses((status = 200, description = "The report", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/returns/report", tag = "returns", params(("merchant" = String, Path, description = "Merchant id"), ReportQuery), responses((status = 200, description = "The report", body = Report)))]
 pub async fn report(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (days, since) = days_back(query(q)?.days, 90, 365)?;
-    let settled = state.store.returns_since(&merchant, since).await?;
-    let sold = state.store.units_by_category(&merchant, since).await?;
-    let mut by_status: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut by_reason: BTreeMap<&str, i64> = BTreeMap::new();
+    let settled = ReturnsDb(&state.store)
+        .returns_since(&merchant, since)
+        .await?;
+    let sold = ReturnsDb(&state.store)
+        .units_by_category(&merchant, since)
+        .await?;
+    let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_reason: BTreeMap<String, i64> = BTreeMap::new();
     let mut returned: BTreeMap<&str, i64> = BTreeMap::new();
     let mut weeks: BTreeMap<(i64, &str), (i64, i64)> = BTreeMap::new();
     for s in &settled {
-        *by_status.entry(&s.status).or_default() += 1;
+        *by_status.entry(s.status.to_string()).or_default() += 1;
         *by_reason
-            .entry(s.reason.as_deref().unwrap_or("not given"))
+            .entry(s.reason.as_deref().unwrap_or("not given").to_string())
             .or_default() += 1;
-        let refunded = matches!(s.status.as_str(), "approved" | "accepted");
-        if refunded {
+        if s.status.refunded() {
             *returned
                 .entry(s.category.as_deref().unwrap_or("uncategorised"))
                 .or_default() += s.quantity;
@@ -67,8 +71,12 @@ pub async fn report(
                 returned.get(c).copied().unwrap_or(0),
                 sold.get(c).copied().unwrap_or(0),
             );
-            json!({"category": c, "returned_units": back, "sold_units": out,
-                   "rate": if out > 0 { Some(back as f64 / out as f64) } else { None }})
+            CategoryRate {
+                category: c.to_string(),
+                returned_units: back,
+                sold_units: out,
+                rate: (out > 0).then(|| back as f64 / out as f64),
+            }
         })
         .collect();
     let money: Vec<_> = weeks
@@ -76,23 +84,83 @@ pub async fn report(
         .map(|((week, currency), (refunds, fees))| {
             let day = chrono::DateTime::from_timestamp_millis(week * DAY_MS)
                 .map(|d| d.format("%Y-%m-%d").to_string());
-            json!({"week": day, "currency": currency, "refunds_minor": refunds, "fees_minor": fees})
+            WeekMoney {
+                week: day.unwrap_or_default(),
+                currency: currency.to_string(),
+                refunds_minor: refunds,
+                fees_minor: fees,
+            }
         })
         .collect();
-    let queue = state
-        .store
-        .returns_list(&merchant, Some("review"), 1000)
+    let queue = ReturnsDb(&state.store)
+        .returns_list(&merchant, Some(Status::Review), 1000)
         .await?;
-    Ok(axum::Json(json!({
-        "days": days,
-        "queue": {
-            "priority": queue.iter().filter(|r| r.queue.as_deref() == Some("priority")).count(),
-            "standard": queue.iter().filter(|r| r.queue.as_deref() != Some("priority")).count(),
+    let priority = queue
+        .iter()
+        .filter(|r| r.queue.as_deref() == Some("priority"))
+        .count();
+    Ok(axum::Json(Report {
+        days,
+        queue: Queue {
+            priority,
+            standard: queue.len() - priority,
         },
-        "by_status": by_status,
-        "by_category": categories,
-        "by_reason": by_reason,
-        "money": money,
-    }))
+        by_status,
+        by_category: categories,
+        by_reason,
+        money,
+    })
     .into_response())
+}
+
+/// The returns report.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Report {
+    /// Days covered, back from now.
+    pub days: i64,
+    /// Returns waiting for a person.
+    pub queue: Queue,
+    /// Settled returns per status.
+    pub by_status: BTreeMap<String, i64>,
+    /// Units returned over units sold, per category.
+    pub by_category: Vec<CategoryRate>,
+    /// Settled returns per reason (`not given` when none).
+    pub by_reason: BTreeMap<String, i64>,
+    /// Refunds and fees per week (starting Monday) and currency.
+    pub money: Vec<WeekMoney>,
+}
+
+/// The human queue's length.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Queue {
+    /// In the priority queue.
+    pub priority: usize,
+    /// In the standard queue.
+    pub standard: usize,
+}
+
+/// A category's return rate.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CategoryRate {
+    /// The category.
+    pub category: String,
+    /// Units refunded.
+    pub returned_units: i64,
+    /// Units sold.
+    pub sold_units: i64,
+    /// Returned over sold (none when nothing sold).
+    pub rate: Option<f64>,
+}
+
+/// Refunds and fees of one week in one currency.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct WeekMoney {
+    /// The Monday the week starts (`YYYY-MM-DD`).
+    pub week: String,
+    /// The currency.
+    pub currency: String,
+    /// Refunded, minor units.
+    pub refunds_minor: i64,
+    /// Fees deducted, minor units.
+    pub fees_minor: i64,
 }

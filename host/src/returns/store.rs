@@ -5,7 +5,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::platform::feature::{Claim, Erase, Privacy};
-use crate::platform::store::{Store, StoreError};
+use crate::platform::store::StoreError;
+
+crate::feature_store! {
+    /// Returns' tables: sessions and photos.
+    ReturnsDb
+}
 
 /// What returns keep about a customer: a return stays for the merchant's
 /// figures (item, reason, money) with the customer's answers, token and
@@ -68,8 +73,89 @@ pub struct OrderFacts {
     pub customer: Value,
 }
 
+/// Where a return stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// A form is shown.
+    Open,
+    /// A refund or a review is shown, not yet submitted.
+    Ready,
+    /// Refunded (submitted).
+    Approved,
+    /// Waiting for a person.
+    Review,
+    /// Refused (settled as shown).
+    Rejected,
+    /// Handed to a marketplace (settled as shown).
+    Marketplace,
+    /// A person accepted it.
+    Accepted,
+    /// A person declined it.
+    Declined,
+}
+
+impl Status {
+    /// Every status, as stored.
+    pub const ALL: [Status; 8] = [
+        Status::Review,
+        Status::Accepted,
+        Status::Declined,
+        Status::Approved,
+        Status::Rejected,
+        Status::Marketplace,
+        Status::Open,
+        Status::Ready,
+    ];
+
+    /// Its stored (and API) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Ready => "ready",
+            Status::Approved => "approved",
+            Status::Review => "review",
+            Status::Rejected => "rejected",
+            Status::Marketplace => "marketplace",
+            Status::Accepted => "accepted",
+            Status::Declined => "declined",
+        }
+    }
+
+    /// The status named `s`.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Not settled yet: the customer can still change it, and it lapses.
+    pub fn unfinished(self) -> bool {
+        matches!(self, Status::Open | Status::Ready)
+    }
+
+    /// Money goes back (the plugin approved it, or a person accepted it).
+    pub fn refunded(self) -> bool {
+        matches!(self, Status::Approved | Status::Accepted)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored status, or a decode error naming it.
+fn status(r: &AnyRow, column: &str) -> Result<Status, StoreError> {
+    let s: String = r.try_get(column)?;
+    Status::parse(&s).ok_or_else(|| {
+        sqlx::Error::Decode(format!("return status `{s}` is not known").into()).into()
+    })
+}
+
 /// One return session.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ReturnRow {
     /// Session id.
     pub id: String,
@@ -83,14 +169,16 @@ pub struct ReturnRow {
     /// The customer's locale.
     pub locale: String,
     /// The answers so far: `[{field, value}]`.
+    #[schema(value_type = Vec<Object>)]
     pub answers: Value,
     /// The plugin's last step: `{"form": …}` or `{"outcome": …}`.
+    #[schema(value_type = Object)]
     pub step: Value,
     /// `open` (a form is shown), `ready` (a refund or a review is shown,
     /// not yet submitted), then `approved` or `review`; `rejected` and
     /// `marketplace` are settled as soon as they are shown; a person turns
     /// `review` into `accepted` or `declined`.
-    pub status: String,
+    pub status: Status,
     /// For `review`: `priority` or `standard`.
     pub queue: Option<String>,
     /// The customer's reason, once given.
@@ -140,7 +228,7 @@ fn row(r: &AnyRow) -> Result<ReturnRow, StoreError> {
         locale: r.try_get("locale")?,
         answers: json("answers")?,
         step: json("step")?,
-        status: r.try_get("status")?,
+        status: status(r, "status")?,
         queue: r.try_get("queue")?,
         reason: r.try_get("reason")?,
         sku: r.try_get("sku")?,
@@ -160,12 +248,12 @@ fn row(r: &AnyRow) -> Result<ReturnRow, StoreError> {
     })
 }
 
-impl Store {
+impl ReturnsDb<'_> {
     /// The order `order_id` of `merchant` with its customer, and the units
     /// of each line already returned (approved, or accepted by a person)
     /// by sessions other than `except`.
     pub async fn return_facts(
-        &self,
+        self,
         merchant: &str,
         order_id: &str,
         except: &str,
@@ -252,7 +340,7 @@ impl Store {
     /// with their photos: nobody can resume them, and they hold what a
     /// customer typed. Returns how many went.
     pub async fn purge_lapsed_returns(
-        &self,
+        self,
         merchant: &str,
         before: i64,
     ) -> Result<u64, StoreError> {
@@ -278,7 +366,7 @@ impl Store {
     }
 
     /// Store a new session.
-    pub async fn insert_return(&self, merchant: &str, r: &ReturnRow) -> Result<(), StoreError> {
+    pub async fn insert_return(self, merchant: &str, r: &ReturnRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO returns (merchant_id, id, token_hash, order_id, customer_id, locale, answers, step, status, created_at, updated_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -291,7 +379,7 @@ impl Store {
         .bind(&r.locale)
         .bind(r.answers.to_string())
         .bind(r.step.to_string())
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(r.created_at)
         .bind(r.updated_at)
         .bind(r.expires_at)
@@ -302,7 +390,7 @@ impl Store {
 
     /// One session.
     pub async fn return_row(
-        &self,
+        self,
         merchant: &str,
         id: &str,
     ) -> Result<Option<ReturnRow>, StoreError> {
@@ -322,7 +410,7 @@ impl Store {
     /// concurrent step by the same customer loses, rather than mixing
     /// answers). False if it moved on meanwhile.
     pub async fn save_return(
-        &self,
+        self,
         merchant: &str,
         r: &ReturnRow,
         was_at: i64,
@@ -336,7 +424,7 @@ impl Store {
         .bind(&r.id)
         .bind(r.answers.to_string())
         .bind(r.step.to_string())
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(&r.queue)
         .bind(&r.reason)
         .bind(&r.sku)
@@ -361,9 +449,9 @@ impl Store {
     /// A merchant's sessions with `status` (all when `None`), the priority
     /// queue first, then oldest first.
     pub async fn returns_list(
-        &self,
+        self,
         merchant: &str,
-        status: Option<&str>,
+        status: Option<Status>,
         limit: i64,
     ) -> Result<Vec<ReturnRow>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -371,7 +459,7 @@ impl Store {
              ORDER BY CASE WHEN queue = 'priority' THEN 0 ELSE 1 END, created_at LIMIT $3"
         )))
         .bind(merchant)
-        .bind(status.unwrap_or(""))
+        .bind(status.map_or("", Status::as_str))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?
@@ -383,7 +471,7 @@ impl Store {
     /// Settled sessions (not `open` or `ready`) created since `since`:
     /// (status, reason, category, quantity, currency, refund, fees, created).
     pub async fn returns_since(
-        &self,
+        self,
         merchant: &str,
         since: i64,
     ) -> Result<Vec<Settled>, StoreError> {
@@ -398,7 +486,7 @@ impl Store {
         .iter()
         .map(|r| {
             Ok(Settled {
-                status: r.try_get(0)?,
+                status: status(r, "status")?,
                 reason: r.try_get(1)?,
                 category: r.try_get(2)?,
                 quantity: r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
@@ -414,7 +502,7 @@ impl Store {
     /// Units sold per category in orders placed since `since` (from the
     /// orders' lines), for return rates.
     pub async fn units_by_category(
-        &self,
+        self,
         merchant: &str,
         since: i64,
     ) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
@@ -444,7 +532,7 @@ impl Store {
 #[derive(Debug, Clone)]
 pub struct Settled {
     /// Its status.
-    pub status: String,
+    pub status: Status,
     /// The customer's reason.
     pub reason: Option<String>,
     /// The item's category.
@@ -484,10 +572,10 @@ fn photo(r: &AnyRow) -> Result<Photo, StoreError> {
     })
 }
 
-impl Store {
+impl ReturnsDb<'_> {
     /// Attach a photo to a return.
     pub async fn insert_return_photo(
-        &self,
+        self,
         merchant: &str,
         r: &ReturnRow,
         photo: &Photo,
@@ -510,7 +598,7 @@ impl Store {
 
     /// The ids of a return's photos.
     pub async fn return_photo_ids(
-        &self,
+        self,
         merchant: &str,
         return_id: &str,
     ) -> Result<Vec<String>, StoreError> {
@@ -526,7 +614,7 @@ impl Store {
 
     /// One photo of a return.
     pub async fn return_photo(
-        &self,
+        self,
         merchant: &str,
         return_id: &str,
         id: &str,

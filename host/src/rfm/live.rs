@@ -18,6 +18,7 @@ use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody};
 use crate::platform::invoke::invoke;
 use crate::platform::slots::Slot;
+use crate::rfm::store::RfmDb;
 
 /// The first instant after `now` (ms) at `hour`:00 in `tz`.
 pub fn next_at(now: i64, hour: u32, tz: chrono_tz::Tz) -> i64 {
@@ -67,7 +68,7 @@ pub async fn schedule(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let schedule = state.store.rfm_schedule(&merchant).await?;
+    let schedule = RfmDb(&state.store).rfm_schedule(&merchant).await?;
     Ok(axum::Json(ScheduleNow { schedule }).into_response())
 }
 
@@ -80,7 +81,9 @@ pub async fn set_schedule(
     JsonBody(input): JsonBody<ScheduleIn>,
 ) -> Result<Response, ApiError> {
     if input.enabled == Some(false) {
-        state.store.set_rfm_schedule(&merchant, None).await?;
+        RfmDb(&state.store)
+            .set_rfm_schedule(&merchant, None)
+            .await?;
         return Ok(axum::Json(ScheduleNow { schedule: None }).into_response());
     }
     let refuse = |field: &str, why: &str| {
@@ -110,7 +113,9 @@ pub async fn set_schedule(
             next_at(now, hour, tz)
         },
     };
-    state.store.set_rfm_schedule(&merchant, Some(&s)).await?;
+    RfmDb(&state.store)
+        .set_rfm_schedule(&merchant, Some(&s))
+        .await?;
     Ok(axum::Json(ScheduleNow { schedule: Some(s) }).into_response())
 }
 
@@ -161,11 +166,10 @@ pub fn spawn(state: &AppState, every: Duration) {
 /// Start every due daily run this replica claims.
 async fn start_due(state: &AppState) -> Result<(), ApiError> {
     let now = crate::now_ms();
-    for (merchant, s) in state.store.due_rfm_schedules(now).await? {
+    for (merchant, s) in RfmDb(&state.store).due_rfm_schedules(now).await? {
         let tz: chrono_tz::Tz = s.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let next = next_at(now, s.hour, tz);
-        if !state
-            .store
+        if !RfmDb(&state.store)
             .claim_rfm_schedule(&merchant, s.next_at, next)
             .await?
         {
@@ -192,8 +196,7 @@ pub async fn rescore(
     if super::scorer_bound(state, merchant).is_err() {
         return Ok(0);
     }
-    let Some((run, model, unit)) = state
-        .store
+    let Some((run, model, unit)) = RfmDb(&state.store)
         .latest_rfm_model(merchant)
         .await
         .map_err(|e| e.to_string())?
@@ -225,8 +228,7 @@ pub async fn rescore(
         .as_array()
         .map(|a| a.iter().map(super::batch::ScoreRow::from_json).collect())
         .unwrap_or_default();
-    state
-        .store
+    RfmDb(&state.store)
         .insert_rfm_scores(merchant, &run, &scores, Some(now))
         .await
         .map_err(|e| e.to_string())?;

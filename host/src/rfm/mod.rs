@@ -26,6 +26,7 @@ use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, MaybeJson, query};
 use crate::platform::invoke::call_other_with;
 use crate::platform::slots::{Contract, Slot};
+use crate::rfm::store::RfmDb;
 
 /// Customer value, as registered with the platform: it serves the RFM
 /// scorer slot, rescores customers as they buy, and keeps scores (erased
@@ -68,7 +69,7 @@ pub const MEMORY: crate::platform::feature::Memory = crate::platform::feature::M
                 .iter()
                 .filter_map(|s| Some((s["customer-id"].as_str()?.to_string(), s.to_string())))
                 .collect();
-            if let Err(e) = state.store.save_rfm_scores(merchant, &rows).await {
+            if let Err(e) = RfmDb(&state.store).save_rfm_scores(merchant, &rows).await {
                 tracing::error!(%merchant, error = %e, "could not store RFM scores for the fallback");
             }
         })
@@ -86,7 +87,11 @@ pub const MEMORY: crate::platform::feature::Memory = crate::platform::feature::M
                     .as_str()
                     .or_else(|| c.pointer("/customer/id").and_then(Value::as_str))
                     .unwrap_or_default();
-                let stored = state.store.rfm_score(merchant, id).await.ok().flatten();
+                let stored = RfmDb(&state.store)
+                    .rfm_score(merchant, id)
+                    .await
+                    .ok()
+                    .flatten();
                 last.push(stored.and_then(|s| serde_json::from_str(&s).ok()));
             }
             last
@@ -164,8 +169,7 @@ pub async fn begin(
 ) -> Result<String, ApiError> {
     let unit_days = if unit == "weeks" { 7.0 } else { 1.0 };
     let id = format!("run-{}", hex::encode(rand::random::<[u8; 6]>()));
-    state
-        .store
+    RfmDb(&state.store)
         .insert_rfm_run(merchant, &id, as_of, unit, crate::now_ms())
         .await?;
     let (st, m, run_id) = (state.clone(), merchant.to_string(), id.clone());
@@ -174,13 +178,15 @@ pub async fn begin(
         let at = crate::now_ms();
         let stored = match &outcome {
             Ok((plugin, model, sizes, movement)) => {
-                st.store
+                RfmDb(&st.store)
                     .finish_rfm_run(&m, &run_id, Ok((plugin, model, sizes, movement)), at)
                     .await
             }
             Err(why) => {
                 tracing::warn!(merchant = %m, run = %run_id, %why, "an RFM run failed");
-                st.store.finish_rfm_run(&m, &run_id, Err(why), at).await
+                RfmDb(&st.store)
+                    .finish_rfm_run(&m, &run_id, Err(why), at)
+                    .await
             }
         };
         if let Err(e) = stored {
@@ -193,7 +199,9 @@ pub async fn begin(
 /// The demo merchant's first run (as of now) and a daily schedule at
 /// 03:00 UTC, unless it has runs already or no scorer is bound.
 pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
-    if scorer_bound(state, merchant).is_err() || !state.store.rfm_runs(merchant).await?.is_empty() {
+    if scorer_bound(state, merchant).is_err()
+        || !RfmDb(&state.store).rfm_runs(merchant).await?.is_empty()
+    {
         return Ok(());
     }
     let now = crate::now_ms();
@@ -206,8 +214,7 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
         time_unit: "weeks".into(),
         next_at: live::next_at(now, 3, chrono_tz::UTC),
     };
-    state
-        .store
+    RfmDb(&state.store)
         .set_rfm_schedule(merchant, Some(&schedule))
         .await?;
     Ok(())
@@ -253,8 +260,7 @@ async fn execute(
         .map_err(fail)?;
     let summaries_s = started.elapsed().as_secs_f64();
     let total = all.len() as i64;
-    state
-        .store
+    RfmDb(&state.store)
         .rfm_progress(merchant, run, 0, total)
         .await
         .map_err(fail)?;
@@ -308,7 +314,7 @@ async fn execute(
                 let chunk = &all[from..to];
                 let (rows, fell_back) =
                     batch::score(&st, &m, &a, &mv, chunk, as_of, unit_days).await?;
-                st.store
+                RfmDb(&st.store)
                     .insert_rfm_scores(&m, &r, &rows, None)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -322,8 +328,7 @@ async fn execute(
         sizes.add(&rows);
         done += rows.len() as i64;
         fallbacks += u32::from(fell_back);
-        state
-            .store
+        RfmDb(&state.store)
             .rfm_progress(merchant, run, done, total)
             .await
             .map_err(fail)?;
@@ -335,15 +340,14 @@ async fn execute(
         "summaries_s": summaries_s, "fit_s": fit_s, "score_s": score_s,
         "total_s": started.elapsed().as_secs_f64(),
     });
-    let movement = match state
-        .store
+    let movement = match RfmDb(&state.store)
         .previous_rfm_run(merchant, run)
         .await
         .map_err(fail)?
     {
         Some(before) => json!({
             "from_run": before,
-            "moves": state.store.rfm_movement(merchant, &before, run).await.map_err(fail)?,
+            "moves": RfmDb(&state.store).rfm_movement(merchant, &before, run).await.map_err(fail)?,
         }),
         None => Value::Null,
     };
@@ -356,7 +360,7 @@ pub async fn runs(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    Ok(axum::Json(json!({"runs": state.store.rfm_runs(&merchant).await?})).into_response())
+    Ok(axum::Json(json!({"runs": RfmDb(&state.store).rfm_runs(&merchant).await?})).into_response())
 }
 
 /// `GET /v1/merchants/{m}/rfm/runs/{id}`: progress, then the model,
@@ -367,8 +371,7 @@ pub async fn run(
     Path((merchant, id)): Path<(String, String)>,
     _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let run = state
-        .store
+    let run = RfmDb(&state.store)
         .rfm_run(&merchant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no run `{id}`")))?;
@@ -400,8 +403,7 @@ pub async fn members(
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let page = state
-        .store
+    let page = RfmDb(&state.store)
         .rfm_members(
             &merchant,
             &id,
@@ -432,8 +434,7 @@ pub async fn members_csv(
     );
     let mut cursor = String::new();
     loop {
-        let page = state
-            .store
+        let page = RfmDb(&state.store)
             .rfm_members(
                 &merchant,
                 &id,
@@ -497,8 +498,7 @@ pub async fn customer(
     Path((merchant, id)): Path<(String, String)>,
     _: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let scores = state
-        .store
+    let scores = RfmDb(&state.store)
         .rfm_customer(&merchant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("customer `{id}` is not in a finished run")))?;

@@ -5,7 +5,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::platform::feature::{Claim, Erase, Privacy};
-use crate::platform::store::{Store, StoreError};
+use crate::platform::store::StoreError;
+
+crate::feature_store! {
+    /// RFM's tables: runs, scores, schedules and models.
+    RfmDb
+}
 
 /// What RFM keeps about a customer: their scores in every run and the
 /// last good score an invoke call answered, both erased with them; the
@@ -149,10 +154,10 @@ pub struct Schedule {
     pub next_at: i64,
 }
 
-impl Store {
+impl RfmDb<'_> {
     /// Start a run.
     pub async fn insert_rfm_run(
-        &self,
+        self,
         merchant: &str,
         id: &str,
         as_of: i64,
@@ -175,7 +180,7 @@ impl Store {
 
     /// Record a run's progress.
     pub async fn rfm_progress(
-        &self,
+        self,
         merchant: &str,
         id: &str,
         done: i64,
@@ -194,7 +199,7 @@ impl Store {
     /// Finish a run: `done` with its model, segments and movement, or
     /// `failed` with the reason.
     pub async fn finish_rfm_run(
-        &self,
+        self,
         merchant: &str,
         id: &str,
         outcome: Result<(&str, &Value, &Value, &Value), &str>,
@@ -225,7 +230,7 @@ impl Store {
     }
 
     /// One run.
-    pub async fn rfm_run(&self, merchant: &str, id: &str) -> Result<Option<Value>, StoreError> {
+    pub async fn rfm_run(self, merchant: &str, id: &str) -> Result<Option<Value>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {RUN} FROM rfm_runs WHERE merchant_id = $1 AND id = $2"
         )))
@@ -239,7 +244,7 @@ impl Store {
     }
 
     /// The merchant's runs, newest first.
-    pub async fn rfm_runs(&self, merchant: &str) -> Result<Vec<Value>, StoreError> {
+    pub async fn rfm_runs(self, merchant: &str) -> Result<Vec<Value>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {RUN} FROM rfm_runs WHERE merchant_id = $1 ORDER BY started_at DESC, id DESC LIMIT 100"
         )))
@@ -253,7 +258,7 @@ impl Store {
 
     /// The latest finished run other than `except`.
     pub async fn previous_rfm_run(
-        &self,
+        self,
         merchant: &str,
         except: &str,
     ) -> Result<Option<String>, StoreError> {
@@ -272,7 +277,7 @@ impl Store {
     /// Store a batch of scores (the plugin's `customer-score` records);
     /// a customer already in the run is scored again (`rescored_at`).
     pub async fn insert_rfm_scores(
-        &self,
+        self,
         merchant: &str,
         run: &str,
         scores: &[super::batch::ScoreRow],
@@ -330,7 +335,7 @@ impl Store {
 
     /// The latest finished run's id, model and time unit.
     pub async fn latest_rfm_model(
-        &self,
+        self,
         merchant: &str,
     ) -> Result<Option<(String, Value, String)>, StoreError> {
         let row = sqlx::query(
@@ -352,7 +357,7 @@ impl Store {
     }
 
     /// The merchant's daily run, if any.
-    pub async fn rfm_schedule(&self, merchant: &str) -> Result<Option<Schedule>, StoreError> {
+    pub async fn rfm_schedule(self, merchant: &str) -> Result<Option<Schedule>, StoreError> {
         sqlx::query(
             "SELECT hour, time_zone, time_unit, next_at FROM rfm_schedules WHERE merchant_id = $1",
         )
@@ -372,7 +377,7 @@ impl Store {
 
     /// Set (or, with `None`, remove) the merchant's daily run.
     pub async fn set_rfm_schedule(
-        &self,
+        self,
         merchant: &str,
         schedule: Option<&Schedule>,
     ) -> Result<(), StoreError> {
@@ -394,7 +399,7 @@ impl Store {
     }
 
     /// Every merchant's schedule that is due at `now`.
-    pub async fn due_rfm_schedules(&self, now: i64) -> Result<Vec<(String, Schedule)>, StoreError> {
+    pub async fn due_rfm_schedules(self, now: i64) -> Result<Vec<(String, Schedule)>, StoreError> {
         sqlx::query(
             "SELECT merchant_id, hour, time_zone, time_unit, next_at FROM rfm_schedules WHERE next_at <= $1",
         )
@@ -419,7 +424,7 @@ impl Store {
     /// Claim a due run: move its `next_at` from `was` to `next`. True for
     /// the one replica whose update lands.
     pub async fn claim_rfm_schedule(
-        &self,
+        self,
         merchant: &str,
         was: i64,
         next: i64,
@@ -439,7 +444,7 @@ impl Store {
     /// How many customers moved from each segment of run `before` to each
     /// segment of run `after`: `[[from, to, n], …]`.
     pub async fn rfm_movement(
-        &self,
+        self,
         merchant: &str,
         before: &str,
         after: &str,
@@ -462,7 +467,7 @@ impl Store {
     /// A page of a run's customers (after `cursor`, by id), optionally of
     /// one segment or micro-segment.
     pub async fn rfm_members(
-        &self,
+        self,
         merchant: &str,
         run: &str,
         segment: Option<&str>,
@@ -491,7 +496,7 @@ impl Store {
     /// The latest good RFM score of a customer, as JSON text (the slot's
     /// fallback): see [`last_score`].
     pub async fn rfm_score(
-        &self,
+        self,
         merchant: &str,
         customer: &str,
     ) -> Result<Option<String>, StoreError> {
@@ -500,7 +505,7 @@ impl Store {
 
     /// Remember the latest good RFM score of each customer.
     pub async fn save_rfm_scores(
-        &self,
+        self,
         merchant: &str,
         scores: &[(String, String)],
     ) -> Result<(), StoreError> {
@@ -525,7 +530,7 @@ impl Store {
     /// A customer's segment, tier and micro-segments in the latest
     /// finished run (empty when never scored).
     pub async fn rfm_segments(
-        &self,
+        self,
         merchant: &str,
         customer: &str,
     ) -> Result<Vec<String>, StoreError> {
@@ -548,7 +553,7 @@ impl Store {
 
     /// A customer's scores in the latest finished run.
     pub async fn rfm_customer(
-        &self,
+        self,
         merchant: &str,
         customer: &str,
     ) -> Result<Option<Value>, StoreError> {

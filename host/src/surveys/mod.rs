@@ -28,6 +28,7 @@ use crate::platform::guard::MAX_PUBLIC_BODY;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, parse_json, read_body, valid_id};
 use crate::surveys::store::AnswerRow;
+use crate::surveys::store::SurveysDb;
 
 /// The surveys' routes: definitions, results, the report for the
 /// merchant, and the public endpoint the widget sends answers to.
@@ -65,8 +66,7 @@ pub async fn answers(
 
 /// The merchant's surveys, parsed (definitions are checked when stored).
 pub async fn load(state: &AppState, merchant: &str) -> Result<Vec<(String, Survey)>, ApiError> {
-    Ok(state
-        .store
+    Ok(SurveysDb(&state.store)
         .surveys(merchant)
         .await?
         .into_iter()
@@ -86,7 +86,7 @@ async fn with_answers(
         .find(|(i, _)| i == id)
         .map(|(_, s)| s)
         .ok_or_else(|| ApiError::not_found(format!("no survey `{id}`")))?;
-    Ok((survey, state.store.answers(merchant, id).await?))
+    Ok((survey, SurveysDb(&state.store).answers(merchant, id).await?))
 }
 
 /// `PUT /v1/merchants/{m}/surveys/{id}`: create or replace a survey.
@@ -104,7 +104,9 @@ pub async fn put_survey(
     )
     .await?;
     let definition = serde_json::to_string(&survey).map_err(ApiError::internal)?;
-    let created = state.store.put_survey(&merchant, &id, &definition).await?;
+    let created = SurveysDb(&state.store)
+        .put_survey(&merchant, &id, &definition)
+        .await?;
     Ok((
         crate::platform::http::created_or_ok(created),
         axum::Json(SurveyNow { id, survey }),
@@ -149,7 +151,10 @@ pub async fn delete(
     _: ForMerchant,
     Path((merchant, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    if state.store.delete_survey(&merchant, &id).await? {
+    if SurveysDb(&state.store)
+        .delete_survey(&merchant, &id)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found(format!("no survey `{id}`")))
@@ -254,7 +259,9 @@ pub async fn receive(state: &AppState, merchant: &str, body: &[u8]) -> Result<Re
             }),
         }
     }
-    let fresh = state.store.insert_answers(merchant, &rows).await?;
+    let fresh = SurveysDb(&state.store)
+        .insert_answers(merchant, &rows)
+        .await?;
     let (accepted, duplicates): (Vec<_>, Vec<_>) = rows.iter().zip(fresh).partition(|(_, f)| *f);
     let ids =
         |v: Vec<(&AnswerRow, bool)>| v.into_iter().map(|(r, _)| r.id.clone()).collect::<Vec<_>>();
@@ -272,7 +279,7 @@ fn overview<'a>(
 ) -> crate::platform::feature::Pending<'a, Result<Value, ApiError>> {
     Box::pin(async move {
         let (mut answers, mut ratings) = (0usize, Vec::new());
-        let surveys = state.store.surveys(merchant).await?;
+        let surveys = SurveysDb(&state.store).surveys(merchant).await?;
         for row in &surveys {
             let Ok(survey) = serde_json::from_str::<Survey>(&row.definition) else {
                 continue;
@@ -283,7 +290,7 @@ fn overview<'a>(
                 .filter(|q| q.kind == Kind::Nps)
                 .map(|q| q.id.as_str())
                 .collect();
-            for a in state.store.answers(merchant, &row.id).await? {
+            for a in SurveysDb(&state.store).answers(merchant, &row.id).await? {
                 if a.received_at < since {
                     continue;
                 }

@@ -2,7 +2,12 @@
 
 use sqlx::Row;
 
-use crate::platform::store::{Store, StoreError, exists};
+use crate::platform::store::{StoreError, exists};
+
+crate::feature_store! {
+    /// Surveys' tables: definitions and answers.
+    SurveysDb
+}
 
 /// One survey answer as received (the id is made by the visitor's browser).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -34,10 +39,10 @@ pub struct SurveyRow {
     pub updated_at: i64,
 }
 
-impl Store {
+impl SurveysDb<'_> {
     /// Create or replace a survey. Returns true if new.
     pub async fn put_survey(
-        &self,
+        self,
         merchant: &str,
         id: &str,
         definition: &str,
@@ -59,7 +64,7 @@ impl Store {
     }
 
     /// A merchant's surveys, by id.
-    pub async fn surveys(&self, merchant: &str) -> Result<Vec<SurveyRow>, StoreError> {
+    pub async fn surveys(self, merchant: &str) -> Result<Vec<SurveyRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, definition, updated_at FROM surveys WHERE merchant_id = $1 ORDER BY id",
         )
@@ -78,7 +83,7 @@ impl Store {
     }
 
     /// Delete a survey and its answers; false if there was none.
-    pub async fn delete_survey(&self, merchant: &str, id: &str) -> Result<bool, StoreError> {
+    pub async fn delete_survey(self, merchant: &str, id: &str) -> Result<bool, StoreError> {
         self.delete_with_children("surveys", ("survey_answers", "survey_id"), merchant, id)
             .await
     }
@@ -86,7 +91,7 @@ impl Store {
     /// Store answers; each is stored once however often it arrives. Returns,
     /// per answer, whether it was new.
     pub async fn insert_answers(
-        &self,
+        self,
         merchant: &str,
         answers: &[AnswerRow],
     ) -> Result<Vec<bool>, StoreError> {
@@ -115,11 +120,7 @@ impl Store {
     }
 
     /// A survey's answers, oldest first.
-    pub async fn answers(
-        &self,
-        merchant: &str,
-        survey: &str,
-    ) -> Result<Vec<AnswerRow>, StoreError> {
+    pub async fn answers(self, merchant: &str, survey: &str) -> Result<Vec<AnswerRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, survey_id, visitor, locale, page, answers, received_at FROM survey_answers \
              WHERE merchant_id = $1 AND survey_id = $2 ORDER BY received_at, id",

@@ -7,8 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::customers::store::CustomersDb;
+use crate::kb::store::KbDb;
 use crate::platform::http::ApiError;
 use crate::surveys::Survey;
+use crate::surveys::store::SurveysDb;
 
 /// The demo storefront (demo mode only): a page with the tag in it.
 #[utoipa::path(get, path = "/demo/{file}", tag = "demo", params(("file" = String, Path, description = "index.html, shop.css or shop.js")), responses((status = 200, description = "A file of the demo storefront (with --seed-demo)", body = String, content_type = "text/html")))]
@@ -60,7 +63,11 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
         tags: Vec<String>,
         valid_until: Option<i64>,
     }
-    if state.store.article_locales(merchant).await?.is_empty() {
+    if KbDb(&state.store)
+        .article_locales(merchant)
+        .await?
+        .is_empty()
+    {
         let articles: Vec<DemoArticle> =
             serde_json::from_str(include_str!("../../demo/articles.json"))?;
         for a in articles {
@@ -76,16 +83,15 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
                 unhelpful: 0,
                 updated_at: crate::now_ms(),
             };
-            state.store.put_article(merchant, &row).await?;
+            KbDb(&state.store).put_article(merchant, &row).await?;
         }
     }
-    if state.store.surveys(merchant).await?.is_empty() {
+    if SurveysDb(&state.store).surveys(merchant).await?.is_empty() {
         let survey: Survey = serde_json::from_str(include_str!("../../demo/survey.json"))?;
         survey
             .check()
             .map_err(|e| anyhow::anyhow!("demo survey: {e:?}"))?;
-        state
-            .store
+        SurveysDb(&state.store)
             .put_survey(merchant, "exit", &serde_json::to_string(&survey)?)
             .await?;
     }
@@ -94,8 +100,7 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
         limit: Some(1),
         ..Default::default()
     };
-    if state
-        .store
+    if CustomersDb(&state.store)
         .list_customers(merchant, &query)
         .await?
         .0

@@ -5,7 +5,7 @@
 mod assets;
 mod demo;
 mod settings;
-mod store;
+pub mod store;
 
 pub use assets::Assets;
 pub use demo::seed_demo_content;
@@ -25,10 +25,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::kb::store::KbDb;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::guard::FRESH_FOR;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody, query};
 use crate::surveys::{self, Survey};
+use crate::widget::store::WidgetDb;
 
 /// The widget's routes: settings for the merchant, the files behind the
 /// tag, the public config, and the demo storefront.
@@ -112,13 +114,13 @@ async fn merchant_public(
         return Ok(m.clone());
     }
     let found = if state.store.merchant_exists(merchant).await? {
-        let settings = match state.store.widget_settings(merchant).await? {
+        let settings = match WidgetDb(&state.store).widget_settings(merchant).await? {
             Some(json) => serde_json::from_str(&json).unwrap_or_default(),
             None => WidgetSettings::default(),
         };
         Some(Arc::new(MerchantPublic {
             settings,
-            locales: state.store.article_locales(merchant).await?,
+            locales: KbDb(&state.store).article_locales(merchant).await?,
             surveys: surveys::load(state, merchant).await?,
         }))
     } else {
@@ -230,7 +232,7 @@ pub async fn settings(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let settings = match state.store.widget_settings(&merchant).await? {
+    let settings = match WidgetDb(&state.store).widget_settings(&merchant).await? {
         Some(json) => serde_json::from_str(&json).map_err(ApiError::internal)?,
         None => WidgetSettings::default(),
     };
@@ -245,8 +247,7 @@ pub async fn set_settings(
     JsonBody(settings): JsonBody<WidgetSettings>,
 ) -> Result<Response, ApiError> {
     settings.check()?;
-    state
-        .store
+    WidgetDb(&state.store)
         .put_widget_settings(
             &merchant,
             &serde_json::to_string(&settings).map_err(ApiError::internal)?,

@@ -2,11 +2,16 @@
 
 use sqlx::Row;
 
-use crate::platform::store::{Store, StoreError};
+use crate::platform::store::StoreError;
 
-impl Store {
+crate::feature_store! {
+    /// The widget's settings.
+    WidgetDb
+}
+
+impl WidgetDb<'_> {
     /// The merchant's widget settings (JSON), if set.
-    pub async fn widget_settings(&self, merchant: &str) -> Result<Option<String>, StoreError> {
+    pub async fn widget_settings(self, merchant: &str) -> Result<Option<String>, StoreError> {
         Ok(
             sqlx::query("SELECT settings FROM widget_settings WHERE merchant_id = $1")
                 .bind(merchant)
@@ -18,7 +23,7 @@ impl Store {
     }
 
     /// Replace the merchant's widget settings.
-    pub async fn put_widget_settings(&self, merchant: &str, json: &str) -> Result<(), StoreError> {
+    pub async fn put_widget_settings(self, merchant: &str, json: &str) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO widget_settings (merchant_id, settings, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (merchant_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",

@@ -32,6 +32,7 @@ mod postgres;
 mod shopify;
 mod upsert;
 
+use crate::customers::store::CustomersDb;
 use csv::{Splitter, csv_fields};
 use postgres::array_batch;
 use shopify::Header;
@@ -511,7 +512,7 @@ fn stages(
         // A first load needs no look-ups: the insert itself refuses a key
         // that is there after all (repeated in the file, or imported at
         // the same time), and that batch is then looked up and upserted.
-        let fresh = s.pg.is_some() && !s.has_any(&m, entity).await?;
+        let fresh = s.pg.is_some() && !CustomersDb(&s).has_any(&m, entity).await?;
         // Two batches are checked at once (parsing, and the database's
         // look-ups, on two cores); they go on to the writer in order.
         let mut in_flight = std::collections::VecDeque::new();
@@ -691,7 +692,9 @@ async fn check_batch(
     let differing = if fresh {
         rows.iter().map(|(k, _)| (k.to_string(), None)).collect()
     } else {
-        store.differing(merchant, entity, &rows).await?
+        CustomersDb(store)
+            .differing(merchant, entity, &rows)
+            .await?
     };
     // A key not returned is stored with the same hash.
     entries.retain_mut(|e| {
@@ -746,7 +749,9 @@ async fn write_batch(
                         _ => None,
                     })
                     .collect();
-                let now = store.differing(merchant, entity, &rows).await?;
+                let now = CustomersDb(store)
+                    .differing(merchant, entity, &rows)
+                    .await?;
                 let (was_new, now_there): (Vec<_>, Vec<_>) = std::mem::take(&mut c.new)
                     .into_iter()
                     .partition(|(cells, _)| !matches!(&cells[0], Cell::Text(Some(k)) if now.get(k).is_some_and(Option::is_some)));
@@ -807,7 +812,9 @@ async fn resolve_emails(
     if emails.is_empty() {
         return Ok(());
     }
-    let found = store.customers_by_email(merchant, &emails).await?;
+    let found = CustomersDb(store)
+        .customers_by_email(merchant, &emails)
+        .await?;
     entries.retain_mut(|e| {
         let Some(email) = e.email.take() else {
             return true;
@@ -838,13 +845,13 @@ async fn resolve_emails(
 /// Rows of one batch as (cells, row hash).
 type Rows = [(Vec<Cell>, String)];
 
-impl Store {
+impl CustomersDb<'_> {
     /// Of `rows` (key, row hash), those `merchant` does not have as they
     /// are: the key, and the hash stored under it if any (`None`: new).
     /// Rows stored unchanged are not returned, so a second import of the
     /// same file moves next to nothing out of the database.
     async fn differing(
-        &self,
+        self,
         merchant: &str,
         entity: Entity,
         rows: &[(&str, &str)],
@@ -894,7 +901,7 @@ impl Store {
     }
 
     /// Whether `merchant` has any row of `entity`.
-    async fn has_any(&self, merchant: &str, entity: Entity) -> Result<bool, StoreError> {
+    async fn has_any(self, merchant: &str, entity: Entity) -> Result<bool, StoreError> {
         Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT 1 FROM {} WHERE merchant_id = $1 LIMIT 1",
             entity.table()
@@ -907,7 +914,7 @@ impl Store {
 
     /// Customer ids by normalised e-mail, for the given addresses.
     pub async fn customers_by_email(
-        &self,
+        self,
         merchant: &str,
         emails: &[String],
     ) -> Result<HashMap<String, String>, StoreError> {
