@@ -435,6 +435,130 @@ impl CustomersDb<'_> {
         Ok(())
     }
 
+    /// Every customer id of `merchant`, in order.
+    pub async fn customer_ids(self, merchant: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query("SELECT id FROM customers WHERE merchant_id = $1 ORDER BY id")
+            .bind(merchant)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+    }
+
+    /// Where a customer lives and since when they are one; `None` for an
+    /// unknown customer.
+    pub async fn whereabouts(
+        self,
+        merchant: &str,
+        id: &str,
+    ) -> Result<Option<Whereabouts>, StoreError> {
+        sqlx::query(
+            "SELECT country, time_zone, created_at FROM customers WHERE merchant_id = $1 AND id = $2",
+        )
+        .bind(merchant)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| {
+            Ok(Whereabouts {
+                country: r.try_get(0)?,
+                time_zone: r.try_get(1)?,
+                created_at: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// A customer's events on a channel since `since`, newest first.
+    pub async fn channel_events(
+        self,
+        merchant: &str,
+        id: &str,
+        since: i64,
+    ) -> Result<Vec<ChannelEvent>, StoreError> {
+        sqlx::query(
+            "SELECT kind, channel, campaign_id, at FROM customer_events \
+             WHERE merchant_id = $1 AND customer_id = $2 AND at >= $3 AND channel IS NOT NULL ORDER BY at DESC",
+        )
+        .bind(merchant)
+        .bind(id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ChannelEvent {
+                kind: r.try_get(0)?,
+                channel: r.try_get(1)?,
+                campaign_id: r.try_get(2)?,
+                at: r.try_get(3)?,
+            })
+        })
+        .collect()
+    }
+
+    /// A customer's consent changes, oldest first: (channel, status, at).
+    pub async fn consent_trail(
+        self,
+        merchant: &str,
+        id: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        sqlx::query(
+            "SELECT channel, status, at FROM consents WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at",
+        )
+        .bind(merchant)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+    }
+
+    /// Suppressions since `since`, counted by cause: consent withdrawn
+    /// (by source), unsubscribes, complaints and hard bounces.
+    pub async fn suppressions_since(
+        self,
+        merchant: &str,
+        since: i64,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT COALESCE(source, 'import'), CAST(COUNT(*) AS BIGINT) FROM consents \
+             WHERE merchant_id = $1 AND status = 'withdrawn' AND at >= $2 GROUP BY COALESCE(source, 'import')",
+        )
+        .bind(merchant)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let source: String = r.try_get(0)?;
+            out.insert(
+                format!("consent withdrawn ({source})"),
+                r.try_get::<i64, _>(1)? as u64,
+            );
+        }
+        for r in sqlx::query(
+            "SELECT kind, CAST(COUNT(*) AS BIGINT) FROM customer_events \
+             WHERE merchant_id = $1 AND kind IN ('unsubscribed', 'complained', 'bounced') AND at >= $2 GROUP BY kind",
+        )
+        .bind(merchant)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let kind: String = r.try_get(0)?;
+            let cause = if kind == "bounced" {
+                "hard bounce".into()
+            } else {
+                kind
+            };
+            out.insert(cause, r.try_get::<i64, _>(1)? as u64);
+        }
+        Ok(out)
+    }
+
     /// Every export and erasure of `merchant`, newest first.
     pub async fn privacy_log(self, merchant: &str) -> Result<Vec<Value>, StoreError> {
         let rows = sqlx::query("SELECT customer_id, action, actor, at, detail FROM privacy_log WHERE merchant_id = $1 ORDER BY at DESC")
@@ -508,4 +632,28 @@ fn any_row_json(r: &AnyRow) -> Value {
         o.insert(col.name().to_string(), v);
     }
     Value::Object(o)
+}
+
+/// Where a customer lives, for planning sends.
+#[derive(Debug, Clone)]
+pub struct Whereabouts {
+    /// ISO country code, if known.
+    pub country: Option<String>,
+    /// IANA time zone, if known.
+    pub time_zone: Option<String>,
+    /// When they became a customer (ms since the epoch).
+    pub created_at: Option<i64>,
+}
+
+/// An event of a customer on a channel.
+#[derive(Debug, Clone)]
+pub struct ChannelEvent {
+    /// `sent`, `delivered`, `opened`, `clicked`, `replied`, …
+    pub kind: String,
+    /// The channel.
+    pub channel: String,
+    /// The campaign, if any.
+    pub campaign_id: Option<String>,
+    /// When (ms since the epoch).
+    pub at: i64,
 }

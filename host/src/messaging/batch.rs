@@ -6,10 +6,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
-use sqlx::Row;
 
 use super::plan::{MessageIn, plan_one};
+use super::store::{Batch, ContactStatus, MessagingDb};
 use crate::AppState;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody};
@@ -39,15 +38,10 @@ fn refuse(field: &str, why: String) -> ApiError {
     ApiError::unprocessable(Code::InvalidBatch, format!("{field}: {why}")).with_field(field)
 }
 
-/// The `micro` column's pattern for one micro-segment (a JSON list).
-fn micro_pattern(micro: &str) -> String {
-    format!("%{}%", serde_json::to_string(micro).unwrap_or_default())
-}
-
 /// `POST /v1/merchants/{m}/sends/batches`: plan a message for every
 /// customer of a segment; answers at once with the batch (202), whose
 /// progress `GET …/sends/batches/{id}` shows.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/batches", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = BatchIn, responses((status = 202, description = "The batch, running: `{id, run_id, segment, status, total, planned, dropped, failed}`", body = serde_json::Value), (status = 409, description = "No finished RFM run to take segments from"), (status = 422, description = "A field is refused; `field` names it")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/batches", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = BatchIn, responses((status = 202, description = "The batch, running", body = Batch), (status = 409, description = "No finished RFM run to take segments from"), (status = 422, description = "A field is refused; `field` names it")))]
 pub async fn start(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -77,22 +71,15 @@ pub async fn start(
                 )
             })?,
     };
-    let pool = &state.store.pool;
-    let total: i64 = sqlx::query(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 \
-         AND ($3 = '' OR segment = $3) AND ($4 = '' OR micro LIKE $4)",
-    )
-    .bind(&merchant)
-    .bind(&run)
-    .bind(&segment)
-    .bind(if micro.is_empty() {
-        String::new()
-    } else {
-        micro_pattern(&micro)
-    })
-    .fetch_one(pool)
-    .await?
-    .try_get(0)?;
+    let db = MessagingDb(&state.store);
+    let total = RfmDb(&state.store)
+        .segment_size(
+            &merchant,
+            &run,
+            Some(segment.as_str()).filter(|s| !s.is_empty()),
+            Some(micro.as_str()).filter(|s| !s.is_empty()),
+        )
+        .await?;
     if total == 0 {
         let (field, name) = if micro.is_empty() {
             ("segment", &segment)
@@ -106,19 +93,14 @@ pub async fn start(
     }
     let id = format!("sb-{}", hex::encode(rand::random::<[u8; 8]>()));
     let label = if micro.is_empty() { &segment } else { &micro };
-    let now = crate::now_ms();
-    sqlx::query(
-        "INSERT INTO send_batches (merchant_id, id, run_id, segment, message, status, total, planned, dropped, failed, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'running', $6, 0, 0, 0, $7, $7)",
+    db.insert_batch(
+        &merchant,
+        &id,
+        &run,
+        label,
+        &serde_json::to_string(&input.message).unwrap_or_default(),
+        total,
     )
-    .bind(&merchant)
-    .bind(&id)
-    .bind(&run)
-    .bind(label)
-    .bind(serde_json::to_string(&input.message).unwrap_or_default())
-    .bind(total)
-    .bind(now)
-    .execute(pool)
     .await?;
     tokio::spawn({
         let (state, merchant, id) = (state.clone(), merchant.clone(), id.clone());
@@ -127,15 +109,9 @@ pub async fn start(
                 run_batch(&state, &merchant, &id, &run, &segment, &micro, &message).await
             {
                 tracing::error!(%merchant, batch = %id, "send batch failed: {e:?}");
-                let _ = sqlx::query(
-                    "UPDATE send_batches SET status = 'failed', error = $3, finished_at = $4 WHERE merchant_id = $1 AND id = $2",
-                )
-                .bind(&merchant)
-                .bind(&id)
-                .bind(format!("{e:?}"))
-                .bind(crate::now_ms())
-                .execute(&state.store.pool)
-                .await;
+                let _ = MessagingDb(&state.store)
+                    .end_batch(&merchant, &id, Some(&format!("{e:?}")))
+                    .await;
             }
         }
     });
@@ -166,7 +142,7 @@ async fn run_batch(
         for member in &page {
             let customer = member["customer_id"].as_str().unwrap_or_default();
             match plan_one(state, merchant, customer, message, Some(id)).await {
-                Ok(v) if v["status"] == "planned" => planned += 1,
+                Ok(v) if v.status == ContactStatus::Planned => planned += 1,
                 Ok(_) => dropped += 1,
                 Err(e) => {
                     failed += 1;
@@ -174,66 +150,25 @@ async fn run_batch(
                 }
             }
         }
-        sqlx::query(
-            "UPDATE send_batches SET planned = $3, dropped = $4, failed = $5, updated_at = $6 WHERE merchant_id = $1 AND id = $2",
-        )
-        .bind(merchant)
-        .bind(id)
-        .bind(planned)
-        .bind(dropped)
-        .bind(failed)
-        .bind(crate::now_ms())
-        .execute(&state.store.pool)
-        .await?;
+        MessagingDb(&state.store)
+            .batch_progress(merchant, id, (planned, dropped, failed))
+            .await?;
     }
-    sqlx::query(
-        "UPDATE send_batches SET status = 'done', finished_at = $3 WHERE merchant_id = $1 AND id = $2",
-    )
-    .bind(merchant)
-    .bind(id)
-    .bind(crate::now_ms())
-    .execute(&state.store.pool)
-    .await?;
+    MessagingDb(&state.store)
+        .end_batch(merchant, id, None)
+        .await?;
     Ok(())
 }
 
-const COLUMNS: &str = "id, run_id, segment, status, total, planned, dropped, failed, error, created_at, finished_at, updated_at";
-
-/// A running batch without progress for this long stopped with its host.
-const STALE_MS: i64 = 10 * 60_000;
-
-fn batch_json(r: &sqlx::any::AnyRow) -> Result<Value, sqlx::Error> {
-    let total: i64 = r.try_get(4)?;
-    let (planned, dropped, failed): (i64, i64, i64) = (r.try_get(5)?, r.try_get(6)?, r.try_get(7)?);
-    let mut status: String = r.try_get(3)?;
-    if status == "running" && r.try_get::<i64, _>(11)? < crate::now_ms() - STALE_MS {
-        status = "interrupted".into();
-    }
-    Ok(json!({
-        "id": r.try_get::<String, _>(0)?, "run_id": r.try_get::<String, _>(1)?,
-        "segment": r.try_get::<String, _>(2)?, "status": status,
-        "total": total, "planned": planned, "dropped": dropped, "failed": failed,
-        "done": planned + dropped + failed,
-        "progress": if total > 0 { (planned + dropped + failed) as f64 / total as f64 } else { 1.0 },
-        "error": r.try_get::<Option<String>, _>(8)?,
-        "created_at": r.try_get::<i64, _>(9)?, "finished_at": r.try_get::<Option<i64>, _>(10)?,
-    }))
-}
-
-async fn load(state: &AppState, merchant: &str, id: &str) -> Result<Value, ApiError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM send_batches WHERE merchant_id = $1 AND id = $2"
-    )))
-    .bind(merchant)
-    .bind(id)
-    .fetch_optional(&state.store.pool)
-    .await?
-    .ok_or_else(|| ApiError::not_found(format!("no send batch `{id}`")))?;
-    Ok(batch_json(&row)?)
+async fn load(state: &AppState, merchant: &str, id: &str) -> Result<Batch, ApiError> {
+    MessagingDb(&state.store)
+        .batch(merchant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no send batch `{id}`")))
 }
 
 /// `GET /v1/merchants/{m}/sends/batches/{id}`: how far a batch has got.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/batches/{id}", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Batch id")), responses((status = 200, description = "`{id, run_id, segment, status: running|done|failed|interrupted (its host stopped; start it again: customers already planned are counted by the caps), total, planned, dropped, failed, done, progress}`", body = serde_json::Value), (status = 404, description = "No such batch")))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/batches/{id}", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Batch id")), responses((status = 200, description = "The batch and how far it has got", body = Batch), (status = 404, description = "No such batch")))]
 pub async fn get(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -242,20 +177,19 @@ pub async fn get(
     Ok(axum::Json(load(&state, &merchant, &id).await?).into_response())
 }
 
+/// The latest batches.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Batches {
+    /// The 20 latest, newest first.
+    pub batches: Vec<Batch>,
+}
+
 /// `GET /v1/merchants/{m}/sends/batches`: the 20 latest batches.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/batches", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "`{batches: [...]}`, newest first", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/sends/batches", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The latest batches, newest first", body = Batches)))]
 pub async fn list(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    let batches = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM send_batches WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC LIMIT 20"
-    )))
-    .bind(&merchant)
-    .fetch_all(&state.store.pool)
-    .await?
-    .iter()
-    .map(batch_json)
-    .collect::<Result<Vec<_>, _>>()?;
-    Ok(axum::Json(json!({ "batches": batches })).into_response())
+    let batches = MessagingDb(&state.store).batches(&merchant).await?;
+    Ok(axum::Json(Batches { batches }).into_response())
 }

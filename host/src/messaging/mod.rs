@@ -10,6 +10,7 @@ pub mod plan;
 pub mod profile;
 pub mod report;
 pub mod slots;
+pub mod store;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -24,6 +25,7 @@ use crate::customers::store::CustomersDb;
 use crate::platform::feature::{Claim, ConsolePage, Erase, Feature, Migration, Privacy};
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody};
+use store::MessagingDb;
 
 /// Messaging, as registered with the platform: it serves the fatigue
 /// policy and channel chooser slots and keeps contacts (erased with the
@@ -66,7 +68,8 @@ fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
 }
 
 /// What an inbound SMS asks for, when the whole message is a keyword.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum Keyword {
     /// STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT.
     OptOut,
@@ -104,7 +107,7 @@ pub struct InboundSms {
 /// keyword withdraws the customers with that number from SMS (consent
 /// `withdrawn`, source `sms-keyword`); an opt-in keyword grants it again.
 /// Any message counts as a reply on SMS.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/inbound/sms", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = InboundSms, responses((status = 200, description = "`{keyword: opt-out|opt-in|null, customers: [ids]}`", body = serde_json::Value), (status = 422, description = "`from` is not a phone number")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/inbound/sms", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = InboundSms, responses((status = 200, description = "The keyword, if the message was one, and the customers with that number", body = Inbound), (status = 422, description = "`from` is not a phone number")))]
 pub async fn inbound_sms(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -155,11 +158,20 @@ pub async fn inbound_sms(
             tracing::warn!(%merchant, errors = ?summary.errors, "an inbound SMS was not fully recorded");
         }
     }
-    let word = found.map(|k| match k {
-        Keyword::OptOut => "opt-out",
-        Keyword::OptIn => "opt-in",
-    });
-    Ok(axum::Json(json!({"keyword": word, "customers": customers})).into_response())
+    Ok(axum::Json(Inbound {
+        keyword: found,
+        customers,
+    })
+    .into_response())
+}
+
+/// What an inbound SMS did.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Inbound {
+    /// The keyword the message was, if it was one.
+    pub keyword: Option<Keyword>,
+    /// The customers with the sender's number.
+    pub customers: Vec<String>,
 }
 
 /// Give the demo merchant a first month of messaging, so the console's
@@ -167,23 +179,10 @@ pub async fn inbound_sms(
 /// readers, SMS readers, silent customers), one hard bounce, and a spring
 /// campaign planned through the bound policies for every customer.
 pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
-    let planned: i64 =
-        sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM contacts WHERE merchant_id = $1")
-            .bind(merchant)
-            .fetch_one(&state.store.pool)
-            .await
-            .and_then(|r| sqlx::Row::try_get(&r, 0))?;
-    if planned > 0 {
+    if MessagingDb(&state.store).contact_count(merchant).await? > 0 {
         return Ok(());
     }
-    let customers: Vec<String> =
-        sqlx::query("SELECT id FROM customers WHERE merchant_id = $1 ORDER BY id")
-            .bind(merchant)
-            .fetch_all(&state.store.pool)
-            .await?
-            .iter()
-            .map(|r| sqlx::Row::try_get(r, 0))
-            .collect::<Result<_, _>>()?;
+    let customers = CustomersDb(&state.store).customer_ids(merchant).await?;
     let now = crate::now_ms();
     const DAY: i64 = crate::DAY_MS;
     let mut events = String::new();

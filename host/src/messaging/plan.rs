@@ -7,9 +7,9 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use sqlx::Row;
 
 use super::profile::Profile;
+use super::store::{ContactStatus, MessagingDb, NewContact};
 use crate::AppState;
 use crate::customers::model::CHANNELS;
 use crate::platform::http::Code;
@@ -146,7 +146,7 @@ pub struct PlanIn {
 
 /// `POST /v1/merchants/{m}/sends/plan`: the channel and time a message to
 /// one customer goes at, or why it is dropped, with what each step decided.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/plan", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = PlanIn, responses((status = 200, description = "`{status: planned, contact_id, channel, send_at, template_only, trail}` or `{status: dropped, reason, trail}`", body = serde_json::Value), (status = 404, description = "No such customer"), (status = 422, description = "A field is refused; `field` names it")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/plan", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = PlanIn, responses((status = 200, description = "Planned (the channel and time) or dropped (why), with what each step decided", body = Plan), (status = 404, description = "No such customer"), (status = 422, description = "A field is refused; `field` names it")))]
 pub async fn plan(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -166,7 +166,7 @@ pub async fn plan_one(
     customer: &str,
     m: &Message,
     batch: Option<&str>,
-) -> Result<Value, ApiError> {
+) -> Result<Plan, ApiError> {
     let now = crate::now_ms();
     let store = &state.store;
     let profile = Profile::load(store, merchant, customer, now).await?;
@@ -195,40 +195,21 @@ pub async fn plan_one(
     // one writer. Held until the contact is reserved; nothing in it waits
     // for another connection.
     let _local = stripe(merchant, customer).lock().await;
+    let db = MessagingDb(store);
     let mut tx = store.write_tx().await?;
-    if store.pg.is_some() {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind(format!("contacts/{merchant}/{customer}"))
-            .execute(&mut *tx)
-            .await?;
-    }
-    let reserved: Vec<Value> = sqlx::query(
-        "SELECT channel, send_at, campaign_id, category, tags FROM contacts \
-         WHERE merchant_id = $1 AND customer_id = $2 AND status = 'planned' AND send_at >= $3 \
-         AND (outcome IS NULL OR outcome NOT IN ('failed', 'bounced'))",
-    )
-    .bind(merchant)
-    .bind(customer)
-    .bind(now - HISTORY_MS)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| {
-        let tags: Vec<String> =
-            serde_json::from_str(&r.try_get::<String, _>(4)?).unwrap_or_default();
-        let kind = match r.try_get::<String, _>(3)?.as_str() {
-            "transactional" => "transactional",
-            _ => "promotional",
-        };
-        Ok::<_, sqlx::Error>(profile.contact(
-            &r.try_get::<String, _>(0)?,
-            r.try_get::<i64, _>(1)?,
-            &r.try_get::<String, _>(2)?,
-            kind,
-            &tags,
-        ))
-    })
-    .collect::<Result<_, _>>()?;
+    db.lock_customer(&mut tx, merchant, customer).await?;
+    let reserved: Vec<Value> = db
+        .reserved(&mut tx, merchant, customer, now - HISTORY_MS)
+        .await?
+        .iter()
+        .map(|r| {
+            let kind = match r.category.as_str() {
+                "transactional" => "transactional",
+                _ => "promotional",
+            };
+            profile.contact(&r.channel, r.send_at, &r.campaign_id, kind, &r.tags)
+        })
+        .collect();
     let message = json!({"kind": m.kind, "campaign-id": m.campaign_id, "tags": m.tags,
         "has-trigger-signal": m.has_trigger_signal});
     let mut base = json!({"request": profile.fatigue_request(message, &reserved)});
@@ -290,9 +271,14 @@ pub async fn plan_one(
     }
     let id = format!("ct-{}", hex::encode(rand::random::<[u8; 8]>()));
     let (status, channel, send_at, reason) = match &chosen {
-        Some((c, at, why)) => ("planned", Some(c.clone()), Some(*at), why.clone()),
+        Some((c, at, why)) => (
+            ContactStatus::Planned,
+            Some(c.clone()),
+            Some(*at),
+            why.clone(),
+        ),
         None => (
-            "dropped",
+            ContactStatus::Dropped,
             None,
             None,
             Some(if reasons.is_empty() {
@@ -302,31 +288,57 @@ pub async fn plan_one(
             }),
         ),
     };
-    sqlx::query(
-        "INSERT INTO contacts (merchant_id, id, customer_id, channel, category, tags, campaign_id, send_at, status, reason, trail, created_at, batch_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    let trail = Value::Array(trail);
+    db.insert_contact(
+        &mut tx,
+        merchant,
+        &NewContact {
+            id: &id,
+            customer_id: customer,
+            channel: channel.as_deref(),
+            category: &m.category,
+            tags: &m.tags,
+            campaign_id: &m.campaign_id,
+            send_at,
+            status,
+            reason: reason.as_deref(),
+            trail: &trail,
+            batch,
+            created_at: now,
+        },
     )
-    .bind(merchant)
-    .bind(&id)
-    .bind(customer)
-    .bind(channel.clone())
-    .bind(&m.category)
-    .bind(serde_json::to_string(&m.tags).unwrap_or_default())
-    .bind(&m.campaign_id)
-    .bind(send_at)
-    .bind(status)
-    .bind(reason.clone())
-    .bind(Value::Array(trail.clone()).to_string())
-    .bind(now)
-    .bind(batch)
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     let template_only = channel.as_ref().is_some_and(|c| templates.contains(c));
-    Ok(json!({
-        "status": status, "contact_id": id, "channel": channel, "send_at": send_at,
-        "template_only": template_only, "reason": reason, "trail": trail,
-    }))
+    Ok(Plan {
+        status,
+        contact_id: id,
+        channel,
+        send_at,
+        template_only,
+        reason,
+        trail,
+    })
+}
+
+/// A plan: the channel and time, or why the message was dropped.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Plan {
+    /// Planned or dropped.
+    pub status: ContactStatus,
+    /// The contact stored (planned or dropped).
+    pub contact_id: String,
+    /// The channel it goes on (planned).
+    pub channel: Option<String>,
+    /// When it goes, ms since the epoch (planned).
+    pub send_at: Option<i64>,
+    /// Whether the channel only takes a pre-approved template now.
+    pub template_only: bool,
+    /// Why it was deferred (planned later than now) or dropped.
+    pub reason: Option<String>,
+    /// What each step (consent, chooser, fatigue) decided, and who.
+    #[schema(value_type = Vec<Object>)]
+    pub trail: Value,
 }
 
 /// The open channels in the order to try them, and those that may only
@@ -450,7 +462,7 @@ const OUTCOMES: [&str; 4] = ["sent", "delivered", "failed", "bounced"];
 /// system says what became of a planned contact. `sent` and `delivered`
 /// are recorded as the customer's `sent` event (the chooser's evidence),
 /// `bounced` as a `bounced` event (the channel is suppressed).
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/contacts/{id}/outcome", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Contact id")), request_body = OutcomeIn, responses((status = 200, description = "`{id, outcome, at}`", body = serde_json::Value), (status = 404, description = "No such contact"), (status = 409, description = "The contact was dropped, so it was never sent"), (status = 422, description = "`outcome` is not one of sent, delivered, failed, bounced")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/contacts/{id}/outcome", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Contact id")), request_body = OutcomeIn, responses((status = 200, description = "The outcome recorded", body = Outcome), (status = 404, description = "No such contact"), (status = 409, description = "The contact was dropped, so it was never sent"), (status = 422, description = "`outcome` is not one of sent, delivered, failed, bounced")))]
 pub async fn outcome(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -469,40 +481,27 @@ pub async fn outcome(
         .with_field("outcome"));
     }
     let at = input.at.unwrap_or_else(crate::now_ms);
-    let row = sqlx::query(
-        "SELECT customer_id, channel, status, campaign_id FROM contacts WHERE merchant_id = $1 AND id = $2",
-    )
-    .bind(&merchant)
-    .bind(&id)
-    .fetch_optional(&state.store.pool)
-    .await?
-    .ok_or_else(|| ApiError::not_found(format!("no contact `{id}`")))?;
-    if row.try_get::<String, _>(2)? != "planned" {
+    let db = MessagingDb(&state.store);
+    let contact = db
+        .contact(&merchant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no contact `{id}`")))?;
+    if contact.status != ContactStatus::Planned {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
             Code::ContactDropped,
             format!("contact `{id}` was dropped when it was planned, so it was never sent"),
         ));
     }
-    let (customer, channel, campaign): (String, Option<String>, String) =
-        (row.try_get(0)?, row.try_get(1)?, row.try_get(3)?);
-    sqlx::query(
-        "UPDATE contacts SET outcome = $3, outcome_at = $4 WHERE merchant_id = $1 AND id = $2",
-    )
-    .bind(&merchant)
-    .bind(&id)
-    .bind(&input.outcome)
-    .bind(at)
-    .execute(&state.store.pool)
-    .await?;
+    db.set_outcome(&merchant, &id, &input.outcome, at).await?;
     let kind = match input.outcome.as_str() {
         "sent" | "delivered" => Some("sent"),
         "bounced" => Some("bounced"),
         _ => None,
     };
-    if let (Some(kind), Some(channel)) = (kind, channel) {
-        let event = json!({"id": format!("contact-{id}-{kind}"), "customer_id": customer, "kind": kind,
-            "channel": channel, "campaign_id": campaign, "at": at});
+    if let (Some(kind), Some(channel)) = (kind, &contact.channel) {
+        let event = json!({"id": format!("contact-{id}-{kind}"), "customer_id": contact.customer_id, "kind": kind,
+            "channel": channel, "campaign_id": contact.campaign_id, "at": at});
         let mut importer = crate::customers::import::Importer::new(
             &state.store,
             &merchant,
@@ -512,5 +511,21 @@ pub async fn outcome(
         importer.push(format!("{event}\n").as_bytes()).await?;
         importer.finish().await?;
     }
-    Ok(axum::Json(json!({"id": id, "outcome": input.outcome, "at": at})).into_response())
+    Ok(axum::Json(Outcome {
+        id,
+        outcome: input.outcome,
+        at,
+    })
+    .into_response())
+}
+
+/// An outcome recorded.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Outcome {
+    /// The contact.
+    pub id: String,
+    /// `sent`, `delivered`, `failed` or `bounced`.
+    pub outcome: String,
+    /// When it happened.
+    pub at: i64,
 }

@@ -9,8 +9,8 @@
 use crate::platform::http::Code;
 use chrono::{Offset, TimeZone};
 use serde_json::{Map, Value, json};
-use sqlx::Row;
 
+use crate::customers::store::CustomersDb;
 use crate::platform::http::ApiError;
 use crate::platform::store::Store;
 use crate::rfm::store::RfmDb;
@@ -172,25 +172,11 @@ impl Profile {
     ) -> Result<Profile, ApiError> {
         // The four reads at once (SQLite's readers do not wait for each other).
         let since = now - ENGAGEMENT_DAYS * 86_400_000;
+        let customers = CustomersDb(store);
         let (row, events, consents, segments) = tokio::join!(
-            sqlx::query(
-                "SELECT country, time_zone, created_at FROM customers WHERE merchant_id = $1 AND id = $2",
-            )
-            .bind(merchant)
-            .bind(id)
-            .fetch_optional(&store.pool),
-            sqlx::query(
-                "SELECT kind, channel, campaign_id, at FROM customer_events \
-                 WHERE merchant_id = $1 AND customer_id = $2 AND at >= $3 AND channel IS NOT NULL ORDER BY at DESC",
-            )
-            .bind(merchant)
-            .bind(id)
-            .bind(since)
-            .fetch_all(&store.pool),
-            sqlx::query("SELECT channel, status, at FROM consents WHERE merchant_id = $1 AND customer_id = $2 ORDER BY at")
-                .bind(merchant)
-                .bind(id)
-                .fetch_all(&store.pool),
+            customers.whereabouts(merchant, id),
+            customers.channel_events(merchant, id, since),
+            customers.consent_trail(merchant, id),
             RfmDb(store).rfm_segments(merchant, id),
         );
         let row = row?.ok_or_else(|| {
@@ -199,20 +185,15 @@ impl Profile {
             ))
         })?;
         let (events, consents) = (events?, consents?);
-        let country: Option<String> = row.try_get(0)?;
-        let zone: Option<String> = row.try_get(1)?;
-        let created: Option<i64> = row.try_get(2)?;
+        let (country, zone, created) = (row.country, row.time_zone, row.created_at);
         let history_since = now - HISTORY_DAYS * 86_400_000;
         let mut sent = Vec::new();
         let mut engagement = Vec::new();
         let mut engaged_at = Vec::new();
         let mut last_engaged: Option<i64> = None;
         let mut opted_out: Map<String, Value> = Map::new();
-        for e in &events {
-            let kind: String = e.try_get(0)?;
-            let channel: String = e.try_get(1)?;
-            let campaign: Option<String> = e.try_get(2)?;
-            let at: i64 = e.try_get(3)?;
+        for e in events {
+            let (kind, channel, campaign, at) = (e.kind, e.channel, e.campaign_id, e.at);
             let wit_kind = match kind.as_str() {
                 "sent" | "delivered" => "delivered",
                 "opened" | "clicked" | "replied" => {
@@ -242,9 +223,7 @@ impl Profile {
         // The latest consent per channel decides; an unsubscribe,
         // complaint or hard bounce after the latest grant suppresses too.
         let mut latest: Map<String, Value> = Map::new();
-        for c in &consents {
-            let (channel, status, at): (String, String, i64) =
-                (c.try_get(0)?, c.try_get(1)?, c.try_get(2)?);
+        for (channel, status, at) in consents {
             latest.insert(channel, json!([status, at]));
         }
         let mut suppressed = Vec::new();

@@ -464,6 +464,29 @@ impl RfmDb<'_> {
         .collect()
     }
 
+    /// How many of a run's customers are in `segment` or `micro` (all
+    /// when neither is given).
+    pub async fn segment_size(
+        self,
+        merchant: &str,
+        run: &str,
+        segment: Option<&str>,
+        micro: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let micro = micro.map(|m| format!("%{}%", serde_json::to_string(m).unwrap_or_default()));
+        Ok(sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 \
+             AND ($3 = '' OR segment = $3) AND ($4 = '' OR micro LIKE $4)",
+        )
+        .bind(merchant)
+        .bind(run)
+        .bind(segment.unwrap_or(""))
+        .bind(micro.unwrap_or_default())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
+    }
+
     /// A page of a run's customers (after `cursor`, by id), optionally of
     /// one segment or micro-segment.
     pub async fn rfm_members(
