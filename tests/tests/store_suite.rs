@@ -447,11 +447,13 @@ async fn customers_suite(store: &Store) {
     let so = import(store, "orders", Format::Csv, shopify_orders).await;
     assert_eq!(counts(&so), (1, 0, 0, 1), "{so:?}");
     assert_eq!(so.errors[0].field, "customer_email");
-    let mia = CustomersDb(store)
-        .customer_profile("m1", "7001")
-        .await
-        .unwrap()
-        .unwrap();
+    let mia = json!(
+        CustomersDb(store)
+            .customer_profile("m1", "7001")
+            .await
+            .unwrap()
+            .unwrap()
+    );
     assert_eq!(mia["customer"]["attributes"]["First Name"], "Mia");
     assert_eq!(
         mia["orders"]["latest"][0]["items"]
@@ -480,11 +482,13 @@ async fn customers_suite(store: &Store) {
         (2, 0, 0, 1)
     );
 
-    let ana = CustomersDb(store)
-        .customer_profile("m1", "c1")
-        .await
-        .unwrap()
-        .unwrap();
+    let ana = json!(
+        CustomersDb(store)
+            .customer_profile("m1", "c1")
+            .await
+            .unwrap()
+            .unwrap()
+    );
     assert_eq!(ana["customer"]["email"], "ana@shop.example");
     assert_eq!(ana["customer"]["phone"], "+491511234567");
     assert_eq!(ana["customer"]["tags"], json!(["vip", "newsletter"]));
@@ -520,7 +524,7 @@ async fn customers_suite(store: &Store) {
         )
         .await
         .unwrap();
-    let ids: Vec<&str> = page.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = page.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["7001", "c1"]);
     let (rest, end) = CustomersDb(store)
         .list_customers(
@@ -568,9 +572,7 @@ async fn customers_suite(store: &Store) {
         .await
         .unwrap();
     assert_eq!(
-        big.iter()
-            .map(|c| c["id"].as_str().unwrap())
-            .collect::<Vec<_>>(),
+        big.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         ["c1"]
     );
 
@@ -613,8 +615,8 @@ async fn customers_suite(store: &Store) {
         .list_customers("m1", &ListQuery::default())
         .await
         .unwrap();
-    assert!(all.iter().all(|c| c["id"] != "c1"));
-    let log = CustomersDb(store).privacy_log("m1").await.unwrap();
+    assert!(all.iter().all(|c| c.id != "c1"));
+    let log = json!(CustomersDb(store).privacy_log("m1").await.unwrap());
     assert_eq!(log[0]["action"], "erase");
     assert_eq!(log[0]["detail"]["orders (anonymised)"], 2);
     assert_eq!(log[0]["detail"]["consents"], 3);
@@ -695,11 +697,13 @@ async fn big_import_suite(store: &Store) {
         }
     };
     let email = |id: &'static str| async move {
-        CustomersDb(store)
-            .customer_profile("m2", id)
-            .await
-            .unwrap()
-            .unwrap()["customer"]["email"]
+        json!(
+            CustomersDb(store)
+                .customer_profile("m2", id)
+                .await
+                .unwrap()
+                .unwrap()
+        )["customer"]["email"]
             .clone()
     };
     let first = import("m2").await;
@@ -707,11 +711,13 @@ async fn big_import_suite(store: &Store) {
     assert_eq!(counts(&first), (records as u64 - 2, 2, 0, 0), "{first:?}");
     assert_eq!(email("k-adj").await, "a2@shop.example");
     assert_eq!(email("k-far").await, "f2@shop.example");
-    let profile = CustomersDb(store)
-        .customer_profile("m2", "c4000")
-        .await
-        .unwrap()
-        .unwrap();
+    let profile = json!(
+        CustomersDb(store)
+            .customer_profile("m2", "c4000")
+            .await
+            .unwrap()
+            .unwrap()
+    );
     assert_eq!(profile["customer"]["attributes"]["note"], note, "{profile}");
     assert_eq!(
         CustomersDb(store).customer_count("m2").await.unwrap(),

@@ -209,7 +209,7 @@ pub async fn live_events(
 
 /// `GET /v1/merchants/{m}/customers`: customers by id, filtered, a page at
 /// a time (`next` is the cursor of the following page).
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/customers", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), store::ListQuery), responses((status = 200, description = "A page of customers and the next cursor", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/customers", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), store::ListQuery), responses((status = 200, description = "A page of customers and the next cursor", body = CustomerPage)))]
 pub async fn list(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -232,13 +232,29 @@ pub async fn list(
     let (customers, next) = CustomersDb(&state.store)
         .list_customers(&merchant, &q)
         .await?;
-    Ok(axum::Json(json!({"customers": customers, "next": next})).into_response())
+    Ok(axum::Json(CustomerPage { customers, next }).into_response())
+}
+
+/// A page of customers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CustomerPage {
+    /// The customers, by id.
+    pub customers: Vec<store::CustomerRow>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// The privacy log.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PrivacyLog {
+    /// Every export and erasure, newest first.
+    pub entries: Vec<store::PrivacyEntry>,
 }
 
 /// `GET /v1/merchants/{m}/customers/{id}`: the profile — the customer,
 /// consent, order summary, latest events, and (`value`) their scores and
 /// predictions in the latest RFM run.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/customers/{id}", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "The merchant's customer id")), responses((status = 200, description = "The profile", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/customers/{id}", tag = "customers", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "The merchant's customer id")), responses((status = 200, description = "The profile", body = store::Profile)))]
 pub async fn profile(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -249,10 +265,7 @@ pub async fn profile(
         .await?
     {
         Some(mut p) => {
-            p["value"] = RfmDb(&state.store)
-                .rfm_customer(&merchant, &id)
-                .await?
-                .unwrap_or(serde_json::Value::Null);
+            p.value = RfmDb(&state.store).rfm_customer(&merchant, &id).await?;
             Ok(axum::Json(p).into_response())
         }
         None => Err(ApiError::not_found(format!("no customer `{id}`"))),
@@ -310,13 +323,13 @@ pub async fn erase(
 }
 
 /// `GET /v1/merchants/{m}/privacy-log`: every export and erasure.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/privacy-log", tag = "customers", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Exports and erasures, newest first", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/privacy-log", tag = "customers", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Exports and erasures, newest first", body = PrivacyLog)))]
 pub async fn privacy_log(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    Ok(
-        axum::Json(json!({"entries": CustomersDb(&state.store).privacy_log(&merchant).await?}))
-            .into_response(),
-    )
+    Ok(axum::Json(PrivacyLog {
+        entries: CustomersDb(&state.store).privacy_log(&merchant).await?,
+    })
+    .into_response())
 }

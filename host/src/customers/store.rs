@@ -65,7 +65,7 @@ pub const PRIVACY: Privacy = Privacy {
                     json!(
                         orders
                             .iter()
-                            .map(order_json)
+                            .map(order_row)
                             .collect::<Result<Vec<_>, _>>()?
                     ),
                 ),
@@ -74,7 +74,7 @@ pub const PRIVACY: Privacy = Privacy {
                     json!(
                         events
                             .iter()
-                            .map(event_json)
+                            .map(event_row)
                             .collect::<Result<Vec<_>, _>>()?
                     ),
                 ),
@@ -83,58 +83,201 @@ pub const PRIVACY: Privacy = Privacy {
     }),
 };
 
-fn customer_json(r: &AnyRow) -> Result<Value, StoreError> {
-    let tags: String = r.try_get("tags")?;
-    let attributes: String = r.try_get("attributes")?;
-    Ok(json!({
-        "id": r.try_get::<String, _>("id")?,
-        "email": r.try_get::<Option<String>, _>("email")?,
-        "phone": r.try_get::<Option<String>, _>("phone")?,
-        "country": r.try_get::<Option<String>, _>("country")?,
-        "time_zone": r.try_get::<Option<String>, _>("time_zone")?,
-        "locale": r.try_get::<Option<String>, _>("locale")?,
-        "birthday": r.try_get::<Option<String>, _>("birthday")?,
-        "tier": r.try_get::<Option<String>, _>("tier")?,
-        "tags": serde_json::from_str::<Value>(&tags).unwrap_or(Value::Null),
-        "created_at": r.try_get::<Option<i64>, _>("created_at")?,
-        "attributes": serde_json::from_str::<Value>(&attributes).unwrap_or(Value::Null),
-        "updated_at": r.try_get::<i64, _>("updated_at")?,
-    }))
+/// A customer record.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CustomerRow {
+    /// The merchant's id for them.
+    pub id: String,
+    /// E-mail (normalised).
+    pub email: Option<String>,
+    /// Phone (E.164).
+    pub phone: Option<String>,
+    /// ISO country code.
+    pub country: Option<String>,
+    /// IANA time zone.
+    pub time_zone: Option<String>,
+    /// BCP 47 locale.
+    pub locale: Option<String>,
+    /// `MM-DD` or `YYYY-MM-DD`.
+    pub birthday: Option<String>,
+    /// The merchant's tier.
+    pub tier: Option<String>,
+    /// Tags.
+    #[schema(value_type = Vec<String>)]
+    pub tags: Value,
+    /// When they became a customer.
+    pub created_at: Option<i64>,
+    /// The merchant's own fields.
+    #[schema(value_type = Object)]
+    pub attributes: Value,
+    /// Last change.
+    pub updated_at: i64,
 }
 
-fn order_json(r: &AnyRow) -> Result<Value, StoreError> {
-    let items: String = r.try_get("items")?;
-    let deliveries: String = r.try_get("deliveries")?;
-    Ok(json!({
-        "id": r.try_get::<String, _>("id")?,
-        "placed_at": r.try_get::<i64, _>("placed_at")?,
-        "currency": r.try_get::<String, _>("currency")?,
-        "total_minor": r.try_get::<i64, _>("total_minor")?,
-        "platform": r.try_get::<String, _>("platform")?,
-        "status": r.try_get::<String, _>("status")?,
-        "items": serde_json::from_str::<Value>(&items).unwrap_or(Value::Null),
-        "deliveries": serde_json::from_str::<Value>(&deliveries).unwrap_or(Value::Null),
-    }))
+fn customer_row(r: &AnyRow) -> Result<CustomerRow, StoreError> {
+    let json = |c: &str| -> Result<Value, StoreError> {
+        Ok(serde_json::from_str(&r.try_get::<String, _>(c)?).unwrap_or(Value::Null))
+    };
+    Ok(CustomerRow {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        country: r.try_get("country")?,
+        time_zone: r.try_get("time_zone")?,
+        locale: r.try_get("locale")?,
+        birthday: r.try_get("birthday")?,
+        tier: r.try_get("tier")?,
+        tags: json("tags")?,
+        created_at: r.try_get("created_at")?,
+        attributes: json("attributes")?,
+        updated_at: r.try_get("updated_at")?,
+    })
 }
 
-fn event_json(r: &AnyRow) -> Result<Value, StoreError> {
-    Ok(json!({
-        "id": r.try_get::<String, _>("id")?,
-        "kind": r.try_get::<String, _>("kind")?,
-        "channel": r.try_get::<Option<String>, _>("channel")?,
-        "campaign_id": r.try_get::<Option<String>, _>("campaign_id")?,
-        "at": r.try_get::<i64, _>("at")?,
-        "sku": r.try_get::<Option<String>, _>("sku")?,
-    }))
+/// An order as a customer's profile shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct OrderRow {
+    /// The order number.
+    pub id: String,
+    /// When it was placed.
+    pub placed_at: i64,
+    /// Its currency.
+    pub currency: String,
+    /// Its total, minor units.
+    pub total_minor: i64,
+    /// Where it was placed (`shopify`, `amazon`, …).
+    pub platform: String,
+    /// `paid`, `cancelled`, `refunded`, …
+    pub status: String,
+    /// Its lines.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Value,
+    /// When its parcels were delivered, ms since the epoch, in order.
+    #[schema(value_type = Vec<i64>)]
+    pub deliveries: Value,
 }
 
-fn consent_json(r: &AnyRow) -> Result<Value, StoreError> {
-    Ok(json!({
-        "channel": r.try_get::<String, _>("channel")?,
-        "status": r.try_get::<String, _>("status")?,
-        "source": r.try_get::<Option<String>, _>("source")?,
-        "at": r.try_get::<i64, _>("at")?,
-    }))
+fn order_row(r: &AnyRow) -> Result<OrderRow, StoreError> {
+    let json = |c: &str| -> Result<Value, StoreError> {
+        Ok(serde_json::from_str(&r.try_get::<String, _>(c)?).unwrap_or(Value::Null))
+    };
+    Ok(OrderRow {
+        id: r.try_get("id")?,
+        placed_at: r.try_get("placed_at")?,
+        currency: r.try_get("currency")?,
+        total_minor: r.try_get("total_minor")?,
+        platform: r.try_get("platform")?,
+        status: r.try_get("status")?,
+        items: json("items")?,
+        deliveries: json("deliveries")?,
+    })
+}
+
+/// An event of a customer's timeline.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CustomerEvent {
+    /// The event's id.
+    pub id: String,
+    /// `sent`, `opened`, `viewed`, `cart`, …
+    pub kind: String,
+    /// The channel, if any.
+    pub channel: Option<String>,
+    /// The campaign, if any.
+    pub campaign_id: Option<String>,
+    /// When.
+    pub at: i64,
+    /// The product, if any.
+    pub sku: Option<String>,
+}
+
+fn event_row(r: &AnyRow) -> Result<CustomerEvent, StoreError> {
+    Ok(CustomerEvent {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        channel: r.try_get("channel")?,
+        campaign_id: r.try_get("campaign_id")?,
+        at: r.try_get("at")?,
+        sku: r.try_get("sku")?,
+    })
+}
+
+/// A consent change.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ConsentRow {
+    /// The channel.
+    pub channel: String,
+    /// `granted` or `withdrawn`.
+    pub status: String,
+    /// Where it came from (`import`, `sms-keyword`, …).
+    pub source: Option<String>,
+    /// When.
+    pub at: i64,
+}
+
+fn consent_row(r: &AnyRow) -> Result<ConsentRow, StoreError> {
+    Ok(ConsentRow {
+        channel: r.try_get("channel")?,
+        status: r.try_get("status")?,
+        source: r.try_get("source")?,
+        at: r.try_get("at")?,
+    })
+}
+
+/// What a customer spent in one currency.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Spend {
+    /// The currency.
+    pub currency: String,
+    /// Orders (not cancelled or refunded).
+    pub orders: i64,
+    /// Spent, minor units.
+    pub spent_minor: i64,
+    /// The first order.
+    pub first_order_at: i64,
+    /// The latest order.
+    pub last_order_at: i64,
+}
+
+/// A customer's orders: totals per currency and the latest ten.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Orders {
+    /// Totals per currency.
+    pub by_currency: Vec<Spend>,
+    /// The latest ten, newest first.
+    pub latest: Vec<OrderRow>,
+}
+
+/// A customer's profile.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Profile {
+    /// The record.
+    pub customer: CustomerRow,
+    /// Channel → `granted` or `withdrawn`, now.
+    pub consent: std::collections::BTreeMap<String, String>,
+    /// Every consent change, newest first.
+    pub consent_history: Vec<ConsentRow>,
+    /// Their orders.
+    pub orders: Orders,
+    /// The latest twenty events, newest first.
+    pub events: Vec<CustomerEvent>,
+    /// Scores and predictions in the latest RFM run, if scored.
+    pub value: Option<crate::rfm::store::Score>,
+}
+
+/// An export or erasure.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PrivacyEntry {
+    /// The customer.
+    pub customer_id: String,
+    /// `export` or `erase`.
+    pub action: String,
+    /// Who asked.
+    pub actor: String,
+    /// When.
+    pub at: i64,
+    /// What was done (rows per table for an erasure).
+    #[schema(value_type = Object)]
+    pub detail: Value,
 }
 
 /// Filters of the customer list.
@@ -182,7 +325,7 @@ impl CustomersDb<'_> {
         self,
         merchant: &str,
         id: &str,
-    ) -> Result<Option<Value>, StoreError> {
+    ) -> Result<Option<Profile>, StoreError> {
         let Some(c) = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE merchant_id = $1 AND id = $2"
         )))
@@ -200,14 +343,12 @@ impl CustomersDb<'_> {
                 id,
             )
             .await?;
-        let history: Vec<Value> = consents
-            .iter()
-            .map(consent_json)
-            .collect::<Result<_, _>>()?;
-        let mut now = serde_json::Map::new();
+        let history: Vec<ConsentRow> =
+            consents.iter().map(consent_row).collect::<Result<_, _>>()?;
+        let mut now = std::collections::BTreeMap::new();
         for c in &history {
-            let channel = c["channel"].as_str().unwrap_or_default().to_string();
-            now.entry(channel).or_insert_with(|| c["status"].clone());
+            now.entry(c.channel.clone())
+                .or_insert_with(|| c.status.clone());
         }
         let totals = self
             .rows(
@@ -217,16 +358,16 @@ impl CustomersDb<'_> {
                 id,
             )
             .await?;
-        let spent: Vec<Value> = totals
+        let spent: Vec<Spend> = totals
             .iter()
             .map(|r| {
-                Ok::<_, StoreError>(json!({
-                    "currency": r.try_get::<String, _>(0)?,
-                    "orders": r.try_get::<i64, _>(1)?,
-                    "spent_minor": r.try_get::<i64, _>(2)?,
-                    "first_order_at": r.try_get::<i64, _>(3)?,
-                    "last_order_at": r.try_get::<i64, _>(4)?,
-                }))
+                Ok::<_, StoreError>(Spend {
+                    currency: r.try_get(0)?,
+                    orders: r.try_get(1)?,
+                    spent_minor: r.try_get(2)?,
+                    first_order_at: r.try_get(3)?,
+                    last_order_at: r.try_get(4)?,
+                })
             })
             .collect::<Result<_, _>>()?;
         let orders = self
@@ -245,13 +386,17 @@ impl CustomersDb<'_> {
                 id,
             )
             .await?;
-        Ok(Some(json!({
-            "customer": customer_json(&c)?,
-            "consent": now,
-            "consent_history": history,
-            "orders": {"by_currency": spent, "latest": orders.iter().map(order_json).collect::<Result<Vec<_>, _>>()?},
-            "events": events.iter().map(event_json).collect::<Result<Vec<_>, _>>()?,
-        })))
+        Ok(Some(Profile {
+            customer: customer_row(&c)?,
+            consent: now,
+            consent_history: history,
+            orders: Orders {
+                by_currency: spent,
+                latest: orders.iter().map(order_row).collect::<Result<_, _>>()?,
+            },
+            events: events.iter().map(event_row).collect::<Result<_, _>>()?,
+            value: None,
+        }))
     }
 
     /// A page of customers by id, filtered; and the cursor of the next page.
@@ -259,7 +404,7 @@ impl CustomersDb<'_> {
         self,
         merchant: &str,
         q: &ListQuery,
-    ) -> Result<(Vec<Value>, Option<String>), StoreError> {
+    ) -> Result<(Vec<CustomerRow>, Option<String>), StoreError> {
         let limit = i64::from(q.limit.unwrap_or(50).clamp(1, 500));
         let mut sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE merchant_id = $1");
         let mut n = 1;
@@ -310,13 +455,10 @@ impl CustomersDb<'_> {
             };
         }
         let rows = query.fetch_all(&self.pool).await?;
-        let mut page: Vec<Value> = rows.iter().map(customer_json).collect::<Result<_, _>>()?;
+        let mut page: Vec<CustomerRow> = rows.iter().map(customer_row).collect::<Result<_, _>>()?;
         let next = (page.len() as i64 > limit).then(|| {
             page.truncate(limit as usize);
-            page.last()
-                .and_then(|c| c["id"].as_str())
-                .unwrap_or_default()
-                .to_string()
+            page.last().map(|c| c.id.clone()).unwrap_or_default()
         });
         Ok((page, next))
     }
@@ -359,8 +501,8 @@ impl CustomersDb<'_> {
             return Ok(None);
         };
         let mut out = serde_json::Map::new();
-        out.insert("customer".into(), profile["customer"].clone());
-        out.insert("consent_history".into(), profile["consent_history"].clone());
+        out.insert("customer".into(), json!(profile.customer));
+        out.insert("consent_history".into(), json!(profile.consent_history));
         let mut tx = self.pool.begin().await?;
         for privacy in features.iter().filter_map(|f| f.privacy) {
             let parts = match privacy.export {
@@ -560,7 +702,7 @@ impl CustomersDb<'_> {
     }
 
     /// Every export and erasure of `merchant`, newest first.
-    pub async fn privacy_log(self, merchant: &str) -> Result<Vec<Value>, StoreError> {
+    pub async fn privacy_log(self, merchant: &str) -> Result<Vec<PrivacyEntry>, StoreError> {
         let rows = sqlx::query("SELECT customer_id, action, actor, at, detail FROM privacy_log WHERE merchant_id = $1 ORDER BY at DESC")
             .bind(merchant)
             .fetch_all(&self.pool)
@@ -568,13 +710,13 @@ impl CustomersDb<'_> {
         rows.iter()
             .map(|r| {
                 let detail: String = r.try_get(4)?;
-                Ok(json!({
-                    "customer_id": r.try_get::<String, _>(0)?,
-                    "action": r.try_get::<String, _>(1)?,
-                    "actor": r.try_get::<String, _>(2)?,
-                    "at": r.try_get::<i64, _>(3)?,
-                    "detail": serde_json::from_str::<Value>(&detail).unwrap_or(Value::Null),
-                }))
+                Ok(PrivacyEntry {
+                    customer_id: r.try_get(0)?,
+                    action: r.try_get(1)?,
+                    actor: r.try_get(2)?,
+                    at: r.try_get(3)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
+                })
             })
             .collect()
     }

@@ -138,9 +138,9 @@ async fn run_batch(
             .await
             .map_err(ApiError::internal)?;
         let Some(last) = page.last() else { break };
-        cursor = last["customer_id"].as_str().unwrap_or_default().to_string();
+        cursor = last.customer_id.clone();
         for member in &page {
-            let customer = member["customer_id"].as_str().unwrap_or_default();
+            let customer = member.customer_id.as_str();
             match plan_one(state, merchant, customer, message, Some(id)).await {
                 Ok(v) if v.status == ContactStatus::Planned => planned += 1,
                 Ok(_) => dropped += 1,

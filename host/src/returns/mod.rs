@@ -26,7 +26,7 @@ use crate::platform::http::{ApiError, ForMerchant, JsonBody, key_hash, query, va
 use crate::platform::invoke::{InvokeError, invoke};
 use crate::platform::slots::{Contract, Slot};
 use crate::returns::store::ReturnsDb;
-use store::{ReturnRow, Status};
+use store::{ReturnRow, ReturnStatus};
 
 /// How long an unfinished session can be resumed.
 pub const SESSION_DAYS: i64 = 7;
@@ -104,7 +104,7 @@ pub struct PublicReturn {
     /// The session's id.
     pub id: String,
     /// Where it stands.
-    pub status: Status,
+    pub status: ReturnStatus,
     /// The step shown: `{"form": …}` or `{"outcome": …}`.
     #[schema(value_type = Object)]
     pub step: Value,
@@ -209,20 +209,20 @@ fn apply(r: &mut ReturnRow, step: Value, facts: &store::OrderFacts) {
     r.currency = facts.customer["spent"]["currency"]
         .as_str()
         .map(str::to_string);
-    r.status = Status::Open;
+    r.status = ReturnStatus::Open;
     (r.queue, r.refund_minor, r.fees_minor, r.method) = (None, None, None, None);
     if let Some(outcome) = step.get("outcome") {
         // A refusal or a hand-off to a marketplace has nothing for the
         // customer to confirm: it is settled as it is shown. A refund or
         // a person's review waits for the customer's submit.
         r.status = if outcome.get("rejected").is_some() {
-            Status::Rejected
+            ReturnStatus::Rejected
         } else if outcome.get("marketplace").is_some() {
-            Status::Marketplace
+            ReturnStatus::Marketplace
         } else {
-            Status::Ready
+            ReturnStatus::Ready
         };
-        if r.status != Status::Ready {
+        if r.status != ReturnStatus::Ready {
             r.submitted_at = Some(crate::now_ms());
         }
         if let Some(h) = outcome.get("human-review") {
@@ -354,7 +354,7 @@ pub async fn start(
         locale,
         answers: json!([]),
         step: Value::Null,
-        status: Status::Open,
+        status: ReturnStatus::Open,
         queue: None,
         reason: None,
         sku: None,
@@ -458,12 +458,12 @@ pub async fn submit(
     let was_at = r.updated_at;
     let now = crate::now_ms();
     r.status = match outcome {
-        Value::Object(o) if o.contains_key("approved") => Status::Approved,
-        Value::Object(o) if o.contains_key("marketplace") => Status::Marketplace,
-        Value::Object(o) if o.contains_key("human-review") => Status::Review,
-        _ => Status::Rejected,
+        Value::Object(o) if o.contains_key("approved") => ReturnStatus::Approved,
+        Value::Object(o) if o.contains_key("marketplace") => ReturnStatus::Marketplace,
+        Value::Object(o) if o.contains_key("human-review") => ReturnStatus::Review,
+        _ => ReturnStatus::Rejected,
     };
-    if r.status == Status::Approved {
+    if r.status == ReturnStatus::Approved {
         // The units may have been returned by another session meanwhile.
         let facts = facts_of(&state, &merchant, &r).await?;
         let left = facts.order["lines"]
@@ -473,7 +473,7 @@ pub async fn submit(
                 l["quantity"].as_i64().unwrap_or(0) - l["returned"].as_i64().unwrap_or(0)
             });
         if r.quantity.unwrap_or(0) > left {
-            r.status = Status::Review;
+            r.status = ReturnStatus::Review;
             r.queue = Some("standard".into());
             r.note = Some("the units were returned by another return meanwhile".into());
         } else if r.method.as_deref() == Some("pickup") {
@@ -514,11 +514,11 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
     let status = q.status.unwrap_or_else(|| "review".into());
-    let wanted = match Status::parse(&status) {
+    let wanted = match ReturnStatus::parse(&status) {
         Some(s) => Some(s),
         None if status == "all" => None,
         None => {
-            let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            let names: Vec<&str> = ReturnStatus::ALL.iter().map(|s| s.as_str()).collect();
             return Err(ApiError::bad_request(
                 Code::InvalidStatus,
                 format!("`{status}` is not one of {}, all", names.join(", ")),
@@ -576,8 +576,8 @@ pub async fn decide(
 ) -> Result<Response, ApiError> {
     let actor = caller.actor;
     let status = match input.decision.as_str() {
-        "approve" => Status::Accepted,
-        "decline" => Status::Declined,
+        "approve" => ReturnStatus::Accepted,
+        "decline" => ReturnStatus::Declined,
         other => {
             return Err(ApiError::bad_request(
                 Code::InvalidDecision,
@@ -595,7 +595,7 @@ pub async fn decide(
         .return_row(&merchant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no return `{id}`")))?;
-    if r.status != Status::Review {
+    if r.status != ReturnStatus::Review {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             Code::NotInQueue,

@@ -44,7 +44,7 @@ pub async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let r = open_session(&state, &merchant, &id, &token).await?;
-    if r.status != super::store::Status::Open {
+    if r.status != super::store::ReturnStatus::Open {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             Code::NoForm,

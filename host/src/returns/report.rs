@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crate::AppState;
 use crate::platform::http::{ApiError, ForMerchant, days_back, query};
 
-use super::store::Status;
+use super::store::ReturnStatus;
 use crate::DAY_MS;
 use crate::returns::store::ReturnsDb;
 
@@ -93,7 +93,7 @@ pub async fn report(
         })
         .collect();
     let queue = ReturnsDb(&state.store)
-        .returns_list(&merchant, Some(Status::Review), 1000)
+        .returns_list(&merchant, Some(ReturnStatus::Review), 1000)
         .await?;
     let priority = queue
         .iter()

@@ -78,7 +78,7 @@ pub struct OrderFacts {
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub enum ReturnStatus {
     /// A form is shown.
     Open,
     /// A refund or a review is shown, not yet submitted.
@@ -97,59 +97,59 @@ pub enum Status {
     Declined,
 }
 
-impl Status {
+impl ReturnStatus {
     /// Every status, as stored.
-    pub const ALL: [Status; 8] = [
-        Status::Review,
-        Status::Accepted,
-        Status::Declined,
-        Status::Approved,
-        Status::Rejected,
-        Status::Marketplace,
-        Status::Open,
-        Status::Ready,
+    pub const ALL: [ReturnStatus; 8] = [
+        ReturnStatus::Review,
+        ReturnStatus::Accepted,
+        ReturnStatus::Declined,
+        ReturnStatus::Approved,
+        ReturnStatus::Rejected,
+        ReturnStatus::Marketplace,
+        ReturnStatus::Open,
+        ReturnStatus::Ready,
     ];
 
     /// Its stored (and API) name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Open => "open",
-            Status::Ready => "ready",
-            Status::Approved => "approved",
-            Status::Review => "review",
-            Status::Rejected => "rejected",
-            Status::Marketplace => "marketplace",
-            Status::Accepted => "accepted",
-            Status::Declined => "declined",
+            ReturnStatus::Open => "open",
+            ReturnStatus::Ready => "ready",
+            ReturnStatus::Approved => "approved",
+            ReturnStatus::Review => "review",
+            ReturnStatus::Rejected => "rejected",
+            ReturnStatus::Marketplace => "marketplace",
+            ReturnStatus::Accepted => "accepted",
+            ReturnStatus::Declined => "declined",
         }
     }
 
     /// The status named `s`.
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    pub fn parse(s: &str) -> Option<ReturnStatus> {
+        ReturnStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
     /// Not settled yet: the customer can still change it, and it lapses.
     pub fn unfinished(self) -> bool {
-        matches!(self, Status::Open | Status::Ready)
+        matches!(self, ReturnStatus::Open | ReturnStatus::Ready)
     }
 
     /// Money goes back (the plugin approved it, or a person accepted it).
     pub fn refunded(self) -> bool {
-        matches!(self, Status::Approved | Status::Accepted)
+        matches!(self, ReturnStatus::Approved | ReturnStatus::Accepted)
     }
 }
 
-impl std::fmt::Display for Status {
+impl std::fmt::Display for ReturnStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
 /// A stored status, or a decode error naming it.
-fn status(r: &AnyRow, column: &str) -> Result<Status, StoreError> {
+fn status(r: &AnyRow, column: &str) -> Result<ReturnStatus, StoreError> {
     let s: String = r.try_get(column)?;
-    Status::parse(&s).ok_or_else(|| {
+    ReturnStatus::parse(&s).ok_or_else(|| {
         sqlx::Error::Decode(format!("return status `{s}` is not known").into()).into()
     })
 }
@@ -178,7 +178,7 @@ pub struct ReturnRow {
     /// not yet submitted), then `approved` or `review`; `rejected` and
     /// `marketplace` are settled as soon as they are shown; a person turns
     /// `review` into `accepted` or `declined`.
-    pub status: Status,
+    pub status: ReturnStatus,
     /// For `review`: `priority` or `standard`.
     pub queue: Option<String>,
     /// The customer's reason, once given.
@@ -451,7 +451,7 @@ impl ReturnsDb<'_> {
     pub async fn returns_list(
         self,
         merchant: &str,
-        status: Option<Status>,
+        status: Option<ReturnStatus>,
         limit: i64,
     ) -> Result<Vec<ReturnRow>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -459,7 +459,7 @@ impl ReturnsDb<'_> {
              ORDER BY CASE WHEN queue = 'priority' THEN 0 ELSE 1 END, created_at LIMIT $3"
         )))
         .bind(merchant)
-        .bind(status.map_or("", Status::as_str))
+        .bind(status.map_or("", ReturnStatus::as_str))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?
@@ -532,7 +532,7 @@ impl ReturnsDb<'_> {
 #[derive(Debug, Clone)]
 pub struct Settled {
     /// Its status.
-    pub status: Status,
+    pub status: ReturnStatus,
     /// The customer's reason.
     pub reason: Option<String>,
     /// The item's category.

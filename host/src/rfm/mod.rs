@@ -26,7 +26,7 @@ use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, MaybeJson, query};
 use crate::platform::invoke::call_other_with;
 use crate::platform::slots::{Contract, Slot};
-use crate::rfm::store::RfmDb;
+use crate::rfm::store::{RfmDb, Run, RunStatus, Score};
 
 /// Customer value, as registered with the platform: it serves the RFM
 /// scorer slot, rescores customers as they buy, and keeps scores (erased
@@ -124,7 +124,7 @@ pub struct RunIn {
 
 /// `POST /v1/merchants/{m}/rfm/runs`: start a run; it continues in the
 /// background (`GET …/runs/{id}` shows its progress).
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), request_body = RunIn, responses((status = 202, description = "The run's id and status", body = serde_json::Value), (status = 409, description = "No RFM scorer built against 0.2.0 is bound"), (status = 422, description = "`as_of` or `time_unit` is refused")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), request_body = RunIn, responses((status = 202, description = "The run's id and status", body = Started), (status = 409, description = "No RFM scorer built against 0.2.0 is bound"), (status = 422, description = "`as_of` or `time_unit` is refused")))]
 pub async fn start(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -155,9 +155,37 @@ pub async fn start(
     let id = begin(&state, &merchant, as_of, &unit).await?;
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({"id": id, "status": "running"})),
+        axum::Json(Started {
+            id,
+            status: RunStatus::Running,
+        }),
     )
         .into_response())
+}
+
+/// A run started.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Started {
+    /// Its id.
+    pub id: String,
+    /// `running`.
+    pub status: RunStatus,
+}
+
+/// The latest runs.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Runs {
+    /// At most 100, newest first.
+    pub runs: Vec<Run>,
+}
+
+/// A page of a run's customers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Members {
+    /// The customers, by id.
+    pub customers: Vec<Score>,
+    /// The cursor of the next page, if there may be one.
+    pub next: Option<String>,
 }
 
 /// Record a run and start it in the background; its id.
@@ -355,17 +383,18 @@ async fn execute(
 }
 
 /// `GET /v1/merchants/{m}/rfm/runs`: the latest runs, newest first.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Runs with their status", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Runs with their status", body = Runs)))]
 pub async fn runs(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
-    Ok(axum::Json(json!({"runs": RfmDb(&state.store).rfm_runs(&merchant).await?})).into_response())
+    let runs = RfmDb(&state.store).rfm_runs(&merchant).await?;
+    Ok(axum::Json(Runs { runs }).into_response())
 }
 
 /// `GET /v1/merchants/{m}/rfm/runs/{id}`: progress, then the model,
 /// segment sizes and the movement from the previous run.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs/{id}", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Run id")), responses((status = 200, description = "The run", body = serde_json::Value), (status = 404, description = "No such run")))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs/{id}", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Run id")), responses((status = 200, description = "The run", body = Run), (status = 404, description = "No such run")))]
 pub async fn run(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -394,7 +423,7 @@ pub struct MembersQuery {
 
 /// `GET /v1/merchants/{m}/rfm/runs/{id}/customers`: a run's customers with
 /// their scores and predictions, a page at a time.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs/{id}/customers", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Run id"), MembersQuery), responses((status = 200, description = "A page of customers and the next cursor", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/runs/{id}/customers", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Run id"), MembersQuery), responses((status = 200, description = "A page of customers and the next cursor", body = Members)))]
 pub async fn members(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -414,9 +443,13 @@ pub async fn members(
         )
         .await?;
     let next = (page.len() as i64 == limit)
-        .then(|| page.last().map(|p| p["customer_id"].clone()))
+        .then(|| page.last().map(|p| p.customer_id.clone()))
         .flatten();
-    Ok(axum::Json(json!({"customers": page, "next": next})).into_response())
+    Ok(axum::Json(Members {
+        customers: page,
+        next,
+    })
+    .into_response())
 }
 
 /// `GET /v1/merchants/{m}/rfm/runs/{id}/customers.csv`: the same, all of
@@ -445,27 +478,23 @@ pub async fn members_csv(
             )
             .await?;
         for p in &page {
-            let text = |v: &Value| match v {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                other => other.to_string(),
+            let number = |v: Option<f64>| {
+                v.filter(|x| x.is_finite())
+                    .map(|x| json!(x).to_string())
+                    .unwrap_or_default()
             };
-            let micro = p["micro_segments"]
-                .as_array()
-                .map(|m| m.iter().map(text).collect::<Vec<_>>().join(";"))
-                .unwrap_or_default();
             let cells = [
-                text(&p["customer_id"]),
-                text(&p["recency"]),
-                text(&p["frequency"]),
-                text(&p["monetary"]),
-                text(&p["segment"]),
-                text(&p["tier"]),
-                micro,
-                text(&p["p_active"]),
-                text(&p["expected_purchases"]),
-                text(&p["expected_value"]),
-                text(&p["clv"]),
+                p.customer_id.clone(),
+                p.recency.to_string(),
+                p.frequency.to_string(),
+                p.monetary.to_string(),
+                p.segment.clone(),
+                p.tier.clone(),
+                p.micro_segments.join(";"),
+                number(p.p_active),
+                number(p.expected_purchases),
+                number(p.expected_value),
+                number(p.clv),
             ];
             let quoted: Vec<String> = cells
                 .iter()
@@ -481,9 +510,7 @@ pub async fn members_csv(
             out.push('\n');
         }
         match page.last() {
-            Some(last) if page.len() == 1000 => {
-                cursor = last["customer_id"].as_str().unwrap_or_default().to_string()
-            }
+            Some(last) if page.len() == 1000 => cursor = last.customer_id.clone(),
             _ => break,
         }
     }
@@ -492,7 +519,7 @@ pub async fn members_csv(
 
 /// `GET /v1/merchants/{m}/rfm/customers/{id}`: a customer's scores and
 /// predictions in the latest finished run.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/customers/{id}", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Customer id")), responses((status = 200, description = "Scores, segment, tier, micro-segments, P(active), expected purchases, CLV", body = serde_json::Value), (status = 404, description = "Not scored yet")))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/rfm/customers/{id}", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Customer id")), responses((status = 200, description = "Scores, segment, tier, micro-segments, P(active), expected purchases, CLV", body = Score), (status = 404, description = "Not scored yet")))]
 pub async fn customer(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,

@@ -80,15 +80,14 @@ pub async fn last_score(
         (Some((score, at)), _, Some(run_at)) if at >= run_at => Ok(Some(score)),
         (Some((score, _)), None, _) => Ok(Some(score)),
         (_, Some(r), _) => {
-            let v = score_json(&r)?;
-            let s = |k: &str| v[k].clone();
+            let v = score_row(&r)?;
             Ok(Some(
                 json!({
-                    "customer-id": s("customer_id"), "recency": s("recency"), "frequency": s("frequency"),
-                    "monetary": s("monetary"), "segment": s("segment"), "tier": s("tier"),
-                    "micro-segments": s("micro_segments"), "p-active": s("p_active"),
-                    "expected-purchases": s("expected_purchases"), "expected-value": s("expected_value"),
-                    "clv": s("clv"),
+                    "customer-id": v.customer_id, "recency": v.recency, "frequency": v.frequency,
+                    "monetary": v.monetary, "segment": v.segment, "tier": v.tier,
+                    "micro-segments": v.micro_segments, "p-active": v.p_active,
+                    "expected-purchases": v.expected_purchases, "expected-value": v.expected_value,
+                    "clv": v.clv,
                 })
                 .to_string(),
             ))
@@ -97,47 +96,139 @@ pub async fn last_score(
     }
 }
 
-/// A run as the API shows it.
-fn run_json(r: &AnyRow) -> Result<Value, StoreError> {
+/// How an RFM run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Scoring.
+    Running,
+    /// Finished: its scores are the customers' latest.
+    Done,
+    /// Stopped by an error (`error` says which).
+    Failed,
+}
+
+/// A run's progress.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    /// Customers scored.
+    pub done: i64,
+    /// Customers to score.
+    pub total: i64,
+}
+
+/// An RFM run as the API shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Run {
+    /// Its id.
+    pub id: String,
+    /// The day it scores as of (ms since the epoch).
+    pub as_of: i64,
+    /// `days` or `weeks`: the models' unit of time.
+    pub time_unit: String,
+    /// How it stands.
+    pub status: RunStatus,
+    /// Customers scored so far.
+    pub progress: Progress,
+    /// The scoring plugin (`name@version`), or none for the safe fallback.
+    pub plugin: Option<String>,
+    /// The fitted models (BG/NBD and Gamma-Gamma parameters), when done.
+    #[schema(value_type = Option<Object>)]
+    pub model: Value,
+    /// Segment sizes, fallbacks and timings, when done.
+    #[schema(value_type = Option<Object>)]
+    pub segments: Value,
+    /// Moves between segments since the previous run, when there was one.
+    #[schema(value_type = Option<Object>)]
+    pub movement: Value,
+    /// What stopped a failed run.
+    pub error: Option<String>,
+    /// When it started.
+    pub started_at: i64,
+    /// When it ended.
+    pub finished_at: Option<i64>,
+}
+
+fn run_row(r: &AnyRow) -> Result<Run, StoreError> {
     let parse = |c: &str| -> Result<Value, StoreError> {
         Ok(r.try_get::<Option<String>, _>(c)?
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or(Value::Null))
     };
-    Ok(json!({
-        "id": r.try_get::<String, _>("id")?,
-        "as_of": r.try_get::<i64, _>("as_of")?,
-        "time_unit": r.try_get::<String, _>("time_unit")?,
-        "status": r.try_get::<String, _>("status")?,
-        "progress": {"done": r.try_get::<i64, _>("done")?, "total": r.try_get::<i64, _>("total")?},
-        "plugin": r.try_get::<Option<String>, _>("plugin")?,
-        "model": parse("model")?,
-        "segments": parse("segments")?,
-        "movement": parse("movement")?,
-        "error": r.try_get::<Option<String>, _>("error")?,
-        "started_at": r.try_get::<i64, _>("started_at")?,
-        "finished_at": r.try_get::<Option<i64>, _>("finished_at")?,
-    }))
+    Ok(Run {
+        id: r.try_get("id")?,
+        as_of: r.try_get("as_of")?,
+        time_unit: r.try_get("time_unit")?,
+        status: match r.try_get::<String, _>("status")?.as_str() {
+            "running" => RunStatus::Running,
+            "done" => RunStatus::Done,
+            _ => RunStatus::Failed,
+        },
+        progress: Progress {
+            done: r.try_get("done")?,
+            total: r.try_get("total")?,
+        },
+        plugin: r.try_get("plugin")?,
+        model: parse("model")?,
+        segments: parse("segments")?,
+        movement: parse("movement")?,
+        error: r.try_get("error")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+/// A customer's scores and predictions in a run.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Score {
+    /// The customer.
+    pub customer_id: String,
+    /// Recency score, 1–5.
+    pub recency: i64,
+    /// Frequency score, 1–5.
+    pub frequency: i64,
+    /// Monetary score, 1–5.
+    pub monetary: i64,
+    /// The named segment (`champions`, `at-risk`, …).
+    pub segment: String,
+    /// The value tier.
+    pub tier: String,
+    /// Micro-segments (`cart-no-order`, …).
+    pub micro_segments: Vec<String>,
+    /// P(still active), BG/NBD.
+    pub p_active: Option<f64>,
+    /// Expected purchases in the horizon.
+    pub expected_purchases: Option<f64>,
+    /// Expected value of an order, Gamma-Gamma.
+    pub expected_value: Option<f64>,
+    /// Customer lifetime value over the horizon.
+    pub clv: Option<f64>,
+    /// When live events last re-scored the customer.
+    pub rescored_at: Option<i64>,
+    /// The run (in a customer's latest scores).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 const RUN: &str = "id, as_of, time_unit, status, done, total, plugin, model, segments, movement, error, started_at, finished_at";
 const SCORE: &str = "customer_id, recency, frequency, monetary, segment, tier, micro, p_active, expected_purchases, expected_value, clv, rescored_at";
 
-fn score_json(r: &AnyRow) -> Result<Value, StoreError> {
-    Ok(json!({
-        "customer_id": r.try_get::<String, _>("customer_id")?,
-        "recency": r.try_get::<i64, _>("recency")?,
-        "frequency": r.try_get::<i64, _>("frequency")?,
-        "monetary": r.try_get::<i64, _>("monetary")?,
-        "segment": r.try_get::<String, _>("segment")?,
-        "tier": r.try_get::<String, _>("tier")?,
-        "micro_segments": serde_json::from_str::<Value>(&r.try_get::<String, _>("micro")?).unwrap_or_default(),
-        "p_active": r.try_get::<Option<f64>, _>("p_active")?,
-        "expected_purchases": r.try_get::<Option<f64>, _>("expected_purchases")?,
-        "expected_value": r.try_get::<Option<f64>, _>("expected_value")?,
-        "clv": r.try_get::<Option<f64>, _>("clv")?,
-        "rescored_at": r.try_get::<Option<i64>, _>("rescored_at")?,
-    }))
+fn score_row(r: &AnyRow) -> Result<Score, StoreError> {
+    Ok(Score {
+        customer_id: r.try_get("customer_id")?,
+        recency: r.try_get("recency")?,
+        frequency: r.try_get("frequency")?,
+        monetary: r.try_get("monetary")?,
+        segment: r.try_get("segment")?,
+        tier: r.try_get("tier")?,
+        micro_segments: serde_json::from_str(&r.try_get::<String, _>("micro")?).unwrap_or_default(),
+        p_active: r.try_get("p_active")?,
+        expected_purchases: r.try_get("expected_purchases")?,
+        expected_value: r.try_get("expected_value")?,
+        clv: r.try_get("clv")?,
+        rescored_at: r.try_get("rescored_at")?,
+        run_id: None,
+    })
 }
 
 /// A merchant's daily run.
@@ -230,7 +321,7 @@ impl RfmDb<'_> {
     }
 
     /// One run.
-    pub async fn rfm_run(self, merchant: &str, id: &str) -> Result<Option<Value>, StoreError> {
+    pub async fn rfm_run(self, merchant: &str, id: &str) -> Result<Option<Run>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {RUN} FROM rfm_runs WHERE merchant_id = $1 AND id = $2"
         )))
@@ -239,12 +330,12 @@ impl RfmDb<'_> {
         .fetch_optional(&self.pool)
         .await?
         .as_ref()
-        .map(run_json)
+        .map(run_row)
         .transpose()
     }
 
     /// The merchant's runs, newest first.
-    pub async fn rfm_runs(self, merchant: &str) -> Result<Vec<Value>, StoreError> {
+    pub async fn rfm_runs(self, merchant: &str) -> Result<Vec<Run>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {RUN} FROM rfm_runs WHERE merchant_id = $1 ORDER BY started_at DESC, id DESC LIMIT 100"
         )))
@@ -252,7 +343,7 @@ impl RfmDb<'_> {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(run_json)
+        .map(run_row)
         .collect()
     }
 
@@ -497,7 +588,7 @@ impl RfmDb<'_> {
         micro: Option<&str>,
         cursor: &str,
         limit: i64,
-    ) -> Result<Vec<Value>, StoreError> {
+    ) -> Result<Vec<Score>, StoreError> {
         let micro = micro.map(|m| format!("%{}%", serde_json::to_string(m).unwrap_or_default()));
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SCORE} FROM rfm_scores WHERE merchant_id = $1 AND run_id = $2 AND customer_id > $3 \
@@ -512,7 +603,7 @@ impl RfmDb<'_> {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(score_json)
+        .map(score_row)
         .collect()
     }
 
@@ -579,7 +670,7 @@ impl RfmDb<'_> {
         self,
         merchant: &str,
         customer: &str,
-    ) -> Result<Option<Value>, StoreError> {
+    ) -> Result<Option<Score>, StoreError> {
         let Some(run) = self.previous_rfm_run(merchant, "").await? else {
             return Ok(None);
         };
@@ -593,8 +684,8 @@ impl RfmDb<'_> {
         .await?;
         row.as_ref()
             .map(|r| {
-                score_json(r).map(|mut v| {
-                    v["run_id"] = json!(run);
+                score_row(r).map(|mut v| {
+                    v.run_id = Some(run);
                     v
                 })
             })
