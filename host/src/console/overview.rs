@@ -13,7 +13,7 @@ use crate::platform::http::{ApiError, ForMerchant};
 use crate::DAY_MS;
 
 /// `GET /v1/merchants/{m}/overview`: the last seven days at a glance.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/overview", tag = "console", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "This week's numbers, each with the page that explains it", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/overview", tag = "console", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "This week's numbers, each with the page that explains it", body = Overview)))]
 pub async fn overview(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -53,13 +53,43 @@ pub async fn overview(
         .iter()
         .filter(|(_, a)| a.breaker.is_open(now))
         .count();
-    let mut body = json!({
-        "merchant": merchant,
-        "since": week_ago,
-        "decisions": {"days": days, "breakers_open": breakers_open, "page": "policies"},
-    });
-    for (name, card) in cards {
-        body[name] = card;
-    }
-    Ok(axum::Json(body).into_response())
+    Ok(axum::Json(Overview {
+        merchant,
+        since: week_ago,
+        decisions: Decisions {
+            days,
+            breakers_open,
+            page: "policies",
+        },
+        cards: cards.into_iter().collect(),
+    })
+    .into_response())
+}
+
+/// The last seven days at a glance.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Overview {
+    /// The merchant.
+    pub merchant: String,
+    /// The first day counted (ms since the epoch, UTC midnight).
+    pub since: i64,
+    /// Decisions per day and open breakers.
+    pub decisions: Decisions,
+    /// Each feature's card, under the feature's name; each names the
+    /// console `page` that explains it.
+    #[serde(flatten)]
+    #[schema(value_type = std::collections::HashMap<String, Object>)]
+    pub cards: std::collections::BTreeMap<&'static str, Value>,
+}
+
+/// The policies' decisions of the week.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Decisions {
+    /// Per day: `{day, ok, fallback, refused}`.
+    #[schema(value_type = Vec<Object>)]
+    pub days: Vec<Value>,
+    /// Slots whose breaker is open now.
+    pub breakers_open: usize,
+    /// The console page that explains them.
+    pub page: &'static str,
 }

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 use sqlx::Row;
 
 use crate::AppState;
@@ -106,7 +105,7 @@ pub struct MissedQuery {
 
 /// `GET /v1/merchants/{m}/missed-searches`: the searches that found
 /// nothing, most frequent first.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/missed-searches", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), MissedQuery), responses((status = 200, description = "Queries with their counts, most frequent first (at most 100)", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/missed-searches", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), MissedQuery), responses((status = 200, description = "Queries with their counts, most frequent first (at most 100)", body = MissedReport)))]
 pub async fn list(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -121,10 +120,36 @@ pub async fn list(
     }
     let since = crate::now_ms() - i64::from(days) * DAY_MS;
     let searches = KbDb(&state.store).missed_searches(&merchant, since).await?;
-    Ok(
-        axum::Json(json!({"merchant": merchant, "days": days, "searches": searches}))
-            .into_response(),
-    )
+    Ok(axum::Json(MissedReport {
+        merchant,
+        days,
+        searches,
+    })
+    .into_response())
+}
+
+/// A search that found nothing, counted.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Missed {
+    /// The index's locale.
+    pub locale: String,
+    /// The query, normalised.
+    pub query: String,
+    /// How often it was searched.
+    pub searches: i64,
+    /// The last day it was (ms since the epoch, UTC midnight).
+    pub last_day: i64,
+}
+
+/// The searches that found nothing.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MissedReport {
+    /// The merchant.
+    pub merchant: String,
+    /// Days covered.
+    pub days: u32,
+    /// Most frequent first, at most 100.
+    pub searches: Vec<Missed>,
 }
 
 /// An article's Markdown to preview.
@@ -178,7 +203,7 @@ impl KbDb<'_> {
         self,
         merchant: &str,
         since: i64,
-    ) -> Result<Vec<serde_json::Value>, StoreError> {
+    ) -> Result<Vec<Missed>, StoreError> {
         let rows = sqlx::query(
             "SELECT locale, query, CAST(SUM(searches) AS BIGINT) AS n, MAX(day) AS last FROM kb_missed_searches \
              WHERE merchant_id = $1 AND day >= $2 GROUP BY locale, query ORDER BY n DESC, query LIMIT 100",
@@ -189,12 +214,12 @@ impl KbDb<'_> {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(json!({
-                    "locale": r.try_get::<String, _>(0)?,
-                    "query": r.try_get::<String, _>(1)?,
-                    "searches": r.try_get::<i64, _>(2)?,
-                    "last_day": r.try_get::<i64, _>(3)?,
-                }))
+                Ok(Missed {
+                    locale: r.try_get(0)?,
+                    query: r.try_get(1)?,
+                    searches: r.try_get(2)?,
+                    last_day: r.try_get(3)?,
+                })
             })
             .collect()
     }

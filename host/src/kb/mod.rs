@@ -204,7 +204,7 @@ fn check(input: &ArticleInput) -> Result<(), ApiError> {
 }
 
 /// `PUT /v1/merchants/{m}/articles/{id}`: create or replace an article.
-#[utoipa::path(put, path = "/v1/merchants/{merchant}/articles/{id}", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Article id")), request_body = ArticleInput, responses((status = 200, description = "Replaced", body = serde_json::Value), (status = 201, description = "Created", body = serde_json::Value)))]
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/articles/{id}", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Article id")), request_body = ArticleInput, responses((status = 200, description = "Replaced", body = ArticleRow), (status = 201, description = "Created", body = ArticleRow)))]
 pub async fn put_article(
     State(state): State<AppState>,
     _: ForMerchant,
@@ -256,7 +256,7 @@ pub struct ListQuery {
 }
 
 /// `GET /v1/merchants/{m}/articles[?locale=]`.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/articles", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = Option<String>, Query, description = "Only this locale")), responses((status = 200, description = "The articles", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/articles", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = Option<String>, Query, description = "Only this locale")), responses((status = 200, description = "The articles", body = Articles)))]
 pub async fn list(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -267,14 +267,51 @@ pub async fn list(
         .articles(&merchant, q.locale.as_deref())
         .await?
         .into_iter()
-        .map(|a| {
-            let html = crate::kb::markdown::to_html(&a.body);
-            let mut v = json!(a);
-            v["html"] = json!(html);
-            v
+        .map(|article| ArticleView {
+            html: crate::kb::markdown::to_html(&article.body),
+            article,
         })
         .collect();
-    Ok(axum::Json(json!({ "articles": articles })).into_response())
+    Ok(axum::Json(Articles { articles }).into_response())
+}
+
+/// An article with its safe HTML.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ArticleView {
+    /// The article as stored.
+    #[serde(flatten)]
+    pub article: ArticleRow,
+    /// Its body as the widget shows it.
+    pub html: String,
+}
+
+/// A merchant's articles.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Articles {
+    /// Every article (of the locale asked for).
+    pub articles: Vec<ArticleView>,
+}
+
+/// A search hit.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Hit {
+    /// The article.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its score (higher is better).
+    pub score: f64,
+}
+
+/// A search's results.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SearchResult {
+    /// The query.
+    pub query: String,
+    /// The index's locale.
+    pub locale: String,
+    /// Best first.
+    pub hits: Vec<Hit>,
 }
 
 /// Query of a search.
@@ -290,7 +327,7 @@ pub struct SearchQuery {
 
 /// `GET /v1/merchants/{m}/search?q=&locale=[&limit=]`: ranked articles
 /// valid now.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/search", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("q" = String, Query, description = "The query"), ("locale" = String, Query, description = "The index's locale"), ("limit" = Option<u32>, Query, description = "Most hits (default 10, at most 50)")), responses((status = 200, description = "Hits, best first", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/search", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("q" = String, Query, description = "The query"), ("locale" = String, Query, description = "The index's locale"), ("limit" = Option<u32>, Query, description = "Most hits (default 10, at most 50)")), responses((status = 200, description = "Hits, best first", body = SearchResult)))]
 pub async fn search(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -308,9 +345,18 @@ pub async fn search(
         .index
         .search(&q.q, crate::now_ms(), q.limit.unwrap_or(10).min(50))
         .into_iter()
-        .map(|h| json!({"id": h.id, "title": h.title, "score": h.score}))
+        .map(|h| Hit {
+            id: h.id.to_string(),
+            title: h.title.to_string(),
+            score: h.score,
+        })
         .collect();
-    Ok(axum::Json(json!({"query": q.q, "locale": q.locale, "hits": hits})).into_response())
+    Ok(axum::Json(SearchResult {
+        query: q.q,
+        locale: q.locale,
+        hits,
+    })
+    .into_response())
 }
 
 /// The overview's card: articles, their helpfulness, and the searches
@@ -328,7 +374,7 @@ fn overview<'a>(
         let (yes, no) = articles
             .iter()
             .fold((0, 0), |(y, n), a| (y + a.helpful, n + a.unhelpful));
-        let missed_total: i64 = missed.iter().filter_map(|m| m["searches"].as_i64()).sum();
+        let missed_total: i64 = missed.iter().map(|m| m.searches).sum();
         Ok(json!({
             "articles": articles.len(),
             "helpful": yes,

@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::kb::store::KbDb;
@@ -55,7 +54,7 @@ pub struct SearchQuery {
 
 /// `GET /public/v1/{m}/search?q=&locale=`: the widget's first results,
 /// while its own copy of the index downloads (same core, same ranking).
-#[utoipa::path(get, path = "/public/v1/{merchant}/search", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("q" = String, Query, description = "What the visitor typed"), ("locale" = String, Query, description = "The index's locale")), responses((status = 200, description = "First results", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/public/v1/{merchant}/search", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("q" = String, Query, description = "What the visitor typed"), ("locale" = String, Query, description = "The index's locale")), responses((status = 200, description = "First results", body = Hits)))]
 pub async fn search(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -69,17 +68,60 @@ pub async fn search(
         ));
     }
     let built = super::built(&state, &merchant, &q.locale, FRESH_FOR).await?;
-    let hits: Vec<Value> = built
+    let hits = built
         .index
         .search(&q.q, crate::now_ms(), 8)
         .into_iter()
-        .map(|h| json!({"id": h.id, "title": h.title}))
+        .map(|h| PublicHit {
+            id: h.id.to_string(),
+            title: h.title.to_string(),
+        })
         .collect();
-    Ok(axum::Json(json!({ "hits": hits })).into_response())
+    Ok(axum::Json(Hits { hits }).into_response())
+}
+
+/// A first result.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PublicHit {
+    /// The article.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+}
+
+/// The first results.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Hits {
+    /// At most 8, best first.
+    pub hits: Vec<PublicHit>,
+}
+
+/// An article as a visitor reads it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PublicArticle {
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its locale.
+    pub locale: String,
+    /// Its body, as safe HTML.
+    pub html: String,
+}
+
+/// An article's votes.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Votes {
+    /// The article.
+    pub article: String,
+    /// Helpful votes.
+    pub helpful: i64,
+    /// Unhelpful votes.
+    pub unhelpful: i64,
 }
 
 /// `GET /public/v1/{m}/articles/{id}`: an article valid now, as safe HTML.
-#[utoipa::path(get, path = "/public/v1/{merchant}/articles/{id}", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Article id")), responses((status = 200, description = "The article as safe HTML", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/public/v1/{merchant}/articles/{id}", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Article id")), responses((status = 200, description = "The article as safe HTML", body = PublicArticle)))]
 pub async fn article(
     State(state): State<AppState>,
     Path((merchant, id)): Path<(String, String)>,
@@ -90,7 +132,12 @@ pub async fn article(
         .await?
         .filter(|a| a.valid_from.is_none_or(|f| f <= now) && a.valid_until.is_none_or(|u| now < u))
         .ok_or_else(|| ApiError::not_found(format!("no article `{id}`")))?;
-    let body = json!({"id": a.id, "title": a.title, "locale": a.locale, "html": crate::kb::markdown::to_html(&a.body)});
+    let body = PublicArticle {
+        html: crate::kb::markdown::to_html(&a.body),
+        id: a.id,
+        title: a.title,
+        locale: a.locale,
+    };
     Ok((
         [(header::CACHE_CONTROL, "public, max-age=60")],
         axum::Json(body),
@@ -108,7 +155,7 @@ pub struct VoteIn {
 
 /// `POST /public/v1/{m}/votes`: one vote per visitor per article (a second
 /// vote replaces the first).
-#[utoipa::path(post, path = "/public/v1/{merchant}/votes", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = VoteIn, responses((status = 200, description = "The article's vote counts", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/votes", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = VoteIn, responses((status = 200, description = "The article's vote counts", body = Votes)))]
 pub async fn vote(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -124,9 +171,11 @@ pub async fn vote(
         .vote(&merchant, &v.article, &v.visitor, v.helpful)
         .await?
     {
-        Some((helpful, unhelpful)) => Ok(axum::Json(
-            json!({"article": v.article, "helpful": helpful, "unhelpful": unhelpful}),
-        )
+        Some((helpful, unhelpful)) => Ok(axum::Json(Votes {
+            article: v.article,
+            helpful,
+            unhelpful,
+        })
         .into_response()),
         None => Err(ApiError::not_found(format!("no article `{}`", v.article))),
     }

@@ -11,7 +11,7 @@ crate::feature_store! {
 }
 
 /// A knowledge-base article as stored.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ArticleRow {
     /// The merchant's article id.
     pub id: String,

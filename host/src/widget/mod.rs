@@ -20,7 +20,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -177,7 +177,7 @@ fn pick_locale(available: &[String], wanted: &str, default: &str) -> Option<Stri
 
 /// `GET /public/v1/{m}/config?locale=`: theme, texts, the index to load
 /// and the surveys that may show, all in the visitor's locale.
-#[utoipa::path(get, path = "/public/v1/{merchant}/config", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = Option<String>, Query, description = "The page's language")), responses((status = 200, description = "Theme, texts, index and surveys", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/public/v1/{merchant}/config", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = Option<String>, Query, description = "The page's language")), responses((status = 200, description = "Theme, texts, index and surveys", body = PublicConfig)))]
 pub async fn config(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
@@ -193,9 +193,9 @@ pub async fn config(
     let index = match &locale {
         Some(l) => {
             let built = crate::kb::built(&state, &merchant, l, FRESH_FOR).await?;
-            json!(format!("/public/v1/{merchant}/index/{l}/{}", built.version))
+            Some(format!("/public/v1/{merchant}/index/{l}/{}", built.version))
         }
-        None => Value::Null,
+        None => None,
     };
     let text_locale = locale.clone().unwrap_or_else(|| {
         if wanted.is_empty() {
@@ -215,15 +215,39 @@ pub async fn config(
         .filter(|(_, sv)| sv.shows_in(&survey_locale))
         .map(|(id, sv)| sv.public(id, &survey_locale))
         .collect();
-    let body = json!({
-        "locale": text_locale, "index": index, "accent": s.accent, "position": s.position,
-        "texts": s.texts(&text_locale), "surveys": surveys,
-    });
+    let body = PublicConfig {
+        texts: s.texts(&text_locale),
+        locale: text_locale,
+        index,
+        accent: s.accent.clone(),
+        position: s.position,
+        surveys,
+    };
     Ok((
         [(header::CACHE_CONTROL, "public, max-age=30")],
         axum::Json(body),
     )
         .into_response())
+}
+
+/// What the widget needs on a page, in the visitor's locale.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PublicConfig {
+    /// The locale of the texts (and of the index, if there is one).
+    pub locale: String,
+    /// The search index to load, if the merchant has articles in a
+    /// locale near the visitor's.
+    pub index: Option<String>,
+    /// The accent colour.
+    pub accent: String,
+    /// Where the launcher sits.
+    pub position: Position,
+    /// Key → text, in `locale`.
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    pub texts: Value,
+    /// The surveys that may show, in the visitor's locale.
+    #[schema(value_type = Vec<Object>)]
+    pub surveys: Vec<Value>,
 }
 
 /// `GET /v1/merchants/{m}/widget`: the widget settings.
