@@ -113,8 +113,6 @@ const NOT_YET_TYPED: &[&str] = &[
     "GET /v1/merchants/{merchant}/experiments",
     "GET /v1/merchants/{merchant}/experiments/{key}",
     "GET /v1/merchants/{merchant}/experiments/{key}/results",
-    "GET /v1/merchants/{merchant}/surveys/{id}/results",
-    "POST /public/v1/{merchant}/answers",
     "POST /public/v1/{merchant}/experiments/assign",
     "POST /public/v1/{merchant}/experiments/exposures",
     "POST /v1/merchants/{merchant}/experiments",

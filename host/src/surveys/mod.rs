@@ -24,9 +24,8 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature};
-use crate::platform::guard::MAX_PUBLIC_BODY;
 use crate::platform::http::Code;
-use crate::platform::http::{ApiError, ForMerchant, parse_json, read_body, valid_id};
+use crate::platform::http::{ApiError, ForMerchant, JsonBody, valid_id};
 use crate::surveys::store::AnswerRow;
 use crate::surveys::store::SurveysDb;
 
@@ -54,14 +53,13 @@ pub const FEATURE: Feature = Feature {
 };
 
 /// `POST /public/v1/{m}/answers`: survey answers, each stored once.
-#[utoipa::path(post, path = "/public/v1/{merchant}/answers", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = AnswersIn, responses((status = 200, description = "accepted, duplicates and rejected answers", body = serde_json::Value)))]
+#[utoipa::path(post, path = "/public/v1/{merchant}/answers", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id")), request_body = AnswersIn, responses((status = 200, description = "accepted, duplicates and rejected answers", body = Received)))]
 pub async fn answers(
     State(state): State<AppState>,
     Path(merchant): Path<String>,
-    body: Body,
+    JsonBody(batch): JsonBody<AnswersIn>,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body, MAX_PUBLIC_BODY, "the answers").await?;
-    receive(&state, &merchant, &body).await
+    Ok(axum::Json(receive(&state, &merchant, batch).await?).into_response())
 }
 
 /// The merchant's surveys, parsed (definitions are checked when stored).
@@ -164,22 +162,51 @@ pub async fn delete(
 /// One answer as the widget sends it.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AnswerIn {
+pub struct AnswerIn {
+    /// The widget's id for it (8–64 characters): a resend is stored once.
     id: String,
+    /// The survey.
     survey: String,
+    /// The visitor's id.
     visitor: String,
+    /// The page's locale.
     #[serde(default)]
     locale: String,
+    /// The page's path.
     #[serde(default)]
     page: String,
+    /// Question id → answer.
     answers: BTreeMap<String, Value>,
 }
 
 /// A batch of answers.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AnswersIn {
+pub struct AnswersIn {
+    /// At most 50.
     answers: Vec<AnswerIn>,
+}
+
+/// What became of a batch of answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Received {
+    /// Stored now.
+    pub accepted: Vec<String>,
+    /// Stored before.
+    pub duplicates: Vec<String>,
+    /// Never valid: the widget stops resending them.
+    pub rejected: Vec<RejectedAnswer>,
+}
+
+/// An answer that can never be valid.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RejectedAnswer {
+    /// The answer's id.
+    pub id: String,
+    /// Why, for programs.
+    pub code: &'static str,
+    /// Why, in words.
+    pub message: String,
 }
 
 /// Most answers in one request.
@@ -189,8 +216,11 @@ const MAX_BATCH: usize = 50;
 /// never be valid are named in `rejected` (so the widget stops resending
 /// them); the rest are `accepted` or were `duplicates` of ones stored
 /// before.
-pub async fn receive(state: &AppState, merchant: &str, body: &[u8]) -> Result<Response, ApiError> {
-    let batch: AnswersIn = parse_json(body)?;
+pub async fn receive(
+    state: &AppState,
+    merchant: &str,
+    batch: AnswersIn,
+) -> Result<Received, ApiError> {
     if batch.answers.len() > MAX_BATCH {
         return Err(ApiError::unprocessable(
             Code::BatchTooLarge,
@@ -202,8 +232,11 @@ pub async fn receive(state: &AppState, merchant: &str, body: &[u8]) -> Result<Re
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
     for a in batch.answers {
-        let reject =
-            |code: &str, message: String| json!({"id": a.id, "code": code, "message": message});
+        let reject = |code: &'static str, message: String| RejectedAnswer {
+            id: a.id.clone(),
+            code,
+            message,
+        };
         let error = if !(8..=64).contains(&a.id.len()) || !valid_id(&a.id) {
             Some(reject(
                 "invalid_answer_id",
@@ -265,10 +298,11 @@ pub async fn receive(state: &AppState, merchant: &str, body: &[u8]) -> Result<Re
     let (accepted, duplicates): (Vec<_>, Vec<_>) = rows.iter().zip(fresh).partition(|(_, f)| *f);
     let ids =
         |v: Vec<(&AnswerRow, bool)>| v.into_iter().map(|(r, _)| r.id.clone()).collect::<Vec<_>>();
-    Ok(axum::Json(json!({
-        "accepted": ids(accepted), "duplicates": ids(duplicates), "rejected": rejected,
-    }))
-    .into_response())
+    Ok(Received {
+        accepted: ids(accepted),
+        duplicates: ids(duplicates),
+        rejected,
+    })
 }
 
 /// The overview's card: surveys, answers since `since`, and their NPS.
@@ -301,7 +335,7 @@ fn overview<'a>(
         Ok(json!({
             "count": surveys.len(),
             "answers": answers,
-            "nps": nps(&ratings)["score"],
+            "nps": nps(&ratings).score,
             "ratings": ratings.len(),
             "page": "surveys",
         }))

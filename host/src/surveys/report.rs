@@ -128,7 +128,7 @@ pub async fn report(
     let link = crate::platform::http::query(link)?;
     report_access(&state, caller, &link, &merchant, &id)?;
     let (survey, answers) = with_answers(&state, &merchant, &id).await?;
-    let sum = summary(&id, &survey, &answers);
+    let sum = serde_json::json!(summary(&id, &survey, &answers));
     let n = |v: &Value| v.as_u64().unwrap_or(0);
     let mut html = format!(
         "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>{t}</title>\
