@@ -25,17 +25,24 @@ pub(super) async fn place(
     merchant: &str,
     e: &Loaded,
     attributes: &Value,
-) -> Result<Value, ApiError> {
+) -> Result<Assignment, ApiError> {
     let n = e.def.variations.len();
-    let answer = |variation: usize, inside: bool, reason: &str| {
-        json!({
-            "key": e.row.key,
-            "variation": variation,
-            "value": e.def.variations.get(variation).cloned().unwrap_or(Value::Null),
-            "in_experiment": inside,
-            "hash_used": false,
-            "reason": reason,
-        })
+    let answer = |variation: usize, inside: bool, reason: &str| Assignment {
+        key: e.row.key.clone(),
+        variation,
+        value: e
+            .def
+            .variations
+            .get(variation)
+            .cloned()
+            .unwrap_or(Value::Null),
+        in_experiment: inside,
+        hash_used: false,
+        hash_attribute: None,
+        hash_value: None,
+        bucket: None,
+        reason: Some(reason.to_string()),
+        fallback: None,
     };
     match e.row.status {
         Status::Draft => return Ok(answer(0, false, "draft")),
@@ -93,18 +100,53 @@ pub(super) async fn place(
             .keep_variation(merchant, &e.row.key, u, variation as i64, crate::now_ms())
             .await?;
     }
-    Ok(json!({
-        "key": e.row.key,
-        "variation": variation,
-        "value": e.def.variations.get(variation).cloned().unwrap_or(Value::Null),
-        "in_experiment": inside,
-        "hash_used": r["hash-used"],
-        "hash_attribute": r["hash-attribute"],
-        "hash_value": r["hash-value"],
-        "bucket": r["bucket"],
-        "reason": r["reason"],
-        "fallback": decided.fallback,
-    }))
+    let text = |k: &str| r[k].as_str().map(str::to_string);
+    Ok(Assignment {
+        key: e.row.key.clone(),
+        variation,
+        value: e
+            .def
+            .variations
+            .get(variation)
+            .cloned()
+            .unwrap_or(Value::Null),
+        in_experiment: inside,
+        hash_used: r["hash-used"] == true,
+        hash_attribute: text("hash-attribute"),
+        hash_value: text("hash-value"),
+        bucket: r["bucket"].as_f64(),
+        reason: text("reason"),
+        fallback: decided.fallback,
+    })
+}
+
+/// Where one unit goes.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Assignment {
+    /// The experiment.
+    pub key: String,
+    /// The variation's index (0 is the control).
+    pub variation: usize,
+    /// The variation's value.
+    pub value: Value,
+    /// Whether the unit is in the experiment (counted), or only served.
+    pub in_experiment: bool,
+    /// Whether the unit's hash placed it.
+    pub hash_used: bool,
+    /// The attribute hashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_attribute: Option<String>,
+    /// Its value: the unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_value: Option<String>,
+    /// The unit's bucket, 0 to 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<f64>,
+    /// Why it went there.
+    pub reason: Option<String>,
+    /// Why the safe fallback answered, when the allocator could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<crate::platform::runtime::FailureKind>,
 }
 
 pub(super) async fn attributes_of(

@@ -87,20 +87,52 @@ pub(super) async fn find(
 }
 
 /// The experiment as the API shows it.
-pub(super) fn view(e: &Loaded) -> Value {
-    let mut def = serde_json::to_value(&e.def).unwrap_or_default();
-    def["status"] = json!(e.row.status);
-    json!({
-        "key": e.row.key,
-        "status": e.row.status,
-        "definition": def,
-        "variation_names": (0..e.def.variations.len()).map(|i| e.def.variation_name(i)).collect::<Vec<_>>(),
-        "weights": e.weights.clone().or(e.def.weights.clone()).unwrap_or_else(|| vec![1.0 / e.def.variations.len() as f64; e.def.variations.len()]),
-        "weights_at": e.row.weights_at,
-        "served": e.row.served,
-        "created_at": e.row.created_at,
-        "updated_at": e.row.updated_at,
-        "started_at": e.row.started_at,
-        "stopped_at": e.row.stopped_at,
-    })
+pub(super) fn view(e: &Loaded) -> ExperimentView {
+    let n = e.def.variations.len();
+    let mut definition = e.def.clone();
+    definition.status = e.row.status;
+    ExperimentView {
+        key: e.row.key.clone(),
+        status: e.row.status,
+        definition,
+        variation_names: (0..n).map(|i| e.def.variation_name(i)).collect(),
+        weights: e
+            .weights
+            .clone()
+            .or(e.def.weights.clone())
+            .unwrap_or_else(|| vec![1.0 / n as f64; n]),
+        weights_at: e.row.weights_at,
+        served: e.row.served,
+        created_at: e.row.created_at,
+        updated_at: e.row.updated_at,
+        started_at: e.row.started_at,
+        stopped_at: e.row.stopped_at,
+    }
+}
+
+/// An experiment as the API shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ExperimentView {
+    /// Its key.
+    pub key: String,
+    /// Draft, running or stopped.
+    pub status: super::model::Status,
+    /// The definition (GrowthBook's fields).
+    pub definition: super::model::Definition,
+    /// Each variation's name.
+    pub variation_names: Vec<String>,
+    /// The split now (a bandit's moves).
+    pub weights: Vec<f64>,
+    /// When a bandit last moved it.
+    pub weights_at: Option<i64>,
+    /// The variation a stopped experiment serves.
+    pub served: Option<i64>,
+    /// When it was defined.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// When it started running.
+    pub started_at: Option<i64>,
+    /// When it stopped.
+    pub stopped_at: Option<i64>,
 }

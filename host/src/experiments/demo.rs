@@ -66,7 +66,7 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
             let unit = format!("demo-{}-{i}", e.row.key);
             let placed = place(state, merchant, &e, &json!({"id": unit})).await;
             let Ok(a) = placed else { continue };
-            let v = a["variation"].as_u64().unwrap_or(0) as usize;
+            let v = a.variation;
             let at = now - 14 * 86_400_000 + (i as i64 * 14 * 86_400_000) / visitors as i64;
             ExperimentsDb(&state.store)
                 .record_exposure(

@@ -1,9 +1,9 @@
 //! The merchant's endpoints: definitions (list, create, read, update,
 //! stop), assignment, events, reweighting and results.
 
-use super::assign::{attributes_of, place};
+use super::assign::{Assignment, attributes_of, place};
 use super::bandit::{reweigh, totals};
-use super::cache::{find, load, loaded, view};
+use super::cache::{ExperimentView, find, load, loaded, view};
 use super::model::{Mode, Status};
 use super::*;
 use crate::experiments::store::ExperimentsDb;
@@ -94,21 +94,37 @@ pub(super) fn parse_definition(value: Value) -> Result<Definition, ApiError> {
 }
 
 /// `GET /v1/merchants/{m}/experiments`: every experiment, newest first.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The experiments with their status and current weights", body = serde_json::Value)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The experiments with their status and current weights", body = Experiments)))]
 pub async fn list(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     let all = loaded(&state, &merchant).await?;
-    Ok(
-        axum::Json(json!({"experiments": all.iter().map(|e| view(e)).collect::<Vec<_>>()}))
-            .into_response(),
-    )
+    Ok(axum::Json(Experiments {
+        experiments: all.iter().map(|e| view(e)).collect(),
+    })
+    .into_response())
+}
+
+/// A merchant's experiments.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Experiments {
+    /// Newest first.
+    pub experiments: Vec<ExperimentView>,
+}
+
+/// Events stored.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct EventsRecorded {
+    /// New events.
+    pub recorded: u64,
+    /// Events seen before (by id).
+    pub duplicates: u64,
 }
 
 /// `POST /v1/merchants/{m}/experiments`: define an experiment (a
 /// GrowthBook experiment imports as is).
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), request_body = Definition, responses((status = 201, description = "The experiment", body = serde_json::Value), (status = 409, description = "The key is taken, or no allocator is bound to run it"), (status = 422, description = "The definition is refused: `field` and why")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), request_body = Definition, responses((status = 201, description = "The experiment", body = ExperimentView), (status = 409, description = "The key is taken, or no allocator is bound to run it"), (status = 422, description = "The definition is refused: `field` and why")))]
 pub async fn create(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -146,7 +162,7 @@ pub async fn create(
 }
 
 /// `GET /v1/merchants/{m}/experiments/{key}`.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments/{key}", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "The experiment", body = serde_json::Value), (status = 404, description = "No such experiment")))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments/{key}", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "The experiment", body = ExperimentView), (status = 404, description = "No such experiment")))]
 pub async fn one(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
@@ -159,7 +175,7 @@ pub async fn one(
 /// `PUT /v1/merchants/{m}/experiments/{key}`: change the definition or
 /// the status (`draft` → `running`). A running experiment keeps its
 /// number of variations.
-#[utoipa::path(put, path = "/v1/merchants/{merchant}/experiments/{key}", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), request_body = Definition, responses((status = 200, description = "The experiment", body = serde_json::Value), (status = 404, description = "No such experiment"), (status = 409, description = "Changed meanwhile, or the variations of a running experiment changed"), (status = 422, description = "The definition is refused: `field` and why")))]
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/experiments/{key}", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), request_body = Definition, responses((status = 200, description = "The experiment", body = ExperimentView), (status = 404, description = "No such experiment"), (status = 409, description = "Changed meanwhile, or the variations of a running experiment changed"), (status = 422, description = "The definition is refused: `field` and why")))]
 pub async fn update(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
@@ -244,7 +260,7 @@ pub struct StopIn {
 
 /// `POST /v1/merchants/{m}/experiments/{key}/stop`: stop and serve the
 /// control or the winner to everyone.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/{key}/stop", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), request_body = StopIn, responses((status = 200, description = "The stopped experiment, with the variation it serves", body = serde_json::Value), (status = 404, description = "No such experiment"), (status = 422, description = "`serve` is not control, winner or a variation")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/{key}/stop", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), request_body = StopIn, responses((status = 200, description = "The stopped experiment, with the variation it serves", body = ExperimentView), (status = 404, description = "No such experiment"), (status = 422, description = "`serve` is not control, winner or a variation")))]
 pub async fn stop(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
@@ -307,7 +323,7 @@ pub struct AssignIn {
 }
 
 /// `POST /v1/merchants/{m}/experiments/{key}/assign`: where one unit goes.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/{key}/assign", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), request_body = AssignIn, responses((status = 200, description = "variation, value, in_experiment, hash_used (and the bucket, the reason)", body = serde_json::Value), (status = 404, description = "No such experiment (or customer)")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/{key}/assign", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), request_body = AssignIn, responses((status = 200, description = "variation, value, in_experiment, hash_used (and the bucket, the reason)", body = Assignment), (status = 404, description = "No such experiment (or customer)")))]
 pub async fn assign(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
@@ -331,7 +347,7 @@ pub struct EventsIn {
 
 /// `POST /v1/merchants/{m}/experiments/events`: exposures and conversions,
 /// idempotent by event id (a unit's first exposure counts).
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/events", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), request_body = EventsIn, responses((status = 200, description = "How many were new and how many seen before", body = serde_json::Value), (status = 422, description = "An event is refused: its index and why")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/events", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id")), request_body = EventsIn, responses((status = 200, description = "How many were new and how many seen before", body = EventsRecorded), (status = 422, description = "An event is refused: its index and why")))]
 pub async fn events(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -413,12 +429,16 @@ pub async fn events(
         };
         if fresh { new += 1 } else { seen += 1 }
     }
-    Ok(axum::Json(json!({"recorded": new, "duplicates": seen})).into_response())
+    Ok(axum::Json(EventsRecorded {
+        recorded: new,
+        duplicates: seen,
+    })
+    .into_response())
 }
 
 /// `POST /v1/merchants/{m}/experiments/{key}/reweight`: set a bandit's
 /// weights now instead of at its next cadence.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/{key}/reweight", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "The experiment with its new weights", body = serde_json::Value), (status = 409, description = "Not a running bandit"), (status = 502, description = "The allocator could not set weights; the old ones stay")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/experiments/{key}/reweight", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "The experiment with its new weights", body = ExperimentView), (status = 409, description = "Not a running bandit"), (status = 502, description = "The allocator could not set weights; the old ones stay")))]
 pub async fn reweight(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
@@ -440,7 +460,7 @@ pub async fn reweight(
 }
 
 /// `GET /v1/merchants/{m}/experiments/{key}/results`.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments/{key}/results", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "Per arm: exposures, conversions, rate with a 95% interval, uplift, chance to win and risk against the control, chance to be best; the sample-ratio check; per day; per factor", body = serde_json::Value), (status = 404, description = "No such experiment")))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments/{key}/results", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "Per arm: exposures, conversions, rate with a 95% interval, uplift, chance to win and risk against the control, chance to be best; the sample-ratio check; per day; per factor", body = Results), (status = 404, description = "No such experiment")))]
 pub async fn results(
     State(state): State<AppState>,
     Path((merchant, key)): Path<(String, String)>,
@@ -457,7 +477,7 @@ pub async fn results(
         )
         .await?;
     let mut t = vec![(0u64, 0u64); n];
-    let mut daily: Vec<Value> = Vec::new();
+    let mut daily: Vec<DayPoint> = Vec::new();
     let mut day_of = None;
     for c in &days {
         if day_of != Some(c.day) {
@@ -480,36 +500,50 @@ pub async fn results(
         .weights
         .clone()
         .unwrap_or_else(|| vec![1.0 / n as f64; n]);
-    let arms: Vec<Value> = (0..n)
+    let arms: Vec<Arm> = (0..n)
         .map(|i| {
             let (rate, ci) = stats::rate(t[i].0, t[i].1);
-            let mut arm = json!({
-                "variation": i,
-                "name": e.def.variation_name(i),
-                "value": e.def.variations[i],
-                "weight": e.weights.as_ref().map_or(planned[i], |w| w.get(i).copied().unwrap_or(0.0)),
-                "exposures": t[i].0,
-                "conversions": t[i].1,
-                "rate": rate,
-                "rate_ci": ci,
-                "chance_to_be_best": best[i],
-            });
-            if i > 0 {
-                let v = stats::versus(t[0], t[i]);
-                arm["uplift"] = json!(v.uplift);
-                arm["uplift_ci"] = json!(v.uplift_ci);
-                arm["chance_to_win"] = json!(v.chance_to_win);
-                arm["risk"] = json!(v.risk);
+            let versus = (i > 0).then(|| stats::versus(t[0], t[i]));
+            Arm {
+                variation: i,
+                name: e.def.variation_name(i),
+                value: e.def.variations[i].clone(),
+                weight: e
+                    .weights
+                    .as_ref()
+                    .map_or(planned[i], |w| w.get(i).copied().unwrap_or(0.0)),
+                exposures: t[i].0,
+                conversions: t[i].1,
+                rate,
+                rate_ci: ci,
+                chance_to_be_best: best[i],
+                uplift: versus.as_ref().map(|v| v.uplift),
+                uplift_ci: versus.as_ref().map(|v| v.uplift_ci),
+                chance_to_win: versus.as_ref().map(|v| v.chance_to_win),
+                risk: versus.as_ref().map(|v| v.risk),
             }
-            arm
         })
         .collect();
     let observed: Vec<u64> = t.iter().map(|x| x.0).collect();
     let srm = if e.def.mode == Mode::Bandit {
-        json!({"checked": false, "reason": "a bandit moves its split on purpose"})
+        Srm {
+            checked: false,
+            reason: Some("a bandit moves its split on purpose"),
+            p: None,
+            warning: None,
+            planned: None,
+            observed: None,
+        }
     } else {
         let p = stats::srm_p(&observed, &planned);
-        json!({"checked": true, "p": p, "warning": p < 0.001, "planned": planned, "observed": observed})
+        Srm {
+            checked: true,
+            reason: None,
+            p: Some(p),
+            warning: Some(p < 0.001),
+            planned: Some(planned),
+            observed: Some(observed),
+        }
     };
     let factors = e.def.factors.as_ref().map(|factors| {
         factors
@@ -524,41 +558,197 @@ pub async fn results(
                             .fold((0, 0), |a, i| (a.0 + t[i].0, a.1 + t[i].1))
                     })
                     .collect();
-                json!({
-                    "name": f.name,
-                    "levels": f.levels.iter().zip(&pooled).map(|(level, c)| {
-                        let (rate, ci) = stats::rate(c.0, c.1);
-                        let v = stats::versus(pooled[0], *c);
-                        json!({"level": level, "exposures": c.0, "conversions": c.1, "rate": rate, "rate_ci": ci,
-                               "effect": v.uplift, "effect_ci": v.uplift_ci, "chance_to_win": v.chance_to_win})
-                    }).collect::<Vec<_>>(),
-                })
+                FactorResults {
+                    name: f.name.clone(),
+                    levels: f
+                        .levels
+                        .iter()
+                        .zip(&pooled)
+                        .map(|(level, c)| {
+                            let (rate, ci) = stats::rate(c.0, c.1);
+                            let v = stats::versus(pooled[0], *c);
+                            Level {
+                                level: level.clone(),
+                                exposures: c.0,
+                                conversions: c.1,
+                                rate,
+                                rate_ci: ci,
+                                effect: v.uplift,
+                                effect_ci: v.uplift_ci,
+                                chance_to_win: v.chance_to_win,
+                            }
+                        })
+                        .collect(),
+                }
             })
             .collect::<Vec<_>>()
     });
-    Ok(axum::Json(json!({
-        "key": key,
-        "status": e.row.status,
-        "mode": e.def.mode,
-        "conversion_event": e.def.conversion_event,
-        "attribution_hours": e.def.attribution_hours,
-        "served": e.row.served,
-        "arms": arms,
-        "srm": srm,
-        "daily": daily,
-        "factors": factors,
-    }))
+    Ok(axum::Json(Results {
+        key,
+        status: e.row.status,
+        mode: e.def.mode,
+        conversion_event: e.def.conversion_event.clone(),
+        attribution_hours: e.def.attribution_hours,
+        served: e.row.served,
+        arms,
+        srm,
+        daily,
+        factors,
+    })
     .into_response())
 }
 
-pub(super) fn day_point(day: i64, t: &[(u64, u64)]) -> Value {
-    json!({
-        "day": chrono::DateTime::from_timestamp_millis(day * 86_400_000).map(|d| d.format("%Y-%m-%d").to_string()),
-        "arms": t.iter().map(|(n, c)| {
-            let (rate, ci) = stats::rate(*n, *c);
-            json!({"exposures": n, "conversions": c, "rate": rate, "rate_ci": ci})
-        }).collect::<Vec<_>>(),
-    })
+/// An experiment's results.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Results {
+    /// The experiment.
+    pub key: String,
+    /// Draft, running or stopped.
+    pub status: Status,
+    /// Fixed split or bandit.
+    pub mode: Mode,
+    /// The event that counts as a conversion.
+    pub conversion_event: String,
+    /// Hours after exposure a conversion counts.
+    pub attribution_hours: u64,
+    /// The variation a stopped experiment serves.
+    pub served: Option<i64>,
+    /// Per variation (the control first).
+    pub arms: Vec<Arm>,
+    /// The sample-ratio check.
+    pub srm: Srm,
+    /// Running totals per day.
+    pub daily: Vec<DayPoint>,
+    /// Per factor of a factorial experiment.
+    pub factors: Option<Vec<FactorResults>>,
+}
+
+/// One variation's results.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Arm {
+    /// Its index.
+    pub variation: usize,
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: Value,
+    /// Its share of the split now.
+    pub weight: f64,
+    /// Units exposed.
+    pub exposures: u64,
+    /// Of them, units that converted.
+    pub conversions: u64,
+    /// Conversions over exposures.
+    pub rate: f64,
+    /// Its 95% interval.
+    pub rate_ci: [f64; 2],
+    /// Chance it is the best arm.
+    pub chance_to_be_best: f64,
+    /// Against the control (not on the control): relative uplift.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uplift: Option<f64>,
+    /// The uplift's 95% interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uplift_ci: Option<[f64; 2]>,
+    /// Chance it beats the control.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chance_to_win: Option<f64>,
+    /// Expected loss choosing the control, and choosing it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<[f64; 2]>,
+}
+
+/// The sample-ratio check: is the split what was planned?
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Srm {
+    /// Whether it was checked (not for bandits).
+    pub checked: bool,
+    /// Why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// The chi-squared test's p-value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p: Option<f64>,
+    /// p < 0.001: the split is broken; do not trust the results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<bool>,
+    /// The planned split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned: Option<Vec<f64>>,
+    /// Exposures per arm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Vec<u64>>,
+}
+
+/// Running totals up to one day.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DayPoint {
+    /// The day (`YYYY-MM-DD`).
+    pub day: Option<String>,
+    /// Per arm.
+    pub arms: Vec<DayArm>,
+}
+
+/// An arm's running totals.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DayArm {
+    /// Units exposed.
+    pub exposures: u64,
+    /// Units converted.
+    pub conversions: u64,
+    /// Conversions over exposures.
+    pub rate: f64,
+    /// Its 95% interval.
+    pub rate_ci: [f64; 2],
+}
+
+/// A factor's levels, pooled over the other factors.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FactorResults {
+    /// The factor.
+    pub name: String,
+    /// Per level (the first is the baseline).
+    pub levels: Vec<Level>,
+}
+
+/// A factor level's results against the first level.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Level {
+    /// The level.
+    pub level: Value,
+    /// Units exposed.
+    pub exposures: u64,
+    /// Units converted.
+    pub conversions: u64,
+    /// Conversions over exposures.
+    pub rate: f64,
+    /// Its 95% interval.
+    pub rate_ci: [f64; 2],
+    /// Relative effect against the first level.
+    pub effect: f64,
+    /// Its 95% interval.
+    pub effect_ci: [f64; 2],
+    /// Chance it beats the first level.
+    pub chance_to_win: f64,
+}
+
+pub(super) fn day_point(day: i64, t: &[(u64, u64)]) -> DayPoint {
+    DayPoint {
+        day: chrono::DateTime::from_timestamp_millis(day * 86_400_000)
+            .map(|d| d.format("%Y-%m-%d").to_string()),
+        arms: t
+            .iter()
+            .map(|(n, c)| {
+                let (rate, rate_ci) = stats::rate(*n, *c);
+                DayArm {
+                    exposures: *n,
+                    conversions: *c,
+                    rate,
+                    rate_ci,
+                }
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]
