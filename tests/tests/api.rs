@@ -510,6 +510,44 @@ async fn failing_plugins_answer_with_fallbacks_and_trip_the_breaker() {
     assert!(text.contains("cove_plugin_call_seconds_bucket"), "{text}");
 }
 
+/// A plugin that runs out of fuel on inputs a caller made large does not
+/// count against its breaker (a visitor cannot switch a merchant's plugin
+/// off with big inputs); on ordinary inputs it does.
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_on_oversized_inputs_do_not_trip_the_breaker() {
+    let api = Api::new().await;
+    api.publish(guests::LOOP_FOREVER, "spinner", "1.0.0", "evil")
+        .await;
+    let key = api.merchant("shop").await;
+    let (s, _) = api.bind("shop", "spinner@1.0.0", json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let threshold = cove_host::platform::breaker::THRESHOLD as usize;
+    let mut big = fatigue_input("email", json!([]));
+    big["request"]["active-campaigns"] = json!(
+        (0..4_000)
+            .map(|i| format!("campaign-{i}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(big.to_string().len() > cove_host::platform::invoke::BREAKER_INPUT_BYTES);
+    let mut kinds = Vec::new();
+    for _ in 0..threshold + 2 {
+        let (s, v) = api.decide("shop", &key, big.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        kinds.push(v["fallback"].as_str().unwrap_or("none").to_string());
+    }
+    assert!(kinds.iter().all(|k| k == "fuel"), "{kinds:?}");
+    // Ordinary inputs still trip it.
+    let mut kinds = Vec::new();
+    for _ in 0..threshold + 1 {
+        let (_, v) = api
+            .decide("shop", &key, fatigue_input("email", json!([])))
+            .await;
+        kinds.push(v["fallback"].as_str().unwrap_or("none").to_string());
+    }
+    assert!(kinds[..threshold].iter().all(|k| k == "fuel"), "{kinds:?}");
+    assert_eq!(kinds[threshold], "breaker", "{kinds:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_unbound_slot_answers_with_its_documented_fallback() {
     let api = Api::new().await;

@@ -195,3 +195,96 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// A flood of made-up locales (each a valid shape, from many addresses)
+/// keeps at most `CACHE_ENTRIES` indexes in memory, and an overlong
+/// locale is refused before any index is built.
+#[tokio::test(flavor = "multi_thread")]
+async fn made_up_locales_cannot_grow_the_index_cache() {
+    use cove_host::platform::http::CACHE_ENTRIES;
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state.clone());
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants",
+        OPERATOR_TOKEN,
+        json!({"id": "shop"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let indexes = || state.get::<cove_host::kb::Indexes>().len();
+    let flood = CACHE_ENTRIES + 300;
+    for i in 0..flood {
+        let (locale, ip) = (
+            format!("xx-{i:08}"),
+            format!("10.{}.{}.1", i / 256, i % 256),
+        );
+        let (s, _, _) = cove_e2e::request(
+            &app,
+            "GET",
+            &format!("/public/v1/shop/index/{locale}/v1"),
+            &[("x-forwarded-for", ip.as_str())],
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{locale}");
+    }
+    assert!(
+        indexes() <= CACHE_ENTRIES,
+        "{} indexes kept after {flood} locales",
+        indexes()
+    );
+    let long = format!("en-{}", ["abcdefgh"; 7_000].join("-"));
+    let (s, _, body) = cove_e2e::request(
+        &app,
+        "GET",
+        &format!("/public/v1/shop/index/{long}/v1"),
+        &[("x-forwarded-for", "10.255.255.1")],
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.len() < 1_000, "the refusal does not echo the locale");
+}
+
+/// A scheduled article is in no index a visitor can download before its
+/// `valid_from`: neither its title nor its words.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_article_is_not_in_the_index_before_its_time() {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state.clone());
+    let (_, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants",
+        OPERATOR_TOKEN,
+        json!({"id": "shop"}),
+    )
+    .await;
+    let key = v["api_key"].as_str().unwrap().to_string();
+    let day = 86_400_000;
+    let now = cove_host::now_ms();
+    for (id, title, from) in [
+        ("now", "Gift cards", None),
+        ("later", "Winter sale secrets", Some(now + day)),
+    ] {
+        let (s, v) = call(
+            &app,
+            "PUT",
+            &format!("/v1/merchants/shop/articles/{id}"),
+            &key,
+            json!({"locale": "en", "title": title, "body": "Everything about it.", "valid_from": from}),
+        )
+        .await;
+        assert!(s.is_success(), "{v}");
+    }
+    let built = cove_host::kb::built(&state, "shop", "en", std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    // Searched as of next year, so validity windows cannot hide it.
+    let later = built.index.search("winter sale", now + 365 * day, 10);
+    assert!(later.is_empty(), "the scheduled article is in the index");
+    let gifts = built.index.search("gift cards", now, 10);
+    assert_eq!(gifts.len(), 1);
+}

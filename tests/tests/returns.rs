@@ -321,6 +321,26 @@ async fn a_customer_returns_an_item_step_by_step() {
     );
     assert_eq!(bytes, png);
 
+    // Uploads at once cannot pass a session's photo limit.
+    let racing = to_reason().await;
+    let mut all = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        all.spawn(photo_up(
+            racing.id.clone(),
+            racing.token.clone(),
+            png.clone(),
+        ));
+    }
+    let mut stored = 0;
+    while let Some(r) = all.join_next().await {
+        let (s, v) = r.unwrap();
+        match s {
+            StatusCode::CREATED => stored += 1,
+            _ => assert_eq!(v["code"], "too_many_photos", "{v}"),
+        }
+    }
+    assert_eq!(stored, cove_host::returns::photos::MAX_PHOTOS);
+
     // A marketplace order is handed off before any question.
     let (market, first) = Flow::start(&app, "1002", "ana@shop.example").await;
     // Nothing to confirm: it is settled as it is shown.

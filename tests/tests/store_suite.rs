@@ -273,9 +273,12 @@ async fn suite(url: &str) {
     );
     assert!(KbDb(&store).article("m1", "a2").await.unwrap().is_none());
     assert_eq!(KbDb(&store).article_locales("m1").await.unwrap(), ["en"]);
-    let stamps = KbDb(&store).article_stamps("m1", "en").await.unwrap();
+    // Valid until 9 ms: in the index at 5, gone at 9.
+    let stamps = KbDb(&store).article_stamps("m1", "en", 5).await.unwrap();
     assert_eq!(stamps.len(), 1);
     assert_eq!(stamps[0].0, "a1");
+    let later = KbDb(&store).article_stamps("m1", "en", 9).await.unwrap();
+    assert!(later.is_empty());
 
     // Widget: votes (one per visitor), settings, surveys, answers (once).
     assert_eq!(

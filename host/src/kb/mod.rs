@@ -10,7 +10,7 @@ mod public;
 pub mod store;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -73,6 +73,18 @@ pub const FEATURE: Feature = Feature {
 #[derive(Default)]
 pub struct Indexes(crate::platform::http::Cached<(String, String), Arc<Built>>);
 
+impl Indexes {
+    /// How many indexes are kept.
+    pub fn len(&self) -> usize {
+        self.0.lock().expect("index cache").len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// One version of a merchant's search index for one locale.
 pub struct Built {
     /// Fingerprint of the articles (and votes) it was built from; part of
@@ -108,10 +120,15 @@ pub async fn built(
     }
     // The format is part of the version: a new format is a new URL, never
     // a cached old index read by a new widget.
+    // Only the articles valid now: a scheduled one is not in anything a
+    // visitor downloads before its time, and the version changes when it
+    // starts (or one ends).
+    let now = crate::now_ms();
     let mut hash = Sha256::new();
     hash.update(cove_search::FORMAT);
-    for (id, updated_at, helpful, unhelpful) in
-        KbDb(&state.store).article_stamps(merchant, locale).await?
+    for (id, updated_at, helpful, unhelpful) in KbDb(&state.store)
+        .article_stamps(merchant, locale, now)
+        .await?
     {
         hash.update(format!("{id}\0{updated_at}\0{helpful}\0{unhelpful}\n"));
     }
@@ -123,6 +140,9 @@ pub async fn built(
             // and indexed off the request threads: a big catalogue takes
             // a few hundred ms, which policy calls must not wait behind.
             let articles = KbDb(&state.store).articles(merchant, Some(locale)).await?;
+            let articles = articles.into_iter().filter(move |a| {
+                a.valid_from.is_none_or(|f| f <= now) && a.valid_until.is_none_or(|u| now < u)
+            });
             let locale = locale.to_string();
             tokio::task::spawn_blocking(move || {
                 let docs: Vec<Article> = articles
@@ -146,12 +166,7 @@ pub async fn built(
             .map_err(ApiError::internal)?
         }
     };
-    state
-        .get::<Indexes>()
-        .0
-        .lock()
-        .expect("index cache")
-        .insert(key, (Instant::now(), built.clone()));
+    crate::platform::http::cache_put(&state.get::<Indexes>().0, key, built.clone());
     Ok(built)
 }
 

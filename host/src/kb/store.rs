@@ -170,12 +170,15 @@ impl KbDb<'_> {
         self,
         merchant: &str,
         locale: &str,
+        now: i64,
     ) -> Result<Vec<(String, i64, i64, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, updated_at, helpful, unhelpful FROM articles WHERE merchant_id = $1 AND locale = $2 ORDER BY id",
+            "SELECT id, updated_at, helpful, unhelpful FROM articles WHERE merchant_id = $1 AND locale = $2 \
+             AND (valid_from IS NULL OR valid_from <= $3) AND (valid_until IS NULL OR valid_until > $3) ORDER BY id",
         )
         .bind(merchant)
         .bind(locale)
+        .bind(now)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

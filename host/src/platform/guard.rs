@@ -76,7 +76,10 @@ impl<K: Hash + Eq> RateLimiter<K> {
             b.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - b.tokens) / per_sec))
+            // A rate of 0 (an operator's choice: only the burst, ever)
+            // waits an hour rather than panicking with the lock held.
+            Err(Duration::try_from_secs_f64((1.0 - b.tokens) / per_sec)
+                .unwrap_or(Duration::from_secs(3600)))
         }
     }
 }
@@ -245,5 +248,14 @@ mod tests {
         assert!(p.take("m", a).is_err());
         assert!(p.take("m", IpAddr::from([10, 0, 0, 2])).is_ok());
         assert!(p.take("other", a).is_ok());
+    }
+
+    #[test]
+    fn a_rate_of_zero_refuses_after_the_burst_without_panicking() {
+        let p = Public::new(1.0, 0.0, None);
+        let a = IpAddr::from([10, 0, 0, 1]);
+        assert!(p.take("m", a).is_ok());
+        assert_eq!(p.take("m", a), Err(Duration::from_secs(3600)));
+        assert_eq!(p.take("m", a), Err(Duration::from_secs(3600)));
     }
 }

@@ -17,6 +17,26 @@ use crate::platform::store::StoreError;
 /// Values kept in memory with the moment they were read from the store.
 pub type Cached<K, V> = std::sync::Mutex<std::collections::HashMap<K, (std::time::Instant, V)>>;
 
+/// Most entries a [`Cached`] holds: keys come from requests (a merchant
+/// id, a locale), so a flood of made-up ones must not grow the host.
+pub const CACHE_ENTRIES: usize = 4096;
+
+/// Keep `value` under `key` in `cache`; when it is full, the entry read
+/// longest ago makes room.
+pub fn cache_put<K: Eq + std::hash::Hash + Clone, V>(cache: &Cached<K, V>, key: K, value: V) {
+    let mut map = cache.lock().expect("cache");
+    if map.len() >= CACHE_ENTRIES
+        && !map.contains_key(&key)
+        && let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, (at, _))| *at)
+            .map(|(k, _)| k.clone())
+    {
+        map.remove(&oldest);
+    }
+    map.insert(key, (std::time::Instant::now(), value));
+}
+
 /// Largest JSON body accepted outside plugin uploads.
 pub const MAX_JSON_BYTES: usize = 1 << 20;
 
@@ -422,6 +442,9 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Api
 
 /// A BCP 47-looking locale: `en`, `de-AT`, `zh-Hans-CN`.
 pub fn valid_locale(locale: &str) -> bool {
+    if locale.len() > 35 {
+        return false;
+    }
     let mut parts = locale.split('-');
     let lang = parts.next().unwrap_or("");
     (2..=3).contains(&lang.len())

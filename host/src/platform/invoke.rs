@@ -73,6 +73,10 @@ pub fn fit_to_binding(state: &AppState, merchant: &str, slot: Slot, input: &mut 
     }
 }
 
+/// Inputs larger than this whose call runs out of fuel, memory, time or
+/// answer room do not count against the plugin's breaker (see [`invoke`]).
+pub const BREAKER_INPUT_BYTES: usize = 16 * 1024;
+
 /// Run `slot` for `merchant` on the JSON `body` (an object keyed by the
 /// WIT parameter names).
 pub async fn invoke(
@@ -220,7 +224,20 @@ pub async fn invoke(
         }
     };
     let (kind, detail, logs) = failure;
-    if active.breaker.failure(now) {
+    // Running out of fuel, memory, time or answer room on an input the
+    // caller made large is the input's doing: the caller gets the
+    // fallback, and the breaker does not count it. (RFM batches are the
+    // host's own large inputs.)
+    let callers_doing = slot != Slot::Rfm
+        && body.len() > BREAKER_INPUT_BYTES
+        && matches!(
+            kind,
+            FailureKind::Fuel
+                | FailureKind::Memory
+                | FailureKind::Deadline
+                | FailureKind::OversizedOutput
+        );
+    if !callers_doing && active.breaker.failure(now) {
         tracing::error!(%merchant, plugin = %label, %slot, "circuit breaker tripped: the plugin keeps failing; answering with the safe fallback");
     }
     tracing::warn!(%merchant, plugin = %label, %slot, kind = kind.as_str(), %detail, "plugin call failed; answered with the safe fallback");

@@ -59,16 +59,20 @@ pub async fn upload(
             "the photo must be a JPEG, PNG or WebP image",
         )
     })?;
+    let too_many = || {
+        ApiError::unprocessable(
+            Code::TooManyPhotos,
+            format!("a return takes at most {MAX_PHOTOS} photos"),
+        )
+    };
+    // A cheap refusal first; the insert checks again, atomically.
     if ReturnsDb(&state.store)
         .return_photo_ids(&merchant, &r.id)
         .await?
         .len()
         >= MAX_PHOTOS
     {
-        return Err(ApiError::unprocessable(
-            Code::TooManyPhotos,
-            format!("a return takes at most {MAX_PHOTOS} photos"),
-        ));
+        return Err(too_many());
     }
     let photo = Photo {
         id: format!("p-{}", hex::encode(rand::random::<[u8; 8]>())),
@@ -76,9 +80,12 @@ pub async fn upload(
         content_type: content_type.into(),
         data: base64::engine::general_purpose::STANDARD.encode(&bytes),
     };
-    ReturnsDb(&state.store)
-        .insert_return_photo(&merchant, &r, &photo)
-        .await?;
+    if !ReturnsDb(&state.store)
+        .insert_return_photo(&merchant, &r, &photo, MAX_PHOTOS)
+        .await?
+    {
+        return Err(too_many());
+    }
     Ok((StatusCode::CREATED, axum::Json(PhotoId { id: photo.id })).into_response())
 }
 

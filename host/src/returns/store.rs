@@ -573,13 +573,36 @@ fn photo(r: &AnyRow) -> Result<Photo, StoreError> {
 }
 
 impl ReturnsDb<'_> {
-    /// Attach a photo to a return.
+    /// Attach a photo to a return if it has fewer than `max`; false if
+    /// not. Atomic: the return's row is locked (PostgreSQL) or the one
+    /// writer held (SQLite) from the count to the insert, so uploads at
+    /// once cannot pass the limit.
     pub async fn insert_return_photo(
         self,
         merchant: &str,
         r: &ReturnRow,
         photo: &Photo,
-    ) -> Result<(), StoreError> {
+        max: usize,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        if self.pg.is_some() {
+            sqlx::query("SELECT id FROM returns WHERE merchant_id = $1 AND id = $2 FOR UPDATE")
+                .bind(merchant)
+                .bind(&r.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let n: i64 = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM return_photos WHERE merchant_id = $1 AND return_id = $2",
+        )
+        .bind(merchant)
+        .bind(&r.id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if n >= max as i64 {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO return_photos (merchant_id, id, return_id, customer_id, content_type, data, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -591,9 +614,10 @@ impl ReturnsDb<'_> {
         .bind(&photo.content_type)
         .bind(&photo.data)
         .bind(crate::now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The ids of a return's photos.

@@ -12,7 +12,6 @@ pub use demo::seed_demo_content;
 pub use settings::{Position, WidgetSettings};
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -126,15 +125,11 @@ async fn merchant_public(
     } else {
         None
     };
-    let mut cache = state
-        .get::<WidgetState>()
-        .merchants
-        .lock()
-        .expect("public cache");
-    if cache.len() > 10_000 {
-        cache.clear();
-    }
-    cache.insert(merchant.to_string(), (Instant::now(), found.clone()));
+    crate::platform::http::cache_put(
+        &state.get::<WidgetState>().merchants,
+        merchant.to_string(),
+        found.clone(),
+    );
     Ok(found)
 }
 
