@@ -401,6 +401,16 @@ async fn swap_roll_back_and_audit() {
     .await;
     let (s, v) = api.bind("shop", "fatigue-policy@1.0.0", json!({})).await;
     expect_error(s, &v, StatusCode::CONFLICT, "plugin_yanked");
+    // Nor by a rollback to it.
+    let (s, v) = api
+        .json(
+            "POST",
+            "/v1/merchants/shop/slots/fatigue-policy/rollback",
+            Some(OPERATOR_TOKEN),
+            Value::Null,
+        )
+        .await;
+    expect_error(s, &v, StatusCode::CONFLICT, "plugin_yanked");
 
     let (_, v) = api
         .json(
@@ -508,6 +518,44 @@ async fn failing_plugins_answer_with_fallbacks_and_trip_the_breaker() {
     assert!(text.contains(r#"cove_plugin_failures_total{slot="fatigue-policy",plugin="spinner@1.0.0",kind="fuel"} 5"#), "{text}");
     assert!(text.contains(r#"kind="breaker"} 2"#), "{text}");
     assert!(text.contains("cove_plugin_call_seconds_bucket"), "{text}");
+}
+
+/// Wrong keys from one address are answered 401 up to a burst, then 429
+/// with `Retry-After` (and no look-up); other addresses and right keys
+/// from them are not held up.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_keys_are_throttled_per_address() {
+    let api = Api::new().await;
+    let key = api.merchant("shop").await;
+    let get = |token: String, ip: &'static str| {
+        let app = api.app.clone();
+        async move {
+            let auth = format!("Bearer {token}");
+            let (s, h, _) = cove_e2e::request(
+                &app,
+                "GET",
+                "/v1/merchants/shop/slots",
+                &[("authorization", auth.as_str()), ("x-forwarded-for", ip)],
+                None,
+            )
+            .await;
+            (s, h.contains_key("retry-after"))
+        }
+    };
+    let burst = cove_host::platform::guard::BAD_AUTH_BURST as usize;
+    for i in 0..burst {
+        let (s, _) = get(format!("wrong-{i}"), "10.9.9.9").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    assert_eq!(
+        get("wrong-again".into(), "10.9.9.9").await,
+        (StatusCode::TOO_MANY_REQUESTS, true)
+    );
+    assert_eq!(
+        get("wrong".into(), "10.9.9.10").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(get(key, "10.9.9.10").await.0, StatusCode::OK);
 }
 
 /// A plugin that runs out of fuel on inputs a caller made large does not

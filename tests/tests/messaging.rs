@@ -131,6 +131,26 @@ async fn sms_keywords_opt_customers_out_and_back_in() {
         assert_eq!(v["keyword"], "opt-in");
         assert_eq!(sms_consent(&app, &key, "c3").await, "granted", "{word}");
     }
+    // A message dated in the future counts as now: a START "from 2999"
+    // cannot outrank the STOP that follows it.
+    call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/inbound/sms",
+        &key,
+        sms("+33612345678", "START", 32_503_680_000_000),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/inbound/sms",
+        &key,
+        sms("+33612345678", "STOP", cove_host::now_ms()),
+    )
+    .await;
+    assert_eq!(sms_consent(&app, &key, "c3").await, "withdrawn");
     // A number nobody has: nothing to change. A number that is not one: refused.
     let (s, v) = call(
         &app,

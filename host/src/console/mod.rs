@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature};
+use crate::platform::guard::ClientIp;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, Caller, JsonBody, caller, gzip, gzipped};
 use crate::platform::session;
@@ -218,6 +219,7 @@ fn session_body(merchant: &str, s: &session::Session) -> SessionNow {
 #[utoipa::path(post, path = "/console/session", tag = "console", request_body = SignIn, responses((status = 201, description = "Signed in; the cookie is set", body = SessionNow)))]
 pub async fn sign_in(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     JsonBody(req): JsonBody<SignIn>,
 ) -> Result<Response, ApiError> {
@@ -225,7 +227,7 @@ pub async fn sign_in(
     let bearer = HeaderValue::from_str(&format!("Bearer {}", req.key.trim()))
         .map_err(|_| ApiError::bad_request(Code::InvalidKey, "that is not an API key"))?;
     with_key.insert(header::AUTHORIZATION, bearer);
-    let merchant = match caller(&state, &with_key).await {
+    let merchant = match caller(&state, &with_key, ip).await {
         Ok(Caller::Merchant(m)) => m,
         Ok(Caller::Operator { .. }) => {
             return Err(ApiError::new(
@@ -256,11 +258,12 @@ pub async fn sign_in(
 #[utoipa::path(get, path = "/console/session", tag = "console", responses((status = 200, description = "The session", body = SessionNow)))]
 pub async fn whoami(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if headers.contains_key(header::AUTHORIZATION) {
         // A key holder: whose key it is, and no CSRF token (keys need none).
-        return match caller(&state, &headers).await? {
+        return match caller(&state, &headers, ip).await? {
             Caller::Merchant(m) => Ok(axum::Json(SessionNow {
                 merchant: m,
                 csrf: None,

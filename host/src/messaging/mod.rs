@@ -122,7 +122,11 @@ pub async fn inbound_sms(
             ),
         )
     })?;
-    let at = sms.at.unwrap_or_else(crate::now_ms);
+    // A message dated in the future would outrank every later real one
+    // (a START dated 2999 would keep a STOP from working): never later
+    // than now.
+    let now = crate::now_ms();
+    let at = sms.at.map_or(now, |at| at.min(now));
     let customers = CustomersDb(&state.store)
         .customers_with_phone(&merchant, &phone)
         .await?;

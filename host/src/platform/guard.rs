@@ -48,6 +48,22 @@ impl<K: Hash + Eq> Default for RateLimiter<K> {
 }
 
 impl<K: Hash + Eq> RateLimiter<K> {
+    /// How long `key` must wait for a token, if it has none now (taking
+    /// nothing).
+    pub fn wait<Q>(&self, key: &Q, burst: f64, per_sec: f64) -> Option<Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let buckets = self.buckets.lock().expect("buckets");
+        let b = buckets.get(key)?;
+        let tokens = (b.tokens + b.at.elapsed().as_secs_f64() * per_sec).min(burst);
+        (tokens < 1.0).then(|| {
+            Duration::try_from_secs_f64((1.0 - tokens) / per_sec)
+                .unwrap_or(Duration::from_secs(3600))
+        })
+    }
+
     /// Take one token for `key`; the wait until the next one if there is
     /// none. A key seen before costs no allocation.
     pub fn take<Q>(&self, key: &Q, burst: f64, per_sec: f64) -> Result<(), Duration>
@@ -84,9 +100,33 @@ impl<K: Hash + Eq> RateLimiter<K> {
     }
 }
 
+/// Wrong API keys, tokens or session cookies one address may send at
+/// once; after that one per [`BAD_AUTH_PER_SEC`], each wait a 429.
+pub const BAD_AUTH_BURST: f64 = 20.0;
+/// See [`BAD_AUTH_BURST`].
+pub const BAD_AUTH_PER_SEC: f64 = 0.5;
+
+/// The caller's address (see [`Public::client_ip`]).
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            state.public.client_ip(&parts.headers, &parts.extensions),
+        ))
+    }
+}
+
 /// Limits of the public endpoints.
 pub struct Public {
     visitors: RateLimiter<(String, IpAddr)>,
+    /// Wrong credentials per address.
+    bad_auth: RateLimiter<IpAddr>,
     burst: f64,
     per_sec: f64,
     ip_header: Option<axum::http::HeaderName>,
@@ -99,10 +139,40 @@ impl Public {
     pub fn new(burst: f64, per_sec: f64, ip_header: Option<axum::http::HeaderName>) -> Public {
         Public {
             visitors: RateLimiter::default(),
+            bad_auth: RateLimiter::default(),
             burst,
             per_sec,
             ip_header,
         }
+    }
+
+    /// The caller's address: the first one in `ip_header` when the
+    /// operator set one (a proxy in front), else the peer's.
+    pub fn client_ip(
+        &self,
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
+    ) -> IpAddr {
+        let forwarded = self.ip_header.as_ref().and_then(|h| {
+            let v = headers.get(h)?.to_str().ok()?;
+            v.split(',').next()?.trim().parse::<IpAddr>().ok()
+        });
+        forwarded.unwrap_or_else(|| {
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
+        })
+    }
+
+    /// How long `ip` must wait before its credentials are looked at
+    /// again, when it sent too many wrong ones.
+    pub fn auth_blocked(&self, ip: IpAddr) -> Option<Duration> {
+        self.bad_auth.wait(&ip, BAD_AUTH_BURST, BAD_AUTH_PER_SEC)
+    }
+
+    /// Count wrong credentials from `ip`.
+    pub fn auth_failed(&self, ip: IpAddr) {
+        let _ = self.bad_auth.take(&ip, BAD_AUTH_BURST, BAD_AUTH_PER_SEC);
     }
 
     /// Take one token for visitor `ip` at `merchant`.
@@ -142,15 +212,7 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
         Err(e) => return e.into_response(),
     };
     let req = Request::from_parts(parts, body);
-    let forwarded = state.public.ip_header.as_ref().and_then(|h| {
-        let v = req.headers().get(h)?.to_str().ok()?;
-        v.split(',').next()?.trim().parse::<IpAddr>().ok()
-    });
-    let ip = forwarded.unwrap_or_else(|| {
-        req.extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
-    });
+    let ip = state.public.client_ip(req.headers(), req.extensions());
     let origin = req.headers().get(header::ORIGIN).cloned();
     let host = req
         .headers()

@@ -201,17 +201,32 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Identify the caller from the bearer token, or else the console cookie.
-pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+) -> Result<Caller, ApiError> {
+    // An address that sent too many wrong credentials waits, and its
+    // guesses cost no look-up meanwhile.
+    if let Some(wait) = state.public.auth_blocked(ip) {
+        return Err(ApiError::too_many(
+            wait,
+            "too many wrong keys or tokens from this address",
+        ));
+    }
     if !headers.contains_key(header::AUTHORIZATION)
         && let Some(token) = super::session::token(headers)
     {
         return match state.sessions.find(&state.store, token).await? {
             Some(s) => Ok(Caller::Merchant(s.merchant)),
-            None => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                Code::SessionExpired,
-                "the console session has ended; sign in again",
-            )),
+            None => Err({
+                state.public.auth_failed(ip);
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    Code::SessionExpired,
+                    "the console session has ended; sign in again",
+                )
+            }),
         };
     }
     let token = bearer(headers)?;
@@ -236,11 +251,14 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
                 .insert(hash, m.clone());
             Ok(Caller::Merchant(m))
         }
-        None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            Code::Unauthenticated,
-            "unknown token or API key",
-        )),
+        None => {
+            state.public.auth_failed(ip);
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                Code::Unauthenticated,
+                "unknown token or API key",
+            ))
+        }
     }
 }
 
@@ -252,7 +270,8 @@ impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match caller(state, &parts.headers).await? {
+        let ip = state.public.client_ip(&parts.headers, &parts.extensions);
+        match caller(state, &parts.headers, ip).await? {
             Caller::Operator { actor } => Ok(Operator(actor)),
             Caller::Merchant(_) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -292,7 +311,8 @@ impl FromRequestParts<AppState> for ForMerchant {
             .map(|(_, v)| v.to_string())
             .filter(|m| valid_id(m))
             .ok_or_else(|| ApiError::not_found("no such merchant"))?;
-        match caller(state, &parts.headers).await? {
+        let ip = state.public.client_ip(&parts.headers, &parts.extensions);
+        match caller(state, &parts.headers, ip).await? {
             Caller::Operator { actor } => {
                 require_merchant(state, &merchant).await?;
                 Ok(ForMerchant {

@@ -285,8 +285,27 @@ fn count(state: &AppState, slot: Slot, plugin: &str, outcome: &'static str) {
 
 fn emit_logs(merchant: &str, plugin: &str, logs: &[LogLine]) {
     for line in logs {
-        tracing::info!(target: "cove::plugin", %merchant, %plugin, level = line.level, "{}", line.message);
+        let message = one_line(&line.message);
+        tracing::info!(target: "cove::plugin", %merchant, %plugin, level = line.level, "{message}");
     }
+}
+
+/// A plugin's log text on one line: control characters (CR, LF, ESC, …)
+/// are written as escapes, so a plugin cannot forge the host's log lines.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// One invocation's context, for answering with the fallback.
@@ -461,5 +480,16 @@ pub async fn call_other_with(
                 f.detail
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_plugin_log_line_stays_one_line() {
+        assert_eq!(super::one_line("fine, 好"), "fine, 好");
+        let forged = super::one_line("ok\n2026-12-06T00:00:00Z ERROR cove: token leaked\r\x1b[2J");
+        assert!(!forged.chars().any(char::is_control), "{forged}");
+        assert!(forged.contains("ok\\n2026"), "{forged}");
     }
 }

@@ -335,6 +335,16 @@ pub async fn rollback(
         .plugin_by_id(plugin_id)
         .await?
         .ok_or_else(|| ApiError::internal("binding points at a missing plugin"))?;
+    if plugin.yanked_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::PluginYanked,
+            format!(
+                "the earlier binding, {}@{}, is yanked and cannot be bound again; bind another version",
+                plugin.name, plugin.version
+            ),
+        ));
+    }
     let config: Value = serde_json::from_str(&config).map_err(ApiError::internal)?;
     bind_version(
         &state, &merchant, slot, &plugin, &config, &actor, "rollback",
