@@ -14,6 +14,21 @@ pub use super::codes::Code;
 use crate::AppState;
 use crate::platform::store::StoreError;
 
+/// A CSV field: quoted when needed, and never read as a formula by a
+/// spreadsheet (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'`).
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with('\'') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
 /// Values kept in memory with the moment they were read from the store.
 pub type Cached<K, V> = std::sync::Mutex<std::collections::HashMap<K, (std::time::Instant, V)>>;
 
@@ -544,4 +559,17 @@ pub fn gzipped(
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+    }
 }

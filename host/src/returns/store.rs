@@ -600,7 +600,7 @@ impl ReturnsDb<'_> {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        if n >= max as i64 {
+        if n >= i64::try_from(max).unwrap_or(i64::MAX) {
             return Ok(false);
         }
         sqlx::query(

@@ -478,36 +478,7 @@ pub async fn members_csv(
             )
             .await?;
         for p in &page {
-            let number = |v: Option<f64>| {
-                v.filter(|x| x.is_finite())
-                    .map(|x| json!(x).to_string())
-                    .unwrap_or_default()
-            };
-            let cells = [
-                p.customer_id.clone(),
-                p.recency.to_string(),
-                p.frequency.to_string(),
-                p.monetary.to_string(),
-                p.segment.clone(),
-                p.tier.clone(),
-                p.micro_segments.join(";"),
-                number(p.p_active),
-                number(p.expected_purchases),
-                number(p.expected_value),
-                number(p.clv),
-            ];
-            let quoted: Vec<String> = cells
-                .iter()
-                .map(|c| {
-                    if c.contains([',', '"', '\n']) {
-                        format!("\"{}\"", c.replace('"', "\"\""))
-                    } else {
-                        c.clone()
-                    }
-                })
-                .collect();
-            out.push_str(&quoted.join(","));
-            out.push('\n');
+            out.push_str(&csv_line(p));
         }
         match page.last() {
             Some(last) if page.len() == 1000 => cursor = last.customer_id.clone(),
@@ -515,6 +486,32 @@ pub async fn members_csv(
         }
     }
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+}
+
+/// One customer's line of the members CSV: text quoted and defused
+/// (a customer id like `=HYPERLINK(…)` is not a formula in a
+/// spreadsheet), numbers as they are.
+fn csv_line(p: &Score) -> String {
+    use crate::platform::http::csv_field;
+    let number = |v: Option<f64>| {
+        v.filter(|x| x.is_finite())
+            .map(|x| json!(x).to_string())
+            .unwrap_or_default()
+    };
+    let cells = [
+        csv_field(&p.customer_id),
+        p.recency.to_string(),
+        p.frequency.to_string(),
+        p.monetary.to_string(),
+        csv_field(&p.segment),
+        csv_field(&p.tier),
+        csv_field(&p.micro_segments.join(";")),
+        number(p.p_active),
+        number(p.expected_purchases),
+        number(p.expected_value),
+        number(p.clv),
+    ];
+    format!("{}\n", cells.join(","))
 }
 
 /// `GET /v1/merchants/{m}/rfm/customers/{id}`: a customer's scores and
@@ -530,4 +527,32 @@ pub async fn customer(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("customer `{id}` is not in a finished run")))?;
     Ok(axum::Json(scores).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Score, csv_line};
+
+    #[test]
+    fn a_members_csv_line_is_never_a_formula() {
+        let score = Score {
+            customer_id: "=HYPERLINK(\"http://x.example\",\"click\")".into(),
+            recency: 5,
+            frequency: 4,
+            monetary: 3,
+            segment: "champions".into(),
+            tier: "gold".into(),
+            micro_segments: vec!["cart-no-order".into(), "@vip".into()],
+            p_active: Some(0.5),
+            expected_purchases: None,
+            expected_value: Some(12.5),
+            clv: Some(f64::NAN),
+            rescored_at: None,
+            run_id: None,
+        };
+        assert_eq!(
+            csv_line(&score),
+            "\"'=HYPERLINK(\"\"http://x.example\"\",\"\"click\"\")\",5,4,3,champions,gold,cart-no-order;@vip,0.5,,12.5,\n"
+        );
+    }
 }

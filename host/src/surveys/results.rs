@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::report::{LinkQuery, report_access};
 use super::{Kind, Survey, with_answers};
 use crate::AppState;
-use crate::platform::http::{ApiError, ForMerchant};
+use crate::platform::http::{ApiError, ForMerchant, csv_field};
 use crate::surveys::store::AnswerRow;
 
 /// Net Promoter Score of some 0–10 ratings.
@@ -228,21 +228,6 @@ pub async fn results(
     Ok(axum::Json(summary(&id, &survey, &answers)).into_response())
 }
 
-/// A CSV field: quoted when needed, and never read as a formula by a
-/// spreadsheet.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with('\'') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// `GET /v1/merchants/{m}/surveys/{id}/results.csv`: one row per answer.
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/surveys/{id}/results.csv", tag = "surveys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Survey id"), ("expires" = Option<i64>, Query, description = "A report link's expiry (ms)"), ("sig" = Option<String>, Query, description = "A report link's signature")), responses((status = 200, description = "One row per answer", body = String, content_type = "text/csv")))]
 pub async fn csv(
@@ -302,13 +287,5 @@ mod tests {
         assert_eq!(nps(&[10, 9, 8, 0]).score, Some(25.0));
         assert_eq!(nps(&[]).score, None);
         assert_eq!(nps(&[6, 7, 9]).passives, 1);
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
     }
 }
