@@ -129,16 +129,27 @@ impl Summary {
     }
 
     fn reject(&mut self, line: u64, id: Option<String>, e: RowError) {
+        // A refused value is quoted in the reason: a record of any size
+        // is reported in a few hundred bytes.
+        let field = cut(e.field, 100);
         self.rejected += 1;
-        *self.rejected_by_field.entry(e.field.clone()).or_default() += 1;
+        *self.rejected_by_field.entry(field.clone()).or_default() += 1;
         if self.errors.len() < MAX_REPORTED {
             self.errors.push(Rejected {
                 line,
-                id,
-                field: e.field,
-                reason: e.reason,
+                id: id.map(|i| cut(i, 200)),
+                field,
+                reason: cut(e.reason, 300),
             });
         }
+    }
+}
+
+/// `text` up to `max` characters, with `…` where it was cut.
+fn cut(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
     }
 }
 
@@ -935,5 +946,29 @@ impl CustomersDb<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RowError, Summary};
+
+    #[test]
+    fn a_refusal_is_reported_in_a_few_hundred_bytes() {
+        let mut summary = Summary::default();
+        let huge = "é".repeat(10 << 20);
+        summary.reject(
+            7,
+            Some(huge.clone()),
+            RowError {
+                field: huge.clone(),
+                reason: format!("`{huge}` is not an e-mail address"),
+            },
+        );
+        let report = serde_json::to_string(&summary).unwrap();
+        assert!(report.len() < 2_000, "{} bytes", report.len());
+        assert_eq!(summary.errors[0].reason.chars().count(), 301);
+        assert!(summary.errors[0].reason.ends_with('…'));
+        assert_eq!(summary.rejected, 1);
     }
 }
