@@ -341,6 +341,13 @@ async fn print(request: reqwest::RequestBuilder) -> anyhow::Result<()> {
 async fn serve(s: Serve) -> anyhow::Result<()> {
     std::fs::create_dir_all(&s.data_dir)
         .with_context(|| format!("creating {}", s.data_dir.display()))?;
+    // The database holds customers' personal data, and the directory the
+    // secrets: only the user running Cove may read them.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&s.data_dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", s.data_dir.display()))?;
+    }
     let token = match s.operator_token {
         Some(t) => t,
         None => {

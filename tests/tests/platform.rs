@@ -218,6 +218,22 @@ fn stalled(
         .to_string()
 }
 
+/// The data directory (the SQLite database with customers' personal data,
+/// the secrets) is readable by the user running Cove only, even when it
+/// existed before with looser rights.
+#[test]
+fn the_data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _host = HostProcess::start(&data, &[]);
+    let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+    assert!(data.join("cove.db").exists());
+}
+
 #[test]
 fn timeouts_follow_the_route_not_the_path_text() {
     let dir = tempfile::tempdir().unwrap();
