@@ -204,15 +204,7 @@ async fn made_up_locales_cannot_grow_the_index_cache() {
     use cove_host::platform::http::CACHE_ENTRIES;
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state.clone());
-    let (s, v) = call(
-        &app,
-        "POST",
-        "/v1/merchants",
-        OPERATOR_TOKEN,
-        json!({"id": "shop"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    cove_e2e::create_merchant(&app, "shop").await;
     let indexes = || state.get::<cove_host::kb::Indexes>().len();
     let flood = CACHE_ENTRIES + 300;
     for i in 0..flood {
@@ -254,15 +246,7 @@ async fn made_up_locales_cannot_grow_the_index_cache() {
 async fn a_scheduled_article_is_not_in_the_index_before_its_time() {
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state.clone());
-    let (_, v) = call(
-        &app,
-        "POST",
-        "/v1/merchants",
-        OPERATOR_TOKEN,
-        json!({"id": "shop"}),
-    )
-    .await;
-    let key = v["api_key"].as_str().unwrap().to_string();
+    let key = cove_e2e::create_merchant(&app, "shop").await;
     let day = 86_400_000;
     let now = cove_host::now_ms();
     for (id, title, from) in [

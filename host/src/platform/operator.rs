@@ -287,14 +287,7 @@ pub async fn bind(
     require_merchant(&state, &merchant).await?;
     let plugin = find(&state, name, version).await?;
     if plugin.yanked_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            Code::PluginYanked,
-            format!(
-                "{} is yanked and cannot be bound; pick another version",
-                req.plugin
-            ),
-        ));
+        return Err(yanked(&plugin, "pick another version"));
     }
     bind_version(
         &state,
@@ -336,13 +329,9 @@ pub async fn rollback(
         .await?
         .ok_or_else(|| ApiError::internal("binding points at a missing plugin"))?;
     if plugin.yanked_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            Code::PluginYanked,
-            format!(
-                "the earlier binding, {}@{}, is yanked and cannot be bound again; bind another version",
-                plugin.name, plugin.version
-            ),
+        return Err(yanked(
+            &plugin,
+            "it was the earlier binding; bind another version",
         ));
     }
     let config: Value = serde_json::from_str(&config).map_err(ApiError::internal)?;
@@ -351,6 +340,18 @@ pub async fn rollback(
     )
     .await?;
     current(&state, &merchant, slot)
+}
+
+/// The refusal to bind a yanked version.
+fn yanked(plugin: &PluginRow, what_now: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        Code::PluginYanked,
+        format!(
+            "{}@{} is yanked and cannot be bound; {what_now}",
+            plugin.name, plugin.version
+        ),
+    )
 }
 
 pub(super) fn current(state: &AppState, merchant: &str, slot: Slot) -> Result<Response, ApiError> {
