@@ -137,6 +137,9 @@ pub struct Settings {
     pub demo: bool,
     /// Public endpoints: requests a visitor may make at once, and per second.
     pub public_rate: (f64, f64),
+    /// Wrong credentials one address may send at once before it waits
+    /// ([`platform::guard::BAD_AUTH_BURST`] by default).
+    pub bad_auth_burst: f64,
     /// Header naming the visitor's address (set by a proxy in front).
     pub client_ip_header: Option<String>,
     /// Limits of merchants the operator set none for.
@@ -169,7 +172,8 @@ impl AppState {
                     .as_deref()
                     .map(axum::http::HeaderName::try_from)
                     .transpose()?,
-            ),
+            )
+            .with_bad_auth_burst(settings.bad_auth_burst),
             fair: platform::fair::Fair::new(settings.merchant_limits),
             demo: settings.demo,
             keys: Default::default(),

@@ -202,6 +202,10 @@ struct Serve {
     /// Widget endpoints: requests per second one visitor gets back.
     #[arg(long, default_value_t = 4.0)]
     public_per_sec: f64,
+    /// Wrong API keys, tokens or console sessions one address may send
+    /// at once; after that one per 2 s, each over it a 429.
+    #[arg(long, default_value_t = cove_host::platform::guard::BAD_AUTH_BURST)]
+    bad_auth_burst: f64,
     /// Behind a proxy: the header with the visitor's address (its first
     /// entry is used), e.g. x-forwarded-for. Only set it if the proxy
     /// overwrites the header; otherwise visitors could pick their own.
@@ -382,6 +386,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         widget_dir: s.widget_dir.clone(),
         demo: s.seed_demo.is_some(),
         public_rate: (s.public_burst, s.public_per_sec),
+        bad_auth_burst: s.bad_auth_burst,
         client_ip_header: s.client_ip_header.clone(),
         merchant_limits: MerchantLimits {
             requests_per_sec: s.merchant_rps,

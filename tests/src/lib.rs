@@ -327,6 +327,7 @@ pub async fn host(database_url: Option<String>, limits: Limits) -> (AppState, te
         widget_dir: None,
         demo: false,
         public_rate: (120.0, 4.0),
+        bad_auth_burst: cove_host::platform::guard::BAD_AUTH_BURST,
         client_ip_header: Some("x-forwarded-for".into()),
         merchant_limits: cove_host::platform::fair::MerchantLimits::default(),
         request_timeout: Some(cove_host::platform::serve::REQUEST_TIMEOUT),

@@ -31,6 +31,9 @@ fn schemathesis_finds_nothing_with_the_operator_token_or_a_merchant_key() {
             "1000000",
             "--merchant-rps",
             "0",
+            // It also tries every operation with wrong credentials.
+            "--bad-auth-burst",
+            "1000000",
         ],
     );
     let spec: serde_json::Value = reqwest::blocking::get(format!("{}/openapi.json", host.url))

@@ -102,21 +102,13 @@ pub(super) async fn place(
     }
     let text = |k: &str| r[k].as_str().map(str::to_string);
     Ok(Assignment {
-        key: e.row.key.clone(),
-        variation,
-        value: e
-            .def
-            .variations
-            .get(variation)
-            .cloned()
-            .unwrap_or(Value::Null),
-        in_experiment: inside,
         hash_used: r["hash-used"] == true,
         hash_attribute: text("hash-attribute"),
         hash_value: text("hash-value"),
         bucket: r["bucket"].as_f64(),
         reason: text("reason"),
         fallback: decided.fallback,
+        ..answer(variation, inside, "")
     })
 }
 

@@ -58,10 +58,7 @@ impl<K: Hash + Eq> RateLimiter<K> {
         let buckets = self.buckets.lock().expect("buckets");
         let b = buckets.get(key)?;
         let tokens = (b.tokens + b.at.elapsed().as_secs_f64() * per_sec).min(burst);
-        (tokens < 1.0).then(|| {
-            Duration::try_from_secs_f64((1.0 - tokens) / per_sec)
-                .unwrap_or(Duration::from_secs(3600))
-        })
+        (tokens < 1.0).then(|| until_one(tokens, per_sec))
     }
 
     /// Take one token for `key`; the wait until the next one if there is
@@ -92,16 +89,14 @@ impl<K: Hash + Eq> RateLimiter<K> {
             b.tokens -= 1.0;
             Ok(())
         } else {
-            // A rate of 0 (an operator's choice: only the burst, ever)
-            // waits an hour rather than panicking with the lock held.
-            Err(Duration::try_from_secs_f64((1.0 - b.tokens) / per_sec)
-                .unwrap_or(Duration::from_secs(3600)))
+            Err(until_one(b.tokens, per_sec))
         }
     }
 }
 
 /// Wrong API keys, tokens or session cookies one address may send at
-/// once; after that one per [`BAD_AUTH_PER_SEC`], each wait a 429.
+/// once by default (`--bad-auth-burst`); after that one per
+/// [`BAD_AUTH_PER_SEC`], each wait a 429.
 pub const BAD_AUTH_BURST: f64 = 20.0;
 /// See [`BAD_AUTH_BURST`].
 pub const BAD_AUTH_PER_SEC: f64 = 0.5;
@@ -122,11 +117,19 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// How long until a bucket holding `tokens` has one. A rate of 0 (an
+/// operator's choice: only the burst, ever) waits an hour rather than
+/// panicking with the lock held.
+fn until_one(tokens: f64, per_sec: f64) -> Duration {
+    Duration::try_from_secs_f64((1.0 - tokens) / per_sec).unwrap_or(Duration::from_secs(3600))
+}
+
 /// Limits of the public endpoints.
 pub struct Public {
     visitors: RateLimiter<(String, IpAddr)>,
     /// Wrong credentials per address.
     bad_auth: RateLimiter<IpAddr>,
+    bad_auth_burst: f64,
     burst: f64,
     per_sec: f64,
     ip_header: Option<axum::http::HeaderName>,
@@ -140,6 +143,7 @@ impl Public {
         Public {
             visitors: RateLimiter::default(),
             bad_auth: RateLimiter::default(),
+            bad_auth_burst: BAD_AUTH_BURST,
             burst,
             per_sec,
             ip_header,
@@ -167,12 +171,22 @@ impl Public {
     /// How long `ip` must wait before its credentials are looked at
     /// again, when it sent too many wrong ones.
     pub fn auth_blocked(&self, ip: IpAddr) -> Option<Duration> {
-        self.bad_auth.wait(&ip, BAD_AUTH_BURST, BAD_AUTH_PER_SEC)
+        self.bad_auth
+            .wait(&ip, self.bad_auth_burst, BAD_AUTH_PER_SEC)
     }
 
     /// Count wrong credentials from `ip`.
     pub fn auth_failed(&self, ip: IpAddr) {
-        let _ = self.bad_auth.take(&ip, BAD_AUTH_BURST, BAD_AUTH_PER_SEC);
+        let _ = self
+            .bad_auth
+            .take(&ip, self.bad_auth_burst, BAD_AUTH_PER_SEC);
+    }
+
+    /// Allow `burst` wrong credentials per address at once (default
+    /// [`BAD_AUTH_BURST`]).
+    pub fn with_bad_auth_burst(mut self, burst: f64) -> Public {
+        self.bad_auth_burst = burst;
+        self
     }
 
     /// Take one token for visitor `ip` at `merchant`.

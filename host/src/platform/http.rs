@@ -222,27 +222,28 @@ pub async fn caller(
     ip: std::net::IpAddr,
 ) -> Result<Caller, ApiError> {
     // An address that sent too many wrong credentials waits, and its
-    // guesses cost no look-up meanwhile.
-    if let Some(wait) = state.public.auth_blocked(ip) {
-        return Err(ApiError::too_many(
+    // guesses cost no look-up meanwhile. (Checked only before a look-up:
+    // the operator token and cached keys answer without one.)
+    let not_blocked = || match state.public.auth_blocked(ip) {
+        Some(wait) => Err(ApiError::too_many(
             wait,
             "too many wrong keys or tokens from this address",
-        ));
-    }
+        )),
+        None => Ok(()),
+    };
     if !headers.contains_key(header::AUTHORIZATION)
         && let Some(token) = super::session::token(headers)
     {
-        return match state.sessions.find(&state.store, token).await? {
-            Some(s) => Ok(Caller::Merchant(s.merchant)),
-            None => Err({
-                state.public.auth_failed(ip);
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    Code::SessionExpired,
-                    "the console session has ended; sign in again",
-                )
-            }),
-        };
+        not_blocked()?;
+        if let Some(s) = state.sessions.find(&state.store, token).await? {
+            return Ok(Caller::Merchant(s.merchant));
+        }
+        state.public.auth_failed(ip);
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            Code::SessionExpired,
+            "the console session has ended; sign in again",
+        ));
     }
     let token = bearer(headers)?;
     if constant_time_eq(token.as_bytes(), state.operator_token.as_bytes()) {
@@ -257,6 +258,7 @@ pub async fn caller(
     if let Some(m) = state.keys.read().expect("key cache").get(&hash) {
         return Ok(Caller::Merchant(m.clone()));
     }
+    not_blocked()?;
     match state.store.merchant_for_key(&hash).await? {
         Some(m) => {
             state
