@@ -577,7 +577,10 @@ pub async fn request(
     request_bytes(app, method, uri, headers, body.map(String::into_bytes)).await
 }
 
-/// [`request`] with a body of bytes (an image, say).
+/// [`request`] with a body of bytes (an image, say). A write to a public
+/// route names its origin as a browser's would: the page's own (on the
+/// `host` given, else `cove.test`) unless the headers name one; an empty
+/// `origin` sends none.
 pub async fn request_bytes(
     app: &axum::Router,
     method: &str,
@@ -587,8 +590,20 @@ pub async fn request_bytes(
 ) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
     use tower::ServiceExt;
     let mut req = axum::http::Request::builder().method(method).uri(uri);
+    let named = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
+    if uri.starts_with("/public/") && !matches!(method, "GET" | "HEAD" | "OPTIONS") {
+        let host = named("host").map_or("cove.test", |(_, v)| *v);
+        if named("host").is_none() {
+            req = req.header("host", host);
+        }
+        if named("origin").is_none() {
+            req = req.header("origin", format!("http://{host}"));
+        }
+    }
     for (k, v) in headers {
-        req = req.header(*k, *v);
+        if !(k.eq_ignore_ascii_case("origin") && v.is_empty()) {
+            req = req.header(*k, *v);
+        }
     }
     let req = req
         .body(body.map_or_else(axum::body::Body::empty, Into::into))

@@ -254,7 +254,7 @@ fn timeouts_follow_the_route_not_the_path_text() {
     // The public endpoints too.
     let status = stalled(
         &addr,
-        ("POST /public/v1/import/answers", ""),
+        ("POST /public/v1/import/answers", "Origin: http://x\r\n"),
         200,
         b"{\"answers\":",
         guard,

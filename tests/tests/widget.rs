@@ -57,8 +57,9 @@ fn survey() -> Value {
     })
 }
 
+/// An answer to the exit survey by a visitor of its own.
 fn answer(id: &str, answers: Value) -> Value {
-    json!({"id": id, "survey": "exit", "visitor": "v-1", "locale": "de", "page": "/checkout", "answers": answers})
+    json!({"id": id, "survey": "exit", "visitor": format!("v-{id}"), "locale": "de", "page": "/checkout", "answers": answers})
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -111,14 +112,17 @@ async fn surveys_are_checked_and_answers_stored_once() {
     let (_, _, en) = public(&app, "GET", "/public/v1/shop/config?locale=en", "", None).await;
     assert_eq!(en["surveys"], json!([]), "targeted at German pages only");
 
-    let batch = json!({"answers": [
+    // One visitor's batch: each answer is checked on its own.
+    let mut batch = json!({"answers": [
         answer("answer-0001", json!({"nps": 10, "why": "speed", "text": "=cmd()"})),
-        answer("answer-0002", json!({"nps": 3})),
         answer("answer-0003", json!({"why": "price"})),
         answer("answer-0004", json!({"nps": 11})),
         answer("answer-0005", json!({"nps": 5, "why": "gold"})),
         answer("x", json!({"nps": 5})),
     ]});
+    for a in batch["answers"].as_array_mut().unwrap() {
+        a["visitor"] = json!("v-1");
+    }
     let (status, _, v) = public(
         &app,
         "POST",
@@ -128,7 +132,7 @@ async fn surveys_are_checked_and_answers_stored_once() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(v["accepted"], json!(["answer-0001", "answer-0002"]));
+    assert_eq!(v["accepted"], json!(["answer-0001"]));
     let codes: Vec<&str> = v["rejected"]
         .as_array()
         .unwrap()
@@ -144,10 +148,43 @@ async fn surveys_are_checked_and_answers_stored_once() {
             "invalid_answer_id"
         ]
     );
+    let one = |a: Value| Some(json!({ "answers": [a] }));
+    let (_, _, v) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/answers",
+        "",
+        one(answer("answer-0002", json!({"nps": 3}))),
+    )
+    .await;
+    assert_eq!(v["accepted"], json!(["answer-0002"]));
     // The same batch again (a retry, a beacon): nothing new.
     let (_, _, again) = public(&app, "POST", "/public/v1/shop/answers", "", Some(batch)).await;
     assert_eq!(again["accepted"], json!([]));
-    assert_eq!(again["duplicates"], json!(["answer-0001", "answer-0002"]));
+    assert_eq!(again["duplicates"], json!(["answer-0001"]));
+    // The same visitor answering again (another tab): one answer per visitor.
+    let mut second = answer("answer-0001-tab2", json!({"nps": 0}));
+    second["visitor"] = json!("v-1");
+    let (_, _, tab) = public(&app, "POST", "/public/v1/shop/answers", "", one(second)).await;
+    assert_eq!(tab["duplicates"], json!(["answer-0001-tab2"]), "{tab}");
+    // Fifty made-up visitors in one request: refused as a whole.
+    let made_up: Vec<Value> = (0..50)
+        .map(|i| answer(&format!("stuffed-{i:04}"), json!({"nps": 0})))
+        .collect();
+    let (status, _, body) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/answers",
+        "",
+        Some(json!({ "answers": made_up })),
+    )
+    .await;
+    expect_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "mixed_visitors",
+    );
 
     let (status, results) = call(
         &app,
@@ -374,6 +411,19 @@ async fn public_endpoints_guard_origin_rate_and_size() {
     .await;
     expect_error(status, &body, StatusCode::FORBIDDEN, "origin_not_allowed");
     assert!(h.get("access-control-allow-origin").is_none());
+    // A write that names no origin comes from no page (browsers always name
+    // one on a write): refused before it reaches the feature.
+    let vote = json!({"article": "a", "visitor": "script1", "helpful": true});
+    let (status, _, bytes) = request(
+        &app,
+        "POST",
+        "/public/v1/shop/votes",
+        &[("host", "cove.example"), ("origin", "")],
+        Some(vote.to_string()),
+    )
+    .await;
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    expect_error(status, &body, StatusCode::FORBIDDEN, "origin_required");
 
     // Unknown merchants and articles, bad votes, oversized bodies (refused
     // before parsing): each a clear error.

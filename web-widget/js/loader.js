@@ -37,10 +37,13 @@
   let fresh;
   const assigned = () => (fresh ||= post("/experiments/assign", { attributes: attributes() }).then((a) => (set("variants", a.assignments), a.assignments)));
   const expose = (k, a) => {
+    const mark = (v) => set("exposed", Object.assign(get("exposed") || {}, { [k]: v }));
     const seen = get("exposed") || {};
     if (!a || !a.in_experiment || seen[k] === a.variation) return;
-    post("/experiments/exposures", { attributes: attributes(), keys: [k] })
-      .then(() => set("exposed", Object.assign(get("exposed") || {}, { [k]: a.variation }))).catch(warn);
+    // Marked before it is sent: a reload while the request is in flight
+    // must not send it twice. A refusal unmarks it for the next page.
+    mark(a.variation);
+    post("/experiments/exposures", { attributes: attributes(), keys: [k] }).catch((e) => (mark(null), warn(e)));
   };
   const Cove = (window.Cove = window.Cove || {});
   Cove.variant = (k) => {

@@ -137,6 +137,8 @@ pub enum Code {
     MissingAnswer,
     /// A required parameter is missing.
     MissingParameter,
+    /// A batch of answers from more than one visitor.
+    MixedVisitors,
     /// The return session has moved past that step.
     MovedOn,
     /// No allocator plugin is bound to run experiments.
@@ -171,6 +173,8 @@ pub enum Code {
     OrderNotFound,
     /// The page's origin may not use this merchant's widget.
     OriginNotAllowed,
+    /// A public write without an `Origin` header (browsers always send one).
+    OriginRequired,
     /// The plugin failed; the old state stays.
     PluginFailed,
     /// The plugin refused the input on purpose; `error` has its reason.
@@ -283,6 +287,7 @@ impl Code {
             Code::MethodNotAllowed => "method_not_allowed",
             Code::MissingAnswer => "missing_answer",
             Code::MissingParameter => "missing_parameter",
+            Code::MixedVisitors => "mixed_visitors",
             Code::MovedOn => "moved_on",
             Code::NoAllocator => "no_allocator",
             Code::NoForm => "no_form",
@@ -300,6 +305,7 @@ impl Code {
             Code::OrderGone => "order_gone",
             Code::OrderNotFound => "order_not_found",
             Code::OriginNotAllowed => "origin_not_allowed",
+            Code::OriginRequired => "origin_required",
             Code::PluginFailed => "plugin_failed",
             Code::PluginRefused => "plugin_refused",
             Code::PluginYanked => "plugin_yanked",

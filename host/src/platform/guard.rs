@@ -234,7 +234,8 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
         .and_then(|h| h.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let origin = match check(&state, &merchant, origin, &host, ip).await {
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let origin = match check(&state, &merchant, origin, &host, ip, write).await {
         Ok(origin) => origin,
         Err(res) => return res,
     };
@@ -269,13 +270,15 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
 /// Checks, in this order, that the merchant id is well formed, the
 /// visitor's rate, that the merchant exists and the origin is one of its
 /// allowed ones (so a made-up merchant costs no look-up before the
-/// rate); returns the origin to echo in CORS headers.
+/// rate); a write must name its origin, as browsers always do on one.
+/// Returns the origin to echo in CORS headers.
 async fn check(
     state: &AppState,
     merchant: &str,
     origin: Option<HeaderValue>,
     host: &str,
     ip: IpAddr,
+    write: bool,
 ) -> Result<Option<HeaderValue>, Response> {
     if !super::http::valid_id(merchant) {
         return Err(ApiError::not_found("no such merchant").into_response());
@@ -297,17 +300,26 @@ async fn check(
         }
         Err(e) => return Err(e.into_response()),
     };
-    if let Some(o) = &origin {
-        let o = o.to_str().unwrap_or("");
-        let same_site = o.split_once("://").is_some_and(|(_, h)| h == host);
-        if !same_site && !allowed.iter().any(|a| a == o) {
+    let Some(o) = &origin else {
+        if write {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                Code::OriginNotAllowed,
-                format!("pages on `{o}` may not use this merchant's widget; add the origin to the widget settings' allowed_origins"),
+                Code::OriginRequired,
+                "a widget's writes come from a web page, and a page's requests name their origin; this one names none",
             )
             .into_response());
         }
+        return Ok(None);
+    };
+    let o = o.to_str().unwrap_or("");
+    let same_site = o.split_once("://").is_some_and(|(_, h)| h == host);
+    if !same_site && !allowed.iter().any(|a| a == o) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            Code::OriginNotAllowed,
+            format!("pages on `{o}` may not use this merchant's widget; add the origin to the widget settings' allowed_origins"),
+        )
+        .into_response());
     }
     Ok(origin)
 }

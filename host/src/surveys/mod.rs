@@ -179,7 +179,7 @@ pub struct AnswerIn {
     answers: BTreeMap<String, Value>,
 }
 
-/// A batch of answers.
+/// A batch of one visitor's answers.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswersIn {
@@ -192,7 +192,8 @@ pub struct AnswersIn {
 pub struct Received {
     /// Stored now.
     pub accepted: Vec<String>,
-    /// Stored before.
+    /// Not stored now: stored before, or the visitor had already answered
+    /// that survey (one answer per visitor per survey).
     pub duplicates: Vec<String>,
     /// Never valid: the widget stops resending them.
     pub rejected: Vec<RejectedAnswer>,
@@ -225,6 +226,16 @@ pub async fn receive(
         return Err(ApiError::unprocessable(
             Code::BatchTooLarge,
             format!("send at most {MAX_BATCH} answers at a time"),
+        ));
+    }
+    if batch
+        .answers
+        .windows(2)
+        .any(|w| w[0].visitor != w[1].visitor)
+    {
+        return Err(ApiError::unprocessable(
+            Code::MixedVisitors,
+            "a batch holds one visitor's answers; send each visitor's separately",
         ));
     }
     let surveys: BTreeMap<String, Survey> = load(state, merchant).await?.into_iter().collect();

@@ -88,8 +88,9 @@ impl SurveysDb<'_> {
             .await
     }
 
-    /// Store answers; each is stored once however often it arrives. Returns,
-    /// per answer, whether it was new.
+    /// Store answers; each is stored once however often it arrives, and a
+    /// visitor answers a survey once (a second answer, from another tab
+    /// say, is not stored). Returns, per answer, whether it was stored.
     pub async fn insert_answers(
         self,
         merchant: &str,
@@ -100,7 +101,8 @@ impl SurveysDb<'_> {
         for a in answers {
             let n = sqlx::query(
                 "INSERT INTO survey_answers (merchant_id, id, survey_id, visitor, locale, page, answers, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (merchant_id, id) DO NOTHING",
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS (SELECT 1 FROM survey_answers \
+                 WHERE merchant_id = $1 AND survey_id = $3 AND visitor = $4) ON CONFLICT (merchant_id, id) DO NOTHING",
             )
             .bind(merchant)
             .bind(&a.id)

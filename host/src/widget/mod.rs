@@ -48,11 +48,14 @@ pub const FEATURE: Feature = Feature {
     name: "widget",
     routes,
     public: |_| OpenApiRouter::new().routes(routes!(config)),
-    migrations: &[Migration::new(
-        3,
-        "widget",
-        include_str!("migrations/0003_widget.sql"),
-    )],
+    migrations: &[
+        Migration::new(3, "widget", include_str!("migrations/0003_widget.sql")),
+        Migration::new(
+            16,
+            "answers_by_visitor",
+            include_str!("migrations/0016_answers_by_visitor.sql"),
+        ),
+    ],
     seed_demo: Some(|state, merchant| Box::pin(seed_demo_content(state, merchant))),
     console: &[ConsolePage::new("widget.js", include_str!("console.js"))],
     overview: Some(|state, merchant, _| {

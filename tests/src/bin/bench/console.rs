@@ -51,29 +51,27 @@ pub fn run() -> anyhow::Result<()> {
         anyhow::ensure!(r.status().is_success(), "decision: {}", r.status());
     }
     let reasons = ["price", "shipping", "browsing"];
-    for batch in 0..ANSWERS / 50 {
-        let answers: Vec<Value> = (0..50)
-            .map(|j| {
-                let n = batch * 50 + j;
-                json!({
-                    "id": format!("bench-answer-{n:08}"),
-                    "survey": "exit",
-                    "visitor": format!("bench-visitor-{n:08}"),
-                    "locale": if n % 3 == 0 { "zh" } else { "en" },
-                    "page": "/checkout",
-                    "answers": {"nps": (n * 7) % 11, "reason": reasons[n % 3], "comment": format!("comment {n}")},
-                })
-            })
-            .collect();
+    // One request per visitor, as each visitor's widget sends its own.
+    for n in 0..ANSWERS {
+        let answer = json!({
+            "id": format!("bench-answer-{n:08}"),
+            "survey": "exit",
+            "visitor": format!("bench-visitor-{n:08}"),
+            "locale": if n % 3 == 0 { "zh" } else { "en" },
+            "page": "/checkout",
+            "answers": {"nps": (n * 7) % 11, "reason": reasons[n % 3], "comment": format!("comment {n}")},
+        });
         let r = client
             .post(public("answers"))
-            .json(&json!({ "answers": answers }))
+            .header("origin", &host.url)
+            .json(&json!({ "answers": [answer] }))
             .send()?;
         anyhow::ensure!(r.status().is_success(), "answers: {}", r.status());
     }
     for i in 0..MISSED {
         let r = client
             .post(public("missed-searches"))
+            .header("origin", &host.url)
             .json(&json!({"locale": "en", "query": format!("missing topic {}", i % 500)}))
             .send()?;
         anyhow::ensure!(r.status().is_success(), "missed search: {}", r.status());

@@ -185,7 +185,11 @@ fn through_http(flows: usize) -> anyhow::Result<(f64, f64)> {
     }
     let public = format!("{}/public/v1/shop/returns", host.url);
     let post = |url: &str, body: Value| -> anyhow::Result<Value> {
-        let r = http.post(url).json(&body).send()?;
+        let r = http
+            .post(url)
+            .header("origin", &host.url)
+            .json(&body)
+            .send()?;
         anyhow::ensure!(r.status().is_success(), "{url}: {}", r.text()?);
         Ok(r.json()?)
     };
