@@ -234,6 +234,10 @@ struct Serve {
     /// Default per-merchant limit: plugin calls running at once.
     #[arg(long, default_value_t = MerchantLimits::default().plugin_calls)]
     merchant_plugin_calls: u32,
+    /// Default per-merchant limit: MiB that visitors' uploads (return
+    /// photos) may take in all.
+    #[arg(long, default_value_t = MerchantLimits::default().upload_mb)]
+    merchant_upload_mb: u32,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -392,6 +396,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
             requests_per_sec: s.merchant_rps,
             burst: s.merchant_burst,
             plugin_calls: s.merchant_plugin_calls,
+            upload_mb: s.merchant_upload_mb,
         },
         request_timeout: (s.request_timeout_secs > 0)
             .then(|| Duration::from_secs(s.request_timeout_secs)),

@@ -194,6 +194,7 @@ try {
   await page.goto(COVE + "/console#/returns");
   await ready("returns");
   check(/Pickup requested/.test(await page.locator("[data-approved] tr", { hasText: "DEMO-1001" }).textContent()), "returns: the approved return shows its requested pickup");
+  check(/of the 1,024 MB your plan allows/.test(await page.locator("[data-photo-storage]").textContent()), "returns: the page shows what photos take of the upload quota");
   const row = page.locator("[data-queue] tbody tr", { hasText: "DEMO-1001" });
   check(/Priority/.test(await row.textContent()), "returns: the queue shows it, in the priority queue");
   await row.locator("input").fill("Refund in full, sorry about the strap");

@@ -576,3 +576,115 @@ async fn unfinished_sessions_that_lapsed_are_deleted_with_their_photos() {
     );
     assert!(deadline(settled.id.clone()).await.is_some());
 }
+
+/// A visitor with one real order and e-mail cannot fill the disk, and
+/// guessing is limited per order number and per e-mail.
+#[tokio::test]
+async fn one_order_cannot_fill_the_disk_nor_be_guessed() {
+    let (app, key, _dir) = shop().await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let up = |flow: &Flow<'_>| {
+        let (app, id, token, png) = (
+            app.clone(),
+            flow.id.clone(),
+            flow.token.clone(),
+            png.clone(),
+        );
+        async move {
+            let uri = format!("/public/v1/shop/returns/{id}/photos");
+            let (s, _, b) =
+                request_bytes(&app, "POST", &uri, &[("x-return-token", &token)], Some(png)).await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
+        }
+    };
+    // Five returns a day per order; the sixth is told when to come back.
+    let mut flows = Vec::new();
+    for _ in 0..cove_host::returns::MAX_STARTS_PER_DAY {
+        flows.push(Flow::start(&app, "1003", "bo@shop.example").await.0);
+    }
+    let (s, v) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/returns",
+        "",
+        json!({"order": "1003", "email": "bo@shop.example"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_returns")),
+        "{v}"
+    );
+    // Six photos a week per order, over all its returns.
+    let mut stored = 0;
+    for flow in &flows {
+        for _ in 0..3 {
+            let (s, v) = up(flow).await;
+            match s {
+                StatusCode::CREATED => stored += 1,
+                _ => assert_eq!(v["code"], "too_many_photos", "{v}"),
+            }
+        }
+    }
+    assert_eq!(stored, cove_host::returns::photos::MAX_PHOTOS_PER_ORDER);
+    // The merchant sees what photos take of its quota; at the quota, a
+    // photo is refused in words a customer understands.
+    let (s, report) = call(
+        &app,
+        "GET",
+        "/v1/merchants/shop/returns/report",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let used = report["photos"]["used_bytes"].as_i64().unwrap();
+    assert!(used >= 6 * png.len() as i64, "{report}");
+    assert_eq!(report["photos"]["quota_bytes"], 1024 << 20);
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/limits",
+        OPERATOR_TOKEN,
+        json!({"requests_per_sec": 0, "burst": 1, "plugin_calls": 2, "upload_mb": 0}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (other, _) = Flow::start(&app, "1001", "ana@shop.example").await;
+    let (s, v) = up(&other).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::INSUFFICIENT_STORAGE, Some("upload_quota_full")),
+        "{v}"
+    );
+
+    // Ten wrong e-mails for one order, from anywhere: then even the right
+    // one waits (no telling which guess was right).
+    for i in 0..10 {
+        let (s, _) = public(
+            &app,
+            "POST",
+            "/public/v1/shop/returns",
+            "",
+            json!({"order": "1001", "email": format!("guess{i}@example.com")}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+    let (s, v) = public(
+        &app,
+        "POST",
+        "/public/v1/shop/returns",
+        "",
+        json!({"order": "1001", "email": "ana@shop.example"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
+        "{v}"
+    );
+}

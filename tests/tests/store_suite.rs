@@ -99,11 +99,13 @@ async fn suite(url: &str) {
             requests_per_sec: 12.5,
             burst: 40.0,
             plugin_calls: 3,
+            upload_mb: 10,
         },
         MerchantLimits {
             requests_per_sec: 0.0,
             burst: 1.0,
             plugin_calls: 1,
+            upload_mb: 0,
         },
     ] {
         store.set_merchant_limits("m1", &l).await.unwrap();

@@ -197,6 +197,8 @@ pub enum Code {
     SlotUnbound,
     /// A return has its most photos already.
     TooManyPhotos,
+    /// The order's returns were started too often today.
+    TooManyReturns,
     /// No or an unknown bearer token.
     Unauthenticated,
     /// A field that is not known.
@@ -205,6 +207,8 @@ pub enum Code {
     UnknownKey,
     /// The component implements no world Cove serves.
     UnknownWorld,
+    /// The merchant's uploads are at their quota.
+    UploadQuotaFull,
     /// A running experiment's variations cannot change.
     VariationsLocked,
     /// That plugin version exists already with other bytes.
@@ -317,10 +321,12 @@ impl Code {
             Code::SignedOut => "signed_out",
             Code::SlotUnbound => "slot_unbound",
             Code::TooManyPhotos => "too_many_photos",
+            Code::TooManyReturns => "too_many_returns",
             Code::Unauthenticated => "unauthenticated",
             Code::UnknownField => "unknown_field",
             Code::UnknownKey => "unknown_key",
             Code::UnknownWorld => "unknown_world",
+            Code::UploadQuotaFull => "upload_quota_full",
             Code::VariationsLocked => "variations_locked",
             Code::VersionExists => "version_exists",
             Code::WidgetNotBuilt => "widget_not_built",

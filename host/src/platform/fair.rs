@@ -31,17 +31,27 @@ pub struct MerchantLimits {
     pub burst: f64,
     /// Plugin calls running at once.
     pub plugin_calls: u32,
+    /// MiB that files the merchant's visitors upload (photos) may take in
+    /// all; default 1,024.
+    #[serde(default = "default_upload_mb")]
+    pub upload_mb: u32,
+}
+
+fn default_upload_mb() -> u32 {
+    1024
 }
 
 impl Default for MerchantLimits {
-    /// 2,000 requests/s with bursts of 4,000, and plugin calls on at most
-    /// half the cores (at least one), so a neighbour always has the rest.
+    /// 2,000 requests/s with bursts of 4,000, plugin calls on at most
+    /// half the cores (at least one), so a neighbour always has the rest,
+    /// and 1 GiB of uploads.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         MerchantLimits {
             requests_per_sec: 2_000.0,
             burst: 4_000.0,
             plugin_calls: (cores / 2).max(1) as u32,
+            upload_mb: default_upload_mb(),
         }
     }
 }

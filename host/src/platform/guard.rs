@@ -34,6 +34,9 @@ struct Bucket {
     at: Instant,
 }
 
+/// Most keys a [`RateLimiter`] remembers.
+const MAX_BUCKETS: usize = 100_000;
+
 /// Token buckets by key: `burst` requests at once, then `per_sec`.
 pub struct RateLimiter<K> {
     buckets: Mutex<HashMap<K, Bucket>>,
@@ -73,9 +76,14 @@ impl<K: Hash + Eq> RateLimiter<K> {
         let b = match buckets.get_mut(key) {
             Some(b) => b,
             None => {
-                if buckets.len() > 100_000 {
+                if buckets.len() > MAX_BUCKETS {
                     // Full buckets are the same as no bucket: forget them.
                     buckets.retain(|_, b| b.at.elapsed().as_secs_f64() * per_sec < burst);
+                    if buckets.len() > MAX_BUCKETS {
+                        // A flood of keys: memory stays bounded, at the
+                        // cost of forgetting whom it limited.
+                        buckets.clear();
+                    }
                 }
                 buckets.entry(key.to_owned()).or_insert(Bucket {
                     tokens: burst,
@@ -100,6 +108,12 @@ impl<K: Hash + Eq> RateLimiter<K> {
 pub const BAD_AUTH_BURST: f64 = 20.0;
 /// See [`BAD_AUTH_BURST`].
 pub const BAD_AUTH_PER_SEC: f64 = 0.5;
+
+/// Wrong proofs (an order number with the wrong e-mail, say) one claimed
+/// thing may get at once; after that one per [`PROOF_PER_SEC`].
+pub const PROOF_BURST: f64 = 10.0;
+/// See [`PROOF_BURST`]: ten an hour.
+pub const PROOF_PER_SEC: f64 = 10.0 / 3600.0;
 
 /// The caller's address (see [`Public::client_ip`]).
 pub struct ClientIp(pub IpAddr);
@@ -129,6 +143,8 @@ pub struct Public {
     visitors: RateLimiter<(String, IpAddr)>,
     /// Wrong credentials per address.
     bad_auth: RateLimiter<IpAddr>,
+    /// Wrong proofs per claimed thing (hashed).
+    proofs: RateLimiter<String>,
     bad_auth_burst: f64,
     burst: f64,
     per_sec: f64,
@@ -143,6 +159,7 @@ impl Public {
         Public {
             visitors: RateLimiter::default(),
             bad_auth: RateLimiter::default(),
+            proofs: RateLimiter::default(),
             bad_auth_burst: BAD_AUTH_BURST,
             burst,
             per_sec,
@@ -180,6 +197,28 @@ impl Public {
         let _ = self
             .bad_auth
             .take(&ip, self.bad_auth_burst, BAD_AUTH_PER_SEC);
+    }
+
+    /// How long a visitor must wait before trying to prove any of
+    /// `claims` again (say an order number, or an e-mail), when one of
+    /// them got too many wrong proofs, from any address.
+    pub fn proof_blocked(&self, claims: &[&str]) -> Option<Duration> {
+        claims
+            .iter()
+            .filter_map(|c| {
+                self.proofs
+                    .wait(&super::http::key_hash(c), PROOF_BURST, PROOF_PER_SEC)
+            })
+            .max()
+    }
+
+    /// Count a wrong proof against each of `claims`.
+    pub fn proof_failed(&self, claims: &[&str]) {
+        for c in claims {
+            let _ = self
+                .proofs
+                .take(&super::http::key_hash(c), PROOF_BURST, PROOF_PER_SEC);
+        }
     }
 
     /// Allow `burst` wrong credentials per address at once (default

@@ -105,6 +105,11 @@ impl ApiError {
             "something went wrong on our side; it has been logged",
         )
     }
+    /// The same error, telling the caller to try again in `secs` seconds.
+    pub fn retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after = Some(secs);
+        self
+    }
     /// 429 with `Retry-After`: over a limit, try again after `wait`.
     pub fn too_many(wait: std::time::Duration, message: impl Into<String>) -> ApiError {
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;

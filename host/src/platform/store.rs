@@ -107,6 +107,11 @@ const PLATFORM_MIGRATIONS: &[Migration] = &[
         "console",
         include_str!("../../migrations/common/0006_console.sql"),
     ),
+    Migration::new(
+        17,
+        "upload quota",
+        include_str!("../../migrations/common/0017_upload_quota.sql"),
+    ),
 ];
 
 /// The checksums (SHA-384) of the first migration as released, which also
@@ -711,15 +716,17 @@ impl Store {
         l: &crate::platform::fair::MerchantLimits,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO merchant_limits (merchant_id, requests_per_sec, burst, plugin_calls, updated_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (merchant_id) DO UPDATE SET \
+            "INSERT INTO merchant_limits (merchant_id, requests_per_sec, burst, plugin_calls, upload_mb, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (merchant_id) DO UPDATE SET \
              requests_per_sec = excluded.requests_per_sec, burst = excluded.burst, \
-             plugin_calls = excluded.plugin_calls, updated_at = excluded.updated_at",
+             plugin_calls = excluded.plugin_calls, upload_mb = excluded.upload_mb, \
+             updated_at = excluded.updated_at",
         )
         .bind(merchant)
         .bind(l.requests_per_sec)
         .bind(l.burst)
         .bind(i64::from(l.plugin_calls))
+        .bind(i64::from(l.upload_mb))
         .bind(crate::now_ms())
         .execute(&self.pool)
         .await?;
@@ -732,19 +739,21 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, crate::platform::fair::MerchantLimits>, StoreError>
     {
         let rows = sqlx::query(
-            "SELECT merchant_id, requests_per_sec, burst, plugin_calls FROM merchant_limits",
+            "SELECT merchant_id, requests_per_sec, burst, plugin_calls, upload_mb FROM merchant_limits",
         )
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
                 let calls: i64 = r.try_get(3)?;
+                let upload_mb: i64 = r.try_get(4)?;
                 Ok((
                     r.try_get(0)?,
                     crate::platform::fair::MerchantLimits {
                         requests_per_sec: r.try_get(1)?,
                         burst: r.try_get(2)?,
                         plugin_calls: u32::try_from(calls).unwrap_or(1),
+                        upload_mb: u32::try_from(upload_mb).unwrap_or(0),
                     },
                 ))
             })

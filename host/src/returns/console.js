@@ -27,6 +27,7 @@ export default {
       "returns.reasons.summary": "Most common: {top} ({n} returns).", "returns.money": "Refunds and fees per week ({currency})",
       "returns.money.summary": "{refunds} refunded and {fees} kept as fees over {n} weeks.", "returns.refunds": "Refunded", "returns.fees": "Fees",
       "returns.period": "Last {days} days: {n} returns settled, {waiting} waiting for a person.",
+      "returns.storage": "Customers' photos take {used} of the {quota} your plan allows. When it is full, customers describe the damage in words instead.",
       "returns.reason.damaged": "Damaged or faulty", "returns.reason.wrong-item": "Wrong item", "returns.reason.not-as-described": "Not as described",
       "returns.reason.too-small": "Too small", "returns.reason.too-large": "Too large", "returns.reason.changed-mind": "Changed mind",
       "returns.reason.other": "Other", "returns.reason.not given": "Not given (marketplace or handed over early)",
@@ -46,6 +47,7 @@ export default {
       "returns.reasons.summary": "最常见：{top}（{n} 单）。", "returns.money": "每周退款与费用（{currency}）",
       "returns.money.summary": "{n} 周内退款 {refunds}，收取费用 {fees}。", "returns.refunds": "退款", "returns.fees": "费用",
       "returns.period": "最近 {days} 天：已处理 {n} 单退货，{waiting} 单待人工处理。",
+      "returns.storage": "顾客上传的照片已占用 {used}，套餐上限为 {quota}。存满后，顾客改用文字描述损坏情况。",
       "returns.reason.damaged": "损坏或故障", "returns.reason.wrong-item": "发错商品", "returns.reason.not-as-described": "与描述不符",
       "returns.reason.too-small": "太小", "returns.reason.too-large": "太大", "returns.reason.changed-mind": "不想要了",
       "returns.reason.other": "其他", "returns.reason.not given": "未填写（平台订单或提前转人工）",
@@ -55,6 +57,11 @@ export default {
     const [{ returns }, approved, report] = await Promise.all([api("returns?status=review"), api("returns?status=approved"), api("returns/report")]);
     const settled = Object.values(report.by_status).reduce((a, b) => a + b, 0);
     main.append(h("p", { className: "lead" }, t("returns.period", { days: report.days, n: num(settled), waiting: num(returns.length) })));
+    const mb = (bytes) => num(Math.ceil(bytes / 1048576)) + " MB";
+    const { used_bytes: used, quota_bytes: quota } = report.photos;
+    main.append(h("p", { "data-photo-storage": "" },
+      h("meter", { min: 0, max: quota, value: used, high: quota * 0.8, "aria-label": t("returns.col.photos") }), " ",
+      t("returns.storage", { used: mb(used), quota: mb(quota) })));
 
     const decide = (r) => {
       const note = h("input", { type: "text", maxLength: 2000 });

@@ -30,6 +30,8 @@ use store::{ReturnRow, ReturnStatus};
 
 /// How long an unfinished session can be resumed.
 pub const SESSION_DAYS: i64 = 7;
+/// Returns one order may start in a day.
+pub const MAX_STARTS_PER_DAY: i64 = 5;
 
 /// Self-service returns, as registered with the platform.
 pub const FEATURE: Feature = Feature {
@@ -42,6 +44,11 @@ pub const FEATURE: Feature = Feature {
             9,
             "return photos",
             include_str!("migrations/0009_return_photos.sql"),
+        ),
+        Migration::new(
+            18,
+            "photo bytes",
+            include_str!("migrations/0018_photo_bytes.sql"),
         ),
     ],
     slots: &[slots::RETURNS],
@@ -337,15 +344,42 @@ pub async fn start(
             "no order matches that order number and e-mail",
         )
     };
+    // Guessing is limited per order number and per e-mail, whatever the
+    // addresses it comes from.
+    let claims = [
+        format!("{merchant}\norder\n{order}"),
+        format!("{merchant}\nemail\n{}", email.as_deref().unwrap_or("")),
+    ];
+    let claims = [claims[0].as_str(), claims[1].as_str()];
+    if let Some(wait) = state.public.proof_blocked(&claims) {
+        return Err(ApiError::too_many(
+            wait,
+            "too many tries with this order number or e-mail",
+        ));
+    }
     let facts = match ReturnsDb(&state.store)
         .return_facts(&merchant, order, "")
         .await?
     {
         Some(f) if email.is_some() && f.email == email => f,
-        _ => return Err(no_match()),
+        _ => {
+            state.public.proof_failed(&claims);
+            return Err(no_match());
+        }
     };
-    let token = hex::encode(rand::random::<[u8; 24]>());
     let now = crate::now_ms();
+    let started = ReturnsDb(&state.store)
+        .returns_started(&merchant, order, now - 86_400_000)
+        .await?;
+    if started >= MAX_STARTS_PER_DAY {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            Code::TooManyReturns,
+            format!("returns for this order were started {started} times today; continue one you started (its link still works) or try again tomorrow"),
+        )
+        .retry_after(3600));
+    }
+    let token = hex::encode(rand::random::<[u8; 24]>());
     let mut r = ReturnRow {
         id: format!("r-{}", hex::encode(rand::random::<[u8; 8]>())),
         token_hash: key_hash(&token),
@@ -372,7 +406,10 @@ pub async fn start(
         expires_at: now + SESSION_DAYS * 86_400_000,
         submitted_at: None,
     };
-    // Sessions that lapsed unfinished go as new ones ReturnsDb(&start.state.store).purge_lapsed_returns(&merchant, now).await?;
+    // Sessions that lapsed unfinished go as new ones start.
+    ReturnsDb(&state.store)
+        .purge_lapsed_returns(&merchant, now)
+        .await?;
     let first = ask(&state, &merchant, &r, &facts).await?;
     apply(&mut r, first, &facts);
     ReturnsDb(&state.store).insert_return(&merchant, &r).await?;

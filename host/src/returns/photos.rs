@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::Value;
 
-use super::store::{Photo, ReturnRow};
+use super::store::{Photo, PhotoLimits, PhotoRefused, ReturnRow};
 use super::{ReturnToken, open_session, refused};
 use crate::AppState;
 use crate::platform::http::Code;
@@ -18,7 +18,9 @@ use crate::returns::store::ReturnsDb;
 /// The largest photo accepted.
 pub const MAX_PHOTO_BYTES: usize = 4 * 1024 * 1024;
 /// Photos per return.
-pub const MAX_PHOTOS: usize = 3;
+pub const MAX_PHOTOS: i64 = 3;
+/// Photos per order, over all its returns of the last week.
+pub const MAX_PHOTOS_PER_ORDER: i64 = 6;
 
 /// The image type of `bytes` from its first bytes (the declared type is
 /// not trusted): JPEG, PNG or WebP.
@@ -59,24 +61,44 @@ pub async fn upload(
             "the photo must be a JPEG, PNG or WebP image",
         )
     })?;
-    let too_many = || {
-        ApiError::unprocessable(
-            Code::TooManyPhotos,
-            format!("a return takes at most {MAX_PHOTOS} photos"),
-        )
-    };
     let photo = Photo {
         id: format!("p-{}", hex::encode(rand::random::<[u8; 8]>())),
         return_id: r.id.clone(),
         content_type: content_type.into(),
         data: base64::engine::general_purpose::STANDARD.encode(&bytes),
     };
-    // The limit is checked with the insert, atomically.
-    if !ReturnsDb(&state.store)
-        .insert_return_photo(&merchant, &r, &photo, MAX_PHOTOS)
-        .await?
-    {
-        return Err(too_many());
+    let limits = PhotoLimits {
+        per_return: MAX_PHOTOS,
+        per_order: MAX_PHOTOS_PER_ORDER,
+        quota_bytes: i64::from(state.fair.limits(&merchant).upload_mb) << 20,
+    };
+    // The limits are checked with the insert, atomically.
+    let refused = ReturnsDb(&state.store)
+        .insert_return_photo(&merchant, &r, &photo, limits)
+        .await?;
+    match refused {
+        Ok(()) => {}
+        Err(PhotoRefused::Return) => {
+            return Err(ApiError::unprocessable(
+                Code::TooManyPhotos,
+                format!("a return takes at most {MAX_PHOTOS} photos"),
+            ));
+        }
+        Err(PhotoRefused::Order) => {
+            return Err(ApiError::unprocessable(
+                Code::TooManyPhotos,
+                format!(
+                    "this order's returns have {MAX_PHOTOS_PER_ORDER} photos this week, the most it may have; the shop has them"
+                ),
+            ));
+        }
+        Err(PhotoRefused::Quota) => {
+            return Err(ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                Code::UploadQuotaFull,
+                "this shop cannot take more photos right now; describe the problem in words instead",
+            ));
+        }
     }
     Ok((StatusCode::CREATED, axum::Json(PhotoId { id: photo.id })).into_response())
 }

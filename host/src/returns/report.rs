@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crate::AppState;
 use crate::platform::http::{ApiError, ForMerchant, days_back, query};
 
-use super::store::ReturnStatus;
+use super::store::{PhotoStorage, ReturnStatus};
 use crate::DAY_MS;
 use crate::returns::store::ReturnsDb;
 
@@ -109,6 +109,10 @@ pub async fn report(
         by_category: categories,
         by_reason,
         money,
+        photos: PhotoStorage {
+            used_bytes: ReturnsDb(&state.store).photo_bytes(&merchant).await?,
+            quota_bytes: i64::from(state.fair.limits(&merchant).upload_mb) << 20,
+        },
     })
     .into_response())
 }
@@ -118,6 +122,8 @@ pub async fn report(
 pub struct Report {
     /// Days covered, back from now.
     pub days: i64,
+    /// What customers' photos take of the shop's upload quota (all time).
+    pub photos: PhotoStorage,
     /// Returns waiting for a person.
     pub queue: Queue,
     /// Settled returns per status.

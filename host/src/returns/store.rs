@@ -572,40 +572,92 @@ fn photo(r: &AnyRow) -> Result<Photo, StoreError> {
     })
 }
 
+/// Why a photo was not stored.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PhotoRefused {
+    /// The return has its most photos.
+    Return,
+    /// The order's returns of the last week have their most photos.
+    Order,
+    /// The merchant's uploads would pass its quota.
+    Quota,
+}
+
+/// What a merchant's photos take and may take.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PhotoStorage {
+    /// Bytes stored.
+    pub used_bytes: i64,
+    /// Bytes allowed (the operator's upload quota).
+    pub quota_bytes: i64,
+}
+
+/// The most photos a return may have, the most an order's returns of the
+/// last [`PHOTO_WINDOW_MS`] may have, and the merchant's quota in bytes.
+#[derive(Clone, Copy)]
+pub struct PhotoLimits {
+    /// Photos per return.
+    pub per_return: i64,
+    /// Photos per order in the window.
+    pub per_order: i64,
+    /// Bytes per merchant.
+    pub quota_bytes: i64,
+}
+
+/// The window of [`PhotoLimits::per_order`]: a week.
+pub const PHOTO_WINDOW_MS: i64 = 7 * 86_400_000;
+
 impl ReturnsDb<'_> {
-    /// Attach a photo to a return if it has fewer than `max`; false if
-    /// not. Atomic: the return's row is locked (PostgreSQL) or the one
-    /// writer held (SQLite) from the count to the insert, so uploads at
-    /// once cannot pass the limit.
+    /// Attach a photo to a return within `limits`, or say which one it
+    /// would pass. Atomic: the merchant's row is locked (PostgreSQL) or
+    /// the one writer held (SQLite) from the counts to the insert, so
+    /// uploads at once cannot pass a limit.
     pub async fn insert_return_photo(
         self,
         merchant: &str,
         r: &ReturnRow,
         photo: &Photo,
-        max: usize,
-    ) -> Result<bool, StoreError> {
+        limits: PhotoLimits,
+    ) -> Result<Result<(), PhotoRefused>, StoreError> {
         let mut tx = self.write_tx().await?;
         if self.pg.is_some() {
-            sqlx::query("SELECT id FROM returns WHERE merchant_id = $1 AND id = $2 FOR UPDATE")
+            sqlx::query("SELECT id FROM merchants WHERE id = $1 FOR UPDATE")
                 .bind(merchant)
-                .bind(&r.id)
                 .execute(&mut *tx)
                 .await?;
         }
-        let n: i64 = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM return_photos WHERE merchant_id = $1 AND return_id = $2",
+        let now = crate::now_ms();
+        let counts = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN p.return_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(CASE WHEN r.order_id = $3 AND p.created_at > $4 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(p.bytes), 0) AS BIGINT) \
+             FROM return_photos p LEFT JOIN returns r ON r.merchant_id = p.merchant_id AND r.id = p.return_id \
+             WHERE p.merchant_id = $1",
         )
         .bind(merchant)
         .bind(&r.id)
+        .bind(&r.order_id)
+        .bind(now - PHOTO_WINDOW_MS)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        if n >= i64::try_from(max).unwrap_or(i64::MAX) {
-            return Ok(false);
+        .await?;
+        let (on_return, on_order, bytes): (i64, i64, i64) =
+            (counts.try_get(0)?, counts.try_get(1)?, counts.try_get(2)?);
+        let size = i64::try_from(photo.data.len()).unwrap_or(i64::MAX);
+        let refused = if on_return >= limits.per_return {
+            Some(PhotoRefused::Return)
+        } else if on_order >= limits.per_order {
+            Some(PhotoRefused::Order)
+        } else if bytes.saturating_add(size) > limits.quota_bytes {
+            Some(PhotoRefused::Quota)
+        } else {
+            None
+        };
+        if let Some(refused) = refused {
+            return Ok(Err(refused));
         }
         sqlx::query(
-            "INSERT INTO return_photos (merchant_id, id, return_id, customer_id, content_type, data, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO return_photos (merchant_id, id, return_id, customer_id, content_type, data, bytes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(merchant)
         .bind(&photo.id)
@@ -613,11 +665,41 @@ impl ReturnsDb<'_> {
         .bind(&r.customer_id)
         .bind(&photo.content_type)
         .bind(&photo.data)
-        .bind(crate::now_ms())
+        .bind(size)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Ok(()))
+    }
+
+    /// Bytes the merchant's photos take.
+    pub async fn photo_bytes(self, merchant: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM return_photos WHERE merchant_id = $1",
+        )
+        .bind(merchant)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
+    }
+
+    /// Returns started for `order` since `since` (ms).
+    pub async fn returns_started(
+        self,
+        merchant: &str,
+        order: &str,
+        since: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM returns WHERE merchant_id = $1 AND order_id = $2 AND created_at > $3",
+        )
+        .bind(merchant)
+        .bind(order)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?)
     }
 
     /// The ids of a return's photos.
