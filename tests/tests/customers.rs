@@ -354,3 +354,101 @@ async fn the_fatigue_policy_reads_the_customer_data() {
         "invalid_input",
     );
 }
+
+/// One huge record cannot take the host's memory: a CSV quote left open,
+/// an NDJSON line of megabytes, a field of megabytes, an order of
+/// endless rows. Each is refused in a few hundred bytes and the records
+/// around it are read.
+#[tokio::test]
+async fn a_huge_record_is_refused_and_the_rest_is_read() {
+    let (app, key, _rival, _dir) = shops().await;
+    let mb = 1 << 20;
+    let line = "{\"id\":\"big\",\"email\":\"big@shop.example\",\"note\":\"".to_string()
+        + &"y".repeat(2 * mb)
+        + "\"}";
+    let field = format!(
+        "{{\"id\":\"wide\",\"email\":\"wide@shop.example\",\"first_name\":\"{}\"}}",
+        "z".repeat(100 << 10)
+    );
+    let ndjson = format!(
+        "{{\"id\":\"a\",\"email\":\"a@shop.example\"}}\n{line}\n{field}\n{{\"id\":\"b\",\"email\":\"b@shop.example\"}}\n"
+    );
+    let (status, summary) = upload(
+        &app,
+        &key,
+        "/v1/merchants/shop/import/customers?format=ndjson",
+        "application/x-ndjson",
+        &ndjson,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(summary["inserted"], 2, "{summary}");
+    assert_eq!(summary["rejected"], 2, "{summary}");
+    let errors = summary["errors"].as_array().unwrap();
+    assert_eq!(
+        (errors[0]["line"].as_u64(), errors[1]["line"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert!(
+        errors[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 1 MiB"),
+        "{summary}"
+    );
+    assert_eq!(errors[1]["field"], "first_name", "{summary}");
+    assert!(summary.to_string().len() < 2_000, "the refusals are cut");
+
+    let csv = "id,email\nc1,c1@shop.example\nc2,\"open".to_string()
+        + &"x".repeat(3 * mb)
+        + "\nc3,c3@shop.example\n";
+    let (status, summary) = upload(
+        &app,
+        &key,
+        "/v1/merchants/shop/import/customers",
+        "text/csv",
+        &csv,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(
+        (summary["inserted"].as_u64(), summary["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
+    assert!(
+        summary["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("quote left open"),
+        "{summary}"
+    );
+
+    // An order whose rows never end (one name, row after row).
+    let mut orders = "id,customer_id,placed_at,currency,total,sku,quantity,unit_price\n".to_string();
+    for _ in 0..(2 * mb / 40) {
+        orders.push_str("o1,c1,2026-01-01,EUR,1.00,SKU-AAAAAAAAAA,1,1.00\n");
+    }
+    orders.push_str("o2,c1,2026-01-01,EUR,1.00,SKU-B,1,1.00\n");
+    let (status, summary) = upload(
+        &app,
+        &key,
+        "/v1/merchants/shop/import/orders",
+        "text/csv",
+        &orders,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(
+        (summary["inserted"].as_u64(), summary["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
+    assert!(
+        summary["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("rows add up"),
+        "{summary}"
+    );
+}

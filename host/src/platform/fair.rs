@@ -292,6 +292,7 @@ mod tests {
             requests_per_sec: 1.0,
             burst: 2.0,
             plugin_calls: 1,
+            upload_mb: 1,
         });
         assert!(fair.admit("m").is_ok() && fair.admit("m").is_ok());
         assert!(fair.admit("m").is_err());
@@ -301,6 +302,7 @@ mod tests {
                 requests_per_sec: 0.0,
                 burst: 0.0,
                 plugin_calls: 3,
+                upload_mb: 0,
             },
         )]));
         assert!((0..100).all(|_| fair.admit("m").is_ok()));

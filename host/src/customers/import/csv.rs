@@ -2,10 +2,27 @@
 //! (RFC 4180: quoted fields may hold commas, doubled quotes and line
 //! breaks), split as the chunks arrive, with their line numbers.
 
+/// The longest record (a line of NDJSON, a CSV record with its quoted
+/// line breaks, an order's rows together) an import reads.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// What the splitter found next.
+#[derive(Debug, PartialEq)]
+pub(super) enum Piece<'a> {
+    /// A record, with the line it starts on.
+    Record(u64, &'a [u8]),
+    /// A record, starting on this line, longer than [`MAX_RECORD_BYTES`]
+    /// (a CSV quote left open runs to the end of the file): none of it is
+    /// kept, and the splitter goes on after its end.
+    TooLong(u64),
+}
+
 /// Splits arriving bytes into records: lines, or CSV records (which may
 /// hold line breaks inside quotes). Remembers the line each starts on.
 #[derive(Default)]
 pub(super) struct Splitter {
+    /// Inside a record over [`MAX_RECORD_BYTES`]: its bytes are dropped.
+    skipping: bool,
     buf: Vec<u8>,
     /// Where the next record starts in `buf`.
     start: usize,
@@ -36,8 +53,9 @@ impl Splitter {
         self.buf.extend_from_slice(chunk);
     }
 
-    /// The next complete record, with the line it starts on.
-    pub(super) fn next(&mut self) -> Option<(u64, &[u8])> {
+    /// The next complete record, with the line it starts on, or word of
+    /// one that is too long.
+    pub(super) fn next(&mut self) -> Option<Piece<'_>> {
         let mut i = self.scanned.max(self.start);
         while i < self.buf.len() {
             match self.buf[i] {
@@ -51,11 +69,18 @@ impl Splitter {
                         let from = self.start;
                         self.start = i + 1;
                         self.scanned = i + 1;
+                        if std::mem::take(&mut self.skipping) {
+                            i += 1;
+                            continue;
+                        }
+                        if i - from > MAX_RECORD_BYTES {
+                            return Some(Piece::TooLong(first));
+                        }
                         let mut record = &self.buf[from..i];
                         if record.last() == Some(&b'\r') {
                             record = &record[..record.len() - 1];
                         }
-                        return Some((first, record));
+                        return Some(Piece::Record(first, record));
                     }
                 }
                 _ => {}
@@ -63,6 +88,16 @@ impl Splitter {
             i += 1;
         }
         self.scanned = i;
+        let long = self.buf.len() - self.start > MAX_RECORD_BYTES;
+        if self.skipping || long {
+            // Nothing of an oversized record is kept.
+            self.buf.truncate(self.start);
+            self.scanned = self.start;
+        }
+        if long && !self.skipping {
+            self.skipping = true;
+            return Some(Piece::TooLong(self.line + 1));
+        }
         None
     }
 
@@ -71,7 +106,8 @@ impl Splitter {
         let record = self.buf.split_off(self.start);
         self.start = 0;
         self.scanned = 0;
-        (!record.iter().all(u8::is_ascii_whitespace)).then_some((self.line + 1, record))
+        let skipped = std::mem::take(&mut self.skipping);
+        (!skipped && !record.iter().all(u8::is_ascii_whitespace)).then_some((self.line + 1, record))
     }
 }
 
@@ -125,7 +161,7 @@ mod tests {
         let mut out = Vec::new();
         for chunk in ["id,note\r\n1,\"two", "\nlines\"\n2,\"say \"\"hi\"\"\"\n3,x"] {
             s.push(chunk.as_bytes());
-            while let Some((line, r)) = s.next() {
+            while let Some(Piece::Record(line, r)) = s.next() {
                 out.push((line, csv_fields(r).unwrap()));
             }
         }
@@ -177,7 +213,7 @@ mod tests {
             let mut s = Splitter::new(true);
             s.push(text.as_bytes());
             let mut out = Vec::new();
-            while let Some((line, r)) = s.next() {
+            while let Some(Piece::Record(line, r)) = s.next() {
                 out.push((line, r.to_vec()));
             }
             out.extend(s.finish());
@@ -188,12 +224,58 @@ mod tests {
             let mut out = Vec::new();
             for chunk in text.as_bytes().chunks(size) {
                 s.push(chunk);
-                while let Some((line, r)) = s.next() {
+                while let Some(Piece::Record(line, r)) = s.next() {
                     out.push((line, r.to_vec()));
                 }
             }
             out.extend(s.finish());
             assert_eq!(out, whole, "chunks of {size}");
         }
+    }
+
+    /// Every piece of `text` fed in chunks of `size`, and the most bytes
+    /// the splitter held at once.
+    fn pieces(csv: bool, text: &[u8], size: usize) -> (Vec<String>, usize) {
+        let mut s = Splitter::new(csv);
+        let mut out = Vec::new();
+        let mut held = 0;
+        for chunk in text.chunks(size) {
+            s.push(chunk);
+            held = held.max(s.buf.len());
+            while let Some(p) = s.next() {
+                out.push(match p {
+                    Piece::Record(line, r) => format!("{line}: {}", String::from_utf8_lossy(r)),
+                    Piece::TooLong(line) => format!("{line}: too long"),
+                });
+            }
+        }
+        out.extend(
+            s.finish()
+                .map(|(l, r)| format!("{l}: {}", String::from_utf8_lossy(&r))),
+        );
+        (out, held)
+    }
+
+    #[test]
+    fn a_record_over_the_limit_is_dropped_as_it_arrives() {
+        // A quote left open: the rest of the file is one record.
+        let mut csv = b"id,note\n1,ok\n2,\"open".to_vec();
+        csv.extend(std::iter::repeat_n(b'x', 3 * MAX_RECORD_BYTES));
+        csv.extend(b"\n3,never seen\n");
+        let (out, held) = pieces(true, &csv, 64 << 10);
+        assert_eq!(out, ["1: id,note", "2: 1,ok", "3: too long"]);
+        assert!(held <= MAX_RECORD_BYTES + (128 << 10), "held {held}");
+        // A long NDJSON line: the lines after it are read.
+        let mut nd = b"{\"id\":\"a\"}\n{\"id\":\"".to_vec();
+        nd.extend(std::iter::repeat_n(b'y', 2 * MAX_RECORD_BYTES));
+        nd.extend(b"\"}\n{\"id\":\"b\"}\n");
+        let (out, held) = pieces(false, &nd, 64 << 10);
+        assert_eq!(
+            out,
+            ["1: {\"id\":\"a\"}", "2: too long", "3: {\"id\":\"b\"}"]
+        );
+        assert!(held <= MAX_RECORD_BYTES + (128 << 10), "held {held}");
+        // The same, arriving at once.
+        assert_eq!(pieces(false, &nd, nd.len()).0, out);
     }
 }

@@ -33,7 +33,7 @@ mod shopify;
 mod upsert;
 
 use crate::customers::store::CustomersDb;
-use csv::{Splitter, csv_fields};
+use csv::{MAX_RECORD_BYTES, Piece, Splitter, csv_fields};
 use postgres::array_batch;
 use shopify::Header;
 use upsert::upsert_batch;
@@ -171,6 +171,9 @@ struct Pending {
     raw: Raw,
     /// The hash of the record's source text (after the file's header).
     hash: Sha256,
+    /// Bytes of its rows so far; over [`MAX_RECORD_BYTES`] it is refused
+    /// and its further rows are not kept.
+    bytes: usize,
 }
 
 impl Pending {
@@ -295,9 +298,17 @@ impl<'a> Importer<'a> {
     /// Feed the next bytes of the file.
     pub async fn push(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
         self.splitter.push(chunk);
-        while let Some((line, record)) = self.splitter.next() {
-            let record = record.to_vec();
-            self.record(line, record).await?;
+        while let Some(piece) = self.splitter.next() {
+            match piece {
+                Piece::Record(line, record) => {
+                    let record = record.to_vec();
+                    self.record(line, record).await?;
+                }
+                Piece::TooLong(line) => self.bad_line(
+                    line,
+                    &format!("the record is longer than {} MiB (in CSV, a quote left open runs to the end of the file)", MAX_RECORD_BYTES >> 20),
+                ),
+            }
         }
         Ok(())
     }
@@ -398,6 +409,11 @@ impl<'a> Importer<'a> {
                 && group.is_some()
                 && open.group == group
             {
+                open.bytes = open.bytes.saturating_add(record.len());
+                if open.bytes > MAX_RECORD_BYTES {
+                    open.raw = Raw::Csv(Vec::new());
+                    return Ok(());
+                }
                 open.hash.update((record.len() as u64).to_le_bytes());
                 open.hash.update(&record);
                 match (&mut open.raw, json) {
@@ -425,6 +441,7 @@ impl<'a> Importer<'a> {
         json: Option<Fields>,
         record: Vec<u8>,
     ) -> Pending {
+        let record_len = record.len();
         let mut hash = self.seed.clone();
         hash.update((record.len() as u64).to_le_bytes());
         hash.update(&record);
@@ -438,6 +455,7 @@ impl<'a> Importer<'a> {
             group,
             raw,
             hash,
+            bytes: record_len,
         }
     }
 
@@ -454,6 +472,16 @@ impl<'a> Importer<'a> {
     }
 
     async fn check(&mut self, p: Pending) -> Result<(), StoreError> {
+        if p.bytes > MAX_RECORD_BYTES {
+            self.bad_line(
+                p.line,
+                &format!(
+                    "the order's rows add up to more than {} MiB",
+                    MAX_RECORD_BYTES >> 20
+                ),
+            );
+            return Ok(());
+        }
         self.summary.records += 1;
         self.batch.push(p);
         if self.batch.len() >= BATCH {
@@ -642,6 +670,17 @@ impl Entry {
                 fields.insert("customer_id".into(), json!("?"));
             }
         }
+        let long = fields
+            .iter()
+            .find(|(_, v)| v.as_str().is_some_and(|s| s.len() > MAX_FIELD_BYTES));
+        if let Some((name, _)) = long {
+            let e = RowError {
+                field: name.clone(),
+                reason: format!("longer than {} KiB", MAX_FIELD_BYTES >> 10),
+            };
+            out.rejected.push((self.line, self.key.clone(), e));
+            return false;
+        }
         match entity.row(&fields) {
             Ok(cells) => {
                 if let Cell::Text(Some(k)) = &cells[0] {
@@ -657,6 +696,9 @@ impl Entry {
         }
     }
 }
+
+/// The longest text field a record may have.
+pub const MAX_FIELD_BYTES: usize = 64 << 10;
 
 /// Look up the keys of one batch and check and normalise the records
 /// whose source changed.
