@@ -425,7 +425,8 @@ async fn a_huge_record_is_refused_and_the_rest_is_read() {
     );
 
     // An order whose rows never end (one name, row after row).
-    let mut orders = "id,customer_id,placed_at,currency,total,sku,quantity,unit_price\n".to_string();
+    let mut orders =
+        "id,customer_id,placed_at,currency,total,sku,quantity,unit_price\n".to_string();
     for _ in 0..(2 * mb / 40) {
         orders.push_str("o1,c1,2026-01-01,EUR,1.00,SKU-AAAAAAAAAA,1,1.00\n");
     }

@@ -417,7 +417,7 @@ async fn plan(app: &axum::Router, key: &str, customer: &str, message: Value) -> 
 async fn the_planner_ranks_channels_follows_the_customer_and_plans_segments() {
     const DAY: i64 = 86_400_000;
     let (state, _dir) = host(None, test_limits()).await;
-    let app = cove_host::app(state);
+    let app = cove_host::app(state.clone());
     let key = create_merchant(&app, "shop").await;
     let now = cove_host::now_ms();
     // Iceland keeps UTC all year: its quiet hours are the three around now,
@@ -682,6 +682,16 @@ async fn the_planner_ranks_channels_follows_the_customer_and_plans_segments() {
     ] {
         refused(&app, &key, "sends/batches", body, field).await;
     }
+    // While a batch of the shop's is being planned, another waits for it.
+    let planning = state.fair.job("shop", "send batch").unwrap();
+    let body = json!({"segment": segment, "message": {"channels": ["email"]}});
+    let (s, v) = call(&app, "POST", "/v1/merchants/shop/sends/batches", &key, body).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_running")),
+        "{v}"
+    );
+    drop(planning);
     let (s, batch) = call(&app, "POST", "/v1/merchants/shop/sends/batches", &key,
         json!({"segment": segment, "message": {"channels": ["email"], "campaign_id": "winback", "has_trigger_signal": true}})).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{batch}");

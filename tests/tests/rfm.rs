@@ -35,7 +35,7 @@ async fn finished(app: &axum::Router, key: &str, id: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     let (state, _dir) = host(None, test_limits()).await;
-    let app = cove_host::app(state);
+    let app = cove_host::app(state.clone());
     let key = create_merchant(&app, "shop").await;
     let (s, v) = publish(
         &app,
@@ -79,6 +79,23 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     let customers: Vec<Value> = (0..400)
         .map(|i| json!({"id": format!("c{i:03}"), "country": "DE"}))
         .collect();
+    // One import of a kind at a time per shop: another waits for it.
+    let importing = state.fair.job("shop", "customers").unwrap();
+    let (s, _, b) = request(
+        &app,
+        "POST",
+        "/v1/merchants/shop/import/customers?format=ndjson",
+        &[("authorization", &format!("Bearer {key}"))],
+        Some("{\"id\":\"c999\"}\n".into()),
+    )
+    .await;
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_running")),
+        "{v}"
+    );
+    drop(importing);
     import_lines(&app, &key, "customers", &customers).await;
     let mut orders = Vec::new();
     for i in 0..400i64 {
@@ -120,6 +137,15 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
         (StatusCode::UNPROCESSABLE_ENTITY, json!("as_of"))
     );
 
+    // One run at a time per shop.
+    let scoring = state.fair.job("shop", "rfm run").unwrap();
+    let (s, v) = call(&app, "POST", "/v1/merchants/shop/rfm/runs", &key, json!({})).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_running")),
+        "{v}"
+    );
+    drop(scoring);
     let (s, v) = call(
         &app,
         "POST",

@@ -151,6 +151,18 @@ pub async fn import_file(
             ));
         }
     };
+    // One import of each kind at a time per merchant: a second would
+    // only fight the first for the same rows.
+    let _job = state.fair.job(&merchant, entity.name()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            Code::AlreadyRunning,
+            format!(
+                "{} are being imported already; send this file when that import is done",
+                entity.name()
+            ),
+        )
+    })?;
     let summary = run_import(&state, &merchant, entity, format, body).await?;
     announce(&state, &merchant, &summary);
     Ok(axum::Json(summary).into_response())

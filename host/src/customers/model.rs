@@ -84,6 +84,16 @@ pub const ORDER_STATUS: [&str; 7] = [
 ];
 
 impl Entity {
+    /// Its name in a path (`customers`, `orders`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Customers => "customers",
+            Entity::Orders => "orders",
+            Entity::Events => "events",
+            Entity::Consents => "consents",
+        }
+    }
+
     /// From the URL or command-line name.
     pub fn parse(name: &str) -> Option<Entity> {
         Some(match name {

@@ -41,7 +41,7 @@ fn refuse(field: &str, why: String) -> ApiError {
 /// `POST /v1/merchants/{m}/sends/batches`: plan a message for every
 /// customer of a segment; answers at once with the batch (202), whose
 /// progress `GET …/sends/batches/{id}` shows.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/batches", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = BatchIn, responses((status = 202, description = "The batch, running", body = Batch), (status = 409, description = "No finished RFM run to take segments from"), (status = 422, description = "A field is refused; `field` names it")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/sends/batches", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = BatchIn, responses((status = 202, description = "The batch, running", body = Batch), (status = 409, description = "No finished RFM run to take segments from, or a batch is being planned already"), (status = 422, description = "A field is refused; `field` names it")))]
 pub async fn start(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -91,6 +91,15 @@ pub async fn start(
             format!("no customer is in `{name}` in run `{run}`"),
         ));
     }
+    // One batch at a time per merchant, taking its turn among the host's
+    // background work.
+    let mut job = state.fair.job(&merchant, "send batch").ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            Code::AlreadyRunning,
+            "another segment's messages are being planned; start this one when it is done",
+        )
+    })?;
     let id = format!("sb-{}", hex::encode(rand::random::<[u8; 8]>()));
     let label = if micro.is_empty() { &segment } else { &micro };
     db.insert_batch(
@@ -105,6 +114,7 @@ pub async fn start(
     tokio::spawn({
         let (state, merchant, id) = (state.clone(), merchant.clone(), id.clone());
         async move {
+            job.turn().await;
             if let Err(e) =
                 run_batch(&state, &merchant, &id, &run, &segment, &micro, &message).await
             {

@@ -9,6 +9,8 @@ pub enum Code {
     AllocatorRefused,
     /// The bound allocator was built against a contract without what this needs.
     AllocatorTooOld,
+    /// The merchant has this kind of background work running already.
+    AlreadyRunning,
     /// The return flow refused one of the customer's answers; `field` names it.
     AnswerRefused,
     /// A batch has more items than the endpoint takes at once.
@@ -227,6 +229,7 @@ impl Code {
         match self {
             Code::AllocatorRefused => "allocator_refused",
             Code::AllocatorTooOld => "allocator_too_old",
+            Code::AlreadyRunning => "already_running",
             Code::AnswerRefused => "answer_refused",
             Code::BatchTooLarge => "batch_too_large",
             Code::BodyInterrupted => "body_interrupted",

@@ -79,6 +79,35 @@ pub struct Fair {
     overrides: RwLock<HashMap<String, MerchantLimits>>,
     rate: RateLimiter<String>,
     running: Mutex<HashMap<String, Arc<Running>>>,
+    jobs: Arc<Mutex<std::collections::HashSet<(String, &'static str)>>>,
+    background: Arc<Semaphore>,
+}
+
+/// A merchant's background work of one kind (an RFM run, a send batch,
+/// an import) on this host: while it lives, the merchant cannot start
+/// another of that kind here.
+pub struct Job {
+    jobs: Arc<Mutex<std::collections::HashSet<(String, &'static str)>>>,
+    key: (String, &'static str),
+    background: Arc<Semaphore>,
+    share: Option<OwnedSemaphorePermit>,
+}
+
+impl Job {
+    /// Wait for this job's turn among the host's background work: at
+    /// most half the cores' worth (at least one) runs at once, so
+    /// requests always have the rest. Held until the job ends.
+    pub async fn turn(&mut self) {
+        if self.share.is_none() {
+            self.share = self.background.clone().acquire_owned().await.ok();
+        }
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        self.jobs.lock().expect("jobs").remove(&self.key);
+    }
 }
 
 /// One merchant's plugin calls: the slots, and how long calls take.
@@ -104,7 +133,27 @@ impl Fair {
             overrides: RwLock::default(),
             rate: RateLimiter::default(),
             running: Mutex::default(),
+            jobs: Arc::default(),
+            background: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            )),
         }
+    }
+
+    /// Start `merchant`'s background work of `kind` on this host, or
+    /// `None` if it has one running here already.
+    pub fn job(&self, merchant: &str, kind: &'static str) -> Option<Job> {
+        let key = (merchant.to_string(), kind);
+        self.jobs
+            .lock()
+            .expect("jobs")
+            .insert(key.clone())
+            .then(|| Job {
+                jobs: self.jobs.clone(),
+                key,
+                background: self.background.clone(),
+                share: None,
+            })
     }
 
     /// The limits of `merchant`.

@@ -179,8 +179,12 @@ async fn start_due(state: &AppState) -> Result<(), ApiError> {
             tracing::warn!(%merchant, "the daily RFM run is skipped: no RFM scorer is bound");
             continue;
         }
-        let id = super::begin(state, &merchant, now, &s.time_unit).await?;
-        tracing::info!(%merchant, run = %id, "started the daily RFM run");
+        match super::begin(state, &merchant, now, &s.time_unit).await {
+            Ok(id) => tracing::info!(%merchant, run = %id, "started the daily RFM run"),
+            Err(e) => {
+                tracing::warn!(%merchant, error = %e.message(), "the daily RFM run did not start")
+            }
+        }
     }
     Ok(())
 }

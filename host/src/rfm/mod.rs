@@ -124,7 +124,7 @@ pub struct RunIn {
 
 /// `POST /v1/merchants/{m}/rfm/runs`: start a run; it continues in the
 /// background (`GET …/runs/{id}` shows its progress).
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), request_body = RunIn, responses((status = 202, description = "The run's id and status", body = Started), (status = 409, description = "No RFM scorer built against 0.2.0 is bound"), (status = 422, description = "`as_of` or `time_unit` is refused")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/rfm/runs", tag = "rfm", params(("merchant" = String, Path, description = "Merchant id")), request_body = RunIn, responses((status = 202, description = "The run's id and status", body = Started), (status = 409, description = "No RFM scorer built against 0.2.0 is bound, or a run is going already"), (status = 422, description = "`as_of` or `time_unit` is refused")))]
 pub async fn start(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -188,13 +188,22 @@ pub struct Members {
     pub next: Option<String>,
 }
 
-/// Record a run and start it in the background; its id.
+/// Record a run and start it in the background; its id. One run at a
+/// time per merchant (409 `already_running`), and runs take their turn
+/// among the host's background work.
 pub async fn begin(
     state: &AppState,
     merchant: &str,
     as_of: i64,
     unit: &str,
 ) -> Result<String, ApiError> {
+    let mut job = state.fair.job(merchant, "rfm run").ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            Code::AlreadyRunning,
+            "the customers are being scored already; this run's results come in a moment, then start another if you need one",
+        )
+    })?;
     let unit_days = if unit == "weeks" { 7.0 } else { 1.0 };
     let id = format!("run-{}", hex::encode(rand::random::<[u8; 6]>()));
     RfmDb(&state.store)
@@ -202,7 +211,9 @@ pub async fn begin(
         .await?;
     let (st, m, run_id) = (state.clone(), merchant.to_string(), id.clone());
     tokio::spawn(async move {
+        job.turn().await;
         let outcome = execute(&st, &m, &run_id, as_of, unit_days).await;
+        drop(job);
         let at = crate::now_ms();
         let stored = match &outcome {
             Ok((plugin, model, sizes, movement)) => {
