@@ -701,4 +701,22 @@ async fn a_failing_scorer_answers_each_customers_last_good_scores() {
     assert_ne!(v["fallback"], Value::Null, "{v}");
     assert_eq!(v["result"][0], good["result"][0], "{v}");
     assert_eq!(v["result"][1]["segment"], "unscored", "{v}");
+
+    // A call of many customers falls back for all of them at once, each
+    // with its own last score; past the most per call it is refused
+    // before anything runs.
+    let mut many: Vec<Value> = (0..999).map(|i| summary(&format!("n{i}"), 1)).collect();
+    many.push(summary("c1", 4));
+    let (s, v) = invoke(input(many.clone())).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["result"].as_array().unwrap().len(), 1000);
+    assert_eq!(v["result"][999], good["result"][0]);
+    assert_eq!(v["result"][0]["segment"], "unscored");
+    many.push(json!({}));
+    let (s, v) = invoke(input(many)).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("batch_too_large")),
+        "{v}"
+    );
 }

@@ -203,15 +203,12 @@ async fn suite(url: &str) {
         .save_rfm_scores("m1", &[("c1".into(), r#"{"recency":4}"#.into())])
         .await
         .unwrap();
-    assert_eq!(
-        RfmDb(&store)
-            .rfm_score("m1", "c1")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some(r#"{"recency":4}"#)
-    );
-    assert_eq!(RfmDb(&store).rfm_score("m1", "c2").await.unwrap(), None);
+    let kept = RfmDb(&store)
+        .rfm_scores_of("m1", &["c1", "c2", "c1", ""])
+        .await
+        .unwrap();
+    assert_eq!(kept.get("c1").map(String::as_str), Some(r#"{"recency":4}"#));
+    assert_eq!(kept.len(), 1, "{kept:?}");
 
     // Articles: create, replace (votes kept), filter by locale, delete.
     let article = |id: &str, locale: &str, title: &str| cove_host::kb::store::ArticleRow {
@@ -328,7 +325,7 @@ async fn suite(url: &str) {
     let answer = |id: &str| cove_host::surveys::store::AnswerRow {
         id: id.into(),
         survey_id: "s1".into(),
-        visitor: "v1".into(),
+        visitor: format!("v-{id}"),
         locale: "en".into(),
         page: "/".into(),
         answers: serde_json::json!({"nps": 9}),
@@ -343,6 +340,14 @@ async fn suite(url: &str) {
         [true, true, false],
         "an id is stored once, even within one batch"
     );
+    // One answer per visitor per survey (another tab's is not stored).
+    let mut tab = answer("x3");
+    tab.visitor = "v-x1".into();
+    let fresh = SurveysDb(&store)
+        .insert_answers("m1", &[tab])
+        .await
+        .unwrap();
+    assert_eq!(fresh, [false], "one answer per visitor");
     assert_eq!(
         SurveysDb(&store2)
             .insert_answers("m1", &[answer("x2")])

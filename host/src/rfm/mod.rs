@@ -76,25 +76,26 @@ pub const MEMORY: crate::platform::feature::Memory = crate::platform::feature::M
     },
     recall: |state, merchant, input| {
         Box::pin(async move {
-            let mut last = Vec::new();
-            for c in input["customers"]
+            // `customer-id` in 0.2.0, `customer.id` before.
+            let ids: Vec<&str> = input["customers"]
                 .as_array()
                 .map(Vec::as_slice)
                 .unwrap_or(&[])
-            {
-                // `customer-id` in 0.2.0, `customer.id` before.
-                let id = c["customer-id"]
-                    .as_str()
-                    .or_else(|| c.pointer("/customer/id").and_then(Value::as_str))
-                    .unwrap_or_default();
-                let stored = RfmDb(&state.store)
-                    .rfm_score(merchant, id)
-                    .await
-                    .ok()
-                    .flatten();
-                last.push(stored.and_then(|s| serde_json::from_str(&s).ok()));
-            }
-            last
+                .iter()
+                .map(|c| {
+                    c["customer-id"]
+                        .as_str()
+                        .or_else(|| c.pointer("/customer/id").and_then(Value::as_str))
+                        .unwrap_or_default()
+                })
+                .collect();
+            let kept = RfmDb(&state.store)
+                .rfm_scores_of(merchant, &ids)
+                .await
+                .unwrap_or_default();
+            ids.iter()
+                .map(|id| kept.get(*id).and_then(|s| serde_json::from_str(s).ok()))
+                .collect()
         })
     },
 };

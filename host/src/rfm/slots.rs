@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::platform::feature::SlotPolicy;
+use crate::AppState;
+use crate::platform::feature::{Completion, SlotPolicy};
+use crate::platform::http::{ApiError, Code};
 use crate::platform::slots::{Contract, Slot};
 
 /// The RFM scorer.
@@ -14,9 +16,35 @@ pub const RFM: SlotPolicy = SlotPolicy {
     fallback: last_or_unscored,
     check,
     reads_input: true,
-    input: None,
+    input: Some(at_most_per_call),
     memory: Some(super::MEMORY),
 };
+
+/// Customers one call through the API may score (a run scores them all).
+pub const MAX_PER_CALL: usize = 1_000;
+
+/// Refuse a call with more than [`MAX_PER_CALL`] customers, before the
+/// plugin or its fallback sees it: a body of a million `{}` would
+/// otherwise cost a look-up and an answer each.
+fn at_most_per_call<'a>(_: &'a AppState, _: &'a str, body: &'a [u8]) -> Completion<'a> {
+    Box::pin(async move {
+        #[derive(serde::Deserialize)]
+        struct Batch {
+            #[serde(default)]
+            customers: Vec<serde::de::IgnoredAny>,
+        }
+        match serde_json::from_slice::<Batch>(body) {
+            Ok(b) if b.customers.len() > MAX_PER_CALL => Err(ApiError::unprocessable(
+                Code::BatchTooLarge,
+                format!(
+                    "score at most {MAX_PER_CALL} customers per call ({} sent); an RFM run scores every customer",
+                    b.customers.len()
+                ),
+            )),
+            _ => Ok(None),
+        }
+    })
+}
 
 /// `last` (the last good scores), or `unscored` for customers never scored.
 fn last_or_unscored(contract: Contract, input: &Value, _: i64, last: &[Option<Value>]) -> Value {

@@ -49,51 +49,94 @@ pub async fn last_score(
     merchant: &str,
     customer: &str,
 ) -> Result<Option<String>, StoreError> {
-    let called = sqlx::query(
-        "SELECT score, updated_at FROM rfm_last_scores WHERE merchant_id = $1 AND customer_id = $2",
-    )
-    .bind(merchant)
-    .bind(customer)
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|r| Ok::<_, StoreError>((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
-    .transpose()?;
-    let run = sqlx::query(
-        "SELECT r.finished_at AS finished_at, s.customer_id, s.recency, s.frequency, s.monetary, s.segment, \
-         s.tier, s.micro, s.p_active, s.expected_purchases, s.expected_value, s.clv, s.rescored_at \
-         FROM rfm_runs r JOIN rfm_scores s \
-         ON s.merchant_id = r.merchant_id AND s.run_id = r.id AND s.customer_id = $2 \
-         WHERE r.merchant_id = $1 AND r.status = 'done' ORDER BY r.finished_at DESC, r.id DESC LIMIT 1",
-    )
-    .bind(merchant)
-    .bind(customer)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let run_at = match &run {
-        Some(r) => Some(
-            r.try_get::<Option<i64>, _>("rescored_at")?
-                .unwrap_or(r.try_get::<Option<i64>, _>("finished_at")?.unwrap_or(0)),
-        ),
-        None => None,
-    };
-    match (called, run, run_at) {
-        (Some((score, at)), _, Some(run_at)) if at >= run_at => Ok(Some(score)),
-        (Some((score, _)), None, _) => Ok(Some(score)),
-        (_, Some(r), _) => {
-            let v = score_row(&r)?;
-            Ok(Some(
-                json!({
-                    "customer-id": v.customer_id, "recency": v.recency, "frequency": v.frequency,
-                    "monetary": v.monetary, "segment": v.segment, "tier": v.tier,
-                    "micro-segments": v.micro_segments, "p-active": v.p_active,
-                    "expected-purchases": v.expected_purchases, "expected-value": v.expected_value,
-                    "clv": v.clv,
-                })
-                .to_string(),
-            ))
+    Ok(last_scores(conn, merchant, &[customer])
+        .await?
+        .remove(customer))
+}
+
+/// [`last_score`] of many customers at once: two queries per 500 of
+/// them, whatever their number. Customers never scored are absent.
+pub async fn last_scores(
+    conn: &mut sqlx::AnyConnection,
+    merchant: &str,
+    customers: &[&str],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut ids: Vec<&str> = customers
+        .iter()
+        .copied()
+        .filter(|c| !c.is_empty())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let list = (0..chunk.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT customer_id, score, updated_at FROM rfm_last_scores WHERE merchant_id = $1 AND customer_id IN ({list})"
+        );
+        // Only placeholders are formatted in.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant);
+        for id in chunk {
+            q = q.bind(*id);
         }
-        (None, None, _) => Ok(None),
+        let mut called = std::collections::HashMap::new();
+        for r in q.fetch_all(&mut *conn).await? {
+            called.insert(
+                r.try_get::<String, _>(0)?,
+                (r.try_get::<String, _>(1)?, r.try_get::<i64, _>(2)?),
+            );
+        }
+        // Each customer's row of the latest finished run that scored them.
+        let sql = format!(
+            "SELECT r.finished_at AS finished_at, s.customer_id, s.recency, s.frequency, s.monetary, s.segment, \
+             s.tier, s.micro, s.p_active, s.expected_purchases, s.expected_value, s.clv, s.rescored_at \
+             FROM rfm_runs r JOIN rfm_scores s ON s.merchant_id = r.merchant_id AND s.run_id = r.id \
+             WHERE r.merchant_id = $1 AND r.status = 'done' AND s.customer_id IN ({list}) \
+             ORDER BY s.customer_id, r.finished_at DESC, r.id DESC"
+        );
+        // Only placeholders are formatted in.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        let mut runs = std::collections::HashMap::new();
+        for r in q.fetch_all(&mut *conn).await? {
+            let id: String = r.try_get("customer_id")?;
+            runs.entry(id).or_insert(r);
+        }
+        for id in chunk {
+            let called = called.remove(*id);
+            let run = runs.remove(*id);
+            let run_at = match &run {
+                Some(r) => Some(
+                    r.try_get::<Option<i64>, _>("rescored_at")?
+                        .unwrap_or(r.try_get::<Option<i64>, _>("finished_at")?.unwrap_or(0)),
+                ),
+                None => None,
+            };
+            let score = match (called, run, run_at) {
+                (Some((score, at)), _, Some(run_at)) if at >= run_at => score,
+                (Some((score, _)), None, _) => score,
+                (_, Some(r), _) => {
+                    let v = score_row(&r)?;
+                    json!({
+                        "customer-id": v.customer_id, "recency": v.recency, "frequency": v.frequency,
+                        "monetary": v.monetary, "segment": v.segment, "tier": v.tier,
+                        "micro-segments": v.micro_segments, "p-active": v.p_active,
+                        "expected-purchases": v.expected_purchases, "expected-value": v.expected_value,
+                        "clv": v.clv,
+                    })
+                    .to_string()
+                }
+                (None, None, _) => continue,
+            };
+            out.insert((*id).to_string(), score);
+        }
     }
+    Ok(out)
 }
 
 /// How an RFM run stands.
@@ -607,14 +650,14 @@ impl RfmDb<'_> {
         .collect()
     }
 
-    /// The latest good RFM score of a customer, as JSON text (the slot's
-    /// fallback): see [`last_score`].
-    pub async fn rfm_score(
+    /// The latest good RFM scores of customers, as JSON text by customer
+    /// (the slot's fallback): see [`last_scores`].
+    pub async fn rfm_scores_of(
         self,
         merchant: &str,
-        customer: &str,
-    ) -> Result<Option<String>, StoreError> {
-        last_score(&mut *self.pool.acquire().await?, merchant, customer).await
+        customers: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        last_scores(&mut *self.pool.acquire().await?, merchant, customers).await
     }
 
     /// Remember the latest good RFM score of each customer.
