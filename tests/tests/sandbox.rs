@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use cove_e2e::{NOON, fatigue_input, guests, wasm};
 use cove_host::platform::registry::{PublishError, inspect};
-use cove_host::platform::runtime::{BatchLimits, FailureKind, Limits, Runtime, json};
+use cove_host::platform::runtime::{FailureKind, Limits, Runtime, json};
 use cove_host::platform::slots::Slot;
 use cove_sdk::fatigue::FatiguePolicy;
 use serde_json::{Value, json};
@@ -348,21 +348,21 @@ fn decision_json(d: &cove_sdk::fatigue::Decision) -> Value {
 #[test]
 fn an_answer_that_aliases_one_buffer_is_stopped_by_the_copy_budget() {
     // The aliasing scorer is an RFM scorer, whose calls run under the batch
-    // limits: here with the per-call answer size, so 4,000 aliases of
-    // 64 KiB are far beyond what the copy budget lets out.
-    let rt = Runtime::new(Limits {
-        batch: BatchLimits {
-            output_bytes: 64 << 10,
-            ..BatchLimits::default()
-        },
-        ..cove_e2e::test_limits()
-    })
-    .expect("runtime");
+    // limits (an answer of up to 32 MiB). What a batch call may copy out
+    // follows its batch: for 24 customers, far less than 4,000 aliases of
+    // 64 KiB, so the copy stops before the host allocates them (rather
+    // than after, when the answer's size is checked).
+    let rt = Runtime::new(cove_e2e::test_limits()).expect("runtime");
     let (slot, contract, compiled) =
         inspect(&rt, &wasm(guests::ALIASED_OUTPUT)).expect("valid component");
     assert_eq!(slot, Slot::Rfm);
     let prepared = rt.prepare(&compiled, slot, contract).expect("prepare");
-    let input = json!({"model": {"recency-cuts": [], "frequency-cuts": [], "monetary-cuts": [], "bgnbd": null, "gamma-gamma": null, "unit-days": 1.0, "clv-percentiles": [], "spent-percentiles": [], "purchases-percentiles": []}, "customers": []});
+    let customers: Vec<Value> = (0..24)
+        .map(|i| json!({"customer-id": format!("c{i}"), "orders": 2, "repeat-purchases": 1, "recency": 30.0,
+            "age": 100.0, "days-since-order": 20.0, "spent": 250.0, "mean-repeat-value": 60.0, "engaged-30": 1,
+            "engaged-60": 2, "days-since-cart": null, "days-to-birthday": null, "campaigns": 0, "tags": []}))
+        .collect();
+    let input = json!({"model": {"recency-cuts": [], "frequency-cuts": [], "monetary-cuts": [], "bgnbd": null, "gamma-gamma": null, "unit-days": 1.0, "clv-percentiles": [], "spent-percentiles": [], "purchases-percentiles": []}, "customers": customers});
     let params: Vec<_> = prepared
         .params
         .iter()
@@ -375,6 +375,11 @@ fn an_answer_that_aliases_one_buffer_is_stopped_by_the_copy_budget() {
         failure.kind,
         FailureKind::OversizedOutput,
         "{}",
+        failure.detail
+    );
+    assert!(
+        failure.detail.contains("larger than the host copies out"),
+        "stopped while copying, not after: {}",
         failure.detail
     );
 }

@@ -35,7 +35,17 @@ pub struct Limits {
     /// `score` on a batch, off the request threads), which replace the
     /// memory, fuel, deadline and output limits above for those calls.
     pub batch: BatchLimits,
+    /// A tighter copy budget than the answer size implies (batch calls).
+    #[serde(skip)]
+    pub copy_bytes: Option<usize>,
 }
+
+/// Bytes of answer a batch call may give per item of its batch (an RFM
+/// score is a few hundred).
+pub const ANSWER_PER_ITEM: usize = 2 << 10;
+/// Bytes a batch call may have the host copy per item of its batch (an
+/// RFM score costs about 700: a `Val` per field, names and strings).
+pub const COPY_PER_ITEM: usize = 4 << 10;
 
 /// The limits of one batch call.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
@@ -77,18 +87,25 @@ impl Default for Limits {
             tables: 8,
             keep_resident_bytes: 10 << 20,
             batch: BatchLimits::default(),
+            copy_bytes: None,
         }
     }
 }
 
 impl Limits {
-    /// These limits with the batch limits in place of the per-call ones.
-    pub fn for_batch(&self) -> Limits {
+    /// These limits with the batch limits in place of the per-call ones,
+    /// for a batch of `items` (its longest list): the answer may take
+    /// [`ANSWER_PER_ITEM`] bytes per item and copying it out
+    /// [`COPY_PER_ITEM`], so what a batch may copy follows what it may
+    /// answer, not the batch ceiling.
+    pub fn for_batch(&self, items: usize) -> Limits {
+        let output = (64 << 10) + items.saturating_mul(ANSWER_PER_ITEM);
         Limits {
             memory_bytes: self.batch.memory_bytes,
             fuel: self.batch.fuel,
             deadline_ms: self.batch.deadline_ms,
-            output_bytes: self.batch.output_bytes,
+            output_bytes: self.batch.output_bytes.min(output),
+            copy_bytes: Some((1 << 20) + items.saturating_mul(COPY_PER_ITEM)),
             ..self.clone()
         }
     }
@@ -99,11 +116,13 @@ impl Limits {
     /// most one value per two JSON bytes, so this never stops a valid
     /// answer, and it bounds the host's allocation to a few MiB.
     pub fn copy_budget(&self) -> usize {
-        self.output_bytes
+        let budget = self
+            .output_bytes
             .saturating_mul(std::mem::size_of::<wasmtime::component::Val>())
             / 2
             + self.log_bytes
-            + (64 << 10)
+            + (64 << 10);
+        self.copy_bytes.map_or(budget, |c| c.min(budget))
     }
 }
 

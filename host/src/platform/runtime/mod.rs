@@ -475,7 +475,17 @@ impl Runtime {
         seed: u64,
         params: &[Val],
     ) -> Result<Output, Failure> {
-        let batch = prepared.batch.then(|| self.limits.for_batch());
+        let batch = prepared.batch.then(|| {
+            let items = params
+                .iter()
+                .map(|p| match p {
+                    Val::List(l) => l.len(),
+                    _ => 0,
+                })
+                .max()
+                .unwrap_or(0);
+            self.limits.for_batch(items)
+        });
         let limits = batch.as_ref().unwrap_or(&self.limits);
         let ctx = CallCtx {
             limiter: Limiter::new(limits),
