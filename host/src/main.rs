@@ -190,6 +190,9 @@ struct Serve {
     /// Largest component accepted at publish, in KiB.
     #[arg(long, default_value_t = Limits::default().component_bytes >> 10)]
     component_kib: usize,
+    /// How long compiling an upload may take, in seconds.
+    #[arg(long, default_value_t = Limits::default().compile_ms / 1000)]
+    compile_timeout_secs: u64,
     /// Largest answer accepted, in KiB.
     #[arg(long, default_value_t = Limits::default().output_bytes >> 10)]
     output_kib: usize,
@@ -379,6 +382,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         fuel: s.fuel,
         memory_bytes: s.memory_mib << 20,
         component_bytes: s.component_kib << 10,
+        compile_ms: s.compile_timeout_secs.saturating_mul(1000),
         output_bytes: s.output_kib << 10,
         ..Limits::default()
     };

@@ -16,7 +16,11 @@ struct Api {
 
 impl Api {
     async fn new() -> Api {
-        let (state, dir) = host(None, test_limits()).await;
+        Api::with(test_limits()).await
+    }
+
+    async fn with(limits: cove_host::platform::runtime::Limits) -> Api {
+        let (state, dir) = host(None, limits).await;
         Api {
             app: cove_host::app(state),
             _dir: dir,
@@ -160,6 +164,31 @@ async fn reference_plugin_is_bound_by_default_and_decides() {
     assert!(
         text.contains(r#"cove_plugin_calls_total{slot="fatigue-policy",plugin="fatigue-policy@1.0.0",outcome="ok"} 2"#),
         "{text}"
+    );
+}
+
+/// An upload whose compilation outlasts the operator's limit is refused in
+/// words (here a limit of 0 s, which nothing compiles within), and leaves
+/// nothing behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_compile_past_its_time_is_refused() {
+    let api = Api::with(cove_host::platform::runtime::Limits {
+        compile_ms: 0,
+        ..test_limits()
+    })
+    .await;
+    let (s, v) = api.publish(guests::FATIGUE, "slow", "1.0.0", "x").await;
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "compile_timeout");
+    let (_, v) = api
+        .json("GET", "/v1/plugins", Some(OPERATOR_TOKEN), Value::Null)
+        .await;
+    assert!(
+        v["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["name"] != "slow"),
+        "{v}"
     );
 }
 

@@ -27,6 +27,8 @@ pub enum Code {
     ChangedMeanwhile,
     /// The plugin's component is larger than the host accepts.
     ComponentTooLarge,
+    /// Compiling the uploaded component took too long.
+    CompileTimeout,
     /// It exists already.
     Conflict,
     /// A planned contact that was dropped cannot get an outcome.
@@ -238,6 +240,7 @@ impl Code {
             Code::Busy => "busy",
             Code::ChangedMeanwhile => "changed_meanwhile",
             Code::ComponentTooLarge => "component_too_large",
+            Code::CompileTimeout => "compile_timeout",
             Code::Conflict => "conflict",
             Code::ContactDropped => "contact_dropped",
             Code::CsrfTokenMissing => "csrf_token_missing",

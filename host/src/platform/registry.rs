@@ -72,6 +72,11 @@ pub enum PublishError {
         /// Version.
         version: String,
     },
+    /// Compiling took longer than the host allows.
+    #[error(
+        "compiling the component took longer than {0} s; a plugin this large or intricate is refused"
+    )]
+    CompileTimeout(u64),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -92,6 +97,7 @@ impl PublishError {
             PublishError::ForbiddenImport(_) => Code::ForbiddenImport,
             PublishError::ExportMismatch(_) => Code::ExportMismatch,
             PublishError::VersionExists { .. } => Code::VersionExists,
+            PublishError::CompileTimeout(_) => Code::CompileTimeout,
             PublishError::Store(_) => Code::Internal,
         }
     }
@@ -115,6 +121,8 @@ pub struct Registry {
     store: Store,
     cache_dir: Option<PathBuf>,
     prepared: Mutex<HashMap<i64, Arc<Prepared>>>,
+    /// Uploads compile one at a time, so publishing never takes every core.
+    compiling: tokio::sync::Semaphore,
 }
 
 /// Which slot and contract version a component implements, checked
@@ -208,6 +216,7 @@ impl Registry {
             store,
             cache_dir,
             prepared: Mutex::new(HashMap::new()),
+            compiling: tokio::sync::Semaphore::new(1),
         }
     }
 
@@ -236,11 +245,16 @@ impl Registry {
         }
         let runtime = self.runtime.clone();
         let wasm = up.wasm.to_vec();
-        // Compilation takes tens of milliseconds: keep it off the async workers.
-        let (slot, contract, component) =
-            tokio::task::spawn_blocking(move || inspect(&runtime, &wasm))
-                .await
-                .map_err(|e| PublishError::NotAComponent(e.to_string()))??;
+        let limit = std::time::Duration::from_millis(runtime.limits.compile_ms);
+        // Compilation takes tens of milliseconds: keep it off the async
+        // workers, one upload at a time, and answer when it takes too long
+        // (the compiler thread finishes on its own; its result is dropped).
+        let _turn = self.compiling.acquire().await;
+        let compiled = tokio::task::spawn_blocking(move || inspect(&runtime, &wasm));
+        let (slot, contract, component) = tokio::time::timeout(limit, compiled)
+            .await
+            .map_err(|_| PublishError::CompileTimeout(limit.as_secs()))?
+            .map_err(|e| PublishError::NotAComponent(e.to_string()))??;
         let row = PluginRow {
             id: 0,
             name: up.name.to_string(),

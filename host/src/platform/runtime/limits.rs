@@ -9,6 +9,8 @@ use wasmtime::ResourceLimiter;
 pub struct Limits {
     /// Largest component accepted at publish, in bytes.
     pub component_bytes: usize,
+    /// How long compiling an upload may take, in milliseconds.
+    pub compile_ms: u64,
     /// Linear-memory ceiling per instance, in bytes.
     pub memory_bytes: usize,
     /// Table-element ceiling per table.
@@ -75,6 +77,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             component_bytes: 256 * 1024,
+            compile_ms: 60_000,
             memory_bytes: 10 << 20,
             table_elements: 10_000,
             fuel: 11_000_000,
