@@ -475,11 +475,10 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
             .create_merchant("demo", "Demo Store", &key_hash(&key))
             .await?;
         write_secret(&data_dir.join("demo-api-key"), &key)?;
-        let bound = bind_reference_plugins(state, "demo")
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let (bound, not_bound) = bind_reference_plugins(state, "demo").await;
         tracing::info!(
             ?bound,
+            ?not_bound,
             "created merchant `demo`; its API key is in {}",
             data_dir.join("demo-api-key").display()
         );

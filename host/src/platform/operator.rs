@@ -97,6 +97,9 @@ pub struct CreatedMerchant {
     pub api_key: String,
     /// The reference plugins bound (`name@version`).
     pub bound: Vec<String>,
+    /// Slots whose reference plugin could not be bound, and why: the
+    /// merchant and its key exist all the same; bind them by hand.
+    pub not_bound: Vec<String>,
 }
 
 /// A slot's binding in force.
@@ -211,25 +214,34 @@ pub async fn create_merchant(
         }
         Err(e) => return Err(e.into()),
     }
-    let bound = bind_reference_plugins(&state, &req.id).await?;
+    // The merchant and its key exist now: whatever binding does, the key
+    // is answered (a retry would only get 409).
+    let (bound, not_bound) = bind_reference_plugins(&state, &req.id).await;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedMerchant {
             id: req.id,
             api_key: key,
             bound,
+            not_bound,
         }),
     )
         .into_response())
 }
 
-/// Bind the newest unyanked reference plugin of each slot to `merchant`.
+/// Bind the newest unyanked reference plugin of each slot to `merchant`:
+/// those bound (`name@version`), and the slots that could not be, with
+/// why.
 pub async fn bind_reference_plugins(
     state: &AppState,
     merchant: &str,
-) -> Result<Vec<String>, ApiError> {
-    let plugins = state.store.list_plugins().await?;
+) -> (Vec<String>, Vec<String>) {
+    let plugins = match state.store.list_plugins().await {
+        Ok(p) => p,
+        Err(e) => return (Vec::new(), vec![format!("every slot: {e}")]),
+    };
     let mut bound = Vec::new();
+    let mut not_bound = Vec::new();
     for slot in Slot::ALL {
         let newest = plugins
             .iter()
@@ -240,7 +252,8 @@ pub async fn bind_reference_plugins(
             })
             .max_by_key(|p| semver::Version::parse(&p.version).ok());
         if let Some(plugin) = newest {
-            bind_version(
+            let label = format!("{}@{}", plugin.name, plugin.version);
+            match bind_version(
                 state,
                 merchant,
                 slot,
@@ -249,11 +262,17 @@ pub async fn bind_reference_plugins(
                 "system",
                 "default",
             )
-            .await?;
-            bound.push(format!("{}@{}", plugin.name, plugin.version));
+            .await
+            {
+                Ok(()) => bound.push(label),
+                Err(e) => {
+                    tracing::warn!(%merchant, %slot, plugin = %label, error = %e.message(), "a reference plugin could not be bound");
+                    not_bound.push(format!("{slot}: {label}: {}", e.message()));
+                }
+            }
         }
     }
-    Ok(bound)
+    (bound, not_bound)
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
