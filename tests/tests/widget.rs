@@ -291,6 +291,46 @@ async fn surveys_are_checked_and_answers_stored_once() {
         StatusCode::UNAUTHORIZED,
         "no link, no key: no report"
     );
+    // Links are signed with the shop's own key, not the operator token
+    // (a link signed with it is forged)...
+    let expires: i64 = report
+        .split("expires=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let forged = {
+        use hmac::Mac;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(cove_e2e::OPERATOR_TOKEN.as_bytes())
+                .unwrap();
+        mac.update(format!("report\nshop\nexit\n{expires}").as_bytes());
+        format!(
+            "/v1/merchants/shop/surveys/exit/report?expires={expires}&sig={}",
+            hex::encode(mac.finalize().into_bytes())
+        )
+    };
+    let (status, _, _) = request(&app, "GET", &forged, &[], None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "signed with the operator token"
+    );
+    // ...and revoking them stops every link given out.
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/links/revoke",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = request(&app, "GET", report, &[], None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a revoked link");
 
     // Another merchant sees none of it.
     let (status, body) = call(

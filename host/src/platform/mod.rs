@@ -14,6 +14,7 @@ pub mod feature;
 pub mod guard;
 pub mod http;
 pub mod invoke;
+pub mod links;
 pub mod metrics;
 pub mod openapi;
 mod operator;
@@ -74,6 +75,7 @@ fn own_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policy::invoke))
         .routes(routes!(policy::configure))
         .routes(routes!(policy::stats))
+        .routes(routes!(links::revoke))
 }
 
 /// The answer of `/healthz`.

@@ -112,6 +112,11 @@ const PLATFORM_MIGRATIONS: &[Migration] = &[
         "upload quota",
         include_str!("../../migrations/common/0017_upload_quota.sql"),
     ),
+    Migration::new(
+        19,
+        "link keys",
+        include_str!("../../migrations/common/0019_link_keys.sql"),
+    ),
 ];
 
 /// The checksums (SHA-384) of the first migration as released, which also

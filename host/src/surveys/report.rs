@@ -4,7 +4,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::results::summary;
 use super::with_answers;
 use crate::AppState;
-use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, html_escape as esc};
+use crate::platform::links;
 
 /// How long a report link works.
 const LINK_MS: i64 = 24 * 3_600_000;
@@ -26,17 +26,14 @@ pub struct LinkQuery {
     sig: Option<String>,
 }
 
-fn link_signature(state: &AppState, merchant: &str, id: &str, expires: i64) -> String {
-    use hmac::Mac;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(state.operator_token.as_bytes())
-        .expect("HMAC takes any key length");
-    mac.update(format!("report\n{merchant}\n{id}\n{expires}").as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+/// What a report link opens.
+fn linked(id: &str) -> String {
+    format!("survey-report/{id}")
 }
 
 /// The merchant's key, the operator token, or a signed link that has not
-/// expired.
-pub(super) fn report_access(
+/// expired (or been revoked).
+pub(super) async fn report_access(
     state: &AppState,
     caller: Result<ForMerchant, ApiError>,
     link: &LinkQuery,
@@ -48,27 +45,7 @@ pub(super) fn report_access(
     };
     // The link is the credential: a bad or stale one is refused like a
     // bad token.
-    let forbidden = |code, message: &str| {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            code,
-            message.to_string(),
-        ))
-    };
-    let expected = link_signature(state, merchant, id, expires);
-    if !crate::platform::http::constant_time_eq(sig.as_bytes(), expected.as_bytes()) {
-        return forbidden(
-            Code::InvalidLink,
-            "this report link is not valid; ask for a new one",
-        );
-    }
-    if expires < crate::now_ms() {
-        return forbidden(
-            Code::LinkExpired,
-            "this report link has expired; ask for a new one",
-        );
-    }
-    Ok(())
+    links::check(state, merchant, &linked(id), expires, sig).await
 }
 
 /// `POST /v1/merchants/{m}/surveys/{id}/report-link`: a link to the
@@ -83,7 +60,7 @@ pub async fn report_link(
     let expires = crate::now_ms() + LINK_MS;
     let q = format!(
         "expires={expires}&sig={}",
-        link_signature(&state, &merchant, &id, expires)
+        links::sign(&state, &merchant, &linked(&id), expires).await?
     );
     let base = format!("/v1/merchants/{merchant}/surveys/{id}");
     Ok(axum::Json(ReportLink {
@@ -126,7 +103,7 @@ pub async fn report(
     link: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let link = crate::platform::http::query(link)?;
-    report_access(&state, caller, &link, &merchant, &id)?;
+    report_access(&state, caller, &link, &merchant, &id).await?;
     let (survey, answers) = with_answers(&state, &merchant, &id).await?;
     let sum = serde_json::json!(summary(&id, &survey, &answers));
     let n = |v: &Value| v.as_u64().unwrap_or(0);

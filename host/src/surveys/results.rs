@@ -237,7 +237,7 @@ pub async fn csv(
     link: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let link = crate::platform::http::query(link)?;
-    report_access(&state, caller, &link, &merchant, &id)?;
+    report_access(&state, caller, &link, &merchant, &id).await?;
     let (survey, answers) = with_answers(&state, &merchant, &id).await?;
     let mut out = String::from("answer_id,received_at,locale,page");
     for q in &survey.questions {
