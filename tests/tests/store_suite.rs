@@ -148,7 +148,7 @@ async fn suite(url: &str) {
             .is_some()
     );
 
-    assert_eq!(store.latest_event_id().await.unwrap(), 0);
+    assert_eq!(store.audit_fingerprint().await.unwrap(), (0, 0));
     assert_eq!(
         store
             .previous_binding("m1", "fatigue-policy")
@@ -172,7 +172,31 @@ async fn suite(url: &str) {
         .await
         .unwrap();
     assert!(e2 > e1);
-    assert_eq!(store2.latest_event_id().await.unwrap(), e2);
+    assert_eq!(store2.audit_fingerprint().await.unwrap(), (2, e2));
+    // An event given its id before e2 but committed after it (PostgreSQL
+    // hands ids out before commits): the newest id stays, the fingerprint
+    // that replicas poll moves all the same.
+    {
+        use sqlx::Connection;
+        let late = "INSERT INTO binding_events (id, merchant_id, slot, action, actor, at) \
+                    OVERRIDING SYSTEM VALUE VALUES (-1, 'm1', 'fatigue-policy', 'bind', 'late', 1)";
+        let gone = "DELETE FROM binding_events WHERE id = -1";
+        if url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query(late).execute(&mut c).await.unwrap();
+            assert_eq!(store2.audit_fingerprint().await.unwrap(), (3, e2));
+            sqlx::query(gone).execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+            let late = late.replace("OVERRIDING SYSTEM VALUE ", "");
+            sqlx::query(sqlx::AssertSqlSafe(late))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            assert_eq!(store2.audit_fingerprint().await.unwrap(), (3, e2));
+            sqlx::query(gone).execute(&mut c).await.unwrap();
+        }
+    }
     let bindings = store2.bindings(Some("m1")).await.unwrap();
     assert_eq!(bindings.len(), 1);
     assert_eq!((bindings[0].plugin_id, bindings[0].event_id), (p2.id, e2));

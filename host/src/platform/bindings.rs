@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use arc_swap::ArcSwap;
 
@@ -45,8 +44,8 @@ type Table = HashMap<String, [Option<Arc<Active>>; 5]>;
 #[derive(Default)]
 pub struct Bindings {
     table: ArcSwap<Table>,
-    seen_event: AtomicI64,
-    reload: tokio::sync::Mutex<()>,
+    /// The audit log's fingerprint when the table was last built.
+    reload: tokio::sync::Mutex<(i64, i64)>,
 }
 
 fn index(slot: Slot) -> usize {
@@ -98,11 +97,11 @@ impl Bindings {
         registry: &Registry,
         metrics: &crate::platform::metrics::Metrics,
     ) -> anyhow::Result<()> {
-        let _guard = self.reload.lock().await;
-        let latest = store.latest_event_id().await?;
+        let mut seen = self.reload.lock().await;
+        let latest = store.audit_fingerprint().await?;
         // Bindings only ever change together with an audit event, so an
-        // unchanged newest event id means an unchanged table.
-        if latest == self.seen_event.load(Ordering::Acquire) {
+        // unchanged log means an unchanged table.
+        if latest == *seen {
             return Ok(());
         }
         let old = self.table.load_full();
@@ -131,7 +130,7 @@ impl Bindings {
             next.entry(row.merchant_id).or_default()[index(slot)] = Some(active);
         }
         self.table.store(Arc::new(next));
-        self.seen_event.store(latest, Ordering::Release);
+        *seen = latest;
         Ok(())
     }
 }

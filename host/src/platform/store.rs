@@ -641,14 +641,17 @@ impl Store {
             .collect()
     }
 
-    /// The newest audit event id (0 when none): replicas poll it to notice
-    /// binding changes made elsewhere.
-    pub async fn latest_event_id(&self) -> Result<i64, StoreError> {
-        let id: Option<i64> = sqlx::query("SELECT MAX(id) FROM binding_events")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        Ok(id.unwrap_or(0))
+    /// The audit log's event count and newest id: replicas poll it to
+    /// notice binding changes made elsewhere. The count matters on
+    /// PostgreSQL, where an event given an id before another may commit
+    /// after it: the newest id alone would not move, the count does.
+    pub async fn audit_fingerprint(&self) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM binding_events",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
     /// A merchant's audit log, newest first.
