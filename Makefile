@@ -11,7 +11,7 @@ GBSTATS := 0.8.0
 LIFETIMES := 0.11.3
 CDNOW := cdnow_customers_summary_with_transactions.csv
 
-.PHONY: run test bench bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -80,6 +80,9 @@ bench-widget: deps-test build widget
 ## Customer data: `cove import` of 1M customers and 10M orders (CSV) on
 ## SQLite and PostgreSQL against each database's bulk path; re-import,
 ## peak RSS, live events. COVE_BENCH_CUSTOMERS=100000 for a shorter run.
+bench-abuse: deps-test build widget
+	./target/release/cove-bench abuse
+
 bench-import: deps-test build
 	./target/release/cove-bench import
 

@@ -19,8 +19,12 @@
 //! The widget's figures: `make bench-widget` (`cove-bench widget`, see
 //! `bench/widget.rs`); the merchant console's: `make bench-console`
 //! (`cove-bench console`, see `bench/console.rs`); customer data's: `make
-//! bench-import` (`cove-bench import`, see `bench/import.rs`).
+//! bench-import` (`cove-bench import`, see `bench/import.rs`); abuse from
+//! visitors and one merchant: `make bench-abuse` (`cove-bench abuse`, see
+//! `bench/abuse.rs`).
 
+#[path = "bench/abuse.rs"]
+mod abuse;
 #[path = "bench/console.rs"]
 mod console;
 #[path = "bench/experiments.rs"]
@@ -247,6 +251,7 @@ fn wrk_with(url: &str, script: &str, seconds: u64, threads: u32, connections: u3
 fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("widget") => return widget::run(),
+        Some("abuse") => return abuse::run(),
         Some("console") => return console::run(),
         Some("import") => return import::run(),
         Some("returns") => return returns::run(),
