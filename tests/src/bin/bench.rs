@@ -252,6 +252,7 @@ fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("widget") => return widget::run(),
         Some("abuse") => return abuse::run(),
+        Some("abuse-load") => return abuse::load(),
         Some("console") => return console::run(),
         Some("import") => return import::run(),
         Some("returns") => return returns::run(),
