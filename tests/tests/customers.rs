@@ -399,30 +399,23 @@ async fn a_huge_record_is_refused_and_the_rest_is_read() {
     assert_eq!(errors[1]["field"], "first_name", "{summary}");
     assert!(summary.to_string().len() < 2_000, "the refusals are cut");
 
+    // One record kept, one refused for `why`.
+    let one_of_two = |entity: &'static str, body: String, why: &'static str| {
+        let (app, key) = (app.clone(), key.clone());
+        async move {
+            let uri = format!("/v1/merchants/shop/import/{entity}");
+            let (status, summary) = upload(&app, &key, &uri, "text/csv", &body).await;
+            assert_eq!(status, StatusCode::OK, "{summary}");
+            let counts = (summary["inserted"].as_u64(), summary["rejected"].as_u64());
+            assert_eq!(counts, (Some(1), Some(1)), "{summary}");
+            let reason = summary["errors"][0]["reason"].as_str().unwrap();
+            assert!(reason.contains(why), "{summary}");
+        }
+    };
     let csv = "id,email\nc1,c1@shop.example\nc2,\"open".to_string()
         + &"x".repeat(3 * mb)
         + "\nc3,c3@shop.example\n";
-    let (status, summary) = upload(
-        &app,
-        &key,
-        "/v1/merchants/shop/import/customers",
-        "text/csv",
-        &csv,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{summary}");
-    assert_eq!(
-        (summary["inserted"].as_u64(), summary["rejected"].as_u64()),
-        (Some(1), Some(1)),
-        "{summary}"
-    );
-    assert!(
-        summary["errors"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("quote left open"),
-        "{summary}"
-    );
+    one_of_two("customers", csv, "quote left open").await;
 
     // An order whose rows never end (one name, row after row).
     let mut orders =
@@ -431,25 +424,5 @@ async fn a_huge_record_is_refused_and_the_rest_is_read() {
         orders.push_str("o1,c1,2026-01-01,EUR,1.00,SKU-AAAAAAAAAA,1,1.00\n");
     }
     orders.push_str("o2,c1,2026-01-01,EUR,1.00,SKU-B,1,1.00\n");
-    let (status, summary) = upload(
-        &app,
-        &key,
-        "/v1/merchants/shop/import/orders",
-        "text/csv",
-        &orders,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{summary}");
-    assert_eq!(
-        (summary["inserted"].as_u64(), summary["rejected"].as_u64()),
-        (Some(1), Some(1)),
-        "{summary}"
-    );
-    assert!(
-        summary["errors"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("rows add up"),
-        "{summary}"
-    );
+    one_of_two("orders", orders, "rows add up").await;
 }
