@@ -36,6 +36,15 @@ const page_html = (lang) => `<!doctype html><html lang="${lang}"><head><meta cha
 <script src="${COVE}/widget.js" data-merchant="demo" async></script></head>
 <body><h1>Merchant page</h1><button id="own">Own button</button><ul><li id="own-li">own item</li></ul>
 <div class="tall"></div></body></html>`;
+// A page the merchant does not fully control: HTML from reviews or a theme
+// that clobbers the document's properties, generic CSS that hides empty
+// elements and restyles all text, a Prototype.js-style patch, no CSP.
+const hostile_html = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<style>div:empty,span:empty{display:none!important} *{text-transform:uppercase;letter-spacing:5px}</style>
+<script>Array.prototype.toJSON = function () { return "x"; };</script></head>
+<body><img name="currentScript" src="http://attacker.invalid/x" data-merchant="demo"><form name="currentScript"></form>
+<img name="body"><img name="createElement"><div id="__coveWidget"></div><h1>Reviews</h1>
+<script src="${COVE}/widget.js" data-merchant="demo" async></script></body></html>`;
 const own_css = "button{background:rgb(214, 40, 40);color:rgb(255, 255, 0)} li{color:rgb(0, 0, 255)} dialog{background:rgb(0, 128, 0)} input{font-size:40px} .tall{height:3000px}";
 const own_js = `window.ownMarker = "intact"; window.cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));
@@ -45,6 +54,7 @@ const server = http.createServer((req, res) => {
   const csp = `script-src 'self' ${COVE} 'wasm-unsafe-eval'; style-src 'self'; object-src 'none'; base-uri 'none'`;
   if (url.pathname == "/own.css") return res.writeHead(200, { "content-type": "text/css" }).end(own_css);
   if (url.pathname == "/own.js") return res.writeHead(200, { "content-type": "text/javascript" }).end(own_js);
+  if (url.searchParams.has("hostile")) return res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(hostile_html);
   res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": csp });
   res.end(page_html(url.searchParams.get("lang") || "en"));
 });
@@ -343,6 +353,32 @@ try {
   await new Promise((r) => setTimeout(r, 3500));
   check(exposures == 1, "…and the exposure is not sent again (" + exposures + ")");
   await returning.close();
+
+  // 13. A hostile page (no CSP): clobbered document properties, generic
+  // CSS, a patched Array.prototype.toJSON. The widget loads from its own
+  // host only, shows, keeps its own text style, and an answer arrives.
+  const shop = await browser.newContext();
+  const p6 = await shop.newPage();
+  const hostileErrors = [];
+  p6.on("pageerror", (e) => hostileErrors.push(String(e)));
+  let attacker = 0;
+  p6.on("request", (r) => { if (r.url().includes("attacker.invalid")) attacker += r.url().endsWith("/x") ? 0 : 1; });
+  await p6.goto(ORIGIN + "/checkout?hostile=1");
+  const l6 = p6.locator("[data-cove-widget] button.l");
+  await until(() => l6.isVisible(), "hostile page: the launcher shows despite the clobbering and div:empty");
+  check(await p6.evaluate(() => document.querySelector("[data-cove-widget]").parentNode === Document.prototype.__lookupGetter__("body").call(document)), "hostile page: the widget is in the page's body, not in an image");
+  const style6 = await l6.evaluate((b) => getComputedStyle(b).letterSpacing + " " + getComputedStyle(b).textTransform);
+  check(style6 == "normal none", "hostile page: the page's text styles do not reach the widget (" + style6 + ")");
+  const before6 = (await (await api("/surveys/exit/results")).json()).responses;
+  await p6.evaluate(() => document.dispatchEvent(new MouseEvent("mouseout", { clientY: -2, relatedTarget: null, bubbles: true })));
+  const form6 = p6.locator("[data-cove-widget] dialog form");
+  await form6.waitFor();
+  await form6.locator(".nps label", { hasText: /^10$/ }).click();
+  await form6.locator("button[type=submit]").click();
+  await until(async () => (await (await api("/surveys/exit/results")).json()).responses == before6 + 1, "hostile page: with toJSON patched, the answer arrives");
+  check(attacker == 0, "hostile page: nothing is loaded from the attacker's origin (" + attacker + ")");
+  check(hostileErrors.length == 0, "hostile page: no errors thrown into the page (" + hostileErrors.join("; ") + ")");
+  await shop.close();
 
   const violations = await page.evaluate(() => window.cspViolations);
   check(violations.length == 0, "no CSP violations under script-src HOST 'wasm-unsafe-eval' (" + violations.join("; ") + ")");

@@ -89,6 +89,15 @@ async fn surveys_are_checked_and_answers_stored_once() {
             json!({"targeting": {"paths": ["checkout"]}}),
             "invalid_paths",
         ),
+        // The shape that made a page's matcher backtrack for 40 s.
+        (
+            json!({"targeting": {"paths": ["/*a*a*a*a*a*a*a*a*a*a*a*a*b"]}}),
+            "invalid_paths",
+        ),
+        (
+            json!({"targeting": {"paths": ["/shop/**"]}}),
+            "invalid_paths",
+        ),
         (
             json!({"trigger": {"exit_intent": false}}),
             "invalid_trigger",

@@ -5,23 +5,51 @@
 // (wasm search + UI, `ui.js`) only when the visitor needs it. Everything
 // lives in one shadow root; nothing it does can throw into the page.
 (() => {
-  const me = document.currentScript;
-  // One widget per page, even if the tag was pasted twice.
-  if (!me || window.__coveWidget) return;
-  window.__coveWidget = 1;
-  const base = new URL(me.src).origin;
+  // The page is read through the prototypes' own getters and methods: an
+  // element named `currentScript`, `body` or `createElement` (HTML a
+  // review or a theme can hold) shadows the document's.
+  const doc = (name) => Reflect.apply(Object.getOwnPropertyDescriptor(Document.prototype, name).get, document, []);
+  const make = (tag) => Reflect.apply(Document.prototype.createElement, document, [tag]);
+  const listen = (target, type, f, o) => Reflect.apply(EventTarget.prototype.addEventListener, target, [type, f, o]);
+  const unlisten = (target, type, f) => Reflect.apply(EventTarget.prototype.removeEventListener, target, [type, f]);
+  const me = doc("currentScript");
+  const src = me instanceof HTMLScriptElement && me.src ? new URL(me.src) : null;
+  // One widget per page, even if the tag was pasted twice (a symbol: no
+  // element id can stand in for it).
+  const once = Symbol.for("cove.widget");
+  if (!src || !/\/widget\.js$/.test(src.pathname) || window[once]) return;
+  window[once] = 1;
+  const base = src.origin;
   const merchant = me.dataset.merchant || "";
   const V = "__COVE_V__";
   const warn = (e) => console.warn("[cove]", e);
+  // JSON written here, not by the page's `JSON` or a patched
+  // `Array.prototype.toJSON` (Prototype.js): what is sent is what was meant.
+  const str = (s) => '"' + String(s).replace(/[\\"\u0000-\u001f\u2028\u2029]/g, (c) => "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4)) + '"';
+  const json = (v) => {
+    if (v === null || v === undefined) return "null";
+    if (typeof v == "string") return str(v);
+    if (typeof v == "number") return isFinite(v) ? String(v) : "null";
+    if (typeof v == "boolean") return v ? "true" : "false";
+    let out = "";
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) out += (i ? "," : "") + json(v[i]);
+      return "[" + out + "]";
+    }
+    const keys = Object.keys(v);
+    for (let i = 0; i < keys.length; i++) if (v[keys[i]] !== undefined) out += (out ? "," : "") + str(keys[i]) + ":" + json(v[keys[i]]);
+    return "{" + out + "}";
+  };
+  const parse = JSON.parse;
   const key = (k) => "cove:" + merchant + ":" + k;
   // Browser storage, or memory where storage is blocked (then answers
   // still survive retries for as long as the page is open).
   const mem = {};
   const get = (k) => {
-    try { return JSON.parse(localStorage.getItem(key(k))); } catch (e) { return mem[k] ?? null; }
+    try { return parse(localStorage.getItem(key(k))); } catch (e) { return mem[k] ?? null; }
   };
   const set = (k, v) => {
-    try { localStorage.setItem(key(k), JSON.stringify(v)); } catch (e) { mem[k] = v; }
+    try { localStorage.setItem(key(k), json(v)); } catch (e) { mem[k] = v; }
   };
   let vid = get("vid");
   if (!vid) set("vid", (vid = (crypto.randomUUID ? crypto.randomUUID() : Math.random().toString(36).slice(2) + Date.now().toString(36)).replace(/[^\w-]/g, "")));
@@ -31,7 +59,7 @@
   // for next time; each exposure is sent once. `window.CoveAttributes`
   // adds targeting attributes; the visitor id is `id`.
   const api = base + "/public/v1/" + encodeURIComponent(merchant);
-  const post = (path, body) => fetch(api + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), keepalive: true })
+  const post = (path, body) => fetch(api + path, { method: "POST", headers: { "content-type": "application/json" }, body: json(body), keepalive: true })
     .then((r) => (r.ok ? r.json() : Promise.reject(path + ": HTTP " + r.status)));
   const attributes = () => Object.assign({}, window.CoveAttributes, { id: vid });
   let fresh;
@@ -53,10 +81,15 @@
     return found.then((a) => (expose(k, a), a ? a.value : null)).catch((e) => (warn(e), null));
   };
   dispatchEvent(new Event("cove:ready"));
-  const host = document.createElement("div");
+  // An element of its own (no `div:empty` or id rule of the page matches
+  // it), styled inline with !important (which beats every page rule). The
+  // shadow root stays open: a script of the page runs in the same realm
+  // anyway, and assistive and test tools read open roots.
+  const host = make("cove-widget");
   host.setAttribute("data-cove-widget", "");
+  host.style.cssText = "all:initial!important;display:block!important;visibility:visible!important;opacity:1!important;position:static!important";
   const root = host.attachShadow({ mode: "open" });
-  const ctx = { base, api, V, vid, get, set, root, host };
+  const ctx = { base, api, V, vid, get, set, root, host, json, make, listen, doc };
   let runtime;
   const load = () =>
     (runtime ||= import(base + "/widget/" + V + "/ui.js")
@@ -68,7 +101,19 @@
     for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
     return (h >>> 0) / 4294967296;
   };
-  const glob = (p) => new RegExp("^" + p.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$");
+  // Whether path `s` matches glob `p` (`*`: any run of characters), with
+  // no regular expression: at most |p|·|s| steps, whatever the pattern.
+  const glob = (p, s) => {
+    let i = 0, j = 0, star = -1, mark = 0;
+    while (j < s.length) {
+      if (i < p.length && p[i] == "*") { star = i++; mark = j; }
+      else if (i < p.length && p[i] == s[j]) { i++; j++; }
+      else if (star >= 0) { i = star + 1; j = ++mark; }
+      else return false;
+    }
+    while (p[i] == "*") i++;
+    return i == p.length;
+  };
   const coarse = matchMedia("(pointer: coarse)").matches;
 
   // The first survey this visitor may see here now, if any.
@@ -77,14 +122,14 @@
     const since = Date.now() - (get("shown") || 0);
     return surveys.find((s) =>
       !done[s.id] && since > s.cooldown_days * 864e5 && hash(vid + s.id) < s.sample_rate &&
-      s.paths.some((p) => glob(p).test(location.pathname)));
+      s.paths.some((p) => glob(p, location.pathname)));
   };
 
   const arm = (s) => {
     const t = s.trigger, offs = [];
     const on = (target, type, f) => {
-      target.addEventListener(type, f, { passive: true });
-      offs.push(() => target.removeEventListener(type, f));
+      listen(target, type, f, { passive: true });
+      offs.push(() => unlisten(target, type, f));
     };
     let fired;
     const fire = () => {
@@ -106,7 +151,7 @@
           at = now;
         });
         on(document, "visibilitychange", () => {
-          if (document.hidden) hiddenAt = Date.now();
+          if (doc("hidden")) hiddenAt = Date.now();
           else if (hiddenAt && Date.now() - hiddenAt > 15e3) fire();
         });
       }
@@ -117,12 +162,12 @@
     }
     if (t.scroll != null)
       on(window, "scroll", () => {
-        if ((scrollY + innerHeight) * 100 >= document.documentElement.scrollHeight * t.scroll) fire();
+        if ((scrollY + innerHeight) * 100 >= doc("documentElement").scrollHeight * t.scroll) fire();
       });
   };
 
   const boot = () =>
-    fetch(ctx.api + "/config?locale=" + encodeURIComponent(document.documentElement.lang || navigator.language || ""))
+    fetch(ctx.api + "/config?locale=" + encodeURIComponent(doc("documentElement").lang || navigator.language || ""))
       .then((r) => (r.ok ? r.json() : Promise.reject("config: HTTP " + r.status)))
       .then((cfg) => {
         ctx.cfg = cfg;
@@ -133,7 +178,7 @@
           "font:600 15px/1 system-ui,sans-serif;cursor:pointer;box-shadow:0 2px 10px #0004}.l:focus-visible{outline:3px solid #111;outline-offset:2px}");
         root.adoptedStyleSheets = [sheet];
         if (cfg.index) {
-          const b = document.createElement("button");
+          const b = make("button");
           b.className = "l";
           b.type = "button";
           b.textContent = cfg.texts.launcher;
@@ -142,10 +187,10 @@
           b.onpointerenter = b.onfocus = load;
           root.append(b);
         }
-        (document.body || document.documentElement).append(host);
+        (doc("body") || doc("documentElement")).append(host);
         // A link to #cove-returns anywhere on the page opens the returns flow.
         const returns = () => location.hash == "#cove-returns" && load().then((r) => r && r.returns());
-        addEventListener("hashchange", returns);
+        listen(window, "hashchange", returns);
         returns();
         const s = pick(cfg.surveys);
         if (s) arm(s);

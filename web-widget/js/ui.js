@@ -46,7 +46,9 @@ button:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px soli
 // A DOM element: properties set as properties (text stays text), `on*`
 // as listeners, `aria-*`/`role`/`data-*` as attributes.
 const h = (tag, props, ...kids) => {
-  const e = document.createElement(tag);
+  // The document's own method: a page element named `createElement`
+  // cannot stand in for it.
+  const e = Reflect.apply(Document.prototype.createElement, document, [tag]);
   for (const [k, v] of Object.entries(props || {})) {
     if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else if (/^(aria-|role|data-|for$)/.test(k)) e.setAttribute(k, v);
@@ -57,7 +59,9 @@ const h = (tag, props, ...kids) => {
 };
 
 export async function start(ctx) {
-  const { root, cfg, api, get, set } = ctx;
+  const { root, cfg, api, get, set, listen, doc } = ctx;
+  // The loader's own JSON writer (see loader.js): page patches cannot change it.
+  const toJson = ctx.json;
   const T = cfg.texts;
   await init({ module_or_path: ctx.base + "/widget/" + ctx.V + "/cove_widget_bg.wasm" });
   const sheet = new CSSStyleSheet();
@@ -66,11 +70,11 @@ export async function start(ctx) {
   // The public API takes no cookies: a signed-in console on the same site
   // must not make the visitor's requests look like the merchant's.
   const post = (path, body) =>
-    fetch(api + path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "text/plain" }, keepalive: true, credentials: "omit" });
+    fetch(api + path, { method: "POST", body: toJson(body), headers: { "content-type": "text/plain" }, keepalive: true, credentials: "omit" });
 
   // A modal dialog; focus goes back where it was when it closes.
   const modal = (label, ...content) => {
-    const back = root.activeElement || document.activeElement;
+    const back = root.activeElement || doc("activeElement");
     const id = "t" + Math.random().toString(36).slice(2);
     const d = h("dialog", { "aria-labelledby": id },
       h("header", null, h("h2", { id, textContent: label }),
@@ -214,6 +218,9 @@ export async function start(ctx) {
       const r = await post("/answers", { answers: batch });
       // Server trouble, rate limit or a not-yet-allowed origin: try again later.
       if (r.status >= 500 || r.status == 429 || r.status == 403) throw r.status;
+      // The whole batch refused: they stay stored for the next page, and
+      // this one stops asking (never a loop, never a lost answer).
+      if (!r.ok) return;
       // Stored, duplicate, or never valid: either way done with these.
       const sent = new Set(batch.map((a) => a.id));
       set("queue", queue().filter((a) => !sent.has(a.id)));
@@ -227,11 +234,11 @@ export async function start(ctx) {
   };
   const beacon = () => {
     const q = queue();
-    if (q.length) navigator.sendBeacon(api + "/answers", new Blob([JSON.stringify({ answers: q.slice(0, 50) })], { type: "text/plain" }));
+    if (q.length) navigator.sendBeacon(api + "/answers", new Blob([toJson({ answers: q.slice(0, 50) })], { type: "text/plain" }));
   };
-  addEventListener("online", flush);
-  addEventListener("pagehide", beacon);
-  document.addEventListener("visibilitychange", () => document.hidden && beacon());
+  listen(window, "online", flush);
+  listen(window, "pagehide", beacon);
+  listen(document, "visibilitychange", () => doc("hidden") && beacon());
   flush();
 
   // ---- exit survey ----
@@ -300,7 +307,7 @@ export async function start(ctx) {
       const r = await fetch(api + "/returns" + path, {
         method, credentials: "omit",
         headers: token ? { "x-return-token": token } : { "content-type": "text/plain" },
-        body: body && JSON.stringify(body),
+        body: body && toJson(body),
       });
       const json = await r.json().catch(() => ({}));
       return { ok: r.ok, status: r.status, json };

@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, valid_id};
 
+/// The most `*` in a survey's page pattern.
+pub const MAX_STARS: usize = 3;
+
 /// Text in one language or in several (by locale).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
@@ -93,7 +96,8 @@ pub struct Question {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Targeting {
-    /// Page paths it shows on; `*` matches anything (`/checkout*`).
+    /// Page paths it shows on; `*` matches anything (`/checkout*`), at
+    /// most [`MAX_STARS`] of them.
     pub paths: Vec<String>,
     /// Locales it shows in (language or full tag); empty: all.
     pub locales: Vec<String>,
@@ -251,6 +255,20 @@ impl Survey {
             return Err(invalid(
                 Code::InvalidPaths,
                 "targeting.paths needs 1 to 20 page paths starting with `/` (or `*` for every page)",
+            ));
+        }
+        // A simple glob: a few stars, never two together (a pattern like
+        // `/*a*a*a*…b` is the shape that makes a page's matcher crawl).
+        if let Some(p) = t
+            .paths
+            .iter()
+            .find(|p| p.matches('*').count() > MAX_STARS || p.contains("**"))
+        {
+            return Err(invalid(
+                Code::InvalidPaths,
+                format!(
+                    "`{p}` is not a simple page pattern: use at most {MAX_STARS} `*`, never two together (like /products/* or /blog/*/comments)"
+                ),
             ));
         }
         if t.locales
