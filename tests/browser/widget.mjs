@@ -357,6 +357,9 @@ try {
   // 13. A hostile page (no CSP): clobbered document properties, generic
   // CSS, a patched Array.prototype.toJSON. The widget loads from its own
   // host only, shows, keeps its own text style, and an answer arrives.
+  // A yellow accent (white on it would read 1.43:1): the text goes black.
+  check((await api("/widget", { method: "PUT", body: JSON.stringify({ allowed_origins: [ORIGIN], accent: "#ffd400" }) })).ok, "merchant picks a yellow accent");
+  await new Promise((r) => setTimeout(r, 2500));
   const shop = await browser.newContext();
   const p6 = await shop.newPage();
   const hostileErrors = [];
@@ -369,6 +372,9 @@ try {
   check(await p6.evaluate(() => document.querySelector("[data-cove-widget]").parentNode === Document.prototype.__lookupGetter__("body").call(document)), "hostile page: the widget is in the page's body, not in an image");
   const style6 = await l6.evaluate((b) => getComputedStyle(b).letterSpacing + " " + getComputedStyle(b).textTransform);
   check(style6 == "normal none", "hostile page: the page's text styles do not reach the widget (" + style6 + ")");
+  const ink6 = await l6.evaluate((b) => getComputedStyle(b).color);
+  check(ink6 == "rgb(0, 0, 0)", "on a yellow accent the launcher's text is black (" + ink6 + ")");
+  check(await p6.evaluate(() => !document.querySelector("[data-cove-widget]").shadowRoot.querySelector("header")), "the dialog adds no second banner landmark");
   const before6 = (await (await api("/surveys/exit/results")).json()).responses;
   await p6.evaluate(() => document.dispatchEvent(new MouseEvent("mouseout", { clientY: -2, relatedTarget: null, bubbles: true })));
   const form6 = p6.locator("[data-cove-widget] dialog form");

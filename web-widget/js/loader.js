@@ -172,9 +172,10 @@
       .then((cfg) => {
         ctx.cfg = cfg;
         host.style.setProperty("--cove-accent", cfg.accent);
+        host.style.setProperty("--cove-ink", cfg.accent_ink);
         const sheet = new CSSStyleSheet();
         sheet.replaceSync(":host{all:initial}.l{position:fixed;bottom:20px;" + (cfg.position == "left" ? "left" : "right") +
-          ":20px;z-index:2147483000;border:0;border-radius:24px;padding:12px 18px;background:var(--cove-accent);color:#fff;" +
+          ":20px;z-index:2147483000;border:0;border-radius:24px;padding:12px 18px;background:var(--cove-accent);color:var(--cove-ink);" +
           "font:600 15px/1 system-ui,sans-serif;cursor:pointer;box-shadow:0 2px 10px #0004}.l:focus-visible{outline:3px solid #111;outline-offset:2px}");
         root.adoptedStyleSheets = [sheet];
         if (cfg.index) {

@@ -10,7 +10,7 @@ const CSS = `
 dialog{border:0;border-radius:12px;padding:0;width:min(560px,calc(100vw - 24px));max-height:min(640px,calc(100vh - 24px));
  box-shadow:0 10px 40px #0005;font:15px/1.45 system-ui,sans-serif;color:#1b1b1b;background:#fff}
 dialog::backdrop{background:#0006}
-header{display:flex;align-items:center;justify-content:space-between;padding:14px 16px;border-bottom:1px solid #e5e5e5}
+.hd{display:flex;align-items:center;justify-content:space-between;padding:14px 16px;border-bottom:1px solid #e5e5e5}
 h2{font-size:17px;margin:0}
 .x{border:0;background:none;font-size:22px;line-height:1;cursor:pointer;padding:4px 8px;color:inherit}
 .in{box-sizing:border-box;width:calc(100% - 32px);margin:12px 16px;padding:10px 12px;font:inherit;border:2px solid #ccc;border-radius:8px}
@@ -23,7 +23,7 @@ li[aria-selected=true],li:hover{background:#eef4f1;outline:2px solid var(--cove-
 .art img{max-width:100%}
 .row{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin-top:12px}
 button.b{font:inherit;padding:8px 14px;border-radius:8px;border:2px solid var(--cove-accent);background:#fff;color:#1b1b1b;cursor:pointer}
-button.b[aria-pressed=true],button.p{background:var(--cove-accent);color:#fff}
+button.b[aria-pressed=true],button.p{background:var(--cove-accent);color:var(--cove-ink)}
 form{padding:12px 16px 16px}
 fieldset{border:0;margin:0 0 14px;padding:0}
 legend{font-weight:600;margin-bottom:8px}
@@ -31,13 +31,14 @@ legend{font-weight:600;margin-bottom:8px}
 .nps label,.ch label{display:inline-flex;align-items:center;gap:6px;cursor:pointer}
 .nps label{min-width:34px;justify-content:center;border:1px solid #bbb;border-radius:6px;padding:6px 0}
 .nps input{position:absolute;opacity:0}
-.nps label:has(input:checked){background:var(--cove-accent);color:#fff}
+.nps label:has(input:checked){background:var(--cove-accent);color:var(--cove-ink)}
 .nps label:has(input:focus-visible){outline:3px solid #111}
 .ch{display:grid;gap:6px}
 textarea{box-sizing:border-box;width:100%;min-height:70px;font:inherit;padding:8px;border:1px solid #bbb;border-radius:8px}
 .f{display:grid;gap:4px;margin:0 0 14px}
 .f input:not([type=radio]){box-sizing:border-box;width:100%;font:inherit;padding:8px;border:1px solid #bbb;border-radius:8px}
 [aria-invalid=true]{border-color:#b00020!important}
+.in,textarea,.f input{font-size:16px!important}
 .err{color:#b00020;margin:4px 0 0}
 .lines{margin:8px 0;padding:0 0 0 18px}
 button:focus-visible,textarea:focus-visible,input:focus-visible{outline:3px solid #111;outline-offset:2px}
@@ -77,7 +78,8 @@ export async function start(ctx) {
     const back = root.activeElement || doc("activeElement");
     const id = "t" + Math.random().toString(36).slice(2);
     const d = h("dialog", { "aria-labelledby": id },
-      h("header", null, h("h2", { id, textContent: label }),
+      // Not a <header>: inside a dialog it would be a second banner landmark.
+      h("div", { className: "hd" }, h("h2", { id, textContent: label }),
         h("button", { className: "x", type: "button", "aria-label": T.close, textContent: "×", onclick: () => d.close() })),
       ...content);
     d.addEventListener("close", () => { d.remove(); back && back.focus && back.focus(); });

@@ -217,6 +217,7 @@ pub async fn config(
         texts: s.texts(&text_locale),
         locale: text_locale,
         index,
+        accent_ink: settings::ink_on(&s.accent),
         accent: s.accent.clone(),
         position: s.position,
         surveys,
@@ -238,6 +239,9 @@ pub struct PublicConfig {
     pub index: Option<String>,
     /// The accent colour.
     pub accent: String,
+    /// The text colour on the accent: black or white, whichever contrasts
+    /// more (at least 4.5:1 for any accent, WCAG 2.2 AA).
+    pub accent_ink: &'static str,
     /// Where the launcher sits.
     pub position: Position,
     /// Key → text, in `locale`.
