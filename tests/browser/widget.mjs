@@ -295,6 +295,7 @@ try {
   check(/€34\.05|34\.05/.test(await rd.textContent()), "…39.00 less 4.95 return shipping (" + (await rd.locator("strong").textContent()) + ")");
   await rd.locator("button", { hasText: "Confirm" }).click();
   await until(async () => (await rd.locator("[role=status]").textContent()) == "Your return is registered.", "the customer confirms and the return is registered");
+  check(await rd.locator("[role=status]").evaluate((s) => s.getRootNode().activeElement == s), "…and focus moves to the confirmation, not to the page");
   const approved = await (await api("/returns?status=approved")).json();
   check(approved.returns.some((r) => r.order_id == "DEMO-1001" && r.sku == "LINEN-SHIRT" && r.refund_minor == 3405), "the merchant sees the approved return");
   // The same on the demo storefront itself, from the link in its menu.

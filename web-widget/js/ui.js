@@ -394,6 +394,9 @@ export async function start(ctx) {
           if (!r.ok) return refuse(r.json);
           confirm.hidden = true;
           status.textContent = T.registered;
+          // The button had focus; it goes to what replaced it, not <body>.
+          status.tabIndex = -1;
+          status.focus();
           set("return", null);
         },
       });
