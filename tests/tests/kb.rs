@@ -93,6 +93,14 @@ async fn articles_are_searchable_in_their_languages() {
     assert_eq!(v["hits"][0]["title"], "How refunds work");
     let (_, v) = call(&app, "GET", &search("怎么退货", "zh-CN"), &key, Value::Null).await;
     assert_eq!(ids(&v), ["zh-returns"]);
+    // A Traditional Chinese page's locale searches the Chinese articles,
+    // through the API as in the widget.
+    let (_, v) = call(&app, "GET", &search("怎么退货", "zh-TW"), &key, Value::Null).await;
+    assert_eq!(
+        (ids(&v), v["locale"].as_str()),
+        (vec!["zh-returns"], Some("zh-CN")),
+        "{v}"
+    );
     let (_, v) = call(
         &app,
         "GET",

@@ -323,7 +323,7 @@ pub struct Hit {
 pub struct SearchResult {
     /// The query.
     pub query: String,
-    /// The index's locale.
+    /// The locale searched: the one asked for, or the nearest the merchant writes in (`zh-TW` → `zh-CN`).
     pub locale: String,
     /// Best first.
     pub hits: Vec<Hit>,
@@ -355,7 +355,13 @@ pub async fn search(
             "locale must look like `en` or `de-AT`",
         ));
     }
-    let built = built(&state, &merchant, &q.locale, Duration::ZERO).await?;
+    // The articles of the nearest locale the merchant writes in, as the
+    // widget picks them (`zh-TW` finds the `zh-CN` articles).
+    let have = KbDb(&state.store).article_locales(&merchant).await?;
+    let locale = crate::platform::http::nearest_locale(&have, &q.locale)
+        .cloned()
+        .unwrap_or(q.locale);
+    let built = built(&state, &merchant, &locale, Duration::ZERO).await?;
     let hits: Vec<_> = built
         .index
         .search(&q.q, crate::now_ms(), q.limit.unwrap_or(10).min(50))
@@ -368,7 +374,7 @@ pub async fn search(
         .collect();
     Ok(axum::Json(SearchResult {
         query: q.q,
-        locale: q.locale,
+        locale,
         hits,
     })
     .into_response())

@@ -494,6 +494,21 @@ pub fn valid_locale(locale: &str) -> bool {
         && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// The best of `available` for `wanted`: the same locale (in any case),
+/// else one of the same language (`zh-TW` → `zh-CN`, `de-AT` → `de`).
+pub fn nearest_locale<'a>(available: &'a [String], wanted: &str) -> Option<&'a String> {
+    let lang = |l: &str| {
+        l.split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    available
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case(wanted))
+        .or_else(|| available.iter().find(|l| lang(l) == lang(wanted)))
+}
+
 /// An id merchants choose: 1-64 letters, digits, `-` or `_`.
 pub fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())

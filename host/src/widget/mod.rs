@@ -158,16 +158,7 @@ pub struct ConfigQuery {
 /// The best of `available` for `wanted`: exact, same language, the
 /// merchant's default, else the first.
 fn pick_locale(available: &[String], wanted: &str, default: &str) -> Option<String> {
-    let lang = |l: &str| {
-        l.split(['-', '_'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase()
-    };
-    available
-        .iter()
-        .find(|l| l.eq_ignore_ascii_case(wanted))
-        .or_else(|| available.iter().find(|l| lang(l) == lang(wanted)))
+    crate::platform::http::nearest_locale(available, wanted)
         .or_else(|| available.iter().find(|l| *l == default))
         .or_else(|| available.first())
         .cloned()
