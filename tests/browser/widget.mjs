@@ -376,6 +376,10 @@ try {
   const ink6 = await l6.evaluate((b) => getComputedStyle(b).color);
   check(ink6 == "rgb(0, 0, 0)", "on a yellow accent the launcher's text is black (" + ink6 + ")");
   check(await p6.evaluate(() => !document.querySelector("[data-cove-widget]").shadowRoot.querySelector("header")), "the dialog adds no second banner landmark");
+  // A second tab of the same visitor, its exit survey armed.
+  const p7 = await shop.newPage();
+  await p7.goto(ORIGIN + "/checkout");
+  await p7.locator("[data-cove-widget] button.l").waitFor();
   const before6 = (await (await api("/surveys/exit/results")).json()).responses;
   await p6.evaluate(() => document.dispatchEvent(new MouseEvent("mouseout", { clientY: -2, relatedTarget: null, bubbles: true })));
   const form6 = p6.locator("[data-cove-widget] dialog form");
@@ -383,6 +387,9 @@ try {
   await form6.locator(".nps label", { hasText: /^10$/ }).click();
   await form6.locator("button[type=submit]").click();
   await until(async () => (await (await api("/surveys/exit/results")).json()).responses == before6 + 1, "hostile page: with toJSON patched, the answer arrives");
+  await p7.evaluate(() => document.dispatchEvent(new MouseEvent("mouseout", { clientY: -2, relatedTarget: null, bubbles: true })));
+  await p7.waitForTimeout(2000);
+  check((await p7.locator("[data-cove-widget] dialog").count()) == 0, "the other tab does not ask again once the visitor answered");
   check(attacker == 0, "hostile page: nothing is loaded from the attacker's origin (" + attacker + ")");
   check(hostileErrors.length == 0, "hostile page: no errors thrown into the page (" + hostileErrors.join("; ") + ")");
   await shop.close();

@@ -245,8 +245,10 @@ export async function start(ctx) {
 
   // ---- exit survey ----
   const survey = (s) => {
-    // Never over the visitor's search or another survey.
+    // Never over the visitor's search or another survey, nor once another
+    // tab of the visitor's answered it or showed a survey meanwhile.
     if (root.querySelector("dialog[open]")) return;
+    if ((get("answered") || {})[s.id] || Date.now() - (get("shown") || 0) < s.cooldown_days * 864e5) return;
     set("shown", Date.now());
     const fields = s.questions.map((q) => {
       const legend = h("legend", { textContent: q.prompt });
