@@ -152,6 +152,15 @@ try {
   await page.waitForFunction(() => [...document.querySelectorAll("[data-results] figure.chart")].length >= 2 && [...document.querySelectorAll("[data-results] figure.chart")].every((f) => f.dataset.drawn == "true"));
   check((await page.getAttribute("[data-nps]", "data-nps")) == "40", "surveys: NPS of 10, 9, 9, 7, 3 is 40 (3 promoters, 1 detractor)");
   await axe("survey results");
+  // A shared link opens the report without a login; stopping every shared
+  // link closes it.
+  await page.click("button:has-text('Share a link')");
+  const link = await (await page.waitForSelector("[data-share] a")).getAttribute("href");
+  const opened = async () => (await fetch(COVE + link)).status;
+  check((await opened()) == 200, "surveys: a shared link opens the report without a login");
+  await page.click("button:has-text('Stop every shared link')");
+  await page.waitForSelector("[data-share]:has-text('stopped working')");
+  check((await opened()) == 401, "surveys: after stopping every shared link, it no longer opens");
   await page.screenshot({ path: `${SHOTS}/console-survey-results-en.png`, fullPage: true });
 
   // The missed search shows on the KB page.

@@ -23,6 +23,7 @@ export default {
       "surveys.trend": "NPS per day", "surveys.trend.summary": "NPS from {first} to {last} over {n} days.", "surveys.spread": "Ratings from 0 to 10",
       "surveys.spread.summary": "Most common rating: {top}; {d} of {n} rated 6 or lower.", "surveys.shares": "Answers to “{q}”",
       "surveys.shares.summary": "Most chosen: {top} ({share}).", "surveys.comments": "Comments", "surveys.csv": "Download all answers (CSV)",
+      "surveys.share": "Share a link (works 24 hours)", "surveys.revoke": "Stop every shared link", "surveys.revoked": "Every link shared before now has stopped working.",
       "surveys.count": "Answers", "surveys.text": "Comment", "surveys.at": "When", "surveys.page": "Page",
     },
     zh: {
@@ -41,6 +42,7 @@ export default {
       "surveys.trend": "每日 NPS", "surveys.trend.summary": "{n} 天内 NPS 从 {first} 变为 {last}。", "surveys.spread": "0–10 评分分布",
       "surveys.spread.summary": "最常见的评分：{top}；{n} 人中有 {d} 人打 6 分或更低。", "surveys.shares": "“{q}” 的回答",
       "surveys.shares.summary": "选择最多：{top}（{share}）。", "surveys.comments": "评论", "surveys.csv": "下载全部回答（CSV）",
+      "surveys.share": "分享链接（24 小时有效）", "surveys.revoke": "停用所有已分享的链接", "surveys.revoked": "此前分享的所有链接均已失效。",
       "surveys.count": "回答数", "surveys.text": "评论", "surveys.at": "时间", "surveys.page": "页面",
     },
   },
@@ -64,6 +66,18 @@ export default {
       const r = await api("surveys/" + encodeURIComponent(s.id) + "/results");
       const parts = [h("h2", { tabIndex: -1 }, loc(s.survey.title, "en")), h("p", null, t("surveys.responses", { n: num(r.responses) }),
         " · ", h("a", { href: "/v1/merchants/" + encodeURIComponent(session.merchant) + "/surveys/" + encodeURIComponent(s.id) + "/results.csv", download: s.id + ".csv" }, t("surveys.csv")))];
+      // A link for a colleague without a login, and the way to take every
+      // such link back.
+      const shared = h("p", { role: "status", "data-share": "" });
+      parts.push(h("p", { className: "actions" },
+        h("button", { type: "button", onclick: async () => {
+          const l = await api("surveys/" + encodeURIComponent(s.id) + "/report-link", { method: "POST" });
+          shared.replaceChildren(h("a", { href: l.report, target: "_blank", rel: "noopener" }, location.origin + l.report));
+        } }, t("surveys.share")),
+        h("button", { type: "button", onclick: async () => {
+          await api("links/revoke", { method: "POST" });
+          shared.textContent = t("surveys.revoked");
+        } }, t("surveys.revoke"))), shared);
       for (const q of r.questions) {
         if (q.nps) {
           const n = q.answered;

@@ -285,23 +285,31 @@ impl WidgetSettings {
     }
 }
 
-/// The text colour on `accent` (`#rrggbb`): black or white, whichever has
-/// the higher WCAG contrast ratio with it. One of them always reaches
-/// 4.5:1, so any accent gives readable text (the console's preview uses
-/// the same rule).
-pub fn ink_on(accent: &str) -> &'static str {
-    let hex = accent.strip_prefix('#').unwrap_or("");
-    let channel = |i: usize| {
-        let v = f64::from(u8::from_str_radix(hex.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0))
-            / 255.0;
-        if v <= 0.03928 {
-            v / 12.92
-        } else {
-            ((v + 0.055) / 1.055).powf(2.4)
-        }
+/// The WCAG 2.2 contrast ratio of two `#rrggbb` colours (1 to 21).
+pub fn contrast(a: &str, b: &str) -> f64 {
+    let luminance = |colour: &str| {
+        let hex = colour.strip_prefix('#').unwrap_or("");
+        let channel = |i: usize| {
+            let v =
+                f64::from(u8::from_str_radix(hex.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0))
+                    / 255.0;
+            if v <= 0.03928 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4)
     };
-    let l = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
-    if (l + 0.05) / 0.05 > 1.05 / (l + 0.05) {
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// The text colour on `accent`: black or white, whichever contrasts more
+/// with it. One of them always reaches 4.5:1, so any accent gives
+/// readable text (the console's preview uses the same rule).
+pub fn ink_on(accent: &str) -> &'static str {
+    if contrast(accent, "#000000") > contrast(accent, "#ffffff") {
         "#000000"
     } else {
         "#ffffff"
@@ -312,25 +320,10 @@ pub fn ink_on(accent: &str) -> &'static str {
 mod tests {
     use super::*;
 
-    /// WCAG 2.2 contrast ratio of two `#rrggbb` colours.
-    fn contrast(a: &str, b: &str) -> f64 {
-        let lum = |hex: &str| {
-            let c = |i: usize| {
-                let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
-                if v <= 0.03928 {
-                    v / 12.92
-                } else {
-                    ((v + 0.055) / 1.055).powf(2.4)
-                }
-            };
-            0.2126 * c(1) + 0.7152 * c(3) + 0.0722 * c(5)
-        };
-        let (x, y) = (lum(a), lum(b));
-        (x.max(y) + 0.05) / (x.min(y) + 0.05)
-    }
-
     #[test]
     fn the_ink_on_any_accent_reads_at_4_5_to_1() {
+        assert!((contrast("#ffd400", "#ffffff") - 1.43).abs() < 0.01);
+        assert!((contrast("#000000", "#ffffff") - 21.0).abs() < 1e-9);
         assert_eq!(ink_on("#ffd400"), "#000000", "white on yellow is 1.43:1");
         assert_eq!(ink_on("#ffffff"), "#000000");
         assert_eq!(ink_on("#0b6e4f"), "#ffffff");
@@ -340,6 +333,12 @@ mod tests {
                     let accent = format!("#{r:02x}{g:02x}{b:02x}");
                     let ratio = contrast(&accent, ink_on(&accent));
                     assert!(ratio >= 4.5, "{accent}: {ratio:.2}");
+                    let other = if ink_on(&accent) == "#000000" {
+                        "#ffffff"
+                    } else {
+                        "#000000"
+                    };
+                    assert!(ratio >= contrast(&accent, other), "{accent}");
                 }
             }
         }
