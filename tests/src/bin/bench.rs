@@ -594,15 +594,16 @@ fn paced(url: &str, key: &str, rate: f64, span: Duration) -> f64 {
     percentile(&all, 0.99)
 }
 
-/// The process's peak resident memory so far, in MiB (Linux `VmHWM`).
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A memory field of `/proc/{process}/status` (`VmRSS`, `VmHWM`: the
+/// peak so far), in MiB; `process` is a pid or `self`. 0 if unreadable.
+fn status_mib(process: impl std::fmt::Display, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+            let line = s.lines().find(|l| l.starts_with(field))?.to_string();
             line.split_whitespace().nth(1)?.parse::<f64>().ok()
         })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 /// Peak RSS before and after running every hostile plugin 200 times in
@@ -610,7 +611,7 @@ fn peak_rss_mib() -> f64 {
 /// and aliased answers).
 fn hostile_rss() -> (f64, f64) {
     let rt = Runtime::new(Limits::default()).expect("runtime");
-    let before = peak_rss_mib();
+    let before = status_mib("self", "VmHWM:");
     let fatigue = small_input();
     let rfm = json!({"as-of": NOON, "customers": []});
     for plugin in [
@@ -640,7 +641,7 @@ fn hostile_rss() -> (f64, f64) {
             assert!(out.is_err(), "{plugin} answered");
         }
     }
-    (before, peak_rss_mib())
+    (before, status_mib("self", "VmHWM:"))
 }
 
 fn round(x: f64, digits: i32) -> f64 {

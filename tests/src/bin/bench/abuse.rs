@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use cove_e2e::{HostProcess, OPERATOR_TOKEN, fatigue_input};
 use serde_json::{Value, json};
 
-use super::percentile;
+use super::{percentile, status_mib};
 
 /// Sizes of one run.
 struct Size {
@@ -51,15 +51,6 @@ const SMOKE: Size = Size {
     photo_secs: 2,
     samples: 100,
 };
-
-/// A field of `/proc/PID/status`, in MiB.
-fn status_mib(pid: u32, field: &str) -> f64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
-}
 
 /// Bytes under `dir`.
 fn disk_bytes(dir: &std::path::Path) -> u64 {
@@ -231,18 +222,18 @@ pub fn run() -> anyhow::Result<()> {
 
     // Visitors.
     flood(&host.url, "demo", 50, "warm");
-    let before = status_mib(pid, "VmRSS");
+    let before = status_mib(pid, "VmRSS:");
     flood(&host.url, "demo", size.flood, "a");
-    let flooded = status_mib(pid, "VmRSS");
+    let flooded = status_mib(pid, "VmRSS:");
     println!(
         "public flood ({} × 6 attacks, one address each): host RSS {before:.0} → {flooded:.0} MiB",
         size.flood
     );
 
     // One merchant's huge record.
-    let peak_before = status_mib(pid, "VmHWM");
+    let peak_before = status_mib(pid, "VmHWM:");
     let summary = huge_import(&host.url, "demo", key, size.record)?;
-    let peak_after = status_mib(pid, "VmHWM");
+    let peak_after = status_mib(pid, "VmHWM:");
     println!(
         "one {} MiB CSV record: host peak RSS {peak_before:.0} → {peak_after:.0} MiB; refused as: {}",
         size.record >> 20,

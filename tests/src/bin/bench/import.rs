@@ -93,15 +93,9 @@ pub(super) fn write_files(
     Ok(())
 }
 
+/// The process `pid`'s peak resident memory so far, in MiB.
 pub(super) fn peak_rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    super::status_mib(pid, "VmHWM:")
 }
 
 /// `cove import` of both files; returns (rows, seconds, summaries).
