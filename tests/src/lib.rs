@@ -732,3 +732,59 @@ pub async fn publish(
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
 }
+
+/// A shopper's question from `tests/data/questions.json`, with the article
+/// a person picked as its answer before anything was searched.
+#[derive(Clone, Debug)]
+pub struct Question {
+    /// The shopper's locale (as the widget and the API are asked).
+    pub locale: String,
+    /// What they typed.
+    pub q: String,
+    /// The right answer.
+    pub article: String,
+}
+
+/// The labelled search questions (six languages, over the demo's articles).
+pub fn questions() -> Vec<Question> {
+    let file: Value = serde_json::from_str(include_str!("../data/questions.json"))
+        .expect("tests/data/questions.json is valid");
+    let text = |q: &Value, key: &str| {
+        q[key]
+            .as_str()
+            .expect("a question's fields are text")
+            .to_string()
+    };
+    file["questions"]
+        .as_array()
+        .expect("a list of questions")
+        .iter()
+        .map(|q| Question {
+            locale: text(q, "locale"),
+            q: text(q, "q"),
+            article: text(q, "article"),
+        })
+        .collect()
+}
+
+/// Top-1 accuracy per locale: (right, asked, the questions missed with
+/// what came first instead), from each question and the first article
+/// search returned for it.
+pub fn top1_by_locale(
+    answers: &[(Question, Option<String>)],
+) -> std::collections::BTreeMap<String, (usize, usize, Vec<String>)> {
+    let mut out: std::collections::BTreeMap<String, (usize, usize, Vec<String>)> =
+        Default::default();
+    for (q, first) in answers {
+        let entry = out.entry(q.locale.clone()).or_default();
+        entry.1 += 1;
+        if first.as_deref() == Some(q.article.as_str()) {
+            entry.0 += 1;
+        } else {
+            entry
+                .2
+                .push(format!("{:?} → {first:?} (want {})", q.q, q.article));
+        }
+    }
+    out
+}

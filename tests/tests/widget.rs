@@ -557,8 +557,14 @@ async fn votes_are_one_per_visitor_and_move_the_index_version() {
     let (_, _, cfg) = public(&app, "GET", "/public/v1/shop/config?locale=en-GB", "", None).await;
     let first = cfg["index"].as_str().unwrap().to_string();
     assert!(first.starts_with("/public/v1/shop/index/en/"), "{first}");
-    let (status, h, bytes) =
-        request(&app, "GET", &first, &[("accept-encoding", "gzip")], None).await;
+    let (status, h, bytes) = request(
+        &app,
+        "GET",
+        &format!("{first}/meta"),
+        &[("accept-encoding", "gzip")],
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(h["content-encoding"], "gzip");
     assert!(h["cache-control"].to_str().unwrap().contains("immutable"));
@@ -589,11 +595,12 @@ async fn votes_are_one_per_visitor_and_move_the_index_version() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (_, _, cfg) = public(&app, "GET", "/public/v1/shop/config?locale=en", "", None).await;
     assert_ne!(cfg["index"].as_str().unwrap(), first);
-    let (_, h, _) = request(&app, "GET", &first, &[], None).await;
-    assert_eq!(
-        h["cache-control"], "no-store",
-        "an outdated index URL is not cached"
-    );
+    let (status, _, body) = request(&app, "GET", &format!("{first}/meta"), &[], None).await;
+    assert_eq!(status, 404, "an outdated index's shards are gone: {body:?}");
+    let current = format!("{}/meta", cfg["index"].as_str().unwrap());
+    let (status, h, _) = request(&app, "GET", &current, &[], None).await;
+    assert_eq!(status, 200);
+    assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
 }
 
 /// The widget in Chromium against a real host: see tests/browser/widget.mjs.

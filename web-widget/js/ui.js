@@ -90,14 +90,24 @@ export async function start(ctx) {
 
   // ---- knowledge search ----
   // The first results come from the host (same core, one small request);
-  // once they are on screen the index downloads, and from then on every
-  // keystroke is answered in the page, without the network.
-  let index, ready;
+  // once they are on screen the index's meta shard downloads, and from then
+  // on every keystroke is answered in the page, fetching only the shards
+  // (postings of its words, titles of its results) it has not seen yet. A
+  // shard that fails (an index replaced meanwhile) sends search back to the
+  // host.
+  let index, ready, broken;
+  const shards = {};
+  const shard = (name) => fetch(ctx.base + cfg.index + "/" + name)
+    .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error("index: HTTP " + r.status))))
+    .then((b) => new Uint8Array(b));
   const loadIndex = () =>
-    (index ||= fetch(ctx.base + cfg.index)
-      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error("index: HTTP " + r.status))))
-      .then((b) => (ready = new Search(new Uint8Array(b))))
-      .catch((e) => { index = null; throw e; }));
+    (index ||= shard("meta").then((b) => (ready = new Search(b))).catch((e) => { index = null; throw e; }));
+  const local = async (q) => {
+    for (let names, i = 0; i < 3 && (names = ready.missing(q, Date.now(), 8)).length; i++)
+      await Promise.all(names.map((n) => (shards[n] ||= shard(n).then((b) => ready.add(n, b)))))
+        .catch((e) => { broken = 1; throw e; });
+    return ready.query(q, Date.now(), 8);
+  };
   const remote = async (q) => {
     const r = await fetch(api + "/search?locale=" + encodeURIComponent(cfg.locale) + "&q=" + encodeURIComponent(q));
     if (!r.ok) throw new Error("search: HTTP " + r.status);
@@ -136,26 +146,31 @@ export async function start(ctx) {
     let inflight, again;
     const run = async () => {
       const q = input.value;
-      if (!ready && q.trim()) {
-        // One request at a time; the latest text is sent when it returns.
-        if (inflight) return void (again = 1);
-        inflight = 1;
-        // Once the index is here, it answers what is in the box.
-        const idx = () => loadIndex().then(run).catch((e) => console.warn("[cove]", e));
+      if (!q.trim()) return render([]);
+      if (ready && !broken) {
         try {
-          const flat = await remote(q);
-          if (!ready) render(flat); // even if more was typed since: better than nothing
-          // Results are on screen: now the index may take the bandwidth.
-          if (flat.length) idx();
-        } catch (e) {
-          idx(); // the host's search failed: answer from the index instead
-          throw e;
-        } finally {
-          inflight = 0;
-        }
-        if (again) { again = 0; return run(); }
+          const flat = await local(q);
+          if (input.value == q) render(flat);
+          return;
+        } catch (e) { console.warn("[cove]", e); } // then ask the host
       }
-      if (ready || !q.trim()) render(q.trim() ? ready.query(q, Date.now(), 8) : []);
+      // One request at a time; the latest text is sent when it returns.
+      if (inflight) return void (again = 1);
+      inflight = 1;
+      // Once the index is here, it answers what is in the box.
+      const idx = () => broken || loadIndex().then(run).catch((e) => console.warn("[cove]", e));
+      try {
+        const flat = await remote(q);
+        if (!ready || broken) render(flat); // even if more was typed since: better than nothing
+        // Results are on screen: now the index may take the bandwidth.
+        if (flat.length) idx();
+      } catch (e) {
+        idx(); // the host's search failed: answer from the index instead
+        throw e;
+      } finally {
+        inflight = 0;
+      }
+      if (again) { again = 0; return run(); }
     };
     const render = (flat) => {
       hits = [];

@@ -42,10 +42,17 @@ pub fn to_html(markdown: &str) -> String {
 /// The words of `markdown`, without markup or addresses, for indexing.
 pub fn to_text(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len());
+    let mut lead_done = false;
     for event in Parser::new(markdown) {
         match event {
             Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
                 out.push_str(&t)
+            }
+            // The first paragraph ends with a blank line: search weighs it
+            // more than the rest.
+            Event::End(TagEnd::Paragraph) if !lead_done => {
+                lead_done = true;
+                out.push_str("\n\n")
             }
             Event::SoftBreak
             | Event::HardBreak

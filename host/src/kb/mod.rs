@@ -4,6 +4,7 @@
 //! widget calls (index, first results, article, votes, searches that
 //! found nothing).
 
+mod lexicon;
 pub mod markdown;
 mod missed;
 mod public;
@@ -40,6 +41,7 @@ fn routes(_: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(missed::preview))
         .routes(routes!(put_article, delete))
         .routes(routes!(search))
+        .routes(routes!(synonyms, put_synonyms, reset_synonyms))
 }
 
 /// The widget's public endpoints.
@@ -57,11 +59,10 @@ pub const FEATURE: Feature = Feature {
     name: "kb",
     routes,
     public: public_routes,
-    migrations: &[Migration::new(
-        2,
-        "articles",
-        include_str!("migrations/0002_articles.sql"),
-    )],
+    migrations: &[
+        Migration::new(2, "articles", include_str!("migrations/0002_articles.sql")),
+        Migration::new(20, "synonyms", include_str!("migrations/0020_synonyms.sql")),
+    ],
     console: &[ConsolePage::new("kb.js", include_str!("console.js"))],
     overview: Some(overview),
     state: Some(|_| Ok(std::sync::Arc::new(Indexes::default()))),
@@ -92,8 +93,8 @@ pub struct Built {
     pub version: String,
     /// The index.
     pub index: Index,
-    /// The index in the transfer format, gzipped.
-    pub gz: Vec<u8>,
+    /// The index's shards in the transfer format, gzipped, by name.
+    pub shards: std::collections::HashMap<String, Vec<u8>>,
 }
 
 /// The index of `merchant`'s articles in `locale`, rebuilt when they
@@ -124,8 +125,14 @@ pub async fn built(
     // visitor downloads before its time, and the version changes when it
     // starts (or one ends).
     let now = crate::now_ms();
+    let synonyms = match KbDb(&state.store).synonyms(merchant, locale).await? {
+        Some(own) => own,
+        None => lexicon::default_synonyms(locale),
+    };
     let mut hash = Sha256::new();
     hash.update(cove_search::FORMAT);
+    hash.update(lexicon::DATA);
+    hash.update(serde_json::to_string(&synonyms).unwrap_or_default());
     for (id, updated_at, helpful, unhelpful) in KbDb(&state.store)
         .article_stamps(merchant, locale, now)
         .await?
@@ -158,9 +165,24 @@ pub async fn built(
                         unhelpful: a.unhelpful.try_into().unwrap_or(0),
                     })
                     .collect();
-                let index = Index::build(&locale, &docs);
-                let gz = crate::platform::http::gzip(&index.to_bytes());
-                Arc::new(Built { version, index, gz })
+                let texts = docs
+                    .iter()
+                    .flat_map(|d| [&d.title, &d.body].into_iter().chain(&d.tags))
+                    .chain(synonyms.iter().flatten())
+                    .map(String::as_str)
+                    .collect::<Vec<_>>();
+                let lexicon = lexicon::lexicon(&locale, synonyms.clone(), texts.into_iter());
+                let index = Index::build(&locale, &docs, &lexicon);
+                let shards = index
+                    .shards()
+                    .into_iter()
+                    .map(|(name, bytes)| (name, crate::platform::http::gzip(&bytes)))
+                    .collect();
+                Arc::new(Built {
+                    version,
+                    index,
+                    shards,
+                })
             })
             .await
             .map_err(ApiError::internal)?
@@ -405,4 +427,115 @@ fn overview<'a>(
             "page": "kb",
         }))
     })
+}
+
+/// A locale's synonym groups: the merchant's own, or the language's.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Synonyms {
+    /// The locale.
+    pub locale: String,
+    /// Whether these are the merchant's own (false: the language's defaults).
+    pub custom: bool,
+    /// Groups of words or phrases shoppers use for the same thing.
+    pub groups: Vec<Vec<String>>,
+}
+
+/// A merchant's synonym groups for one locale.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SynonymsInput {
+    /// Groups of 2 to 20 words or phrases (1 to 60 characters each), at
+    /// most 500 groups.
+    pub groups: Vec<Vec<String>>,
+}
+
+fn checked_locale(locale: &str) -> Result<(), ApiError> {
+    if valid_locale(locale) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            Code::InvalidLocale,
+            "locale must look like `en` or `de-AT`",
+        ))
+    }
+}
+
+/// `GET /v1/merchants/{m}/synonyms/{locale}`: the synonyms search uses.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/synonyms/{locale}", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = String, Path, description = "Locale")), responses((status = 200, description = "The synonym groups", body = Synonyms)))]
+pub async fn synonyms(
+    State(state): State<AppState>,
+    ForMerchant { merchant, .. }: ForMerchant,
+    Path((_, locale)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    checked_locale(&locale)?;
+    let own = KbDb(&state.store).synonyms(&merchant, &locale).await?;
+    Ok(axum::Json(Synonyms {
+        custom: own.is_some(),
+        groups: own.unwrap_or_else(|| lexicon::default_synonyms(&locale)),
+        locale,
+    })
+    .into_response())
+}
+
+/// `PUT /v1/merchants/{m}/synonyms/{locale}`: replace the synonyms (the
+/// index is rebuilt with them).
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/synonyms/{locale}", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = String, Path, description = "Locale")), request_body = SynonymsInput, responses((status = 200, description = "Saved", body = Synonyms)))]
+pub async fn put_synonyms(
+    State(state): State<AppState>,
+    ForMerchant { merchant, .. }: ForMerchant,
+    Path((_, locale)): Path<(String, String)>,
+    crate::platform::http::JsonBody(input): crate::platform::http::JsonBody<SynonymsInput>,
+) -> Result<Response, ApiError> {
+    checked_locale(&locale)?;
+    let mut groups = Vec::with_capacity(input.groups.len());
+    for (n, group) in input.groups.into_iter().enumerate() {
+        let group: Vec<String> = group.into_iter().map(|p| p.trim().to_string()).collect();
+        let bad = !(2..=20).contains(&group.len())
+            || group.iter().any(|p| p.is_empty() || p.chars().count() > 60);
+        if bad {
+            return Err(ApiError::unprocessable(
+                Code::InvalidSynonyms,
+                format!(
+                    "group {} must have 2 to 20 words or phrases of 1 to 60 characters",
+                    n + 1
+                ),
+            ));
+        }
+        groups.push(group);
+    }
+    if groups.len() > 500 {
+        return Err(ApiError::unprocessable(
+            Code::InvalidSynonyms,
+            "at most 500 synonym groups per language",
+        ));
+    }
+    KbDb(&state.store)
+        .put_synonyms(&merchant, &locale, &groups)
+        .await?;
+    Ok(axum::Json(Synonyms {
+        locale,
+        custom: true,
+        groups,
+    })
+    .into_response())
+}
+
+/// `DELETE /v1/merchants/{m}/synonyms/{locale}`: back to the language's
+/// default synonyms.
+#[utoipa::path(delete, path = "/v1/merchants/{merchant}/synonyms/{locale}", tag = "knowledge base", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = String, Path, description = "Locale")), responses((status = 200, description = "The defaults, now in use", body = Synonyms)))]
+pub async fn reset_synonyms(
+    State(state): State<AppState>,
+    ForMerchant { merchant, .. }: ForMerchant,
+    Path((_, locale)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    checked_locale(&locale)?;
+    KbDb(&state.store)
+        .delete_synonyms(&merchant, &locale)
+        .await?;
+    Ok(axum::Json(Synonyms {
+        groups: lexicon::default_synonyms(&locale),
+        custom: false,
+        locale,
+    })
+    .into_response())
 }

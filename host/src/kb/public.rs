@@ -14,14 +14,16 @@ use crate::platform::guard::FRESH_FOR;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, JsonBody, gzipped, query, valid_id};
 
-/// `GET /public/v1/{m}/index/{locale}/{version}`: the search index in the
-/// transfer format. The current version is cached forever by browsers; an
-/// outdated URL gets the current index, uncached.
-#[utoipa::path(get, path = "/public/v1/{merchant}/index/{locale}/{version}", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = String, Path, description = "Locale"), ("version" = String, Path, description = "Index version from the config")), responses((status = 200, description = "The index in the transfer format", body = Vec<u8>, content_type = "application/octet-stream")))]
+/// `GET /public/v1/{m}/index/{locale}/{version}/{shard}`: one shard of
+/// the search index in the transfer format (`meta`, then the `p<k>` and
+/// `t<k>` shards the widget's search names). A version's shards are cached
+/// forever by browsers; shards of an outdated version are gone (404): the
+/// widget then searches through the host.
+#[utoipa::path(get, path = "/public/v1/{merchant}/index/{locale}/{version}/{shard}", tag = "widget (public)", params(("merchant" = String, Path, description = "Merchant id"), ("locale" = String, Path, description = "Locale"), ("version" = String, Path, description = "Index version from the config"), ("shard" = String, Path, description = "`meta`, `p<k>` or `t<k>`")), responses((status = 200, description = "The shard in the transfer format", body = Vec<u8>, content_type = "application/octet-stream")))]
 pub async fn index(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((merchant, locale, version)): Path<(String, String, String)>,
+    Path((merchant, locale, version, shard)): Path<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
     if !crate::platform::http::valid_locale(&locale) {
         return Err(ApiError::bad_request(
@@ -30,16 +32,21 @@ pub async fn index(
         ));
     }
     let built = super::built(&state, &merchant, &locale, FRESH_FOR).await?;
-    let cache = if built.version == version {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-store"
-    };
+    let bytes = built
+        .shards
+        .get(&shard)
+        .filter(|_| built.version == version)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no shard `{shard}` in index version `{version}` (the current one is `{}`)",
+                built.version
+            ))
+        })?;
     Ok(gzipped(
         &headers,
-        &built.gz,
+        bytes,
         "application/octet-stream",
-        cache,
+        "public, max-age=31536000, immutable",
     ))
 }
 

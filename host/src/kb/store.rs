@@ -196,4 +196,53 @@ impl KbDb<'_> {
         .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
+
+    /// The merchant's own synonym groups for `locale`, if they saved any.
+    pub async fn synonyms(
+        self,
+        merchant: &str,
+        locale: &str,
+    ) -> Result<Option<Vec<Vec<String>>>, StoreError> {
+        let row =
+            sqlx::query("SELECT groups FROM kb_synonyms WHERE merchant_id = $1 AND locale = $2")
+                .bind(merchant)
+                .bind(locale)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(r) => Some(serde_json::from_str(&r.try_get::<String, _>(0)?).unwrap_or_default()),
+            None => None,
+        })
+    }
+
+    /// Save the merchant's synonym groups for `locale` (replacing any).
+    pub async fn put_synonyms(
+        self,
+        merchant: &str,
+        locale: &str,
+        groups: &[Vec<String>],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO kb_synonyms (merchant_id, locale, groups, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (merchant_id, locale) DO UPDATE SET groups = excluded.groups, updated_at = excluded.updated_at",
+        )
+        .bind(merchant)
+        .bind(locale)
+        .bind(serde_json::to_string(groups).unwrap_or_else(|_| "[]".into()))
+        .bind(crate::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forget the merchant's synonyms for `locale` (the defaults apply
+    /// again); false if there were none.
+    pub async fn delete_synonyms(self, merchant: &str, locale: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM kb_synonyms WHERE merchant_id = $1 AND locale = $2")
+            .bind(merchant)
+            .bind(locale)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }

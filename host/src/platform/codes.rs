@@ -117,6 +117,8 @@ pub enum Code {
     InvalidStatus,
     /// A survey id that is not 1-64 letters, digits, `-` or `_`.
     InvalidSurveyId,
+    /// A merchant's search synonyms are refused.
+    InvalidSynonyms,
     /// An article's tags are refused.
     InvalidTags,
     /// The widget's texts are refused.
@@ -285,6 +287,7 @@ impl Code {
             Code::InvalidSearch => "invalid_search",
             Code::InvalidStatus => "invalid_status",
             Code::InvalidSurveyId => "invalid_survey_id",
+            Code::InvalidSynonyms => "invalid_synonyms",
             Code::InvalidTags => "invalid_tags",
             Code::InvalidTexts => "invalid_texts",
             Code::InvalidTitle => "invalid_title",

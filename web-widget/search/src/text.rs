@@ -141,6 +141,21 @@ pub fn fold(text: &str) -> String {
 
 /// The search terms of `text` in `language`.
 pub fn terms(text: &str, language: Language) -> Vec<Term> {
+    terms_with(text, language, &[])
+}
+
+/// Katakana as hiragana (ヘンピン is へんぴん), by arithmetic.
+fn hiragana(c: char) -> char {
+    match c as u32 {
+        n @ 0x30A1..=0x30F6 => char::from_u32(n - 0x60).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// The search terms of `text` in `language`, each character in `variants`
+/// (pairs sorted by their first) searched as the one it maps to
+/// (Traditional as Simplified Chinese).
+pub fn terms_with(text: &str, language: Language, variants: &[(char, char)]) -> Vec<Term> {
     let mut out = Vec::new();
     let mut word = String::new();
     let mut cjk_run: Vec<char> = Vec::new();
@@ -172,9 +187,12 @@ pub fn terms(text: &str, language: Language) -> Vec<Term> {
         run.clear();
     };
     for c in text.chars() {
+        let c = variants
+            .binary_search_by_key(&c, |v| v.0)
+            .map_or(c, |i| variants[i].1);
         if is_cjk(c) {
             flush_word(&mut word, &mut out);
-            cjk_run.push(c);
+            cjk_run.push(hiragana(c));
         } else if is_word_char(c) {
             flush_cjk(&mut cjk_run, &mut out);
             fold_into(c, &mut word);
@@ -192,19 +210,6 @@ pub fn terms(text: &str, language: Language) -> Vec<Term> {
 /// (plural, case endings, verb endings), never so much that unrelated words
 /// collide. `word` is already folded.
 pub fn stem(word: &str, language: Language) -> String {
-    let strip = |word: &str, rules: &[(&str, &str)], keep: usize| -> String {
-        for (suffix, with) in rules {
-            if let Some(base) = word.strip_suffix(suffix)
-                && base.chars().count() >= keep
-            {
-                let mut out = String::with_capacity(base.len() + with.len());
-                out.push_str(base);
-                out.push_str(with);
-                return out;
-            }
-        }
-        word.to_string()
-    };
     match language {
         Language::English => {
             let w = word.strip_suffix("'s").unwrap_or(word);
@@ -262,13 +267,58 @@ pub fn stem(word: &str, language: Language) -> String {
             ],
             3,
         ),
-        Language::Spanish => strip(
-            word,
-            &[("ces", "z"), ("iones", "ion"), ("es", ""), ("s", "")],
-            3,
-        ),
+        // Plurals, gender, the commonest verb endings and one attached
+        // pronoun (envío, envíos, enviar, envían, enviamos and envíanos
+        // meet at "envi"): two passes.
+        Language::Spanish => {
+            let once = stem_spanish(word);
+            stem_spanish(&once)
+        }
         Language::Other => word.to_string(),
     }
+}
+
+/// `word` without the first of `rules`' suffixes it ends with (replaced by
+/// the rule's text), if at least `keep` characters remain.
+fn strip(word: &str, rules: &[(&str, &str)], keep: usize) -> String {
+    for (suffix, with) in rules {
+        if let Some(base) = word.strip_suffix(suffix)
+            && base.chars().count() >= keep
+        {
+            let mut out = String::with_capacity(base.len() + with.len());
+            out.push_str(base);
+            out.push_str(with);
+            return out;
+        }
+    }
+    word.to_string()
+}
+
+/// One pass of the Spanish endings.
+fn stem_spanish(word: &str) -> String {
+    strip(
+        word,
+        &[
+            ("ces", "z"),
+            ("iones", "ion"),
+            ("amos", ""),
+            ("emos", ""),
+            ("imos", ""),
+            ("os", ""),
+            ("as", ""),
+            ("es", ""),
+            ("an", ""),
+            ("en", ""),
+            ("ar", ""),
+            ("er", ""),
+            ("ir", ""),
+            ("o", ""),
+            ("a", ""),
+            ("e", ""),
+            ("s", ""),
+        ],
+        3,
+    )
 }
 
 /// Optimal-string-alignment distance (insert, delete, substitute, swap of
@@ -363,6 +413,10 @@ mod tests {
             ("Paketen", "Paket", Language::German),
             ("livraisons", "livraison", Language::French),
             ("devoluciones", "devolución", Language::Spanish),
+            ("envían", "envío", Language::Spanish),
+            ("enviamos", "enviar", Language::Spanish),
+            ("envíanos", "envío", Language::Spanish),
+            ("tallas", "talla", Language::Spanish),
         ] {
             assert_eq!(texts(a, lang), texts(b, lang), "{a} / {b}");
         }
@@ -376,6 +430,11 @@ mod tests {
         assert_eq!(texts("iPhone返品", Language::Other), ["iphone", "返品"]);
         assert_eq!(texts("返", Language::Other), ["返"]);
         assert!(terms("配送", Language::Other).iter().all(|t| t.cjk));
+        // Katakana is searched as hiragana.
+        assert_eq!(
+            texts("ヘンピン", Language::Other),
+            texts("へんぴん", Language::Other)
+        );
     }
 
     #[test]

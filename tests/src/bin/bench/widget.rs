@@ -5,9 +5,11 @@
 //! - `first_search_kb_1k`: every byte Chromium transferred from the host,
 //!   from loading a page with the tag to the first results over 1,000
 //!   articles (loader, config, runtime, the first search answered by the
-//!   host), headers included. `index_gz_kb_1k`/`_10k`: the index the widget
-//!   then downloads in the background to answer every later keystroke
-//!   locally.
+//!   host), headers included. `index_first_search_kb_1k`/`_10k`: every
+//!   index shard the widget then fetched to answer that search itself
+//!   (meta, the postings its words need, the titles it shows), headers
+//!   included; `index_gz_kb_10k` is the whole index (every shard, gzipped)
+//!   for comparison, `index_meta_gz_kb_10k` its meta shard.
 //! - `query_p95_ms_1k`, `query_p95_ms_10k`: typo-tolerant queries run by the
 //!   wasm search core in Chromium over 1,000 and 10,000 synthetic articles;
 //!   `native_query_p95_ms_10k` is the same queries natively, the baseline.
@@ -24,7 +26,7 @@ use std::time::Instant;
 use cove_e2e::HostProcess;
 use std::collections::HashSet;
 
-use cove_search::{Article, Index, text};
+use cove_search::{Article, Index, Lexicon, text};
 use serde_json::{Value, json};
 
 /// A small seeded generator (xorshift64*), so every run uses the same corpus.
@@ -175,7 +177,7 @@ fn typo_recall() -> (f64, usize) {
             .filter(|a| a["locale"] == locale)
             .cloned()
             .collect();
-        let index = Index::build(locale, &to_articles(&group));
+        let index = Index::build(locale, &to_articles(&group), &Lexicon::default());
         // A variant that is itself a word of these articles, or a form of
         // one ("eines" → "deines", a form of "dein"), is a different word,
         // not a typo: it is not counted.
@@ -237,6 +239,7 @@ pub fn run() -> anyhow::Result<()> {
     let op = format!("Bearer {}", cove_e2e::OPERATOR_TOKEN);
     let mut corpora = serde_json::Map::new();
     let mut native = serde_json::Map::new();
+    let mut index_sizes = serde_json::Map::new();
     for n in [1_000usize, 10_000] {
         let merchant = format!("bench{n}");
         let created: Value = client
@@ -269,7 +272,16 @@ pub fn run() -> anyhow::Result<()> {
         );
         let qs = queries(&articles, 300);
         // The same queries natively, as the baseline.
-        let index = Index::build("en", &to_articles(&articles));
+        let index = Index::build("en", &to_articles(&articles), &Lexicon::default());
+        let shards = index.shards();
+        let gz: Vec<usize> = shards
+            .iter()
+            .map(|(_, b)| cove_host::platform::http::gzip(b).len())
+            .collect();
+        index_sizes.insert(
+            n.to_string(),
+            json!({"total": gz.iter().sum::<usize>(), "meta": gz[0], "shards": gz.len()}),
+        );
         for q in &qs[..20] {
             std::hint::black_box(index.search(q, 0, 8)); // warm up, as in the browser
         }
@@ -309,8 +321,11 @@ pub fn run() -> anyhow::Result<()> {
             "loader_gz_kb": kb(&browser["loader_bytes"]),
             "runtime_gz_kb": kb(&browser["runtime_bytes"]),
             "first_search_kb_1k": kb(&browser["first_search_bytes_1000"]),
-            "index_gz_kb_1k": kb(&browser["index_bytes_1000"]),
-            "index_gz_kb_10k": kb(&browser["index_bytes_10000"]),
+            "index_first_search_kb_1k": kb(&browser["index_first_search_bytes_1000"]),
+            "index_first_search_kb_10k": kb(&browser["index_first_search_bytes_10000"]),
+            "index_gz_kb_10k": kb(&index_sizes["10000"]["total"]),
+            "index_meta_gz_kb_10k": kb(&index_sizes["10000"]["meta"]),
+            "index_shards_10k": index_sizes["10000"]["shards"],
             "query_p95_ms_1k": ms(&browser["query_p95_ms_1000"]),
             "query_p95_ms_10k": ms(&browser["query_p95_ms_10000"]),
             "native_query_p95_ms_10k": ms(&native["10000"]),
