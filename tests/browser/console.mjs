@@ -89,6 +89,28 @@ try {
   await page.keyboard.press("Tab");
   check(await page.evaluate(() => document.activeElement.closest("nav") != null), "keyboard: the next Tab reaches the navigation");
 
+  // Synonyms: the language's suggestions are shown; a merchant's own group
+  // makes a shopper's word find an article it does not contain.
+  await page.goto(COVE + "/console#/kb");
+  await ready("kb");
+  await page.selectOption("#kb-syn-locale", "en");
+  await page.waitForFunction(() => document.querySelector("[data-synonyms]").value.includes("voucher"));
+  check(true, "kb: the English synonym suggestions are shown");
+  const tryIt = async (q) => {
+    await page.fill("[data-try]", "");
+    await page.fill("[data-try]", q);
+    await page.waitForTimeout(700);
+    return page.locator("[data-try-results] li").first().getAttribute("data-id");
+  };
+  check((await tryIt("unicorn")) == null, "kb: 'unicorn' finds nothing before it is a synonym");
+  await page.fill("[data-synonyms]", (await page.inputValue("[data-synonyms]")) + "\nunicorn, gift card");
+  await page.click("text=Save synonyms");
+  await page.waitForSelector("section:has([data-synonyms]) [role=status]:has-text('Saved')");
+  check((await tryIt("unicorn")) == "en-giftcards", "kb: after saving 'unicorn, gift card', 'unicorn' finds the gift cards article");
+  await page.click("text=Restore the suggestions");
+  await page.waitForFunction(() => !document.querySelector("[data-synonyms]").value.includes("unicorn"));
+  check((await tryIt("unicorn")) == null, "kb: restoring the suggestions takes 'unicorn' away again");
+
   // 3. An article written in the console, with a live preview, reaches the widget.
   await page.goto(COVE + "/console#/kb");
   await ready("kb");

@@ -1,5 +1,6 @@
 // Knowledge base: articles per locale with a Markdown editor and preview,
-// validity windows, helpfulness, and the searches that found nothing.
+// validity windows, helpfulness, the searches that found nothing, and the
+// synonyms search uses per language (with a box to try a search).
 import { h, t, api, num, pct, when, table, field, saver, chart, failure } from "./ui.js";
 
 const toLocal = (ms) => (ms == null ? "" : new Date(ms - new Date(ms).getTimezoneOffset() * 60000).toISOString().slice(0, 16));
@@ -19,6 +20,11 @@ export default {
       "kb.query": "What shoppers typed", "kb.searches": "Searches", "kb.write": "Write this article",
       "kb.votes": "Helpfulness per article", "kb.votes.yes": "Helpful", "kb.votes.no": "Not helpful",
       "kb.votes.summary": "{n} articles with votes; most helpful: {best}.",
+      "kb.syn": "Words shoppers use", "kb.syn.groups": "Synonyms, one group per line",
+      "kb.syn.hint": "Words or phrases separated by commas: an article with one of them is also found by the others (e.g. “gift card, voucher, coupon”).",
+      "kb.syn.default": "These are Cove's suggestions for this language; saving makes them yours.", "kb.syn.custom": "Your own list.",
+      "kb.syn.save": "Save synonyms", "kb.syn.reset": "Restore the suggestions", "kb.try": "Try a search",
+      "kb.try.hint": "What a shopper would type; the first articles they would see are shown.", "kb.try.none": "Nothing found.",
     },
     zh: {
       "kb.nav": "知识库", "kb.title": "知识库", "kb.articles": "文章", "kb.new": "新建文章",
@@ -31,6 +37,11 @@ export default {
       "kb.query": "顾客输入的内容", "kb.searches": "搜索次数", "kb.write": "写这篇文章",
       "kb.votes": "各文章的有帮助评价", "kb.votes.yes": "有帮助", "kb.votes.no": "没帮助",
       "kb.votes.summary": "{n} 篇文章收到评价；最有帮助的是：{best}。",
+      "kb.syn": "顾客的说法", "kb.syn.groups": "同义词，每行一组",
+      "kb.syn.hint": "用逗号分隔的词或短语：含其中一个的文章，用其他词也能搜到（例如“礼品卡, 购物卡, 代金券”）。",
+      "kb.syn.default": "这是 Cove 为该语言建议的同义词；保存后即成为你的列表。", "kb.syn.custom": "你自己的列表。",
+      "kb.syn.save": "保存同义词", "kb.syn.reset": "恢复建议", "kb.try": "试着搜索",
+      "kb.try.hint": "输入顾客会输入的内容，显示他们最先看到的文章。", "kb.try.none": "没有结果。",
     },
   },
   async render(main) {
@@ -96,6 +107,46 @@ export default {
       form.querySelector("h2").focus();
     };
 
+    // Synonyms per language, with a search box to try them as a shopper.
+    const synonyms = () => {
+      const langs = locales.length ? locales : ["en"];
+      const pick = h("select", { id: "kb-syn-locale" }, langs.map((l) => h("option", { value: l }, l)));
+      const text = h("textarea", { rows: 8, "data-synonyms": "" });
+      const note = h("p", { className: "hint" });
+      const load = async () => {
+        const s = await api("synonyms/" + encodeURIComponent(pick.value));
+        text.value = s.groups.map((g) => g.join(", ")).join("\n");
+        note.textContent = t(s.custom ? "kb.syn.custom" : "kb.syn.default");
+      };
+      pick.onchange = load;
+      const s = saver(t("kb.syn.save"), async () => {
+        const groups = text.value.split("\n").map((l) => l.split(",").map((w) => w.trim()).filter(Boolean)).filter((g) => g.length);
+        await api("synonyms/" + encodeURIComponent(pick.value), { method: "PUT", body: { groups } });
+        note.textContent = t("kb.syn.custom");
+      });
+      const reset = h("button", { type: "button", onclick: async () => {
+        await api("synonyms/" + encodeURIComponent(pick.value), { method: "DELETE" });
+        await load();
+      } }, t("kb.syn.reset"));
+      const query = h("input", { type: "search", "data-try": "" });
+      const found = h("ol", { "aria-live": "polite", "data-try-results": "" });
+      let timer;
+      query.oninput = () => {
+        clearTimeout(timer);
+        timer = setTimeout(async () => {
+          const r = await api("search?limit=3&locale=" + encodeURIComponent(pick.value) + "&q=" + encodeURIComponent(query.value));
+          found.replaceChildren(...(r.hits.length ? r.hits.map((x) => h("li", { "data-id": x.id }, x.title)) : [h("li", null, t("kb.try.none"))]));
+        }, 250);
+      };
+      load().catch((e) => note.replaceChildren(failure(e)));
+      return h("section", null, h("h2", null, t("kb.syn")),
+        h("form", { onsubmit: s.run },
+          h("div", { className: "actions" }, h("label", { htmlFor: "kb-syn-locale" }, t("kb.locale")), pick),
+          field(t("kb.syn.groups"), text, t("kb.syn.hint")), note,
+          h("div", { className: "actions" }, s.button, reset, s.status)),
+        field(t("kb.try"), query, t("kb.try.hint")), found);
+    };
+
     const voted = articles.filter((a) => a.helpful + a.unhelpful > 0).sort((x, y) => y.helpful + y.unhelpful - (x.helpful + x.unhelpful)).slice(0, 12);
     main.append(...[
       h("section", null,
@@ -103,6 +154,7 @@ export default {
           h("button", { type: "button", className: "primary", onclick: () => edit(null) }, t("kb.new"))),
         list),
       editor,
+      synonyms(),
       h("section", null, h("h2", null, t("kb.missed")),
         table(t("kb.missed"), [
           { label: t("kb.query"), value: (m) => m.query },
