@@ -9,7 +9,11 @@
 // offline, comes back online, and checks the answer arrives exactly once;
 // then a shopper returns an item through the merchant's return flow.
 import http from "node:http";
+import { createRequire } from "node:module";
 import { launch } from "./chromium.mjs";
+
+const require = createRequire(process.env.WIDGET_NODE_MODULES + "/");
+const axeSource = require("fs").readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 
 const COVE = process.env.COVE_URL;
@@ -20,6 +24,7 @@ let failures = 0;
 const check = (ok, what) => {
   console.log((ok ? "ok   " : "FAIL ") + what);
   if (!ok) failures++;
+  return ok;
 };
 const until = async (f, what, ms = 15000) => {
   const end = Date.now() + ms;
@@ -41,7 +46,7 @@ const page_html = (lang) => `<!doctype html><html lang="${lang}"><head><meta cha
 // elements and restyles all text, a Prototype.js-style patch, no CSP.
 const hostile_html = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <style>div:empty,span:empty{display:none!important} *{text-transform:uppercase;letter-spacing:5px}</style>
-<script>Array.prototype.toJSON = function () { return "x"; };</script></head>
+<script nonce="n0nce">Array.prototype.toJSON = function () { return "x"; };</script></head>
 <body><img name="currentScript" src="http://attacker.invalid/x" data-merchant="demo"><form name="currentScript"></form>
 <img name="body"><img name="createElement"><div id="__coveWidget"></div><h1>Reviews</h1>
 <script src="${COVE}/widget.js" data-merchant="demo" async></script></body></html>`;
@@ -54,7 +59,14 @@ const server = http.createServer((req, res) => {
   const csp = `script-src 'self' ${COVE} 'wasm-unsafe-eval'; style-src 'self'; object-src 'none'; base-uri 'none'`;
   if (url.pathname == "/own.css") return res.writeHead(200, { "content-type": "text/css" }).end(own_css);
   if (url.pathname == "/own.js") return res.writeHead(200, { "content-type": "text/javascript" }).end(own_js);
-  if (url.searchParams.has("hostile")) return res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(hostile_html);
+  if (url.searchParams.has("hostile")) {
+    // The same hostile page with and without a CSP (its own inline script by nonce).
+    const headers = { "content-type": "text/html; charset=utf-8" };
+    if (url.searchParams.has("csp")) headers["content-security-policy"] = `script-src 'nonce-n0nce' ${COVE} 'wasm-unsafe-eval'; style-src 'unsafe-inline'; object-src 'none'`;
+    return res.writeHead(200, headers).end(hostile_html);
+  }
+  // The merchant's page without its CSP, for axe-core (injected by the test).
+  if (url.searchParams.has("plain")) return res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page_html("en"));
   res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": csp });
   res.end(page_html(url.searchParams.get("lang") || "en"));
 });
@@ -394,6 +406,53 @@ try {
   check(attacker == 0, "hostile page: nothing is loaded from the attacker's origin (" + attacker + ")");
   check(hostileErrors.length == 0, "hostile page: no errors thrown into the page (" + hostileErrors.join("; ") + ")");
   await shop.close();
+  // The same hostile page under a CSP: the widget still shows, loads
+  // nothing from the attacker and throws nothing.
+  const shopCsp = await browser.newContext();
+  const p8 = await shopCsp.newPage();
+  const cspErrors = [];
+  p8.on("pageerror", (e) => cspErrors.push(String(e)));
+  let attacker8 = 0;
+  p8.on("request", (r) => { if (r.url().includes("attacker.invalid") && !r.url().endsWith("/x")) attacker8++; });
+  await p8.goto(ORIGIN + "/checkout?hostile=1&csp=1");
+  const l8 = p8.locator("[data-cove-widget] button.l");
+  await until(() => l8.isVisible(), "hostile page with a CSP: the launcher shows");
+  await l8.click();
+  await p8.locator("[data-cove-widget] input[role=combobox]").pressSequentially("refund ", { delay: 20 });
+  await until(() => p8.locator("[data-cove-widget] li[role=option]").first().isVisible(), "hostile page with a CSP: search answers");
+  check(attacker8 == 0 && cspErrors.length == 0, "hostile page with a CSP: nothing from the attacker, no errors (" + cspErrors.join("; ") + ")");
+  await shopCsp.close();
+
+  // 14. Accessibility with any accent the API accepts: axe-core (which
+  // reads the open shadow root) finds nothing serious or critical on the
+  // launcher, the search dialog with results, and an article.
+  for (const accent of ["#ffd400", "#ffffff", "#000000", "#777777", "#ff0000", "#00ff00", "#0057b8", "#7a1fa2"]) {
+    const put14 = await api("/widget", { method: "PUT", body: JSON.stringify({ allowed_origins: [ORIGIN], accent }) });
+    if (!check(put14.ok, `the API accepts the accent ${accent}`)) continue;
+    await new Promise((r) => setTimeout(r, 2200)); // the public config cache
+    const ctx14 = await browser.newContext();
+    const p14 = await ctx14.newPage();
+    await p14.goto(ORIGIN + "/?plain=1");
+    const axe = async (state) => {
+      await p14.evaluate(axeSource);
+      const result = await p14.evaluate(() => window.axe.run(document.querySelector("[data-cove-widget]"), { resultTypes: ["violations"] }));
+      const serious = result.violations.filter((v) => v.impact == "serious" || v.impact == "critical");
+      for (const v of serious) console.log("     " + v.id + ": " + v.help + " — " + v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join("; "));
+      check(serious.length == 0, `accent ${accent}, ${state}: axe-core finds nothing serious (${result.violations.length} minor)`);
+    };
+    const l14 = p14.locator("[data-cove-widget] button.l");
+    await l14.waitFor();
+    await axe("launcher");
+    await l14.click();
+    const in14 = p14.locator("[data-cove-widget] input[role=combobox]");
+    await in14.pressSequentially("refund ", { delay: 20 });
+    await p14.locator("[data-cove-widget] li[role=option]").first().waitFor();
+    await axe("search results");
+    await p14.locator("[data-cove-widget] li[role=option]").first().click();
+    await p14.locator("[data-cove-widget] .art h3").waitFor();
+    await axe("article");
+    await ctx14.close();
+  }
 
   const violations = await page.evaluate(() => window.cspViolations);
   check(violations.length == 0, "no CSP violations under script-src HOST 'wasm-unsafe-eval' (" + violations.join("; ") + ")");

@@ -627,3 +627,34 @@ fn the_widget_works_in_chromium() {
     assert!(out.status.success(), "browser checks failed:\n{stdout}");
     assert!(stdout.contains("all browser checks passed"));
 }
+
+/// `cove-bench widget` at smoke size (200 and 1,000 articles), so the bench
+/// cannot rot, with its size budgets asserted (sizes, not timings): the
+/// runtime fits 40 KiB gzipped, and the first search answered in the page
+/// fetches well under half of the sharded index.
+#[test]
+fn the_widget_bench_runs_at_smoke_size_within_its_budgets() {
+    let bench =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/cove-bench");
+    let out = std::process::Command::new(&bench)
+        .args(["widget", "--smoke"])
+        .output()
+        .expect("running cove-bench widget (`cargo build --release --workspace` builds it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: Value =
+        serde_json::from_str(text.lines().last().unwrap_or("")).expect("the last line is JSON");
+    let kb = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
+    assert!(kb("runtime_gz_kb") <= 40.0, "{figures}");
+    assert!(
+        kb("index_first_search_kb_1k") < kb("index_gz_kb_1k") / 2.0,
+        "{figures}"
+    );
+    let top1 = figures["search_top1"].as_object().expect("search_top1");
+    assert_eq!(top1.len(), 7, "six locales and all: {figures}");
+    assert!(top1.values().all(|v| v.as_f64() >= Some(0.9)), "{figures}");
+}

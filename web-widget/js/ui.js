@@ -148,6 +148,12 @@ export async function start(ctx) {
       const q = input.value;
       if (!q.trim()) return render([]);
       if (ready && !broken) {
+        // Shards are fetched for what the visitor settles on, not for
+        // every keystroke on the way.
+        if (ready.missing(q, Date.now(), 8).length) {
+          await new Promise((r) => setTimeout(r, 200));
+          if (input.value != q) return;
+        }
         try {
           const flat = await local(q);
           if (input.value == q) render(flat);

@@ -20,7 +20,7 @@
 //!        number as a delta from the previous one, shifted left by two,
 //!        with the weighted count in the low bits when it is 1-3 (0 there
 //!        means the count follows)
-//! t<k>   k; id and title of articles k·128 … k·128+127
+//! t<k>   k; id and title of articles k·32 … k·32+31
 //! ```
 //!
 //! The vocabulary is in `meta` because typos may land anywhere in it;
@@ -34,7 +34,7 @@ use crate::{Doc, Index, Posting};
 /// The format's name and version, the first bytes of every shard.
 pub const FORMAT: &[u8] = b"COVEIX3";
 /// Articles per titles shard.
-pub const DOCS_PER_TITLES: u32 = 128;
+pub const DOCS_PER_TITLES: u32 = 32;
 /// Postings bytes after which a shard is closed (a term is never cut).
 pub const SHARD_BYTES: usize = 6 * 1024;
 

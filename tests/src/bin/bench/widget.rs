@@ -19,6 +19,12 @@
 //!   variants whose article is in the top 3. A variant that is itself a
 //!   word of the corpus, or a form of one, is another word, not a typo, and
 //!   is skipped.
+//! - `search_top1`: per locale and in all, the share of the labelled shopper
+//!   questions (tests/data/questions.json, six languages) whose article the
+//!   demo merchant's search API ranks first.
+//!
+//! `--smoke` runs the same steps over 200 and 1,000 articles (the test
+//! suite's size); the figures are named by the sizes run.
 
 use std::process::Command;
 use std::time::Instant;
@@ -226,7 +232,56 @@ fn p95(mut v: Vec<f64>) -> f64 {
     v[((v.len() as f64 - 1.0) * 0.95).round() as usize]
 }
 
+/// `n` articles as a figure's suffix: `1k`, `10k`, or the number.
+fn label(n: usize) -> String {
+    if n.is_multiple_of(1000) {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+/// Top-1 per locale of the labelled questions (tests/data), asked through
+/// the demo merchant's search API as a merchant's own site would.
+fn search_top1(url: &str, key: &str) -> anyhow::Result<serde_json::Map<String, Value>> {
+    let client = reqwest::blocking::Client::new();
+    let mut answers = Vec::new();
+    for q in cove_e2e::questions() {
+        let body: Value = client
+            .get(format!("{url}/v1/merchants/demo/search"))
+            .query(&[("q", q.q.as_str()), ("locale", &q.locale), ("limit", "1")])
+            .header("authorization", format!("Bearer {key}"))
+            .send()?
+            .error_for_status()?
+            .json()?;
+        let first = body["hits"][0]["id"].as_str().map(String::from);
+        answers.push((q, first));
+    }
+    let mut out = serde_json::Map::new();
+    let (mut right_all, mut asked_all) = (0, 0);
+    for (locale, (right, asked, missed)) in cove_e2e::top1_by_locale(&answers) {
+        for m in &missed {
+            println!("  search miss ({locale}): {m}");
+        }
+        right_all += right;
+        asked_all += asked;
+        out.insert(
+            locale,
+            json!((right as f64 / asked as f64 * 1000.0).round() / 1000.0),
+        );
+    }
+    println!("search top-1: {right_all}/{asked_all} labelled questions");
+    out.insert(
+        "all".into(),
+        json!((right_all as f64 / asked_all as f64 * 1000.0).round() / 1000.0),
+    );
+    Ok(out)
+}
+
 pub fn run() -> anyhow::Result<()> {
+    // Smoke size (the test suite's): small corpora, same steps.
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    let sizes: [usize; 2] = if smoke { [200, 1_000] } else { [1_000, 10_000] };
     let (recall, variants_tried) = typo_recall();
     println!(
         "typo recall (top 3) over {variants_tried} one-edit variants of demo title words: {recall:.3}"
@@ -234,13 +289,14 @@ pub fn run() -> anyhow::Result<()> {
 
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let data = tempfile::tempdir()?;
-    let (host, _) = HostProcess::demo(data.path(), &["--public-burst", "100000"]);
+    let (host, demo_key) = HostProcess::demo(data.path(), &["--public-burst", "100000"]);
+    let top1 = search_top1(&host.url, &demo_key)?;
     let client = reqwest::blocking::Client::new();
     let op = format!("Bearer {}", cove_e2e::OPERATOR_TOKEN);
     let mut corpora = serde_json::Map::new();
     let mut native = serde_json::Map::new();
     let mut index_sizes = serde_json::Map::new();
-    for n in [1_000usize, 10_000] {
+    for n in sizes {
         let merchant = format!("bench{n}");
         let created: Value = client
             .post(format!("{}/v1/merchants", host.url))
@@ -313,25 +369,49 @@ pub fn run() -> anyhow::Result<()> {
     print!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     anyhow::ensure!(out.status.success(), "the browser benchmark failed");
     let browser: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))?;
-    let kb = |b: &Value| (b.as_f64().unwrap_or(f64::NAN) / 1024.0 * 10.0).round() / 10.0;
-    let ms = |v: &Value| (v.as_f64().unwrap_or(f64::NAN) * 100.0).round() / 100.0;
-    println!(
-        "{}",
-        json!({
-            "loader_gz_kb": kb(&browser["loader_bytes"]),
-            "runtime_gz_kb": kb(&browser["runtime_bytes"]),
-            "first_search_kb_1k": kb(&browser["first_search_bytes_1000"]),
-            "index_first_search_kb_1k": kb(&browser["index_first_search_bytes_1000"]),
-            "index_first_search_kb_10k": kb(&browser["index_first_search_bytes_10000"]),
-            "index_gz_kb_10k": kb(&index_sizes["10000"]["total"]),
-            "index_meta_gz_kb_10k": kb(&index_sizes["10000"]["meta"]),
-            "index_shards_10k": index_sizes["10000"]["shards"],
-            "query_p95_ms_1k": ms(&browser["query_p95_ms_1000"]),
-            "query_p95_ms_10k": ms(&browser["query_p95_ms_10000"]),
-            "native_query_p95_ms_10k": ms(&native["10000"]),
-            "index_load_ms_10k": ms(&browser["index_load_ms_10000"]),
-            "typo_top3_recall": (recall * 1000.0).round() / 1000.0,
-        })
+    let kb = |b: &Value| json!((b.as_f64().unwrap_or(f64::NAN) / 1024.0 * 10.0).round() / 10.0);
+    let ms = |v: &Value| json!((v.as_f64().unwrap_or(f64::NAN) * 100.0).round() / 100.0);
+    let (small, big) = (sizes[0].to_string(), sizes[1].to_string());
+    let (ls, lb) = (label(sizes[0]), label(sizes[1]));
+    let mut figures = serde_json::Map::new();
+    let mut put = |k: String, v: Value| figures.insert(k, v);
+    put("loader_gz_kb".into(), kb(&browser["loader_bytes"]));
+    put("runtime_gz_kb".into(), kb(&browser["runtime_bytes"]));
+    put(
+        format!("first_search_kb_{ls}"),
+        kb(&browser[format!("first_search_bytes_{small}")]),
     );
+    for (n, l) in [(&small, &ls), (&big, &lb)] {
+        put(
+            format!("index_first_search_kb_{l}"),
+            kb(&browser[format!("index_first_search_bytes_{n}")]),
+        );
+    }
+    put(format!("index_gz_kb_{lb}"), kb(&index_sizes[&big]["total"]));
+    put(
+        format!("index_meta_gz_kb_{lb}"),
+        kb(&index_sizes[&big]["meta"]),
+    );
+    put(
+        format!("index_shards_{lb}"),
+        index_sizes[&big]["shards"].clone(),
+    );
+    for (n, l) in [(&small, &ls), (&big, &lb)] {
+        put(
+            format!("query_p95_ms_{l}"),
+            ms(&browser[format!("query_p95_ms_{n}")]),
+        );
+    }
+    put(format!("native_query_p95_ms_{lb}"), ms(&native[&big]));
+    put(
+        format!("index_load_ms_{lb}"),
+        ms(&browser[format!("index_load_ms_{big}")]),
+    );
+    put(
+        "typo_top3_recall".into(),
+        json!((recall * 1000.0).round() / 1000.0),
+    );
+    put("search_top1".into(), Value::Object(top1));
+    println!("{}", Value::Object(figures));
     Ok(())
 }
