@@ -309,6 +309,17 @@ try {
   await ready("widget");
   const tag = await page.textContent("[data-tag]");
   check(tag.includes(COVE + "/widget.js") && tag.includes('data-merchant="demo"'), "widget: the tag to copy points at this host");
+  // A pale accent is warned about (the launcher would vanish on a white
+  // page); a dark green one is not. The preview's text follows the rule
+  // the widget uses (black on yellow).
+  const accentInput = page.locator("form input[type=color]");
+  await accentInput.fill("#ffff66");
+  await accentInput.dispatchEvent("input");
+  check(/1\.\d:1/.test(await page.textContent("[data-accent-warning]")), "widget: a pale yellow accent is warned about, with its contrast");
+  check((await page.locator("[data-preview=widget] .launch").evaluate((e) => getComputedStyle(e).color)) == "rgb(0, 0, 0)", "widget: the preview writes black on the yellow accent, as the widget does");
+  await accentInput.fill("#0b6e4f");
+  await accentInput.dispatchEvent("input");
+  check((await page.textContent("[data-accent-warning]")) == "", "widget: a dark green accent gets no warning");
 
   // 7. Chinese: the language follows the switch, pages stay accessible.
   await page.selectOption("#lang", "zh");

@@ -89,12 +89,18 @@ const loadCharts = () =>
 // Start loading the charting library with the page, not at the first chart.
 if (document.querySelector("script[data-charts=true]")) loadCharts().catch(() => {});
 
-// Black or white, whichever reads better on the colour `hex` (#rrggbb).
-export const inkOn = (hex) => {
+// WCAG relative luminance of the colour `hex` (#rrggbb).
+const luminance = (hex) => {
   const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
-  const l = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
-  return (l + 0.05) / 0.05 > 1.05 / (l + 0.05) ? "#000000" : "#ffffff";
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
 };
+// WCAG contrast ratio of two colours (1 to 21).
+export const contrast = (a, b) => {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+};
+// Black or white, whichever reads better on the colour `hex` (#rrggbb).
+export const inkOn = (hex) => (contrast(hex, "#000000") > contrast(hex, "#ffffff") ? "#000000" : "#ffffff");
 export const COLORS = ["#0b6e4f", "#c2410c", "#6d28d9", "#0369a1", "#a16207", "#be123c"];
 
 // chart(title, { type, labels, series: [{ label, data }], stacked, summary })
