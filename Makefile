@@ -34,7 +34,7 @@ widget: deps-widget
 ## under target/) for the API fuzz test; GrowthBook's Python SDK and stats
 ## engine (PyPI, in a venv under target/), the experiments' oracles; the
 ## CDNOW sample from the `lifetimes` package (PyPI), the RFM fit's test data.
-deps-test: deps deps-widget
+deps-test: deps deps-widget deps-bench
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	@command -v psql >/dev/null
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
@@ -43,7 +43,7 @@ deps-test: deps deps-widget
 	@target/oracles/bin/python -c "import growthbook, gbstats" 2>/dev/null || { python3 -m venv target/oracles && target/oracles/bin/pip install -q "growthbook==$(GROWTHBOOK)" "gbstats==$(GBSTATS)"; }
 	@[ -f target/oracles/$(CDNOW) ] || { rm -rf target/oracles/dl && target/oracles/bin/pip download -q --no-deps --no-binary :all: -d target/oracles/dl "lifetimes==$(LIFETIMES)" && tar -xzf target/oracles/dl/Lifetimes-$(LIFETIMES).tar.gz -C target/oracles/dl && cp target/oracles/dl/Lifetimes-$(LIFETIMES)/lifetimes/datasets/$(CDNOW) target/oracles/; }
 
-## wrk, the load generator of the HTTP benchmark.
+## wrk, the load generator of the HTTP benchmarks (their smoke runs are tests).
 deps-bench: deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 

@@ -208,11 +208,23 @@ struct Wrk {
     failed: u64,
 }
 
+/// Whether this is a smoke run (`--smoke`: the test suite's size, so no
+/// bench can rot): loads last a second, corpora are a few thousand rows.
+fn smoke() -> bool {
+    std::env::args().any(|a| a == "--smoke")
+}
+
+/// `full`, or a twentieth of it (at least 1) in a smoke run.
+fn scaled(full: usize) -> usize {
+    if smoke() { (full / 20).max(1) } else { full }
+}
+
 fn wrk(url: &str, script: &str, seconds: u64) -> Wrk {
     wrk_with(url, script, seconds, 2, 32)
 }
 
 fn wrk_with(url: &str, script: &str, seconds: u64, threads: u32, connections: u32) -> Wrk {
+    let seconds = if smoke() { 1 } else { seconds };
     let out = Command::new("wrk")
         .args([
             &format!("-t{threads}"),
@@ -613,7 +625,9 @@ fn hostile_rss() -> (f64, f64) {
     let rt = Runtime::new(Limits::default()).expect("runtime");
     let before = status_mib("self", "VmHWM:");
     let fatigue = small_input();
-    let rfm = json!({"as-of": NOON, "customers": []});
+    let rfm = json!({"model": {"recency-cuts": [], "frequency-cuts": [], "monetary-cuts": [], "bgnbd": null,
+        "gamma-gamma": null, "unit-days": 1.0, "clv-percentiles": [], "spent-percentiles": [],
+        "purchases-percentiles": []}, "customers": []});
     for plugin in [
         guests::LOOP_FOREVER,
         guests::GROW_MEMORY,
@@ -633,7 +647,7 @@ fn hostile_rss() -> (f64, f64) {
         let params: Vec<_> = prepared
             .params
             .iter()
-            .map(|(n, t)| json::to_val(t, &input[n]).expect("input"))
+            .map(|(n, t)| json::to_val(t, &input[n]).unwrap_or_else(|e| panic!("{plugin}: {e:?}")))
             .collect();
         let config: Arc<[(String, String)]> = Arc::from(Vec::new());
         for i in 0..200 {

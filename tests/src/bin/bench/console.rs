@@ -41,7 +41,7 @@ pub fn run() -> anyhow::Result<()> {
     let api = |path: &str| format!("{}/v1/merchants/demo/{path}", host.url);
     let public = |path: &str| format!("{}/public/v1/demo/{path}", host.url);
 
-    for i in 0..DECISIONS {
+    for i in 0..super::scaled(DECISIONS) {
         let channel = ["email", "sms", "app-push"][i % 3];
         let r = client
             .post(api("slots/fatigue-policy/invoke"))
@@ -52,7 +52,7 @@ pub fn run() -> anyhow::Result<()> {
     }
     let reasons = ["price", "shipping", "browsing"];
     // One request per visitor, as each visitor's widget sends its own.
-    for n in 0..ANSWERS {
+    for n in 0..super::scaled(ANSWERS) {
         let answer = json!({
             "id": format!("bench-answer-{n:08}"),
             "survey": "exit",
@@ -68,7 +68,7 @@ pub fn run() -> anyhow::Result<()> {
             .send()?;
         anyhow::ensure!(r.status().is_success(), "answers: {}", r.status());
     }
-    for i in 0..MISSED {
+    for i in 0..super::scaled(MISSED) {
         let r = client
             .post(public("missed-searches"))
             .header("origin", &host.url)
@@ -76,10 +76,7 @@ pub fn run() -> anyhow::Result<()> {
             .send()?;
         anyhow::ensure!(r.status().is_success(), "missed search: {}", r.status());
     }
-    let customers: usize = std::env::var("COVE_BENCH_CUSTOMERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let customers = super::import::env_usize("COVE_BENCH_CUSTOMERS", 1_000_000);
     let mut csv = String::from("id,email,country,time_zone,tags,created_at\n");
     for i in 0..customers {
         csv += &format!(

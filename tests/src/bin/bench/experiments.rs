@@ -94,7 +94,7 @@ fn wit_experiment(weights: &[f64]) -> Experiment {
 /// the last 20% of visitors, regret over an equal split's).
 fn bandit() -> (f64, f64, usize) {
     const RATES: [f64; 4] = [0.020, 0.022, 0.025, 0.030];
-    const VISITORS: usize = 100_000;
+    let visitors = super::scaled(100_000);
     const CADENCE: usize = 1_000;
     let rt = Runtime::new(Limits::default()).expect("runtime");
     let config: Arc<[(String, String)]> = Arc::from(Vec::new());
@@ -110,7 +110,7 @@ fn bandit() -> (f64, f64, usize) {
     let mut shown = [0usize; 4];
     let (mut regret, mut rng, mut failures) = (0.0, 0x9e37_79b9_7f4a_7c15_u64, 0);
     let mut params = Vec::new();
-    for visitor in 0..VISITORS {
+    for visitor in 0..visitors {
         if visitor % CADENCE == 0 {
             params = prepared
                 .params
@@ -144,7 +144,7 @@ fn bandit() -> (f64, f64, usize) {
         stats[arm].0 += 1;
         stats[arm].1 += u64::from(converted);
         regret += RATES[3] - RATES[arm];
-        if visitor >= VISITORS * 4 / 5 {
+        if visitor >= visitors * 4 / 5 {
             shown[arm] += 1;
         }
         if (visitor + 1) % CADENCE == 0 {
@@ -167,9 +167,9 @@ fn bandit() -> (f64, f64, usize) {
             }
         }
     }
-    let split_regret: f64 = RATES.iter().map(|r| RATES[3] - r).sum::<f64>() / 4.0 * VISITORS as f64;
+    let split_regret: f64 = RATES.iter().map(|r| RATES[3] - r).sum::<f64>() / 4.0 * visitors as f64;
     (
-        shown[3] as f64 / (VISITORS / 5) as f64,
+        shown[3] as f64 / (visitors / 5) as f64,
         regret / split_regret,
         failures,
     )

@@ -31,6 +31,12 @@ const COUNTRIES: [(&str, &str); 6] = [
 ];
 
 pub(super) fn env_usize(name: &str, default: usize) -> usize {
+    // A smoke run's corpus: a few thousand rows.
+    let default = if super::smoke() {
+        default.min(2_000)
+    } else {
+        default
+    };
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())

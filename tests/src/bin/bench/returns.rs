@@ -225,7 +225,7 @@ pub fn run() -> anyhow::Result<()> {
     println!(
         "in process: one step (fresh sandbox, session of 5 answers settled) p50 {p50:.1} µs, p99 {p99:.1} µs; native {native:.2} µs"
     );
-    let (flow, health) = through_http(300)?;
+    let (flow, health) = through_http(super::scaled(300))?;
     println!(
         "through HTTP: a complete return (start, 5 forms, submit) p50 {flow:.2} ms; /healthz p50 {health:.3} ms"
     );
