@@ -59,7 +59,10 @@ pub const FEATURES: &[&Feature] = &[
 pub fn app(state: AppState) -> Router {
     let (router, api) = platform::routes(&state, state.features).split_for_parts();
     router
-        .merge(platform::openapi::routes(&platform::openapi::finish(api)))
+        .merge(platform::openapi::routes(&platform::openapi::finish(
+            api,
+            state.permissions.get(),
+        )))
         .fallback(|| async { ApiError::not_found("no such endpoint; see the README for the API") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -99,8 +102,10 @@ pub struct Inner {
     pub fair: platform::fair::Fair,
     /// Demo mode: the demo storefront is served at `/`.
     pub demo: bool,
-    /// Cache of API-key hash → merchant id.
-    pub keys: std::sync::RwLock<std::collections::HashMap<String, String>>,
+    /// API keys recently checked, by hash.
+    pub keys: platform::keys::KeyCache,
+    /// The scope each route needs (set when the routes are assembled).
+    pub permissions: std::sync::OnceLock<platform::keys::Permissions>,
     /// Console sessions.
     pub sessions: platform::session::Sessions,
     /// Decisions per hour and outcome, not yet written.
@@ -177,6 +182,7 @@ impl AppState {
             fair: platform::fair::Fair::new(settings.merchant_limits),
             demo: settings.demo,
             keys: Default::default(),
+            permissions: Default::default(),
             sessions: Default::default(),
             stats: Default::default(),
             features: FEATURES,

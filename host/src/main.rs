@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use cove_host::platform::fair::MerchantLimits;
-use cove_host::platform::http::key_hash;
 use cove_host::platform::registry::Upload;
 use cove_host::platform::runtime::Limits;
 use cove_host::platform::serve::ConnLimits;
@@ -469,10 +468,10 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
         }
     }
     if !state.store.merchant_exists("demo").await? {
-        let key = format!("ck_{}", hex::encode(rand::random::<[u8; 24]>()));
+        let key = cove_host::platform::keys::new_secret();
         state
             .store
-            .create_merchant("demo", "Demo Store", &key_hash(&key))
+            .create_merchant("demo", "Demo Store", &key)
             .await?;
         write_secret(&data_dir.join("demo-api-key"), &key)?;
         let (bound, not_bound) = bind_reference_plugins(state, "demo").await;

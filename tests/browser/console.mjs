@@ -27,7 +27,7 @@ const check = (ok, what) => {
   if (!ok) failures++;
   return ok;
 };
-const PAGES = ["overview", "kb", "surveys", "widget", "customers", "rfm", "messaging", "returns", "experiments", "policies"];
+const PAGES = ["overview", "kb", "surveys", "widget", "customers", "rfm", "messaging", "returns", "experiments", "policies", "keys"];
 
 const browser = await launch();
 const context = await browser.newContext({ locale: "en-US" });
@@ -320,6 +320,24 @@ try {
   await accentInput.fill("#0b6e4f");
   await accentInput.dispatchEvent("input");
   check((await page.textContent("[data-accent-warning]")) == "", "widget: a dark green accent gets no warning");
+
+  // API keys: a new read-only key is shown once, listed by its prefix,
+  // works for reading, and stops once revoked.
+  await page.goto(COVE + "/console#/keys");
+  await ready("keys");
+  await page.fill("[data-key-name]", "BI dashboard");
+  await page.click("form button[type=submit]");
+  await page.waitForSelector("[data-secret]");
+  const secret = (await page.textContent("[data-secret]")).trim();
+  check(/^ck_[0-9a-f]{48}$/.test(secret), "keys: a new key is shown once, in full");
+  check((await page.textContent("main table")).includes(secret.slice(0, 9) + "…"), "keys: the list shows it by its prefix only");
+  const asKey = (k) => page.evaluate((k) => fetch("/v1/merchants/demo/articles", { headers: { authorization: "Bearer " + k } }).then((r) => r.status), k);
+  check((await asKey(secret)) == 200, "keys: the new read key reads");
+  page.once("dialog", (d) => d.accept());
+  await page.click("[data-revoke='BI dashboard']");
+  await page.waitForFunction(() => /Revoked/.test(document.querySelector("main table").textContent));
+  await page.waitForTimeout(1100); // revocation reaches every replica within a second
+  check((await asKey(secret)) == 401, "keys: once revoked, the key stops working");
 
   // 7. Chinese: the language follows the switch, pages stay accessible.
   await page.selectOption("#lang", "zh");

@@ -74,18 +74,33 @@ async fn suite(url: &str) {
     // Migrating again is a no-op.
     let store2 = Store::connect(url).await.expect("second connect");
 
-    store.create_merchant("m1", "One", "hash-1").await.unwrap();
+    store
+        .create_merchant("m1", "One", "ck_secret-1")
+        .await
+        .unwrap();
     assert!(matches!(
-        store.create_merchant("m1", "Again", "hash-x").await,
+        store.create_merchant("m1", "Again", "ck_secret-x").await,
         Err(StoreError::Conflict)
     ));
+    use cove_host::platform::http::key_hash;
+    let (first, until) = store2
+        .key_by_hash(&key_hash("ck_secret-1"))
+        .await
+        .unwrap()
+        .expect("the first key");
+    assert_eq!(first.merchant, "m1");
     assert_eq!(
-        store2.merchant_for_key("hash-1").await.unwrap().as_deref(),
-        Some("m1")
+        (first.name.as_str(), first.prefix.as_str()),
+        ("first key", "ck_secret")
     );
-    assert_eq!(
-        store.merchant_for_key("hash-x").await.unwrap(),
-        None,
+    assert_eq!(first.scopes, cove_host::platform::keys::Scopes::all());
+    assert_eq!(until, None);
+    assert!(
+        store
+            .key_by_hash(&key_hash("ck_secret-x"))
+            .await
+            .unwrap()
+            .is_none(),
         "a failed create leaves no key"
     );
     assert!(store.merchant_exists("m1").await.unwrap());

@@ -49,14 +49,15 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The console, as registered with the platform: the overview first (the
-/// home page; `app.js` puts it first in the navigation) and the policies
-/// page, over the platform's own endpoints.
+/// home page; `app.js` puts it first in the navigation), the policies
+/// page and the API keys page, over the platform's own endpoints.
 pub const FEATURE: Feature = Feature {
     name: "console",
     routes,
     console: &[
         ConsolePage::new("overview.js", include_str!("assets/pages/overview.js")),
         ConsolePage::new("policies.js", include_str!("assets/pages/policies.js")),
+        ConsolePage::new("keys.js", include_str!("assets/pages/keys.js")),
     ],
     state: Some(|settings| {
         Ok(std::sync::Arc::new(Assets::load(
@@ -228,7 +229,19 @@ pub async fn sign_in(
         .map_err(|_| ApiError::bad_request(Code::InvalidKey, "that is not an API key"))?;
     with_key.insert(header::AUTHORIZATION, bearer);
     let merchant = match caller(&state, &with_key, ip).await {
-        Ok(Caller::Merchant(m)) => m,
+        // A session may do anything its merchant may (until members have
+        // roles), so only a key with every scope opens one.
+        Ok(Caller::Merchant(k)) if k.scopes == crate::platform::keys::Scopes::all() => k.merchant,
+        Ok(Caller::Merchant(k)) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                Code::MissingPermission,
+                format!(
+                    "the key `{}` is limited to some scopes; the console needs a key with every scope",
+                    k.name
+                ),
+            ));
+        }
         Ok(Caller::Operator { .. }) => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -264,8 +277,8 @@ pub async fn whoami(
     if headers.contains_key(header::AUTHORIZATION) {
         // A key holder: whose key it is, and no CSRF token (keys need none).
         return match caller(&state, &headers, ip).await? {
-            Caller::Merchant(m) => Ok(axum::Json(SessionNow {
-                merchant: m,
+            Caller::Merchant(k) => Ok(axum::Json(SessionNow {
+                merchant: k.merchant,
                 csrf: None,
                 expires_at: None,
             })

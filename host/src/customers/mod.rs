@@ -34,6 +34,12 @@ pub const FEATURE: Feature = Feature {
     name: "customers",
     routes,
     streaming: |_| OpenApiRouter::new().routes(routes!(import_file)),
+    // Live events are an import too: an `import` key sends them.
+    permissions: &[(
+        "POST",
+        "/v1/merchants/{merchant}/events",
+        crate::platform::keys::Scope::Import,
+    )],
     migrations: &[Migration::new(
         7,
         "customers",

@@ -71,6 +71,8 @@ pub enum Code {
     InvalidJson,
     /// That is not an API key.
     InvalidKey,
+    /// A request to create or roll an API key is refused.
+    InvalidKeyRequest,
     /// A merchant's limits are out of range.
     InvalidLimits,
     /// A report link whose signature does not match.
@@ -133,6 +135,10 @@ pub enum Code {
     InvalidVersion,
     /// An article vote that is not helpful or not.
     InvalidVote,
+    /// The API key is revoked.
+    KeyRevoked,
+    /// The last key that can manage keys cannot be revoked.
+    LastKey,
     /// A report link past its expiry.
     LinkExpired,
     /// A merchant with that id exists already.
@@ -143,6 +149,8 @@ pub enum Code {
     MissingAnswer,
     /// A required parameter is missing.
     MissingParameter,
+    /// The caller's key lacks the scope the endpoint needs.
+    MissingPermission,
     /// A batch of answers from more than one visitor.
     MixedVisitors,
     /// The return session has moved past that step.
@@ -264,6 +272,7 @@ impl Code {
             Code::InvalidInput => "invalid_input",
             Code::InvalidJson => "invalid_json",
             Code::InvalidKey => "invalid_key",
+            Code::InvalidKeyRequest => "invalid_key_request",
             Code::InvalidLimits => "invalid_limits",
             Code::InvalidLink => "invalid_link",
             Code::InvalidLocale => "invalid_locale",
@@ -295,11 +304,14 @@ impl Code {
             Code::InvalidValidity => "invalid_validity",
             Code::InvalidVersion => "invalid_version",
             Code::InvalidVote => "invalid_vote",
+            Code::KeyRevoked => "key_revoked",
+            Code::LastKey => "last_key",
             Code::LinkExpired => "link_expired",
             Code::MerchantExists => "merchant_exists",
             Code::MethodNotAllowed => "method_not_allowed",
             Code::MissingAnswer => "missing_answer",
             Code::MissingParameter => "missing_parameter",
+            Code::MissingPermission => "missing_permission",
             Code::MixedVisitors => "mixed_visitors",
             Code::MovedOn => "moved_on",
             Code::NoAllocator => "no_allocator",

@@ -72,6 +72,10 @@ pub struct Feature {
     /// The feature's own state in the host (caches, loaded files), made
     /// once at start and found again with [`AppState::get`].
     pub state: Option<MakeState>,
+    /// The API-key scope of the feature's routes that need another than
+    /// their method's (`read` for `GET`, `write` otherwise; streaming
+    /// routes need `import`): `(method, path template, scope)`.
+    pub permissions: &'static [(&'static str, &'static str, super::keys::Scope)],
 }
 
 /// [`Feature::state`]: made from the host's settings.
@@ -136,6 +140,7 @@ impl Feature {
         overview: None,
         allowed_origins: None,
         state: None,
+        permissions: &[],
     };
 }
 

@@ -14,6 +14,7 @@ pub mod feature;
 pub mod guard;
 pub mod http;
 pub mod invoke;
+pub mod keys;
 pub mod links;
 pub mod metrics;
 pub mod openapi;
@@ -44,11 +45,26 @@ pub fn routes(state: &AppState, features: &[&feature::Feature]) -> OpenApiRouter
     let mut api = own_routes();
     let mut public = OpenApiRouter::new();
     let mut streaming = OpenApiRouter::new();
+    // What each route needs: by class (running policies, managing keys,
+    // streaming uploads), then as features declare, else by method.
+    let mut needs = keys::Permissions::default();
+    let (policies, credentials) = (policy_routes(), key_routes());
+    needs.class(policies.get_openapi(), keys::Scope::Policies);
+    needs.class(credentials.get_openapi(), keys::Scope::Keys);
+    api = api.merge(policies).merge(credentials);
     for f in features {
         api = api.merge((f.routes)(state));
         public = public.merge((f.public)(state));
-        streaming = streaming.merge((f.streaming)(state));
+        let s = (f.streaming)(state);
+        needs.class(s.get_openapi(), keys::Scope::Import);
+        streaming = streaming.merge(s);
+        for (method, path, scope) in f.permissions {
+            needs.set(method, path, *scope);
+        }
     }
+    // The same routes give the same table: a second app on this state
+    // (tests build several) keeps the first.
+    let _ = state.permissions.set(needs);
     let limit = state.request_timeout;
     // A visitor's JSON body is small: the public routes' limit.
     let public = public.route_layer(axum::Extension(http::BodyLimit(guard::MAX_PUBLIC_BODY)));
@@ -70,11 +86,26 @@ fn own_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::audit))
         .routes(routes!(operator::limits, operator::set_limits))
         .routes(routes!(policy::slots))
+        .routes(routes!(policy::stats))
+}
+
+/// Binding, configuring, rolling back and running policies: the
+/// `policies` scope.
+fn policy_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(operator::bind))
         .routes(routes!(operator::rollback))
         .routes(routes!(policy::invoke))
         .routes(routes!(policy::configure))
-        .routes(routes!(policy::stats))
+}
+
+/// A merchant's credentials: its API keys and its link key (the `keys`
+/// scope).
+fn key_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::roll))
+        .routes(routes!(keys::revoke))
         .routes(routes!(links::revoke))
 }
 

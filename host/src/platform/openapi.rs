@@ -65,7 +65,7 @@ const ERRORS: [(&str, &str); 10] = [
 
 /// Complete the description the routes produced: title, security, and the
 /// shared error answers on every operation.
-pub fn finish(mut api: OpenApi) -> OpenApi {
+pub fn finish(mut api: OpenApi, needs: Option<&super::keys::Permissions>) -> OpenApi {
     api.info.title = "Cove".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();
     api.info.description = Some(
@@ -90,7 +90,8 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
     );
     for (path, item) in api.paths.paths.iter_mut() {
         let secured = path.starts_with("/v1/");
-        for op in operations(item) {
+        let merchant = path.starts_with("/v1/merchants/{merchant}");
+        for (method, op) in operations(item) {
             for (status, when) in ERRORS {
                 op.responses
                     .responses
@@ -109,27 +110,32 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                     });
             }
             if secured {
-                op.security = Some(vec![SecurityRequirement::new(
-                    "bearer",
-                    Vec::<String>::new(),
-                )]);
+                // A merchant endpoint names the API-key scope it needs.
+                let scope = needs
+                    .filter(|_| merchant)
+                    .map(|n| vec![n.needs(&method, path).name().to_string()])
+                    .unwrap_or_default();
+                op.security = Some(vec![SecurityRequirement::new("bearer", scope)]);
             }
         }
     }
     api
 }
 
-fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (axum::http::Method, &mut Operation)> {
+    use axum::http::Method;
     [
-        item.get.as_mut(),
-        item.put.as_mut(),
-        item.post.as_mut(),
-        item.delete.as_mut(),
-        item.patch.as_mut(),
-        item.head.as_mut(),
+        (Method::GET, item.get.as_mut()),
+        (Method::PUT, item.put.as_mut()),
+        (Method::POST, item.post.as_mut()),
+        (Method::DELETE, item.delete.as_mut()),
+        (Method::PATCH, item.patch.as_mut()),
+        (Method::HEAD, item.head.as_mut()),
     ]
     .into_iter()
-    .flatten()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
 }
 
 /// `/openapi.json` and `/docs` for `api`.

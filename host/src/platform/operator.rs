@@ -10,9 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::http::{
-    ApiError, ForMerchant, JsonBody, Operator, key_hash, read_body, require_merchant,
-};
+use super::http::{ApiError, ForMerchant, JsonBody, Operator, read_body, require_merchant};
 use super::policy::slot;
 use crate::AppState;
 use crate::platform::bindings::config_pairs;
@@ -194,14 +192,10 @@ pub async fn create_merchant(
             "merchant id must be 1-64 letters, digits, `-` or `_`",
         ));
     }
-    let key = format!("ck_{}", hex::encode(rand::random::<[u8; 24]>()));
+    let key = super::keys::new_secret();
     match state
         .store
-        .create_merchant(
-            &req.id,
-            req.name.as_deref().unwrap_or(&req.id),
-            &key_hash(&key),
-        )
+        .create_merchant(&req.id, req.name.as_deref().unwrap_or(&req.id), &key)
         .await
     {
         Ok(()) => {}

@@ -117,6 +117,11 @@ const PLATFORM_MIGRATIONS: &[Migration] = &[
         "link keys",
         include_str!("../../migrations/common/0019_link_keys.sql"),
     ),
+    Migration::new(
+        21,
+        "api key details",
+        include_str!("../../migrations/common/0021_api_key_details.sql"),
+    ),
 ];
 
 /// The checksums (SHA-384) of the first migration as released, which also
@@ -399,12 +404,13 @@ impl Store {
             .collect()
     }
 
-    /// Create a merchant and its first API key (stored hashed).
+    /// Create a merchant and its first API key (stored hashed, named
+    /// `first key`, with every scope).
     pub async fn create_merchant(
         &self,
         id: &str,
         name: &str,
-        key_hash: &str,
+        secret: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let now = crate::now_ms();
@@ -421,25 +427,17 @@ impl Store {
                     e.into()
                 }
             })?;
-        sqlx::query("INSERT INTO api_keys (key_hash, merchant_id, created_at) VALUES ($1, $2, $3)")
-            .bind(key_hash)
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        self.insert_key(
+            &mut tx,
+            id,
+            secret,
+            "first key",
+            super::keys::Scopes::all(),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// The merchant owning an API key hash.
-    pub async fn merchant_for_key(&self, key_hash: &str) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query("SELECT merchant_id FROM api_keys WHERE key_hash = $1")
-                .bind(key_hash)
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|r| r.get(0)),
-        )
     }
 
     /// Whether a merchant exists.
