@@ -769,3 +769,123 @@ async fn the_planner_ranks_channels_follows_the_customer_and_plans_segments() {
         "{r}"
     );
 }
+
+/// Twilio's webhook: a message signed with the merchant's auth token is
+/// recorded at the host's time (a STOP withdraws SMS consent); a forged or
+/// missing signature is refused and records nothing; the token is a
+/// credential (a `write` key cannot set it).
+#[tokio::test]
+async fn twilio_webhooks_are_proved_by_their_signature() {
+    let (state, _dir) = cove_e2e::host(None, cove_e2e::test_limits()).await;
+    let app = cove_host::app(state);
+    let key = cove_e2e::create_merchant(&app, "shop").await;
+    cove_e2e::import_lines(
+        &app,
+        &key,
+        "customers",
+        &[json!({"id": "c1", "phone": "+49 151 1234567"})],
+    )
+    .await;
+    cove_e2e::import_lines(
+        &app,
+        &key,
+        "consents",
+        &[json!({"customer_id": "c1", "channel": "sms", "status": "granted", "at": cove_host::now_ms() - 60_000})],
+    )
+    .await;
+    let token = "0123456789abcdef0123456789abcdef";
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/sms-provider",
+        &key,
+        json!({"twilio_auth_token": token}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["webhook"], "/hooks/twilio/shop/sms");
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/sms-provider",
+        &key,
+        json!({"twilio_auth_token": "short"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "invalid_provider");
+
+    let params = [
+        ("From", "+491511234567"),
+        ("Body", "STOP"),
+        ("MessageSid", "SM1"),
+        ("To", "+4930123"),
+    ];
+    let form: String = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace('+', "%2B")))
+        .collect::<Vec<_>>()
+        .join("&");
+    let url = "https://cove.test/hooks/twilio/shop/sms";
+    let pairs: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let good = cove_host::messaging::twilio::signature(token, url, &pairs);
+    let post = |sig: Option<String>| {
+        let app = app.clone();
+        let form = form.clone();
+        async move {
+            let mut headers = vec![
+                (
+                    "content-type",
+                    "application/x-www-form-urlencoded".to_string(),
+                ),
+                ("host", "cove.test".to_string()),
+                ("x-forwarded-proto", "https".to_string()),
+                ("origin", String::new()),
+            ];
+            if let Some(sig) = sig {
+                headers.push(("x-twilio-signature", sig));
+            }
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            cove_e2e::request_bytes(
+                &app,
+                "POST",
+                "/hooks/twilio/shop/sms",
+                &headers,
+                Some(form.into_bytes()),
+            )
+            .await
+        }
+    };
+    let consent = || sms_consent(&app, &key, "c1");
+    // Forged (one character off) and missing signatures: refused, nothing recorded.
+    let mut forged = good.clone();
+    forged.replace_range(0..1, if good.starts_with('A') { "B" } else { "A" });
+    for sig in [Some(forged), None] {
+        let (s, _, body) = post(sig).await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        assert!(String::from_utf8_lossy(&body).contains("bad_signature"));
+    }
+    assert_eq!(
+        consent().await,
+        "granted",
+        "a refused webhook changes nothing"
+    );
+    let (s, h, body) = post(Some(good)).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(h["content-type"], "text/xml");
+    assert!(String::from_utf8_lossy(&body).contains("<Response>"));
+    assert_eq!(
+        consent().await,
+        "withdrawn",
+        "the signed STOP withdrew SMS consent"
+    );
+}

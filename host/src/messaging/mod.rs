@@ -11,6 +11,7 @@ pub mod profile;
 pub mod report;
 pub mod slots;
 pub mod store;
+pub mod twilio;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -40,8 +41,19 @@ pub const FEATURE: Feature = Feature {
             "send batches and outcomes",
             include_str!("migrations/0014_send_batches.sql"),
         ),
+        Migration::new(
+            22,
+            "sms providers",
+            include_str!("migrations/0022_sms_providers.sql"),
+        ),
     ],
     slots: &[slots::FATIGUE, slots::CHANNELS],
+    // The provider's auth token is a credential.
+    permissions: &[(
+        "PUT",
+        "/v1/merchants/{merchant}/sms-provider",
+        crate::platform::keys::Scope::Keys,
+    )],
     privacy: Some(Privacy {
         tables: &[Claim {
             table: "contacts",
@@ -59,6 +71,8 @@ pub const FEATURE: Feature = Feature {
 fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(inbound_sms))
+        .routes(routes!(twilio::show, twilio::set))
+        .routes(routes!(twilio::webhook))
         .routes(routes!(plan::plan))
         .routes(routes!(batch::start, batch::list))
         .routes(routes!(batch::get))
@@ -98,8 +112,11 @@ pub struct InboundSms {
     /// The provider's message id (makes a repeated delivery harmless).
     #[serde(default)]
     id: Option<String>,
-    /// When it arrived (milliseconds since the epoch); default now.
+    /// Ignored: the host records the time it receives the message (a time
+    /// the sender names could reorder keywords). Accepted so older
+    /// clients keep working.
     #[serde(default)]
+    #[allow(dead_code)]
     at: Option<i64>,
 }
 
@@ -113,24 +130,43 @@ pub async fn inbound_sms(
     ForMerchant { merchant, .. }: ForMerchant,
     JsonBody(sms): JsonBody<InboundSms>,
 ) -> Result<Response, ApiError> {
-    let phone = normalise_phone(&sms.from).ok_or_else(|| {
+    let (keyword, customers) =
+        record_inbound(&state, &merchant, &sms.from, &sms.text, sms.id).await?;
+    Ok(axum::Json(Inbound { keyword, customers }).into_response())
+}
+
+/// Record an inbound SMS at the host's receive time (never a time the
+/// sender names: a START dated 2999 would keep every later STOP from
+/// working, and keywords must act in the order they arrive): the keyword,
+/// if the message was one, and the customers with that number.
+pub(crate) async fn record_inbound(
+    state: &AppState,
+    merchant: &str,
+    from: &str,
+    text: &str,
+    id: Option<String>,
+) -> Result<(Option<Keyword>, Vec<String>), ApiError> {
+    let phone = normalise_phone(from).ok_or_else(|| {
         ApiError::unprocessable(
             Code::InvalidPhone,
-            format!(
-                "`{}` is not a phone number with its country code (+49 151 …)",
-                sms.from
-            ),
+            format!("`{from}` is not a phone number with its country code (+49 151 …)"),
         )
     })?;
-    // A message dated in the future would outrank every later real one
-    // (a START dated 2999 would keep a STOP from working): never later
-    // than now.
+    // Strictly increasing on this host: two messages in one millisecond
+    // still act in the order they arrived.
+    static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
     let now = crate::now_ms();
-    let at = sms.at.map_or(now, |at| at.min(now));
+    let at = match LAST.fetch_update(
+        std::sync::atomic::Ordering::SeqCst,
+        std::sync::atomic::Ordering::SeqCst,
+        |last| Some(now.max(last + 1)),
+    ) {
+        Ok(last) | Err(last) => now.max(last + 1),
+    };
     let customers = CustomersDb(&state.store)
-        .customers_with_phone(&merchant, &phone)
+        .customers_with_phone(merchant, &phone)
         .await?;
-    let found = keyword(&sms.text);
+    let found = keyword(text);
     let mut consents = Vec::new();
     let mut events = Vec::new();
     for c in &customers {
@@ -142,7 +178,7 @@ pub async fn inbound_sms(
             };
             consents.push(json!({"customer_id": c, "channel": "sms", "status": status, "source": "sms-keyword", "at": at}));
         }
-        let id = match &sms.id {
+        let id = match &id {
             Some(id) => format!("sms-in-{id}-{c}"),
             None => format!("sms-in-{at}-{c}"),
         };
@@ -155,18 +191,14 @@ pub async fn inbound_sms(
             continue;
         }
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-        let mut importer = Importer::new(&state.store, &merchant, entity, Format::Ndjson);
+        let mut importer = Importer::new(&state.store, merchant, entity, Format::Ndjson);
         importer.push(text.as_bytes()).await?;
         let summary = importer.finish().await?;
         if summary.rejected > 0 {
             tracing::warn!(%merchant, errors = ?summary.errors, "an inbound SMS was not fully recorded");
         }
     }
-    Ok(axum::Json(Inbound {
-        keyword: found,
-        customers,
-    })
-    .into_response())
+    Ok((found, customers))
 }
 
 /// What an inbound SMS did.

@@ -13,6 +13,8 @@ pub enum Code {
     AlreadyRunning,
     /// The return flow refused one of the customer's answers; `field` names it.
     AnswerRefused,
+    /// A provider's webhook whose signature does not match.
+    BadSignature,
     /// A batch has more items than the endpoint takes at once.
     BatchTooLarge,
     /// The body stopped arriving before it was whole.
@@ -99,6 +101,8 @@ pub enum Code {
     InvalidPluginRef,
     /// A survey's prompt is refused.
     InvalidPrompt,
+    /// An SMS provider's credentials are refused.
+    InvalidProvider,
     /// A publisher name that is not usable.
     InvalidPublisher,
     /// A query parameter is missing or malformed.
@@ -243,6 +247,7 @@ impl Code {
             Code::AllocatorTooOld => "allocator_too_old",
             Code::AlreadyRunning => "already_running",
             Code::AnswerRefused => "answer_refused",
+            Code::BadSignature => "bad_signature",
             Code::BatchTooLarge => "batch_too_large",
             Code::BodyInterrupted => "body_interrupted",
             Code::BodyTooLarge => "body_too_large",
@@ -286,6 +291,7 @@ impl Code {
             Code::InvalidPlan => "invalid_plan",
             Code::InvalidPluginRef => "invalid_plugin_ref",
             Code::InvalidPrompt => "invalid_prompt",
+            Code::InvalidProvider => "invalid_provider",
             Code::InvalidPublisher => "invalid_publisher",
             Code::InvalidQuery => "invalid_query",
             Code::InvalidQuestionId => "invalid_question_id",
