@@ -11,7 +11,7 @@ use cove_host::platform::registry::Upload;
 use cove_host::platform::runtime::Limits;
 use cove_host::platform::serve::ConnLimits;
 use cove_host::platform::slots::{Contract, Slot};
-use cove_host::platform::{REFERENCE_PUBLISHER, bind_reference_plugins};
+use cove_host::platform::{REFERENCE_PUBLISHER, create_bound};
 use cove_host::{AppState, Settings};
 use serde_json::{Value, json};
 
@@ -469,15 +469,12 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
     }
     if !state.store.merchant_exists("demo").await? {
         let key = cove_host::platform::keys::new_secret();
-        state
-            .store
-            .create_merchant("demo", "Demo Store", &key)
-            .await?;
+        let bound = create_bound(state, "demo", "Demo Store", &key)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the demo merchant: {}", e.message()))?;
         write_secret(&data_dir.join("demo-api-key"), &key)?;
-        let (bound, not_bound) = bind_reference_plugins(state, "demo").await;
         tracing::info!(
             ?bound,
-            ?not_bound,
             "created merchant `demo`; its API key is in {}",
             data_dir.join("demo-api-key").display()
         );

@@ -193,10 +193,11 @@ async fn a_compile_past_its_time_is_refused() {
 }
 
 /// A merchant whose reference plugins cannot be bound (here: no plugin
-/// can start in 64 KiB of memory) still gets its key, once, with the
-/// slots left unbound named: a retry would only get 409.
+/// can start in 64 KiB of memory) is not created at all: merchant, first
+/// key and default bindings commit together or not at all, the answer
+/// names the slot and why, and a retry meets the same answer, not 409.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failed_bind_at_creation_does_not_lose_the_key() {
+async fn a_failed_bind_at_creation_leaves_nothing() {
     let api = Api::with(cove_host::platform::runtime::Limits {
         memory_bytes: 64 << 10,
         keep_resident_bytes: 64 << 10,
@@ -207,26 +208,38 @@ async fn a_failed_bind_at_creation_does_not_lose_the_key() {
         .publish(guests::FATIGUE, "fatigue-policy", "1.0.0", "cove")
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, created) = api
-        .json(
-            "POST",
-            "/v1/merchants",
-            Some(OPERATOR_TOKEN),
-            json!({"id": "m"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{created}");
-    assert_eq!(created["bound"], json!([]), "{created}");
-    let why = created["not_bound"][0].as_str().unwrap();
-    assert!(
-        why.starts_with("fatigue-policy: fatigue-policy@1.0.0: "),
-        "{why}"
-    );
-    let key = created["api_key"].as_str().unwrap();
-    let (s, v) = api
-        .json("GET", "/v1/merchants/m/slots", Some(key), Value::Null)
-        .await;
-    assert_eq!(s, StatusCode::OK, "the key works: {v}");
+    for attempt in ["first", "retry"] {
+        let (s, v) = api
+            .json(
+                "POST",
+                "/v1/merchants",
+                Some(OPERATOR_TOKEN),
+                json!({"id": "m"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{attempt}: {v}");
+        assert_eq!(v["code"], "defaults_failed");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("fatigue-policy: fatigue-policy@1.0.0: "),
+            "{v}"
+        );
+        let (s, v) = api
+            .json(
+                "GET",
+                "/v1/merchants/m/slots",
+                Some(OPERATOR_TOKEN),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "{attempt}: nothing was created: {v}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

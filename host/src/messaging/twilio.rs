@@ -137,7 +137,7 @@ pub async fn webhook(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     uri: axum::http::Uri,
-    axum::Form(params): axum::Form<Vec<(String, String)>>,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     if let Some(wait) = state.public.auth_blocked(ip) {
         return Err(ApiError::too_many(
@@ -145,6 +145,12 @@ pub async fn webhook(
             "too many requests with a wrong signature from this address",
         ));
     }
+    let axum::Form(params) = form.map_err(|e| {
+        ApiError::bad_request(
+            Code::InvalidForm,
+            format!("Twilio sends a form (application/x-www-form-urlencoded): {e}"),
+        )
+    })?;
     let refuse = |why: &str| {
         state.public.auth_failed(ip);
         ApiError::new(StatusCode::FORBIDDEN, Code::BadSignature, why.to_string())

@@ -37,6 +37,8 @@ pub enum Code {
     ContactDropped,
     /// A console write without the session's CSRF token.
     CsrfTokenMissing,
+    /// A merchant was not created: its default policies could not be bound.
+    DefaultsFailed,
     /// An experiment with that key exists already.
     ExperimentExists,
     /// The component's exports do not match its world.
@@ -65,6 +67,8 @@ pub enum Code {
     InvalidDecision,
     /// The experiment's definition is refused; `field` names why.
     InvalidExperiment,
+    /// A form body that does not parse (a provider's webhook).
+    InvalidForm,
     /// An import's format is not one Cove reads.
     InvalidFormat,
     /// The input does not fit the slot's contract.
@@ -259,6 +263,7 @@ impl Code {
             Code::Conflict => "conflict",
             Code::ContactDropped => "contact_dropped",
             Code::CsrfTokenMissing => "csrf_token_missing",
+            Code::DefaultsFailed => "defaults_failed",
             Code::ExperimentExists => "experiment_exists",
             Code::ExportMismatch => "export_mismatch",
             Code::Forbidden => "forbidden",
@@ -273,6 +278,7 @@ impl Code {
             Code::InvalidDays => "invalid_days",
             Code::InvalidDecision => "invalid_decision",
             Code::InvalidExperiment => "invalid_experiment",
+            Code::InvalidForm => "invalid_form",
             Code::InvalidFormat => "invalid_format",
             Code::InvalidInput => "invalid_input",
             Code::InvalidJson => "invalid_json",

@@ -117,7 +117,7 @@ impl Scopes {
 /// The scope each route needs, by method and path template. Routes not
 /// named here need `read` for `GET`/`HEAD` and `write` otherwise.
 #[derive(Default, Debug)]
-pub struct Permissions(HashMap<(Method, String), Scope>);
+pub struct Permissions(HashMap<String, Vec<(Method, Scope)>>);
 
 impl Permissions {
     /// Every operation of `api` needs `scope`.
@@ -131,7 +131,7 @@ impl Permissions {
                 (Method::PATCH, &item.patch),
             ] {
                 if op.is_some() {
-                    self.0.insert((method, path.clone()), scope);
+                    self.put(method, path, scope);
                 }
             }
         }
@@ -140,14 +140,24 @@ impl Permissions {
     /// `method path` needs `scope` (a feature's own declaration).
     pub fn set(&mut self, method: &str, path: &str, scope: Scope) {
         if let Ok(m) = method.parse() {
-            self.0.insert((m, path.to_string()), scope);
+            self.put(m, path, scope);
         }
     }
 
-    /// What `method path` needs.
+    fn put(&mut self, method: Method, path: &str, scope: Scope) {
+        let entry = self.0.entry(path.to_string()).or_default();
+        entry.retain(|(m, _)| *m != method);
+        entry.push((method, scope));
+    }
+
+    /// What `method path` needs (no allocation: this runs per request).
     pub fn needs(&self, method: &Method, path: &str) -> Scope {
-        match self.0.get(&(method.clone(), path.to_string())) {
-            Some(s) => *s,
+        let declared = self
+            .0
+            .get(path)
+            .and_then(|ms| ms.iter().find(|(m, _)| m == method));
+        match declared {
+            Some((_, s)) => *s,
             None if method == Method::GET || method == Method::HEAD => Scope::Read,
             None => Scope::Write,
         }

@@ -29,7 +29,7 @@ pub mod slots;
 pub mod stats;
 pub mod store;
 
-pub use operator::{REFERENCE_PUBLISHER, bind_reference_plugins};
+pub use operator::{REFERENCE_PUBLISHER, create_bound};
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -95,9 +95,6 @@ pub struct CreatedMerchant {
     pub api_key: String,
     /// The reference plugins bound (`name@version`).
     pub bound: Vec<String>,
-    /// Slots whose reference plugin could not be bound, and why: the
-    /// merchant and its key exist all the same; bind them by hand.
-    pub not_bound: Vec<String>,
 }
 
 /// A slot's binding in force.
@@ -193,49 +190,38 @@ pub async fn create_merchant(
         ));
     }
     let key = super::keys::new_secret();
-    match state
-        .store
-        .create_merchant(&req.id, req.name.as_deref().unwrap_or(&req.id), &key)
-        .await
-    {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                Code::MerchantExists,
-                format!("merchant `{}` already exists", req.id),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    // The merchant and its key exist now: whatever binding does, the key
-    // is answered (a retry would only get 409).
-    let (bound, not_bound) = bind_reference_plugins(&state, &req.id).await;
+    let bound = create_bound(
+        &state,
+        &req.id,
+        req.name.as_deref().unwrap_or(&req.id),
+        &key,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedMerchant {
             id: req.id,
             api_key: key,
             bound,
-            not_bound,
         }),
     )
         .into_response())
 }
 
-/// Bind the newest unyanked reference plugin of each slot to `merchant`:
-/// those bound (`name@version`), and the slots that could not be, with
-/// why.
-pub async fn bind_reference_plugins(
+/// Create `merchant` with its first key `secret` and the newest unyanked
+/// reference plugin of every slot bound, all in one transaction: each
+/// binding is checked first (world, the plugin's own config check), and if
+/// one fails nothing is created (503 `defaults_failed`, naming the slots
+/// and why), so a retry is not met with 409. The bindings made
+/// (`name@version`).
+pub async fn create_bound(
     state: &AppState,
     merchant: &str,
-) -> (Vec<String>, Vec<String>) {
-    let plugins = match state.store.list_plugins().await {
-        Ok(p) => p,
-        Err(e) => return (Vec::new(), vec![format!("every slot: {e}")]),
-    };
-    let mut bound = Vec::new();
-    let mut not_bound = Vec::new();
+    name: &str,
+    secret: &str,
+) -> Result<Vec<String>, ApiError> {
+    let plugins = state.store.list_plugins().await?;
+    let (mut defaults, mut bound, mut failed) = (Vec::new(), Vec::new(), Vec::new());
     for slot in Slot::ALL {
         let newest = plugins
             .iter()
@@ -247,26 +233,43 @@ pub async fn bind_reference_plugins(
             .max_by_key(|p| semver::Version::parse(&p.version).ok());
         if let Some(plugin) = newest {
             let label = format!("{}@{}", plugin.name, plugin.version);
-            match bind_version(
-                state,
-                merchant,
-                slot,
-                plugin,
-                &json!({}),
-                "system",
-                "default",
-            )
-            .await
-            {
-                Ok(()) => bound.push(label),
-                Err(e) => {
-                    tracing::warn!(%merchant, %slot, plugin = %label, error = %e.message(), "a reference plugin could not be bound");
-                    not_bound.push(format!("{slot}: {label}: {}", e.message()));
+            match check_binding(state, slot, plugin, &json!({})).await {
+                Ok(()) => {
+                    defaults.push((slot.world(), plugin.id, "{}".to_string()));
+                    bound.push(label);
                 }
+                Err(e) => failed.push(format!("{slot}: {label}: {}", e.message())),
             }
         }
     }
-    (bound, not_bound)
+    if !failed.is_empty() {
+        tracing::warn!(%merchant, ?failed, "a reference plugin could not be bound: nothing created");
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Code::DefaultsFailed,
+            format!(
+                "merchant `{merchant}` was not created: its default policies could not be bound ({})",
+                failed.join("; ")
+            ),
+        ));
+    }
+    match state
+        .store
+        .create_merchant_bound(merchant, name, secret, &defaults)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                Code::MerchantExists,
+                format!("merchant `{merchant}` already exists"),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    state.refresh_bindings().await?;
+    Ok(bound)
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -393,6 +396,31 @@ pub async fn bind_version(
     actor: &str,
     action: &str,
 ) -> Result<(), ApiError> {
+    check_binding(state, slot, plugin, config).await?;
+    let config_text = config.to_string();
+    state
+        .store
+        .bind(
+            merchant,
+            slot.world(),
+            plugin.id,
+            &config_text,
+            actor,
+            action,
+        )
+        .await?;
+    state.refresh_bindings().await?;
+    Ok(())
+}
+
+/// Whether `plugin` may serve `slot` with `config`: its world, and the
+/// plugin's own check of the config.
+async fn check_binding(
+    state: &AppState,
+    slot: Slot,
+    plugin: &PluginRow,
+    config: &Value,
+) -> Result<(), ApiError> {
     if plugin.world != slot.world() {
         return Err(ApiError::unprocessable(
             Code::WorldMismatch,
@@ -443,19 +471,6 @@ pub async fn bind_version(
             ));
         }
     }
-    let config_text = config.to_string();
-    state
-        .store
-        .bind(
-            merchant,
-            slot.world(),
-            plugin.id,
-            &config_text,
-            actor,
-            action,
-        )
-        .await?;
-    state.refresh_bindings().await?;
     Ok(())
 }
 

@@ -412,6 +412,19 @@ impl Store {
         name: &str,
         secret: &str,
     ) -> Result<(), StoreError> {
+        self.create_merchant_bound(id, name, secret, &[]).await
+    }
+
+    /// [`Store::create_merchant`] with its default bindings `(slot,
+    /// plugin id, config)`, in one transaction: all of it commits, or
+    /// nothing does (a binding that fails leaves no merchant and no key).
+    pub async fn create_merchant_bound(
+        &self,
+        id: &str,
+        name: &str,
+        secret: &str,
+        defaults: &[(&str, i64, String)],
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let now = crate::now_ms();
         sqlx::query("INSERT INTO merchants (id, name, created_at) VALUES ($1, $2, $3)")
@@ -436,6 +449,9 @@ impl Store {
             None,
         )
         .await?;
+        for (slot, plugin_id, config) in defaults {
+            Self::bind_in(&mut tx, id, slot, *plugin_id, config, "system", "default").await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -545,12 +561,28 @@ impl Store {
         action: &str,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write_tx().await?;
+        let event =
+            Self::bind_in(&mut tx, merchant, slot, plugin_id, config, actor, action).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// [`Store::bind`] within `tx`.
+    async fn bind_in(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        merchant: &str,
+        slot: &str,
+        plugin_id: i64,
+        config: &str,
+        actor: &str,
+        action: &str,
+    ) -> Result<i64, StoreError> {
         let current = sqlx::query(
             "SELECT plugin_id, config FROM bindings WHERE merchant_id = $1 AND slot = $2",
         )
         .bind(merchant)
         .bind(slot)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         let (from_id, from_config): (Option<i64>, Option<String>) = match &current {
             Some(r) => (Some(r.try_get(0)?), Some(r.try_get(1)?)),
@@ -569,7 +601,7 @@ impl Store {
         .bind(plugin_id)
         .bind(config)
         .bind(crate::now_ms())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
         sqlx::query(
@@ -581,9 +613,8 @@ impl Store {
         .bind(plugin_id)
         .bind(config)
         .bind(event_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
         Ok(event_id)
     }
 
