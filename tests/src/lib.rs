@@ -788,3 +788,22 @@ pub fn top1_by_locale(
     }
     out
 }
+
+/// `cove-bench ARGS --smoke` (the bench at the test suite's size, so it
+/// cannot rot): it must run to the end; its figures, the last line (JSON).
+pub fn bench_smoke(args: &[&str]) -> Value {
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/cove-bench");
+    let out = Command::new(&bench)
+        .args(args)
+        .arg("--smoke")
+        .output()
+        .expect("running cove-bench (`cargo build --release --workspace` builds it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "cove-bench {args:?} --smoke failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(text.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("cove-bench {args:?}: the last line is not JSON ({e}):\n{text}"))
+}

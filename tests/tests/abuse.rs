@@ -5,31 +5,9 @@
 //! imports in `customers.rs`, runs and batches in `rfm.rs` and
 //! `messaging.rs`); this runs them together against one `cove serve`.
 
-use std::path::Path;
-use std::process::Command;
-
-use serde_json::Value;
-
 #[test]
 fn a_host_under_abuse_stays_within_its_bounds() {
-    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/cove-bench");
-    assert!(
-        bench.exists(),
-        "{} is missing: `cargo build --release --workspace` builds it",
-        bench.display()
-    );
-    let out = Command::new(&bench)
-        .args(["abuse", "--smoke"])
-        .output()
-        .expect("running cove-bench abuse");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let figures: Value =
-        serde_json::from_str(text.lines().last().unwrap_or("")).expect("the last line is JSON");
+    let figures = cove_e2e::bench_smoke(&["abuse"]);
     let mb = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
     // Memory and disk are bounds, not timings: 240 flood requests and an
     // 8 MiB record leave the host where it was; one order's photos stay

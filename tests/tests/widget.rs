@@ -634,20 +634,7 @@ fn the_widget_works_in_chromium() {
 /// fetches well under half of the sharded index.
 #[test]
 fn the_widget_bench_runs_at_smoke_size_within_its_budgets() {
-    let bench =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/cove-bench");
-    let out = std::process::Command::new(&bench)
-        .args(["widget", "--smoke"])
-        .output()
-        .expect("running cove-bench widget (`cargo build --release --workspace` builds it)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let figures: Value =
-        serde_json::from_str(text.lines().last().unwrap_or("")).expect("the last line is JSON");
+    let figures = cove_e2e::bench_smoke(&["widget"]);
     let kb = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
     assert!(kb("runtime_gz_kb") <= 40.0, "{figures}");
     assert!(

@@ -283,9 +283,10 @@ fn main() -> anyhow::Result<()> {
         "in process: fresh instance + call + drop p50 {call_p50:.1} µs, p99 {call_p99:.1} µs \
          (of which sandbox setup + smallest call {fixed_p50:.1} µs); native {native_p50:.3} µs"
     );
-    let (router_decide, router_health) = through_router();
+    let (router_decide, router_health, auth) = through_router();
     println!(
-        "through the router in process: decision p50 {router_decide:.1} µs, /healthz p50 {router_health:.1} µs"
+        "through the router in process: decision p50 {router_decide:.1} µs, /healthz p50 {router_health:.1} µs; \
+         of a decision, the key and scope check p50 {auth:.3} µs"
     );
     if std::env::args().any(|a| a == "--in-process") {
         return Ok(());
@@ -390,6 +391,7 @@ fn main() -> anyhow::Result<()> {
             "call_p99_us": round(call_p99, 2),
             "router_decision_p50_us": round(router_decide, 2),
             "router_healthz_p50_us": round(router_health, 2),
+            "auth_check_p50_us": round(auth, 3),
             "setup_p50_us": round(fixed_p50, 2),
             "native_p50_us": round(native_p50, 4),
             "native_ratio": round(call_p50 / native_p50, 1),
@@ -412,15 +414,17 @@ fn main() -> anyhow::Result<()> {
 
 /// The decision endpoint and `/healthz` through the router in process (no
 /// sockets): p50 µs of each, so the HTTP benchmark's gap can be split into
-/// the handler's own cost and the network's.
-fn through_router() -> (f64, f64) {
+/// the handler's own cost and the network's; and the p50 µs of checking a
+/// key and the route's scope (what every authenticated request pays, the
+/// key read from the store once a second as in service).
+fn through_router() -> (f64, f64, f64) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async {
         let (state, _dir) = cove_e2e::host(None, Limits::default()).await;
-        let app = cove_host::app(state);
+        let app = cove_host::app(state.clone());
         let op = OPERATOR_TOKEN;
         let (status, _) = cove_e2e::publish(
             &app,
@@ -464,7 +468,28 @@ fn through_router() -> (f64, f64) {
         };
         let decide = time("/v1/merchants/m/slots/fatigue-policy/invoke", true).await;
         let health = time("/healthz", false).await;
-        (decide, health)
+        let hash = cove_host::platform::http::key_hash(key.trim_start_matches("Bearer "));
+        let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+        let needs = state.permissions.get().expect("the routes are built");
+        let mut samples = Vec::with_capacity(20_000);
+        for i in 0..22_000 {
+            let t = Instant::now();
+            let found = state
+                .keys
+                .find(&state.store, &hash, ip)
+                .await
+                .expect("store");
+            let scope = needs.needs(
+                &axum::http::Method::POST,
+                "/v1/merchants/{merchant}/slots/{slot}/invoke",
+            );
+            assert!(found.is_some_and(|k| k.scopes.has(scope)));
+            if i >= 2_000 {
+                samples.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+        }
+        samples.sort_by(f64::total_cmp);
+        (decide, health, percentile(&samples, 0.5))
     })
 }
 
