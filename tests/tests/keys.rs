@@ -109,6 +109,19 @@ async fn keys_are_named_scoped_and_shown_once() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "an unknown scope: {v}");
+    // The audit names who made the key (by name and prefix) and which key
+    // it made, never its secret.
+    let (_, audit) = call(&app, "GET", "/v1/merchants/shop/audit", &first, Value::Null).await;
+    let made = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["slot"] == "keys" && e["action"] == "create")
+        .unwrap_or_else(|| panic!("no key event: {audit}"))
+        .clone();
+    assert_eq!(made["actor"], format!("key:first key ({}…)", &first[..9]));
+    assert_eq!(made["to_config"]["name"], "dashboard");
+    assert!(!audit.to_string().contains(&secret));
 }
 
 #[tokio::test]

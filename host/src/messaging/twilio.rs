@@ -98,7 +98,9 @@ pub async fn show(
 #[utoipa::path(put, path = "/v1/merchants/{merchant}/sms-provider", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), request_body = ProviderInput, responses((status = 200, description = "Stored", body = Provider)))]
 pub async fn set(
     State(state): State<AppState>,
-    ForMerchant { merchant, .. }: ForMerchant,
+    ForMerchant {
+        merchant, actor, ..
+    }: ForMerchant,
     JsonBody(input): JsonBody<ProviderInput>,
 ) -> Result<Response, ApiError> {
     let t = input.twilio_auth_token.trim();
@@ -118,6 +120,17 @@ pub async fn set(
     .execute(&state.store.pool)
     .await
     .map_err(crate::platform::store::StoreError::from)?;
+    // The token is a credential: who changed it is audited (never the token).
+    state
+        .store
+        .record_event(
+            &merchant,
+            "sms-provider",
+            "set",
+            &actor,
+            &serde_json::json!({"twilio": true}),
+        )
+        .await?;
     Ok(axum::Json(Provider {
         twilio: true,
         webhook: format!("/hooks/twilio/{merchant}/sms"),

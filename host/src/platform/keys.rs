@@ -439,7 +439,9 @@ pub async fn list(
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/keys", tag = "keys", params(("merchant" = String, Path, description = "Merchant id")), request_body = NewKey, responses((status = 201, description = "Created; `key` is shown only this once", body = KeyView)))]
 pub async fn create(
     State(state): State<AppState>,
-    ForMerchant { merchant, .. }: ForMerchant,
+    ForMerchant {
+        merchant, actor, ..
+    }: ForMerchant,
     JsonBody(input): JsonBody<NewKey>,
 ) -> Result<Response, ApiError> {
     let name = input.name.trim();
@@ -476,8 +478,24 @@ pub async fn create(
         .await?;
     tx.commit().await.map_err(StoreError::from)?;
     let mut view = view_of(state.store.keys(&merchant).await?, &id)?;
+    audit(&state, &merchant, "create", &actor, &view).await?;
     view.key = Some(secret);
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
+}
+
+/// Record a change to `key` in the audit log (never its secret).
+async fn audit(
+    state: &AppState,
+    merchant: &str,
+    action: &str,
+    actor: &str,
+    key: &KeyView,
+) -> Result<(), StoreError> {
+    let detail = serde_json::json!({"id": key.id, "name": key.name, "prefix": key.prefix, "scopes": key.scopes});
+    state
+        .store
+        .record_event(merchant, "keys", action, actor, &detail)
+        .await
 }
 
 /// `POST /v1/merchants/{m}/keys/{id}/roll`: a new key with the same name
@@ -485,7 +503,9 @@ pub async fn create(
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/keys/{id}/roll", tag = "keys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Key id")), request_body = Roll, responses((status = 201, description = "The new key; `key` is shown only this once", body = KeyView)))]
 pub async fn roll(
     State(state): State<AppState>,
-    ForMerchant { merchant, .. }: ForMerchant,
+    ForMerchant {
+        merchant, actor, ..
+    }: ForMerchant,
     Path((_, id)): Path<(String, String)>,
     MaybeJson(input): MaybeJson<Roll>,
 ) -> Result<Response, ApiError> {
@@ -531,6 +551,7 @@ pub async fn roll(
     .map_err(StoreError::from)?;
     tx.commit().await.map_err(StoreError::from)?;
     let mut view = view_of(state.store.keys(&merchant).await?, &new_id)?;
+    audit(&state, &merchant, "roll", &actor, &old).await?;
     view.key = Some(secret);
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
 }
@@ -541,7 +562,9 @@ pub async fn roll(
 #[utoipa::path(delete, path = "/v1/merchants/{merchant}/keys/{id}", tag = "keys", params(("merchant" = String, Path, description = "Merchant id"), ("id" = String, Path, description = "Key id")), responses((status = 200, description = "Revoked", body = KeyView)))]
 pub async fn revoke(
     State(state): State<AppState>,
-    ForMerchant { merchant, .. }: ForMerchant,
+    ForMerchant {
+        merchant, actor, ..
+    }: ForMerchant,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let keys = state.store.keys(&merchant).await?;
@@ -568,6 +591,7 @@ pub async fn revoke(
     .execute(&state.store.pool)
     .await
     .map_err(StoreError::from)?;
+    audit(&state, &merchant, "revoke", &actor, &target).await?;
     Ok(axum::Json(view_of(state.store.keys(&merchant).await?, &id)?).into_response())
 }
 

@@ -121,8 +121,14 @@ pub struct Revoked {
 #[utoipa::path(post, path = "/v1/merchants/{merchant}/links/revoke", tag = "merchants", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "Every link given out stopped working", body = Revoked)))]
 pub async fn revoke(
     State(state): State<AppState>,
-    ForMerchant { merchant, .. }: ForMerchant,
+    ForMerchant {
+        merchant, actor, ..
+    }: ForMerchant,
 ) -> Result<Response, ApiError> {
     state.store.roll_link_key(&merchant).await?;
+    state
+        .store
+        .record_event(&merchant, "links", "revoke", &actor, &serde_json::json!({}))
+        .await?;
     Ok(axum::Json(Revoked { revoked: true }).into_response())
 }

@@ -69,9 +69,11 @@ pub struct EventRow {
     pub id: i64,
     /// Merchant.
     pub merchant_id: String,
-    /// Slot.
+    /// Slot, or the other thing that changed: `keys` (API keys), `links`
+    /// (the link key), `sms-provider`.
     pub slot: String,
-    /// `bind`, `rollback` or `default`.
+    /// `bind`, `rollback`, `config` or `default` for a slot; `create`,
+    /// `roll`, `revoke` or `set` for the others.
     pub action: String,
     /// Who did it.
     pub actor: String,
@@ -565,6 +567,31 @@ impl Store {
             Self::bind_in(&mut tx, merchant, slot, plugin_id, config, actor, action).await?;
         tx.commit().await?;
         Ok(event)
+    }
+
+    /// Record a change that is not a binding in the audit log: `subject`
+    /// (`keys`, `links`, `sms-provider`), what was done, by whom, and what
+    /// it was done to (`detail`, shown as the event's `to_config`).
+    pub async fn record_event(
+        &self,
+        merchant: &str,
+        subject: &str,
+        action: &str,
+        actor: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO binding_events (merchant_id, slot, action, actor, to_config, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(merchant)
+        .bind(subject)
+        .bind(action)
+        .bind(actor)
+        .bind(detail.to_string())
+        .bind(crate::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// [`Store::bind`] within `tx`.

@@ -17,6 +17,7 @@ export default {
       "policies.failures": "Failures by kind", "policies.kind": "Kind", "policies.count": "Decisions", "policies.audit": "Changes",
       "policies.when": "When", "policies.who": "Who", "policies.what": "What", "policies.from": "Before", "policies.to": "After",
       "slot.fatigue-policy": "Contact fatigue", "slot.rfm-scorer": "Customer value (RFM)", "slot.allocator": "Experiments", "slot.return-flow": "Returns", "slot.channel-chooser": "Channel choice",
+      "slot.keys": "API keys", "slot.links": "Shared links", "slot.sms-provider": "SMS provider",
       "outcome.ok": "Answered by the plugin", "outcome.plugin_error": "Refused by the plugin",
     },
     zh: {
@@ -28,6 +29,7 @@ export default {
       "policies.failures": "按类型统计的失败", "policies.kind": "类型", "policies.count": "次数", "policies.audit": "变更记录",
       "policies.when": "时间", "policies.who": "操作人", "policies.what": "操作", "policies.from": "之前", "policies.to": "之后",
       "slot.fatigue-policy": "联系频率控制", "slot.rfm-scorer": "客户价值（RFM）", "slot.allocator": "实验分流", "slot.return-flow": "退货流程", "slot.channel-chooser": "渠道选择",
+      "slot.keys": "API 密钥", "slot.links": "分享链接", "slot.sms-provider": "短信服务商",
       "outcome.ok": "由插件回答", "outcome.plugin_error": "插件拒绝",
     },
   },
