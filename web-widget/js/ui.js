@@ -102,8 +102,9 @@ export async function start(ctx) {
     .then((b) => new Uint8Array(b));
   const loadIndex = () =>
     (index ||= shard("meta").then((b) => (ready = new Search(b))).catch((e) => { index = null; throw e; }));
-  const local = async (q) => {
-    for (let names, i = 0; i < 3 && (names = ready.missing(q, Date.now(), 8)).length; i++)
+  // `names`: what run() found missing already (each missing() ranks once).
+  const local = async (q, names) => {
+    for (let i = 0; i < 3 && names.length; i++, names = ready.missing(q, Date.now(), 8))
       await Promise.all(names.map((n) => (shards[n] ||= shard(n).then((b) => ready.add(n, b)))))
         .catch((e) => { broken = 1; throw e; });
     return ready.query(q, Date.now(), 8);
@@ -150,12 +151,13 @@ export async function start(ctx) {
       if (ready && !broken) {
         // Shards are fetched for what the visitor settles on, not for
         // every keystroke on the way.
-        if (ready.missing(q, Date.now(), 8).length) {
+        const names = ready.missing(q, Date.now(), 8);
+        if (names.length) {
           await new Promise((r) => setTimeout(r, 200));
           if (input.value != q) return;
         }
         try {
-          const flat = await local(q);
+          const flat = await local(q, names);
           if (input.value == q) render(flat);
           return;
         } catch (e) { console.warn("[cove]", e); } // then ask the host

@@ -9,6 +9,10 @@ export default {
   texts: {
     en: {
       "messaging.nav": "Messaging", "messaging.title": "Messaging",
+      "messaging.sms": "Inbound SMS (Twilio)", "messaging.sms.token": "Twilio auth token",
+      "messaging.sms.hint": "Twilio console → Account → API keys & tokens. It proves each message Twilio forwards; it is never shown again.",
+      "messaging.sms.on": "Set up. Give Twilio this webhook for incoming messages: {url}", "messaging.sms.off": "Not set up: replies such as STOP reach Cove only once it is.",
+      "messaging.sms.save": "Save token",
       "messaging.lead": "Last {days} days: {planned} contacts planned, {dropped} sends dropped.",
       "messaging.none": "No sends planned yet. Your systems plan each message through Cove, which checks consent and your contact limits before it goes out.",
       "messaging.weeks": "Contacts per customer per week", "messaging.weeks.label": "{n} contacts",
@@ -35,6 +39,10 @@ export default {
     },
     zh: {
       "messaging.nav": "消息触达", "messaging.title": "消息触达",
+      "messaging.sms": "短信回复（Twilio）", "messaging.sms.token": "Twilio Auth Token",
+      "messaging.sms.hint": "Twilio 控制台 → Account → API keys & tokens。它用来验证 Twilio 转发的每条短信，保存后不再显示。",
+      "messaging.sms.on": "已设置。请在 Twilio 中把来信 Webhook 设为：{url}", "messaging.sms.off": "未设置：设置后，STOP 等回复才会到达 Cove。",
+      "messaging.sms.save": "保存",
       "messaging.lead": "最近 {days} 天：计划触达 {planned} 次，放弃发送 {dropped} 次。",
       "messaging.none": "还没有计划的发送。您的系统通过 Cove 计划每条消息，Cove 会在发送前检查授权和触达上限。",
       "messaging.weeks": "每位客户每周的触达次数", "messaging.weeks.label": "{n} 次",
@@ -98,7 +106,7 @@ export default {
       }));
     main.append(timeline());
     const [{ slots }, { runs }, { batches }] = await Promise.all([api("slots"), api("rfm/runs"), api("sends/batches")]);
-    main.append(rules(slots), await segmentSend(runs, batches));
+    main.append(rules(slots), await segmentSend(runs, batches), await smsProvider());
   },
 };
 
@@ -184,4 +192,19 @@ const segmentSend = async (runs, batches) => {
       { label: t("messaging.col.status"), value: (b) => b.status },
     ], batches));
   return section;
+};
+
+// Inbound SMS: the Twilio auth token that signs the webhook, and the
+// webhook's address to give Twilio.
+const smsProvider = async () => {
+  const state = h("p", { role: "status", "data-sms-provider": "" });
+  const show = (p) => (state.textContent = p.twilio ? t("messaging.sms.on", { url: location.origin + p.webhook }) : t("messaging.sms.off"));
+  show(await api("sms-provider"));
+  const token = h("input", { type: "password", autocomplete: "off", minLength: 16, maxLength: 128, required: true });
+  const s = saver(t("messaging.sms.save"), async () => {
+    show(await api("sms-provider", { method: "PUT", body: { twilio_auth_token: token.value.trim() } }));
+    token.value = "";
+  });
+  return h("section", { "data-sms": "" }, h("h2", null, t("messaging.sms")), state,
+    h("form", { onsubmit: s.run }, field(t("messaging.sms.token"), token, t("messaging.sms.hint")), h("div", { className: "actions" }, s.button, s.status)));
 };

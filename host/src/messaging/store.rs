@@ -244,6 +244,32 @@ fn batch(r: &AnyRow) -> Result<Batch, StoreError> {
 }
 
 impl MessagingDb<'_> {
+    /// The merchant's Twilio auth token, if one is stored.
+    pub async fn twilio_token(self, merchant: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT twilio_auth_token FROM sms_providers WHERE merchant_id = $1")
+            .bind(merchant)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+
+    /// Store (or replace) the merchant's Twilio auth token.
+    pub async fn set_twilio_token(self, merchant: &str, token: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sms_providers (merchant_id, twilio_auth_token, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (merchant_id) DO UPDATE SET twilio_auth_token = excluded.twilio_auth_token, updated_at = excluded.updated_at",
+        )
+        .bind(merchant)
+        .bind(token)
+        .bind(crate::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Hold `customer`'s lock in `tx` across replicas (PostgreSQL's
     /// transaction-scoped advisory lock; SQLite has one writer).
     pub async fn lock_customer(

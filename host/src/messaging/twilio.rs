@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use sqlx::Row;
 
+use super::store::MessagingDb;
 use crate::AppState;
 use crate::platform::guard::ClientIp;
 use crate::platform::http::{ApiError, Code, ForMerchant, JsonBody, constant_time_eq};
@@ -64,21 +64,6 @@ pub struct ProviderInput {
     pub twilio_auth_token: String,
 }
 
-async fn token(state: &AppState, merchant: &str) -> Result<Option<String>, ApiError> {
-    let row = sqlx::query("SELECT twilio_auth_token FROM sms_providers WHERE merchant_id = $1")
-        .bind(merchant)
-        .fetch_optional(&state.store.pool)
-        .await
-        .map_err(crate::platform::store::StoreError::from)?;
-    Ok(match row {
-        Some(r) => Some(
-            r.try_get(0)
-                .map_err(crate::platform::store::StoreError::from)?,
-        ),
-        None => None,
-    })
-}
-
 /// `GET /v1/merchants/{m}/sms-provider`: whether Twilio is set up, and the
 /// webhook to give it.
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/sms-provider", tag = "messaging", params(("merchant" = String, Path, description = "Merchant id")), responses((status = 200, description = "The provider's state", body = Provider)))]
@@ -87,7 +72,10 @@ pub async fn show(
     ForMerchant { merchant, .. }: ForMerchant,
 ) -> Result<Response, ApiError> {
     Ok(axum::Json(Provider {
-        twilio: token(&state, &merchant).await?.is_some(),
+        twilio: MessagingDb(&state.store)
+            .twilio_token(&merchant)
+            .await?
+            .is_some(),
         webhook: format!("/hooks/twilio/{merchant}/sms"),
     })
     .into_response())
@@ -110,16 +98,9 @@ pub async fn set(
             "a Twilio auth token is 16 to 128 letters and digits (Twilio console → Account → API keys & tokens)",
         ));
     }
-    sqlx::query(
-        "INSERT INTO sms_providers (merchant_id, twilio_auth_token, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (merchant_id) DO UPDATE SET twilio_auth_token = excluded.twilio_auth_token, updated_at = excluded.updated_at",
-    )
-    .bind(&merchant)
-    .bind(t)
-    .bind(crate::now_ms())
-    .execute(&state.store.pool)
-    .await
-    .map_err(crate::platform::store::StoreError::from)?;
+    MessagingDb(&state.store)
+        .set_twilio_token(&merchant, t)
+        .await?;
     // The token is a credential: who changed it is audited (never the token).
     state
         .store
@@ -169,7 +150,7 @@ pub async fn webhook(
         ApiError::new(StatusCode::FORBIDDEN, Code::BadSignature, why.to_string())
     };
     let token = match crate::platform::http::valid_id(&merchant) {
-        true => token(&state, &merchant).await?,
+        true => MessagingDb(&state.store).twilio_token(&merchant).await?,
         false => None,
     };
     let Some(token) = token else {

@@ -338,6 +338,38 @@ impl Store {
         Ok(id)
     }
 
+    /// Let key `id` work until `until` at the latest (within `tx`).
+    async fn end_key_by(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        merchant: &str,
+        id: &str,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE api_keys SET expires_at = CASE WHEN expires_at IS NULL OR expires_at > $1 THEN $1 ELSE expires_at END \
+             WHERE merchant_id = $2 AND id = $3",
+        )
+        .bind(until)
+        .bind(merchant)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Revoke key `id` (once).
+    async fn revoke_key(&self, merchant: &str, id: &str, at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE merchant_id = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(merchant)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn keys(&self, merchant: &str) -> Result<Vec<KeyView>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at, last_used_ip \
@@ -539,16 +571,7 @@ pub async fn roll(
             old.expires_at,
         )
         .await?;
-    sqlx::query(
-        "UPDATE api_keys SET expires_at = CASE WHEN expires_at IS NULL OR expires_at > $1 THEN $1 ELSE expires_at END \
-         WHERE merchant_id = $2 AND id = $3",
-    )
-    .bind(until)
-    .bind(&merchant)
-    .bind(&id)
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::from)?;
+    Store::end_key_by(&mut tx, &merchant, &id, until).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let mut view = view_of(state.store.keys(&merchant).await?, &new_id)?;
     audit(&state, &merchant, "roll", &actor, &old).await?;
@@ -582,15 +605,7 @@ pub async fn revoke(
             "this is the last key that can manage keys: create another one first",
         ));
     }
-    sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1 WHERE merchant_id = $2 AND id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(&merchant)
-    .bind(&id)
-    .execute(&state.store.pool)
-    .await
-    .map_err(StoreError::from)?;
+    state.store.revoke_key(&merchant, &id, now).await?;
     audit(&state, &merchant, "revoke", &actor, &target).await?;
     Ok(axum::Json(view_of(state.store.keys(&merchant).await?, &id)?).into_response())
 }

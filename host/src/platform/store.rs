@@ -69,8 +69,8 @@ pub struct EventRow {
     pub id: i64,
     /// Merchant.
     pub merchant_id: String,
-    /// Slot, or the other thing that changed: `keys` (API keys), `links`
-    /// (the link key), `sms-provider`.
+    /// Slot, or the other thing that changed (`keys`, `links`, or what a
+    /// feature records).
     pub slot: String,
     /// `bind`, `rollback`, `config` or `default` for a slot; `create`,
     /// `roll`, `revoke` or `set` for the others.
@@ -570,7 +570,7 @@ impl Store {
     }
 
     /// Record a change that is not a binding in the audit log: `subject`
-    /// (`keys`, `links`, `sms-provider`), what was done, by whom, and what
+    /// (`keys`, `links`, or a feature's), what was done, by whom, and what
     /// it was done to (`detail`, shown as the event's `to_config`).
     pub async fn record_event(
         &self,
