@@ -115,6 +115,8 @@ pub struct Inner {
     /// How long a request may take (its body read and answered), and how
     /// long a streaming upload may go without a byte; `None`: no limit.
     pub request_timeout: Option<std::time::Duration>,
+    /// Owners must sign in with a one-time code.
+    pub owner_totp: bool,
     /// Each feature's own state ([`Feature::state`]).
     pub states: platform::feature::States,
 }
@@ -152,6 +154,8 @@ pub struct Settings {
     /// How long a request may take to send and answer (streaming uploads:
     /// how long they may go without a byte); `None`: no limit.
     pub request_timeout: Option<std::time::Duration>,
+    /// Owners must sign in with a one-time code (`--owner-totp`).
+    pub owner_totp: bool,
 }
 
 impl AppState {
@@ -187,6 +191,7 @@ impl AppState {
             stats: Default::default(),
             features: FEATURES,
             request_timeout: settings.request_timeout,
+            owner_totp: settings.owner_totp,
             states,
         }));
         state.refresh_bindings().await?;

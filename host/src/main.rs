@@ -225,6 +225,10 @@ struct Serve {
     /// (0: no limit).
     #[arg(long, default_value_t = cove_host::platform::serve::REQUEST_TIMEOUT.as_secs())]
     request_timeout_secs: u64,
+    /// Owners must sign in to the console with a one-time code (TOTP) as
+    /// well as their password.
+    #[arg(long, env = "COVE_OWNER_TOTP")]
+    owner_totp: bool,
     /// Default per-merchant limit: API requests per second (0: none).
     /// The operator sets other limits per merchant with
     /// `PUT /v1/merchants/{m}/limits`.
@@ -403,6 +407,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         },
         request_timeout: (s.request_timeout_secs > 0)
             .then(|| Duration::from_secs(s.request_timeout_secs)),
+        owner_totp: s.owner_totp,
     })
     .await
     .context("starting the host")?;

@@ -316,10 +316,19 @@ pub fn cap_violations(times: &[i64], cap: usize) -> usize {
 
 /// An in-process host on a fresh SQLite file (or `database_url`).
 pub async fn host(database_url: Option<String>, limits: Limits) -> (AppState, tempfile::TempDir) {
+    host_with(database_url, limits, |_| {}).await
+}
+
+/// [`host`], with its settings changed by `change` first.
+pub async fn host_with(
+    database_url: Option<String>,
+    limits: Limits,
+    change: impl FnOnce(&mut Settings),
+) -> (AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = database_url
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("cove.db").display()));
-    let state = AppState::new(Settings {
+    let mut settings = Settings {
         database_url: url,
         operator_token: OPERATOR_TOKEN.into(),
         cache_dir: Some(dir.path().join("cache")),
@@ -331,9 +340,10 @@ pub async fn host(database_url: Option<String>, limits: Limits) -> (AppState, te
         client_ip_header: Some("x-forwarded-for".into()),
         merchant_limits: cove_host::platform::fair::MerchantLimits::default(),
         request_timeout: Some(cove_host::platform::serve::REQUEST_TIMEOUT),
-    })
-    .await
-    .expect("starting host");
+        owner_totp: false,
+    };
+    change(&mut settings);
+    let state = AppState::new(settings).await.expect("starting host");
     (state, dir)
 }
 

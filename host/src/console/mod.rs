@@ -25,7 +25,8 @@ use crate::platform::feature::{ConsolePage, Feature};
 use crate::platform::guard::ClientIp;
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, Caller, JsonBody, caller, gzip, gzipped};
-use crate::platform::session;
+use crate::platform::keys::Scopes;
+use crate::platform::{session, team};
 
 /// The console's own files: name, content type, text.
 const FILES: &[(&str, &str, &str)] = &[
@@ -119,6 +120,8 @@ fn routes(_state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(shell))
         .routes(routes!(file))
         .routes(routes!(sign_in, whoami, sign_out))
+        .routes(routes!(invitation, accept))
+        .routes(routes!(totp_offer, totp_on, totp_off))
         .routes(routes!(overview::overview))
 }
 
@@ -186,12 +189,23 @@ pub async fn file(
     Ok(secured(gzipped(&headers, gz, content_type, cache)))
 }
 
+/// A sign-in to the console: a member's e-mail address and password (and
+/// one-time code, if they set one up), or, for the first setup, a key
+/// with every scope.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-/// A sign-in to the console.
 pub struct SignIn {
-    /// The merchant's API key.
-    key: String,
+    /// The member's e-mail address.
+    email: Option<String>,
+    /// Their password.
+    password: Option<String>,
+    /// The authenticator app's current code, for members who set one up.
+    code: Option<String>,
+    /// The shop, for a member of several.
+    merchant: Option<String>,
+    /// Instead: a merchant API key with every scope (the first setup,
+    /// before the team has an owner).
+    key: Option<String>,
 }
 
 /// Who is signed in to the console.
@@ -205,18 +219,74 @@ pub struct SessionNow {
     /// When the session ends (ms since the epoch); absent for an API key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// Who: `member:EMAIL`, or the key.
+    pub actor: String,
+    /// The member's e-mail address (absent when signed in with a key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// What the session may do; the console shows only that.
+    pub scopes: Vec<crate::platform::keys::Scope>,
 }
 
-fn session_body(merchant: &str, s: &session::Session) -> SessionNow {
+fn session_body(s: &session::Session) -> SessionNow {
     SessionNow {
-        merchant: merchant.to_string(),
+        merchant: s.merchant.clone(),
         csrf: Some(s.csrf.clone()),
         expires_at: Some(s.expires_at),
+        actor: s.actor.clone(),
+        member: s.member.clone(),
+        scopes: s.scopes.list(),
     }
 }
 
-/// `POST /console/session`: sign in with the merchant's API key; answers
-/// with the session cookie and the CSRF token writes must echo.
+/// Answer with a new session for `member` (or a key) and its cookie.
+async fn open_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    merchant: &str,
+    member: Option<&str>,
+    scopes: Scopes,
+    actor: &str,
+) -> Result<Response, ApiError> {
+    let (token, s) = state
+        .sessions
+        .start(&state.store, merchant, member, scopes, actor)
+        .await?;
+    let mut res = (StatusCode::CREATED, axum::Json(session_body(&s))).into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&session::cookie(headers, &token)).map_err(ApiError::internal)?,
+    );
+    Ok(res)
+}
+
+/// 429 while `ip` or `account` must wait after failed sign-ins.
+fn throttled(state: &AppState, ip: std::net::IpAddr, account: &str) -> Result<(), ApiError> {
+    let wait = [
+        state.public.auth_blocked(ip),
+        state.public.accounts.wait(account),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    match wait {
+        Some(w) => Err(ApiError::too_many(
+            w,
+            "too many failed sign-ins; wait a little and try again",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Count a failed sign-in against `ip` and `account`.
+fn failed(state: &AppState, ip: std::net::IpAddr, account: &str) {
+    state.public.auth_failed(ip);
+    state.public.accounts.failed(account);
+}
+
+/// `POST /console/session`: sign in with e-mail and password (or a key
+/// with every scope); answers with the session cookie and the CSRF token
+/// writes must echo. Failures are throttled per address and per account.
 #[utoipa::path(post, path = "/console/session", tag = "console", request_body = SignIn, responses((status = 201, description = "Signed in; the cookie is set", body = SessionNow)))]
 pub async fn sign_in(
     State(state): State<AppState>,
@@ -224,50 +294,83 @@ pub async fn sign_in(
     headers: HeaderMap,
     JsonBody(req): JsonBody<SignIn>,
 ) -> Result<Response, ApiError> {
+    if let (Some(email), Some(password)) = (&req.email, &req.password) {
+        let account = format!(
+            "email:{}",
+            team::normal_email(email).unwrap_or_else(|| email.trim().to_lowercase())
+        );
+        throttled(&state, ip, &account)?;
+        return match team::check(
+            &state,
+            email,
+            password,
+            req.code.as_deref(),
+            req.merchant.as_deref(),
+        )
+        .await
+        {
+            Ok(m) => {
+                state.public.accounts.succeeded(&account);
+                let actor = format!("member:{}", m.email);
+                open_session(
+                    &state,
+                    &headers,
+                    &m.merchant,
+                    Some(&m.email),
+                    m.role.scopes(),
+                    &actor,
+                )
+                .await
+            }
+            Err(e) => {
+                // Asking for the code is not a failure: the password was right.
+                if e.code() != Code::TotpNeeded && e.code() != Code::ChooseMerchant {
+                    failed(&state, ip, &account);
+                }
+                Err(e)
+            }
+        };
+    }
+    let Some(key) = req.key else {
+        return Err(ApiError::unprocessable(
+            Code::InvalidMemberRequest,
+            "sign in with `email` and `password`",
+        ));
+    };
     let mut with_key = HeaderMap::new();
-    let bearer = HeaderValue::from_str(&format!("Bearer {}", req.key.trim()))
+    let bearer = HeaderValue::from_str(&format!("Bearer {}", key.trim()))
         .map_err(|_| ApiError::bad_request(Code::InvalidKey, "that is not an API key"))?;
     with_key.insert(header::AUTHORIZATION, bearer);
-    let merchant = match caller(&state, &with_key, ip).await {
-        // A session may do anything its merchant may (until members have
-        // roles), so only a key with every scope opens one.
-        Ok(Caller::Merchant(k)) if k.scopes == crate::platform::keys::Scopes::all() => k.merchant,
-        Ok(Caller::Merchant(k)) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                Code::MissingPermission,
-                format!(
-                    "the key `{}` is limited to some scopes; the console needs a key with every scope",
-                    k.name
-                ),
-            ));
+    match caller(&state, &with_key, ip).await {
+        // A key session may do anything its merchant may, so only a key
+        // with every scope opens one.
+        Ok(Caller::Merchant(k)) if k.scopes == Scopes::all() => {
+            open_session(&state, &headers, &k.merchant, None, k.scopes, &k.actor()).await
         }
-        Ok(Caller::Operator { .. }) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                Code::OperatorToken,
-                "the console is for merchants: sign in with a merchant's API key, not the operator token",
-            ));
-        }
-        Err(_) => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                Code::UnknownKey,
-                "this API key is not known; check it was copied whole",
-            ));
-        }
-    };
-    let (token, s) = state.sessions.start(&state.store, &merchant).await?;
-    let mut res = (StatusCode::CREATED, axum::Json(session_body(&merchant, &s))).into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&session::cookie(&headers, &token)).map_err(ApiError::internal)?,
-    );
-    Ok(res)
+        Ok(Caller::Merchant(k)) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            Code::MissingPermission,
+            format!(
+                "the key `{}` is limited to some scopes; the console needs a key with every scope",
+                k.name
+            ),
+        )),
+        Ok(Caller::Operator { .. }) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            Code::OperatorToken,
+            "the console is for merchants: sign in with a merchant's API key, not the operator token",
+        )),
+        Err(e) if e.status() == StatusCode::TOO_MANY_REQUESTS => Err(e),
+        Err(_) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            Code::UnknownKey,
+            "this API key is not known; check it was copied whole",
+        )),
+    }
 }
 
-/// `GET /console/session`: who is signed in, and the CSRF token (for an
-/// API key: whose it is).
+/// `GET /console/session`: who is signed in, what they may do, and the
+/// CSRF token (for an API key: whose it is).
 #[utoipa::path(get, path = "/console/session", tag = "console", responses((status = 200, description = "The session", body = SessionNow)))]
 pub async fn whoami(
     State(state): State<AppState>,
@@ -278,9 +381,12 @@ pub async fn whoami(
         // A key holder: whose key it is, and no CSRF token (keys need none).
         return match caller(&state, &headers, ip).await? {
             Caller::Merchant(k) => Ok(axum::Json(SessionNow {
+                actor: k.actor(),
                 merchant: k.merchant,
                 csrf: None,
                 expires_at: None,
+                member: None,
+                scopes: k.scopes.list(),
             })
             .into_response()),
             Caller::Operator { .. } => Err(ApiError::new(
@@ -290,18 +396,144 @@ pub async fn whoami(
             )),
         };
     }
-    let found = match session::token(&headers) {
+    Ok(axum::Json(session_body(&signed_in(&state, &headers).await?)).into_response())
+}
+
+/// The console session of this request, or 401 `signed_out`.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<session::Session, ApiError> {
+    let found = match session::token(headers) {
         Some(t) => state.sessions.find(&state.store, t).await?,
         None => None,
     };
-    match found {
-        Some(s) => Ok(axum::Json(session_body(&s.merchant, &s)).into_response()),
-        None => Err(ApiError::new(
+    found.ok_or_else(|| {
+        ApiError::new(
             StatusCode::UNAUTHORIZED,
             Code::SignedOut,
             "not signed in to the console",
-        )),
+        )
+    })
+}
+
+/// `GET /console/invitations/{token}`: what an invitation link offers
+/// (the shop, the role, whether a password exists already, a one-time
+/// code secret to set up).
+#[utoipa::path(get, path = "/console/invitations/{token}", tag = "console", params(("token" = String, Path, description = "The invitation link's token")), responses((status = 200, description = "The invitation", body = team::InvitationView)))]
+pub async fn invitation(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    throttled(&state, ip, "invitations")?;
+    match team::show_invitation(&state, &token).await {
+        Ok(v) => Ok(axum::Json(v).into_response()),
+        Err(e) => {
+            state.public.auth_failed(ip);
+            Err(e)
+        }
     }
+}
+
+/// `POST /console/invitations/{token}`: accept an invitation (choose a
+/// password, or enter yours; optionally set up a one-time code) and sign
+/// in. A link works once.
+#[utoipa::path(post, path = "/console/invitations/{token}", tag = "console", params(("token" = String, Path, description = "The invitation link's token")), request_body = team::Accept, responses((status = 201, description = "Joined and signed in; the cookie is set", body = SessionNow)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    JsonBody(input): JsonBody<team::Accept>,
+) -> Result<Response, ApiError> {
+    throttled(&state, ip, "invitations")?;
+    match team::accept(&state, &token, input).await {
+        Ok(m) => {
+            let actor = format!("member:{}", m.email);
+            open_session(
+                &state,
+                &headers,
+                &m.merchant,
+                Some(&m.email),
+                m.role.scopes(),
+                &actor,
+            )
+            .await
+        }
+        Err(e) => {
+            if matches!(e.code(), Code::InvalidInvitation | Code::SignInFailed) {
+                state.public.auth_failed(ip);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The member signed in, with their role, or 403 for a key session.
+async fn member(state: &AppState, headers: &HeaderMap) -> Result<team::SignedIn, ApiError> {
+    let s = signed_in(state, headers).await?;
+    let Some(email) = s.member else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            Code::Forbidden,
+            "one-time codes are for members; you signed in with a key",
+        ));
+    };
+    let role = team::Role::of_scopes(s.scopes);
+    Ok(team::SignedIn {
+        merchant: s.merchant,
+        email,
+        role,
+    })
+}
+
+/// `GET /console/totp`: a fresh one-time-code secret to set up.
+#[utoipa::path(get, path = "/console/totp", tag = "console", responses((status = 200, description = "A secret to scan or type in", body = team::TotpSetup)))]
+pub async fn totp_offer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let m = member(&state, &headers).await?;
+    Ok(axum::Json(team::propose_totp(&m.email, &m.merchant)).into_response())
+}
+
+/// Turning one-time codes on or off.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpChange {
+    /// The secret from `GET /console/totp` (to turn codes on).
+    secret: Option<String>,
+    /// The app's current code.
+    code: String,
+}
+
+/// `PUT /console/totp`: sign in with one-time codes from now on.
+#[utoipa::path(put, path = "/console/totp", tag = "console", request_body = TotpChange, responses((status = 204, description = "On")))]
+pub async fn totp_on(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<TotpChange>,
+) -> Result<Response, ApiError> {
+    let m = member(&state, &headers).await?;
+    let Some(secret) = input.secret else {
+        return Err(ApiError::unprocessable(
+            Code::InvalidMemberRequest,
+            "send the `secret` you set up and its current `code`",
+        ));
+    };
+    team::set_totp(&state, &m, Some(&secret), &input.code).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /console/totp`: stop using one-time codes (send the current
+/// one).
+#[utoipa::path(delete, path = "/console/totp", tag = "console", request_body = TotpChange, responses((status = 204, description = "Off")))]
+pub async fn totp_off(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<TotpChange>,
+) -> Result<Response, ApiError> {
+    let m = member(&state, &headers).await?;
+    team::set_totp(&state, &m, None, &input.code).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `DELETE /console/session`: sign out (the session ends everywhere).

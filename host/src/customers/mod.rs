@@ -24,6 +24,7 @@ use crate::customers::store::CustomersDb;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, query};
+use crate::platform::keys::Scope;
 use crate::rfm::store::RfmDb;
 use import::{Format, Importer};
 use model::Entity;
@@ -35,11 +36,21 @@ pub const FEATURE: Feature = Feature {
     routes,
     streaming: |_| OpenApiRouter::new().routes(routes!(import_file)),
     // Live events are an import too: an `import` key sends them.
-    permissions: &[(
-        "POST",
-        "/v1/merchants/{merchant}/events",
-        crate::platform::keys::Scope::Import,
-    )],
+    // Customer service reads customers and answers access requests.
+    permissions: &[
+        ("POST", "/v1/merchants/{merchant}/events", Scope::Import),
+        ("GET", "/v1/merchants/{merchant}/customers", Scope::Support),
+        (
+            "GET",
+            "/v1/merchants/{merchant}/customers/{id}",
+            Scope::Support,
+        ),
+        (
+            "GET",
+            "/v1/merchants/{merchant}/customers/{id}/export",
+            Scope::Support,
+        ),
+    ],
     migrations: &[Migration::new(
         7,
         "customers",

@@ -9,6 +9,8 @@ pub enum Code {
     AllocatorRefused,
     /// The bound allocator was built against a contract without what this needs.
     AllocatorTooOld,
+    /// That e-mail address is a member of the team already.
+    AlreadyMember,
     /// The merchant has this kind of background work running already.
     AlreadyRunning,
     /// The return flow refused one of the customer's answers; `field` names it.
@@ -27,10 +29,12 @@ pub enum Code {
     Busy,
     /// Someone else changed it since it was read; read it again.
     ChangedMeanwhile,
-    /// The plugin's component is larger than the host accepts.
-    ComponentTooLarge,
+    /// The member belongs to several shops: send `merchant`.
+    ChooseMerchant,
     /// Compiling the uploaded component took too long.
     CompileTimeout,
+    /// The plugin's component is larger than the host accepts.
+    ComponentTooLarge,
     /// It exists already.
     Conflict,
     /// A planned contact that was dropped cannot get an outcome.
@@ -73,6 +77,8 @@ pub enum Code {
     InvalidFormat,
     /// The input does not fit the slot's contract.
     InvalidInput,
+    /// The invitation link is unknown, used or expired.
+    InvalidInvitation,
     /// The body is not JSON of the expected shape.
     InvalidJson,
     /// That is not an API key.
@@ -85,6 +91,8 @@ pub enum Code {
     InvalidLink,
     /// A locale that is not a BCP 47 tag.
     InvalidLocale,
+    /// An invitation or a member change is malformed (the message says which field).
+    InvalidMemberRequest,
     /// A merchant id that is not 1-64 letters, digits, `-` or `_`.
     InvalidMerchantId,
     /// A plugin name that is not lower-case letters, digits and dashes.
@@ -147,6 +155,8 @@ pub enum Code {
     KeyRevoked,
     /// The last key that can manage keys cannot be revoked.
     LastKey,
+    /// The change would leave the team without an owner.
+    LastOwner,
     /// A report link past its expiry.
     LinkExpired,
     /// A merchant with that id exists already.
@@ -213,6 +223,8 @@ pub enum Code {
     SessionExpired,
     /// The component implements more than one world.
     SeveralWorlds,
+    /// The e-mail address and password (or code) do not match a member.
+    SignInFailed,
     /// Not signed in to the console.
     SignedOut,
     /// No plugin is bound to the slot.
@@ -221,6 +233,10 @@ pub enum Code {
     TooManyPhotos,
     /// The order's returns were started too often today.
     TooManyReturns,
+    /// This member signs in with a one-time code too: send `code`.
+    TotpNeeded,
+    /// The operator requires owners to use one-time codes: set one up.
+    TotpRequired,
     /// No or an unknown bearer token.
     Unauthenticated,
     /// A field that is not known.
@@ -235,6 +251,8 @@ pub enum Code {
     VariationsLocked,
     /// That plugin version exists already with other bytes.
     VersionExists,
+    /// The password is too short or too common.
+    WeakPassword,
     /// The widget's files are not built.
     WidgetNotBuilt,
     /// The plugin implements another slot's world.
@@ -249,6 +267,7 @@ impl Code {
         match self {
             Code::AllocatorRefused => "allocator_refused",
             Code::AllocatorTooOld => "allocator_too_old",
+            Code::AlreadyMember => "already_member",
             Code::AlreadyRunning => "already_running",
             Code::AnswerRefused => "answer_refused",
             Code::BadSignature => "bad_signature",
@@ -258,8 +277,9 @@ impl Code {
             Code::BodyTooLong => "body_too_long",
             Code::Busy => "busy",
             Code::ChangedMeanwhile => "changed_meanwhile",
-            Code::ComponentTooLarge => "component_too_large",
+            Code::ChooseMerchant => "choose_merchant",
             Code::CompileTimeout => "compile_timeout",
+            Code::ComponentTooLarge => "component_too_large",
             Code::Conflict => "conflict",
             Code::ContactDropped => "contact_dropped",
             Code::CsrfTokenMissing => "csrf_token_missing",
@@ -281,12 +301,14 @@ impl Code {
             Code::InvalidForm => "invalid_form",
             Code::InvalidFormat => "invalid_format",
             Code::InvalidInput => "invalid_input",
+            Code::InvalidInvitation => "invalid_invitation",
             Code::InvalidJson => "invalid_json",
             Code::InvalidKey => "invalid_key",
             Code::InvalidKeyRequest => "invalid_key_request",
             Code::InvalidLimits => "invalid_limits",
             Code::InvalidLink => "invalid_link",
             Code::InvalidLocale => "invalid_locale",
+            Code::InvalidMemberRequest => "invalid_member_request",
             Code::InvalidMerchantId => "invalid_merchant_id",
             Code::InvalidName => "invalid_name",
             Code::InvalidOptions => "invalid_options",
@@ -318,6 +340,7 @@ impl Code {
             Code::InvalidVote => "invalid_vote",
             Code::KeyRevoked => "key_revoked",
             Code::LastKey => "last_key",
+            Code::LastOwner => "last_owner",
             Code::LinkExpired => "link_expired",
             Code::MerchantExists => "merchant_exists",
             Code::MethodNotAllowed => "method_not_allowed",
@@ -351,10 +374,13 @@ impl Code {
             Code::ReweightFailed => "reweight_failed",
             Code::SessionExpired => "session_expired",
             Code::SeveralWorlds => "several_worlds",
+            Code::SignInFailed => "sign_in_failed",
             Code::SignedOut => "signed_out",
             Code::SlotUnbound => "slot_unbound",
             Code::TooManyPhotos => "too_many_photos",
             Code::TooManyReturns => "too_many_returns",
+            Code::TotpNeeded => "totp_needed",
+            Code::TotpRequired => "totp_required",
             Code::Unauthenticated => "unauthenticated",
             Code::UnknownField => "unknown_field",
             Code::UnknownKey => "unknown_key",
@@ -362,6 +388,7 @@ impl Code {
             Code::UploadQuotaFull => "upload_quota_full",
             Code::VariationsLocked => "variations_locked",
             Code::VersionExists => "version_exists",
+            Code::WeakPassword => "weak_password",
             Code::WidgetNotBuilt => "widget_not_built",
             Code::WorldMismatch => "world_mismatch",
             Code::WorldVersionMismatch => "world_version_mismatch",

@@ -102,6 +102,64 @@ impl<K: Hash + Eq> RateLimiter<K> {
     }
 }
 
+/// Failures of one account (an e-mail address, a key's prefix) that cost
+/// nothing; each after them doubles the wait, from one second up to
+/// [`BACKOFF_MAX`].
+pub const BACKOFF_FREE: u32 = 5;
+/// The longest wait [`Backoff`] imposes.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
+/// A quiet hour forgets an account's failures.
+const BACKOFF_FORGET: Duration = Duration::from_secs(3600);
+
+/// Exponential waits after repeated failures, by account: after
+/// [`BACKOFF_FREE`] failures the account waits 1 s, then 2 s, 4 s, … up
+/// to [`BACKOFF_MAX`], whichever address the attempts come from. A
+/// success forgets the failures.
+#[derive(Default)]
+pub struct Backoff(Mutex<HashMap<String, (u32, Instant)>>);
+
+impl Backoff {
+    /// How long `account` must still wait, if it must.
+    pub fn wait(&self, account: &str) -> Option<Duration> {
+        let map = self.0.lock().expect("backoff");
+        let (n, last) = map.get(account)?;
+        let wait = Self::penalty(*n).checked_sub(last.elapsed())?;
+        (!wait.is_zero()).then_some(wait)
+    }
+
+    fn penalty(n: u32) -> Duration {
+        match n.checked_sub(BACKOFF_FREE + 1) {
+            None => Duration::ZERO,
+            Some(k) => Duration::from_secs(1u64 << k.min(20)).min(BACKOFF_MAX),
+        }
+    }
+
+    /// Count a failure of `account`; the wait it now has.
+    pub fn failed(&self, account: &str) -> Duration {
+        let mut map = self.0.lock().expect("backoff");
+        if map.len() >= MAX_BUCKETS && !map.contains_key(account) {
+            map.retain(|_, (_, at)| at.elapsed() < BACKOFF_FORGET);
+            if map.len() >= MAX_BUCKETS {
+                map.clear();
+            }
+        }
+        let e = map
+            .entry(account.to_string())
+            .or_insert((0, Instant::now()));
+        if e.1.elapsed() > BACKOFF_FORGET {
+            e.0 = 0;
+        }
+        e.0 += 1;
+        e.1 = Instant::now();
+        Self::penalty(e.0)
+    }
+
+    /// `account` got in: forget its failures.
+    pub fn succeeded(&self, account: &str) {
+        self.0.lock().expect("backoff").remove(account);
+    }
+}
+
 /// Wrong API keys, tokens or session cookies one address may send at
 /// once by default (`--bad-auth-burst`); after that one per
 /// [`BAD_AUTH_PER_SEC`], each wait a 429.
@@ -145,6 +203,8 @@ pub struct Public {
     bad_auth: RateLimiter<IpAddr>,
     /// Wrong proofs per claimed thing (hashed).
     proofs: RateLimiter<String>,
+    /// Failed sign-ins per e-mail address and wrong keys per key prefix.
+    pub accounts: Backoff,
     bad_auth_burst: f64,
     burst: f64,
     per_sec: f64,
@@ -160,6 +220,7 @@ impl Public {
             visitors: RateLimiter::default(),
             bad_auth: RateLimiter::default(),
             proofs: RateLimiter::default(),
+            accounts: Backoff::default(),
             bad_auth_burst: BAD_AUTH_BURST,
             burst,
             per_sec,
@@ -365,6 +426,27 @@ async fn check(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn backoff_doubles_after_the_free_failures_and_a_success_forgets() {
+        let b = Backoff::default();
+        for _ in 0..BACKOFF_FREE {
+            assert_eq!(b.failed("a@b.co"), Duration::ZERO);
+        }
+        assert!(b.wait("a@b.co").is_none());
+        assert_eq!(b.failed("a@b.co"), Duration::from_secs(1));
+        assert_eq!(b.failed("a@b.co"), Duration::from_secs(2));
+        assert_eq!(b.failed("a@b.co"), Duration::from_secs(4));
+        assert!(b.wait("a@b.co").is_some_and(|w| w > Duration::from_secs(3)));
+        assert!(b.wait("c@d.co").is_none(), "another account is not touched");
+        for _ in 0..40 {
+            b.failed("a@b.co");
+        }
+        assert_eq!(b.wait("a@b.co").map(|w| w <= BACKOFF_MAX), Some(true));
+        b.succeeded("a@b.co");
+        assert!(b.wait("a@b.co").is_none());
+    }
+
     use super::*;
 
     #[test]

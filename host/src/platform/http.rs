@@ -84,6 +84,14 @@ impl ApiError {
             retry_after: None,
         }
     }
+    /// Its stable code.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+    /// Its HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
     /// 400.
     pub fn bad_request(code: Code, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
@@ -184,6 +192,11 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Who acted on a merchant's route, and the scope it needed: set by
+/// [`ForMerchant`] for the audit of changes ([`super::audit`]).
+#[derive(Clone, Default)]
+pub struct ActorSlot(pub std::sync::Arc<std::sync::OnceLock<(String, super::keys::Scope)>>);
+
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
@@ -241,14 +254,13 @@ pub async fn caller(
     {
         not_blocked()?;
         if let Some(s) = state.sessions.find(&state.store, token).await? {
-            // Until members have roles, a console session may do anything
-            // its merchant may.
+            // A session may do what its member's role may.
             return Ok(Caller::Merchant(super::keys::Key {
                 merchant: s.merchant,
-                id: "console".into(),
-                name: "console session".into(),
+                id: s.member.unwrap_or_else(|| "console".into()),
+                name: s.actor,
                 prefix: String::new(),
-                scopes: super::keys::Scopes::all(),
+                scopes: s.scopes,
             }));
         }
         state.public.auth_failed(ip);
@@ -268,14 +280,24 @@ pub async fn caller(
         return Ok(Caller::Operator { actor });
     }
     let hash = key_hash(token);
-    // A made-up key from an address that keeps guessing costs no look-up.
+    // A made-up key from an address that keeps guessing, or one that
+    // starts like a key someone keeps guessing the rest of, costs no
+    // look-up.
+    let prefix = || format!("key:{}", super::keys::prefix_of(token));
     if !state.keys.knows(&hash) {
         not_blocked()?;
+        if let Some(wait) = state.public.accounts.wait(&prefix()) {
+            return Err(ApiError::too_many(
+                wait,
+                "too many wrong keys starting like this one",
+            ));
+        }
     }
     match state.keys.find(&state.store, &hash, ip).await? {
         Some(key) => Ok(Caller::Merchant(key)),
         None => {
             state.public.auth_failed(ip);
+            state.public.accounts.failed(&prefix());
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 Code::Unauthenticated,
@@ -335,9 +357,24 @@ impl FromRequestParts<AppState> for ForMerchant {
             .filter(|m| valid_id(m))
             .ok_or_else(|| ApiError::not_found("no such merchant"))?;
         let ip = state.public.client_ip(&parts.headers, &parts.extensions);
+        // What the route needs, from its template: no look-up.
+        let needs = match (
+            state.permissions.get(),
+            parts.extensions.get::<axum::extract::MatchedPath>(),
+        ) {
+            (Some(p), Some(path)) => p.needs(&parts.method, path.as_str()),
+            _ => super::keys::Need {
+                scope: super::keys::Scope::Write,
+                any: super::keys::Scopes::from_list(&[super::keys::Scope::Write]),
+            },
+        };
+        let slot = parts.extensions.get::<ActorSlot>().cloned();
         match caller(state, &parts.headers, ip).await? {
             Caller::Operator { actor } => {
                 require_merchant(state, &merchant).await?;
+                if let Some(slot) = slot {
+                    let _ = slot.0.set((actor.clone(), needs.scope));
+                }
                 Ok(ForMerchant {
                     merchant,
                     actor,
@@ -345,24 +382,23 @@ impl FromRequestParts<AppState> for ForMerchant {
                 })
             }
             Caller::Merchant(key) if key.merchant == merchant => {
-                // What the route needs, from its template: no look-up.
-                let needs = match (
-                    state.permissions.get(),
-                    parts.extensions.get::<axum::extract::MatchedPath>(),
-                ) {
-                    (Some(p), Some(path)) => p.needs(&parts.method, path.as_str()),
-                    _ => super::keys::Scope::Write,
-                };
-                if !key.scopes.has(needs) {
+                if !key.scopes.meets(needs) {
+                    let who = if key.prefix.is_empty() {
+                        "your role".to_string()
+                    } else {
+                        format!("the key `{}`", key.name)
+                    };
                     return Err(ApiError::new(
                         StatusCode::FORBIDDEN,
                         Code::MissingPermission,
                         format!(
-                            "the key `{}` lacks the `{}` scope this endpoint needs",
-                            key.name,
-                            needs.name()
+                            "{who} lacks the `{}` permission this endpoint needs",
+                            needs.scope.name()
                         ),
                     ));
+                }
+                if let Some(slot) = slot {
+                    let _ = slot.0.set((key.actor(), needs.scope));
                 }
                 admit(state, &merchant)?;
                 Ok(ForMerchant {

@@ -41,18 +41,27 @@ pub enum Scope {
     Import,
     /// Bind, configure, roll back and run policies.
     Policies,
-    /// Manage the merchant's keys.
+    /// Manage the merchant's keys (and its link key and SMS provider's
+    /// token).
     Keys,
+    /// Invite, change and remove the merchant's team members.
+    Members,
+    /// Customer service: the routes a feature opens to it (reading
+    /// customers, returns and surveys; deciding returns), besides the
+    /// scope they need otherwise.
+    Support,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 7] = [
         Scope::Read,
         Scope::Write,
         Scope::Import,
         Scope::Policies,
         Scope::Keys,
+        Scope::Members,
+        Scope::Support,
     ];
 
     /// Its name, as in the API and the spec.
@@ -63,6 +72,8 @@ impl Scope {
             Scope::Import => "import",
             Scope::Policies => "policies",
             Scope::Keys => "keys",
+            Scope::Members => "members",
+            Scope::Support => "support",
         }
     }
 
@@ -91,12 +102,18 @@ impl Scopes {
         Scope::ALL.into_iter().filter(|s| self.has(*s)).collect()
     }
 
-    fn from_list(list: &[Scope]) -> Scopes {
+    /// The set of `list`.
+    pub fn from_list(list: &[Scope]) -> Scopes {
         Scopes(list.iter().fold(0, |b, s| b | s.bit()))
     }
 
+    /// Whether these scopes meet `need` (one bit test).
+    pub fn meets(self, need: Need) -> bool {
+        self.0 & need.any.0 != 0
+    }
+
     /// As stored: names separated by commas.
-    fn stored(self) -> String {
+    pub fn stored(self) -> String {
         self.list()
             .iter()
             .map(|s| s.name())
@@ -104,7 +121,8 @@ impl Scopes {
             .join(",")
     }
 
-    fn parse(stored: &str) -> Scopes {
+    /// From [`Scopes::stored`].
+    pub fn parse(stored: &str) -> Scopes {
         Scopes::from_list(
             &Scope::ALL
                 .into_iter()
@@ -114,10 +132,37 @@ impl Scopes {
     }
 }
 
+/// What a route needs: its scope, or any of `any` (the scope itself and,
+/// where a feature opens the route to customer service, `support`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Need {
+    /// The scope named in refusals and the spec.
+    pub scope: Scope,
+    /// Every scope that is enough.
+    pub any: Scopes,
+}
+
+impl Need {
+    fn of(scope: Scope) -> Need {
+        Need {
+            scope,
+            any: Scopes(scope.bit()),
+        }
+    }
+
+    /// The scopes that are enough, by name, the route's own first.
+    pub fn names(self) -> Vec<&'static str> {
+        std::iter::once(self.scope)
+            .chain(self.any.list().into_iter().filter(|s| *s != self.scope))
+            .map(Scope::name)
+            .collect()
+    }
+}
+
 /// The scope each route needs, by method and path template. Routes not
 /// named here need `read` for `GET`/`HEAD` and `write` otherwise.
 #[derive(Default, Debug)]
-pub struct Permissions(HashMap<String, Vec<(Method, Scope)>>);
+pub struct Permissions(HashMap<String, Vec<(Method, Need)>>);
 
 impl Permissions {
     /// Every operation of `api` needs `scope`.
@@ -131,35 +176,46 @@ impl Permissions {
                 (Method::PATCH, &item.patch),
             ] {
                 if op.is_some() {
-                    self.put(method, path, scope);
+                    self.put(method, path, Need::of(scope));
                 }
             }
         }
     }
 
-    /// `method path` needs `scope` (a feature's own declaration).
+    /// `method path` needs `scope` (a feature's own declaration);
+    /// `support` opens it to customer service besides what it needs.
     pub fn set(&mut self, method: &str, path: &str, scope: Scope) {
-        if let Ok(m) = method.parse() {
-            self.put(m, path, scope);
-        }
+        let Ok(m) = method.parse::<Method>() else {
+            return;
+        };
+        let need = if scope == Scope::Support {
+            let mut need = self.needs(&m, path);
+            need.any.0 |= Scope::Support.bit();
+            need
+        } else {
+            let mut need = Need::of(scope);
+            need.any.0 |= self.needs(&m, path).any.0 & Scope::Support.bit();
+            need
+        };
+        self.put(m, path, need);
     }
 
-    fn put(&mut self, method: Method, path: &str, scope: Scope) {
+    fn put(&mut self, method: Method, path: &str, need: Need) {
         let entry = self.0.entry(path.to_string()).or_default();
         entry.retain(|(m, _)| *m != method);
-        entry.push((method, scope));
+        entry.push((method, need));
     }
 
     /// What `method path` needs (no allocation: this runs per request).
-    pub fn needs(&self, method: &Method, path: &str) -> Scope {
+    pub fn needs(&self, method: &Method, path: &str) -> Need {
         let declared = self
             .0
             .get(path)
             .and_then(|ms| ms.iter().find(|(m, _)| m == method));
         match declared {
-            Some((_, s)) => *s,
-            None if method == Method::GET || method == Method::HEAD => Scope::Read,
-            None => Scope::Write,
+            Some((_, n)) => *n,
+            None if method == Method::GET || method == Method::HEAD => Need::of(Scope::Read),
+            None => Need::of(Scope::Write),
         }
     }
 }
@@ -180,9 +236,14 @@ pub struct Key {
 }
 
 impl Key {
-    /// Who acts, for the audit log: the key by name and prefix.
+    /// Who acts, for the audit log: the key by name and prefix, or the
+    /// console session's member.
     pub fn actor(&self) -> String {
-        format!("key:{} ({}…)", self.name, self.prefix)
+        if self.prefix.is_empty() {
+            self.name.clone()
+        } else {
+            format!("key:{} ({}…)", self.name, self.prefix)
+        }
     }
 }
 
@@ -486,7 +547,7 @@ pub async fn create(
     if input.scopes.is_empty() {
         return Err(ApiError::unprocessable(
             Code::InvalidKeyRequest,
-            "a key needs at least one scope: read, write, import, policies or keys",
+            "a key needs at least one scope: read, write, import, policies, keys, members or support",
         ));
     }
     if input.expires_at.is_some_and(|e| e <= crate::now_ms()) {
@@ -619,14 +680,22 @@ mod tests {
         let s = Scopes::from_list(&[Scope::Read, Scope::Import]);
         assert_eq!(Scopes::parse(&s.stored()), s);
         assert!(s.has(Scope::Import) && !s.has(Scope::Write));
-        assert_eq!(Scopes::parse(&Scopes::all().stored()).list().len(), 5);
+        assert_eq!(Scopes::parse(&Scopes::all().stored()).list().len(), 7);
         let mut p = Permissions::default();
         p.set("POST", "/v1/merchants/{merchant}/events", Scope::Import);
-        assert_eq!(p.needs(&Method::GET, "/v1/x"), Scope::Read);
-        assert_eq!(p.needs(&Method::DELETE, "/v1/x"), Scope::Write);
+        assert_eq!(p.needs(&Method::GET, "/v1/x").scope, Scope::Read);
+        assert_eq!(p.needs(&Method::DELETE, "/v1/x").scope, Scope::Write);
         assert_eq!(
-            p.needs(&Method::POST, "/v1/merchants/{merchant}/events"),
+            p.needs(&Method::POST, "/v1/merchants/{merchant}/events")
+                .scope,
             Scope::Import
         );
+        // Customer service may decide a return: a write, opened to it.
+        p.set("POST", "/v1/r/{id}/decision", Scope::Support);
+        let need = p.needs(&Method::POST, "/v1/r/{id}/decision");
+        assert_eq!(need.names(), ["write", "support"]);
+        assert!(Scopes::from_list(&[Scope::Support]).meets(need));
+        assert!(Scopes::from_list(&[Scope::Write]).meets(need));
+        assert!(!Scopes::from_list(&[Scope::Read]).meets(need));
     }
 }

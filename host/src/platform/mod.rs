@@ -6,6 +6,7 @@
 //! the operator's and merchant's platform endpoints. Features plug in
 //! through [`feature::Feature`]; nothing here names one.
 
+pub mod audit;
 pub mod bindings;
 pub mod breaker;
 pub mod codes;
@@ -28,6 +29,7 @@ pub mod session;
 pub mod slots;
 pub mod stats;
 pub mod store;
+pub mod team;
 
 pub use operator::{REFERENCE_PUBLISHER, create_bound};
 
@@ -48,10 +50,11 @@ pub fn routes(state: &AppState, features: &[&feature::Feature]) -> OpenApiRouter
     // What each route needs: by class (running policies, managing keys,
     // streaming uploads), then as features declare, else by method.
     let mut needs = keys::Permissions::default();
-    let (policies, credentials) = (policy_routes(), key_routes());
+    let (policies, credentials, team) = (policy_routes(), key_routes(), team_routes());
     needs.class(policies.get_openapi(), keys::Scope::Policies);
     needs.class(credentials.get_openapi(), keys::Scope::Keys);
-    api = api.merge(policies).merge(credentials);
+    needs.class(team.get_openapi(), keys::Scope::Members);
+    api = api.merge(policies).merge(credentials).merge(team);
     for f in features {
         api = api.merge((f.routes)(state));
         public = public.merge((f.public)(state));
@@ -66,6 +69,11 @@ pub fn routes(state: &AppState, features: &[&feature::Feature]) -> OpenApiRouter
     // (tests build several) keeps the first.
     let _ = state.permissions.set(needs);
     let limit = state.request_timeout;
+    // Every change through the merchant API is audited.
+    let api = api.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        audit::record_changes,
+    ));
     // A visitor's JSON body is small: the public routes' limit.
     let public = public.route_layer(axum::Extension(http::BodyLimit(guard::MAX_PUBLIC_BODY)));
     serve::request_timeout(api, limit)
@@ -107,6 +115,15 @@ fn key_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::roll))
         .routes(routes!(keys::revoke))
         .routes(routes!(links::revoke))
+}
+
+/// A merchant's team: members and invitations (the `members` scope).
+fn team_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(team::list))
+        .routes(routes!(team::invite))
+        .routes(routes!(team::withdraw))
+        .routes(routes!(team::set_role, team::remove))
 }
 
 /// The answer of `/healthz`.

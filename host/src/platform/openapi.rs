@@ -111,9 +111,15 @@ pub fn finish(mut api: OpenApi, needs: Option<&super::keys::Permissions>) -> Ope
             }
             if secured {
                 // A merchant endpoint names the API-key scope it needs.
-                let scope = needs
+                let scope: Vec<String> = needs
                     .filter(|_| merchant)
-                    .map(|n| vec![n.needs(&method, path).name().to_string()])
+                    .map(|n| {
+                        n.needs(&method, path)
+                            .names()
+                            .into_iter()
+                            .map(String::from)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 op.security = Some(vec![SecurityRequirement::new("bearer", scope)]);
             }

@@ -1,5 +1,7 @@
-//! Console sessions: a merchant signs in once with its API key and gets an
-//! `HttpOnly`, `SameSite=Strict` cookie (`Secure` behind TLS). The cookie
+//! Console sessions: a team member signs in with e-mail and password (or,
+//! for the first setup, someone with a key of every scope signs in with
+//! it) and gets an `HttpOnly`, `SameSite=Strict` cookie (`Secure` behind
+//! TLS). A session carries its member's scopes and name for the records. The cookie
 //! then stands in for the key on the merchant's own endpoints; every write
 //! made with it must carry the session's CSRF token in `x-cove-csrf`.
 //!
@@ -17,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 
 use super::http::{ApiError, key_hash};
+use super::keys::Scopes;
 use super::store::{Store, StoreError};
 use crate::AppState;
 use crate::platform::http::Code;
@@ -25,14 +28,21 @@ use crate::platform::http::Code;
 pub const COOKIE: &str = "cove_session";
 /// How long a session lasts after sign-in.
 pub const LIFETIME_MS: i64 = 12 * 3_600_000;
-/// How long a replica trusts its cached copy of a session.
-pub const CACHE_MS: i64 = 30_000;
+/// How long a replica trusts its cached copy of a session: a removed
+/// member or a changed role holds on every replica within this.
+pub const CACHE_MS: i64 = 1_000;
 
-/// A signed-in merchant.
+/// A signed-in member (or key holder).
 #[derive(Clone, Debug)]
 pub struct Session {
     /// The merchant.
     pub merchant: String,
+    /// The member's e-mail address (none: signed in with a key).
+    pub member: Option<String>,
+    /// What the session may do (the member's role's scopes).
+    pub scopes: Scopes,
+    /// Who acts, for the audit log (`member:EMAIL`, or the key).
+    pub actor: String,
     /// What writes must echo in `x-cove-csrf`.
     pub csrf: String,
     /// End of the session, ms since epoch.
@@ -58,28 +68,40 @@ pub fn token(headers: &HeaderMap) -> Option<&str> {
 }
 
 impl Sessions {
-    /// Start a session for `merchant`; returns the cookie token and the session.
+    /// Start a session for `merchant`, by `member` (or a key) with
+    /// `scopes`, acting as `actor`; returns the cookie token and the
+    /// session.
     pub async fn start(
         &self,
         store: &Store,
         merchant: &str,
+        member: Option<&str>,
+        scopes: Scopes,
+        actor: &str,
     ) -> Result<(String, Session), StoreError> {
         let token = hex::encode(rand::random::<[u8; 32]>());
         let now = crate::now_ms();
         let session = Session {
             merchant: merchant.to_string(),
+            member: member.map(String::from),
+            scopes,
+            actor: actor.to_string(),
             csrf: hex::encode(rand::random::<[u8; 16]>()),
             expires_at: now + LIFETIME_MS,
             cached_at: now,
         };
         sqlx::query(
-            "INSERT INTO console_sessions (token_hash, merchant_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO console_sessions (token_hash, merchant_id, csrf, created_at, expires_at, member, scopes, actor) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(key_hash(&token))
         .bind(merchant)
         .bind(&session.csrf)
         .bind(now)
         .bind(session.expires_at)
+        .bind(member)
+        .bind(scopes.stored())
+        .bind(actor)
         .execute(&store.pool)
         .await?;
         // Sign-ins are rare: a good moment to forget expired sessions.
@@ -100,7 +122,7 @@ impl Sessions {
             return Ok((s.expires_at > now).then(|| s.clone()));
         }
         let row = sqlx::query(
-            "SELECT merchant_id, csrf, expires_at FROM console_sessions WHERE token_hash = $1",
+            "SELECT merchant_id, csrf, expires_at, member, scopes, actor FROM console_sessions WHERE token_hash = $1",
         )
         .bind(&hash)
         .fetch_optional(&store.pool)
@@ -110,15 +132,28 @@ impl Sessions {
             cache.remove(&hash);
             return Ok(None);
         };
+        let scopes: String = row.try_get(4)?;
         let session = Session {
             merchant: row.try_get(0)?,
             csrf: row.try_get(1)?,
             expires_at: row.try_get(2)?,
+            member: row.try_get(3)?,
+            scopes: Scopes::parse(&scopes),
+            actor: row.try_get(5)?,
             cached_at: now,
         };
         cache.retain(|_, s| s.expires_at > now);
         cache.insert(hash, session.clone());
         Ok((session.expires_at > now).then_some(session))
+    }
+
+    /// Forget this replica's copies of `member`'s sessions at `merchant`
+    /// (their role changed, or they left).
+    pub fn forget_member(&self, merchant: &str, member: &str) {
+        self.cache
+            .write()
+            .expect("session cache")
+            .retain(|_, s| !(s.merchant == merchant && s.member.as_deref() == Some(member)));
     }
 
     /// End the session behind `token`.

@@ -124,6 +124,11 @@ const PLATFORM_MIGRATIONS: &[Migration] = &[
         "api key details",
         include_str!("../../migrations/common/0021_api_key_details.sql"),
     ),
+    Migration::new(
+        23,
+        "team",
+        include_str!("../../migrations/common/0023_team.sql"),
+    ),
 ];
 
 /// The checksums (SHA-384) of the first migration as released, which also

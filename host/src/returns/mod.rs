@@ -24,6 +24,7 @@ use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody, key_hash, query, valid_locale};
 use crate::platform::invoke::{InvokeError, invoke};
+use crate::platform::keys::Scope;
 use crate::platform::slots::{Contract, Slot};
 use crate::returns::store::ReturnsDb;
 use store::{ReturnRow, ReturnStatus};
@@ -38,6 +39,30 @@ pub const FEATURE: Feature = Feature {
     name: "returns",
     routes,
     public,
+    // Customer service reads returns and decides them.
+    permissions: &[
+        ("GET", "/v1/merchants/{merchant}/returns", Scope::Support),
+        (
+            "GET",
+            "/v1/merchants/{merchant}/returns/{id}",
+            Scope::Support,
+        ),
+        (
+            "GET",
+            "/v1/merchants/{merchant}/returns/report",
+            Scope::Support,
+        ),
+        (
+            "GET",
+            "/v1/merchants/{merchant}/returns/{id}/photos/{photo}",
+            Scope::Support,
+        ),
+        (
+            "POST",
+            "/v1/merchants/{merchant}/returns/{id}/decision",
+            Scope::Support,
+        ),
+    ],
     migrations: &[
         Migration::new(8, "returns", include_str!("migrations/0008_returns.sql")),
         Migration::new(

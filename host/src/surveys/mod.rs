@@ -26,6 +26,7 @@ use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature};
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody, valid_id};
+use crate::platform::keys::Scope;
 use crate::surveys::store::AnswerRow;
 use crate::surveys::store::SurveysDb;
 
@@ -46,6 +47,25 @@ fn routes(_: &AppState) -> OpenApiRouter<AppState> {
 pub const FEATURE: Feature = Feature {
     name: "surveys",
     routes,
+    // Customer service reads surveys and their results.
+    permissions: &[
+        ("GET", "/v1/merchants/{merchant}/surveys", Scope::Support),
+        (
+            "GET",
+            "/v1/merchants/{merchant}/surveys/{id}/results",
+            Scope::Support,
+        ),
+        (
+            "GET",
+            "/v1/merchants/{merchant}/surveys/{id}/results.csv",
+            Scope::Support,
+        ),
+        (
+            "GET",
+            "/v1/merchants/{merchant}/surveys/{id}/report",
+            Scope::Support,
+        ),
+    ],
     public: |_| OpenApiRouter::new().routes(routes!(answers)),
     console: &[ConsolePage::new("surveys.js", include_str!("console.js"))],
     overview: Some(overview),
