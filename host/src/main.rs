@@ -205,7 +205,9 @@ struct Serve {
     #[arg(long, default_value_t = 4.0)]
     public_per_sec: f64,
     /// Wrong API keys, tokens or console sessions one address may send
-    /// at once; after that one per 2 s, each over it a 429.
+    /// at once; after that one per 2 s, each over it a 429. Raised above
+    /// its default, it is also how many failures one account (an e-mail
+    /// address, a key's prefix) may have before its waits begin.
     #[arg(long, default_value_t = cove_host::platform::guard::BAD_AUTH_BURST)]
     bad_auth_burst: f64,
     /// Behind a proxy: the header with the visitor's address (its first

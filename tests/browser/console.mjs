@@ -27,7 +27,7 @@ const check = (ok, what) => {
   if (!ok) failures++;
   return ok;
 };
-const PAGES = ["overview", "kb", "surveys", "widget", "customers", "rfm", "messaging", "returns", "experiments", "policies", "keys"];
+const PAGES = ["overview", "kb", "surveys", "widget", "customers", "rfm", "messaging", "returns", "experiments", "policies", "keys", "team", "account"];
 
 const browser = await launch();
 const context = await browser.newContext({ locale: "en-US" });
@@ -42,9 +42,9 @@ const ready = async (id) => {
   // Every chart drawn by Chart.js (or, without it, shown as its table).
   await page.waitForFunction(() => [...document.querySelectorAll("figure.chart")].every((f) => f.dataset.drawn), null, { timeout: 15000 });
 };
-const axe = async (what) => {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+const axe = async (what, p = page) => {
+  await p.evaluate(axeSource);
+  const result = await p.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
   const serious = result.violations.filter((v) => v.impact == "serious" || v.impact == "critical");
   for (const v of serious) console.log("     " + v.id + ": " + v.help + " — " + v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join("; "));
   check(serious.length == 0, `${what}: axe-core finds no serious or critical violation (${result.violations.length} minor)`);
@@ -53,13 +53,19 @@ const axe = async (what) => {
 try {
   // 1. Sign in: a wrong key is refused in words; the right one opens the overview.
   await page.goto(COVE + "/console");
-  await page.fill("#key", "ck_not_a_key");
+  await axe("sign-in page");
+  await page.fill("#email", "nobody@demo.example");
+  await page.fill("#password", "not the password");
   await page.click("form.signin button[type=submit]");
   await page.waitForSelector("form.signin [role=alert]:not(:empty)");
-  check(/not known/.test(await page.textContent("form.signin [role=alert]")), "a wrong key is refused with a plain message");
-  await axe("sign-in page");
+  check(/do not match/.test(await page.textContent("form.signin [role=alert]")), "a wrong password is refused with a plain message");
+  await page.click("details.withkey summary");
+  await page.fill("#key", "ck_not_a_key");
+  await page.click("details.withkey button[type=submit]");
+  await page.waitForFunction(() => /not known/.test(document.querySelector("form.signin [role=alert]").textContent));
+  check(true, "a wrong key is refused with a plain message");
   await page.fill("#key", KEY);
-  await page.click("form.signin button[type=submit]");
+  await page.click("details.withkey button[type=submit]");
   await ready("overview");
   const cookie = (await context.cookies()).find((c) => c.name == "cove_session");
   check(cookie && cookie.httpOnly && cookie.sameSite == "Strict", "the session cookie is HttpOnly and SameSite=Strict");
@@ -362,6 +368,72 @@ try {
     await page.screenshot({ path: `${SHOTS}/console-${id}-zh.png`, fullPage: true });
   }
 
+  // 7b. The team: the first setup's key session invites an owner; the
+  // owner joins through the link and invites an analyst; the analyst signs
+  // in with e-mail and password, sees no team or keys, and can neither
+  // see a way to change a policy nor change one.
+  const inviteFrom = async (p, email, role) => {
+    await p.goto(COVE + "/console#/team");
+    await p.waitForSelector('main[data-ready="team"]');
+    await p.fill("[data-invite-email]", email);
+    await p.selectOption("[data-invite-role]", role);
+    await p.click("main form button[type=submit]");
+    await p.waitForSelector("[data-invite-link]");
+    return (await p.textContent("[data-invite-link]")).trim();
+  };
+  const join = async (link, password) => {
+    const ctx = await browser.newContext({ locale: "en-US" });
+    const p = await ctx.newPage();
+    p.on("pageerror", (e) => problems.push(String(e)));
+    await p.goto(link);
+    await p.waitForSelector("form.signin #password");
+    return { ctx, p };
+  };
+  const ownerLink = await inviteFrom(page, "olive@demo.example", "owner");
+  check(ownerLink.startsWith(COVE + "/console#invite="), "team: an invitation is a link to pass on");
+  const owner = await join(ownerLink);
+  check(/as (owner|所有者)/.test(await owner.p.textContent("main")), "team: the link says which shop and role");
+  await axe("invitation page", owner.p);
+  await owner.p.fill("#password", "password123");
+  await owner.p.click("form.signin button[type=submit]");
+  await owner.p.waitForSelector("form.signin [role=alert]:not(:empty)");
+  check(/common/.test(await owner.p.textContent("form.signin [role=alert]")), "team: a common password is refused, saying why");
+  await owner.p.fill("#password", "green hills and a windmill");
+  await owner.p.click("form.signin button[type=submit]");
+  await owner.p.waitForSelector('main[data-ready]');
+  check(/olive@demo\.example/.test(await owner.p.textContent("[data-who]")), "team: the owner is signed in under her own name");
+  const analystLink = await inviteFrom(owner.p, "ana@demo.example", "analyst");
+  await owner.ctx.close();
+  const analyst = await join(analystLink);
+  await analyst.p.fill("#password", "reads numbers all day long");
+  await analyst.p.click("form.signin button[type=submit]");
+  await analyst.p.waitForSelector('main[data-ready]');
+  await analyst.p.click("header button:has-text('Sign out')");
+  await analyst.p.waitForSelector("form.signin #email");
+  await analyst.p.fill("#email", "ana@demo.example");
+  await analyst.p.fill("#password", "reads numbers all day long");
+  await analyst.p.click("form.signin button[type=submit]");
+  await analyst.p.waitForSelector('main[data-ready]');
+  const nav = await analyst.p.textContent("nav");
+  check(nav.includes("Policies") && !nav.includes("Team") && !nav.includes("API keys"), "team: the analyst's navigation has no team or keys pages");
+  await analyst.p.goto(COVE + "/console#/policies");
+  await analyst.p.waitForSelector('main[data-ready="policies"]');
+  check(await analyst.p.locator("[data-readonly]").count() == 1, "team: the analyst is told the policies page is read-only");
+  check(await analyst.p.locator("section[data-slot] form:visible").count() == 0, "team: the analyst is offered no policy settings to change");
+  const refused = await analyst.p.evaluate(async () => {
+    const s = await (await fetch("/console/session")).json();
+    const r = await fetch("/v1/merchants/demo/slots/fatigue-policy/config", { method: "PUT", headers: { "content-type": "application/json", "x-cove-csrf": s.csrf }, body: JSON.stringify({ config: {} }) });
+    return [r.status, (await r.json()).code];
+  });
+  check(refused[0] == 403 && refused[1] == "missing_permission", "team: the API refuses the analyst's policy change (" + refused.join(" ") + ")");
+  await analyst.ctx.close();
+  await page.goto(COVE + "/console#/policies");
+  await ready("policies");
+  await page.selectOption("#audit-who", "member:olive@demo.example");
+  const whos = await page.locator("[data-audit] tbody tr td:nth-child(3)").allTextContents();
+  check(/invite/.test(await page.textContent("[data-audit]")) && whos.length >= 2 && whos.every((w) => w == "member:olive@demo.example"),
+    "audit: filtered by who, the owner's joining and invitation show and nothing else (" + whos.join(", ") + ")");
+
   // 8. Writes with the cookie need the CSRF token.
   const forged = await page.evaluate(() => fetch("/v1/merchants/demo/widget", { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" }).then((r) => r.status));
   check(forged == 403, "a write with the cookie but without the CSRF token is refused (403)");
@@ -372,8 +444,9 @@ try {
   other.on("pageerror", (e) => problems.push(String(e)));
   await other.goto(COVE + "/console");
   check((await other.getAttribute("html", "lang")) == "zh-CN", "a Chinese browser gets the console in Chinese");
+  await other.click("details.withkey summary");
   await other.fill("#key", RIVAL);
-  await other.click("form.signin button[type=submit]");
+  await other.click("details.withkey button[type=submit]");
   await other.waitForSelector('main[data-ready="overview"]');
   await other.goto(COVE + "/console#/kb");
   await other.waitForSelector('main[data-ready="kb"]');

@@ -59,6 +59,8 @@ pub const FEATURE: Feature = Feature {
         ConsolePage::new("overview.js", include_str!("assets/pages/overview.js")),
         ConsolePage::new("policies.js", include_str!("assets/pages/policies.js")),
         ConsolePage::new("keys.js", include_str!("assets/pages/keys.js")),
+        ConsolePage::new("team.js", include_str!("assets/pages/team.js")),
+        ConsolePage::new("account.js", include_str!("assets/pages/account.js")),
     ],
     state: Some(|settings| {
         Ok(std::sync::Arc::new(Assets::load(

@@ -10,6 +10,7 @@ const money = (minor, currency) => {
 
 export default {
   id: "customers",
+  needs: ["read", "support"],
   texts: {
     en: {
       "customers.nav": "Customers", "customers.title": "Customers and imports", "customers.import": "Import a file",
@@ -159,7 +160,7 @@ export default {
         h("form", { onsubmit: upload }, h("div", { className: "row" }, field(t("customers.entity"), entity), field(t("customers.file"), file)),
           h("div", { className: "actions" }, h("button", { type: "submit", className: "primary" }, t("customers.upload")), bar)), result),
       h("section", null,
-        h("form", { className: "row", onsubmit: (e) => { e.preventDefault(); loadList(true); } },
+        h("form", { className: "row", "data-read": true, onsubmit: (e) => { e.preventDefault(); loadList(true); } },
           field(t("customers.country"), country), field(t("customers.tag"), tag), h("button", { type: "submit" }, t("customers.filter"))),
         listBox, more),
       detail,

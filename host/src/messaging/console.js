@@ -113,7 +113,7 @@ export default {
 const timeline = () => {
   const id = h("input", { type: "text", id: "messaging-customer", required: true, spellcheck: false });
   const out = h("div", { "data-timeline": "" });
-  const form = h("form", { className: "lookup" });
+  const form = h("form", { className: "lookup", "data-read": true });
   const s = saver(t("messaging.timeline.go"), async () => {
     const { contacts } = await api("sends/contacts?customer_id=" + encodeURIComponent(id.value.trim()));
     const why = (c) => c.trail.map((step) => step.step == "chooser"

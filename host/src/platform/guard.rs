@@ -115,20 +115,31 @@ const BACKOFF_FORGET: Duration = Duration::from_secs(3600);
 /// [`BACKOFF_FREE`] failures the account waits 1 s, then 2 s, 4 s, … up
 /// to [`BACKOFF_MAX`], whichever address the attempts come from. A
 /// success forgets the failures.
-#[derive(Default)]
-pub struct Backoff(Mutex<HashMap<String, (u32, Instant)>>);
+pub struct Backoff {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    free: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff {
+            failures: Mutex::default(),
+            free: BACKOFF_FREE,
+        }
+    }
+}
 
 impl Backoff {
     /// How long `account` must still wait, if it must.
     pub fn wait(&self, account: &str) -> Option<Duration> {
-        let map = self.0.lock().expect("backoff");
+        let map = self.failures.lock().expect("backoff");
         let (n, last) = map.get(account)?;
-        let wait = Self::penalty(*n).checked_sub(last.elapsed())?;
+        let wait = self.penalty(*n).checked_sub(last.elapsed())?;
         (!wait.is_zero()).then_some(wait)
     }
 
-    fn penalty(n: u32) -> Duration {
-        match n.checked_sub(BACKOFF_FREE + 1) {
+    fn penalty(&self, n: u32) -> Duration {
+        match n.checked_sub(self.free.saturating_add(1)) {
             None => Duration::ZERO,
             Some(k) => Duration::from_secs(1u64 << k.min(20)).min(BACKOFF_MAX),
         }
@@ -136,7 +147,7 @@ impl Backoff {
 
     /// Count a failure of `account`; the wait it now has.
     pub fn failed(&self, account: &str) -> Duration {
-        let mut map = self.0.lock().expect("backoff");
+        let mut map = self.failures.lock().expect("backoff");
         if map.len() >= MAX_BUCKETS && !map.contains_key(account) {
             map.retain(|_, (_, at)| at.elapsed() < BACKOFF_FORGET);
             if map.len() >= MAX_BUCKETS {
@@ -149,14 +160,14 @@ impl Backoff {
         if e.1.elapsed() > BACKOFF_FORGET {
             e.0 = 0;
         }
-        e.0 += 1;
+        e.0 = e.0.saturating_add(1);
         e.1 = Instant::now();
-        Self::penalty(e.0)
+        self.penalty(e.0)
     }
 
     /// `account` got in: forget its failures.
     pub fn succeeded(&self, account: &str) {
-        self.0.lock().expect("backoff").remove(account);
+        self.failures.lock().expect("backoff").remove(account);
     }
 }
 
@@ -286,6 +297,11 @@ impl Public {
     /// [`BAD_AUTH_BURST`]).
     pub fn with_bad_auth_burst(mut self, burst: f64) -> Public {
         self.bad_auth_burst = burst;
+        // An operator who lets addresses fail more (a fuzzer's host) lets
+        // accounts fail as many times before they wait.
+        if burst > BAD_AUTH_BURST {
+            self.accounts.free = burst.min(f64::from(u32::MAX)) as u32;
+        }
         self
     }
 

@@ -11,6 +11,8 @@ const reasonText = (r) => t("returns.reason." + r) == "returns.reason." + r ? r 
 
 export default {
   id: "returns",
+  needs: ["read", "support"],
+  writes: ["write", "support"],
   texts: {
     en: {
       "returns.nav": "Returns", "returns.title": "Returns", "returns.queue": "Waiting for a person",

@@ -266,7 +266,7 @@ const members = async (run, names) => {
 const lookup = () => {
   const id = h("input", { type: "text", id: "rfm-customer", required: true, spellcheck: false });
   const result = h("div", { "data-customer": "" });
-  const form = h("form", { className: "lookup" });
+  const form = h("form", { className: "lookup", "data-read": true });
   const s = saver(t("rfm.lookup.go"), async () => {
     const c = await api("rfm/customers/" + encodeURIComponent(id.value.trim()));
     result.replaceChildren(

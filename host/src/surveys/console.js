@@ -6,6 +6,7 @@ const loc = (v, l) => (typeof v == "string" ? v : v ? v[l] || v.en || Object.val
 
 export default {
   id: "surveys",
+  needs: ["read", "support"],
   texts: {
     en: {
       "surveys.nav": "Surveys", "surveys.title": "Surveys", "surveys.list": "Your surveys", "surveys.new": "New survey",

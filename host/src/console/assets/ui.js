@@ -38,7 +38,9 @@ export const h = (tag, props, ...children) => {
 };
 
 // ---- the session and the API ----
-export const session = { merchant: "", csrf: "" };
+export const session = { merchant: "", csrf: "", scopes: [] };
+// Whether the session has any of `scopes`.
+export const can = (scopes) => scopes.some((s) => (session.scopes || []).includes(s));
 export class ApiError extends Error {
   constructor(status, body) {
     super(body && body.message ? body.message : "HTTP " + status);

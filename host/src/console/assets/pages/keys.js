@@ -3,10 +3,12 @@
 // and lets the old one live a little; revoking stops a key everywhere.
 import { h, t, api, when, table, field, saver } from "./ui.js";
 
-const SCOPES = ["read", "write", "import", "policies", "keys"];
+const SCOPES = ["read", "write", "import", "policies", "keys", "members", "support"];
 
 export default {
   id: "keys",
+  needs: ["keys"],
+  writes: ["keys"],
   texts: {
     en: {
       "keys.nav": "API keys", "keys.title": "API keys", "keys.list": "Keys",
@@ -18,6 +20,7 @@ export default {
       "keys.revoke": "Revoke", "keys.revoke.confirm": "Revoke “{name}”? Anything using it stops working within a second.",
       "scope.read": "read everything", "scope.write": "change content and settings", "scope.import": "import files and events",
       "scope.policies": "configure and run policies", "scope.keys": "manage keys",
+      "scope.members": "manage the team", "scope.support": "customer service (customers, returns, surveys)",
     },
     zh: {
       "keys.nav": "API 密钥", "keys.title": "API 密钥", "keys.list": "密钥",
@@ -29,6 +32,7 @@ export default {
       "keys.revoke": "吊销", "keys.revoke.confirm": "吊销“{name}”？使用它的系统将在一秒内停止工作。",
       "scope.read": "读取全部", "scope.write": "修改内容和设置", "scope.import": "导入文件和事件",
       "scope.policies": "配置和运行策略", "scope.keys": "管理密钥",
+      "scope.members": "管理团队", "scope.support": "客服（顾客、退货、问卷）",
     },
   },
   async render(main) {

@@ -7,6 +7,7 @@ const DAY = 86400000;
 
 export default {
   id: "policies",
+  writes: ["policies"],
   texts: {
     en: {
       "policies.nav": "Policies", "policies.title": "Policies", "policies.slots": "What serves each policy",
@@ -17,7 +18,8 @@ export default {
       "policies.failures": "Failures by kind", "policies.kind": "Kind", "policies.count": "Decisions", "policies.audit": "Changes",
       "policies.when": "When", "policies.who": "Who", "policies.what": "What", "policies.from": "Before", "policies.to": "After",
       "slot.fatigue-policy": "Contact fatigue", "slot.rfm-scorer": "Customer value (RFM)", "slot.allocator": "Experiments", "slot.return-flow": "Returns", "slot.channel-chooser": "Channel choice",
-      "slot.keys": "API keys", "slot.links": "Shared links", "slot.sms-provider": "SMS provider",
+      "slot.keys": "API keys", "slot.links": "Shared links", "slot.sms-provider": "SMS provider", "slot.members": "Team",
+      "policies.filter.who": "Who", "policies.filter.what": "What", "policies.filter.all": "Everyone / everything",
       "outcome.ok": "Answered by the plugin", "outcome.plugin_error": "Refused by the plugin",
     },
     zh: {
@@ -29,13 +31,15 @@ export default {
       "policies.failures": "按类型统计的失败", "policies.kind": "类型", "policies.count": "次数", "policies.audit": "变更记录",
       "policies.when": "时间", "policies.who": "操作人", "policies.what": "操作", "policies.from": "之前", "policies.to": "之后",
       "slot.fatigue-policy": "联系频率控制", "slot.rfm-scorer": "客户价值（RFM）", "slot.allocator": "实验分流", "slot.return-flow": "退货流程", "slot.channel-chooser": "渠道选择",
-      "slot.keys": "API 密钥", "slot.links": "分享链接", "slot.sms-provider": "短信服务商",
+      "slot.keys": "API 密钥", "slot.links": "分享链接", "slot.sms-provider": "短信服务商", "slot.members": "团队",
+      "policies.filter.who": "操作人", "policies.filter.what": "对象", "policies.filter.all": "全部",
       "outcome.ok": "由插件回答", "outcome.plugin_error": "插件拒绝",
     },
   },
   async render(main) {
     const [{ slots }, stats, audit] = await Promise.all([api("slots"), api("stats?days=7"), api("audit")]);
-    const name = (slot) => t("slot." + slot);
+    // A slot's or a changed subject's name (`articles`, `widget`…).
+    const name = (slot) => (t("slot." + slot) == "slot." + slot ? slot : t("slot." + slot));
     const now = Date.now();
     const start = now - (now % DAY) - 6 * DAY;
     const days = [...Array(7).keys()].map((i) => start + i * DAY);
@@ -78,13 +82,24 @@ export default {
     }
 
     const cfg = (c) => (c && Object.keys(c).length ? Object.entries(c).map(([k, v]) => k + "=" + v).join(", ") : "");
-    main.append(h("section", null, table(t("policies.audit"), [
+    const columns = [
       { label: t("policies.when"), value: (e) => when(e.at) },
       { label: t("policies.slot"), value: (e) => name(e.slot) },
       { label: t("policies.who"), value: (e) => e.actor },
       { label: t("policies.what"), value: (e) => e.action },
       { label: t("policies.from"), value: (e) => [e.from, cfg(e.from_config)].filter(Boolean).join(" ") || "—" },
       { label: t("policies.to"), value: (e) => [e.to, cfg(e.to_config)].filter(Boolean).join(" ") || "—" },
-    ], audit.events.slice(0, 50))));
+    ];
+    // Filters: who made the change, and what it changed.
+    const options = (values) => [h("option", { value: "" }, t("policies.filter.all")), ...[...new Set(values)].sort().map((v) => h("option", { value: v }, v))];
+    const who = h("select", { id: "audit-who" }, options(audit.events.map((e) => e.actor)));
+    const what = h("select", { id: "audit-what" }, options(audit.events.map((e) => e.slot)));
+    const box = h("div", { "data-audit": "" });
+    const show = () => box.replaceChildren(table(t("policies.audit"), columns,
+      audit.events.filter((e) => (!who.value || e.actor == who.value) && (!what.value || e.slot == what.value)).slice(0, 100)));
+    who.onchange = what.onchange = show;
+    show();
+    main.append(h("section", null,
+      h("div", { className: "actions", "data-read": "" }, field(t("policies.filter.who"), who), field(t("policies.filter.what"), what)), box));
   },
 };
