@@ -65,3 +65,10 @@ fn the_console_bench_runs() {
     assert!(figure(&f, "console_first_load_kb") > 0.0, "{f}");
     figure(&f, "console_overview_ratio");
 }
+
+#[test]
+fn the_signin_bench_runs() {
+    let f = bench_smoke(&["signin"]);
+    assert!(figure(&f, "signin_p50_ms") > 0.0, "{f}");
+    figure(&f, "signin_unknown_ratio");
+}

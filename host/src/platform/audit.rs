@@ -35,22 +35,30 @@ pub async fn record_changes(
     mut req: Request,
     next: Next,
 ) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // Only changes of the kinds audited here cost anything more (a
+    // decision, say, needs `policies`: it passes straight through).
+    let template = req.extensions().get::<MatchedPath>().cloned();
+    let audited = match (template.as_ref(), state.permissions.get()) {
+        (Some(t), Some(p))
+            if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) =>
+        {
+            matches!(p.needs(req.method(), t.as_str()).scope, Scope::Write)
+        }
+        _ => false,
+    };
+    let Some(template) = template.filter(|_| audited) else {
         return next.run(req).await;
-    }
+    };
     let slot = ActorSlot::default();
     req.extensions_mut().insert(slot.clone());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let template = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
     let res = next.run(req).await;
-    let (Some(template), Some((actor, scope))) = (template, slot.0.get()) else {
+    let Some(actor) = slot.0.get() else {
         return res;
     };
-    if !res.status().is_success() || !matches!(scope, Scope::Write | Scope::Support) {
+    let template = template.as_str();
+    if !res.status().is_success() {
         return res;
     }
     // `/v1/merchants/{merchant}/SUBJECT/…`
@@ -67,7 +75,7 @@ pub async fn record_changes(
         .record_event(
             merchant,
             subject,
-            &action(&method, &template),
+            &action(&method, template),
             actor,
             &detail,
         )

@@ -192,10 +192,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Who acted on a merchant's route, and the scope it needed: set by
-/// [`ForMerchant`] for the audit of changes ([`super::audit`]).
+/// Who acted on a merchant's route: set by [`ForMerchant`] for the audit
+/// of changes ([`super::audit`]).
 #[derive(Clone, Default)]
-pub struct ActorSlot(pub std::sync::Arc<std::sync::OnceLock<(String, super::keys::Scope)>>);
+pub struct ActorSlot(pub std::sync::Arc<std::sync::OnceLock<String>>);
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -373,7 +373,7 @@ impl FromRequestParts<AppState> for ForMerchant {
             Caller::Operator { actor } => {
                 require_merchant(state, &merchant).await?;
                 if let Some(slot) = slot {
-                    let _ = slot.0.set((actor.clone(), needs.scope));
+                    let _ = slot.0.set(actor.clone());
                 }
                 Ok(ForMerchant {
                     merchant,
@@ -398,7 +398,7 @@ impl FromRequestParts<AppState> for ForMerchant {
                     ));
                 }
                 if let Some(slot) = slot {
-                    let _ = slot.0.set((key.actor(), needs.scope));
+                    let _ = slot.0.set(key.actor());
                 }
                 admit(state, &merchant)?;
                 Ok(ForMerchant {

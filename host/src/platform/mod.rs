@@ -55,8 +55,11 @@ pub fn routes(state: &AppState, features: &[&feature::Feature]) -> OpenApiRouter
     needs.class(credentials.get_openapi(), keys::Scope::Keys);
     needs.class(team.get_openapi(), keys::Scope::Members);
     api = api.merge(policies).merge(credentials).merge(team);
+    // The features' API: their changes are audited here (the platform's
+    // own routes record theirs, and a decision passes untouched).
+    let mut audited = OpenApiRouter::new();
     for f in features {
-        api = api.merge((f.routes)(state));
+        audited = audited.merge((f.routes)(state));
         public = public.merge((f.public)(state));
         let s = (f.streaming)(state);
         needs.class(s.get_openapi(), keys::Scope::Import);
@@ -69,11 +72,10 @@ pub fn routes(state: &AppState, features: &[&feature::Feature]) -> OpenApiRouter
     // (tests build several) keeps the first.
     let _ = state.permissions.set(needs);
     let limit = state.request_timeout;
-    // Every change through the merchant API is audited.
-    let api = api.route_layer(axum::middleware::from_fn_with_state(
+    let api = api.merge(audited.route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
         audit::record_changes,
-    ));
+    )));
     // A visitor's JSON body is small: the public routes' limit.
     let public = public.route_layer(axum::Extension(http::BodyLimit(guard::MAX_PUBLIC_BODY)));
     serve::request_timeout(api, limit)

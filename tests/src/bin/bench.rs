@@ -37,6 +37,8 @@ mod messaging;
 mod returns;
 #[path = "bench/rfm.rs"]
 mod rfm;
+#[path = "bench/signin.rs"]
+mod signin;
 #[path = "bench/widget.rs"]
 mod widget;
 
@@ -271,6 +273,7 @@ fn main() -> anyhow::Result<()> {
         Some("experiments") => return experiments::run(),
         Some("rfm") => return rfm::run(),
         Some("messaging") => return messaging::run(),
+        Some("signin") => return signin::run(),
         _ => {}
     }
     let InProcess {
