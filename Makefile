@@ -11,7 +11,7 @@ GBSTATS := 0.8.0
 LIFETIMES := 0.11.3
 CDNOW := cdnow_customers_summary_with_transactions.csv
 
-.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -104,6 +104,10 @@ bench-messaging: deps-bench deps-test build
 ## and one batch scored through the plugin beside natively.
 bench-rfm: deps-test build
 	./target/release/cove-bench rfm
+
+## A console sign-in: a member's (Argon2id), an unknown address's (as long), a key's (the baseline).
+bench-signin: build
+	./target/release/cove-bench signin
 
 ## The merchant console's first load and time to charts, in Chromium.
 bench-console: deps-test build widget
