@@ -32,16 +32,16 @@ widget: deps-widget
 ## Chromium for the widget's and the console's browser tests (and a Chinese
 ## font, so the console's screenshots are legible); schemathesis (PyPI, in a venv
 ## under target/) for the API fuzz test; GrowthBook's Python SDK and stats
-## engine (PyPI, in a venv under target/), the experiments' oracles; the
-## CDNOW sample from the `lifetimes` package (PyPI), the RFM fit's test data.
+## engine (PyPI, in a venv under target/), the experiments' oracles;
+## `lifetimes` (PyPI, the same venv), the RFM oracle, and its CDNOW data.
 deps-test: deps deps-widget deps-bench
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	@command -v psql >/dev/null
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@fc-list :lang=zh | grep -q . || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 	@[ -x target/schemathesis/bin/schemathesis ] || { python3 -m venv target/schemathesis && target/schemathesis/bin/pip install -q "schemathesis==$(SCHEMATHESIS)"; }
-	@target/oracles/bin/python -c "import growthbook, gbstats" 2>/dev/null || { python3 -m venv target/oracles && target/oracles/bin/pip install -q "growthbook==$(GROWTHBOOK)" "gbstats==$(GBSTATS)"; }
-	@[ -f target/oracles/$(CDNOW) ] || { rm -rf target/oracles/dl && target/oracles/bin/pip download -q --no-deps --no-binary :all: -d target/oracles/dl "lifetimes==$(LIFETIMES)" && tar -xzf target/oracles/dl/Lifetimes-$(LIFETIMES).tar.gz -C target/oracles/dl && cp target/oracles/dl/Lifetimes-$(LIFETIMES)/lifetimes/datasets/$(CDNOW) target/oracles/; }
+	@target/oracles/bin/python -c "import growthbook, gbstats, lifetimes" 2>/dev/null || { python3 -m venv target/oracles && target/oracles/bin/pip install -q "growthbook==$(GROWTHBOOK)" "gbstats==$(GBSTATS)" "lifetimes==$(LIFETIMES)"; }
+	@[ -f target/oracles/CDNOW_sample.txt ] || { d=$$(target/oracles/bin/python -c "import lifetimes, os; print(os.path.join(os.path.dirname(lifetimes.__file__), 'datasets'))") && cp $$d/$(CDNOW) $$d/CDNOW_sample.txt target/oracles/; }
 
 ## wrk, the load generator of the HTTP benchmarks (their smoke runs are tests).
 deps-bench: deps

@@ -817,3 +817,32 @@ pub fn bench_smoke(args: &[&str]) -> Value {
     serde_json::from_str(text.lines().last().unwrap_or(""))
         .unwrap_or_else(|e| panic!("cove-bench {args:?}: the last line is not JSON ({e}):\n{text}"))
 }
+
+/// Run the reference oracle `tests/oracles/{script}` (Python, in the venv
+/// `make deps-test` builds with the references from PyPI) on `input`:
+/// its JSON answer.
+pub fn oracle(script: &str, input: &Value) -> Value {
+    use std::io::Write;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join("target/oracles/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make deps-test` (it installs the oracles from PyPI)",
+        python.display()
+    );
+    let mut child = Command::new(python)
+        .arg(root.join("tests/oracles").join(script))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.to_string().as_bytes())
+        .expect("writing to the oracle");
+    let out = child.wait_with_output().expect("oracle ran");
+    assert!(out.status.success(), "the oracle {script} failed");
+    serde_json::from_slice(&out.stdout).expect("oracle JSON")
+}

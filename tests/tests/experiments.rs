@@ -34,32 +34,10 @@ impl Gen {
     }
 }
 
-/// Run GrowthBook's own code (`tests/oracles/growthbook_oracle.py`, in the
-/// venv `make deps-test` builds) on `cases`.
+/// Run GrowthBook's own code (`tests/oracles/growthbook_oracle.py`) on
+/// `cases`.
 fn oracle(cases: &Value) -> Value {
-    use std::io::Write;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join("target/oracles/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run `make deps-test` (it installs growthbook and gbstats from PyPI)",
-        python.display()
-    );
-    let mut child = std::process::Command::new(python)
-        .arg(root.join("tests/oracles/growthbook_oracle.py"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(cases.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().expect("oracle ran");
-    assert!(out.status.success(), "the oracle failed");
-    serde_json::from_slice(&out.stdout).expect("oracle JSON")
+    cove_e2e::oracle("growthbook_oracle.py", cases)
 }
 
 fn random_case(g: &mut Gen, i: usize) -> Value {

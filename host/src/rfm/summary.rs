@@ -24,6 +24,8 @@ pub struct Summary {
     first: i64,
     last: i64,
     spent: f64,
+    /// What the orders of the first day came to (not a repeat purchase).
+    first_day: f64,
     engaged_30: u32,
     engaged_60: u32,
     last_cart: Option<i64>,
@@ -40,12 +42,16 @@ impl Summary {
     }
 
     /// The WIT record as a component value, fields in the record's order.
+    ///
+    /// Time is counted in whole days (UTC), as `lifetimes` counts it: the
+    /// recency is from the first purchase's day to the last's, the age
+    /// from the first purchase's day to the `as_of` day.
     pub fn to_val(&self, as_of: i64, unit_days: f64) -> Val {
-        let unit = unit_days * DAY;
+        let day = |t: i64| t.div_euclid(DAY as i64) as f64;
         let (recency, age) = if self.orders > 0 {
             (
-                (self.last - self.first) as f64 / unit,
-                (as_of - self.first) as f64 / unit,
+                (day(self.last) - day(self.first)) / unit_days,
+                (day(as_of) - day(self.first)) / unit_days,
             )
         } else {
             (0.0, 0.0)
@@ -71,12 +77,13 @@ impl Summary {
                 }),
             ),
             ("spent", f(self.spent)),
-            // The mean order value of a repeat customer (the first order
-            // included: what one pass over the orders can add up).
+            // The mean value of the repeat purchases (Fader, Hardie & Lee
+            // 2005): each later day's orders are one purchase; the first
+            // day's are not a repeat.
             (
                 "mean-repeat-value",
                 f(if self.days > 1 {
-                    self.spent / f64::from(self.orders)
+                    (self.spent - self.first_day) / f64::from(self.days - 1)
                 } else {
                     0.0
                 }),
@@ -111,7 +118,7 @@ impl Summary {
     /// The customer's orders, as the store added them up.
     fn add_orders(&mut self, o: Orders) {
         (self.orders, self.first, self.last) = (o.count, o.first, o.last);
-        (self.days, self.spent) = (o.days, o.value);
+        (self.days, self.spent, self.first_day) = (o.days, o.value, o.first_day);
     }
 }
 
@@ -123,6 +130,8 @@ struct Orders {
     last: i64,
     value: f64,
     days: u32,
+    /// The value of the first day's orders.
+    first_day: f64,
 }
 
 fn next_birthday(today: chrono::NaiveDate, month: u32, day: u32) -> Option<u32> {
@@ -174,7 +183,8 @@ fn bound<'q>(
 
 /// Each customer's orders up to `as_of` (not cancelled or refunded), added up in the database in one
 /// pass over the customer index (orders, first and last, total, distinct
-/// days), in customer order; per currency as well when `per_currency`.
+/// days, the first day's total), in customer order; per currency as well
+/// when `per_currency`.
 /// The flag says whether the row's orders are all in its currency.
 async fn added_up(
     store: &Store,
@@ -186,8 +196,11 @@ async fn added_up(
     let group = if per_currency { ", currency" } else { "" };
     let sql = format!(
         "SELECT customer_id, MIN(currency), MAX(currency), CAST(COUNT(*) AS BIGINT), MIN(placed_at), MAX(placed_at), \
-            CAST(SUM(total_minor) AS BIGINT), CAST(COUNT(DISTINCT placed_at / 86400000) AS BIGINT) \
-         FROM orders WHERE merchant_id = $1 AND placed_at <= $2 AND status NOT IN ('cancelled', 'refunded'){} \
+            CAST(SUM(total_minor) AS BIGINT), CAST(COUNT(DISTINCT placed_at / 86400000) AS BIGINT), \
+            CAST(SUM(CASE WHEN placed_at / 86400000 = first_day THEN total_minor ELSE 0 END) AS BIGINT) \
+         FROM (SELECT customer_id, currency, placed_at, total_minor, \
+                  MIN(placed_at) OVER (PARTITION BY customer_id) / 86400000 AS first_day \
+               FROM orders WHERE merchant_id = $1 AND placed_at <= $2 AND status NOT IN ('cancelled', 'refunded'){}) o \
          GROUP BY customer_id{group} ORDER BY customer_id{group}",
         among("customer_id", only)
     );
@@ -207,6 +220,7 @@ async fn added_up(
             last: int(5)?,
             value: int(6)? as f64 / scale,
             days: int(7)? as u32,
+            first_day: int(8)? as f64 / scale,
         };
         out.push((r.try_get(0)?, o, single));
     }
@@ -252,11 +266,12 @@ pub async fn summaries(
             .collect();
         for ids in mixed.chunks(500) {
             for i in ids.iter().filter_map(|id| at.get(id)) {
-                by_id[*i].spent = 0.0;
+                (by_id[*i].spent, by_id[*i].first_day) = (0.0, 0.0);
             }
             for (id, o, _) in added_up(store, merchant, as_of, Some(ids), true).await? {
                 if let Some(&i) = at.get(&id) {
                     by_id[i].spent += o.value;
+                    by_id[i].first_day += o.first_day;
                 }
             }
         }

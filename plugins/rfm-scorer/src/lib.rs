@@ -161,8 +161,10 @@ fn predictions(model: &Model, s: &Settings, c: &CustomerSummary) -> (f64, f64, f
     } else {
         0.0
     };
+    // Gamma-Gamma's expected value: for a customer without repeat
+    // purchases, the population's mean (as lifetimes answers).
     let value = match &model.gamma_gamma {
-        Some(g) if h.x > 0.0 && h.m > 0.0 => predict::GammaGamma {
+        Some(g) if g.q > 1.0 && c.orders > 0 => predict::GammaGamma {
             p: g.p,
             q: g.q,
             v: g.v,
