@@ -206,6 +206,10 @@ try {
   await page.click("text=Upload");
   await page.waitForSelector("[data-import=done]");
   check(/1 new/.test(await page.textContent("[data-import=done]")) && /not an e-mail address/.test(await page.textContent("main")), "customers: the upload keeps the good row and names the bad one");
+  // Among hundreds of customers, the filter finds the VIPs.
+  await page.fill("[data-filter-tag]", "vip");
+  await page.click("form.row button[type=submit]");
+  await page.waitForSelector("button.link:has-text('shopper-1')");
   await page.click("button.link:has-text('shopper-1')");
   await page.waitForSelector("[data-profile=shopper-1]");
   check(/ana@shop.example/.test(await page.textContent("[data-profile=shopper-1]")), "customers: the profile opens");
@@ -287,6 +291,10 @@ try {
   await page.click("form.lookup button[type=submit]");
   await page.waitForSelector("[data-customer] p");
   check(/demo-001 is in .* likely still active/.test(await page.textContent("[data-customer]")), "rfm: a customer's predictions in words");
+  // demo-001 bought a week ago: the demo's fit says so (a small shop's
+  // nonsense fit would have shown 1%).
+  const active = Number(((await page.textContent("[data-customer]")).match(/(\d+)% likely still active/) || [])[1]);
+  check(active >= 50 && (await page.locator("[data-predictions-off]").count()) == 0, "rfm: a customer who bought last week is likely still active (" + active + "%)");
   await page.click("form.actions button[type=submit]");
   await page.waitForSelector("[data-movement] table", { timeout: 30000 });
   check(/moved into champions or loyal/.test(await page.textContent("[data-movement]")), "rfm: a second run shows the movement between runs");

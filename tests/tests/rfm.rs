@@ -14,6 +14,25 @@ const DAY: i64 = 86_400_000;
 /// 2026-09-30, end of day UTC.
 const AS_OF: i64 = 1_790_812_799_999;
 
+/// Orders of `n` customers (`c000`…) whose first purchases spread over
+/// the two years before `now`, drawn from CDNOW-like models with `seed`.
+fn drawn_orders(n: usize, now: i64, seed: u64) -> Vec<Value> {
+    use cove_host::rfm::simulate::{Truth, customers};
+    let truth = Truth {
+        bgnbd: (0.6, 20.0, 0.8, 2.5),
+        gamma_gamma: (6.0, 4.0, 15.0),
+    };
+    customers(n, truth, 730.0, now, seed, "c")
+        .iter()
+        .flat_map(|c| {
+            c.purchases.iter().enumerate().map(move |(k, (at, value))| {
+                json!({"id": format!("o-{}-{k}", c.id), "customer_id": c.id, "placed_at": at,
+                    "currency": "EUR", "total": format!("{value:.2}")})
+            })
+        })
+        .collect()
+}
+
 async fn finished(app: &axum::Router, key: &str, id: &str) -> Value {
     for _ in 0..600 {
         let (_, v) = call(
@@ -97,16 +116,10 @@ async fn a_shop_runs_rfm_and_reads_segments_movement_and_predictions() {
     );
     drop(importing);
     import_lines(&app, &key, "customers", &customers).await;
-    let mut orders = Vec::new();
-    for i in 0..400i64 {
-        let n = 1 + (i * 7) % 9;
-        let gap = 5 + (i * 13) % 60;
-        let last = AS_OF - (i * 37 % 500) * DAY;
-        for k in 0..n {
-            orders.push(json!({"id": format!("o{i}-{k}"), "customer_id": format!("c{i:03}"),
-                "placed_at": last - k * gap * DAY, "currency": "EUR", "total": format!("{}.00", 20 + (i * 11) % 180)}));
-        }
-    }
+    // Their orders over two years, drawn from known BG/NBD and
+    // Gamma-Gamma models (so the fit has a pattern to learn).
+    let orders = drawn_orders(400, AS_OF, 1);
+    let mut orders = orders;
     // An order after the run's date is ignored.
     orders.push(json!({"id": "late", "customer_id": "c000", "placed_at": AS_OF + DAY, "currency": "EUR", "total": "5000.00"}));
     import_lines(&app, &key, "orders", &orders).await;
@@ -856,5 +869,136 @@ async fn cdnow_through_the_pipeline_agrees_with_lifetimes() {
                 &format!("{c} value of a purchase"),
             );
         }
+    }
+}
+
+/// A shop and its scorer, bound; its key.
+async fn shop_with_scorer(app: &axum::Router) -> String {
+    let key = create_merchant(app, "shop").await;
+    let (s, v) = publish(
+        app,
+        "name=rfm-scorer&version=1.0.0&publisher=cove",
+        std::path::Path::new(guests::RFM_SCORER),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = call(
+        app,
+        "PUT",
+        "/v1/merchants/shop/slots/rfm-scorer",
+        OPERATOR_TOKEN,
+        json!({"plugin": "rfm-scorer@1.0.0"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    key
+}
+
+/// Import `orders` (and their customers) and run as of `AS_OF` in `unit`.
+async fn run_on(app: &axum::Router, key: &str, orders: &[Value], unit: &str) -> Value {
+    let mut ids: Vec<&str> = orders
+        .iter()
+        .filter_map(|o| o["customer_id"].as_str())
+        .collect();
+    ids.dedup();
+    let customers: Vec<Value> = ids.iter().map(|id| json!({"id": id})).collect();
+    import_lines(app, key, "customers", &customers).await;
+    import_lines(app, key, "orders", orders).await;
+    let (s, v) = call(
+        app,
+        "POST",
+        "/v1/merchants/shop/rfm/runs",
+        key,
+        json!({"as_of": "2026-09-30", "time_unit": unit}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let run = finished(app, key, v["id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "done", "{run}");
+    run
+}
+
+/// A few dozen customers cannot pin BG/NBD down: the run says so in words
+/// and predicts nothing (the scores are the quantiles alone), instead of
+/// showing a champion as 1% likely to be active.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_small_shop_gets_no_predictions_and_is_told_why() {
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let key = shop_with_scorer(&app).await;
+    let run = run_on(&app, &key, &drawn_orders(36, AS_OF, 3), "weeks").await;
+    let off = &run["segments"]["predictions_off"];
+    assert_eq!(off["reason"], "few_repeaters", "{run}");
+    assert!(
+        off["message"]
+            .as_str()
+            .unwrap()
+            .contains("Predictions are off"),
+        "{off}"
+    );
+    assert!(
+        run["model"]["bgnbd"].is_null() && run["model"]["gamma-gamma"].is_null(),
+        "{run}"
+    );
+    let (_, page) = call(
+        &app,
+        "GET",
+        &format!(
+            "/v1/merchants/shop/rfm/runs/{}/customers",
+            run["id"].as_str().unwrap()
+        ),
+        &key,
+        Value::Null,
+    )
+    .await;
+    let scores = page["customers"].as_array().unwrap();
+    assert!(!scores.is_empty());
+    for c in scores {
+        assert!(c["p_active"].is_null() && c["clv"].is_null(), "{c}");
+        assert!(c["segment"].as_str().is_some_and(|s| !s.is_empty()), "{c}");
+    }
+}
+
+/// 5,000 customers drawn from known BG/NBD and Gamma-Gamma models, through
+/// the import and a run in days: the fit recovers the parameters.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fit_recovers_the_parameters_the_data_was_drawn_from() {
+    use cove_host::rfm::simulate::{Truth, customers};
+    let (state, _dir) = host(None, test_limits()).await;
+    let app = cove_host::app(state);
+    let key = shop_with_scorer(&app).await;
+    let truth = Truth {
+        bgnbd: (0.5, 15.0, 0.8, 2.5),
+        gamma_gamma: (6.0, 4.0, 15.0),
+    };
+    let orders: Vec<Value> = customers(5_000, truth, 730.0, AS_OF - DAY / 2, 11, "c")
+        .iter()
+        .flat_map(|c| {
+            c.purchases.iter().enumerate().map(move |(k, (at, value))| {
+                json!({"id": format!("o-{}-{k}", c.id), "customer_id": c.id, "placed_at": at,
+                "currency": "EUR", "total": format!("{value:.2}")})
+            })
+        })
+        .collect();
+    let run = run_on(&app, &key, &orders, "days").await;
+    assert!(run["segments"]["predictions_off"].is_null(), "{run}");
+    let m = &run["model"];
+    let (r, alpha, a, b) = truth.bgnbd;
+    let (p, q, v) = truth.gamma_gamma;
+    for (got, want, tolerance, what) in [
+        (&m["bgnbd"]["r"], r, 0.15, "r"),
+        (&m["bgnbd"]["alpha"], alpha, 0.2, "alpha"),
+        (&m["bgnbd"]["a"], a, 0.35, "a"),
+        (&m["bgnbd"]["b"], b, 0.4, "b"),
+        (&m["gamma-gamma"]["p"], p, 0.15, "p"),
+        (&m["gamma-gamma"]["q"], q, 0.25, "q"),
+        (&m["gamma-gamma"]["v"], v, 0.3, "v"),
+    ] {
+        let got = got.as_f64().unwrap();
+        eprintln!("{what}: fitted {got:.4}, drawn from {want}");
+        assert!(
+            (got - want).abs() <= tolerance * want,
+            "{what}: fitted {got}, drawn from {want}"
+        );
     }
 }

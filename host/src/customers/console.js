@@ -84,8 +84,8 @@ export default {
     };
 
     // ---- the list, a page at a time ----
-    const country = h("input", { maxLength: 2, size: 3 });
-    const tag = h("input");
+    const country = h("input", { maxLength: 2, size: 3, "data-filter-country": "" });
+    const tag = h("input", { "data-filter-tag": "" });
     const rows = [];
     let cursor = null;
     const listBox = h("div");

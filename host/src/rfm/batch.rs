@@ -38,6 +38,19 @@ pub struct ScoreRow {
 }
 
 impl ScoreRow {
+    /// Without a BG/NBD fit in the run's model, a score predicts nothing:
+    /// no P(active), purchases, value or lifetime value (stored as null).
+    pub fn unpredicted(rows: &mut [ScoreRow], model: &Value) {
+        if model.get("bgnbd").is_none_or(Value::is_null) {
+            for r in rows {
+                r.p_active = f64::NAN;
+                r.expected_purchases = f64::NAN;
+                r.expected_value = f64::NAN;
+                r.clv = f64::NAN;
+            }
+        }
+    }
+
     /// From the plugin's `customer-score` record as JSON (the invoke
     /// path's answer).
     pub fn from_json(s: &Value) -> ScoreRow {

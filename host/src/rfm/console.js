@@ -58,6 +58,8 @@ export default {
       "rfm.lookup": "A customer's predictions", "rfm.lookup.id": "Customer id", "rfm.lookup.go": "Show",
       "rfm.lookup.result": "{id} is in {segment} ({tier}): {active} likely still active, {orders} orders expected over the horizon, lifetime value {clv}. Micro-segments: {micro}.",
       "rfm.lookup.rescored": "Rescored after new activity on {at}.",
+      "rfm.off.few": "Predictions are off: only {n} customers bought on two days or more, and Cove needs {needed} to learn how often customers come back and when they stop. The segments use recency, frequency and spend alone.",
+      "rfm.off.edge": "Predictions are off: your purchase history does not pin down the prediction model (its fit ran to {at}, the edge of what can be estimated). The segments use recency, frequency and spend alone.",
       "rfm.model": "The fitted model", "rfm.model.bgnbd": "BG/NBD (purchases): r {r}, α {alpha}, a {a}, b {b}.", "rfm.model.gg": "Gamma-Gamma (order value): p {p}, q {q}, v {v}.",
       "rfm.seg.champions": "Champions", "rfm.seg.loyal": "Loyal", "rfm.seg.potential-loyalist": "Potential loyalists", "rfm.seg.new": "New",
       "rfm.seg.promising": "Promising", "rfm.seg.needs-attention": "Needs attention", "rfm.seg.about-to-sleep": "About to sleep",
@@ -87,6 +89,8 @@ export default {
       "rfm.lookup": "单个客户的预测", "rfm.lookup.id": "客户 ID", "rfm.lookup.go": "查看",
       "rfm.lookup.result": "{id} 属于 {segment}（{tier}）：仍活跃概率 {active}，预计 {orders} 笔订单，终身价值 {clv}。细分客群：{micro}。",
       "rfm.lookup.rescored": "因新的活动于 {at} 重新打分。",
+      "rfm.off.few": "预测已关闭：只有 {n} 位顾客在两天或以上购买过，Cove 需要 {needed} 位才能了解顾客多久回购一次、何时流失。分群只按最近购买、频次和消费金额。",
+      "rfm.off.edge": "预测已关闭：现有购买记录不足以确定预测模型（拟合跑到了 {at}，已到可估计的边界）。分群只按最近购买、频次和消费金额。",
       "rfm.model": "拟合的模型", "rfm.model.bgnbd": "BG/NBD（购买）：r {r}，α {alpha}，a {a}，b {b}。", "rfm.model.gg": "Gamma-Gamma（客单价）：p {p}，q {q}，v {v}。",
       "rfm.seg.champions": "重要价值客户", "rfm.seg.loyal": "忠诚客户", "rfm.seg.potential-loyalist": "潜在忠诚客户", "rfm.seg.new": "新客户",
       "rfm.seg.promising": "有潜力客户", "rfm.seg.needs-attention": "需要关注", "rfm.seg.about-to-sleep": "即将沉睡",
@@ -172,6 +176,11 @@ const report = async (run, redraw) => {
     total: num(total), date: when(run.as_of), champions: num(n("champions")),
     risk: num(n("at-risk") + n("cannot-lose-them")), lost: num(n("lost")),
   })));
+
+  // A fit the data could not pin down: no predictions, and why.
+  const off = sz.predictions_off;
+  if (off) out.append(h("p", { className: "note", "data-predictions-off": off.reason },
+    off.reason == "few_repeaters" ? t("rfm.off.few", { n: num(off.repeaters), needed: num(off.needed) }) : t("rfm.off.edge", { at: off.at })));
 
   const names = [...SEGMENTS.filter((s) => s in sz.segments), ...Object.keys(sz.segments).filter((s) => !SEGMENTS.includes(s))];
   const largest = names.reduce((a, s) => (n(s) > n(a) ? s : a), names[0]);

@@ -227,11 +227,12 @@ pub async fn rescore(
         // The last good scores stay.
         return Ok(0);
     }
-    let scores: Vec<super::batch::ScoreRow> = answer
+    let mut scores: Vec<super::batch::ScoreRow> = answer
         .result
         .as_array()
         .map(|a| a.iter().map(super::batch::ScoreRow::from_json).collect())
         .unwrap_or_default();
+    super::batch::ScoreRow::unpredicted(&mut scores, &model);
     RfmDb(&state.store)
         .insert_rfm_scores(merchant, &run, &scores, Some(now))
         .await

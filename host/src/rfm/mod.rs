@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod live;
+pub mod simulate;
 pub mod slots;
 pub mod store;
 pub mod summary;
@@ -321,6 +322,15 @@ async fn execute(
     .await?;
     let fit_s = fitting.elapsed().as_secs_f64();
     drop(order);
+    // A fit the data cannot pin down predicts nothing: the scores are
+    // the quantiles alone, and the run says why.
+    let mut model = model;
+    let repeaters = all.iter().filter(|s| s.repeats()).count();
+    let caution = predictions_caution(&model, repeaters);
+    if caution.is_some() {
+        model["bgnbd"] = Value::Null;
+        model["gamma-gamma"] = Value::Null;
+    }
     let scoring = std::time::Instant::now();
     // The run keeps the plugin it started with, even if another is bound
     // meanwhile (that one scores the next run).
@@ -348,12 +358,14 @@ async fn execute(
         while tasks.len() < cores && next < all.len() {
             let (st, m, r) = (state.clone(), merchant.to_string(), run.to_string());
             let (a, mv, all, from) = (active.clone(), model_val.clone(), all.clone(), next);
+            let model = model.clone();
             next = (next + BATCH).min(all.len());
             let to = next;
             tasks.spawn(async move {
                 let chunk = &all[from..to];
-                let (rows, fell_back) =
+                let (mut rows, fell_back) =
                     batch::score(&st, &m, &a, &mv, chunk, as_of, unit_days).await?;
+                batch::ScoreRow::unpredicted(&mut rows, &model);
                 RfmDb(&st.store)
                     .insert_rfm_scores(&m, &r, &rows, None)
                     .await
@@ -376,6 +388,9 @@ async fn execute(
     let score_s = scoring.elapsed().as_secs_f64();
     let mut sizes = sizes.to_json();
     sizes["fallback_batches"] = json!(fallbacks);
+    if let Some(why) = caution {
+        sizes["predictions_off"] = why;
+    }
     sizes["timings"] = json!({
         "summaries_s": summaries_s, "fit_s": fit_s, "score_s": score_s,
         "total_s": started.elapsed().as_secs_f64(),
@@ -392,6 +407,54 @@ async fn execute(
         None => Value::Null,
     };
     Ok((plugin, model, sizes, movement))
+}
+
+/// Customers who bought on two days or more that a run needs before it
+/// predicts: fewer say too little about how often customers come back
+/// and when they stop.
+pub const MIN_REPEATERS: usize = 30;
+
+/// A fitted parameter beyond e^±11 (about 60,000 or 1/60,000) means the
+/// likelihood kept improving towards the edge of what can be estimated:
+/// the data does not pin the model down.
+const EDGE: f64 = 11.0;
+
+/// Why the fitted `model`'s predictions cannot be trusted, if they
+/// cannot: `{"reason", "message"}` with `repeaters` (too few repeat
+/// customers) or `at` (the parameter at the edge, `name = value`).
+pub fn predictions_caution(model: &Value, repeaters: usize) -> Option<Value> {
+    if model["bgnbd"].is_null() {
+        return None;
+    }
+    const ALONE: &str = "The segments use recency, frequency and spend alone.";
+    if repeaters < MIN_REPEATERS {
+        return Some(json!({
+            "reason": "few_repeaters", "repeaters": repeaters, "needed": MIN_REPEATERS,
+            "message": format!("Predictions are off: only {repeaters} customers bought on two days or more, and Cove needs {MIN_REPEATERS} to learn how often customers come back and when they stop. {ALONE}"),
+        }));
+    }
+    let edge = |section: &str, names: &[&str]| {
+        names.iter().find_map(|n| {
+            let v = model[section][*n].as_f64()?;
+            (!v.is_finite() || v <= 0.0 || v.ln().abs() > EDGE).then(|| format!("{n} = {v:.4}"))
+        })
+    };
+    for (section, names, what) in [
+        (
+            "bgnbd",
+            &["r", "alpha", "a", "b"][..],
+            "how customers come back",
+        ),
+        ("gamma-gamma", &["p", "q", "v"][..], "what customers spend"),
+    ] {
+        if let Some(at) = edge(section, names) {
+            return Some(json!({
+                "reason": "not_identifiable", "at": at,
+                "message": format!("Predictions are off: the history does not pin down the model of {what} (its fit ran to {at}, the edge of what can be estimated). {ALONE}"),
+            }));
+        }
+    }
+    None
 }
 
 /// `GET /v1/merchants/{m}/rfm/runs`: the latest runs, newest first.

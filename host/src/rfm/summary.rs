@@ -35,6 +35,11 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Whether the customer bought on two days or more.
+    pub fn repeats(&self) -> bool {
+        self.days > 1
+    }
+
     /// The WIT record as JSON, times in units of `unit_days`, as of
     /// `as_of`.
     pub fn to_wit(&self, as_of: i64, unit_days: f64) -> Value {

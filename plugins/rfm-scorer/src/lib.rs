@@ -15,6 +15,7 @@
 //! | `bins` | 5 | 3, 4 or 5 score bins |
 //! | `horizon-days` | 365 | how far the predictions look |
 //! | `discount` | 0.01 | discount rate per month for the lifetime value |
+//! | `penalizer` | 0 | L2 penalty on the fitted parameters (as `lifetimes`' `penalizer_coef`): a small shop's fit stays near modest values |
 //! | `segment.NAME` | the four of [`DEFAULT_SEGMENTS`] | a micro-segment: customers for whom the rule holds (see [`rules`]) |
 //! | `default-segments` | true | `false`: no micro-segments unless written |
 //!
@@ -39,6 +40,7 @@ pub struct Settings {
     bins: u8,
     horizon_days: f64,
     discount: f64,
+    penalizer: f64,
     rules: Vec<(String, rules::Expr)>,
 }
 
@@ -61,6 +63,14 @@ pub fn settings(config: &Config) -> Result<Settings, Error> {
     let discount: f64 = config
         .parse_or("discount", 0.01)
         .map_err(Error::InvalidConfig)?;
+    let penalizer: f64 = config
+        .parse_or("penalizer", 0.0)
+        .map_err(Error::InvalidConfig)?;
+    if !(0.0..=10.0).contains(&penalizer) {
+        return Err(Error::InvalidConfig(
+            "penalizer: from 0 (none) to 10".into(),
+        ));
+    }
     if !(0.0..1.0).contains(&discount) {
         return Err(Error::InvalidConfig(
             "discount: a monthly rate from 0 to 1".into(),
@@ -94,6 +104,7 @@ pub fn settings(config: &Config) -> Result<Settings, Error> {
         bins,
         horizon_days,
         discount,
+        penalizer,
         rules,
     })
 }
@@ -274,13 +285,13 @@ impl RfmScorer for Rfm {
         }
         let buyers: Vec<&CustomerSummary> = sample.iter().filter(|c| c.orders > 0).collect();
         let histories: Vec<History> = buyers.iter().map(|c| history(c)).collect();
-        let bgnbd = predict::BgNbd::fit(&histories).map(|m| Bgnbd {
+        let bgnbd = predict::BgNbd::fit(&histories, s.penalizer).map(|m| Bgnbd {
             r: m.r,
             alpha: m.alpha,
             a: m.a,
             b: m.b,
         });
-        let gamma_gamma = predict::GammaGamma::fit(&histories).map(|g| GammaGamma {
+        let gamma_gamma = predict::GammaGamma::fit(&histories, s.penalizer).map(|g| GammaGamma {
             p: g.p,
             q: g.q,
             v: g.v,

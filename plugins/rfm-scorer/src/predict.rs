@@ -211,7 +211,11 @@ impl BgNbd {
     /// that depend only on the number of repeat purchases are computed once
     /// per number: a likelihood over 100,000 customers costs a few
     /// logarithms each.
-    pub fn fit(histories: &[History]) -> Option<BgNbd> {
+    ///
+    /// `penalizer` adds `penalizer × (r² + α'² + a² + b²)` to the mean
+    /// negative log-likelihood, α' being α in time scaled so the longest
+    /// age is 1, as `lifetimes`' `penalizer_coef` does.
+    pub fn fit(histories: &[History], penalizer: f64) -> Option<BgNbd> {
         if histories.is_empty() {
             return None;
         }
@@ -240,6 +244,11 @@ impl BgNbd {
             .map(|g| xs.iter().position(|x| *x == g.0).unwrap_or(0))
             .collect();
         let total = histories.len() as f64;
+        let scale = 1.0
+            / histories
+                .iter()
+                .map(|h| h.t)
+                .fold(f64::MIN_POSITIVE, f64::max);
         let of = |p: &[f64]| BgNbd {
             r: p[0].exp(),
             alpha: p[1].exp(),
@@ -278,7 +287,9 @@ impl BgNbd {
                 };
                 ll += w * (c1 + v);
             }
-            -ll / total
+            // lifetimes penalises α in time scaled to a longest age of 1.
+            let scaled = [r, alpha * scale, a, b];
+            -ll / total + penalizer * scaled.iter().map(|x| x * x).sum::<f64>()
         };
         let p = minimise(nll, vec![0.0; 4]);
         let m = of(&p);
@@ -324,8 +335,9 @@ impl GammaGamma {
             - (p * x + q) * (x * m + v).ln()
     }
 
-    /// Fit on the customers with repeat purchases of positive value.
-    pub fn fit(histories: &[History]) -> Option<GammaGamma> {
+    /// Fit on the customers with repeat purchases of positive value;
+    /// `penalizer` as in [`BgNbd::fit`].
+    pub fn fit(histories: &[History], penalizer: f64) -> Option<GammaGamma> {
         let repeat: Vec<History> = histories
             .iter()
             .filter(|h| h.x > 0.0 && h.m > 0.0)
@@ -365,6 +377,7 @@ impl GammaGamma {
             }
             let m = of(p);
             -groups.iter().map(|(h, w)| w * m.ll(h)).sum::<f64>() / repeat.len() as f64
+                + penalizer * p.iter().map(|x| (2.0 * x).exp()).sum::<f64>()
         };
         let mean = repeat.iter().map(|h| h.m).sum::<f64>() / repeat.len() as f64;
         let p = minimise(

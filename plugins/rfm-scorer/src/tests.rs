@@ -41,7 +41,7 @@ fn special_functions() {
 fn bgnbd_fits_cdnow_as_published() {
     let data = cdnow();
     assert_eq!(data.len(), 2357);
-    let m = BgNbd::fit(&data).expect("fit");
+    let m = BgNbd::fit(&data, 0.0).expect("fit");
     for (got, want, name) in [
         (m.r, 0.243, "r"),
         (m.alpha, 4.414, "alpha"),
@@ -64,7 +64,7 @@ fn bgnbd_fits_cdnow_as_published() {
     );
     // Gamma-Gamma on the same customers' mean repeat values: lifetimes
     // gives p = 6.25, q = 3.74, v = 15.44.
-    let gg = GammaGamma::fit(&data).expect("gamma-gamma");
+    let gg = GammaGamma::fit(&data, 0.0).expect("gamma-gamma");
     for (got, want, name) in [(gg.p, 6.25, "p"), (gg.q, 3.74, "q"), (gg.v, 15.44, "v")] {
         assert!(
             (got / want - 1.0).abs() < 0.01,
@@ -263,4 +263,48 @@ fn ties_and_tiny_bases() {
         (s[1].recency, s[1].tier.as_str(), s[1].p_active),
         (1, "silent", 0.0)
     );
+}
+
+/// A penalised fit agrees with `lifetimes`' `penalizer_coef = 0.1` on the
+/// CDNOW summary (lifetimes, from PyPI in `target/oracles`, is run as the
+/// oracle), and pulls the parameters in.
+#[test]
+fn a_penalised_fit_agrees_with_lifetimes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = std::process::Command::new(root.join("target/oracles/bin/python"))
+        .arg("-c")
+        .arg(
+            "import pandas as pd\n\
+             from lifetimes import BetaGeoFitter, GammaGammaFitter\n\
+             d = pd.read_csv('target/oracles/cdnow_customers_summary_with_transactions.csv')\n\
+             bg = BetaGeoFitter(penalizer_coef=0.1).fit(d['x'], d['t_x'], d['T']).params_\n\
+             r = d[d.x > 0]\n\
+             gg = GammaGammaFitter(penalizer_coef=0.1).fit(r['x'], r['zbar']).params_\n\
+             print(' '.join(repr(x) for x in [bg['r'], bg['alpha'], bg['a'], bg['b'], gg['p'], gg['q'], gg['v']]))",
+        )
+        .current_dir(&root)
+        .output()
+        .expect("run `make deps-test`: it installs lifetimes from PyPI");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|x| x.parse().expect("a number"))
+        .collect();
+    assert_eq!(want.len(), 7);
+    let data = cdnow();
+    let bg = BgNbd::fit(&data, 0.1).unwrap();
+    let gg = GammaGamma::fit(&data, 0.1).unwrap();
+    let got = [bg.r, bg.alpha, bg.a, bg.b, gg.p, gg.q, gg.v];
+    for (g, w) in got.iter().zip(&want) {
+        assert!(
+            (g - w).abs() <= 0.001 * w.abs(),
+            "Cove {got:?}, lifetimes {want:?}"
+        );
+    }
+    let free = BgNbd::fit(&data, 0.0).unwrap();
+    assert!(bg.b < free.b && bg.a < free.a, "{free:?} {bg:?}");
 }
