@@ -9,6 +9,7 @@ SCHEMATHESIS := 4.32.5
 GROWTHBOOK := 4.0.0
 GBSTATS := 0.8.0
 LIFETIMES := 0.11.3
+HOLIDAYS := 0.109
 CDNOW := cdnow_customers_summary_with_transactions.csv
 
 .PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin deps deps-test deps-bench deps-widget widget build lint fmt
@@ -33,14 +34,16 @@ widget: deps-widget
 ## font, so the console's screenshots are legible); schemathesis (PyPI, in a venv
 ## under target/) for the API fuzz test; GrowthBook's Python SDK and stats
 ## engine (PyPI, in a venv under target/), the experiments' oracles;
-## `lifetimes` (PyPI, the same venv), the RFM oracle, and its CDNOW data.
+## `lifetimes` (PyPI, the same venv), the RFM oracle, and its CDNOW data;
+## `holidays` (PyPI, the same venv), the source of the return flow's
+## holiday table (`scripts/gen-holidays`) and its test oracle.
 deps-test: deps deps-widget deps-bench
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	@command -v psql >/dev/null
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@fc-list :lang=zh | grep -q . || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 	@[ -x target/schemathesis/bin/schemathesis ] || { python3 -m venv target/schemathesis && target/schemathesis/bin/pip install -q "schemathesis==$(SCHEMATHESIS)"; }
-	@target/oracles/bin/python -c "import growthbook, gbstats, lifetimes" 2>/dev/null || { python3 -m venv target/oracles && target/oracles/bin/pip install -q "growthbook==$(GROWTHBOOK)" "gbstats==$(GBSTATS)" "lifetimes==$(LIFETIMES)"; }
+	@target/oracles/bin/python -c "import growthbook, gbstats, lifetimes, holidays" 2>/dev/null || { python3 -m venv target/oracles && target/oracles/bin/pip install -q "growthbook==$(GROWTHBOOK)" "gbstats==$(GBSTATS)" "lifetimes==$(LIFETIMES)" "holidays==$(HOLIDAYS)"; }
 	@[ -f target/oracles/CDNOW_sample.txt ] || { d=$$(target/oracles/bin/python -c "import lifetimes, os; print(os.path.join(os.path.dirname(lifetimes.__file__), 'datasets'))") && cp $$d/$(CDNOW) $$d/CDNOW_sample.txt target/oracles/; }
 
 ## wrk, the load generator of the HTTP benchmarks (their smoke runs are tests).

@@ -752,23 +752,7 @@ async fn cdnow_through_the_pipeline_agrees_with_lifetimes() {
         .unwrap_or_else(|e| panic!("{}: {e}; run `make deps-test`", path.display()));
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
-    let key = create_merchant(&app, "shop").await;
-    let (s, v) = publish(
-        &app,
-        "name=rfm-scorer&version=1.0.0&publisher=cove",
-        std::path::Path::new(guests::RFM_SCORER),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = call(
-        &app,
-        "PUT",
-        "/v1/merchants/shop/slots/rfm-scorer",
-        OPERATOR_TOKEN,
-        json!({"plugin": "rfm-scorer@1.0.0"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let key = shop_with_scorer(&app).await;
     let mut customers = Vec::new();
     let mut orders = Vec::new();
     for (i, line) in text.lines().enumerate() {

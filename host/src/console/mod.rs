@@ -262,6 +262,24 @@ async fn open_session(
     Ok(res)
 }
 
+/// Answer with a new session for member `m` and its cookie.
+async fn member_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    m: &team::SignedIn,
+) -> Result<Response, ApiError> {
+    let scopes = m.role.scopes();
+    open_session(
+        state,
+        headers,
+        &m.merchant,
+        Some(&m.email),
+        scopes,
+        &m.actor(),
+    )
+    .await
+}
+
 /// 429 while `ip` or `account` must wait after failed sign-ins.
 fn throttled(state: &AppState, ip: std::net::IpAddr, account: &str) -> Result<(), ApiError> {
     let wait = [
@@ -313,16 +331,7 @@ pub async fn sign_in(
         {
             Ok(m) => {
                 state.public.accounts.succeeded(&account);
-                let actor = format!("member:{}", m.email);
-                open_session(
-                    &state,
-                    &headers,
-                    &m.merchant,
-                    Some(&m.email),
-                    m.role.scopes(),
-                    &actor,
-                )
-                .await
+                member_session(&state, &headers, &m).await
             }
             Err(e) => {
                 // Asking for the code is not a failure: the password was right.
@@ -448,18 +457,7 @@ pub async fn accept(
 ) -> Result<Response, ApiError> {
     throttled(&state, ip, "invitations")?;
     match team::accept(&state, &token, input).await {
-        Ok(m) => {
-            let actor = format!("member:{}", m.email);
-            open_session(
-                &state,
-                &headers,
-                &m.merchant,
-                Some(&m.email),
-                m.role.scopes(),
-                &actor,
-            )
-            .await
-        }
+        Ok(m) => member_session(&state, &headers, &m).await,
         Err(e) => {
             if matches!(e.code(), Code::InvalidInvitation | Code::SignInFailed) {
                 state.public.auth_failed(ip);

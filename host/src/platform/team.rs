@@ -792,6 +792,13 @@ pub struct SignedIn {
     pub role: Role,
 }
 
+impl SignedIn {
+    /// Who acts, for the audit log: `member:EMAIL`.
+    pub fn actor(&self) -> String {
+        format!("member:{}", self.email)
+    }
+}
+
 /// Why a sign-in was refused (every refusal counts as a failure).
 fn refused(code: Code, message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, message)
@@ -999,20 +1006,20 @@ pub async fn accept(state: &AppState, token: &str, input: Accept) -> Result<Sign
             "this invitation was used meanwhile",
         ));
     }
-    let actor = format!("member:{}", inv.email);
-    audit(
-        state,
-        &merchant,
-        "join",
-        &actor,
-        serde_json::json!({"email": inv.email, "role": inv.role, "invited_by": inv.invited_by}),
-    )
-    .await?;
-    Ok(SignedIn {
+    let joined = SignedIn {
         merchant,
         email: inv.email,
         role: inv.role,
-    })
+    };
+    audit(
+        state,
+        &joined.merchant,
+        "join",
+        &joined.actor(),
+        serde_json::json!({"email": joined.email, "role": joined.role, "invited_by": inv.invited_by}),
+    )
+    .await?;
+    Ok(joined)
 }
 
 /// A fresh one-time-code secret for a signed-in member to set up.
@@ -1064,7 +1071,7 @@ pub async fn set_totp(
         } else {
             "totp off"
         },
-        &format!("member:{}", signed.email),
+        &signed.actor(),
         serde_json::json!({"email": signed.email}),
     )
     .await?;

@@ -106,28 +106,27 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
         .0
         .is_empty()
     {
-        for (entity, csv) in [
-            (Entity::Customers, include_str!("../../demo/customers.csv")),
-            (Entity::Orders, include_str!("../../demo/orders.csv")),
-        ] {
-            let mut importer = Importer::new(&state.store, merchant, entity, Format::Csv);
-            importer.push(csv.as_bytes()).await?;
-            let summary = importer.finish().await?;
-            anyhow::ensure!(
-                summary.rejected == 0,
-                "demo {}: {:?}",
-                entity.table(),
-                summary.errors
-            );
-        }
         // And 300 more over the last two years, buying as real customers
         // do (drawn from BG/NBD and Gamma-Gamma models), so the customer
         // value page has a pattern to learn and predictions that make
         // sense.
         let (customers, orders) = drawn_customers(crate::now_ms());
-        for (entity, lines) in [(Entity::Customers, customers), (Entity::Orders, orders)] {
-            let mut importer = Importer::new(&state.store, merchant, entity, Format::Ndjson);
-            importer.push(lines.as_bytes()).await?;
+        for (entity, format, text) in [
+            (
+                Entity::Customers,
+                Format::Csv,
+                include_str!("../../demo/customers.csv"),
+            ),
+            (
+                Entity::Orders,
+                Format::Csv,
+                include_str!("../../demo/orders.csv"),
+            ),
+            (Entity::Customers, Format::Ndjson, customers.as_str()),
+            (Entity::Orders, Format::Ndjson, orders.as_str()),
+        ] {
+            let mut importer = Importer::new(&state.store, merchant, entity, format);
+            importer.push(text.as_bytes()).await?;
             let summary = importer.finish().await?;
             anyhow::ensure!(
                 summary.rejected == 0,

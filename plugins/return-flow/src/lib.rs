@@ -15,7 +15,10 @@
 //!    hygiene or audio/video/software goods once unsealed; and after the
 //!    return window, counted from the last parcel of the delivery.
 //!    In the EU (and the EEA and UK) the window is never shorter than the
-//!    statutory 14 days. Faulty goods are never refused here.
+//!    statutory 14 days; in the EU and EEA it runs as Regulation 1182/71
+//!    says ([`period`]): from the day after delivery, in the consumer's
+//!    time, to the end of a working day, and a refusal names that day.
+//!    Faulty goods are never refused here.
 //! 4. Otherwise the refund is itemised in minor units: the items, less the
 //!    return shipping fee by weight band and any restocking fee (both
 //!    waived for faults and by tier; no restocking fee on a statutory
@@ -45,6 +48,7 @@ impl ReturnFlow for Returns {
 
 cove_sdk::export_return_flow!(Returns);
 
+pub mod period;
 pub mod texts;
 
 /// EU member states, the rest of the EEA, and the UK: a 14-day statutory
@@ -706,7 +710,23 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
         if let Some(why) = refused {
             return done(Outcome::Rejected(why));
         }
-        if days > i64::from(window) {
+        if period::EU_EEA.contains(&country) {
+            // Regulation 1182/71: from the day after delivery, in the
+            // consumer's time, to the end of a working day.
+            // Never shorter than the whole days counted before.
+            let (last, ends) = period::period(country, delivered, i64::from(window));
+            if now >= ends && days > i64::from(window) {
+                let local = delivered + period::offset_ms(country, delivered);
+                let date = |d: i64| texts::long_date(&session.locale, d);
+                return done(Outcome::Rejected(say(
+                    "no.window.until",
+                    &[
+                        ("delivered", &date(local.div_euclid(DAY_MS))),
+                        ("until", &date(last)),
+                    ],
+                )));
+            }
+        } else if days > i64::from(window) {
             return done(Outcome::Rejected(say(
                 "no.window",
                 &[("days", &days.to_string()), ("window", &window.to_string())],

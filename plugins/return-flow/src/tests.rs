@@ -127,8 +127,10 @@ fn eu_day_14_is_in_day_15_is_out_whatever_the_merchant_says() {
     let Outcome::Rejected(why) = settle(&s, &shirt(), 15) else {
         panic!()
     };
+    // Delivered on Monday 1 June (02:00 in Berlin): the last day is
+    // Monday 15 June, named in the refusal.
     assert!(
-        why.contains("15 days ago") && why.contains("within 14 days"),
+        why.contains("delivered on Monday 1 June") && why.contains("until Monday 15 June"),
         "{why}"
     );
     // Outside the EU the merchant's 7 days hold.
@@ -491,4 +493,146 @@ fn speaks_the_storefront_languages() {
     };
     let langs: Vec<&str> = f.title.iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(langs, texts::LANGS);
+}
+
+/// Regulation 1182/71 in the flow: a period whose last day is a Saturday,
+/// a Sunday or a public holiday ends with the next working day, counted in
+/// the consumer's time (Berlin's, Lisbon's), and the refusal names it.
+#[test]
+fn the_eu_period_ends_on_a_working_day_in_the_consumers_time() {
+    // The statutory 14 days (the default is a longer 30).
+    let s = config(&[("window-days", "14")]);
+    let at = |y, m, d, h: i64, min: i64| {
+        cove_sdk::civil::to_days(y, m, d) * DAY_MS + h * 3_600_000 + min * 60_000
+    };
+    let decide = |country: &str, delivered: i64, now: i64, locale: &str| {
+        let mut x = shirt();
+        x.answers[0].value = country.into();
+        x.customer.country = Some(country.into());
+        x.order.deliveries = vec![delivered];
+        x.locale = locale.into();
+        match next(&s, &x, now) {
+            Ok(Step::Outcome(o)) => o,
+            other => panic!("expected an outcome, got {other:?}"),
+        }
+    };
+    let in_de = |delivered, now| decide("DE", delivered, now, "en");
+    // Delivered Saturday 21 November; a change of mind on Sunday 6
+    // December and on Monday 7 December (the last day, moved from the
+    // Saturday) is in time; Tuesday 8 December is not.
+    let sat = at(2026, 11, 21, 10, 0);
+    assert!(matches!(
+        in_de(sat, at(2026, 12, 6, 12, 0)),
+        Outcome::Approved(_)
+    ));
+    assert!(
+        matches!(in_de(sat, at(2026, 12, 7, 22, 59)), Outcome::Approved(_)),
+        "23:59 in Berlin"
+    );
+    let o = in_de(sat, at(2026, 12, 7, 23, 0));
+    let Outcome::Rejected(why) = o else {
+        panic!("{o:?}")
+    };
+    assert!(why.contains("until Monday 7 December"), "{why}");
+    // A Sunday delivery: 14 days on is a Sunday too, so Monday.
+    let sun = at(2026, 11, 22, 10, 0);
+    assert!(matches!(
+        in_de(sun, at(2026, 12, 7, 12, 0)),
+        Outcome::Approved(_)
+    ));
+    // Christmas: delivered 11 December, the 25th is a holiday, the 26th a
+    // holiday and a Saturday, the 27th a Sunday: Monday 28 December.
+    let dec = at(2026, 12, 11, 10, 0);
+    assert!(matches!(
+        in_de(dec, at(2026, 12, 28, 12, 0)),
+        Outcome::Approved(_)
+    ));
+    let Outcome::Rejected(why) = decide("DE", dec, at(2026, 12, 29, 12, 0), "de") else {
+        panic!()
+    };
+    assert!(why.contains("bis Montag, 28. Dezember"), "{why}");
+    // France, 15 August 2025 (a Friday): delivered 1 August, the last day
+    // is the holiday, then comes a weekend: Monday the 18th.
+    let aug = at(2025, 8, 1, 10, 0);
+    assert!(matches!(
+        decide("FR", aug, at(2025, 8, 18, 12, 0), "fr"),
+        Outcome::Approved(_)
+    ));
+    let Outcome::Rejected(why) = decide("FR", aug, at(2025, 8, 19, 12, 0), "fr") else {
+        panic!()
+    };
+    assert!(why.contains("lundi 18 août"), "{why}");
+    // Near midnight: 22:30 UTC on Monday 1 June 2026 is already Tuesday
+    // (00:30) in Berlin but still Monday (23:30) in Lisbon, so the two
+    // periods end a day apart.
+    let late = at(2026, 6, 1, 22, 30);
+    let (berlin, _) = crate::period::period("DE", late, 14);
+    let (lisbon, _) = crate::period::period("PT", late, 14);
+    assert_eq!(
+        berlin - lisbon,
+        1,
+        "Berlin's period ends a day after Lisbon's"
+    );
+    let Outcome::Rejected(why) = decide("PT", late, at(2026, 6, 16, 23, 0), "en") else {
+        panic!()
+    };
+    assert!(
+        why.contains("delivered on Monday 1 June") && why.contains("until Monday 15 June"),
+        "{why}"
+    );
+    let Outcome::Rejected(why) = decide("DE", late, at(2026, 6, 16, 23, 0), "en") else {
+        panic!()
+    };
+    assert!(
+        why.contains("delivered on Tuesday 2 June") && why.contains("until Tuesday 16 June"),
+        "{why}"
+    );
+    // Never shorter than before: 14 whole days after the delivery's
+    // moment (Tuesday 16 June, 22:29 UTC) still count, past Berlin's
+    // midnight.
+    assert!(matches!(
+        decide("DE", late, at(2026, 6, 16, 22, 29), "en"),
+        Outcome::Approved(_)
+    ));
+}
+
+/// The holiday table against its source, the `holidays` package (PyPI,
+/// in the oracles' venv): every day of 2026 and 2030, for the countries
+/// the tests name and a few more.
+#[test]
+fn the_holiday_table_agrees_with_the_holidays_package() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let countries = ["DE", "FR", "PT", "SE", "GR", "IE", "PL", "NO"];
+    let script = format!(
+        "import holidays\nfor c in {countries:?}:\n  for y in (2026, 2030):\n    print(c, ' '.join(sorted(d.isoformat() for d in holidays.country_holidays(c, years=y) if d.year == y)))"
+    );
+    let out = std::process::Command::new(root.join("target/oracles/bin/python"))
+        .args(["-c", &script])
+        .output()
+        .expect("run `make deps-test`: it installs holidays from PyPI");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut checked = 0;
+    for line in text.lines() {
+        let mut parts = line.split(' ');
+        let country = parts.next().unwrap();
+        let want: Vec<i64> = parts.filter_map(days_from_date).collect();
+        let Some(first) = want.first() else { continue };
+        let (year, _, _) = cove_sdk::civil::from_days(*first);
+        let start = cove_sdk::civil::to_days(year, 1, 1);
+        for d in start..cove_sdk::civil::to_days(year + 1, 1, 1) {
+            assert_eq!(
+                crate::period::holiday(country, d),
+                want.contains(&d),
+                "{country} {}",
+                date(d * DAY_MS)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 16 * 365, "{checked} days checked");
 }

@@ -42,6 +42,7 @@ pub const TEXTS: &[(&str, [&str; 6])] = &[
     ("no.perishable", ["Perishable goods cannot be returned unless they are faulty.", "易腐商品除质量问题外不支持退货。", "Verderbliche Waren sind vom Umtausch ausgeschlossen, außer bei Mängeln.", "Les denrées périssables ne sont pas reprises, sauf si elles sont défectueuses.", "Los productos perecederos no se pueden devolver salvo que sean defectuosos.", "生鮮品は、不良品を除き返品できません。"]),
     ("no.hygiene", ["For hygiene reasons, sealed items cannot be returned once opened.", "出于卫生原因，密封商品拆封后不支持退货。", "Aus Hygienegründen sind versiegelte Artikel nach dem Öffnen vom Umtausch ausgeschlossen.", "Pour des raisons d’hygiène, les articles scellés ne sont plus repris une fois ouverts.", "Por motivos de higiene, los artículos precintados no se pueden devolver una vez abiertos.", "衛生上の理由により、開封済みの商品は返品できません。"]),
     ("no.media", ["Sealed audio, video or software cannot be returned once opened.", "密封的音像制品或软件拆封后不支持退货。", "Versiegelte Audio-, Video- oder Software-Produkte sind nach dem Öffnen vom Umtausch ausgeschlossen.", "Les CD, vidéos ou logiciels scellés ne sont plus repris une fois ouverts.", "El audio, vídeo o software precintado no se puede devolver una vez abierto.", "開封済みの音楽・映像・ソフトウェアは返品できません。"]),
+    ("no.window.until", ["It was delivered on {delivered}; it could be returned until {until}.", "商品于{delivered}签收；退货截止日期为{until}。", "Die Lieferung erfolgte am {delivered}; zurückgeben konnten Sie sie bis {until}.", "La livraison a eu lieu le {delivered} ; le retour était possible jusqu’au {until}.", "Se entregó el {delivered}; se podía devolver hasta el {until}.", "{delivered}にお届けしました。返品は{until}まで承っていました。"]),
     ("no.window", ["It was delivered {days} days ago; returns are accepted within {window} days of delivery.", "商品已签收 {days} 天；退货期限为签收后 {window} 天内。", "Die Lieferung ist {days} Tage her; Rücksendungen sind innerhalb von {window} Tagen nach Lieferung möglich.", "La livraison date de {days} jours ; les retours sont acceptés dans les {window} jours suivant la livraison.", "Se entregó hace {days} días; las devoluciones se aceptan en los {window} días siguientes a la entrega.", "お届けから {days} 日経過しています。返品はお届けから {window} 日以内に承ります。"]),
     ("ok.pickup", ["Return accepted: {amount} will be refunded once the parcel is back. A carrier will pick it up.", "退货已受理：包裹寄回后将退款 {amount}。快递员将上门取件。", "Rücksendung angenommen: {amount} werden erstattet, sobald das Paket zurück ist. Ein Kurier holt es ab.", "Retour accepté : {amount} vous seront remboursés au retour du colis. Un transporteur viendra le chercher.", "Devolución aceptada: te reembolsaremos {amount} cuando recibamos el paquete. Un transportista lo recogerá.", "返品を承りました。荷物の到着後に {amount} を返金します。集荷に伺います。"]),
     ("ok.drop-off", ["Return accepted: {amount} will be refunded once the parcel is back. Drop it off at any carrier point.", "退货已受理：包裹寄回后将退款 {amount}。请送至任一快递网点。", "Rücksendung angenommen: {amount} werden erstattet, sobald das Paket zurück ist. Geben Sie es an einer beliebigen Annahmestelle ab.", "Retour accepté : {amount} vous seront remboursés au retour du colis. Déposez-le dans n’importe quel point relais.", "Devolución aceptada: te reembolsaremos {amount} cuando recibamos el paquete. Entrégalo en cualquier punto de envío.", "返品を承りました。荷物の到着後に {amount} を返金します。お近くの取扱店からお送りください。"]),
@@ -110,14 +111,136 @@ pub fn all(key: &str, vars: &[(&str, &str)]) -> Localized {
         .collect()
 }
 
-/// `key` in the language of `locale` (its language, else English).
-pub fn say(locale: &str, key: &str, vars: &[(&str, &str)]) -> String {
+const WEEKDAYS: [[&str; 7]; 6] = [
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ],
+    [
+        "星期一",
+        "星期二",
+        "星期三",
+        "星期四",
+        "星期五",
+        "星期六",
+        "星期日",
+    ],
+    [
+        "Montag",
+        "Dienstag",
+        "Mittwoch",
+        "Donnerstag",
+        "Freitag",
+        "Samstag",
+        "Sonntag",
+    ],
+    [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ],
+    [
+        "lunes",
+        "martes",
+        "miércoles",
+        "jueves",
+        "viernes",
+        "sábado",
+        "domingo",
+    ],
+    ["月", "火", "水", "木", "金", "土", "日"],
+];
+
+const MONTHS: [[&str; 12]; 4] = [
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
+    [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+];
+
+fn lang_index(locale: &str) -> usize {
     let lang = locale.split(['-', '_']).next().unwrap_or("");
-    let at = LANGS
+    LANGS
         .iter()
         .position(|l| l.split('-').next() == Some(lang))
-        .unwrap_or(0);
-    fill(row(key)[at], vars)
+        .unwrap_or(0)
+}
+
+/// A day (days since the epoch) as people write it in `locale`'s
+/// language: "Monday 7 December", "12月7日（星期一）".
+pub fn long_date(locale: &str, day: i64) -> String {
+    let (_, m, d) = cove_sdk::civil::from_days(day);
+    let i = lang_index(locale);
+    let wd = WEEKDAYS[i][(day + 3).rem_euclid(7) as usize];
+    let month = |k: usize| MONTHS[k][(m - 1) as usize];
+    match i {
+        1 => format!("{m}月{d}日（{wd}）"),
+        2 => format!("{wd}, {d}. {}", month(1)),
+        3 => format!("{wd} {d} {}", month(2)),
+        4 => format!("{wd} {d} de {}", month(3)),
+        5 => format!("{m}月{d}日（{wd}）"),
+        _ => format!("{wd} {d} {}", month(0)),
+    }
+}
+
+/// `key` in the language of `locale` (its language, else English).
+pub fn say(locale: &str, key: &str, vars: &[(&str, &str)]) -> String {
+    fill(row(key)[lang_index(locale)], vars)
 }
 
 #[cfg(test)]
