@@ -17,12 +17,16 @@ const AS_OF: i64 = 1_790_812_799_999;
 /// Orders of `n` customers (`c000`…) whose first purchases spread over
 /// the two years before `now`, drawn from CDNOW-like models with `seed`.
 fn drawn_orders(n: usize, now: i64, seed: u64) -> Vec<Value> {
-    use cove_host::rfm::simulate::{Truth, customers};
-    let truth = Truth {
+    let truth = cove_host::rfm::simulate::Truth {
         bgnbd: (0.6, 20.0, 0.8, 2.5),
         gamma_gamma: (6.0, 4.0, 15.0),
     };
-    customers(n, truth, 730.0, now, seed, "c")
+    drawn_from(truth, n, now, seed)
+}
+
+/// Orders of `n` customers (`c000`…) drawn from `truth`.
+fn drawn_from(truth: cove_host::rfm::simulate::Truth, n: usize, now: i64, seed: u64) -> Vec<Value> {
+    cove_host::rfm::simulate::customers(n, truth, 730.0, now, seed, "c")
         .iter()
         .flat_map(|c| {
             c.purchases.iter().enumerate().map(move |(k, (at, value))| {
@@ -753,37 +757,32 @@ async fn cdnow_through_the_pipeline_agrees_with_lifetimes() {
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
     let key = shop_with_scorer(&app).await;
-    let mut customers = Vec::new();
-    let mut orders = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        let date = chrono::NaiveDate::parse_from_str(f[2], "%Y%m%d").unwrap();
-        let at = date
-            .and_hms_opt(12, 0, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp_millis();
-        if customers.last().is_none_or(|c: &Value| c["id"] != f[0]) {
-            customers.push(json!({"id": f[0], "country": "US"}));
-        }
-        orders.push(
+    let orders: Vec<Value> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let date = chrono::NaiveDate::parse_from_str(f[2], "%Y%m%d").unwrap();
+            let at = date
+                .and_hms_opt(12, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_millis();
             json!({"id": format!("o{i}"), "customer_id": f[0], "placed_at": at,
-            "currency": "USD", "total": f[4]}),
-        );
-    }
-    import_lines(&app, &key, "customers", &customers).await;
-    import_lines(&app, &key, "orders", &orders).await;
-    let (s, v) = call(
+                "currency": "USD", "total": f[4]})
+        })
+        .collect();
+    run_on(&app, &key, &orders, "1997-09-30", "weeks").await;
+    let (_, runs) = call(
         &app,
-        "POST",
+        "GET",
         "/v1/merchants/shop/rfm/runs",
         &key,
-        json!({"as_of": "1997-09-30", "time_unit": "weeks"}),
+        Value::Null,
     )
     .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    let run = finished(&app, &key, v["id"].as_str().unwrap()).await;
-    assert_eq!(run["status"], "done", "{run}");
+    let id = runs["runs"][0]["id"].as_str().unwrap().to_string();
+    let run = finished(&app, &key, &id).await;
 
     let asked = ["00004", "00018", "00021", "00050"];
     let want = cove_e2e::oracle(
@@ -878,8 +877,9 @@ async fn shop_with_scorer(app: &axum::Router) -> String {
     key
 }
 
-/// Import `orders` (and their customers) and run as of `AS_OF` in `unit`.
-async fn run_on(app: &axum::Router, key: &str, orders: &[Value], unit: &str) -> Value {
+/// Import `orders` (and their customers) and run as of `as_of` in `unit`;
+/// the finished run.
+async fn run_on(app: &axum::Router, key: &str, orders: &[Value], as_of: &str, unit: &str) -> Value {
     let mut ids: Vec<&str> = orders
         .iter()
         .filter_map(|o| o["customer_id"].as_str())
@@ -893,7 +893,7 @@ async fn run_on(app: &axum::Router, key: &str, orders: &[Value], unit: &str) -> 
         "POST",
         "/v1/merchants/shop/rfm/runs",
         key,
-        json!({"as_of": "2026-09-30", "time_unit": unit}),
+        json!({"as_of": as_of, "time_unit": unit}),
     )
     .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
@@ -910,7 +910,14 @@ async fn a_small_shop_gets_no_predictions_and_is_told_why() {
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
     let key = shop_with_scorer(&app).await;
-    let run = run_on(&app, &key, &drawn_orders(36, AS_OF, 3), "weeks").await;
+    let run = run_on(
+        &app,
+        &key,
+        &drawn_orders(36, AS_OF, 3),
+        "2026-09-30",
+        "weeks",
+    )
+    .await;
     let off = &run["segments"]["predictions_off"];
     assert_eq!(off["reason"], "few_repeaters", "{run}");
     assert!(
@@ -947,7 +954,7 @@ async fn a_small_shop_gets_no_predictions_and_is_told_why() {
 /// the import and a run in days: the fit recovers the parameters.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fit_recovers_the_parameters_the_data_was_drawn_from() {
-    use cove_host::rfm::simulate::{Truth, customers};
+    use cove_host::rfm::simulate::Truth;
     let (state, _dir) = host(None, test_limits()).await;
     let app = cove_host::app(state);
     let key = shop_with_scorer(&app).await;
@@ -955,16 +962,8 @@ async fn a_fit_recovers_the_parameters_the_data_was_drawn_from() {
         bgnbd: (0.5, 15.0, 0.8, 2.5),
         gamma_gamma: (6.0, 4.0, 15.0),
     };
-    let orders: Vec<Value> = customers(5_000, truth, 730.0, AS_OF - DAY / 2, 11, "c")
-        .iter()
-        .flat_map(|c| {
-            c.purchases.iter().enumerate().map(move |(k, (at, value))| {
-                json!({"id": format!("o-{}-{k}", c.id), "customer_id": c.id, "placed_at": at,
-                "currency": "EUR", "total": format!("{value:.2}")})
-            })
-        })
-        .collect();
-    let run = run_on(&app, &key, &orders, "days").await;
+    let orders = drawn_from(truth, 5_000, AS_OF - DAY / 2, 11);
+    let run = run_on(&app, &key, &orders, "2026-09-30", "days").await;
     assert!(run["segments"]["predictions_off"].is_null(), "{run}");
     let m = &run["model"];
     let (r, alpha, a, b) = truth.bgnbd;
