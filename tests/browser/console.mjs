@@ -417,9 +417,20 @@ try {
   await analyst.p.click("form.signin button[type=submit]");
   await analyst.p.waitForSelector('main[data-ready]');
   await analyst.p.click("header button:has-text('Sign out')");
+  // She is in a second shop too: signing in asks which.
+  const rivalInvite = await (await fetch(COVE + "/v1/merchants/rival/invitations", { method: "POST",
+    headers: { authorization: "Bearer " + RIVAL, "content-type": "application/json" }, body: JSON.stringify({ email: "ana@demo.example", role: "support" }) })).json();
+  const joined = await fetch(COVE + "/console/invitations/" + rivalInvite.link.split("#invite=")[1], { method: "POST",
+    headers: { "content-type": "application/json" }, body: JSON.stringify({ password: "reads numbers all day long" }) });
+  check(joined.status == 201, "team: a second shop's invitation takes the password she has");
   await analyst.p.waitForSelector("form.signin #email");
   await analyst.p.fill("#email", "ana@demo.example");
   await analyst.p.fill("#password", "reads numbers all day long");
+  await analyst.p.click("form.signin button[type=submit]");
+  await analyst.p.waitForFunction(() => document.querySelectorAll("#shop option").length > 0);
+  const shops = (await analyst.p.locator("#shop option").allTextContents()).join();
+  check(shops == "demo,rival", "team: a member of two shops is asked which (" + shops + ")");
+  await analyst.p.selectOption("#shop", "demo");
   await analyst.p.click("form.signin button[type=submit]");
   await analyst.p.waitForSelector('main[data-ready]');
   const nav = await analyst.p.textContent("nav");

@@ -570,3 +570,71 @@ async fn the_audit_names_the_member_or_the_key_behind_each_change() {
         );
     }
 }
+
+/// One person, two shops: the second invitation asks for the password
+/// they have; signing in then names the shops to choose from, and the
+/// chosen one opens.
+#[tokio::test]
+async fn a_member_of_two_shops_chooses_one() {
+    let (app, key, _dir) = shop().await;
+    let other = create_merchant(&app, "other").await;
+    member(&app, &key, "max@example.com", "editor").await;
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/other/invitations",
+        &other,
+        json!({"email": "max@example.com", "role": "analyst"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = v["link"]
+        .as_str()
+        .unwrap()
+        .split_once("#invite=")
+        .unwrap()
+        .1
+        .to_string();
+    let (_, _, shown) = send(
+        &app,
+        "GET",
+        &format!("/console/invitations/{token}"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(shown["account"], true, "{shown}");
+    let (s, v, _) = accept(
+        &app,
+        &token,
+        json!({"password": "not their password at all"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("sign_in_failed"))
+    );
+    let (s, v, _) = accept(
+        &app,
+        &token,
+        json!({"password": "a long and unusual phrase"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["merchant"], "other");
+    let password = json!({"email": "max@example.com", "password": "a long and unusual phrase"});
+    let (s, _, v) = sign_in(&app, "10.4.0.1", password.clone()).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("choose_merchant"))
+    );
+    assert_eq!(v["merchants"], json!(["shop", "other"]));
+    let mut chosen = password;
+    chosen["merchant"] = json!("other");
+    let (s, _, v) = sign_in(&app, "10.4.0.1", chosen).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["merchant"].as_str(), v["scopes"].clone()),
+        (Some("other"), json!(["read"]))
+    );
+}

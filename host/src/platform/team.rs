@@ -828,18 +828,11 @@ pub async fn check(
     let (merchant, role) = match merchant {
         Some(m) => shops.into_iter().find(|(s, _)| s == m),
         None if shops.len() > 1 => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                Code::ChooseMerchant,
-                format!(
-                    "you belong to several shops ({}); send `merchant`",
-                    shops
-                        .iter()
-                        .map(|(s, _)| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
+            // The shops in the body (`merchants`) for the console to offer.
+            let names: Vec<&str> = shops.iter().map(|(s, _)| s.as_str()).collect();
+            let message = format!("you belong to several shops ({}); choose one", names.join(", "));
+            let body = serde_json::json!({"code": Code::ChooseMerchant, "message": message, "merchants": names});
+            return Err(ApiError::new(StatusCode::CONFLICT, Code::ChooseMerchant, message).with_body(body));
         }
         None => shops.into_iter().next(),
     }

@@ -14,7 +14,7 @@ const PAGES = [overview, ...loaded.filter((p) => p != overview)];
 addTexts({
   en: {
     product: "Cove", console: "Merchant console", "signin.title": "Sign in to Cove",
-    "signin.email": "E-mail address", "signin.password": "Password", "signin.code": "Code from your authenticator app",
+    "signin.email": "E-mail address", "signin.password": "Password", "signin.shop": "Shop", "signin.code": "Code from your authenticator app",
     "signin.withkey": "First setup: sign in with an API key", "signin.key": "API key", "signin.hint": "The key Cove gave you when your shop was created (it starts with ck_). Then invite yourself on the Team page.",
     "signin.go": "Sign in", "signin.bad": "Not signed in:", signout: "Sign out", language: "Language",
     nav: "Pages", skip: "Skip to content", "signed.as": "Shop: {merchant}", "signed.who": "{who} · {merchant}",
@@ -28,7 +28,7 @@ addTexts({
   },
   zh: {
     product: "Cove", console: "商家控制台", "signin.title": "登录 Cove",
-    "signin.email": "电子邮件地址", "signin.password": "密码", "signin.code": "身份验证器应用中的验证码",
+    "signin.email": "电子邮件地址", "signin.password": "密码", "signin.shop": "店铺", "signin.code": "身份验证器应用中的验证码",
     "signin.withkey": "首次设置：用 API 密钥登录", "signin.key": "API 密钥", "signin.hint": "创建店铺时 Cove 提供的密钥（以 ck_ 开头）。然后在“团队”页面邀请自己。",
     "signin.go": "登录", "signin.bad": "未能登录：", signout: "退出登录", language: "语言",
     nav: "页面", skip: "跳到正文", "signed.as": "店铺：{merchant}", "signed.who": "{who} · {merchant}",
@@ -58,6 +58,10 @@ const signIn = (problem) => {
   const code = h("input", { type: "text", id: "code", inputMode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxLength: 6 });
   const codeField = field(t("signin.code"), code);
   codeField.hidden = true;
+  // A member of several shops picks one.
+  const shop = h("select", { id: "shop" });
+  const shopField = field(t("signin.shop"), shop);
+  shopField.hidden = true;
   const key = h("input", { type: "password", id: "key", autocomplete: "off", spellcheck: false });
   const error = h("p", { role: "alert", className: "error" }, problem || "");
   const submit = async (body, focus) => {
@@ -69,16 +73,20 @@ const signIn = (problem) => {
         codeField.hidden = false;
         code.required = true;
         code.focus();
+      } else if (err.code == "choose_merchant") {
+        shop.replaceChildren(...(err.body.merchants || []).map((m) => h("option", { value: m }, m)));
+        shopField.hidden = false;
+        shop.focus();
       } else focus.focus();
       error.textContent = t("signin.bad") + " " + err.message;
     }
   };
   const form = h("form", { className: "signin", onsubmit: (e) => {
     e.preventDefault();
-    submit({ email: email.value, password: password.value, code: code.value || null }, password);
+    submit({ email: email.value, password: password.value, code: code.value || null, merchant: shopField.hidden ? null : shop.value }, password);
   } },
   h("h1", null, t("signin.title")),
-  field(t("signin.email"), email), field(t("signin.password"), password), codeField,
+  field(t("signin.email"), email), field(t("signin.password"), password), codeField, shopField,
   error,
   h("button", { type: "submit", className: "primary" }, t("signin.go")),
   languagePicker());

@@ -46,6 +46,7 @@ export class ApiError extends Error {
     super(body && body.message ? body.message : "HTTP " + status);
     this.status = status;
     this.code = body && body.code;
+    this.body = body;
   }
 }
 let onSignedOut = () => {};
