@@ -409,6 +409,42 @@ impl Store {
         .transpose()
     }
 
+    /// Store a new invitation (its token only as a hash).
+    async fn insert_invitation(
+        &self,
+        merchant: &str,
+        inv: &Invitation,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO invitations (id, token_hash, merchant_id, email, role, created_at, expires_at, invited_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&inv.id)
+        .bind(token_hash)
+        .bind(merchant)
+        .bind(&inv.email)
+        .bind(inv.role.name())
+        .bind(inv.created_at)
+        .bind(inv.expires_at)
+        .bind(&inv.invited_by)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Delete the open invitation `id`; false if there was none.
+    async fn withdraw_invitation(&self, merchant: &str, id: &str) -> Result<bool, StoreError> {
+        let gone = sqlx::query(
+            "DELETE FROM invitations WHERE merchant_id = $1 AND id = $2 AND used_at IS NULL",
+        )
+        .bind(merchant)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(gone.rows_affected() > 0)
+    }
+
     /// Use invitation `id` (once: false if it was used meanwhile), making
     /// the person if new and the member, in one transaction.
     async fn accept(
@@ -662,21 +698,10 @@ pub async fn invite(
         invited_by: actor.clone(),
         link: Some(format!("/console#invite={token}")),
     };
-    sqlx::query(
-        "INSERT INTO invitations (id, token_hash, merchant_id, email, role, created_at, expires_at, invited_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&invitation.id)
-    .bind(key_hash(&token))
-    .bind(&merchant)
-    .bind(&invitation.email)
-    .bind(invitation.role.name())
-    .bind(now)
-    .bind(invitation.expires_at)
-    .bind(&actor)
-    .execute(&state.store.pool)
-    .await
-    .map_err(StoreError::from)?;
+    state
+        .store
+        .insert_invitation(&merchant, &invitation, &key_hash(&token))
+        .await?;
     audit(
         &state,
         &merchant,
@@ -697,15 +722,8 @@ pub async fn withdraw(
     }: ForMerchant,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let gone = sqlx::query(
-        "DELETE FROM invitations WHERE merchant_id = $1 AND id = $2 AND used_at IS NULL",
-    )
-    .bind(&merchant)
-    .bind(&id)
-    .execute(&state.store.pool)
-    .await
-    .map_err(StoreError::from)?;
-    if gone.rows_affected() == 0 {
+    let gone = state.store.withdraw_invitation(&merchant, &id).await?;
+    if !gone {
         return Err(ApiError::not_found(format!("no open invitation `{id}`")));
     }
     audit(

@@ -246,6 +246,22 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let now = crate::now_ms();
+    // 300 customers over the last two years, buying as real customers do
+    // (drawn from BG/NBD and Gamma-Gamma models), so the first run has a
+    // pattern to learn and predictions that make sense.
+    let (customers, orders) = simulate::demo_lines(now);
+    use crate::customers::{import::Format, import::Importer, model::Entity};
+    for (entity, lines) in [(Entity::Customers, customers), (Entity::Orders, orders)] {
+        let mut importer = Importer::new(&state.store, merchant, entity, Format::Ndjson);
+        importer.push(lines.as_bytes()).await?;
+        let summary = importer.finish().await?;
+        anyhow::ensure!(
+            summary.rejected == 0,
+            "demo {}: {:?}",
+            entity.table(),
+            summary.errors
+        );
+    }
     begin(state, merchant, now, "weeks")
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;

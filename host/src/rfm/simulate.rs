@@ -95,6 +95,33 @@ pub fn customers(
         .collect()
 }
 
+/// The demo's drawn customers and their orders, as NDJSON lines.
+pub fn demo_lines(now: i64) -> (String, String) {
+    let truth = Truth {
+        bgnbd: (0.6, 20.0, 0.8, 2.5),
+        gamma_gamma: (6.0, 4.0, 15.0),
+    };
+    let countries = ["DE", "FR", "ES", "US", "GB", "CN", "JP", "NL"];
+    let (mut people, mut orders) = (String::new(), String::new());
+    for (i, c) in customers(300, truth, 730.0, now, 2026, "demo-g")
+        .iter()
+        .enumerate()
+    {
+        people += &format!(
+            "{}\n",
+            serde_json::json!({"id": c.id, "country": countries[i % countries.len()]})
+        );
+        for (k, (at, value)) in c.purchases.iter().enumerate() {
+            orders += &format!(
+                "{}\n",
+                serde_json::json!({"id": format!("{}-{k}", c.id), "customer_id": c.id, "placed_at": at,
+                    "currency": "EUR", "total": format!("{:.2}", value.max(1.0)), "platform": "own-site", "status": "delivered"})
+            );
+        }
+    }
+    (people, orders)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,11 +106,6 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
         .0
         .is_empty()
     {
-        // And 300 more over the last two years, buying as real customers
-        // do (drawn from BG/NBD and Gamma-Gamma models), so the customer
-        // value page has a pattern to learn and predictions that make
-        // sense.
-        let (customers, orders) = drawn_customers(crate::now_ms());
         for (entity, format, text) in [
             (
                 Entity::Customers,
@@ -122,8 +117,6 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
                 Format::Csv,
                 include_str!("../../demo/orders.csv"),
             ),
-            (Entity::Customers, Format::Ndjson, customers.as_str()),
-            (Entity::Orders, Format::Ndjson, orders.as_str()),
         ] {
             let mut importer = Importer::new(&state.store, merchant, entity, format);
             importer.push(text.as_bytes()).await?;
@@ -156,32 +149,4 @@ pub async fn seed_demo_content(state: &AppState, merchant: &str) -> anyhow::Resu
     let summary = importer.finish().await?;
     anyhow::ensure!(summary.rejected == 0, "demo order: {:?}", summary.errors);
     Ok(())
-}
-
-/// The demo's drawn customers and their orders, as NDJSON lines.
-fn drawn_customers(now: i64) -> (String, String) {
-    use crate::rfm::simulate::{Truth, customers};
-    let truth = Truth {
-        bgnbd: (0.6, 20.0, 0.8, 2.5),
-        gamma_gamma: (6.0, 4.0, 15.0),
-    };
-    let countries = ["DE", "FR", "ES", "US", "GB", "CN", "JP", "NL"];
-    let (mut people, mut orders) = (String::new(), String::new());
-    for (i, c) in customers(300, truth, 730.0, now, 2026, "demo-g")
-        .iter()
-        .enumerate()
-    {
-        people += &format!(
-            "{}\n",
-            serde_json::json!({"id": c.id, "country": countries[i % countries.len()]})
-        );
-        for (k, (at, value)) in c.purchases.iter().enumerate() {
-            orders += &format!(
-                "{}\n",
-                serde_json::json!({"id": format!("{}-{k}", c.id), "customer_id": c.id, "placed_at": at,
-                    "currency": "EUR", "total": format!("{:.2}", value.max(1.0)), "platform": "own-site", "status": "delivered"})
-            );
-        }
-    }
-    (people, orders)
 }
