@@ -62,8 +62,8 @@ try {
   await page.click("details.withkey summary");
   await page.fill("#key", "ck_not_a_key");
   await page.click("details.withkey button[type=submit]");
-  await page.waitForFunction(() => /not known/.test(document.querySelector("form.signin [role=alert]").textContent));
-  check(true, "a wrong key is refused with a plain message");
+  const refusedKey = await page.waitForFunction(() => /not known/.test(document.querySelector("form.signin [role=alert]").textContent), null, { timeout: 5000 }).then(() => true, () => false);
+  check(refusedKey, "a wrong key is refused with a plain message");
   await page.fill("#key", KEY);
   await page.click("details.withkey button[type=submit]");
   await ready("overview");

@@ -490,6 +490,21 @@ async fn failed_sign_ins_and_wrong_keys_back_off_per_account() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);
+    // One address trying many accounts: after the address's burst (20)
+    // it waits, and its guesses cost no password check.
+    let mut codes = Vec::new();
+    for i in 0..24 {
+        let body =
+            json!({"email": format!("guess{i}@example.com"), "password": "wrong wrong wrong"});
+        let (s, _, _) = sign_in(&app, "10.5.0.1", body).await;
+        codes.push(s.as_u16());
+    }
+    // (Each check takes ~0.1 s, so the bucket may refill one token.)
+    assert_eq!(&codes[..20], [401; 20], "{codes:?}");
+    assert!(
+        codes.contains(&429) && codes.iter().filter(|c| **c == 401).count() <= 22,
+        "{codes:?}"
+    );
     // Wrong keys that start like a real one, from many addresses, back off
     // too; the real key still works (it is known, so never looked up).
     let prefix = &key[..9];
