@@ -254,6 +254,11 @@ try {
   check(/likely to be the best|No clear winner/.test(await page.textContent("[data-verdict]")), "experiments: the verdict is one sentence (" + (await page.textContent("[data-verdict]")) + ")");
   check((await page.locator("[data-experiment] figure.chart").count()) >= 2, "experiments: the rate over time and the chance to be best are charts");
   check(/Traffic split as planned|does not match the plan/.test(await page.textContent("[data-srm]")), "experiments: the traffic-split check in words");
+  // Revenue next to conversion: a sentence, a chart, what CUPED took out.
+  check(/Revenue per visitor: .* against /.test(await page.textContent("[data-revenue-verdict]")), "experiments: revenue per visitor in one sentence (" + (await page.textContent("[data-revenue-verdict]")) + ")");
+  check((await page.locator("[data-revenue] figure.chart").count()) == 1, "experiments: revenue per visitor is a chart");
+  check(/narrower \(CUPED\)/.test(await page.textContent("[data-cuped]")), "experiments: what earlier spending took out (" + (await page.textContent("[data-cuped]")) + ")");
+  check(/€/.test(await page.textContent("[data-revenue-arms]")), "experiments: revenue and average order in euros");
   await page.selectOption("#experiment", "product-page");
   await page.waitForSelector("[data-factors] figure.chart[data-drawn]");
   check(/photo|headline/.test(await page.textContent("[data-factors] .summary")), "experiments: a multivariate test shows each factor's effect");

@@ -1,14 +1,22 @@
 """Answers Cove's generated cases with GrowthBook's own code: the Python
 SDK (`growthbook`) for assignments and the stats engine (`gbstats`) for
-results. Reads {"assign": [...], "versus": [...], "srm": [...]} on stdin,
-writes the answers, in the same order, on stdout."""
+results. Reads {"assign": [...], "versus": [...], "srm": [...], "means": [...]}
+on stdin, writes the answers, in the same order, on stdout. A "means" case is
+two arms of per-unit values ({"post": [...], "pre": [...], "orders": [...]}):
+revenue per unit with and without CUPED, and revenue per order."""
 
 import json
 import sys
 
 from growthbook import Experiment, GrowthBook, InMemoryStickyBucketService
 from gbstats.bayesian.tests import EffectBayesianABTest, EffectBayesianConfig
-from gbstats.models.statistics import ProportionStatistic
+from gbstats.frequentist.tests import FrequentistConfig, TwoSidedTTest
+from gbstats.models.statistics import (
+    ProportionStatistic,
+    RatioStatistic,
+    RegressionAdjustedStatistic,
+    SampleMeanStatistic,
+)
 from gbstats.utils import check_srm
 
 
@@ -56,6 +64,62 @@ def versus(case):
     }
 
 
+def moments(values):
+    return SampleMeanStatistic(
+        n=len(values), sum=sum(values), sum_squares=sum(v * v for v in values)
+    )
+
+
+def products(x, y):
+    return sum(a * b for a, b in zip(x, y))
+
+
+def both(make):
+    """The Bayesian and the frequentist answers; `make` builds fresh
+    statistics for each (CUPED's theta is set on them by the test)."""
+    bayes = EffectBayesianABTest(*make(), EffectBayesianConfig()).compute_result()
+    freq = TwoSidedTTest(*make(), FrequentistConfig()).compute_result()
+    return {
+        "uplift": bayes.expected,
+        "uplift_ci": list(bayes.ci),
+        "chance_to_win": bayes.chance_to_win,
+        "risk": list(bayes.risk),
+        "frequentist_uplift": freq.expected,
+        "confidence_ci": list(freq.ci),
+        "p_value": freq.p_value,
+    }
+
+
+def means(case):
+    def plain():
+        return tuple(moments(case[k]["post"]) for k in ("a", "b"))
+
+    def cuped():
+        return tuple(
+            RegressionAdjustedStatistic(
+                n=len(case[k]["post"]),
+                post_statistic=moments(case[k]["post"]),
+                pre_statistic=moments(case[k]["pre"]),
+                post_pre_sum_of_products=products(case[k]["post"], case[k]["pre"]),
+                theta=0,
+            )
+            for k in ("a", "b")
+        )
+
+    def ratio():
+        return tuple(
+            RatioStatistic(
+                n=len(case[k]["post"]),
+                m_statistic=moments(case[k]["post"]),
+                d_statistic=moments(case[k]["orders"]),
+                m_d_sum_of_products=products(case[k]["post"], case[k]["orders"]),
+            )
+            for k in ("a", "b")
+        )
+
+    return {"plain": both(plain), "cuped": both(cuped), "ratio": both(ratio)}
+
+
 def srm(case):
     return float(check_srm(case["observed"], case["weights"]))
 
@@ -66,6 +130,7 @@ json.dump(
         "assign": [assign(c) for c in cases.get("assign", [])],
         "versus": [versus(c) for c in cases.get("versus", [])],
         "srm": [srm(c) for c in cases.get("srm", [])],
+        "means": [means(c) for c in cases.get("means", [])],
     },
     sys.stdout,
 )

@@ -1,13 +1,15 @@
 // Experiments: each test's verdict in one sentence, its arms' conversion
 // rates over time with their 95% intervals, each arm's chance to be best,
 // the traffic-split check in plain words, a multivariate test's factor
-// effects, and the buttons to start or stop it; then a form to set up a
+// effects, revenue per visitor and per order next to conversion (with the
+// narrowing CUPED achieved), and the buttons to start or stop it; then a form to set up a
 // new test (or paste one from GrowthBook).
-import { h, t, api, num, pct, table, field, saver, chart, COLORS } from "./ui.js";
+import { h, t, api, num, pct, table, field, saver, chart, lang, COLORS } from "./ui.js";
 
 const signed = (x) => (x == null || !isFinite(x) ? "—" : (x >= 0 ? "+" : "−") + Math.abs(Math.round(x * 1000) / 10) + "%");
 const rate = (x) => (x == null ? "—" : Math.round(x * 10000) / 100 + "%");
 const chance = (x) => (x >= 0.995 ? ">99%" : x <= 0.005 ? "<1%" : pct(x));
+const money = (x, currency) => (x == null || !isFinite(x) || !currency ? "—" : new Intl.NumberFormat(lang == "zh" ? "zh-CN" : "en", { style: "currency", currency }).format(x));
 const keyOf = (name) => name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 64) || "test";
 
 export default {
@@ -40,6 +42,17 @@ export default {
       "experiments.new.event.hint": "An event name; purchase counts every order.", "experiments.new.create": "Create and start",
       "experiments.import": "Paste a GrowthBook experiment (JSON)", "experiments.import.go": "Import",
       "experiments.control": "Control",
+      "experiments.revenue": "Revenue per visitor, with 95% intervals",
+      "experiments.revenue.none": "No orders from these visitors within {hours} hours of their first view yet, so there is no revenue to compare.",
+      "experiments.revenue.verdict": "Revenue per visitor: {name} {uplift} against {control} (95% interval {lo} to {hi}; {chance} chance it is higher).",
+      "experiments.revenue.cuped": "What visitors spent in the {days} days before their first view made this interval {narrower} narrower (CUPED): the same certainty with fewer visitors.",
+      "experiments.revenue.cuped.none": "Spending before the test did not predict spending during it, so no adjustment was made.",
+      "experiments.revenue.cuped.off": "The adjustment by earlier spending (CUPED) is off for this test.",
+      "experiments.revenue.other": "{n} orders in other currencies than {currency} are left out.",
+      "experiments.revenue.summary": "{values}.",
+      "experiments.col.revenue": "Revenue", "experiments.col.orders": "Orders", "experiments.col.per.visitor": "Per visitor (95%)",
+      "experiments.col.per.visitor.uplift": "Per visitor against control (95%)", "experiments.col.aov": "Average order",
+      "experiments.col.aov.uplift": "Average order against control (95%)", "experiments.col.p": "p-value",
     },
     zh: {
       "experiments.nav": "实验", "experiments.title": "实验",
@@ -68,6 +81,17 @@ export default {
       "experiments.new.event.hint": "事件名称；purchase 表示每笔订单。", "experiments.new.create": "创建并开始",
       "experiments.import": "粘贴 GrowthBook 实验（JSON）", "experiments.import.go": "导入",
       "experiments.control": "对照组",
+      "experiments.revenue": "每位访客的收入（含 95% 区间）",
+      "experiments.revenue.none": "这些访客在首次看到实验后 {hours} 小时内还没有订单，暂无收入可比较。",
+      "experiments.revenue.verdict": "每位访客收入：{name} 比 {control} {uplift}（95% 区间 {lo} 至 {hi}；更高的概率为 {chance}）。",
+      "experiments.revenue.cuped": "利用访客首次看到实验前 {days} 天的消费，这个区间缩窄了 {narrower}（CUPED）：用更少的访客得到同样的把握。",
+      "experiments.revenue.cuped.none": "实验前的消费无法预测实验期间的消费，因此没有做调整。",
+      "experiments.revenue.cuped.off": "此实验已关闭按既往消费的调整（CUPED）。",
+      "experiments.revenue.other": "{n} 笔非 {currency} 货币的订单未计入。",
+      "experiments.revenue.summary": "{values}。",
+      "experiments.col.revenue": "收入", "experiments.col.orders": "订单", "experiments.col.per.visitor": "每位访客（95%）",
+      "experiments.col.per.visitor.uplift": "每位访客相对对照组（95%）", "experiments.col.aov": "平均订单金额",
+      "experiments.col.aov.uplift": "平均订单相对对照组（95%）", "experiments.col.p": "p 值",
     },
   },
   render: (main) => draw(main),
@@ -152,6 +176,8 @@ const results = async (e, redraw) => {
     { label: t("experiments.col.risk"), value: (a) => (a.variation ? signed(-a.risk[1]) : "—") },
   ], arms)));
 
+  if (total) out.append(revenue(r, names));
+
   if (r.factors && total) {
     const levels = r.factors.flatMap((f) => f.levels.slice(1).map((l) => ({ factor: f.name, level: String(l.level), effect: l.effect })));
     const top = levels.reduce((a, x) => (Math.abs(x.effect) > Math.abs(a.effect) ? x : a), levels[0]);
@@ -181,6 +207,50 @@ const results = async (e, redraw) => {
     actions.append(field(t("experiments.serve"), serve), s.button, s.status);
   } else actions.append(h("p", null, t("experiments.served", { name: names[e.served || 0] })));
   out.append(actions);
+  return out;
+};
+
+// Revenue next to conversion: a sentence for the best-supported arm, the
+// per-visitor chart with intervals, what CUPED achieved, and a table.
+const revenue = (r, names) => {
+  const rev = r.revenue;
+  const out = h("section", { "data-revenue": "" });
+  if (!rev.currency) {
+    out.append(h("p", { "data-revenue-none": "" }, t("experiments.revenue.none", { hours: r.attribution_hours })));
+    return out;
+  }
+  const cur = rev.currency;
+  const arms = rev.arms;
+  const others = arms.slice(1).filter((a) => a.per_visitor_vs);
+  if (others.length) {
+    const top = others.reduce((a, x) => (x.per_visitor_vs.chance_to_win > a.per_visitor_vs.chance_to_win ? x : a), others[0]);
+    const v = top.per_visitor_vs;
+    out.append(h("p", { className: "lead", "data-revenue-verdict": "" }, t("experiments.revenue.verdict", {
+      name: names[top.variation], control: names[0], uplift: signed(v.uplift), lo: signed(v.uplift_ci[0]), hi: signed(v.uplift_ci[1]), chance: chance(v.chance_to_win) })));
+    const cut = top.cuped_variance_reduction;
+    const note = !rev.regression_adjustment_days ? t("experiments.revenue.cuped.off")
+      : cut > 0.005 ? t("experiments.revenue.cuped", { days: rev.regression_adjustment_days, narrower: pct(1 - Math.sqrt(1 - cut)) })
+      : t("experiments.revenue.cuped.none");
+    out.append(h("p", { "data-cuped": "" }, note));
+  }
+  out.append(chart(t("experiments.revenue"), {
+    labels: names, horizontal: true,
+    series: [{ label: t("experiments.col.per.visitor"), data: arms.map((a) => Math.round(a.per_visitor * 100) / 100), colors: arms.map((_, i) => COLORS[i % COLORS.length]) }],
+    format: (x) => money(x, cur),
+    summary: t("experiments.revenue.summary", { values: arms.map((a, i) => names[i] + " " + money(a.per_visitor, cur) + " (" + money(a.per_visitor_ci[0], cur) + "–" + money(a.per_visitor_ci[1], cur) + ")").join(", ") }),
+  }));
+  const vs = (x) => (x ? signed(x.uplift) + " (" + signed(x.uplift_ci[0]) + " … " + signed(x.uplift_ci[1]) + ")" : "—");
+  out.append(h("div", { "data-revenue-arms": "" }, table(t("experiments.revenue"), [
+    { label: t("experiments.col.version"), value: (a) => names[a.variation] },
+    { label: t("experiments.col.revenue"), value: (a) => money(a.revenue, cur) },
+    { label: t("experiments.col.orders"), value: (a) => num(a.orders) },
+    { label: t("experiments.col.per.visitor"), value: (a) => money(a.per_visitor, cur) + " (" + money(a.per_visitor_ci[0], cur) + "–" + money(a.per_visitor_ci[1], cur) + ")" },
+    { label: t("experiments.col.per.visitor.uplift"), value: (a) => vs(a.per_visitor_vs) },
+    { label: t("experiments.col.p"), value: (a) => (a.per_visitor_vs ? a.per_visitor_vs.p_value.toPrecision(2) : "—") },
+    { label: t("experiments.col.aov"), value: (a) => money(a.average_order, cur) },
+    { label: t("experiments.col.aov.uplift"), value: (a) => vs(a.average_order_vs) },
+  ], arms)));
+  if (rev.other_currency_orders) out.append(h("p", { className: "hint" }, t("experiments.revenue.other", { n: num(rev.other_currency_orders), currency: cur })));
   return out;
 };
 

@@ -4,7 +4,9 @@
 use super::assign::{Assignment, attributes_of, place};
 use super::bandit::{reweigh, totals};
 use super::cache::{ExperimentView, find, load, loaded, view};
+use super::means;
 use super::model::{Mode, Status};
+use super::stats::Z95;
 use super::*;
 use crate::experiments::store::ExperimentsDb;
 use crate::platform::http::Code;
@@ -583,6 +585,7 @@ pub async fn results(
             })
             .collect::<Vec<_>>()
     });
+    let revenue = revenue_results(&state, &merchant, &key, &e.def).await?;
     Ok(axum::Json(Results {
         key,
         status: e.row.status,
@@ -594,8 +597,133 @@ pub async fn results(
         srm,
         daily,
         factors,
+        revenue,
     })
     .into_response())
+}
+
+/// Revenue per visitor (with CUPED) and average order value per arm and
+/// against the control.
+async fn revenue_results(
+    state: &AppState,
+    merchant: &str,
+    key: &str,
+    def: &Definition,
+) -> Result<RevenueResults, ApiError> {
+    let n = def.variations.len();
+    let r = ExperimentsDb(&state.store)
+        .experiment_revenue(
+            merchant,
+            key,
+            n,
+            def.attribution_hours as i64 * 3_600_000,
+            def.regression_adjustment_days as i64 * 86_400_000,
+        )
+        .await?;
+    // Minor units to the currency's units.
+    let unit = 10f64.powi(
+        r.currency
+            .as_deref()
+            .and_then(crate::customers::money::exponent)
+            .unwrap_or(2) as i32,
+    );
+    let scale = |m: &means::Moments, by: f64| means::Moments {
+        n: m.n,
+        sum: m.sum / by,
+        sum_sq: m.sum_sq / (by * by),
+    };
+    let spend: Vec<means::Paired> = r
+        .spend
+        .iter()
+        .map(|p| means::Paired {
+            x: scale(&p.x, unit),
+            y: scale(&p.y, unit),
+            xy: p.xy / (unit * unit),
+        })
+        .collect();
+    let orders: Vec<means::Paired> = r
+        .orders
+        .iter()
+        .map(|p| means::Paired {
+            x: scale(&p.x, unit),
+            y: p.y,
+            xy: p.xy / unit,
+        })
+        .collect();
+    let theta = |i: usize| means::theta(&spend[0], &spend[i]);
+    let arms = (0..n)
+        .map(|i| {
+            let plain = means::mean(&spend[i].x);
+            let half = Z95 * (plain.variance / plain.n.max(1) as f64).sqrt();
+            let aov = means::ratio(&orders[i]);
+            ArmRevenue {
+                variation: i,
+                revenue: spend[i].x.sum,
+                orders: orders[i].y.sum.round() as u64,
+                per_visitor: plain.mean,
+                per_visitor_ci: [plain.mean - half, plain.mean + half],
+                average_order: (orders[i].y.sum > 0.0).then_some(aov.mean),
+                per_visitor_vs: (i > 0).then(|| {
+                    let th = theta(i);
+                    means::versus(
+                        &means::adjusted(&spend[0], th),
+                        &means::adjusted(&spend[i], th),
+                    )
+                }),
+                cuped_variance_reduction: (i > 0)
+                    .then(|| means::variance_reduction(&spend[0], &spend[i], theta(i)))
+                    .flatten(),
+                average_order_vs: (i > 0).then(|| means::versus(&means::ratio(&orders[0]), &aov)),
+            }
+        })
+        .collect();
+    Ok(RevenueResults {
+        currency: r.currency,
+        other_currency_orders: r.other_currency_orders,
+        regression_adjustment_days: def.regression_adjustment_days,
+        arms,
+    })
+}
+
+/// Revenue in an experiment: each unit's orders within the attribution
+/// window after its exposure.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RevenueResults {
+    /// The currency counted (of most orders); `null` without orders.
+    pub currency: Option<String>,
+    /// Orders in other currencies, left out.
+    pub other_currency_orders: u64,
+    /// Days of spend before exposure CUPED uses (0: off).
+    pub regression_adjustment_days: u64,
+    /// Per variation (the control first).
+    pub arms: Vec<ArmRevenue>,
+}
+
+/// One variation's revenue.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ArmRevenue {
+    /// Its index.
+    pub variation: usize,
+    /// Revenue of its units' orders.
+    pub revenue: f64,
+    /// Those orders.
+    pub orders: u64,
+    /// Revenue per exposed unit (visitor).
+    pub per_visitor: f64,
+    /// Its 95% interval.
+    pub per_visitor_ci: [f64; 2],
+    /// Revenue per order; `null` without orders.
+    pub average_order: Option<f64>,
+    /// Revenue per visitor against the control, CUPED-adjusted (not on the
+    /// control).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_visitor_vs: Option<means::MeanVersus>,
+    /// How much CUPED narrowed that comparison's variance (0.3 = 30%).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuped_variance_reduction: Option<f64>,
+    /// Average order value against the control (delta method).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average_order_vs: Option<means::MeanVersus>,
 }
 
 /// An experiment's results.
@@ -621,6 +749,8 @@ pub struct Results {
     pub daily: Vec<DayPoint>,
     /// Per factor of a factorial experiment.
     pub factors: Option<Vec<FactorResults>>,
+    /// Revenue per visitor and average order value.
+    pub revenue: RevenueResults,
 }
 
 /// One variation's results.

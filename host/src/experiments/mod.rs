@@ -11,6 +11,7 @@ mod bandit;
 mod cache;
 mod demo;
 mod handlers;
+pub mod means;
 pub mod model;
 mod public;
 pub mod slots;

@@ -117,6 +117,9 @@ fn default_event() -> String {
 fn default_window() -> u64 {
     72
 }
+fn default_adjustment_days() -> u64 {
+    14
+}
 fn default_on_stop() -> String {
     "control".into()
 }
@@ -187,6 +190,10 @@ pub struct Definition {
     /// Hours after exposure a conversion counts (default 72).
     #[serde(default = "default_window")]
     pub attribution_hours: u64,
+    /// Days before exposure whose spend CUPED uses to narrow revenue's
+    /// intervals (default 14, as GrowthBook; 0 turns it off).
+    #[serde(default = "default_adjustment_days")]
+    pub regression_adjustment_days: u64,
     /// What a stopped experiment serves: `control` (the default) or
     /// `winner` (the arm most likely best when it stopped).
     #[serde(default = "default_on_stop")]
@@ -422,6 +429,12 @@ impl Definition {
         }
         if self.attribution_hours == 0 || self.attribution_hours > 24 * 90 {
             return Err(invalid("attributionHours", "between 1 hour and 90 days"));
+        }
+        if self.regression_adjustment_days > 90 {
+            return Err(invalid(
+                "regressionAdjustmentDays",
+                "at most 90 days (0 turns the adjustment off)",
+            ));
         }
         if !matches!(self.on_stop.as_str(), "control" | "winner") {
             return Err(invalid("onStop", "use control or winner"));

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 /// z for a two-sided 95% interval.
-const Z95: f64 = 1.959_963_984_540_054;
+pub const Z95: f64 = 1.959_963_984_540_054;
 
 /// The standard normal density.
 pub fn pdf(x: f64) -> f64 {
@@ -161,7 +161,8 @@ pub fn srm_p(observed: &[u64], weights: &[f64]) -> f64 {
     gamma_q((observed.len() - 1) as f64 / 2.0, x / 2.0)
 }
 
-fn ln_gamma(x: f64) -> f64 {
+/// ln Γ(x) (Lanczos, relative error below 2e-10).
+pub fn ln_gamma(x: f64) -> f64 {
     const C: [f64; 6] = [
         76.180_091_729_471_46,
         -86.505_320_329_416_77,

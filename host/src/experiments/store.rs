@@ -335,6 +335,109 @@ impl ExperimentsDb<'_> {
     }
 }
 
+/// Orders of an experiment's units in one currency, per variation.
+#[derive(Debug, Default)]
+pub struct Revenue {
+    /// The currency of most orders in the windows (`None`: no orders).
+    pub currency: Option<String>,
+    /// Orders in other currencies, left out.
+    pub other_currency_orders: u64,
+    /// Per variation (by index): each unit's revenue after exposure (x)
+    /// and before (y), in minor units.
+    pub spend: Vec<super::means::Paired>,
+    /// Per variation: each unit's revenue after exposure (x) and its
+    /// number of orders (y).
+    pub orders: Vec<super::means::Paired>,
+}
+
+impl ExperimentsDb<'_> {
+    /// Each exposed unit's orders (a customer of that id, not cancelled or
+    /// refunded) within `window_ms` after its exposure and within
+    /// `before_ms` before it, summed per variation as `means` reads them.
+    /// Only the currency most of these orders use counts.
+    pub async fn experiment_revenue(
+        self,
+        merchant: &str,
+        key: &str,
+        variations: usize,
+        window_ms: i64,
+        before_ms: i64,
+    ) -> Result<Revenue, StoreError> {
+        const ORDERS: &str = "FROM experiment_exposures e JOIN orders o ON o.merchant_id = e.merchant_id AND o.customer_id = e.unit \
+             AND o.placed_at >= e.at - $3 AND o.placed_at <= e.at + $4 AND o.status NOT IN ('cancelled', 'refunded') \
+             WHERE e.merchant_id = $1 AND e.experiment = $2";
+        let currencies = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT o.currency, CAST(COUNT(*) AS BIGINT) {ORDERS} GROUP BY o.currency ORDER BY 2 DESC, 1"
+        )))
+        .bind(merchant)
+        .bind(key)
+        .bind(before_ms)
+        .bind(window_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Revenue {
+            spend: vec![Default::default(); variations],
+            orders: vec![Default::default(); variations],
+            ..Default::default()
+        };
+        for (i, r) in currencies.iter().enumerate() {
+            if i == 0 {
+                out.currency = Some(r.try_get(0)?);
+            } else {
+                out.other_currency_orders += r.try_get::<i64, _>(1)?.max(0) as u64;
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT x.variation, CAST(COUNT(*) AS BIGINT), SUM(x.rev), SUM(x.rev * x.rev), SUM(x.pre), SUM(x.pre * x.pre), \
+               SUM(x.rev * x.pre), SUM(x.cnt), SUM(x.cnt * x.cnt), SUM(x.rev * x.cnt) FROM ( \
+               SELECT e.variation AS variation, \
+                 CAST(COALESCE(SUM(CASE WHEN o.placed_at >= e.at THEN o.total_minor END), 0) AS DOUBLE PRECISION) AS rev, \
+                 CAST(COALESCE(SUM(CASE WHEN o.placed_at < e.at THEN o.total_minor END), 0) AS DOUBLE PRECISION) AS pre, \
+                 CAST(COUNT(CASE WHEN o.placed_at >= e.at THEN 1 END) AS DOUBLE PRECISION) AS cnt \
+               FROM experiment_exposures e LEFT JOIN orders o ON o.merchant_id = e.merchant_id AND o.customer_id = e.unit \
+                 AND o.placed_at >= e.at - $3 AND o.placed_at <= e.at + $4 AND o.status NOT IN ('cancelled', 'refunded') \
+                 AND o.currency = $5 \
+               WHERE e.merchant_id = $1 AND e.experiment = $2 \
+               GROUP BY e.unit, e.variation, e.at) x \
+             GROUP BY x.variation",
+        )
+        .bind(merchant)
+        .bind(key)
+        .bind(before_ms)
+        .bind(window_ms)
+        .bind(out.currency.clone().unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            let v = r.try_get::<i64, _>(0)?.max(0) as usize;
+            let n = r.try_get::<i64, _>(1)?.max(0) as u64;
+            let f = |i: usize| -> Result<f64, StoreError> {
+                Ok(r.try_get::<Option<f64>, _>(i)?.unwrap_or(0.0))
+            };
+            let m = |sum: usize| -> Result<super::means::Moments, StoreError> {
+                Ok(super::means::Moments {
+                    n,
+                    sum: f(sum)?,
+                    sum_sq: f(sum + 1)?,
+                })
+            };
+            if v < variations {
+                out.spend[v] = super::means::Paired {
+                    x: m(2)?,
+                    y: m(4)?,
+                    xy: f(6)?,
+                };
+                out.orders[v] = super::means::Paired {
+                    x: m(2)?,
+                    y: m(7)?,
+                    xy: f(9)?,
+                };
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl ExperimentsDb<'_> {
     /// A stored customer's attributes for targeting: their own
     /// attributes, then `country`, `locale`, `tier`, `tags` and `orders`
