@@ -20,8 +20,8 @@ macro_rules! slot_bindings {
                 world: $world,
                 path: "../wit",
                 with: {
-                    "cove:policy/types@0.2.0": crate::generated::host::cove::policy::types,
-                    "cove:policy/host@0.2.0": crate::generated::host::cove::policy::host,
+                    "cove:policy/types@0.3.0": crate::generated::host::cove::policy::types,
+                    "cove:policy/host@0.3.0": crate::generated::host::cove::policy::host,
                 },
                 pub_export_macro: true,
                 additional_derives: [PartialEq],

@@ -36,8 +36,14 @@ pub use slots::*;
 /// Records shared by every slot: customer, order, engagement, channel,
 /// region, money and time.
 pub use generated::host::cove::policy::types::{
-    Channel, Customer, EngagementEvent, EngagementKind, MessageKind, Money, Region, TimestampMs,
+    Channel, Customer, EngagementEvent, EngagementKind, MessageKind, Money, OffsetSpan, Region,
+    TimestampMs,
 };
+
+/// A plugin's description of one setting it reads, for the merchant's
+/// form: key (or pattern), kind and bounds, default, descriptions in
+/// English and Chinese, an example.
+pub use generated::host::cove::policy::types::{IntegerBounds, NumberBounds, Setting, SettingKind};
 
 /// One day in milliseconds, for time arithmetic on [`TimestampMs`].
 pub const DAY_MS: i64 = 24 * HOUR_MS;
@@ -86,6 +92,61 @@ pub mod civil {
             assert_eq!(super::from_days(20_513), (2026, 3, 1));
             assert_eq!(super::to_days(2000, 2, 29), 11_016);
         }
+    }
+}
+
+impl Setting {
+    /// A setting's description: its key (or a pattern with `*`), what it
+    /// takes, its default as the merchant would write it (`None` when off
+    /// by default), what it does in English and in Chinese, and an example
+    /// line (`key = value`).
+    pub fn new(
+        key: &str,
+        kind: SettingKind,
+        default: Option<&str>,
+        en: &str,
+        zh: &str,
+        example: &str,
+    ) -> Setting {
+        Setting {
+            key: key.into(),
+            part: String::new(),
+            kind,
+            default_value: default.map(Into::into),
+            description_en: en.into(),
+            description_zh: zh.into(),
+            example: example.into(),
+        }
+    }
+
+    /// What the `*` of a pattern key stands for, in words (`a country
+    /// code`).
+    pub fn part(mut self, part: &str) -> Setting {
+        self.part = part.into();
+        self
+    }
+}
+
+impl SettingKind {
+    /// A whole number from `min` to `max`.
+    pub fn integer(min: i64, max: i64) -> SettingKind {
+        SettingKind::Integer(IntegerBounds { min, max })
+    }
+
+    /// A decimal number from `min` to `max`.
+    pub fn number(min: f64, max: f64) -> SettingKind {
+        SettingKind::Number(NumberBounds { min, max })
+    }
+
+    /// One of `values`.
+    pub fn choice(values: &[&str]) -> SettingKind {
+        SettingKind::Choice(values.iter().map(|v| v.to_string()).collect())
+    }
+
+    /// Text matching `pattern` (a regular expression for the whole value;
+    /// empty for any text).
+    pub fn text(pattern: &str) -> SettingKind {
+        SettingKind::Text(pattern.into())
     }
 }
 

@@ -1,15 +1,16 @@
 //! One module per policy slot: the slot's types, its trait, and (at the
 //! crate root) its export macro.
 
-use crate::{Config, Ctx};
+use crate::{Config, Ctx, Setting};
 
 type ConfigPairs = Vec<(String, String)>;
 
 /// Fatigue policy: may this customer be contacted on this channel now?
 pub mod fatigue {
     use super::*;
+    pub use crate::OffsetSpan;
     pub use crate::generated::fatigue::exports::cove::policy::fatigue::{
-        Contact, Decision, Deferral, DropReason, Error, MessageRequest, OffsetSpan,
+        Contact, Decision, Deferral, DropReason, Error, MessageRequest,
     };
 
     /// Implement this and export it with [`export_fatigue_policy!`](crate::export_fatigue_policy).
@@ -20,6 +21,15 @@ pub mod fatigue {
         }
         /// Decide one contact: allow, defer until a time, or drop with a reason.
         fn decide(request: MessageRequest, ctx: &Ctx) -> Result<Decision, Error>;
+        /// Decide many contacts at once; by default each as [`decide`](Self::decide).
+        fn decide_batch(requests: Vec<MessageRequest>, ctx: &Ctx) -> Vec<Result<Decision, Error>> {
+            requests.into_iter().map(|r| Self::decide(r, ctx)).collect()
+        }
+        /// Every setting the policy reads, described for the merchant's
+        /// form (none by default: the merchant gets a plain text box).
+        fn settings() -> Vec<Setting> {
+            Vec::new()
+        }
     }
 
     #[doc(hidden)]
@@ -51,6 +61,11 @@ pub mod rfm {
             customers: Vec<CustomerSummary>,
             ctx: &Ctx,
         ) -> Result<Vec<CustomerScore>, Error>;
+        /// Every setting the policy reads, described for the merchant's
+        /// form (none by default: the merchant gets a plain text box).
+        fn settings() -> Vec<Setting> {
+            Vec::new()
+        }
     }
 
     #[doc(hidden)]
@@ -92,6 +107,11 @@ pub mod allocator {
             let n = arms.len().max(1) as f64;
             Ok(arms.iter().map(|_| 1.0 / n).collect())
         }
+        /// Every setting the policy reads, described for the merchant's
+        /// form (none by default: the merchant gets a plain text box).
+        fn settings() -> Vec<Setting> {
+            Vec::new()
+        }
     }
 
     #[doc(hidden)]
@@ -118,6 +138,11 @@ pub mod returns {
         }
         /// The next step of a session: a form to show, or the outcome.
         fn next(session: Session, ctx: &Ctx) -> Result<Step, Error>;
+        /// Every setting the policy reads, described for the merchant's
+        /// form (none by default: the merchant gets a plain text box).
+        fn settings() -> Vec<Setting> {
+            Vec::new()
+        }
     }
 
     impl Session {
@@ -153,6 +178,18 @@ pub mod channels {
         }
         /// Rank the channels that may be used, best first.
         fn choose(request: ChooseRequest, ctx: &Ctx) -> Result<Vec<Ranked>, Error>;
+        /// Rank for many customers at once; by default each as [`choose`](Self::choose).
+        fn choose_batch(
+            requests: Vec<ChooseRequest>,
+            ctx: &Ctx,
+        ) -> Vec<Result<Vec<Ranked>, Error>> {
+            requests.into_iter().map(|r| Self::choose(r, ctx)).collect()
+        }
+        /// Every setting the policy reads, described for the merchant's
+        /// form (none by default: the merchant gets a plain text box).
+        fn settings() -> Vec<Setting> {
+            Vec::new()
+        }
     }
 
     #[doc(hidden)]
@@ -168,7 +205,8 @@ pub mod channels {
 #[macro_export]
 macro_rules! __export_slot {
     ($plugin:ty, $module:ident, $interface:ident, $trait:ident, $export:ident,
-     $(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty);+) => {
+     $(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty);+
+     $(; batch fn $bname:ident($barg:ident: $bty:ty) -> $bret:ty)?) => {
         // Native builds (unit tests) call the impl directly; component
         // export names are only valid inside a wasm module.
         #[cfg(target_arch = "wasm32")]
@@ -184,6 +222,14 @@ macro_rules! __export_slot {
                     $crate::__enter();
                     <$plugin as $crate::$module::$trait>::$name($($arg,)* &$crate::Ctx::from_host())
                 })+
+                $(fn $bname($barg: $bty) -> $bret {
+                    $crate::__enter();
+                    <$plugin as $crate::$module::$trait>::$bname($barg, &$crate::Ctx::from_host())
+                })?
+                fn settings() -> ::std::vec::Vec<$crate::Setting> {
+                    $crate::__enter();
+                    <$plugin as $crate::$module::$trait>::settings()
+                }
             }
             $crate::generated::$module::$export!(CoveExport with_types_in $crate::generated::$module);
         };
@@ -195,7 +241,9 @@ macro_rules! __export_slot {
 macro_rules! export_fatigue_policy {
     ($plugin:ty) => {
         $crate::__export_slot!($plugin, fatigue, fatigue, FatiguePolicy, __export_fatigue,
-            fn decide(request: $crate::fatigue::MessageRequest) -> $crate::fatigue::Decision);
+            fn decide(request: $crate::fatigue::MessageRequest) -> $crate::fatigue::Decision;
+            batch fn decide_batch(requests: ::std::vec::Vec<$crate::fatigue::MessageRequest>)
+                -> ::std::vec::Vec<::std::result::Result<$crate::fatigue::Decision, $crate::fatigue::Error>>);
     };
 }
 
@@ -236,6 +284,8 @@ macro_rules! export_return_flow {
 macro_rules! export_channel_chooser {
     ($plugin:ty) => {
         $crate::__export_slot!($plugin, channels, channels, ChannelChooser, __export_channels,
-            fn choose(request: $crate::channels::ChooseRequest) -> ::std::vec::Vec<$crate::channels::Ranked>);
+            fn choose(request: $crate::channels::ChooseRequest) -> ::std::vec::Vec<$crate::channels::Ranked>;
+            batch fn choose_batch(requests: ::std::vec::Vec<$crate::channels::ChooseRequest>)
+                -> ::std::vec::Vec<::std::result::Result<::std::vec::Vec<$crate::channels::Ranked>, $crate::channels::Error>>);
     };
 }

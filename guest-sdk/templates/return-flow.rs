@@ -38,7 +38,7 @@ mod tests {
         Session {
             locale: "en".into(),
             order: OrderFacts { id: "1001".into(), platform: "own-site".into(), placed_at: 0, lines: vec![], deliveries: vec![] },
-            customer: CustomerFacts { tier: None, country: None, orders: 1, spent: Money { amount_minor: 0, currency: "EUR".into() } },
+            customer: CustomerFacts { tier: None, country: None, orders: 1, spent: Money { amount_minor: 0, currency: "EUR".into() }, time_zone: None, offsets: vec![] },
             answers,
         }
     }

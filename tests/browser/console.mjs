@@ -86,6 +86,22 @@ try {
   await ready("policies");
   check(await page.locator("section[data-slot=fatigue-policy] canvas").count() == 1, "policies: the fatigue policy has its decisions chart");
   check(/fatigue-policy@/.test(await page.textContent("main table")), "policies: the bound plugin version is shown");
+  // The fatigue policy describes its settings: a form, checked as the
+  // merchant types, then by the plugin; what is in force, in words.
+  const gap = page.locator('section[data-slot=fatigue-policy] input[data-key="min-gap-hours"]');
+  check((await gap.getAttribute("min")) == "0" && /default: 12/.test(await gap.getAttribute("placeholder")), "policies: a described setting is a bounded field with its default shown");
+  await gap.fill("100000");
+  check(await gap.evaluate((el) => !el.checkValidity()), "policies: a value out of bounds is flagged as the merchant types");
+  check((await page.locator("section[data-slot=fatigue-policy] [data-pattern='cap.*']").count()) == 1, "policies: a pattern setting (cap per channel) has its own rows");
+  await gap.fill("18");
+  await page.click("section[data-slot=fatigue-policy] form[data-settings] button[type=submit]");
+  await page.waitForFunction(() => /Saved|已保存/.test(document.querySelector("section[data-slot=fatigue-policy] form[data-settings] [role=status]").textContent));
+  const applied = await (await fetch(COVE + "/v1/merchants/demo/slots", { headers: { authorization: "Bearer " + KEY } })).json();
+  const fatigue = applied.slots.find((x) => x.slot == "fatigue-policy");
+  check(fatigue.config["min-gap-hours"] == "18", "policies: the form's value is applied (" + JSON.stringify(fatigue.config) + ")");
+  await page.goto(COVE + "/console#/policies");
+  await ready("policies");
+  check(/min-gap-hours: 18 \(set by you\)/.test(await page.textContent("section[data-slot=fatigue-policy] [data-in-force]")), "policies: the settings in force are shown in words");
 
   // Keyboard: Tab from the top reaches the skip link, then the navigation.
   await page.goto(COVE + "/console#/overview");

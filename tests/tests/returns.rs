@@ -677,3 +677,79 @@ async fn one_order_cannot_fill_the_disk_nor_be_guessed() {
     }
     too_many("1001", "ana@shop.example", "rate_limited").await;
 }
+
+/// Since contract 0.3.0 the flow counts days in the customer's own time
+/// zone, which the host sends with its offsets: a parcel delivered at
+/// 23:30 UTC came the next day in Berlin but the same day in New York,
+/// and the refusal names each customer's own date.
+#[tokio::test]
+async fn the_period_counts_in_the_customers_own_time_zone() {
+    let (app, key, _dir) = shop().await;
+    // 40 days ago at 23:30 UTC: outside every window.
+    let t = now();
+    let delivered = (t / DAY - 40) * DAY + 23 * 3_600_000 + 30 * 60_000;
+    let customers = [
+        json!({"id": "c3", "email": "cy@shop.example", "country": "DE", "time_zone": "America/New_York"}),
+        json!({"id": "c4", "email": "di@shop.example", "country": "DE"}),
+    ];
+    let orders: Vec<Value> = ["c3", "c4"]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({"id": format!("20{i}"), "customer_id": c, "placed_at": delivered - 2 * DAY, "currency": "EUR",
+            "total": "49.99", "items": [{"sku": "SHIRT", "category": "apparel", "quantity": 1, "unit_price": "49.99"}], "deliveries": [delivered]}))
+        .collect();
+    cove_e2e::import_lines(&app, &key, "customers", &customers).await;
+    cove_e2e::import_lines(&app, &key, "orders", &orders).await;
+    // The dates as the refusal writes them: the UTC date in New York, the
+    // next one in Berlin.
+    let date = |day: i64| {
+        const WEEKDAYS: [&str; 7] = [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ];
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let (_, m, d) = cove_sdk::civil::from_days(day);
+        format!(
+            "{} {d} {}",
+            WEEKDAYS[(day + 3).rem_euclid(7) as usize],
+            MONTHS[m as usize - 1]
+        )
+    };
+    let utc_day = delivered / DAY;
+    for (order, email, day) in [
+        ("200", "cy@shop.example", utc_day),
+        ("201", "di@shop.example", utc_day + 1),
+    ] {
+        let (flow, _) = Flow::start(&app, order, email).await;
+        flow.next(json!({"country": "DE"}), "item").await;
+        flow.next(json!({"sku": "SHIRT"}), "parcel").await;
+        flow.next(json!({"weight-grams": 800}), "reason").await;
+        let (s, v) = flow.answer(json!({"reason": "too-small"})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let why = v["step"]["outcome"]["rejected"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{v}"));
+        assert!(
+            why.contains(&format!("delivered on {}", date(day))),
+            "{email}: {why}"
+        );
+    }
+}

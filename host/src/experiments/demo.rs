@@ -94,7 +94,12 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
             let bought_before = with_orders && next() < 0.1;
             if bought_before {
                 let when = at - (1.0 + 12.0 * next()) as i64 * 86_400_000;
-                orders.push_str(&order_line(&unit, "pre", when, taste * (0.7 + 0.6 * next())));
+                orders.push_str(&order_line(
+                    &unit,
+                    "pre",
+                    when,
+                    taste * (0.7 + 0.6 * next()),
+                ));
             }
             let chance = match (with_orders, bought_before) {
                 (false, _) => rates[v],
@@ -125,11 +130,7 @@ pub async fn seed_demo(state: &AppState, merchant: &str) -> anyhow::Result<()> {
     let mut importer = Importer::new(&state.store, merchant, Entity::Orders, Format::Ndjson);
     importer.push(orders.as_bytes()).await?;
     let summary = importer.finish().await?;
-    anyhow::ensure!(
-        summary.rejected == 0,
-        "demo orders: {:?}",
-        summary.errors
-    );
+    anyhow::ensure!(summary.rejected == 0, "demo orders: {:?}", summary.errors);
     state.get::<Cache>().forget(merchant);
     Ok(())
 }

@@ -7,7 +7,6 @@
 //! message, and the host fills in the rest.
 
 use crate::platform::http::Code;
-use chrono::{Offset, TimeZone};
 use serde_json::{Map, Value, json};
 
 use crate::customers::store::CustomersDb;
@@ -59,11 +58,7 @@ pub fn region(country: &str) -> &'static str {
     }
 }
 
-/// Minutes `zone` is ahead of UTC at `at_ms` (DST included); 0 if unknown.
-pub fn utc_offset_minutes(zone: Option<&str>, at_ms: i64) -> i32 {
-    zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok())
-        .map_or(0, |tz| utc_offset_minutes_in(tz, at_ms))
-}
+pub use crate::platform::zone::utc_offset_minutes;
 
 /// The fatigue slot's [`InputHook`](crate::platform::feature::InputHook):
 /// the short form, filled from the store.
@@ -345,42 +340,11 @@ impl Profile {
 /// The zone's offsets from 35 days before `now` to 95 days after, as WIT
 /// `offset-span`s: one per offset in force, each from when it starts.
 pub fn offsets(zone: Option<&str>, now: i64) -> Value {
-    let Some(tz) = zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) else {
-        return json!([]);
-    };
-    let at = |t: i64| utc_offset_minutes_in(tz, t);
-    const DAY: i64 = crate::DAY_MS;
-    let (from, to) = (now - HISTORY_DAYS * DAY, now + 95 * DAY);
-    let mut spans = vec![json!({"starts-at": from, "utc-offset-minutes": at(from)})];
-    let (mut t, mut offset) = (from, at(from));
-    while t < to {
-        let next = t + DAY;
-        if at(next) != offset {
-            // The change is in (t, next]: narrow it to the minute.
-            let (mut lo, mut hi) = (t, next);
-            while hi - lo > 60_000 {
-                let mid = lo + (hi - lo) / 2;
-                if at(mid) == offset {
-                    lo = mid
-                } else {
-                    hi = mid
-                }
-            }
-            // Zones change on whole minutes: the one minute in (lo, hi].
-            let change = hi - hi.rem_euclid(60_000);
-            offset = at(change);
-            spans.push(json!({"starts-at": change, "utc-offset-minutes": offset}));
-        }
-        t = next;
-    }
-    Value::Array(spans)
-}
-
-fn utc_offset_minutes_in(tz: chrono_tz::Tz, at_ms: i64) -> i32 {
-    match tz.timestamp_millis_opt(at_ms) {
-        chrono::LocalResult::Single(t) => t.offset().fix().local_minus_utc() / 60,
-        _ => 0,
-    }
+    crate::platform::zone::offset_spans(
+        zone,
+        now - HISTORY_DAYS * crate::DAY_MS,
+        now + 95 * crate::DAY_MS,
+    )
 }
 
 #[cfg(test)]

@@ -468,7 +468,9 @@ pub async fn call_other_with(
                     active.label,
                     e.as_deref().map_or(Value::Null, wjson::from_val)
                 )),
-                other => Err(format!("not a result: {other:?}")),
+                // Functions that cannot fail (`settings`, the batches,
+                // whose items are results of their own).
+                other => Ok(wjson::from_val(&other)),
             }
         }
         Err(f) => {

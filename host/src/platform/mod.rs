@@ -30,6 +30,7 @@ pub mod slots;
 pub mod stats;
 pub mod store;
 pub mod team;
+pub mod zone;
 
 pub use operator::{REFERENCE_PUBLISHER, create_bound};
 
@@ -107,6 +108,7 @@ fn policy_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::rollback))
         .routes(routes!(policy::invoke))
         .routes(routes!(policy::configure))
+        .routes(routes!(policy::settings))
 }
 
 /// A merchant's credentials: its API keys and its link key (the `keys`

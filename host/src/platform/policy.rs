@@ -181,6 +181,74 @@ pub async fn configure(
     super::operator::current(&state, &merchant, slot)
 }
 
+/// `GET /v1/merchants/{merchant}/slots/{slot}/settings`: the settings the
+/// bound plugin reads, as it describes them (contract 0.3.0 and later),
+/// with the config in force.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/slots/{slot}/settings", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), responses((status = 200, description = "The plugin's settings described (empty with `described: false` for a plugin of an older contract), and the config in force", body = SettingsNow), (status = 409, description = "No plugin is bound"), (status = 502, description = "The plugin could not describe its settings")))]
+pub async fn settings(
+    State(state): State<AppState>,
+    Path((merchant, slot_name)): Path<(String, String)>,
+    _: ForMerchant,
+) -> Result<Response, ApiError> {
+    let slot = slot(&slot_name)?;
+    let Some(active) = state.bindings.get(&merchant, slot) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::SlotUnbound,
+            format!("no plugin serves {slot} for `{merchant}` yet, so it has no settings"),
+        ));
+    };
+    let described = active.prepared.contract.describes_settings();
+    let settings = if described {
+        crate::platform::invoke::call_other(
+            &state,
+            &merchant,
+            slot,
+            "settings",
+            &Value::Object(Default::default()),
+        )
+        .await
+        .map_err(|why| ApiError::new(StatusCode::BAD_GATEWAY, Code::PluginFailed, why))?
+    } else {
+        Value::Array(vec![])
+    };
+    Ok(axum::Json(SettingsNow {
+        slot: slot.world(),
+        plugin: active.plugin.name.clone(),
+        version: active.plugin.version.clone(),
+        contract: active.plugin.contract.clone(),
+        described,
+        settings,
+        config: active.config_json.clone(),
+    })
+    .into_response())
+}
+
+/// A bound plugin's settings.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SettingsNow {
+    /// The slot.
+    pub slot: &'static str,
+    /// The plugin bound.
+    pub plugin: String,
+    /// Its version.
+    pub version: String,
+    /// Its contract.
+    pub contract: String,
+    /// Whether it describes its settings (contract 0.3.0 and later); if
+    /// not, the merchant writes `key = value` lines.
+    pub described: bool,
+    /// Each setting: `key` (or a pattern with `*`, and `part` saying what
+    /// it stands for), `kind` (`{"integer": {"min", "max"}}`, `{"number":
+    /// …}`, `{"choice": [...]}`, `"flag"` or `{"text": pattern}`),
+    /// `default-value`, `description-en`, `description-zh`, `example`.
+    #[schema(value_type = Vec<Object>)]
+    pub settings: Value,
+    /// The config in force.
+    #[schema(value_type = Object)]
+    pub config: Value,
+}
+
 /// Query of [`stats`].
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -101,7 +101,8 @@ macro_rules! bundle {
 fn bundle(contract: Contract) -> Bundle {
     match contract {
         Contract::V0_1 => bundle!("guest-sdk/v0.1.0", "wit/v0.1.0"),
-        Contract::V0_2 => bundle!("guest-sdk", "wit"),
+        Contract::V0_2 => bundle!("guest-sdk/v0.2.0", "wit/v0.2.0"),
+        Contract::V0_3 => bundle!("guest-sdk", "wit"),
     }
 }
 

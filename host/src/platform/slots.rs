@@ -24,22 +24,31 @@ pub enum Slot {
 pub enum Contract {
     /// `cove:policy@0.1.0`, frozen in `wit/v0.1.0`.
     V0_1,
-    /// `cove:policy@0.2.0`, the newest (`wit/`).
+    /// `cove:policy@0.2.0`, frozen in `wit/v0.2.0`.
     V0_2,
+    /// `cove:policy@0.3.0`, the newest (`wit/`).
+    V0_3,
 }
 
 impl Contract {
     /// Every contract version served, oldest first.
-    pub const ALL: [Contract; 2] = [Contract::V0_1, Contract::V0_2];
+    pub const ALL: [Contract; 3] = [Contract::V0_1, Contract::V0_2, Contract::V0_3];
     /// The version new plugins are built against.
-    pub const NEWEST: Contract = Contract::V0_2;
+    pub const NEWEST: Contract = Contract::V0_3;
 
-    /// The package version, `0.2.0`.
+    /// The package version, `0.3.0`.
     pub fn version(self) -> &'static str {
         match self {
             Contract::V0_1 => "0.1.0",
             Contract::V0_2 => "0.2.0",
+            Contract::V0_3 => "0.3.0",
         }
+    }
+
+    /// Whether plugins of this contract describe their settings
+    /// (`settings`, since 0.3.0).
+    pub fn describes_settings(self) -> bool {
+        self >= Contract::V0_3
     }
 
     /// The contract of package version `version`, if served.
@@ -119,9 +128,15 @@ impl Slot {
     /// `validate-config`, which features call on their own schedule.
     pub fn other_functions(self, contract: Contract) -> &'static [&'static str] {
         match (self, contract) {
+            (_, Contract::V0_1) => &[],
             (Slot::Allocator, Contract::V0_2) => &["reweight"],
             (Slot::Rfm, Contract::V0_2) => &["fit"],
-            _ => &[],
+            (_, Contract::V0_2) => &[],
+            (Slot::Allocator, Contract::V0_3) => &["reweight", "settings"],
+            (Slot::Rfm, Contract::V0_3) => &["fit", "settings"],
+            (Slot::Fatigue, Contract::V0_3) => &["decide-batch", "settings"],
+            (Slot::Channels, Contract::V0_3) => &["choose-batch", "settings"],
+            (Slot::Returns, Contract::V0_3) => &["settings"],
         }
     }
 }

@@ -179,18 +179,31 @@ async fn ask(
     r: &ReturnRow,
     facts: &store::OrderFacts,
 ) -> Result<Value, ApiError> {
+    let contract = state
+        .bindings
+        .get(merchant, Slot::Returns)
+        .map(|a| a.prepared.contract);
+    let mut customer = facts.customer.clone();
+    if contract.is_some_and(|c| c >= Contract::V0_3) {
+        // Since 0.3.0 days count in the customer's own time: their zone
+        // and its offsets from before the order to after now.
+        let placed = facts.order["placed-at"].as_i64().unwrap_or(0);
+        let zone = facts.time_zone.as_deref();
+        customer["time-zone"] = json!(zone);
+        customer["offsets"] = crate::platform::zone::offset_spans(
+            zone,
+            placed - 60 * crate::DAY_MS,
+            crate::now_ms() + 60 * crate::DAY_MS,
+        );
+    }
     let input = json!({"session": {
         "locale": r.locale,
         "order": facts.order,
-        "customer": facts.customer,
+        "customer": customer,
         "answers": r.answers,
     }});
     // A flow built against 0.1.0 has no steps: a person settles it.
-    if state
-        .bindings
-        .get(merchant, Slot::Returns)
-        .is_some_and(|a| a.prepared.contract == Contract::V0_1)
-    {
+    if contract == Some(Contract::V0_1) {
         return Ok(slots::human_review(Contract::V0_2, &input));
     }
     match invoke(state, merchant, Slot::Returns, input.to_string().as_bytes()).await {

@@ -28,7 +28,7 @@ pub fn human_review(contract: Contract, input: &Value) -> Value {
     }});
     match contract {
         Contract::V0_1 => outcome,
-        Contract::V0_2 => json!({ "outcome": outcome }),
+        Contract::V0_2 | Contract::V0_3 => json!({ "outcome": outcome }),
     }
 }
 

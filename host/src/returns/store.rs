@@ -71,6 +71,8 @@ pub struct OrderFacts {
     pub order: Value,
     /// See `order`.
     pub customer: Value,
+    /// The customer's IANA time zone, if on file.
+    pub time_zone: Option<String>,
 }
 
 /// Where a return stands.
@@ -259,7 +261,7 @@ impl ReturnsDb<'_> {
         except: &str,
     ) -> Result<Option<OrderFacts>, StoreError> {
         let Some(o) = sqlx::query(
-            "SELECT o.customer_id, o.placed_at, o.currency, o.platform, o.items, o.deliveries, c.email, c.tier, c.country \
+            "SELECT o.customer_id, o.placed_at, o.currency, o.platform, o.items, o.deliveries, c.email, c.tier, c.country, c.time_zone \
              FROM orders o LEFT JOIN customers c ON c.merchant_id = o.merchant_id AND c.id = o.customer_id \
              WHERE o.merchant_id = $1 AND o.id = $2",
         )
@@ -333,6 +335,7 @@ impl ReturnsDb<'_> {
                 "spent": {"amount-minor": spent.try_get::<i64, _>(1)?, "currency": currency},
             }),
             customer_id,
+            time_zone: o.try_get(9)?,
         }))
     }
 

@@ -63,7 +63,7 @@ fn last_or_unscored(contract: Contract, input: &Value, _: i64, last: &[Option<Va
                         "recency": 0, "frequency": 0, "monetary": 0,
                         "segment": "unscored", "segments": ["unscored"],
                     }),
-                    Contract::V0_2 => json!({
+                    Contract::V0_2 | Contract::V0_3 => json!({
                         "customer-id": c["customer-id"],
                         "recency": 0, "frequency": 0, "monetary": 0,
                         "segment": "unscored", "tier": "unscored", "micro-segments": ["unscored"],
@@ -91,7 +91,7 @@ fn check(contract: Contract, input: &Value, output: &Value, _: i64) -> Result<()
     for (i, (s, c)) in scores.iter().zip(inputs).enumerate() {
         let id = match contract {
             Contract::V0_1 => c.pointer("/customer/id").cloned().unwrap_or_default(),
-            Contract::V0_2 => c["customer-id"].clone(),
+            Contract::V0_2 | Contract::V0_3 => c["customer-id"].clone(),
         };
         if s["customer-id"] != id {
             return Err(format!("score {i} is for another customer"));
@@ -103,7 +103,7 @@ fn check(contract: Contract, input: &Value, output: &Value, _: i64) -> Result<()
         }
         let segments = match contract {
             Contract::V0_1 => &s["segments"],
-            Contract::V0_2 => &s["micro-segments"],
+            Contract::V0_2 | Contract::V0_3 => &s["micro-segments"],
         };
         if segments.as_array().is_none_or(Vec::is_empty) {
             return Err(format!("customer {i} is in no segment"));

@@ -22,7 +22,8 @@
 
 use cove_sdk::channels::{ChannelChooser, ChooseRequest, Error, Ranked};
 use cove_sdk::{
-    Channel, Config, Ctx, DAY_MS, EngagementKind, HOUR_MS, MessageKind, Region, TimestampMs,
+    Channel, Config, Ctx, DAY_MS, EngagementKind, HOUR_MS, MessageKind, Region, Setting,
+    SettingKind, TimestampMs,
 };
 
 /// The reference channel chooser.
@@ -31,6 +32,55 @@ pub struct Chooser;
 impl ChannelChooser for Chooser {
     fn validate_config(config: &Config) -> Result<(), Error> {
         Settings::from_config(config).map(|_| ())
+    }
+
+    fn settings() -> Vec<Setting> {
+        let channel = r"(email|sms|app-push|web-push|whatsapp|messenger|phone-call)";
+        vec![
+            Setting::new(
+                "prior.*",
+                SettingKind::text(&format!(
+                    r"{channel}[ =:]\s*\d+(\.\d+)?%?(\s*,\s*{channel}[ =:]\s*\d+(\.\d+)?%?)*"
+                )),
+                None,
+                "How well each channel usually works in a region before Cove knows the customer: a rate per channel (Cove's defaults by region apply unless set).",
+                "在了解客户之前，各渠道在某个地区通常的效果：每个渠道一个比率（未设置时使用 Cove 按地区的默认值）。",
+                "prior.europe = email 0.22, sms 0.12, whatsapp 0.3",
+            )
+            .part("a region: north-america, europe, middle-east, latin-america, asia-pacific, africa, other"),
+            Setting::new(
+                "prior-weight",
+                SettingKind::number(0.1, 10_000.0),
+                Some("10"),
+                "How many messages the regional rates count as against the customer's own reactions.",
+                "地区比率相当于多少条消息，用来与客户自身的反应对比。",
+                "prior-weight = 10",
+            ),
+            Setting::new(
+                "half-life-days",
+                SettingKind::number(1.0, 100_000.0),
+                Some("60"),
+                "After this many days a customer's reaction to a message counts half as much.",
+                "客户对消息的反应经过这么多天后，权重减半。",
+                "half-life-days = 60",
+            ),
+            Setting::new(
+                "silent-after-days",
+                SettingKind::integer(1, 3650),
+                Some("60"),
+                "Days without any reaction after which a promotion tries the reactivation channels first.",
+                "客户多少天没有任何互动后，促销消息优先尝试唤醒渠道。",
+                "silent-after-days = 60",
+            ),
+            Setting::new(
+                "reactivation",
+                SettingKind::text(&format!(r"{channel}(\s*,\s*{channel})*")),
+                Some("whatsapp, messenger"),
+                "Channels to win back a customer who unsubscribed or went silent, best first.",
+                "用来挽回已退订或长期沉默客户的渠道，按优先顺序。",
+                "reactivation = whatsapp, messenger",
+            ),
+        ]
     }
 
     fn choose(request: ChooseRequest, ctx: &Ctx) -> Result<Vec<Ranked>, Error> {

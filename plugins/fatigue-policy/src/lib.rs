@@ -39,6 +39,10 @@ impl FatiguePolicy for Fatigue {
         Settings::from_config(config).map(|_| ())
     }
 
+    fn settings() -> Vec<cove_sdk::Setting> {
+        settings::described()
+    }
+
     fn decide(request: MessageRequest, ctx: &Ctx) -> Result<Decision, Error> {
         let settings = Settings::from_config(ctx.config())?;
         Ok(decide(&settings, &request, ctx.now()))

@@ -23,7 +23,7 @@
 //! rolling windows.
 
 use cove_sdk::fatigue::Error;
-use cove_sdk::{Channel, Config, DAY_MS, HOUR_MS};
+use cove_sdk::{Channel, Config, DAY_MS, HOUR_MS, Setting, SettingKind};
 
 use crate::clock::Calendar;
 
@@ -346,4 +346,147 @@ impl Settings {
             .or_else(|| find(None))
             .map_or(&[], |(_, _, w)| w.as_slice())
     }
+}
+
+/// A cap rule: `3`, `3/week`, `1/day, 4/7d`.
+const CAP_RULES: &str = r"\d+(/(day|week|month|\d+[hd]))?(\s*,\s*\d+(/(day|week|month|\d+[hd]))?)*";
+/// A local-time window `HH:MM-HH:MM`.
+const WINDOW: &str = r"\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}";
+/// Several windows, separated by commas.
+const WINDOWS: &str =
+    r"\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}(\s*,\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2})*";
+
+/// Every setting [`Settings::from_config`] reads, described for the
+/// merchant's form.
+pub fn described() -> Vec<Setting> {
+    let hours = |key: &str, default: &str, max: i64, en: &str, zh: &str| {
+        Setting::new(
+            key,
+            SettingKind::integer(0, max),
+            Some(default),
+            en,
+            zh,
+            &format!("{key} = {default}"),
+        )
+    };
+    vec![
+        Setting::new(
+            "cap.*",
+            SettingKind::text(CAP_RULES),
+            None,
+            "How many messages a customer may get on a channel: a number per 7 days, or rules such as 3/week, 1/day (week and day follow the customer's calendar; 24h or 7d are rolling). Unless set: e-mail 3, SMS 2, app push 5, web push 3, WhatsApp 2, Messenger 2, calls 1 per 7 days.",
+            "每位客户在一个渠道上最多收到多少条消息：每 7 天的条数，或 3/week, 1/day 这样的规则（week 和 day 按客户当地日历；24h 或 7d 为滚动时间窗）。未设置时：每 7 天邮件 3 条、短信 2 条、App 推送 5 条、网页推送 3 条、WhatsApp 2 条、Messenger 2 条、电话 1 次。",
+            "cap.email = 3/week, 1/day",
+        )
+        .part("a channel: email, sms, app-push, web-push, whatsapp, messenger, phone-call"),
+        Setting::new(
+            "cap.total",
+            SettingKind::text(CAP_RULES),
+            None,
+            "Rules across all channels together.",
+            "所有渠道合计的规则。",
+            "cap.total = 5/week",
+        ),
+        Setting::new(
+            "cap.total-week",
+            SettingKind::integer(0, 1000),
+            Some("6"),
+            "Messages across all channels per 7 days.",
+            "每 7 天所有渠道合计的消息数。",
+            "cap.total-week = 6",
+        ),
+        Setting::new(
+            "cap.total-day",
+            SettingKind::integer(0, 1000),
+            Some("2"),
+            "Messages across all channels per 24 hours.",
+            "每 24 小时所有渠道合计的消息数。",
+            "cap.total-day = 2",
+        ),
+        Setting::new(
+            "cap.tag.*",
+            SettingKind::text(CAP_RULES),
+            None,
+            "Rules for messages with a tag (such as promotion).",
+            "带某个标签（例如 promotion）的消息的规则。",
+            "cap.tag.promotion = 2/week",
+        )
+        .part("a message tag"),
+        Setting::new(
+            "quiet-hours",
+            SettingKind::text(WINDOW),
+            Some("21:00-09:00"),
+            "Hours of the customer's local night when nothing is sent.",
+            "客户当地夜间不发送任何消息的时段。",
+            "quiet-hours = 21:00-09:00",
+        ),
+        Setting::new(
+            "quiet-hours.*",
+            SettingKind::text(WINDOW),
+            None,
+            "Quiet hours for customers in one country. Unless set: the US and Canada 21:00-08:00, France 20:00-10:00.",
+            "某个国家客户的免打扰时段。未设置时：美国和加拿大 21:00-08:00，法国 20:00-10:00。",
+            "quiet-hours.US = 21:00-08:00",
+        )
+        .part("a two-letter country code in capitals"),
+        Setting::new(
+            "windows.*",
+            SettingKind::text(WINDOWS),
+            None,
+            "The only local times a channel may be used (for one segment: windows.channel.segment). Unless set: calls 10:00-12:00, 16:00-18:00, 19:00-20:00.",
+            "某个渠道唯一允许使用的当地时段（针对某个分组：windows.渠道.分组）。未设置时：电话 10:00-12:00、16:00-18:00、19:00-20:00。",
+            "windows.phone-call = 10:00-12:00, 16:00-18:00",
+        )
+        .part("a channel, optionally followed by .segment"),
+        hours(
+            "min-gap-hours",
+            "12",
+            24 * 30,
+            "Hours between two messages to the same customer.",
+            "同一客户两条消息之间的间隔小时数。",
+        ),
+        hours(
+            "ignored-gap-hours",
+            "48",
+            24 * 30,
+            "Hours to wait after a message the customer did not open.",
+            "客户未打开上一条消息后需要等待的小时数。",
+        ),
+        hours(
+            "call-retry-hours",
+            "4",
+            24 * 30,
+            "Hours before an unanswered call is tried again.",
+            "未接通的电话再次拨打前等待的小时数。",
+        ),
+        hours(
+            "journey-days",
+            "7",
+            365,
+            "A campaign that contacted the customer this many days ago still runs: no second one starts.",
+            "在这么多天内联系过客户的营销活动仍算进行中：不会开始第二个。",
+        ),
+        hours(
+            "silent-after-days",
+            "90",
+            3650,
+            "Days without any reaction after which a customer is only contacted when they do something.",
+            "客户多少天没有任何互动后，只有在其有新动作时才联系。",
+        ),
+        hours(
+            "max-defer-hours",
+            "72",
+            24 * 90,
+            "The longest a message may wait for a good moment; beyond it, it is not sent.",
+            "消息等待合适时机的最长小时数；超过则不发送。",
+        ),
+        Setting::new(
+            "transactional-exempt",
+            SettingKind::Flag,
+            Some("true"),
+            "Order and delivery messages skip every rule above.",
+            "订单和物流消息不受以上任何规则限制。",
+            "transactional-exempt = true",
+        ),
+    ]
 }

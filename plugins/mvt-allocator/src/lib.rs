@@ -25,7 +25,7 @@ pub mod gb;
 pub mod json;
 
 use cove_sdk::allocator::{Allocator, ArmStats, Assignment, BanditSettings, Error, Experiment};
-use cove_sdk::{Config, Ctx};
+use cove_sdk::{Config, Ctx, Setting, SettingKind};
 
 /// The reference allocator.
 pub struct MvtAllocator;
@@ -45,6 +45,17 @@ fn draws(config: &Config) -> Result<u32, Error> {
 impl Allocator for MvtAllocator {
     fn validate_config(config: &Config) -> Result<(), Error> {
         draws(config).map(drop)
+    }
+
+    fn settings() -> Vec<Setting> {
+        vec![Setting::new(
+            "bandit.draws",
+            SettingKind::integer(100, 5_000),
+            Some("2000"),
+            "How many random draws a bandit uses each time it moves traffic: more is steadier, fewer is faster.",
+            "多臂老虎机每次调整流量时使用的随机抽样次数：越多越稳定，越少越快。",
+            "bandit.draws = 2000",
+        )]
     }
 
     fn allocate(

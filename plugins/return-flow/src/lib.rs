@@ -40,6 +40,10 @@ impl ReturnFlow for Returns {
         Settings::from_config(config).map(|_| ())
     }
 
+    fn settings() -> Vec<cove_sdk::Setting> {
+        described::settings()
+    }
+
     fn next(session: Session, ctx: &Ctx) -> Result<Step, Error> {
         let settings = Settings::from_config(ctx.config())?;
         next(&settings, &session, ctx.now())
@@ -48,6 +52,7 @@ impl ReturnFlow for Returns {
 
 cove_sdk::export_return_flow!(Returns);
 
+mod described;
 pub mod period;
 pub mod texts;
 
@@ -714,9 +719,10 @@ pub fn next(settings: &Settings, session: &Session, now: TimestampMs) -> Result<
             // Regulation 1182/71: from the day after delivery, in the
             // consumer's time, to the end of a working day.
             // Never shorter than the whole days counted before.
-            let (last, ends) = period::period(country, delivered, i64::from(window));
+            let clock = period::Clock::of(&session.customer.offsets, country);
+            let (last, ends) = period::period(&clock, country, delivered, i64::from(window));
             if now >= ends && days > i64::from(window) {
-                let local = delivered + period::offset_ms(country, delivered);
+                let local = delivered + clock.offset_ms(delivered);
                 let date = |d: i64| texts::long_date(&session.locale, d);
                 return done(Outcome::Rejected(say(
                     "no.window.until",

@@ -4,12 +4,54 @@
 //! consumer's time, and when its last day is a Saturday, Sunday or public
 //! holiday it ends at the end of the next working day.
 //!
-//! The consumer's time is their country's (the 0.2.0 contract names the
-//! country, not the time zone): standard time plus the EU's summer time.
-//! Public holidays are each country's national ones, 2025-2040, generated
-//! from the `holidays` package by `scripts/gen-holidays`.
+//! The consumer's time is their own time zone's when the host knows it
+//! (its UTC offsets come with the session since contract 0.3.0), else
+//! their country's: standard time plus the EU's summer time. Public
+//! holidays are each country's national ones, 2025-2040, generated from
+//! the `holidays` package by `scripts/gen-holidays`.
 
-use cove_sdk::civil;
+use cove_sdk::{OffsetSpan, civil};
+
+/// The clock a consumer's days count by.
+pub enum Clock<'a> {
+    /// Their time zone's offsets (oldest first), from the host.
+    Zone(&'a [OffsetSpan]),
+    /// Their country's time.
+    Country(&'a str),
+}
+
+impl<'a> Clock<'a> {
+    /// The zone's offsets when there are any, else the country's time.
+    pub fn of(offsets: &'a [OffsetSpan], country: &'a str) -> Clock<'a> {
+        if offsets.is_empty() {
+            Clock::Country(country)
+        } else {
+            Clock::Zone(offsets)
+        }
+    }
+
+    /// Local time's offset from UTC at `utc_ms`.
+    pub fn offset_ms(&self, utc_ms: i64) -> i64 {
+        match self {
+            Clock::Country(c) => offset_ms(c, utc_ms),
+            Clock::Zone(spans) => spans
+                .iter()
+                .rev()
+                .find(|s| s.starts_at <= utc_ms)
+                .or(spans.first())
+                .map_or(0, |s| i64::from(s.utc_offset_minutes) * 60_000),
+        }
+    }
+
+    /// The UTC instant of a local time (`local_ms` as if it were UTC).
+    fn to_utc(&self, local_ms: i64) -> i64 {
+        let mut offset = self.offset_ms(local_ms);
+        for _ in 0..3 {
+            offset = self.offset_ms(local_ms - offset);
+        }
+        local_ms - offset
+    }
+}
 
 /// The EU member states and the rest of the EEA.
 pub const EU_EEA: [&str; 30] = [
@@ -72,21 +114,16 @@ pub fn holiday(country: &str, day: i64) -> bool {
 }
 
 /// A period of `days` after a delivery at `delivered` (UTC ms) to a
-/// consumer in `country`: its last day (days since the epoch, the
-/// consumer's date) and the moment it ends (UTC ms, midnight at the end of
-/// that day in the consumer's time).
-pub fn period(country: &str, delivered: i64, days: i64) -> (i64, i64) {
-    let local = delivered + offset_ms(country, delivered);
+/// consumer in `country` whose days count by `clock`: its last day (days
+/// since the epoch, the consumer's date) and the moment it ends (UTC ms,
+/// midnight at the end of that day in the consumer's time).
+pub fn period(clock: &Clock, country: &str, delivered: i64, days: i64) -> (i64, i64) {
+    let local = delivered + clock.offset_ms(delivered);
     let mut last = local.div_euclid(DAY_MS) + days;
     while weekday(last) >= 5 || holiday(country, last) {
         last += 1;
     }
-    let midnight = (last + 1) * DAY_MS;
-    // The offset in force just before that midnight (summer time changes
-    // at 01:00 UTC, never at midnight local).
-    let standard = zone(country).0 * HOUR_MS;
-    let ends = midnight - offset_ms(country, midnight - standard - 1);
-    (last, ends)
+    (last, clock.to_utc((last + 1) * DAY_MS))
 }
 
 #[cfg(test)]
@@ -119,8 +156,46 @@ mod tests {
     fn a_period_ending_on_a_weekend_runs_to_monday() {
         // The case: delivered Saturday 21 November, 14 days: the
         // last day, Saturday 5 December, moves to Monday 7 December.
-        let (last, ends) = period("DE", at(2026, 11, 21, 10, 0), 14);
+        let (last, ends) = period(&Clock::Country("DE"), "DE", at(2026, 11, 21, 10, 0), 14);
         assert_eq!(last, day(2026, 12, 7));
         assert_eq!(ends, at(2026, 12, 7, 23, 0), "midnight in Berlin, in UTC");
+        // The same delivery to a German customer whose own zone is
+        // Lisbon's (UTC+0 in winter): the period ends at Lisbon's midnight.
+        let lisbon = [OffsetSpan {
+            starts_at: at(2026, 10, 25, 1, 0),
+            utc_offset_minutes: 0,
+        }];
+        let (last, ends) = period(&Clock::of(&lisbon, "DE"), "DE", at(2026, 11, 21, 10, 0), 14);
+        assert_eq!((last, ends), (day(2026, 12, 7), at(2026, 12, 8, 0, 0)));
+    }
+
+    #[test]
+    fn a_zone_clock_follows_its_offset_changes() {
+        // New York: UTC-4 until 1 November 2026 06:00 UTC, then UTC-5.
+        let ny = [
+            OffsetSpan {
+                starts_at: at(2026, 9, 1, 0, 0),
+                utc_offset_minutes: -240,
+            },
+            OffsetSpan {
+                starts_at: at(2026, 11, 1, 6, 0),
+                utc_offset_minutes: -300,
+            },
+        ];
+        let clock = Clock::of(&ny, "US");
+        assert_eq!(clock.offset_ms(at(2026, 10, 31, 12, 0)), -4 * HOUR_MS);
+        assert_eq!(clock.offset_ms(at(2026, 11, 2, 12, 0)), -5 * HOUR_MS);
+        // Local midnight ending 1 November is 04:00 UTC (still UTC-4);
+        // ending 2 November, 05:00 UTC.
+        assert_eq!(
+            clock.to_utc(day(2026, 11, 1) * DAY_MS),
+            at(2026, 11, 1, 4, 0)
+        );
+        assert_eq!(
+            clock.to_utc(day(2026, 11, 2) * DAY_MS),
+            at(2026, 11, 2, 5, 0)
+        );
+        // No offsets: the country's time.
+        assert!(matches!(Clock::of(&[], "DE"), Clock::Country("DE")));
     }
 }

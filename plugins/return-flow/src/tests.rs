@@ -37,6 +37,8 @@ fn session(lines: Vec<OrderLine>, answers: &[(&str, &str)]) -> Session {
                 amount_minor: 20_000,
                 currency: "EUR".into(),
             },
+            time_zone: None,
+            offsets: vec![],
         },
         answers: answers
             .iter()
@@ -566,8 +568,9 @@ fn the_eu_period_ends_on_a_working_day_in_the_consumers_time() {
     // (00:30) in Berlin but still Monday (23:30) in Lisbon, so the two
     // periods end a day apart.
     let late = at(2026, 6, 1, 22, 30);
-    let (berlin, _) = crate::period::period("DE", late, 14);
-    let (lisbon, _) = crate::period::period("PT", late, 14);
+    let in_country = |c| crate::period::period(&crate::period::Clock::Country(c), c, late, 14);
+    let (berlin, _) = in_country("DE");
+    let (lisbon, _) = in_country("PT");
     assert_eq!(
         berlin - lisbon,
         1,

@@ -29,7 +29,7 @@ pub mod predict;
 pub mod rules;
 
 use cove_sdk::rfm::{Bgnbd, CustomerScore, CustomerSummary, Error, GammaGamma, Model, RfmScorer};
-use cove_sdk::{Config, Ctx};
+use cove_sdk::{Config, Ctx, Setting, SettingKind};
 use predict::History;
 
 /// The reference scorer.
@@ -276,6 +276,60 @@ impl rules::Facts for Facts<'_> {
 impl RfmScorer for Rfm {
     fn validate_config(config: &Config) -> Result<(), Error> {
         settings(config).map(drop)
+    }
+
+    fn settings() -> Vec<Setting> {
+        vec![
+            Setting::new(
+                "bins",
+                SettingKind::choice(&["3", "4", "5"]),
+                Some("5"),
+                "How many levels each score has: recency, frequency and spending are each scored 1 to this.",
+                "每项评分的等级数：最近购买、购买频率和消费金额各自评为 1 到该值。",
+                "bins = 5",
+            ),
+            Setting::new(
+                "horizon-days",
+                SettingKind::integer(1, 3650),
+                Some("365"),
+                "How many days ahead the predictions (purchases, lifetime value) look.",
+                "预测（购买次数、客户终身价值）向前看的天数。",
+                "horizon-days = 365",
+            ),
+            Setting::new(
+                "discount",
+                SettingKind::number(0.0, 0.99),
+                Some("0.01"),
+                "Monthly discount rate for lifetime value: future money counts a little less than money today.",
+                "客户终身价值的月折现率：未来的钱比今天的钱稍微不值钱。",
+                "discount = 0.01",
+            ),
+            Setting::new(
+                "penalizer",
+                SettingKind::number(0.0, 10.0),
+                Some("0"),
+                "Keeps a small shop's predictions modest (as the lifetimes library's penalizer); 0 turns it off.",
+                "让小店铺的预测保持稳健（与 lifetimes 库的 penalizer 相同）；0 表示关闭。",
+                "penalizer = 0.001",
+            ),
+            Setting::new(
+                "segment.*",
+                SettingKind::text(""),
+                None,
+                "A group of customers for whom a rule holds, such as spent > 1000 and orders >= 3.",
+                "满足规则的一组客户，例如 spent > 1000 and orders >= 3。",
+                "segment.big-spender = spent > 1000 and orders >= 3",
+            )
+            .part("the group's name"),
+            Setting::new(
+                "default-segments",
+                SettingKind::Flag,
+                Some("true"),
+                "Use Cove's suggested groups when you write none of your own.",
+                "未自定义分组时，使用 Cove 建议的分组。",
+                "default-segments = false",
+            ),
+        ]
     }
 
     fn fit(sample: Vec<CustomerSummary>, unit_days: f64, ctx: &Ctx) -> Result<Model, Error> {

@@ -169,6 +169,7 @@ macro_rules! host_impl {
 
 host_impl!(v0_1);
 host_impl!(v0_2);
+host_impl!(v0_3);
 
 /// Why a call produced no usable answer. Plugin-returned errors are not
 /// failures: they come back inside the `result` value.
@@ -303,6 +304,10 @@ impl Runtime {
             &mut linker,
             |ctx| ctx,
         )?;
+        wit::v0_3::imports::HostImports::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |ctx| ctx,
+        )?;
 
         let weak = engine.weak();
         std::thread::Builder::new()
@@ -367,6 +372,7 @@ impl Runtime {
         let typecheck = match contract {
             Contract::V0_1 => typecheck!(v0_1),
             Contract::V0_2 => typecheck!(v0_2),
+            Contract::V0_3 => typecheck!(v0_3),
         };
         typecheck.map_err(|e| {
             format!(

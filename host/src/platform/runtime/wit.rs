@@ -42,4 +42,5 @@ macro_rules! contract {
 }
 
 contract!(v0_1, "../wit/v0.1.0");
-contract!(v0_2, "../wit");
+contract!(v0_2, "../wit/v0.2.0");
+contract!(v0_3, "../wit");

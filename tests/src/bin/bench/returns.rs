@@ -77,6 +77,8 @@ fn session() -> Session {
             country: Some("DE".into()),
             orders: 4,
             spent: eur(31_000),
+            time_zone: None,
+            offsets: vec![],
         },
         answers: ANSWERS
             .iter()

@@ -1,7 +1,9 @@
-// Policies: which plugin version serves each slot, its settings (checked by
-// the plugin itself), decisions and failures over time, the breaker, and
-// who changed what.
-import { h, t, api, num, day, when, table, field, saver, chart } from "./ui.js";
+// Policies: which plugin version serves each slot, its settings (a form
+// from the plugin's own description, checked as the merchant types and
+// then by the plugin itself; a text box for a plugin of an older
+// contract), the settings in force in words, decisions and failures over
+// time, the breaker, and who changed what.
+import { h, t, api, num, day, when, table, field, saver, chart, lang } from "./ui.js";
 
 const DAY = 86400000;
 
@@ -21,6 +23,11 @@ export default {
       "slot.keys": "API keys", "slot.links": "Shared links", "slot.sms-provider": "SMS provider", "slot.members": "Team",
       "policies.filter.who": "Who", "policies.filter.what": "What", "policies.filter.all": "Everyone / everything",
       "outcome.ok": "Answered by the plugin", "outcome.plugin_error": "Refused by the plugin",
+      "settings.default": "default: {value}", "settings.off": "off unless set", "settings.example": "For example: {example}",
+      "settings.add": "Add", "settings.part": "Which one ({part})", "settings.remove": "Remove",
+      "settings.yes": "yes", "settings.no": "no", "settings.other": "Other settings (name = value, one per line)",
+      "settings.bounds": "from {min} to {max}", "settings.in.force": "In force now", "settings.set": "{value} (set by you)",
+      "settings.unset": "{value} (default)", "settings.none": "not set",
     },
     zh: {
       "policies.nav": "策略", "policies.title": "策略", "policies.slots": "各策略当前使用的插件",
@@ -34,6 +41,11 @@ export default {
       "slot.keys": "API 密钥", "slot.links": "分享链接", "slot.sms-provider": "短信服务商", "slot.members": "团队",
       "policies.filter.who": "操作人", "policies.filter.what": "对象", "policies.filter.all": "全部",
       "outcome.ok": "由插件回答", "outcome.plugin_error": "插件拒绝",
+      "settings.default": "默认：{value}", "settings.off": "未设置时关闭", "settings.example": "例如：{example}",
+      "settings.add": "添加", "settings.part": "哪一个（{part}）", "settings.remove": "删除",
+      "settings.yes": "是", "settings.no": "否", "settings.other": "其他设置（名称 = 值，每行一项）",
+      "settings.bounds": "{min} 至 {max}", "settings.in.force": "当前生效", "settings.set": "{value}（您设置的）",
+      "settings.unset": "{value}（默认）", "settings.none": "未设置",
     },
   },
   async render(main) {
@@ -62,9 +74,11 @@ export default {
       const total = mine.reduce((n, b) => n + b.calls, 0);
       const ok = mine.filter((b) => b.outcome == "ok").reduce((n, b) => n + b.calls, 0);
       const failed = mine.filter((b) => b.outcome != "ok" && b.outcome != "plugin_error").reduce((n, b) => n + b.calls, 0);
-      const text = h("textarea", { rows: 5, value: Object.entries(s.config || {}).map(([k, v]) => k + " = " + v).join("\n") });
+      const described = await api("slots/" + s.slot + "/settings").catch(() => ({ described: false, settings: [] }));
+      const form = described.described && described.settings.length ? settingsForm(described.settings, s.config || {}) : null;
+      const text = h("textarea", { rows: 5, value: Object.entries(form ? form.unknown : s.config || {}).map(([k, v]) => k + " = " + v).join("\n") });
       const sv = saver(t("policies.save"), async () => {
-        const config = {};
+        const config = form ? form.read() : {};
         for (const line of text.value.split("\n")) {
           const at = line.indexOf("=");
           if (line.trim() && at < 0) throw new Error(line + ": name = value");
@@ -78,7 +92,11 @@ export default {
           labels: days.map(day), stacked: true, series: series.length ? series : [{ label: t("outcome.ok"), data: days.map(() => 0) }],
           summary: t("policies.calls.summary", { total: num(total), ok: num(ok), failed: num(failed) }),
         }),
-        h("form", { onsubmit: sv.run }, field(t("policies.config", { slot: name(s.slot) }), text, t("policies.config.hint")), h("div", { className: "actions" }, sv.button, sv.status))));
+        form ? form.inForce : null,
+        form
+          ? h("form", { onsubmit: sv.run, "data-settings": "" }, h("h3", null, t("policies.config", { slot: name(s.slot) })), form.fields,
+              h("details", null, h("summary", null, t("settings.other")), field(t("settings.other"), text)), h("div", { className: "actions" }, sv.button, sv.status))
+          : h("form", { onsubmit: sv.run }, field(t("policies.config", { slot: name(s.slot) }), text, t("policies.config.hint")), h("div", { className: "actions" }, sv.button, sv.status))));
     }
 
     const cfg = (c) => (c && Object.keys(c).length ? Object.entries(c).map(([k, v]) => k + "=" + v).join(", ") : "");
@@ -102,4 +120,90 @@ export default {
     main.append(h("section", null,
       h("div", { className: "actions", "data-read": "" }, field(t("policies.filter.who"), who), field(t("policies.filter.what"), what)), box));
   },
+};
+
+// The text of a setting in the console's language.
+const described = (d) => (lang == "zh" ? d["description-zh"] : d["description-en"]);
+// A pattern key (`window.*`, `tier.*.extra-days`) as a regular expression.
+const patternOf = (key) => new RegExp("^" + key.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("(.+)") + "$");
+// The description a config key falls under: its own, else the most
+// specific pattern.
+const describedBy = (settings, key) => settings.find((d) => d.key == key)
+  || settings.filter((d) => d.key.includes("*") && patternOf(d.key).test(key)).sort((a, b) => b.key.length - a.key.length)[0];
+
+// One value's input, checked by the browser as the merchant types: bounds
+// for numbers, the choices, the plugin's pattern for text.
+const input = (d, value) => {
+  const kind = d.kind, def = d["default-value"];
+  const hint = def == null ? t("settings.off") : t("settings.default", { value: def });
+  if (kind == "flag" || kind.choice) {
+    const values = kind == "flag" ? [["true", t("settings.yes")], ["false", t("settings.no")]] : kind.choice.map((c) => [c, c]);
+    return h("select", null, h("option", { value: "" }, hint), ...values.map(([v, label]) => h("option", { value: v, selected: v == value }, label)));
+  }
+  if (kind.integer || kind.number) {
+    const b = kind.integer || kind.number;
+    const el = h("input", { type: "number", min: b.min, max: b.max, step: kind.integer ? 1 : "any", placeholder: hint, value: value ?? "" });
+    el.title = t("settings.bounds", { min: b.min, max: b.max });
+    return el;
+  }
+  const el = h("input", { type: "text", placeholder: hint, value: value ?? "" });
+  if (kind.text) el.pattern = kind.text;
+  return el;
+};
+
+// The form of a plugin's described settings: a field per plain key, rows
+// for each pattern (what the merchant set, and "Add"), the settings in
+// force in words, and what the description does not cover (kept as text).
+const settingsForm = (settings, config) => {
+  const rows = [];
+  const unknown = {};
+  const taken = new Set();
+  for (const [k, v] of Object.entries(config)) if (!describedBy(settings, k)) unknown[k] = v;
+  const fields = h("div", { className: "settings" });
+  for (const d of settings) {
+    const about = described(d) + " " + t("settings.example", { example: d.example });
+    if (!d.key.includes("*")) {
+      const el = input(d, config[d.key]);
+      el.dataset.key = d.key;
+      rows.push(() => [d.key, el.value.trim()]);
+      taken.add(d.key);
+      fields.append(field(d.key, el, about));
+      continue;
+    }
+    const list = h("div", { className: "pattern", "data-pattern": d.key });
+    const add = (part, value) => {
+      const which = h("input", { type: "text", placeholder: d.part, value: part || "", "aria-label": t("settings.part", { part: d.part }) });
+      const el = input(d, value);
+      el.setAttribute("aria-label", d.key);
+      const row = h("div", { className: "actions" }, which, el);
+      const remove = h("button", { type: "button", onclick: () => { row.remove(); read.gone = true; } }, t("settings.remove"));
+      row.append(remove);
+      const read = () => (read.gone || !which.value.trim() ? null : [d.key.replace("*", which.value.trim()), el.value.trim()]);
+      rows.push(read);
+      list.append(row);
+    };
+    for (const [k, v] of Object.entries(config)) {
+      const m = k.match(patternOf(d.key));
+      if (m && describedBy(settings, k) == d && !taken.has(k)) { taken.add(k); add(m[1], v); }
+    }
+    fields.append(h("fieldset", null, h("legend", null, d.key), h("p", { className: "hint" }, about), list,
+      h("button", { type: "button", onclick: () => add("", "") }, t("settings.add") + " " + d.key)));
+  }
+  // What applies now, in words: every plain key and every pattern entry set.
+  const inForce = h("section", { "data-in-force": "" }, h("h3", null, t("settings.in.force")),
+    h("ul", null, ...settings.flatMap((d) => {
+      if (d.key.includes("*")) return Object.entries(config).filter(([k]) => describedBy(settings, k) == d).map(([k, v]) => h("li", null, described(d) + " — " + k + ": " + t("settings.set", { value: v })));
+      const set = config[d.key];
+      const value = set != null ? t("settings.set", { value: set }) : d["default-value"] != null ? t("settings.unset", { value: d["default-value"] }) : t("settings.none");
+      return [h("li", null, described(d) + " — " + d.key + ": " + value)];
+    })));
+  const read = () => {
+    const out = {};
+    for (const r of rows) {
+      const kv = r();
+      if (kv && kv[1] !== "") out[kv[0]] = kv[1];
+    }
+    return out;
+  };
+  return { fields, inForce, unknown, read };
 };
