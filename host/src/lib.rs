@@ -19,6 +19,7 @@
 
 pub mod console;
 pub mod customers;
+pub mod decisions;
 pub mod experiments;
 pub mod kb;
 pub mod messaging;
@@ -51,6 +52,7 @@ pub const FEATURES: &[&Feature] = &[
     &messaging::FEATURE,
     &returns::FEATURE,
     &experiments::FEATURE,
+    &decisions::FEATURE,
     &console::FEATURE,
 ];
 
@@ -110,6 +112,8 @@ pub struct Inner {
     pub sessions: platform::session::Sessions,
     /// Decisions per hour and outcome, not yet written.
     pub stats: platform::stats::CallStats,
+    /// Calls sampled for the decision log, not yet written.
+    pub calls: platform::calls::CallLog,
     /// The features registered ([`FEATURES`]).
     pub features: &'static [&'static Feature],
     /// How long a request may take (its body read and answered), and how
@@ -189,6 +193,7 @@ impl AppState {
             permissions: Default::default(),
             sessions: Default::default(),
             stats: Default::default(),
+            calls: Default::default(),
             features: FEATURES,
             request_timeout: settings.request_timeout,
             owner_totp: settings.owner_totp,

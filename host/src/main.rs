@@ -102,6 +102,29 @@ enum PluginCommand {
         /// Version.
         version: String,
     },
+    /// Run logged decisions again through a local build (same input,
+    /// time, seed, config and limits), printing each difference.
+    Replay {
+        #[command(flatten)]
+        client: Client,
+        /// Merchant id.
+        #[arg(long)]
+        merchant: String,
+        /// Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser.
+        #[arg(long)]
+        slot: String,
+        /// Only decisions at or after this time (ms since the epoch).
+        #[arg(long)]
+        since: Option<i64>,
+        /// Only this decision.
+        #[arg(long)]
+        decision: Option<String>,
+        /// At most this many, newest first.
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+        /// The .wasm file.
+        file: PathBuf,
+    },
     /// Scaffold a plugin crate that builds and passes its tests.
     New {
         /// Crate name (lower-case, dashes).
@@ -283,6 +306,23 @@ fn main() -> anyhow::Result<()> {
                 let name = name.unwrap_or_else(|| file_plugin_name(&file));
                 let url = format!("{}/v1/plugins?name={name}&version={version}&publisher={publisher}", client.url);
                 print(client.request(reqwest::Method::POST, &url)?.body(wasm)).await
+            }
+            Command::Plugin(PluginCommand::Replay { client, merchant, slot, since, decision, limit, file }) => {
+                let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let slot = Slot::from_world(&slot).with_context(|| format!("unknown slot `{slot}`"))?;
+                let mut url = format!("{}/v1/merchants/{merchant}/decisions?full=true&slot={slot}&limit={limit}", client.url);
+                if let Some(since) = since {
+                    url.push_str(&format!("&since={since}"));
+                }
+                if let Some(id) = decision {
+                    url.push_str(&format!("&ids={id}"));
+                }
+                let request = client.request(reqwest::Method::GET, &url)?;
+                let summary = cove_host::decisions::replay::replay_local(&request, &wasm, slot, &mut std::io::stdout()).await?;
+                if summary.different > 0 {
+                    bail!("{} of {} decisions differ", summary.different, summary.replayed);
+                }
+                Ok(())
             }
             Command::Plugin(PluginCommand::List { client }) => {
                 let url = format!("{}/v1/plugins", client.url);

@@ -27,7 +27,7 @@ const check = (ok, what) => {
   if (!ok) failures++;
   return ok;
 };
-const PAGES = ["overview", "kb", "surveys", "widget", "customers", "rfm", "messaging", "returns", "experiments", "policies", "keys", "team", "account"];
+const PAGES = ["overview", "kb", "surveys", "widget", "customers", "rfm", "messaging", "returns", "experiments", "policies", "decisions", "keys", "team", "account"];
 
 const browser = await launch();
 const context = await browser.newContext({ locale: "en-US" });
@@ -99,9 +99,10 @@ try {
   const applied = await (await fetch(COVE + "/v1/merchants/demo/slots", { headers: { authorization: "Bearer " + KEY } })).json();
   const fatigue = applied.slots.find((x) => x.slot == "fatigue-policy");
   check(fatigue.config["min-gap-hours"] == "18", "policies: the form's value is applied (" + JSON.stringify(fatigue.config) + ")");
-  await page.goto(COVE + "/console#/policies");
+  await page.reload();
   await ready("policies");
-  check(/min-gap-hours: 18 \(set by you\)/.test(await page.textContent("section[data-slot=fatigue-policy] [data-in-force]")), "policies: the settings in force are shown in words");
+  const inForce = await page.textContent("section[data-slot=fatigue-policy] [data-in-force]");
+  check(/min-gap-hours: 18 \(set by you\)/.test(inForce) && /quiet-hours: 21:00-09:00 \(default\)/.test(inForce), "policies: the settings in force are shown in words (" + inForce.slice(0, 300) + ")");
 
   // Keyboard: Tab from the top reaches the skip link, then the navigation.
   await page.goto(COVE + "/console#/overview");
@@ -473,6 +474,27 @@ try {
   const whos = await page.locator("[data-audit] tbody tr td:nth-child(3)").allTextContents();
   check(/invite/.test(await page.textContent("[data-audit]")) && whos.length >= 2 && whos.every((w) => w == "member:olive@demo.example"),
     "audit: filtered by who, the owner's joining and invitation show and nothing else (" + whos.join(", ") + ")");
+
+  // The decision log: failures kept, a decision opens with its input and
+  // the command that replays it.
+  await page.goto(COVE + "/console#/decisions");
+  await ready("decisions");
+  check(/Cove keeps every failure and every fallback|Cove 会保留每一次失败和兜底/.test(await page.textContent("[data-lead]")), "decisions: the log says what it keeps (" + (await page.textContent("[data-lead]")) + ")");
+  await page.fill("#decision-rate", "100");
+  await page.click("form[data-log-settings] button[type=submit]");
+  await page.waitForFunction(() => /Saved|已保存/.test(document.querySelector("form[data-log-settings] [role=status]").textContent));
+  const invoked = await fetch(COVE + "/v1/merchants/demo/slots/fatigue-policy/invoke", { method: "POST", headers: { authorization: "Bearer " + KEY, "content-type": "application/json" },
+    body: JSON.stringify({ customer_id: "demo-001", message: { channel: "email", kind: "promotional" } }) });
+  check(invoked.ok, "decisions: a decision is made (" + invoked.status + ")");
+  await page.goto(COVE + "/console#/decisions");
+  await ready("decisions");
+  await page.fill("#decision-customer", "demo-001");
+  await page.click("form[data-read] button[type=submit]");
+  await page.waitForSelector("[data-decisions] table button");
+  await page.click("[data-decisions] table button");
+  await page.waitForSelector("[data-decision] pre");
+  check(/demo-001/.test(await page.textContent("[data-decision]")) && /cove plugin replay --merchant demo --slot fatigue-policy --decision/.test(await page.textContent("[data-decision]")),
+    "decisions: a decision opens with its input and the command that replays it");
 
   // 8. Writes with the cookie need the CSRF token.
   const forged = await page.evaluate(() => fetch("/v1/merchants/demo/widget", { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" }).then((r) => r.status));

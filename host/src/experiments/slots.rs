@@ -14,6 +14,7 @@ pub const ALLOCATOR: SlotPolicy = SlotPolicy {
     reads_input: true,
     input: None,
     memory: None,
+    customer: Some(unit),
 };
 
 /// The control: the first arm (0.1.0), or no experiment (0.2.0).
@@ -54,5 +55,21 @@ fn check(contract: Contract, input: &Value, output: &Value, _: i64) -> Result<()
         v => Err(format!(
             "variation {v:?} is not one of the experiment's {n} variations"
         )),
+    }
+}
+
+/// The unit an assignment is about: the experiment's hash attribute's
+/// value among the attributes (a customer's id, or a visitor's).
+fn unit(input: &Value) -> Option<String> {
+    let attribute = input
+        .pointer("/experiment/hash-attribute")
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .unwrap_or("id");
+    let attributes: Value = serde_json::from_str(input["attributes"].as_str()?).ok()?;
+    match &attributes[attribute] {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }

@@ -23,6 +23,7 @@ pub const FATIGUE: SlotPolicy = SlotPolicy {
     reads_input: false,
     input: Some(super::profile::input),
     memory: None,
+    customer: Some(customer_of_request),
 };
 
 /// A deferral lies within 90 days after now.
@@ -46,6 +47,7 @@ pub const CHANNELS: SlotPolicy = SlotPolicy {
     reads_input: true,
     input: None,
     memory: None,
+    customer: Some(customer_of_request),
 };
 
 /// The region's default channel (SMS in the Middle East, e-mail
@@ -93,4 +95,12 @@ fn check_ranking(_: Contract, input: &Value, output: &Value, _: i64) -> Result<(
         seen.push(ch);
     }
     Ok(())
+}
+
+/// The customer a fatigue or channel decision is about.
+fn customer_of_request(input: &Value) -> Option<String> {
+    input
+        .pointer("/request/customer/id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }

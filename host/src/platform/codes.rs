@@ -131,6 +131,8 @@ pub enum Code {
     InvalidSchedule,
     /// A search query is refused.
     InvalidSearch,
+    /// The decision log's settings are refused.
+    InvalidSettings,
     /// A status that is not one of those known.
     InvalidStatus,
     /// A survey id that is not 1-64 letters, digits, `-` or `_`.
@@ -328,6 +330,7 @@ impl Code {
             Code::InvalidSampleRate => "invalid_sample_rate",
             Code::InvalidSchedule => "invalid_schedule",
             Code::InvalidSearch => "invalid_search",
+            Code::InvalidSettings => "invalid_settings",
             Code::InvalidStatus => "invalid_status",
             Code::InvalidSurveyId => "invalid_survey_id",
             Code::InvalidSynonyms => "invalid_synonyms",

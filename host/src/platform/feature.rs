@@ -225,6 +225,9 @@ pub struct SlotPolicy {
     pub input: Option<InputHook>,
     /// The memory of good answers.
     pub memory: Option<Memory>,
+    /// The customer (or unit) a decision is about, read from its input:
+    /// the decision log keeps it so erasure finds the decision.
+    pub customer: Option<fn(&Value) -> Option<String>>,
 }
 
 /// What a feature keeps about a customer, for access requests (GDPR Art.

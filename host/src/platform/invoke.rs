@@ -85,6 +85,18 @@ pub async fn invoke(
     slot: Slot,
     body: &[u8],
 ) -> Result<Answer, InvokeError> {
+    invoke_about(state, merchant, slot, body, None).await
+}
+
+/// [`invoke`] for a decision about customer `subject`, when the input does
+/// not name them (the decision log finds it by them, for erasure).
+pub async fn invoke_about(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    body: &[u8],
+    subject: Option<&str>,
+) -> Result<Answer, InvokeError> {
     let now = crate::now_ms();
     let seed = rand::random::<u64>();
     let policy = state.slot_policy(slot);
@@ -131,10 +143,29 @@ pub async fn invoke(
     };
 
     let label = &active.label;
+    let logged = Logged {
+        active: &active,
+        body,
+        tree: input,
+        subject,
+        now,
+        seed,
+    };
     if !active.breaker.allows(now) {
-        return Ok(call
+        let answer = call
             .fallback(Some(label), FailureKind::Breaker, Vec::new())
-            .await);
+            .await;
+        logged.keep(
+            state,
+            merchant,
+            slot,
+            &answer.result,
+            "breaker",
+            Default::default(),
+            0,
+            &[],
+        );
+        return Ok(answer);
     }
     // A merchant whose calls are slow waits for one of its own slots,
     // never for another merchant's (see `fair`).
@@ -165,6 +196,7 @@ pub async fn invoke(
                 kind: FailureKind::Trap,
                 detail: format!("the call's thread failed: {e}"),
                 logs: Vec::new(),
+                usage: Default::default(),
             })
         })
     } else {
@@ -176,6 +208,11 @@ pub async fn invoke(
     ticket.done(took);
     drop(ticket);
     active.series.latency.observe(took.as_secs_f64());
+    let micros = took.as_micros() as u64;
+    let usage = match &outcome {
+        Ok(out) => out.usage,
+        Err(f) => f.usage,
+    };
 
     let failure = match outcome {
         Ok(out) => {
@@ -191,6 +228,9 @@ pub async fn invoke(
                             if let Some(memory) = policy.memory {
                                 (memory.remember)(state, merchant, input, &result).await;
                             }
+                            logged.keep(
+                                state, merchant, slot, &result, "ok", usage, micros, &out.logs,
+                            );
                             return Ok(Answer {
                                 result,
                                 plugin: Some(label.clone()),
@@ -206,9 +246,20 @@ pub async fn invoke(
                     active.breaker.success();
                     active.series.plugin_error.inc();
                     state.stats.record(merchant, slot, "plugin_error", now);
+                    let error = e.as_deref().map_or(Value::Null, wjson::from_val);
+                    logged.keep(
+                        state,
+                        merchant,
+                        slot,
+                        &json!({"error": error}),
+                        "plugin_error",
+                        usage,
+                        micros,
+                        &out.logs,
+                    );
                     return Err(InvokeError::PluginError {
                         plugin: label.clone(),
-                        error: e.as_deref().map_or(Value::Null, wjson::from_val),
+                        error,
                     });
                 }
                 other => (
@@ -241,11 +292,87 @@ pub async fn invoke(
         tracing::error!(%merchant, plugin = %label, %slot, "circuit breaker tripped: the plugin keeps failing; answering with the safe fallback");
     }
     tracing::warn!(%merchant, plugin = %label, %slot, kind = kind.as_str(), %detail, "plugin call failed; answered with the safe fallback");
-    Ok(call.fallback(Some(label), kind, logs).await)
+    let kept = logs.clone();
+    let answer = call.fallback(Some(label), kind, logs).await;
+    logged.keep(
+        state,
+        merchant,
+        slot,
+        &answer.result,
+        kind.as_str(),
+        usage,
+        micros,
+        &kept,
+    );
+    Ok(answer)
+}
+
+/// What the decision log needs of a call, kept if sampled.
+struct Logged<'a> {
+    active: &'a crate::platform::bindings::Active,
+    body: &'a [u8],
+    /// The input's JSON tree (`Null` on the fast path: parsed if kept).
+    tree: &'a Value,
+    subject: Option<&'a str>,
+    now: i64,
+    seed: u64,
+}
+
+impl Logged<'_> {
+    /// Queue the call for the decision log if the merchant's sample takes
+    /// it (failures, fallbacks and refusals always).
+    #[allow(clippy::too_many_arguments)]
+    fn keep(
+        &self,
+        state: &AppState,
+        merchant: &str,
+        slot: Slot,
+        result: &Value,
+        outcome: &str,
+        usage: crate::platform::runtime::Usage,
+        micros: u64,
+        logs: &[LogLine],
+    ) {
+        use crate::platform::calls::{CallRecord, INPUT_BYTES};
+        if !state.calls.wants(merchant, outcome != "ok") {
+            return;
+        }
+        let customer = self.subject.map(str::to_string).or_else(|| {
+            let of = state.slot_policy(slot).customer?;
+            if self.tree.is_null() {
+                of(&serde_json::from_slice(self.body).ok()?)
+            } else {
+                of(self.tree)
+            }
+        });
+        let answer = result.to_string();
+        state.calls.push(CallRecord {
+            merchant: merchant.to_string(),
+            slot,
+            at: self.now,
+            seed: self.seed,
+            plugin: self.active.label.clone(),
+            contract: self.active.prepared.contract,
+            config: self.active.config_json.clone(),
+            input: (self.body.len() <= INPUT_BYTES)
+                .then(|| String::from_utf8_lossy(self.body).into_owned()),
+            input_bytes: self.body.len(),
+            result: if answer.len() <= INPUT_BYTES {
+                result.clone()
+            } else {
+                json!({"elided-bytes": answer.len()})
+            },
+            outcome: outcome.to_string(),
+            usage,
+            micros,
+            logs: logs.to_vec(),
+            customer,
+        });
+    }
 }
 
 /// The parameters from the JSON tree, with messages that name the field.
-fn tree_params(
+pub fn tree_params(
     slot: Slot,
     params: &[(String, wjson::Shape)],
     input: &Value,

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod bindings;
 pub mod breaker;
+pub mod calls;
 pub mod codes;
 pub mod fair;
 pub mod feature;
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod openapi;
 mod operator;
 mod policy;
+pub use policy::slot as slot_named;
 pub mod registry;
 pub mod runtime;
 pub mod scaffold;

@@ -13,7 +13,7 @@ use crate::platform::invoke::invoke as run;
 use crate::platform::slots::Slot;
 
 /// Parse a slot name from the path.
-pub(super) fn slot(name: &str) -> Result<Slot, ApiError> {
+pub fn slot(name: &str) -> Result<Slot, ApiError> {
     Slot::from_world(name).ok_or_else(|| {
         let names: Vec<_> = Slot::ALL.iter().map(|s| s.world()).collect();
         ApiError::not_found(format!("no slot `{name}`; slots are {}", names.join(", ")))

@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::platform::feature::{ConsolePage, Feature, Migration};
 use crate::platform::http::Code;
 use crate::platform::http::{ApiError, ForMerchant, JsonBody, key_hash, query, valid_locale};
-use crate::platform::invoke::{InvokeError, invoke};
+use crate::platform::invoke::{InvokeError, invoke_about};
 use crate::platform::keys::Scope;
 use crate::platform::slots::{Contract, Slot};
 use crate::returns::store::ReturnsDb;
@@ -206,7 +206,15 @@ async fn ask(
     if contract == Some(Contract::V0_1) {
         return Ok(slots::human_review(Contract::V0_2, &input));
     }
-    match invoke(state, merchant, Slot::Returns, input.to_string().as_bytes()).await {
+    match invoke_about(
+        state,
+        merchant,
+        Slot::Returns,
+        input.to_string().as_bytes(),
+        Some(&facts.customer_id),
+    )
+    .await
+    {
         Ok(answer) => Ok(answer.result),
         Err(InvokeError::PluginError { error, .. }) => {
             let why = error

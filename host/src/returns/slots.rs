@@ -16,6 +16,7 @@ pub const RETURNS: SlotPolicy = SlotPolicy {
     reads_input: true,
     input: None,
     memory: None,
+    customer: None,
 };
 
 /// A person handles the request: the priority queue for an upset

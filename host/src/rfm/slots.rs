@@ -18,6 +18,7 @@ pub const RFM: SlotPolicy = SlotPolicy {
     reads_input: true,
     input: Some(at_most_per_call),
     memory: Some(super::MEMORY),
+    customer: None,
 };
 
 /// Customers one call through the API may score (a run scores them all).

@@ -135,6 +135,8 @@ pub(super) struct Limiter {
     memory_bytes: usize,
     table_elements: usize,
     pub(super) memory_hit: bool,
+    /// The largest linear memory the call asked for, in bytes.
+    pub(super) peak_memory: usize,
 }
 
 impl Limiter {
@@ -143,6 +145,7 @@ impl Limiter {
             memory_bytes: limits.memory_bytes,
             table_elements: limits.table_elements,
             memory_hit: false,
+            peak_memory: 0,
         }
     }
 }
@@ -158,6 +161,7 @@ impl ResourceLimiter for Limiter {
             self.memory_hit = true;
             wasmtime::bail!("memory ceiling of {} bytes reached", self.memory_bytes);
         }
+        self.peak_memory = self.peak_memory.max(desired);
         Ok(true)
     }
 

@@ -210,6 +210,15 @@ impl FailureKind {
     }
 }
 
+/// What one call used of its limits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Usage {
+    /// Fuel (about one unit per wasm instruction).
+    pub fuel: u64,
+    /// The largest linear memory, in bytes.
+    pub memory_bytes: u64,
+}
+
 /// A failed call: the kind, and detail for the operator's log.
 #[derive(Debug)]
 pub struct Failure {
@@ -219,6 +228,8 @@ pub struct Failure {
     pub detail: String,
     /// What the plugin logged before failing.
     pub logs: Vec<LogLine>,
+    /// What it used until then.
+    pub usage: Usage,
 }
 
 /// A finished call.
@@ -228,6 +239,8 @@ pub struct Output {
     pub value: Val,
     /// What the plugin logged (ending with a note if lines were dropped).
     pub logs: Vec<LogLine>,
+    /// What it used.
+    pub usage: Usage,
 }
 
 /// A component ready to be called for one slot.
@@ -511,7 +524,14 @@ impl Runtime {
         // so this stops an answer whose records alias one buffer long
         // before the host has allocated more than a few MiB for it.
         store.set_hostcall_fuel(limits.copy_budget());
+        let used = |store: &Store<CallCtx>| Usage {
+            fuel: limits
+                .fuel
+                .saturating_sub(store.get_fuel().unwrap_or(limits.fuel)),
+            memory_bytes: store.data().limiter.peak_memory as u64,
+        };
         let fail = |store: Store<CallCtx>, kind, detail: String| {
+            let usage = used(&store);
             let ctx = store.into_data().finish();
             Failure {
                 kind: if ctx.limiter.memory_hit {
@@ -521,6 +541,7 @@ impl Runtime {
                 },
                 detail,
                 logs: ctx.logs,
+                usage,
             }
         };
         if let Err(e) = store.set_fuel(limits.fuel) {
@@ -550,10 +571,12 @@ impl Runtime {
                 format!("answer is {size} bytes, ceiling is {}", limits.output_bytes),
             ));
         }
+        let usage = used(&store);
         let ctx = store.into_data().finish();
         Ok(Output {
             value,
             logs: ctx.logs,
+            usage,
         })
     }
 }
