@@ -12,7 +12,7 @@ LIFETIMES := 0.11.3
 HOLIDAYS := 0.109
 CDNOW := cdnow_customers_summary_with_transactions.csv
 
-.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin bench-replay deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -109,6 +109,9 @@ bench-rfm: deps-test build
 	./target/release/cove-bench rfm
 
 ## A console sign-in: a member's (Argon2id), an unknown address's (as long), a key's (the baseline).
+bench-replay: build
+	./target/release/cove-bench replay
+
 bench-signin: build
 	./target/release/cove-bench signin
 

@@ -160,6 +160,8 @@ pub struct Settings {
     pub request_timeout: Option<std::time::Duration>,
     /// Owners must sign in with a one-time code (`--owner-totp`).
     pub owner_totp: bool,
+    /// Refuse unsigned plugins (`--require-signatures`).
+    pub require_signatures: bool,
 }
 
 impl AppState {
@@ -169,7 +171,9 @@ impl AppState {
         let states = platform::feature::States::new(FEATURES, &settings)?;
         let runtime = runtime::Runtime::new(settings.limits)?;
         let store = store::Store::connect(&settings.database_url).await?;
-        let registry = registry::Registry::new(runtime.clone(), store.clone(), settings.cache_dir);
+        let mut registry =
+            registry::Registry::new(runtime.clone(), store.clone(), settings.cache_dir);
+        registry.require_signatures = settings.require_signatures;
         let state = AppState(Arc::new(Inner {
             runtime,
             store,

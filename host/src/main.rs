@@ -125,6 +125,22 @@ enum PluginCommand {
         /// The .wasm file.
         file: PathBuf,
     },
+    /// Make a publisher key pair: the secret into FILE (owner-only), the
+    /// public key printed (register it with POST /v1/publishers).
+    Keygen {
+        /// Where to write the secret key.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a component with a publisher's secret key: writes FILE.sig,
+    /// which `cove plugin publish` sends with it.
+    Sign {
+        /// The secret key file (`cove plugin keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The .wasm file.
+        file: PathBuf,
+    },
     /// Scaffold a plugin crate that builds and passes its tests.
     New {
         /// Crate name (lower-case, dashes).
@@ -254,6 +270,10 @@ struct Serve {
     /// well as their password.
     #[arg(long, env = "COVE_OWNER_TOTP")]
     owner_totp: bool,
+    /// Run only signed plugins: refuse unsigned uploads, and bindings of
+    /// versions published unsigned.
+    #[arg(long, env = "COVE_REQUIRE_SIGNATURES")]
+    require_signatures: bool,
     /// Default per-merchant limit: API requests per second (0: none).
     /// The operator sets other limits per merchant with
     /// `PUT /v1/merchants/{m}/limits`.
@@ -301,10 +321,30 @@ fn main() -> anyhow::Result<()> {
                 println!("created {}: `cargo test` runs its unit test; `cargo build --release --target wasm32-wasip2` builds the component", dir.display());
                 Ok(())
             }
+            Command::Plugin(PluginCommand::Keygen { out }) => {
+                let (secret, public) = cove_host::platform::signing::keygen();
+                anyhow::ensure!(!out.exists(), "{} exists; not overwriting a key", out.display());
+                write_secret(&out, &secret)?;
+                println!("{public}");
+                Ok(())
+            }
+            Command::Plugin(PluginCommand::Sign { key, file }) => {
+                let secret = std::fs::read_to_string(&key).with_context(|| format!("reading {}", key.display()))?;
+                let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let signature = cove_host::platform::signing::sign(&secret, &wasm).map_err(anyhow::Error::msg)?;
+                let out = PathBuf::from(format!("{}.sig", file.display()));
+                std::fs::write(&out, &signature)?;
+                println!("{signature}");
+                Ok(())
+            }
             Command::Plugin(PluginCommand::Publish { client, file, name, version, publisher }) => {
                 let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
                 let name = name.unwrap_or_else(|| file_plugin_name(&file));
-                let url = format!("{}/v1/plugins?name={name}&version={version}&publisher={publisher}", client.url);
+                let mut url = format!("{}/v1/plugins?name={name}&version={version}&publisher={publisher}", client.url);
+                // A signature beside the file (`cove plugin sign`) goes with it.
+                if let Ok(signature) = std::fs::read_to_string(format!("{}.sig", file.display())) {
+                    url.push_str(&format!("&signature={}", signature.trim()));
+                }
                 print(client.request(reqwest::Method::POST, &url)?.body(wasm)).await
             }
             Command::Plugin(PluginCommand::Replay { client, merchant, slot, since, decision, limit, file }) => {
@@ -450,11 +490,13 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         request_timeout: (s.request_timeout_secs > 0)
             .then(|| Duration::from_secs(s.request_timeout_secs)),
         owner_totp: s.owner_totp,
+        require_signatures: s.require_signatures,
     })
     .await
     .context("starting the host")?;
+    let cove_key = reference_key(&state, &s.data_dir).await?;
     if let Some(dir) = &s.seed_demo {
-        seed_demo(&state, dir, &s.data_dir)
+        seed_demo(&state, dir, &s.data_dir, &cove_key)
             .await
             .context("seeding the demo")?;
     }
@@ -484,9 +526,45 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Publish the reference plugins found in `dir` and create the `demo`
-/// merchant with them bound. Safe to run on every start.
-async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Result<()> {
+/// The reference publisher's secret key: generated at first start into
+/// the data directory (readable by its owner only), its public key
+/// registered as publisher `cove`.
+async fn reference_key(state: &AppState, data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("publisher-cove.key");
+    let secret = match std::fs::read_to_string(&path) {
+        Ok(s) => s.trim().to_string(),
+        Err(_) => {
+            let (secret, _) = cove_host::platform::signing::keygen();
+            write_secret(&path, &secret)?;
+            secret
+        }
+    };
+    let public = cove_host::platform::signing::public_of(&secret).map_err(anyhow::Error::msg)?;
+    match state.store.publisher(REFERENCE_PUBLISHER).await? {
+        None => {
+            state
+                .store
+                .insert_publisher(&cove_host::platform::store::PublisherRow {
+                    name: REFERENCE_PUBLISHER.into(),
+                    public_key: public,
+                    created_at: cove_host::now_ms(),
+                    revoked_at: None,
+                })
+                .await?;
+        }
+        Some(p) if p.public_key != public => tracing::warn!(
+            "publisher `{REFERENCE_PUBLISHER}` is registered with another key than {}: reference plugins will not publish",
+            path.display()
+        ),
+        Some(_) => {}
+    }
+    Ok(secret)
+}
+
+/// Publish the reference plugins found in `dir` (signed with the
+/// reference key) and create the `demo` merchant with them bound. Safe to
+/// run on every start.
+async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path, key: &str) -> anyhow::Result<()> {
     let version = env!("CARGO_PKG_VERSION");
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
@@ -495,6 +573,8 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
             continue;
         }
         let wasm = std::fs::read(&path)?;
+        let signature =
+            cove_host::platform::signing::sign(key, &wasm).map_err(anyhow::Error::msg)?;
         match state
             .registry
             .publish(Upload {
@@ -502,6 +582,7 @@ async fn seed_demo(state: &AppState, dir: &Path, data_dir: &Path) -> anyhow::Res
                 version,
                 publisher: REFERENCE_PUBLISHER,
                 wasm: &wasm,
+                signature: Some(&signature),
             })
             .await
         {

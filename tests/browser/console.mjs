@@ -86,6 +86,7 @@ try {
   await ready("policies");
   check(await page.locator("section[data-slot=fatigue-policy] canvas").count() == 1, "policies: the fatigue policy has its decisions chart");
   check(/fatigue-policy@/.test(await page.textContent("main table")), "policies: the bound plugin version is shown");
+  check(/cove · signed/.test(await page.textContent("main table")), "policies: the reference plugins are signed by cove (" + (await page.textContent("main table")).slice(0, 200) + ")");
   // The fatigue policy describes its settings: a form, checked as the
   // merchant types, then by the plugin; what is in force, in words.
   const gap = page.locator('section[data-slot=fatigue-policy] input[data-key="min-gap-hours"]');

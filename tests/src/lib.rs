@@ -191,6 +191,14 @@ pub struct Replicas {
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
+/// The signature a host started in `data_dir` accepts for reference
+/// plugins (publisher `cove`): made with the key it generated there.
+pub fn signed_as_cove(data_dir: &Path, wasm: &[u8]) -> String {
+    let secret = std::fs::read_to_string(data_dir.join("publisher-cove.key"))
+        .expect("the host made its reference key");
+    cove_host::platform::signing::sign(&secret, wasm).expect("a usable key")
+}
+
 impl Replicas {
     /// Start them.
     pub async fn start(pg: &Postgres, name: &str, args: &[&str]) -> Replicas {
@@ -209,8 +217,9 @@ impl Replicas {
         for version in ["1.0.0", "2.0.0"] {
             let r = client
                 .post(format!(
-                    "{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove",
-                    a.url
+                    "{}/v1/plugins?name=fatigue-policy&version={version}&publisher=cove&signature={}",
+                    a.url,
+                    signed_as_cove(dirs.0.path(), &wasm(guests::FATIGUE))
                 ))
                 .bearer_auth(OPERATOR_TOKEN)
                 .body(wasm(guests::FATIGUE))
@@ -341,6 +350,7 @@ pub async fn host_with(
         merchant_limits: cove_host::platform::fair::MerchantLimits::default(),
         request_timeout: Some(cove_host::platform::serve::REQUEST_TIMEOUT),
         owner_totp: false,
+        require_signatures: false,
     };
     change(&mut settings);
     let state = AppState::new(settings).await.expect("starting host");

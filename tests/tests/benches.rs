@@ -72,3 +72,10 @@ fn the_signin_bench_runs() {
     assert!(figure(&f, "signin_p50_ms") > 0.0, "{f}");
     figure(&f, "signin_unknown_ratio");
 }
+
+#[test]
+fn the_replay_bench_runs() {
+    let f = bench_smoke(&["replay"]);
+    assert!(figure(&f, "replay_per_s") > 0.0, "{f}");
+    figure(&f, "replay_vs_live");
+}

@@ -24,11 +24,12 @@ fn plugin(name: &str, version: &str) -> PluginRow {
         version: version.into(),
         publisher: "suite".into(),
         world: "fatigue-policy".into(),
-        contract: "0.2.0".into(),
+        contract: "0.3.0".into(),
         sha256: format!("{:064}", version.len()),
         size_bytes: 3,
         published_at: 1,
         yanked_at: None,
+        signed: false,
     }
 }
 

@@ -108,7 +108,7 @@ pub const FEATURE: Feature = Feature {
 
 /// The decision log and the merchant's choices for it.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct Decisions {
+pub struct DecisionLog {
     /// The choices in force.
     pub settings: LogSettings,
     /// Decisions, newest first: id, slot, time, seed, plugin version,
@@ -119,7 +119,7 @@ pub struct Decisions {
 }
 
 /// `GET /v1/merchants/{m}/decisions`: logged decisions, filtered.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/decisions", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), Filter), responses((status = 200, description = "Decisions, newest first", body = Decisions)))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/decisions", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), Filter), responses((status = 200, description = "Decisions, newest first", body = DecisionLog)))]
 pub async fn list(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -131,7 +131,7 @@ pub async fn list(
     }
     flush(&state).await?;
     let db = DecisionsDb(&state.store);
-    Ok(axum::Json(Decisions {
+    Ok(axum::Json(DecisionLog {
         settings: db.settings(&merchant).await?,
         decisions: db.list(&merchant, &f).await?,
     })
@@ -212,7 +212,7 @@ pub struct ReplayIn {
 /// `POST /v1/merchants/{m}/decisions/replay`: run logged decisions again
 /// through a published version, with their logged input, time, seed and
 /// config; how many answer the same, and the differences.
-#[utoipa::path(post, path = "/v1/merchants/{merchant}/decisions/replay", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), request_body = ReplayIn, responses((status = 200, description = "How many agree, and the differences", body = replay::Summary), (status = 404, description = "No such plugin version"), (status = 422, description = "A plugin of another slot")))]
+#[utoipa::path(post, path = "/v1/merchants/{merchant}/decisions/replay", tag = "policies", params(("merchant" = String, Path, description = "Merchant id")), request_body = ReplayIn, responses((status = 200, description = "How many agree, and the differences", body = replay::ReplaySummary), (status = 404, description = "No such plugin version"), (status = 422, description = "A plugin of another slot")))]
 pub async fn run_replay(
     State(state): State<AppState>,
     ForMerchant { merchant, .. }: ForMerchant,
@@ -266,7 +266,7 @@ pub async fn run_replay(
     let (runtime, policy) = (state.runtime.clone(), state.slot_policy(slot));
     let summary = tokio::task::spawn_blocking(move || {
         crate::platform::fair::background_priority();
-        let mut summary = replay::Summary::default();
+        let mut summary = replay::ReplaySummary::default();
         for d in &decisions {
             summary.add(replay::replay(&runtime, &prepared, policy, slot, d));
         }

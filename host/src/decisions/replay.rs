@@ -124,7 +124,7 @@ pub fn replay(
 
 /// What a replay of many decisions found.
 #[derive(Debug, Default, serde::Serialize, utoipa::ToSchema)]
-pub struct Summary {
+pub struct ReplaySummary {
     /// Decisions run again.
     pub replayed: usize,
     /// Of them, the same outcome and answer.
@@ -138,7 +138,7 @@ pub struct Summary {
     pub differences: Vec<Value>,
 }
 
-impl Summary {
+impl ReplaySummary {
     /// Add one decision's comparison (or why it could not be replayed).
     pub fn add(&mut self, c: Result<Compared, String>) {
         match c {
@@ -167,7 +167,7 @@ pub async fn replay_local(
     wasm: &[u8],
     slot: Slot,
     out: &mut dyn std::io::Write,
-) -> anyhow::Result<Summary> {
+) -> anyhow::Result<ReplaySummary> {
     use anyhow::Context;
     let response = client
         .try_clone()
@@ -194,7 +194,7 @@ pub async fn replay_local(
         .prepare(&component, slot, contract)
         .map_err(anyhow::Error::msg)?;
     let policy = crate::platform::feature::slot_policy(crate::FEATURES, slot);
-    let mut summary = Summary::default();
+    let mut summary = ReplaySummary::default();
     for d in &decisions {
         let c = replay(&runtime, &prepared, policy, slot, d);
         match &c {

@@ -15,7 +15,7 @@ pub enum Code {
     AlreadyRunning,
     /// The return flow refused one of the customer's answers; `field` names it.
     AnswerRefused,
-    /// A provider's webhook whose signature does not match.
+    /// A signature that does not hold (a provider's webhook, a plugin).
     BadSignature,
     /// A batch has more items than the endpoint takes at once.
     BatchTooLarge,
@@ -115,6 +115,8 @@ pub enum Code {
     InvalidPrompt,
     /// An SMS provider's credentials are refused.
     InvalidProvider,
+    /// Not an Ed25519 public key.
+    InvalidPublicKey,
     /// A publisher name that is not usable.
     InvalidPublisher,
     /// A query parameter is missing or malformed.
@@ -215,6 +217,10 @@ pub enum Code {
     PluginRefused,
     /// A yanked plugin version cannot be bound.
     PluginYanked,
+    /// A publisher of that name is registered already.
+    PublisherExists,
+    /// The publisher's key was revoked.
+    PublisherRevoked,
     /// Over a rate limit; `Retry-After` says when to try again.
     RateLimited,
     /// The request took too long to send and answer.
@@ -245,8 +251,12 @@ pub enum Code {
     UnknownField,
     /// An API key that is not known.
     UnknownKey,
+    /// A signature by a publisher the host does not know.
+    UnknownPublisher,
     /// The component implements no world Cove serves.
     UnknownWorld,
+    /// An unsigned plugin where a signature is needed.
+    UnsignedPlugin,
     /// The merchant's uploads are at their quota.
     UploadQuotaFull,
     /// A running experiment's variations cannot change.
@@ -322,6 +332,7 @@ impl Code {
             Code::InvalidPluginRef => "invalid_plugin_ref",
             Code::InvalidPrompt => "invalid_prompt",
             Code::InvalidProvider => "invalid_provider",
+            Code::InvalidPublicKey => "invalid_public_key",
             Code::InvalidPublisher => "invalid_publisher",
             Code::InvalidQuery => "invalid_query",
             Code::InvalidQuestionId => "invalid_question_id",
@@ -372,6 +383,8 @@ impl Code {
             Code::PluginFailed => "plugin_failed",
             Code::PluginRefused => "plugin_refused",
             Code::PluginYanked => "plugin_yanked",
+            Code::PublisherExists => "publisher_exists",
+            Code::PublisherRevoked => "publisher_revoked",
             Code::RateLimited => "rate_limited",
             Code::RequestTimeout => "request_timeout",
             Code::ReweightFailed => "reweight_failed",
@@ -387,7 +400,9 @@ impl Code {
             Code::Unauthenticated => "unauthenticated",
             Code::UnknownField => "unknown_field",
             Code::UnknownKey => "unknown_key",
+            Code::UnknownPublisher => "unknown_publisher",
             Code::UnknownWorld => "unknown_world",
+            Code::UnsignedPlugin => "unsigned_plugin",
             Code::UploadQuotaFull => "upload_quota_full",
             Code::VariationsLocked => "variations_locked",
             Code::VersionExists => "version_exists",

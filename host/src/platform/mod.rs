@@ -28,6 +28,7 @@ pub mod runtime;
 pub mod scaffold;
 pub mod serve;
 pub mod session;
+pub mod signing;
 pub mod slots;
 pub mod stats;
 pub mod store;
@@ -111,6 +112,8 @@ fn policy_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policy::invoke))
         .routes(routes!(policy::configure))
         .routes(routes!(policy::settings))
+        .routes(routes!(operator::register_publisher, operator::publishers))
+        .routes(routes!(operator::revoke_publisher))
 }
 
 /// A merchant's credentials: its API keys and its link key (the `keys`

@@ -67,9 +67,80 @@ pub async fn publish(
             version,
             publisher,
             wasm: &wasm,
+            signature: get("signature"),
         })
         .await?;
     Ok((super::http::created_or_ok(created), axum::Json(row)).into_response())
+}
+
+/// A publisher to register.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct PublisherIn {
+    /// Its name, as uploads name it (`publisher=`).
+    pub name: String,
+    /// Its Ed25519 public key, 64 hex digits (`cove plugin keygen`).
+    pub public_key: String,
+}
+
+/// `POST /v1/publishers`: register a publisher's key; from then on its
+/// uploads must be signed with it.
+#[utoipa::path(post, path = "/v1/publishers", tag = "plugins", request_body = PublisherIn, responses((status = 201, description = "Registered", body = crate::platform::store::PublisherRow), (status = 409, description = "That name is registered already"), (status = 422, description = "Not a usable name or key")))]
+pub async fn register_publisher(
+    State(state): State<AppState>,
+    _: Operator,
+    JsonBody(p): JsonBody<PublisherIn>,
+) -> Result<Response, ApiError> {
+    if p.name.is_empty() || p.name.len() > 64 {
+        return Err(
+            ApiError::unprocessable(Code::InvalidPublisher, "name: 1-64 characters")
+                .with_field("name"),
+        );
+    }
+    if !crate::platform::signing::valid_public_key(&p.public_key) {
+        return Err(ApiError::unprocessable(
+            Code::InvalidPublicKey,
+            "public_key: an Ed25519 public key as 64 hex digits (`cove plugin keygen` prints one)",
+        )
+        .with_field("public_key"));
+    }
+    let row = crate::platform::store::PublisherRow {
+        name: p.name,
+        public_key: p.public_key.trim().to_lowercase(),
+        created_at: crate::now_ms(),
+        revoked_at: None,
+    };
+    match state.store.insert_publisher(&row).await {
+        Ok(()) => Ok((StatusCode::CREATED, axum::Json(row)).into_response()),
+        Err(crate::platform::store::StoreError::Conflict) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::PublisherExists,
+            format!("publisher `{}` is registered already", row.name),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /v1/publishers`.
+#[utoipa::path(get, path = "/v1/publishers", tag = "plugins", responses((status = 200, description = "Every publisher with its key, and when it was revoked", body = Vec<crate::platform::store::PublisherRow>)))]
+pub async fn publishers(State(state): State<AppState>, _: Operator) -> Result<Response, ApiError> {
+    Ok(axum::Json(state.store.publishers().await?).into_response())
+}
+
+/// `POST /v1/publishers/{name}/revoke`: its versions can no longer be
+/// published or bound; those bound keep running (the console warns).
+#[utoipa::path(post, path = "/v1/publishers/{name}/revoke", tag = "plugins", params(("name" = String, Path, description = "Publisher")), responses((status = 200, description = "Revoked", body = crate::platform::store::PublisherRow), (status = 404, description = "No such publisher, or revoked already")))]
+pub async fn revoke_publisher(
+    State(state): State<AppState>,
+    _: Operator,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    if !state.store.revoke_publisher(&name, crate::now_ms()).await? {
+        return Err(ApiError::not_found(format!(
+            "no publisher `{name}` with a key in force"
+        )));
+    }
+    let row = state.store.publisher(&name).await?;
+    Ok(axum::Json(row).into_response())
 }
 
 /// `GET /v1/plugins`.
@@ -305,6 +376,7 @@ pub async fn bind(
     if plugin.yanked_at.is_some() {
         return Err(yanked(&plugin, "pick another version"));
     }
+    trusted(&state, &plugin).await?;
     bind_version(
         &state,
         &merchant,
@@ -383,6 +455,34 @@ pub(super) fn current(state: &AppState, merchant: &str, slot: Slot) -> Result<Re
         config: active.config_json.clone(),
     })
     .into_response())
+}
+
+/// Whether `plugin` may be bound anew: not by a revoked publisher, and
+/// signed when the host requires signatures.
+pub async fn trusted(state: &AppState, plugin: &PluginRow) -> Result<(), ApiError> {
+    if let Some(p) = state.store.publisher(&plugin.publisher).await?
+        && p.revoked_at.is_some()
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::PublisherRevoked,
+            format!(
+                "{}@{} is published by `{}`, whose key was revoked: it can no longer be bound (bindings in force keep it until changed)",
+                plugin.name, plugin.version, p.name
+            ),
+        ));
+    }
+    if state.registry.require_signatures && !plugin.signed {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::UnsignedPlugin,
+            format!(
+                "{}@{} is not signed, and this host runs only signed plugins",
+                plugin.name, plugin.version
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Check a binding (world, config accepted by the plugin itself), store it

@@ -28,6 +28,14 @@ pub async fn slots(
 ) -> Result<Response, ApiError> {
     let now = crate::now_ms();
     let bound = state.bindings.of(&merchant);
+    let revoked: Vec<String> = state
+        .store
+        .publishers()
+        .await?
+        .into_iter()
+        .filter(|p| p.revoked_at.is_some())
+        .map(|p| p.name)
+        .collect();
     let slots = Slot::ALL
         .iter()
         .map(|slot| match bound.iter().find(|(s, _)| s == slot) {
@@ -37,6 +45,9 @@ pub async fn slots(
                 version: Some(a.plugin.version.clone()),
                 sha256: Some(a.plugin.sha256.clone()),
                 contract: Some(a.plugin.contract.clone()),
+                publisher: Some(a.plugin.publisher.clone()),
+                signed: Some(a.plugin.signed),
+                publisher_revoked: revoked.contains(&a.plugin.publisher).then_some(true),
                 config: Some(a.config_json.clone()),
                 breaker: Some(if a.breaker.is_open(now) {
                     "open"
@@ -51,6 +62,9 @@ pub async fn slots(
                 version: None,
                 sha256: None,
                 contract: None,
+                publisher: None,
+                signed: None,
+                publisher_revoked: None,
                 config: None,
                 breaker: None,
                 note: Some("unbound: the safe fallback answers"),
@@ -85,6 +99,16 @@ pub struct SlotNow {
     /// The contract version it was built against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contract: Option<String>,
+    /// Who published it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    /// Whether its publisher's registered key signed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed: Option<bool>,
+    /// True when its publisher's key was revoked: it keeps running, but
+    /// cannot be bound anew.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publisher_revoked: Option<bool>,
     /// Its config.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -184,7 +208,7 @@ pub async fn configure(
 /// `GET /v1/merchants/{merchant}/slots/{slot}/settings`: the settings the
 /// bound plugin reads, as it describes them (contract 0.3.0 and later),
 /// with the config in force.
-#[utoipa::path(get, path = "/v1/merchants/{merchant}/slots/{slot}/settings", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), responses((status = 200, description = "The plugin's settings described (empty with `described: false` for a plugin of an older contract), and the config in force", body = SettingsNow), (status = 409, description = "No plugin is bound"), (status = 502, description = "The plugin could not describe its settings")))]
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/slots/{slot}/settings", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot: rfm-scorer, allocator, fatigue-policy, return-flow, channel-chooser")), responses((status = 200, description = "The plugin's settings described (empty with `described: false` for a plugin of an older contract), and the config in force", body = PluginSettings), (status = 409, description = "No plugin is bound"), (status = 502, description = "The plugin could not describe its settings")))]
 pub async fn settings(
     State(state): State<AppState>,
     Path((merchant, slot_name)): Path<(String, String)>,
@@ -212,7 +236,7 @@ pub async fn settings(
     } else {
         Value::Array(vec![])
     };
-    Ok(axum::Json(SettingsNow {
+    Ok(axum::Json(PluginSettings {
         slot: slot.world(),
         plugin: active.plugin.name.clone(),
         version: active.plugin.version.clone(),
@@ -226,7 +250,7 @@ pub async fn settings(
 
 /// A bound plugin's settings.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct SettingsNow {
+pub struct PluginSettings {
     /// The slot.
     pub slot: &'static str,
     /// The plugin bound.

@@ -72,6 +72,23 @@ pub enum PublishError {
         /// Version.
         version: String,
     },
+    /// Unsigned, where a signature is needed: the host requires them, or
+    /// the publisher named has a registered key.
+    #[error("{0}")]
+    Unsigned(String),
+    /// Signed, but by a publisher this host does not know.
+    #[error(
+        "publisher `{0}` is not registered on this host; the operator registers its public key first (POST /v1/publishers)"
+    )]
+    UnknownPublisher(String),
+    /// The signature does not hold.
+    #[error("the signature is refused: {0}")]
+    BadSignature(String),
+    /// The publisher's key was revoked.
+    #[error(
+        "publisher `{0}`'s key was revoked on this host; its plugins can no longer be published or bound"
+    )]
+    PublisherRevoked(String),
     /// Compiling took longer than the host allows.
     #[error(
         "compiling the component took longer than {0} s; a plugin this large or intricate is refused"
@@ -98,6 +115,10 @@ impl PublishError {
             PublishError::ExportMismatch(_) => Code::ExportMismatch,
             PublishError::VersionExists { .. } => Code::VersionExists,
             PublishError::CompileTimeout(_) => Code::CompileTimeout,
+            PublishError::Unsigned(_) => Code::UnsignedPlugin,
+            PublishError::UnknownPublisher(_) => Code::UnknownPublisher,
+            PublishError::BadSignature(_) => Code::BadSignature,
+            PublishError::PublisherRevoked(_) => Code::PublisherRevoked,
             PublishError::Store(_) => Code::Internal,
         }
     }
@@ -113,6 +134,8 @@ pub struct Upload<'a> {
     pub publisher: &'a str,
     /// Component bytes.
     pub wasm: &'a [u8],
+    /// The publisher's Ed25519 signature of the bytes' SHA-256 (hex).
+    pub signature: Option<&'a str>,
 }
 
 /// The registry.
@@ -121,6 +144,8 @@ pub struct Registry {
     store: Store,
     cache_dir: Option<PathBuf>,
     prepared: Mutex<HashMap<i64, Arc<Prepared>>>,
+    /// Refuse unsigned uploads (`cove serve --require-signatures`).
+    pub require_signatures: bool,
     /// Uploads compile one at a time, so publishing never takes every core.
     compiling: tokio::sync::Semaphore,
 }
@@ -216,6 +241,7 @@ impl Registry {
             store,
             cache_dir,
             prepared: Mutex::new(HashMap::new()),
+            require_signatures: false,
             compiling: tokio::sync::Semaphore::new(1),
         }
     }
@@ -232,7 +258,9 @@ impl Registry {
         if up.publisher.is_empty() || up.publisher.len() > 64 {
             return Err(PublishError::BadPublisher);
         }
-        let sha256 = hex::encode(Sha256::digest(up.wasm));
+        let digest = Sha256::digest(up.wasm);
+        let sha256 = hex::encode(digest);
+        let signed = self.check_signature(&up, &digest).await?;
         if let Some(existing) = self.store.get_plugin(up.name, &version.to_string()).await? {
             return if existing.sha256 == sha256 {
                 Ok((existing, false))
@@ -266,6 +294,7 @@ impl Registry {
             size_bytes: up.wasm.len() as i64,
             published_at: crate::now_ms(),
             yanked_at: None,
+            signed,
         };
         let row = match self.store.insert_plugin(&row, up.wasm).await {
             Ok(row) => row,
@@ -279,6 +308,28 @@ impl Registry {
         };
         self.write_cache(&row.sha256, &component);
         Ok((row, true))
+    }
+
+    /// Whether the upload is signed by its publisher's registered key:
+    /// a signature must hold; a registered publisher's uploads, and every
+    /// upload when the host requires signatures, must carry one.
+    async fn check_signature(&self, up: &Upload<'_>, digest: &[u8]) -> Result<bool, PublishError> {
+        let publisher = self.store.publisher(up.publisher).await?;
+        match (up.signature, publisher) {
+            (_, Some(p)) if p.revoked_at.is_some() => Err(PublishError::PublisherRevoked(p.name)),
+            (Some(sig), Some(p)) => crate::platform::signing::verify(&p.public_key, digest, sig)
+                .map(|()| true)
+                .map_err(PublishError::BadSignature),
+            (Some(_), None) => Err(PublishError::UnknownPublisher(up.publisher.to_string())),
+            (None, Some(p)) => Err(PublishError::Unsigned(format!(
+                "publisher `{}` has a registered key, so its plugins must be signed with it (`cove plugin sign`)",
+                p.name
+            ))),
+            (None, None) if self.require_signatures => Err(PublishError::Unsigned(
+                "this host runs only signed plugins: register the publisher's key, sign the component with `cove plugin sign`, and publish it with the signature".into(),
+            )),
+            (None, None) => Ok(false),
+        }
     }
 
     /// The linked, ready-to-call form of a plugin version, compiled at most

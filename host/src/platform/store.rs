@@ -45,6 +45,21 @@ pub struct PluginRow {
     pub published_at: i64,
     /// Yank time, if yanked.
     pub yanked_at: Option<i64>,
+    /// Whether its publisher's registered key signed it.
+    pub signed: bool,
+}
+
+/// A publisher with its Ed25519 key.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PublisherRow {
+    /// Its name (what a plugin's `publisher` names).
+    pub name: String,
+    /// Its Ed25519 public key, hex.
+    pub public_key: String,
+    /// Registered, ms since epoch.
+    pub created_at: i64,
+    /// When its key was revoked: its versions can no longer be bound.
+    pub revoked_at: Option<i64>,
 }
 
 /// A merchant's current binding for one slot.
@@ -128,6 +143,11 @@ const PLATFORM_MIGRATIONS: &[Migration] = &[
         23,
         "team",
         include_str!("../../migrations/common/0023_team.sql"),
+    ),
+    Migration::new(
+        25,
+        "publishers",
+        include_str!("../../migrations/common/0025_publishers.sql"),
     ),
 ];
 
@@ -242,7 +262,7 @@ pub struct Store {
 
 macro_rules! plugin_cols {
     () => {
-        "id, name, version, publisher, world, contract, sha256, size_bytes, published_at, yanked_at"
+        "id, name, version, publisher, world, contract, sha256, size_bytes, published_at, yanked_at, signed"
     };
 }
 
@@ -258,6 +278,7 @@ fn plugin_row(r: &AnyRow) -> Result<PluginRow, sqlx::Error> {
         size_bytes: r.try_get("size_bytes")?,
         published_at: r.try_get("published_at")?,
         yanked_at: r.try_get("yanked_at")?,
+        signed: r.try_get::<i64, _>("signed")? != 0,
     })
 }
 
@@ -475,8 +496,8 @@ impl Store {
     /// Store a new plugin version. `Conflict` if name@version exists.
     pub async fn insert_plugin(&self, p: &PluginRow, wasm: &[u8]) -> Result<PluginRow, StoreError> {
         let row = sqlx::query(concat!(
-            "INSERT INTO plugins (name, version, publisher, world, contract, sha256, size_bytes, wasm, published_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+            "INSERT INTO plugins (name, version, publisher, world, contract, sha256, size_bytes, wasm, published_at, signed) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
             plugin_cols!()
         ))
         .bind(&p.name)
@@ -488,10 +509,68 @@ impl Store {
         .bind(p.size_bytes)
         .bind(wasm.to_vec())
         .bind(p.published_at)
+        .bind(i64::from(p.signed))
         .fetch_one(&self.pool)
         .await
         .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
         Ok(plugin_row(&row)?)
+    }
+
+    /// Register a publisher; `Conflict` if the name is taken.
+    pub async fn insert_publisher(&self, p: &PublisherRow) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO publishers (name, public_key, created_at) VALUES ($1, $2, $3)")
+            .bind(&p.name)
+            .bind(&p.public_key)
+            .bind(p.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict
+                } else {
+                    e.into()
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Every publisher, by name.
+    pub async fn publishers(&self) -> Result<Vec<PublisherRow>, StoreError> {
+        sqlx::query("SELECT name, public_key, created_at, revoked_at FROM publishers ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(PublisherRow {
+                    name: r.try_get(0)?,
+                    public_key: r.try_get(1)?,
+                    created_at: r.try_get(2)?,
+                    revoked_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Publisher `name`, if registered.
+    pub async fn publisher(&self, name: &str) -> Result<Option<PublisherRow>, StoreError> {
+        Ok(self
+            .publishers()
+            .await?
+            .into_iter()
+            .find(|p| p.name == name))
+    }
+
+    /// Revoke `name`'s key at `at`; false if there is no such publisher.
+    pub async fn revoke_publisher(&self, name: &str, at: i64) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE publishers SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+        )
+        .bind(name)
+        .bind(at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     /// All plugin versions, by name then publish order.

@@ -33,6 +33,8 @@ mod experiments;
 mod import;
 #[path = "bench/messaging.rs"]
 mod messaging;
+#[path = "bench/replay.rs"]
+mod replay;
 #[path = "bench/returns.rs"]
 mod returns;
 #[path = "bench/rfm.rs"]
@@ -274,6 +276,7 @@ fn main() -> anyhow::Result<()> {
         Some("rfm") => return rfm::run(),
         Some("messaging") => return messaging::run(),
         Some("signin") => return signin::run(),
+        Some("replay") => return replay::run(),
         _ => {}
     }
     let InProcess {
@@ -311,8 +314,9 @@ fn main() -> anyhow::Result<()> {
     // A second version (same code) to swap between.
     let r = client
         .post(format!(
-            "{}/v1/plugins?name=fatigue-policy&version=0.1.1&publisher=cove",
-            host.url
+            "{}/v1/plugins?name=fatigue-policy&version=0.1.1&publisher=cove&signature={}",
+            host.url,
+            cove_e2e::signed_as_cove(data.path(), &wasm(guests::FATIGUE))
         ))
         .bearer_auth(OPERATOR_TOKEN)
         .body(wasm(guests::FATIGUE))

@@ -143,8 +143,9 @@ fn through_http(flows: usize) -> anyhow::Result<(f64, f64)> {
     let http = reqwest::blocking::Client::new();
     let published = http
         .post(format!(
-            "{}/v1/plugins?name=return-flow&version=1.0.0&publisher=cove",
-            host.url
+            "{}/v1/plugins?name=return-flow&version=1.0.0&publisher=cove&signature={}",
+            host.url,
+            cove_e2e::signed_as_cove(data.path(), &wasm(guests::RETURN_FLOW))
         ))
         .bearer_auth(OPERATOR_TOKEN)
         .body(wasm(guests::RETURN_FLOW))

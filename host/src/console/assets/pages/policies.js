@@ -28,6 +28,9 @@ export default {
       "settings.yes": "yes", "settings.no": "no", "settings.other": "Other settings (name = value, one per line)",
       "settings.bounds": "from {min} to {max}", "settings.in.force": "In force now", "settings.set": "{value} (set by you)",
       "settings.unset": "{value} (default)", "settings.none": "not set",
+      "policies.publisher": "Publisher", "policies.signed": "signed", "policies.unsigned": "not signed",
+      "policies.revoked": "key revoked: keeps running, cannot be bound again",
+      "policies.revoked.warning": "The publisher of {plugin} had its key revoked. It keeps running for now; ask your operator to bind another version.",
     },
     zh: {
       "policies.nav": "策略", "policies.title": "策略", "policies.slots": "各策略当前使用的插件",
@@ -46,6 +49,9 @@ export default {
       "settings.yes": "是", "settings.no": "否", "settings.other": "其他设置（名称 = 值，每行一项）",
       "settings.bounds": "{min} 至 {max}", "settings.in.force": "当前生效", "settings.set": "{value}（您设置的）",
       "settings.unset": "{value}（默认）", "settings.none": "未设置",
+      "policies.publisher": "发布者", "policies.signed": "已签名", "policies.unsigned": "未签名",
+      "policies.revoked": "密钥已吊销：继续运行，但不能再次绑定",
+      "policies.revoked.warning": "{plugin} 的发布者密钥已被吊销。它暂时继续运行；请联系运营方绑定其他版本。",
     },
   },
   async render(main) {
@@ -60,9 +66,13 @@ export default {
       { label: t("policies.slot"), value: (s) => name(s.slot) },
       { label: t("policies.plugin"), value: (s) => (s.plugin ? s.plugin + "@" + s.version : "—") },
       { label: t("policies.contract"), value: (s) => s.contract || "—" },
+      { label: t("policies.publisher"), value: (s) => (!s.plugin ? "—" : s.publisher + " · " + t(s.publisher_revoked ? "policies.revoked" : s.signed ? "policies.signed" : "policies.unsigned")) },
       { label: t("policies.breaker"), value: (s) => (!s.plugin ? t("policies.unbound") : s.breaker == "open" ? t("policies.open") : t("policies.closed")) },
     ], slots)));
 
+    for (const s of slots.filter((x) => x.publisher_revoked)) {
+      main.append(h("p", { role: "alert", className: "error", "data-revoked": s.slot }, t("policies.revoked.warning", { plugin: s.plugin + "@" + s.version })));
+    }
     for (const s of slots.filter((x) => x.plugin)) {
       const mine = stats.filter((b) => b.slot == s.slot);
       const outcomes = [...new Set(mine.map((b) => b.outcome))].sort((a, b) => (a == "ok" ? -1 : b == "ok" ? 1 : a.localeCompare(b)));
