@@ -12,7 +12,7 @@ LIFETIMES := 0.11.3
 HOLIDAYS := 0.109
 CDNOW := cdnow_customers_summary_with_transactions.csv
 
-.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin bench-replay deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin bench-replay bench-shadow deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -111,6 +111,9 @@ bench-rfm: deps-test build
 ## A console sign-in: a member's (Argon2id), an unknown address's (as long), a key's (the baseline).
 bench-replay: build
 	./target/release/cove-bench replay
+
+bench-shadow: build
+	./target/release/cove-bench shadow
 
 bench-signin: build
 	./target/release/cove-bench signin

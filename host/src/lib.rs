@@ -114,6 +114,8 @@ pub struct Inner {
     pub stats: platform::stats::CallStats,
     /// Calls sampled for the decision log, not yet written.
     pub calls: platform::calls::CallLog,
+    /// Candidate versions shadowing slots.
+    pub shadows: platform::shadow::Shadows,
     /// The features registered ([`FEATURES`]).
     pub features: &'static [&'static Feature],
     /// How long a request may take (its body read and answered), and how
@@ -198,6 +200,7 @@ impl AppState {
             sessions: Default::default(),
             stats: Default::default(),
             calls: Default::default(),
+            shadows: Default::default(),
             features: FEATURES,
             request_timeout: settings.request_timeout,
             owner_totp: settings.owner_totp,
@@ -250,6 +253,33 @@ impl AppState {
             .refresh(&self.store, &self.registry, &self.metrics)
             .await?;
         self.fair.set_overrides(self.store.merchant_limits().await?);
+        self.refresh_shadows().await
+    }
+
+    /// Load the shadows in force (another replica may have set them).
+    async fn refresh_shadows(&self) -> anyhow::Result<()> {
+        let mut shadows = Vec::new();
+        for (merchant, slot, plugin_id, since) in self.store.shadows().await? {
+            let (Some(slot), Some(row)) = (
+                platform::slots::Slot::from_world(&slot),
+                self.store.plugin_by_id(plugin_id).await?,
+            ) else {
+                continue;
+            };
+            let prepared = self.registry.prepared(&row).await?;
+            shadows.push((
+                merchant,
+                slot,
+                Arc::new(platform::shadow::Shadow {
+                    label: format!("{}@{}", row.name, row.version),
+                    plugin_id,
+                    prepared,
+                    since,
+                    stats: Default::default(),
+                }),
+            ));
+        }
+        self.shadows.set(shadows);
         Ok(())
     }
 

@@ -104,6 +104,14 @@ try {
   await ready("policies");
   const inForce = await page.textContent("section[data-slot=fatigue-policy] [data-in-force]");
   check(/min-gap-hours: 18 \(set by you\)/.test(inForce) && /quiet-hours: 21:00-09:00 \(default\)/.test(inForce), "policies: the settings in force are shown in words (" + inForce.slice(0, 300) + ")");
+  // Try a new version: the same one, shadowing itself, agrees on all.
+  const live = (await page.textContent("section[data-slot=fatigue-policy] h2")).split(" · ")[1].trim();
+  await page.fill("#shadow-fatigue-policy", live);
+  await page.click("section[data-slot=fatigue-policy] form[data-shadow-start] button[type=submit]");
+  await page.waitForSelector("section[data-slot=fatigue-policy] [data-shadow-summary]");
+  check(/has not seen a decision yet|agrees with/.test(await page.textContent("section[data-slot=fatigue-policy] [data-shadow-summary]")), "policies: a new version is tried as a shadow, its report in words");
+  await page.reload();
+  await ready("policies");
 
   // Keyboard: Tab from the top reaches the skip link, then the navigation.
   await page.goto(COVE + "/console#/overview");
@@ -118,7 +126,8 @@ try {
   await page.goto(COVE + "/console#/kb");
   await ready("kb");
   await page.selectOption("#kb-syn-locale", "en");
-  await page.waitForFunction(() => document.querySelector("[data-synonyms]").value.trim().length > 0);
+  // The box first holds the page's default language; wait for English.
+  await page.waitForFunction(() => /gift card, voucher/.test(document.querySelector("[data-synonyms]").value), null, { timeout: 10000 }).catch(() => {});
   check((await page.inputValue("[data-synonyms]")).includes("gift card, voucher"), "kb: the English synonym suggestions are shown");
   const tryIt = async (q) => {
     await page.fill("[data-try]", "");

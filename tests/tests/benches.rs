@@ -79,3 +79,10 @@ fn the_replay_bench_runs() {
     assert!(figure(&f, "replay_per_s") > 0.0, "{f}");
     figure(&f, "replay_vs_live");
 }
+
+#[test]
+fn the_shadow_bench_runs() {
+    let f = bench_smoke(&["shadow"]);
+    assert!(figure(&f, "live_p99_us") > 0.0, "{f}");
+    figure(&f, "shadow_p99_ratio");
+}

@@ -114,7 +114,11 @@ export default {
       const text = h("textarea", { rows: 8, "data-synonyms": "" });
       const note = h("p", { className: "hint" });
       const load = async () => {
-        const s = await api("synonyms/" + encodeURIComponent(pick.value));
+        // A slower answer for a language picked before must not overwrite
+        // the one picked now (and then be saved under it).
+        const want = pick.value;
+        const s = await api("synonyms/" + encodeURIComponent(want));
+        if (pick.value != want) return;
         text.value = s.groups.map((g) => g.join(", ")).join("\n");
         note.textContent = t(s.custom ? "kb.syn.custom" : "kb.syn.default");
       };

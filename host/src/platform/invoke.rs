@@ -231,6 +231,20 @@ pub async fn invoke_about(
                             logged.keep(
                                 state, merchant, slot, &result, "ok", usage, micros, &out.logs,
                             );
+                            if let Some(shadow) = state.shadows.get(merchant, slot) {
+                                state.shadows.after(
+                                    state,
+                                    slot,
+                                    shadow,
+                                    active.config.clone(),
+                                    body,
+                                    now,
+                                    seed,
+                                    &result,
+                                    usage,
+                                    micros,
+                                );
+                            }
                             return Ok(Answer {
                                 result,
                                 plugin: Some(label.clone()),

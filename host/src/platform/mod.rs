@@ -28,6 +28,7 @@ pub mod runtime;
 pub mod scaffold;
 pub mod serve;
 pub mod session;
+pub mod shadow;
 pub mod signing;
 pub mod slots;
 pub mod stats;
@@ -114,6 +115,11 @@ fn policy_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policy::settings))
         .routes(routes!(operator::register_publisher, operator::publishers))
         .routes(routes!(operator::revoke_publisher))
+        .routes(routes!(
+            policy::shadow,
+            policy::set_shadow,
+            policy::end_shadow
+        ))
 }
 
 /// A merchant's credentials: its API keys and its link key (the `keys`

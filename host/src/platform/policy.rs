@@ -273,6 +273,150 @@ pub struct PluginSettings {
     pub config: Value,
 }
 
+/// A candidate to shadow a slot.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct ShadowIn {
+    /// `name@version` of a published plugin of the slot.
+    pub plugin: String,
+}
+
+/// A shadow's report.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ShadowReport {
+    /// The slot.
+    pub slot: &'static str,
+    /// The live version.
+    pub live: String,
+    /// The candidate.
+    pub shadow: String,
+    /// Shadowing since (ms).
+    pub since: i64,
+    /// What it found, in a sentence.
+    pub summary: String,
+    /// The figures (on this replica).
+    pub stats: crate::platform::shadow::Stats,
+}
+
+/// `GET /v1/merchants/{m}/slots/{slot}/shadow`: what the candidate would
+/// have decided differently.
+#[utoipa::path(get, path = "/v1/merchants/{merchant}/slots/{slot}/shadow", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot")), responses((status = 200, description = "The shadow's report", body = ShadowReport), (status = 404, description = "No shadow")))]
+pub async fn shadow(
+    State(state): State<AppState>,
+    Path((merchant, slot_name)): Path<(String, String)>,
+    _: ForMerchant,
+) -> Result<Response, ApiError> {
+    report(&state, &merchant, &slot_name)
+}
+
+fn report(state: &AppState, merchant: &str, slot_name: &str) -> Result<Response, ApiError> {
+    let slot = slot(slot_name)?;
+    let Some(shadow) = state.shadows.get(merchant, slot) else {
+        return Err(ApiError::not_found(format!("no version shadows {slot}")));
+    };
+    let live = state
+        .bindings
+        .get(merchant, slot)
+        .map_or_else(|| "the live version".to_string(), |a| a.label.clone());
+    let stats = shadow.stats.lock().expect("stats lock").clone();
+    Ok(axum::Json(ShadowReport {
+        slot: slot.world(),
+        summary: crate::platform::shadow::in_words(&shadow.label, &live, &stats),
+        live,
+        shadow: shadow.label.clone(),
+        since: shadow.since,
+        stats,
+    })
+    .into_response())
+}
+
+/// `PUT /v1/merchants/{m}/slots/{slot}/shadow`: a candidate sees every
+/// call too, with the settings in force; its answers are only compared.
+#[utoipa::path(put, path = "/v1/merchants/{merchant}/slots/{slot}/shadow", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot")), request_body = ShadowIn, responses((status = 200, description = "Shadowing", body = ShadowReport), (status = 404, description = "No such version"), (status = 409, description = "No live version, or a publisher's revoked key"), (status = 422, description = "Another slot's plugin, or one that refuses the settings in force")))]
+pub async fn set_shadow(
+    State(state): State<AppState>,
+    Path((merchant, slot_name)): Path<(String, String)>,
+    caller: ForMerchant,
+    super::http::JsonBody(req): super::http::JsonBody<ShadowIn>,
+) -> Result<Response, ApiError> {
+    let slot = slot(&slot_name)?;
+    let Some(active) = state.bindings.get(&merchant, slot) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::SlotUnbound,
+            format!("no plugin serves {slot} for `{merchant}`: bind one before shadowing it"),
+        ));
+    };
+    let Some((name, version)) = req.plugin.split_once('@') else {
+        return Err(ApiError::unprocessable(
+            Code::InvalidPluginRef,
+            "plugin: write it as name@version",
+        )
+        .with_field("plugin"));
+    };
+    let row = state
+        .store
+        .get_plugin(name, version)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no published plugin `{}`", req.plugin)))?;
+    if row.world != slot.world() {
+        return Err(ApiError::unprocessable(
+            Code::WorldMismatch,
+            format!("plugin: `{}` serves {}, not {slot}", req.plugin, row.world),
+        )
+        .with_field("plugin"));
+    }
+    super::operator::trusted(&state, &row).await?;
+    let prepared = state.registry.prepared(&row).await?;
+    if let Ok(out) = state
+        .runtime
+        .validate_config(&prepared, &active.config, crate::now_ms())
+        && let wasmtime::component::Val::Result(Err(e)) = out.value
+    {
+        return Err(ApiError::unprocessable(
+            Code::InvalidConfig,
+            format!(
+                "plugin: `{}` refuses the settings in force: {}",
+                req.plugin,
+                e.as_deref()
+                    .map_or(Value::Null, crate::platform::runtime::json::from_val)
+            ),
+        )
+        .with_field("plugin"));
+    }
+    state
+        .store
+        .set_shadow(&merchant, slot.world(), Some(row.id), crate::now_ms())
+        .await?;
+    let _ = state
+        .store
+        .record_event(
+            &merchant,
+            slot.world(),
+            "shadow",
+            &caller.actor,
+            &serde_json::json!({"plugin": req.plugin}),
+        )
+        .await;
+    state.refresh_bindings().await.map_err(ApiError::internal)?;
+    report(&state, &merchant, &slot_name)
+}
+
+/// `DELETE /v1/merchants/{m}/slots/{slot}/shadow`: stop shadowing.
+#[utoipa::path(delete, path = "/v1/merchants/{merchant}/slots/{slot}/shadow", tag = "policies", params(("merchant" = String, Path, description = "Merchant id"), ("slot" = String, Path, description = "Slot")), responses((status = 204, description = "Stopped")))]
+pub async fn end_shadow(
+    State(state): State<AppState>,
+    Path((merchant, slot_name)): Path<(String, String)>,
+    _: ForMerchant,
+) -> Result<Response, ApiError> {
+    let slot = slot(&slot_name)?;
+    state
+        .store
+        .set_shadow(&merchant, slot.world(), None, crate::now_ms())
+        .await?;
+    state.refresh_bindings().await.map_err(ApiError::internal)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// Query of [`stats`].
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -149,6 +149,11 @@ const PLATFORM_MIGRATIONS: &[Migration] = &[
         "publishers",
         include_str!("../../migrations/common/0025_publishers.sql"),
     ),
+    Migration::new(
+        26,
+        "shadows",
+        include_str!("../../migrations/common/0026_shadows.sql"),
+    ),
 ];
 
 /// The checksums (SHA-384) of the first migration as released, which also
@@ -571,6 +576,43 @@ impl Store {
         .await?
         .rows_affected()
             == 1)
+    }
+
+    /// Every shadow in force: merchant, slot, plugin id, since.
+    pub async fn shadows(&self) -> Result<Vec<(String, String, i64, i64)>, StoreError> {
+        sqlx::query("SELECT merchant_id, slot, plugin_id, started_at FROM shadows")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+    }
+
+    /// Set (or with `None`, end) the shadow of `merchant`'s `slot`.
+    pub async fn set_shadow(
+        &self,
+        merchant: &str,
+        slot: &str,
+        plugin_id: Option<i64>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM shadows WHERE merchant_id = $1 AND slot = $2")
+            .bind(merchant)
+            .bind(slot)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(id) = plugin_id {
+            sqlx::query("INSERT INTO shadows (merchant_id, slot, plugin_id, started_at) VALUES ($1, $2, $3, $4)")
+                .bind(merchant)
+                .bind(slot)
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// All plugin versions, by name then publish order.

@@ -39,6 +39,8 @@ mod replay;
 mod returns;
 #[path = "bench/rfm.rs"]
 mod rfm;
+#[path = "bench/shadow.rs"]
+mod shadow;
 #[path = "bench/signin.rs"]
 mod signin;
 #[path = "bench/widget.rs"]
@@ -277,6 +279,7 @@ fn main() -> anyhow::Result<()> {
         Some("messaging") => return messaging::run(),
         Some("signin") => return signin::run(),
         Some("replay") => return replay::run(),
+        Some("shadow") => return shadow::run(),
         _ => {}
     }
     let InProcess {

@@ -31,6 +31,9 @@ export default {
       "policies.publisher": "Publisher", "policies.signed": "signed", "policies.unsigned": "not signed",
       "policies.revoked": "key revoked: keeps running, cannot be bound again",
       "policies.revoked.warning": "The publisher of {plugin} had its key revoked. It keeps running for now; ask your operator to bind another version.",
+      "shadow.title": "Try a new version", "shadow.plugin": "Version to try (name@version)",
+      "shadow.hint": "It sees every decision too, after today's version has answered, and only its answers are compared: nothing changes for your customers.",
+      "shadow.start": "Start trying", "shadow.stop": "Stop trying", "shadow.changes": "Where it would decide differently",
     },
     zh: {
       "policies.nav": "策略", "policies.title": "策略", "policies.slots": "各策略当前使用的插件",
@@ -52,6 +55,9 @@ export default {
       "policies.publisher": "发布者", "policies.signed": "已签名", "policies.unsigned": "未签名",
       "policies.revoked": "密钥已吊销：继续运行，但不能再次绑定",
       "policies.revoked.warning": "{plugin} 的发布者密钥已被吊销。它暂时继续运行；请联系运营方绑定其他版本。",
+      "shadow.title": "试用新版本", "shadow.plugin": "要试用的版本（名称@版本）",
+      "shadow.hint": "它也会看到每一次决策（在当前版本回答之后），只比较它的回答：不会影响您的客户。",
+      "shadow.start": "开始试用", "shadow.stop": "停止试用", "shadow.changes": "它会做出不同决定的地方",
     },
   },
   async render(main) {
@@ -102,6 +108,7 @@ export default {
           labels: days.map(day), stacked: true, series: series.length ? series : [{ label: t("outcome.ok"), data: days.map(() => 0) }],
           summary: t("policies.calls.summary", { total: num(total), ok: num(ok), failed: num(failed) }),
         }),
+        await shadowSection(s),
         form ? form.inForce : null,
         form
           ? h("form", { onsubmit: sv.run, "data-settings": "" }, h("h3", null, t("policies.config", { slot: name(s.slot) })), form.fields,
@@ -216,4 +223,36 @@ const settingsForm = (settings, config) => {
     return out;
   };
   return { fields, inForce, unknown, read };
+};
+
+// Try a new version: a candidate shadows the slot; its report in a
+// sentence, and a chart of where it would decide differently.
+const shadowSection = async (s) => {
+  const box = h("section", { "data-shadow": s.slot });
+  const report = await api("slots/" + s.slot + "/shadow").catch(() => null);
+  const plugin = h("input", { type: "text", id: "shadow-" + s.slot, placeholder: s.plugin + "@…" });
+  const redraw = async () => box.replaceWith(await shadowSection(s));
+  const start = saver(t("shadow.start"), async () => {
+    await api("slots/" + s.slot + "/shadow", { method: "PUT", body: { plugin: plugin.value.trim() } });
+    await redraw();
+  });
+  box.append(h("h3", null, t("shadow.title")));
+  if (report) {
+    box.append(h("p", { className: "lead", "data-shadow-summary": "" }, report.summary));
+    const changes = Object.entries(report.stats.changes);
+    if (changes.length)
+      box.append(chart(t("shadow.changes"), {
+        labels: changes.map(([k]) => k), horizontal: true,
+        series: [{ label: t("shadow.changes"), data: changes.map(([, n]) => n) }],
+        summary: report.summary,
+      }));
+    const stop = saver(t("shadow.stop"), async () => {
+      await api("slots/" + s.slot + "/shadow", { method: "DELETE" });
+      await redraw();
+    });
+    box.append(h("form", { onsubmit: stop.run }, h("div", { className: "actions" }, stop.button, stop.status)));
+  } else {
+    box.append(h("form", { onsubmit: start.run, "data-shadow-start": "" }, field(t("shadow.plugin"), plugin, t("shadow.hint")), h("div", { className: "actions" }, start.button, start.status)));
+  }
+  return box;
 };

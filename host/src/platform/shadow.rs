@@ -1,0 +1,269 @@
+//! Shadow runs: a binding may carry a candidate version that sees every
+//! call too — after the live answer is sent, on the background pool, one
+//! shadow call at a time per host (more are skipped and counted, so a
+//! shadow never slows a live answer) — and whose answers are only
+//! compared, never used. The report says what the candidate would have
+//! decided differently, in the merchant's words.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use serde_json::{Value, json};
+use wasmtime::component::Val;
+
+use crate::AppState;
+use crate::platform::runtime::{Prepared, Usage, json as wjson};
+use crate::platform::slots::Slot;
+
+/// A candidate version shadowing a merchant's slot.
+pub struct Shadow {
+    /// `name@version`.
+    pub label: String,
+    /// Its row id.
+    pub plugin_id: i64,
+    /// Ready to call.
+    pub prepared: Arc<Prepared>,
+    /// When it started shadowing.
+    pub since: i64,
+    /// What it has found on this replica.
+    pub stats: Mutex<Stats>,
+}
+
+/// A shadow's findings.
+#[derive(Default, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    /// Calls the shadow ran.
+    pub compared: u64,
+    /// Of them, the same answer as the live version.
+    pub same: u64,
+    /// Calls not shadowed because another shadow call was running.
+    pub skipped: u64,
+    /// The shadow's failures, by kind (it would have fallen back).
+    pub failures: BTreeMap<String, u64>,
+    /// Differences by kind of answer, `live → shadow` (`allow → defer`).
+    pub changes: BTreeMap<String, u64>,
+    /// Differences by the customer's country (or region).
+    pub by_country: BTreeMap<String, u64>,
+    /// Fuel and microseconds, summed: the live version's and the shadow's.
+    pub live_fuel: u64,
+    /// See `live_fuel`.
+    pub shadow_fuel: u64,
+    /// See `live_fuel`.
+    pub live_micros: u64,
+    /// See `live_fuel`.
+    pub shadow_micros: u64,
+    /// The first differences, with their input.
+    #[schema(value_type = Vec<Object>)]
+    pub examples: Vec<Value>,
+}
+
+/// The shadows in force, by merchant and slot.
+pub struct Shadows {
+    table: ArcSwap<HashMap<(String, Slot), Arc<Shadow>>>,
+    /// One shadow call at a time on this host.
+    running: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Shadows {
+    fn default() -> Self {
+        Shadows {
+            table: Default::default(),
+            running: Arc::new(tokio::sync::Semaphore::new(1)),
+        }
+    }
+}
+
+/// The kind of an answer: a variant's name, or the answer itself when it
+/// is a plain word.
+fn kind(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) if o.len() == 1 => o.keys().next().cloned().unwrap_or_default(),
+        Value::Array(a) => a
+            .first()
+            .and_then(|x| x.get("channel"))
+            .and_then(Value::as_str)
+            .map_or_else(|| "nothing".into(), |c| format!("{c} first")),
+        _ => "answer".into(),
+    }
+}
+
+impl Shadows {
+    /// The shadow of `merchant`'s `slot`, if any.
+    pub fn get(&self, merchant: &str, slot: Slot) -> Option<Arc<Shadow>> {
+        self.table
+            .load()
+            .get(&(merchant.to_string(), slot))
+            .cloned()
+    }
+
+    /// Replace the table (keeping the findings of shadows that stay).
+    pub fn set(&self, shadows: Vec<(String, Slot, Arc<Shadow>)>) {
+        let old = self.table.load();
+        let table = shadows
+            .into_iter()
+            .map(|(m, s, new)| {
+                let kept = old
+                    .get(&(m.clone(), s))
+                    .filter(|o| o.plugin_id == new.plugin_id)
+                    .cloned()
+                    .unwrap_or(new);
+                ((m, s), kept)
+            })
+            .collect();
+        self.table.store(Arc::new(table));
+    }
+
+    /// After a live call answered `live` to `input`: run the shadow on the
+    /// same input, time, seed and config in the background, if the host
+    /// has room for it now; otherwise count it skipped.
+    #[allow(clippy::too_many_arguments)]
+    pub fn after(
+        &self,
+        state: &AppState,
+        slot: Slot,
+        shadow: Arc<Shadow>,
+        config: Arc<[(String, String)]>,
+        input: &[u8],
+        now: i64,
+        seed: u64,
+        live: &Value,
+        live_usage: Usage,
+        live_micros: u64,
+    ) {
+        let Ok(permit) = self.running.clone().try_acquire_owned() else {
+            shadow.stats.lock().expect("stats lock").skipped += 1;
+            return;
+        };
+        let (runtime, input, live) = (state.runtime.clone(), input.to_vec(), live.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::platform::fair::background_priority();
+            let _permit = permit;
+            let Ok(tree) = serde_json::from_slice::<Value>(&input) else {
+                return;
+            };
+            let Ok(vals) =
+                crate::platform::invoke::tree_params(slot, &shadow.prepared.params, &tree)
+            else {
+                return;
+            };
+            let started = std::time::Instant::now();
+            let out = runtime.call(&shadow.prepared, &config, now, seed, &vals);
+            let micros = started.elapsed().as_micros() as u64;
+            let mut s = shadow.stats.lock().expect("stats lock");
+            s.compared += 1;
+            s.live_fuel += live_usage.fuel;
+            s.live_micros += live_micros;
+            s.shadow_micros += micros;
+            let answer = match out {
+                Ok(o) => {
+                    s.shadow_fuel += o.usage.fuel;
+                    match o.value {
+                        Val::Result(Ok(v)) => v.as_deref().map_or(Value::Null, wjson::from_val),
+                        Val::Result(Err(e)) => {
+                            json!({"error": e.as_deref().map_or(Value::Null, wjson::from_val)})
+                        }
+                        _ => Value::Null,
+                    }
+                }
+                Err(f) => {
+                    s.shadow_fuel += f.usage.fuel;
+                    *s.failures.entry(f.kind.as_str().to_string()).or_default() += 1;
+                    json!({"failed": f.kind.as_str()})
+                }
+            };
+            if answer == live {
+                s.same += 1;
+                return;
+            }
+            *s.changes
+                .entry(format!("{} → {}", kind(&live), kind(&answer)))
+                .or_default() += 1;
+            let country = tree
+                .pointer("/request/customer/country")
+                .or_else(|| tree.pointer("/request/customer/region"))
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty())
+                .unwrap_or("unknown")
+                .to_string();
+            *s.by_country.entry(country).or_default() += 1;
+            if s.examples.len() < 10 {
+                s.examples
+                    .push(json!({"input": tree, "live": live, "shadow": answer}));
+            }
+        });
+    }
+}
+
+/// A shadow's findings in a sentence a merchant reads.
+pub fn in_words(label: &str, live: &str, s: &Stats) -> String {
+    if s.compared == 0 {
+        return format!(
+            "{label} has not seen a decision yet ({} skipped while the host was busy).",
+            s.skipped
+        );
+    }
+    let pct = |n: u64| format!("{:.1}%", 100.0 * n as f64 / s.compared as f64);
+    let mut out = format!(
+        "{label} agrees with {live} on {} of {} decisions.",
+        pct(s.same),
+        s.compared
+    );
+    let mut changes: Vec<(&String, &u64)> = s.changes.iter().collect();
+    changes.sort_by(|a, b| b.1.cmp(a.1));
+    for (change, n) in changes.iter().take(3) {
+        let (from, to) = change.split_once(" → ").unwrap_or((change, ""));
+        let what = match (from, to) {
+            ("allow", "defer") => format!(
+                "would have deferred {n} messages ({}) that today's policy sends",
+                pct(**n)
+            ),
+            ("allow", "drop") => format!(
+                "would have dropped {n} messages ({}) that today's policy sends",
+                pct(**n)
+            ),
+            ("defer", "allow") => format!(
+                "would have sent {n} messages ({}) that today's policy defers",
+                pct(**n)
+            ),
+            ("drop", "allow") => format!(
+                "would have sent {n} messages ({}) that today's policy drops",
+                pct(**n)
+            ),
+            (_, t) if t.starts_with("failed") => continue,
+            _ => format!(
+                "would have answered {to} instead of {from} {n} times ({})",
+                pct(**n)
+            ),
+        };
+        out.push_str(&format!(" It {what}."));
+    }
+    if let Some((country, n)) = s.by_country.iter().max_by_key(|(_, n)| **n)
+        && s.compared > s.same
+    {
+        out.push_str(&format!(
+            " Most differences concern customers in {country} ({n})."
+        ));
+    }
+    let failed: u64 = s.failures.values().sum();
+    if failed > 0 {
+        out.push_str(&format!(
+            " It failed {failed} times, where the safe fallback would have answered."
+        ));
+    }
+    if s.live_fuel > 0 && s.live_micros > 0 {
+        out.push_str(&format!(
+            " It used {:.1}× the fuel and {:.1}× the time of {live}.",
+            s.shadow_fuel as f64 / s.live_fuel as f64,
+            s.shadow_micros as f64 / s.live_micros as f64
+        ));
+    }
+    if s.skipped > 0 {
+        out.push_str(&format!(
+            " {} decisions were not shadowed: the host was busy.",
+            s.skipped
+        ));
+    }
+    out
+}
