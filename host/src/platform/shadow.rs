@@ -1,9 +1,11 @@
 //! Shadow runs: a binding may carry a candidate version that sees every
-//! call too — after the live answer is sent, on the background pool, one
-//! shadow call at a time per host (more are skipped and counted, so a
-//! shadow never slows a live answer) — and whose answers are only
-//! compared, never used. The report says what the candidate would have
-//! decided differently, in the merchant's words.
+//! call too — after the live answer is made, on the host's one shadow
+//! thread (at background priority, within a CPU budget) — and whose
+//! answers are only compared, never used. A call that finds the thread
+//! busy or the budget spent is not shadowed but counted (`skipped`): the
+//! live answer only ever pays for handing the call over. The report says
+//! what the candidate would have decided differently, in the merchant's
+//! words.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -37,7 +39,8 @@ pub struct Stats {
     pub compared: u64,
     /// Of them, the same answer as the live version.
     pub same: u64,
-    /// Calls not shadowed because another shadow call was running.
+    /// Calls not shadowed: the shadow thread was busy, or had spent its
+    /// CPU budget for the second.
     pub skipped: u64,
     /// The shadow's failures, by kind (it would have fallen back).
     pub failures: BTreeMap<String, u64>,
@@ -58,18 +61,51 @@ pub struct Stats {
     pub examples: Vec<Value>,
 }
 
+/// One shadow call, handed to the shadow thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The shadow thread's end of the queue.
+type Sender = std::sync::mpsc::SyncSender<(Arc<Shadow>, Job)>;
+
+/// The share of one core shadow calls may use, per second.
+pub const CPU_BUDGET: f64 = 0.02;
+
 /// The shadows in force, by merchant and slot.
+#[derive(Default)]
 pub struct Shadows {
     table: ArcSwap<HashMap<(String, Slot), Arc<Shadow>>>,
-    /// One shadow call at a time on this host.
-    running: Arc<tokio::sync::Semaphore>,
+    /// The shadow thread's queue (room for one call), started on first use.
+    queue: Mutex<Option<Sender>>,
+    /// Until when (ms since the epoch) the budget is spent: calls skip
+    /// before handing anything over, so a spent budget costs a live call
+    /// one atomic read.
+    spent_until: Arc<std::sync::atomic::AtomicI64>,
 }
 
-impl Default for Shadows {
-    fn default() -> Self {
-        Shadows {
-            table: Default::default(),
-            running: Arc::new(tokio::sync::Semaphore::new(1)),
+/// The shadow thread: runs the calls handed over, one at a time, while
+/// they have used less than [`CPU_BUDGET`] of the current second; the
+/// others are counted skipped.
+fn shadow_thread(
+    rx: std::sync::mpsc::Receiver<(Arc<Shadow>, Job)>,
+    spent_until: Arc<std::sync::atomic::AtomicI64>,
+) {
+    crate::platform::fair::background_priority();
+    let (mut window, mut busy) = (crate::now_ms(), std::time::Duration::ZERO);
+    let budget = std::time::Duration::from_secs_f64(CPU_BUDGET);
+    for (shadow, job) in rx {
+        let now = crate::now_ms();
+        if now - window >= 1000 {
+            (window, busy) = (now, std::time::Duration::ZERO);
+        }
+        if busy >= budget {
+            shadow.stats.lock().expect("stats lock").skipped += 1;
+            continue;
+        }
+        let started = std::time::Instant::now();
+        job();
+        busy += started.elapsed();
+        if busy >= budget {
+            spent_until.store(window + 1000, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
@@ -132,14 +168,13 @@ impl Shadows {
         live_usage: Usage,
         live_micros: u64,
     ) {
-        let Ok(permit) = self.running.clone().try_acquire_owned() else {
+        if now < self.spent_until.load(std::sync::atomic::Ordering::Relaxed) {
             shadow.stats.lock().expect("stats lock").skipped += 1;
             return;
-        };
+        }
         let (runtime, input, live) = (state.runtime.clone(), input.to_vec(), live.clone());
-        tokio::task::spawn_blocking(move || {
-            crate::platform::fair::background_priority();
-            let _permit = permit;
+        let kept = shadow.clone();
+        let job: Job = Box::new(move || {
             let Ok(tree) = serde_json::from_slice::<Value>(&input) else {
                 return;
             };
@@ -193,6 +228,18 @@ impl Shadows {
                     .push(json!({"input": tree, "live": live, "shadow": answer}));
             }
         });
+        let mut queue = self.queue.lock().expect("queue lock");
+        let tx = queue.get_or_insert_with(|| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let spent_until = self.spent_until.clone();
+            let _ = std::thread::Builder::new()
+                .name("cove-shadow".into())
+                .spawn(move || shadow_thread(rx, spent_until));
+            tx
+        });
+        if tx.try_send((kept.clone(), job)).is_err() {
+            kept.stats.lock().expect("stats lock").skipped += 1;
+        }
     }
 }
 

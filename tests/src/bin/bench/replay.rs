@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use cove_e2e::{OPERATOR_TOKEN, call, fatigue_input, guests, host, publish, test_limits};
+use cove_e2e::{OPERATOR_TOKEN, call, fatigue_input, guests, host_with, publish, test_limits};
 use cove_host::decisions::store::{DecisionsDb, Filter};
 use cove_host::platform::slots::Slot;
 use serde_json::json;
@@ -16,7 +16,9 @@ use super::round;
 pub fn run() -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let (state, _dir) = host(None, test_limits()).await;
+        // One merchant's throughput, not its rate limit, is measured.
+        let (state, _dir) =
+            host_with(None, test_limits(), |s| s.merchant_limits.requests_per_sec = 0.0).await;
         let app = cove_host::app(state.clone());
         let (_, made) = call(&app, "POST", "/v1/merchants", OPERATOR_TOKEN, json!({"id": "shop"})).await;
         let key = made["api_key"].as_str().expect("a key").to_string();

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use cove_e2e::{OPERATOR_TOKEN, call, fatigue_input, guests, host, publish, test_limits};
+use cove_e2e::{OPERATOR_TOKEN, call, fatigue_input, guests, host_with, publish, test_limits};
 use serde_json::{Value, json};
 
 use super::{percentile, round};
@@ -38,7 +38,9 @@ pub fn run() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let (state, _dir) = host(None, test_limits()).await;
+        // One merchant's throughput, not its rate limit, is measured.
+        let (state, _dir) =
+            host_with(None, test_limits(), |s| s.merchant_limits.requests_per_sec = 0.0).await;
         let app = cove_host::app(state);
         let (_, made) = call(&app, "POST", "/v1/merchants", OPERATOR_TOKEN, json!({"id": "shop"})).await;
         let key = made["api_key"].as_str().expect("a key").to_string();
@@ -47,7 +49,7 @@ pub fn run() -> anyhow::Result<()> {
             anyhow::ensure!(s.is_success(), "{v}");
         }
         call(&app, "PUT", "/v1/merchants/shop/slots/fatigue-policy", OPERATOR_TOKEN, json!({"plugin": "fatigue-policy@1.0.0"})).await;
-        let n = super::scaled(4000).max(200);
+        let n = super::scaled(40_000).max(200);
         p99(&app, &key, n / 4).await?; // warm up
         let alone = p99(&app, &key, n).await?;
         let mut with = Vec::new();
@@ -59,11 +61,15 @@ pub fn run() -> anyhow::Result<()> {
             let (_, r): (_, Value) = call(&app, "GET", "/v1/merchants/shop/slots/fatigue-policy/shadow", &key, Value::Null).await;
             with.push((p, r["stats"]["compared"].as_u64().unwrap_or(0), r["stats"]["skipped"].as_u64().unwrap_or(0)));
         }
+        // The same measure again without a shadow: how much the figure
+        // moves on its own on this machine.
+        call(&app, "DELETE", "/v1/merchants/shop/slots/fatigue-policy/shadow", &key, Value::Null).await;
+        let again = p99(&app, &key, n).await?;
         let (same_p99, same_compared, same_skipped) = with[0];
         let (loop_p99, loop_compared, loop_skipped) = with[1];
         println!(
             "live decision p99 in process: {alone:.1} µs alone; {same_p99:.1} µs with a shadow as costly ({same_compared} shadowed, {same_skipped} skipped); \
-             {loop_p99:.1} µs with one burning all its fuel ({loop_compared} shadowed, {loop_skipped} skipped)"
+             {loop_p99:.1} µs with one burning all its fuel ({loop_compared} shadowed, {loop_skipped} skipped); {again:.1} µs alone again"
         );
         println!(
             "{}",
@@ -72,6 +78,7 @@ pub fn run() -> anyhow::Result<()> {
                 "shadow_p99_ratio": round(loop_p99 / alone, 2),
                 "shadow_same_cost_p99_ratio": round(same_p99 / alone, 2),
                 "shadow_skipped_share": round(loop_skipped as f64 / (loop_compared + loop_skipped).max(1) as f64, 3),
+                "alone_again_ratio": round(again / alone, 2),
             })
         );
         Ok(())
