@@ -100,6 +100,20 @@ pub fn fatigue_input(channel: &str, history: Value) -> Value {
     }})
 }
 
+/// [`fatigue_input`] for customer `c{i}`; every other one (even `i`) was
+/// e-mailed an hour ago, so the reference policy defers it (12 hours
+/// apart) and a policy that always allows answers differently.
+pub fn fatigue_input_for(i: usize) -> Value {
+    let history = if i.is_multiple_of(2) {
+        json!([{"channel": "email", "sent-at": cove_host::now_ms() - 3_600_000}])
+    } else {
+        json!([])
+    };
+    let mut v = fatigue_input("email", history);
+    v["request"]["customer"]["id"] = json!(format!("c{i}"));
+    v
+}
+
 /// Import NDJSON `lines` of `entity` (customers, orders, events,
 /// consents) for the merchant `shop` over HTTP; every line must be taken.
 pub async fn import_lines(app: &axum::Router, key: &str, entity: &str, lines: &[Value]) {

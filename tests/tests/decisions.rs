@@ -8,24 +8,12 @@ use std::process::Command;
 use axum::http::StatusCode;
 use cove_e2e::{
     HostProcess, OPERATOR_TOKEN, call, call_url, cove_binary, create_merchant, create_merchant_on,
-    fatigue_input, guests, host, publish, test_limits,
+    guests, host, publish, test_limits,
 };
 use cove_host::decisions::store::DecisionsDb;
 use serde_json::{Value, json};
 
-/// Fatigue input for customer `c`; every other one was e-mailed an hour
-/// ago, so the reference policy defers it (12 hours apart) and a policy
-/// that always allows answers differently.
-fn input(i: usize) -> Value {
-    let history = if i.is_multiple_of(2) {
-        json!([{"channel": "email", "sent-at": cove_host::now_ms() - 3_600_000}])
-    } else {
-        json!([])
-    };
-    let mut v = fatigue_input("email", history);
-    v["request"]["customer"]["id"] = json!(format!("c{i}"));
-    v
-}
+use cove_e2e::fatigue_input_for as input;
 
 #[tokio::test]
 async fn decisions_are_logged_filtered_replayed_bounded_and_erased() {

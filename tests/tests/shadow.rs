@@ -6,22 +6,14 @@
 
 use axum::http::StatusCode;
 use cove_e2e::{
-    OPERATOR_TOKEN, call, create_merchant, expect_error, fatigue_input, guests, host, publish,
+    OPERATOR_TOKEN, call, create_merchant, expect_error, fatigue_input_for, guests, host, publish,
     test_limits,
 };
 use serde_json::{Value, json};
 
-/// Fatigue input for customer `c{i}`; every other one was e-mailed an
-/// hour ago, so the reference policy defers it and a policy that always
-/// allows would send it.
+/// [`fatigue_input_for`] with the customer in Germany or France.
 fn input(i: usize) -> Value {
-    let history = if i.is_multiple_of(2) {
-        json!([{"channel": "email", "sent-at": cove_host::now_ms() - 3_600_000}])
-    } else {
-        json!([])
-    };
-    let mut v = fatigue_input("email", history);
-    v["request"]["customer"]["id"] = json!(format!("c{i}"));
+    let mut v = fatigue_input_for(i);
     v["request"]["customer"]["country"] = json!(if i.is_multiple_of(4) { "DE" } else { "FR" });
     v
 }

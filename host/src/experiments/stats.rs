@@ -49,6 +49,7 @@ pub struct Versus {
     pub risk: [f64; 2],
 }
 
+#[cfg(test)]
 impl Versus {
     /// What `gbstats` answers when there is not enough data.
     const NONE: Versus = Versus {
@@ -59,29 +60,24 @@ impl Versus {
     };
 }
 
-/// Arm `b` (exposures, conversions) against control `a`.
+/// Arm `b` (exposures, conversions) against control `a`: a proportion is
+/// a mean metric whose variance is p(1 − p) (see [`super::means`]).
 pub fn versus(a: (u64, u64), b: (u64, u64)) -> Versus {
-    let (na, nb) = (a.0 as f64, b.0 as f64);
-    if a.0 == 0 || b.0 == 0 {
-        return Versus::NONE;
-    }
-    let (pa, pb) = (a.1 as f64 / na, b.1 as f64 / nb);
-    let (va, vb) = (pa * (1.0 - pa), pb * (1.0 - pb));
-    if pa == 0.0 || va <= 0.0 || vb <= 0.0 {
-        return Versus::NONE;
-    }
-    let mean = (pb - pa) / pa;
-    let sd = (vb / (pa * pa * nb) + va * pb * pb / (pa.powi(4) * na)).sqrt();
-    let p_control = cdf(-mean / sd);
-    let density = pdf(-mean / sd);
+    let stat = |(n, c): (u64, u64)| {
+        let p = if n == 0 { 0.0 } else { c as f64 / n as f64 };
+        super::means::Stat {
+            n,
+            mean: p,
+            unadjusted: p,
+            variance: p * (1.0 - p),
+        }
+    };
+    let v = super::means::versus(&stat(a), &stat(b));
     Versus {
-        uplift: mean,
-        uplift_ci: [mean - Z95 * sd, mean + Z95 * sd],
-        chance_to_win: 1.0 - p_control,
-        risk: [
-            (1.0 - p_control) * mean + sd * density,
-            sd * density - p_control * mean,
-        ],
+        uplift: v.uplift,
+        uplift_ci: v.uplift_ci,
+        chance_to_win: v.chance_to_win,
+        risk: v.risk,
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use cove_e2e::{OPERATOR_TOKEN, call, fatigue_input, guests, host_with, publish, test_limits};
+use cove_e2e::{OPERATOR_TOKEN, call, guests, host_with, publish, test_limits};
 use cove_host::decisions::store::{DecisionsDb, Filter};
 use cove_host::platform::slots::Slot;
 use serde_json::json;
@@ -28,14 +28,7 @@ pub fn run() -> anyhow::Result<()> {
         call(&app, "PUT", "/v1/merchants/shop/decisions/settings", &key,
             json!({"sample_rate": 1, "retention_days": 14, "max_rows": 100_000})).await;
         let n = super::scaled(2000).max(20);
-        let inputs: Vec<_> = (0..n)
-            .map(|i| {
-                let history = if i % 2 == 0 { json!([{"channel": "email", "sent-at": cove_host::now_ms() - 3_600_000}]) } else { json!([]) };
-                let mut v = fatigue_input("email", history);
-                v["request"]["customer"]["id"] = json!(format!("c{i}"));
-                v
-            })
-            .collect();
+        let inputs: Vec<_> = (0..n).map(cove_e2e::fatigue_input_for).collect();
         // Live: through the host's invoke path, each one logged.
         let t = Instant::now();
         for input in &inputs {
