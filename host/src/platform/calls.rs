@@ -110,3 +110,49 @@ impl CallLog {
         *self.rates.write().expect("rates lock") = rates;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> CallRecord {
+        CallRecord {
+            merchant: "shop".into(),
+            slot: Slot::Fatigue,
+            at: 0,
+            seed: 0,
+            plugin: "p@1.0.0".into(),
+            contract: Contract::NEWEST,
+            config: Value::Null,
+            input: None,
+            input_bytes: 0,
+            result: Value::Null,
+            outcome: "ok".into(),
+            usage: Usage::default(),
+            micros: 0,
+            logs: Vec::new(),
+            customer: None,
+        }
+    }
+
+    #[test]
+    fn a_flood_of_records_is_bounded_and_counted() {
+        let log = CallLog::default();
+        for _ in 0..QUEUE + 5 {
+            log.push(record());
+        }
+        assert_eq!(log.dropped(), 5);
+        assert_eq!(log.drain().len(), QUEUE);
+        assert!(log.drain().is_empty());
+    }
+
+    #[test]
+    fn failures_are_always_kept_and_a_zero_rate_keeps_no_success() {
+        let log = CallLog::default();
+        log.set_rates(HashMap::from([("shop".to_string(), 0.0)]));
+        assert!((0..1000).all(|_| log.wants("shop", true)));
+        assert!((0..1000).all(|_| !log.wants("shop", false)));
+        log.set_rates(HashMap::from([("shop".to_string(), 1.0)]));
+        assert!((0..1000).all(|_| log.wants("shop", false)));
+    }
+}

@@ -73,7 +73,9 @@ pub const CPU_BUDGET: f64 = 0.02;
 /// The shadows in force, by merchant and slot.
 #[derive(Default)]
 pub struct Shadows {
-    table: ArcSwap<HashMap<(String, Slot), Arc<Shadow>>>,
+    /// By merchant, then slot: a decision looks its merchant up by `&str`
+    /// (no allocation on the live path).
+    table: ArcSwap<HashMap<String, HashMap<Slot, Arc<Shadow>>>>,
     /// The shadow thread's queue (room for one call), started on first use.
     queue: Mutex<Option<Sender>>,
     /// Until when (ms since the epoch) the budget is spent: calls skip
@@ -128,26 +130,22 @@ fn kind(v: &Value) -> String {
 impl Shadows {
     /// The shadow of `merchant`'s `slot`, if any.
     pub fn get(&self, merchant: &str, slot: Slot) -> Option<Arc<Shadow>> {
-        self.table
-            .load()
-            .get(&(merchant.to_string(), slot))
-            .cloned()
+        self.table.load().get(merchant)?.get(&slot).cloned()
     }
 
     /// Replace the table (keeping the findings of shadows that stay).
     pub fn set(&self, shadows: Vec<(String, Slot, Arc<Shadow>)>) {
         let old = self.table.load();
-        let table = shadows
-            .into_iter()
-            .map(|(m, s, new)| {
-                let kept = old
-                    .get(&(m.clone(), s))
-                    .filter(|o| o.plugin_id == new.plugin_id)
-                    .cloned()
-                    .unwrap_or(new);
-                ((m, s), kept)
-            })
-            .collect();
+        let mut table: HashMap<String, HashMap<Slot, Arc<Shadow>>> = HashMap::new();
+        for (m, s, new) in shadows {
+            let kept = old
+                .get(&m)
+                .and_then(|slots| slots.get(&s))
+                .filter(|o| o.plugin_id == new.plugin_id)
+                .cloned()
+                .unwrap_or(new);
+            table.entry(m).or_default().insert(s, kept);
+        }
         self.table.store(Arc::new(table));
     }
 

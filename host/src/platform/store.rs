@@ -541,28 +541,32 @@ impl Store {
 
     /// Every publisher, by name.
     pub async fn publishers(&self) -> Result<Vec<PublisherRow>, StoreError> {
-        sqlx::query("SELECT name, public_key, created_at, revoked_at FROM publishers ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(PublisherRow {
-                    name: r.try_get(0)?,
-                    public_key: r.try_get(1)?,
-                    created_at: r.try_get(2)?,
-                    revoked_at: r.try_get(3)?,
-                })
-            })
-            .collect()
+        self.publishers_where(None).await
     }
 
     /// Publisher `name`, if registered.
     pub async fn publisher(&self, name: &str) -> Result<Option<PublisherRow>, StoreError> {
-        Ok(self
-            .publishers()
-            .await?
-            .into_iter()
-            .find(|p| p.name == name))
+        Ok(self.publishers_where(Some(name)).await?.pop())
+    }
+
+    async fn publishers_where(&self, name: Option<&str>) -> Result<Vec<PublisherRow>, StoreError> {
+        sqlx::query(
+            "SELECT name, public_key, created_at, revoked_at FROM publishers \
+             WHERE CAST($1 AS TEXT) IS NULL OR name = CAST($1 AS TEXT) ORDER BY name",
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PublisherRow {
+                name: r.try_get(0)?,
+                public_key: r.try_get(1)?,
+                created_at: r.try_get(2)?,
+                revoked_at: r.try_get(3)?,
+            })
+        })
+        .collect()
     }
 
     /// Revoke `name`'s key at `at`; false if there is no such publisher.
