@@ -20,6 +20,7 @@ const GUESTS: &[&str] = &[
     "hostile-panic",
     "hostile-aliased-output",
     "hostile-busy",
+    "hostile-flaky",
 ];
 
 fn main() {

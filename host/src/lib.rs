@@ -116,6 +116,8 @@ pub struct Inner {
     pub calls: platform::calls::CallLog,
     /// Candidate versions shadowing slots.
     pub shadows: platform::shadow::Shadows,
+    /// Candidate versions answering for a share of a slot's units.
+    pub canaries: platform::canary::Canaries,
     /// The features registered ([`FEATURES`]).
     pub features: &'static [&'static Feature],
     /// How long a request may take (its body read and answered), and how
@@ -201,6 +203,7 @@ impl AppState {
             stats: Default::default(),
             calls: Default::default(),
             shadows: Default::default(),
+            canaries: Default::default(),
             features: FEATURES,
             request_timeout: settings.request_timeout,
             owner_totp: settings.owner_totp,
@@ -245,15 +248,17 @@ impl AppState {
         Ok(())
     }
 
-    /// Pick up binding and limit changes made by this or another replica,
-    /// and write the decision counts of the last interval.
+    /// Pick up binding, limit, shadow and canary changes made by this or
+    /// another replica, and write the decision and canary counts of the
+    /// last interval.
     pub async fn refresh_bindings(&self) -> anyhow::Result<()> {
         self.stats.flush(&self.store).await?;
         self.bindings
             .refresh(&self.store, &self.registry, &self.metrics)
             .await?;
         self.fair.set_overrides(self.store.merchant_limits().await?);
-        self.refresh_shadows().await
+        self.refresh_shadows().await?;
+        platform::canary::refresh(self).await
     }
 
     /// Load the shadows in force (another replica may have set them).

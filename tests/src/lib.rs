@@ -41,6 +41,8 @@ pub mod guests {
     pub const ALIASED_OUTPUT: &str = env!("COVE_GUEST_HOSTILE_ALIASED_OUTPUT");
     /// Spends most of its fuel on every call, then allows.
     pub const BUSY: &str = env!("COVE_GUEST_HOSTILE_BUSY");
+    /// Allows, but traps for customers whose id starts with `late`.
+    pub const FLAKY: &str = env!("COVE_GUEST_HOSTILE_FLAKY");
     /// The folder holding them all.
     pub const DIR: &str = env!("COVE_GUEST_DIR");
 }

@@ -15,6 +15,7 @@ pub const ALLOCATOR: SlotPolicy = SlotPolicy {
     input: None,
     memory: None,
     customer: Some(unit),
+    units: Some("visitors"),
 };
 
 /// The control: the first arm (0.1.0), or no experiment (0.2.0).

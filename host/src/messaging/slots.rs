@@ -24,6 +24,7 @@ pub const FATIGUE: SlotPolicy = SlotPolicy {
     input: Some(super::profile::input),
     memory: None,
     customer: Some(customer_of_request),
+    units: Some("customers"),
 };
 
 /// A deferral lies within 90 days after now.
@@ -48,6 +49,7 @@ pub const CHANNELS: SlotPolicy = SlotPolicy {
     input: None,
     memory: None,
     customer: Some(customer_of_request),
+    units: Some("customers"),
 };
 
 /// The region's default channel (SMS in the Middle East, e-mail

@@ -135,6 +135,29 @@ impl Bindings {
     }
 }
 
+/// A candidate version `plugin` answering with `live`'s settings (a
+/// canary's), with a breaker and metric series of its own.
+pub fn candidate(
+    live: &Active,
+    plugin: PluginRow,
+    prepared: Arc<Prepared>,
+    metrics: &crate::platform::metrics::Metrics,
+) -> Active {
+    let label = format!("{}@{}", plugin.name, plugin.version);
+    let slot: &'static str = crate::platform::slots::Slot::from_world(&plugin.world)
+        .map_or("unknown", crate::platform::slots::Slot::world);
+    Active {
+        series: metrics.series(slot, &label),
+        label,
+        plugin,
+        prepared,
+        config: live.config.clone(),
+        config_json: live.config_json.clone(),
+        event_id: live.event_id,
+        breaker: Breaker::default(),
+    }
+}
+
 async fn load(
     store: &Store,
     registry: &Registry,

@@ -61,6 +61,8 @@ pub enum Code {
     InvalidArticleId,
     /// A send batch's request is refused.
     InvalidBatch,
+    /// A canary's steps, schedule or bounds are out of range.
+    InvalidCanary,
     /// The plugin refused the config.
     InvalidConfig,
     /// A survey's cooldown is out of range.
@@ -305,6 +307,7 @@ impl Code {
             Code::InvalidAnswer => "invalid_answer",
             Code::InvalidArticleId => "invalid_article_id",
             Code::InvalidBatch => "invalid_batch",
+            Code::InvalidCanary => "invalid_canary",
             Code::InvalidConfig => "invalid_config",
             Code::InvalidCooldown => "invalid_cooldown",
             Code::InvalidDays => "invalid_days",

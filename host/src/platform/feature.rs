@@ -228,6 +228,10 @@ pub struct SlotPolicy {
     /// The customer (or unit) a decision is about, read from its input:
     /// the decision log keeps it so erasure finds the decision.
     pub customer: Option<fn(&Value) -> Option<String>>,
+    /// What a canary splits the slot's calls by, in words (`customers`,
+    /// `visitors`): the unit is the decision's customer. `None`: the
+    /// calls have no one unit (batches) and the slot takes no canary.
+    pub units: Option<&'static str>,
 }
 
 /// What a feature keeps about a customer, for access requests (GDPR Art.

@@ -55,19 +55,28 @@ pub enum InvokeError {
 }
 
 /// Make a host-built `input` (written for the newest contract) fit the
-/// contract of the plugin bound to `slot`: fields an earlier contract
-/// does not have are left out.
+/// contract of the plugin bound to `slot` (and of a canary's candidate):
+/// fields an earlier contract does not have are left out.
 pub fn fit_to_binding(state: &AppState, merchant: &str, slot: Slot, input: &mut Value) {
-    let Some(active) = state.bindings.get(merchant, slot) else {
-        return;
-    };
-    if active.prepared.contract == Contract::NEWEST {
-        return;
-    }
-    if let Value::Object(object) = input {
-        for (name, shape) in &active.prepared.params {
-            if let Some(v) = object.get_mut(name) {
-                shape.prune(v);
+    // A canary's candidate answers some of the calls: the input fits both.
+    let candidate = state
+        .canaries
+        .get(merchant, slot)
+        .map(|c| c.candidate.clone());
+    for active in state
+        .bindings
+        .get(merchant, slot)
+        .into_iter()
+        .chain(candidate)
+    {
+        if active.prepared.contract == Contract::NEWEST {
+            continue;
+        }
+        if let Value::Object(object) = input {
+            for (name, shape) in &active.prepared.params {
+                if let Some(v) = object.get_mut(name) {
+                    shape.prune(v);
+                }
             }
         }
     }
@@ -97,25 +106,78 @@ pub async fn invoke_about(
     body: &[u8],
     subject: Option<&str>,
 ) -> Result<Answer, InvokeError> {
+    let mut active = state.bindings.get(merchant, slot);
+    // A canary: its candidate answers for the units its hash takes.
+    let (mut tree, mut canary) = (None, None);
+    if let Some(c) = active
+        .as_ref()
+        .and_then(|_| state.canaries.get(merchant, slot))
+    {
+        let t = parse(body)?;
+        let unit = subject.map(str::to_string).or_else(|| {
+            let of = state.slot_policy(slot).customer?;
+            of(&t)
+        });
+        let chosen = unit.is_some_and(|u| c.takes(&u));
+        if chosen {
+            active = Some(c.candidate.clone());
+        }
+        (tree, canary) = (Some(t), Some((c, chosen)));
+    }
+    let out = decide(state, merchant, slot, body, subject, active, tree).await;
+    if let Some((c, chosen)) = canary
+        && let Some(reason) = c.record(chosen, &out)
+    {
+        let (state, merchant) = (state.clone(), merchant.to_string());
+        tokio::spawn(async move {
+            if let Err(e) =
+                crate::platform::canary::roll_back(&state, &merchant, slot, c.id, &reason, "cove")
+                    .await
+            {
+                tracing::error!(%merchant, %slot, error = %e, "could not record the canary's rollback");
+            }
+        });
+    }
+    out
+}
+
+/// The body as a JSON tree.
+fn parse(body: &[u8]) -> Result<Value, InvokeError> {
+    serde_json::from_slice(body).map_err(|e| {
+        InvokeError::BadJson(format!(
+            "the body is not valid JSON of the expected shape: {e}"
+        ))
+    })
+}
+
+/// [`invoke_about`] with the version that answers chosen, and the body's
+/// tree if it was read already.
+async fn decide(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    body: &[u8],
+    subject: Option<&str>,
+    active: Option<std::sync::Arc<crate::platform::bindings::Active>>,
+    tree: Option<Value>,
+) -> Result<Answer, InvokeError> {
     let now = crate::now_ms();
     let seed = rand::random::<u64>();
     let policy = state.slot_policy(slot);
-    let active = state.bindings.get(merchant, slot);
     // The hot path: the body straight into component values, for slots
     // whose answer rules and fallback never read the input. The JSON tree
     // is built otherwise, and for input the fast path refuses, so the
     // caller gets the tree path's precise message.
-    let fast = match &active {
-        Some(a) if !policy.reads_input => wjson::params_from_slice(&a.prepared.params, body),
+    let fast = match (&active, &tree) {
+        (Some(a), None) if !policy.reads_input => {
+            wjson::params_from_slice(&a.prepared.params, body)
+        }
         _ => None,
     };
-    let tree: Value = match fast {
-        Some(_) => Value::Null,
-        None => serde_json::from_slice(body).map_err(|e| {
-            InvokeError::BadJson(format!(
-                "the body is not valid JSON of the expected shape: {e}"
-            ))
-        })?,
+    let tree: Value = match (fast.is_some(), tree) {
+        (true, _) => Value::Null,
+        (false, Some(t)) => t,
+        (false, None) => parse(body)?,
     };
     let input = &tree;
     let call = Call {

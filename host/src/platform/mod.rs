@@ -10,6 +10,7 @@ pub mod audit;
 pub mod bindings;
 pub mod breaker;
 pub mod calls;
+pub mod canary;
 pub mod codes;
 pub mod fair;
 pub mod feature;
@@ -120,6 +121,9 @@ fn policy_routes() -> OpenApiRouter<AppState> {
             policy::set_shadow,
             policy::end_shadow
         ))
+        .routes(routes!(canary::api::get, canary::api::start))
+        .routes(routes!(canary::api::advance))
+        .routes(routes!(canary::api::rollback))
 }
 
 /// A merchant's credentials: its API keys and its link key (the `keys`

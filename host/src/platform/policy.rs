@@ -339,50 +339,7 @@ pub async fn set_shadow(
     super::http::JsonBody(req): super::http::JsonBody<ShadowIn>,
 ) -> Result<Response, ApiError> {
     let slot = slot(&slot_name)?;
-    let Some(active) = state.bindings.get(&merchant, slot) else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            Code::SlotUnbound,
-            format!("no plugin serves {slot} for `{merchant}`: bind one before shadowing it"),
-        ));
-    };
-    let Some((name, version)) = req.plugin.split_once('@') else {
-        return Err(ApiError::unprocessable(
-            Code::InvalidPluginRef,
-            "plugin: write it as name@version",
-        )
-        .with_field("plugin"));
-    };
-    let row = state
-        .store
-        .get_plugin(name, version)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no published plugin `{}`", req.plugin)))?;
-    if row.world != slot.world() {
-        return Err(ApiError::unprocessable(
-            Code::WorldMismatch,
-            format!("plugin: `{}` serves {}, not {slot}", req.plugin, row.world),
-        )
-        .with_field("plugin"));
-    }
-    super::operator::trusted(&state, &row).await?;
-    let prepared = state.registry.prepared(&row).await?;
-    if let Ok(out) = state
-        .runtime
-        .validate_config(&prepared, &active.config, crate::now_ms())
-        && let wasmtime::component::Val::Result(Err(e)) = out.value
-    {
-        return Err(ApiError::unprocessable(
-            Code::InvalidConfig,
-            format!(
-                "plugin: `{}` refuses the settings in force: {}",
-                req.plugin,
-                e.as_deref()
-                    .map_or(Value::Null, crate::platform::runtime::json::from_val)
-            ),
-        )
-        .with_field("plugin"));
-    }
+    let (_, row) = candidate(&state, &merchant, slot, &req.plugin, "shadowing").await?;
     state
         .store
         .set_shadow(&merchant, slot.world(), Some(row.id), crate::now_ms())
@@ -399,6 +356,70 @@ pub async fn set_shadow(
         .await;
     state.refresh_bindings().await.map_err(ApiError::internal)?;
     report(&state, &merchant, &slot_name)
+}
+
+/// A candidate version `plugin` (`name@version`) for `merchant`'s `slot`,
+/// checked the way binding it would be: published for the slot, from a
+/// publisher in good standing, accepting the settings in force. With the
+/// live binding it would stand beside (`doing`: what needs one, in words).
+pub async fn candidate(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    plugin: &str,
+    doing: &str,
+) -> Result<
+    (
+        std::sync::Arc<crate::platform::bindings::Active>,
+        crate::platform::store::PluginRow,
+    ),
+    ApiError,
+> {
+    let Some(active) = state.bindings.get(merchant, slot) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::SlotUnbound,
+            format!("no plugin serves {slot} for `{merchant}`: bind one before {doing} it"),
+        ));
+    };
+    let Some((name, version)) = plugin.split_once('@') else {
+        return Err(ApiError::unprocessable(
+            Code::InvalidPluginRef,
+            "plugin: write it as name@version",
+        )
+        .with_field("plugin"));
+    };
+    let row = state
+        .store
+        .get_plugin(name, version)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no published plugin `{}`", plugin)))?;
+    if row.world != slot.world() {
+        return Err(ApiError::unprocessable(
+            Code::WorldMismatch,
+            format!("plugin: `{}` serves {}, not {slot}", plugin, row.world),
+        )
+        .with_field("plugin"));
+    }
+    super::operator::trusted(state, &row).await?;
+    let prepared = state.registry.prepared(&row).await?;
+    if let Ok(out) = state
+        .runtime
+        .validate_config(&prepared, &active.config, crate::now_ms())
+        && let wasmtime::component::Val::Result(Err(e)) = out.value
+    {
+        return Err(ApiError::unprocessable(
+            Code::InvalidConfig,
+            format!(
+                "plugin: `{}` refuses the settings in force: {}",
+                plugin,
+                e.as_deref()
+                    .map_or(Value::Null, crate::platform::runtime::json::from_val)
+            ),
+        )
+        .with_field("plugin"));
+    }
+    Ok((active, row))
 }
 
 /// `DELETE /v1/merchants/{m}/slots/{slot}/shadow`: stop shadowing.

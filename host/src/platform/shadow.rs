@@ -112,21 +112,6 @@ fn shadow_thread(
     }
 }
 
-/// The kind of an answer: a variant's name, or the answer itself when it
-/// is a plain word.
-fn kind(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(o) if o.len() == 1 => o.keys().next().cloned().unwrap_or_default(),
-        Value::Array(a) => a
-            .first()
-            .and_then(|x| x.get("channel"))
-            .and_then(Value::as_str)
-            .map_or_else(|| "nothing".into(), |c| format!("{c} first")),
-        _ => "answer".into(),
-    }
-}
-
 impl Shadows {
     /// The shadow of `merchant`'s `slot`, if any.
     pub fn get(&self, merchant: &str, slot: Slot) -> Option<Arc<Shadow>> {
@@ -211,7 +196,11 @@ impl Shadows {
                 return;
             }
             *s.changes
-                .entry(format!("{} → {}", kind(&live), kind(&answer)))
+                .entry(format!(
+                    "{} → {}",
+                    crate::platform::canary::answer_kind(&live),
+                    crate::platform::canary::answer_kind(&answer)
+                ))
                 .or_default() += 1;
             let country = tree
                 .pointer("/request/customer/country")

@@ -154,6 +154,11 @@ const PLATFORM_MIGRATIONS: &[Migration] = &[
         "shadows",
         include_str!("../../migrations/common/0026_shadows.sql"),
     ),
+    Migration::new(
+        27,
+        "canaries",
+        include_str!("../../migrations/common/0027_canaries.sql"),
+    ),
 ];
 
 /// The checksums (SHA-384) of the first migration as released, which also

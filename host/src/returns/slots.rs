@@ -17,6 +17,7 @@ pub const RETURNS: SlotPolicy = SlotPolicy {
     input: None,
     memory: None,
     customer: None,
+    units: Some("customers"),
 };
 
 /// A person handles the request: the priority queue for an upset

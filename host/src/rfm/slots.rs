@@ -19,6 +19,7 @@ pub const RFM: SlotPolicy = SlotPolicy {
     input: Some(at_most_per_call),
     memory: Some(super::MEMORY),
     customer: None,
+    units: None,
 };
 
 /// Customers one call through the API may score (a run scores them all).
