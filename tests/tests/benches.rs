@@ -81,6 +81,13 @@ fn the_replay_bench_runs() {
 }
 
 #[test]
+fn the_canary_bench_runs() {
+    let f = bench_smoke(&["canary"]);
+    assert!(figure(&f, "canary_rollback_calls") > 0.0, "{f}");
+    figure(&f, "canary_rollback_ms");
+}
+
+#[test]
 fn the_shadow_bench_runs() {
     let f = bench_smoke(&["shadow"]);
     assert!(figure(&f, "live_p99_us") > 0.0, "{f}");

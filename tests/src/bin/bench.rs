@@ -25,6 +25,8 @@
 
 #[path = "bench/abuse.rs"]
 mod abuse;
+#[path = "bench/canary.rs"]
+mod canary;
 #[path = "bench/console.rs"]
 mod console;
 #[path = "bench/experiments.rs"]
@@ -280,6 +282,7 @@ fn main() -> anyhow::Result<()> {
         Some("signin") => return signin::run(),
         Some("replay") => return replay::run(),
         Some("shadow") => return shadow::run(),
+        Some("canary") => return canary::run(),
         _ => {}
     }
     let InProcess {
