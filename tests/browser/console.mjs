@@ -1,7 +1,8 @@
 // The merchant console in Debian's Chromium (headless) against a real
 // Cove host in demo mode. Run by tests/tests/console.rs, which passes
 // COVE_URL, COVE_KEY (the demo merchant's key), COVE_RIVAL_KEY (another
-// merchant's), WIDGET_NODE_MODULES and SHOTS (where screenshots go).
+// merchant's), COVE_CANDIDATE (a second fatigue policy version, for the
+// canary), WIDGET_NODE_MODULES and SHOTS (where screenshots go).
 //
 // A merchant signs in, every page renders with the seeded data, charts are
 // drawn, axe-core finds no serious violation in either language, an article
@@ -106,10 +107,27 @@ try {
   check(/min-gap-hours: 18 \(set by you\)/.test(inForce) && /quiet-hours: 21:00-09:00 \(default\)/.test(inForce), "policies: the settings in force are shown in words (" + inForce.slice(0, 300) + ")");
   // Try a new version: the same one, shadowing itself, agrees on all.
   const live = (await page.textContent("section[data-slot=fatigue-policy] h2")).split(" · ")[1].trim();
+  check(!(await page.getAttribute("details[data-try=fatigue-policy]", "open")), "policies: trying a new version is folded away until used");
+  check((await page.locator("details[data-try=rfm-scorer]").count()) == 1 && (await page.locator("details[data-try=rfm-scorer] [data-canary]").count()) == 0, "policies: a slot run in batches offers no canary");
+  await page.click("details[data-try=fatigue-policy] > summary");
   await page.fill("#shadow-fatigue-policy", live);
   await page.click("section[data-slot=fatigue-policy] form[data-shadow-start] button[type=submit]");
   await page.waitForSelector("section[data-slot=fatigue-policy] [data-shadow-summary]");
   check(/has not seen a decision yet|agrees with/.test(await page.textContent("section[data-slot=fatigue-policy] [data-shadow-summary]")), "policies: a new version is tried as a shadow, its report in words");
+  // Then given a share of customers (COVE_CANDIDATE, published beside the
+  // live version), and rolled back by hand.
+  await page.fill("#canary-fatigue-policy", process.env.COVE_CANDIDATE);
+  await page.fill("#canary-steps-fatigue-policy", "5, 50");
+  await page.click("section[data-slot=fatigue-policy] form[data-canary-start] button[type=submit]");
+  await page.waitForSelector("section[data-slot=fatigue-policy] [data-canary-summary=running]");
+  const canary = await page.textContent("section[data-slot=fatigue-policy] [data-canary-summary]");
+  check(canary.includes(process.env.COVE_CANDIDATE + " answers for 5% of customers (step 1 of 2)"), "policies: a canary answers for a share of customers, in words (" + canary + ")");
+  check(/Raise to 50%/.test(await page.textContent("section[data-slot=fatigue-policy] form[data-canary-advance] button")), "policies: the canary's next step is offered");
+  await page.waitForSelector("section[data-canary=fatigue-policy] figure.chart[data-drawn=true]");
+  await page.click("section[data-slot=fatigue-policy] form[data-canary-rollback] button[type=submit]");
+  await page.waitForSelector("section[data-slot=fatigue-policy] [data-canary-summary=rolled_back]");
+  check(/Rolled back: rolled back by/.test(await page.textContent("section[data-slot=fatigue-policy] [data-canary-summary]")), "policies: the canary is rolled back by hand, and says so");
+  check((await page.locator("section[data-canary=fatigue-policy] [data-canary-history] tbody tr").count()) == 2, "policies: the canary's history lists its start and its rollback");
   await page.reload();
   await ready("policies");
 

@@ -419,11 +419,26 @@ fn the_console_works_in_chromium() {
     let data = tempfile::tempdir().unwrap();
     let (host, key) = HostProcess::demo(data.path(), &[]);
     let rival = create_merchant_on(&host.url, "rival");
+    // A second version of the fatigue policy, for the canary.
+    let fatigue = cove_e2e::wasm(guests::FATIGUE);
+    let status = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/v1/plugins?name=fatigue-policy&version=9.0.0&publisher=cove&signature={}",
+            host.url,
+            cove_e2e::signed_as_cove(data.path(), &fatigue)
+        ))
+        .bearer_auth(OPERATOR_TOKEN)
+        .body(fatigue)
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 201);
     let out = Command::new("node")
         .arg(root().join("tests/browser/console.mjs"))
         .env("COVE_URL", &host.url)
         .env("COVE_KEY", key)
         .env("COVE_RIVAL_KEY", rival)
+        .env("COVE_CANDIDATE", "fatigue-policy@9.0.0")
         .env("WIDGET_NODE_MODULES", &modules)
         .env("SHOTS", root().join("target/console-screenshots"))
         .output()

@@ -55,6 +55,15 @@ pub async fn slots(
                     "closed"
                 }),
                 note: None,
+                canary_units: state.slot_policy(*slot).units,
+                canary: state.canaries.get(&merchant, *slot).map(|c| {
+                    format!(
+                        "{} for {}% of {}",
+                        c.candidate.label,
+                        f64::from(c.share) / 100.0,
+                        state.slot_policy(*slot).units.unwrap_or("calls")
+                    )
+                }),
             },
             None => SlotNow {
                 slot: slot.world(),
@@ -68,6 +77,8 @@ pub async fn slots(
                 config: None,
                 breaker: None,
                 note: Some("unbound: the safe fallback answers"),
+                canary_units: state.slot_policy(*slot).units,
+                canary: None,
             },
         })
         .collect();
@@ -119,6 +130,13 @@ pub struct SlotNow {
     /// Why there is no binding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'static str>,
+    /// What a canary of the slot splits by (`customers`, `visitors`);
+    /// absent: the slot runs in batches and takes no canary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_units: Option<&'static str>,
+    /// The canary running: its candidate and share, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<String>,
 }
 
 /// `POST /v1/merchants/{merchant}/slots/{slot}/invoke`: run the policy.

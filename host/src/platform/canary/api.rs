@@ -335,15 +335,19 @@ fn in_words(
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
     let (c, l) = (&counts.candidate, &counts.live);
     let rate = |x: u64, n: u64| if n == 0 { 0.0 } else { x as f64 / n as f64 };
-    let so_far = format!(
-        "{candidate} answered {} calls and failed on {} ({}), against {} of {} ({}) for {live}.",
-        c.calls,
-        c.failed,
-        pct(rate(c.failed, c.calls)),
-        l.failed,
-        l.calls,
-        pct(rate(l.failed, l.calls)),
-    );
+    let so_far = if c.calls + l.calls == 0 {
+        "No decisions yet.".to_string()
+    } else {
+        format!(
+            "{candidate} answered {} calls and failed on {} ({}), against {} of {} ({}) for {live}.",
+            c.calls,
+            c.failed,
+            pct(rate(c.failed, c.calls)),
+            l.failed,
+            l.calls,
+            pct(rate(l.failed, l.calls)),
+        )
+    };
     match row.state.as_str() {
         "running" => {
             let mut out = format!(

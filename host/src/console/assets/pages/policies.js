@@ -2,7 +2,8 @@
 // from the plugin's own description, checked as the merchant types and
 // then by the plugin itself; a text box for a plugin of an older
 // contract), the settings in force in words, decisions and failures over
-// time, the breaker, and who changed what.
+// time, the breaker, a new version tried as a shadow then given a share
+// of customers (a canary), and who changed what.
 import { h, t, api, num, day, when, table, field, saver, chart, lang } from "./ui.js";
 
 const DAY = 86400000;
@@ -31,9 +32,17 @@ export default {
       "policies.publisher": "Publisher", "policies.signed": "signed", "policies.unsigned": "not signed",
       "policies.revoked": "key revoked: keeps running, cannot be bound again",
       "policies.revoked.warning": "The publisher of {plugin} had its key revoked. It keeps running for now; ask your operator to bind another version.",
-      "shadow.title": "Try a new version", "shadow.plugin": "Version to try (name@version)",
+      "try.title": "Try a new version", "shadow.title": "See what it would decide", "shadow.plugin": "Version to try (name@version)",
       "shadow.hint": "It sees every decision too, after today's version has answered, and only its answers are compared: nothing changes for your customers.",
       "shadow.start": "Start trying", "shadow.stop": "Stop trying", "shadow.changes": "Where it would decide differently",
+      "canary.title": "Give it a share of customers", "canary.plugin": "Version (name@version)",
+      "canary.hint": "It answers for a share of your customers, always the same ones, raised step by step. Cove takes it back by itself if it fails more, or answers differently, than the bounds allow.",
+      "canary.steps": "Shares, in percent", "canary.steps.hint": "Past the last step it answers for everyone.",
+      "canary.every": "Raise it every … minutes", "canary.every.hint": "Leave empty to raise it yourself.",
+      "canary.fail": "More failures allowed (points)", "canary.shift": "Answers may move by (points)",
+      "canary.start": "Start the canary", "canary.advance": "Raise to {share}%", "canary.promote": "Make it live for everyone",
+      "canary.rollback": "Roll back now", "canary.chart": "{candidate} against {live}: share of calls (%)",
+      "canary.failures": "failures", "canary.history": "History", "canary.action": "Step",
     },
     zh: {
       "policies.nav": "策略", "policies.title": "策略", "policies.slots": "各策略当前使用的插件",
@@ -55,9 +64,17 @@ export default {
       "policies.publisher": "发布者", "policies.signed": "已签名", "policies.unsigned": "未签名",
       "policies.revoked": "密钥已吊销：继续运行，但不能再次绑定",
       "policies.revoked.warning": "{plugin} 的发布者密钥已被吊销。它暂时继续运行；请联系运营方绑定其他版本。",
-      "shadow.title": "试用新版本", "shadow.plugin": "要试用的版本（名称@版本）",
+      "try.title": "试用新版本", "shadow.title": "看看它会如何决定", "shadow.plugin": "要试用的版本（名称@版本）",
       "shadow.hint": "它也会看到每一次决策（在当前版本回答之后），只比较它的回答：不会影响您的客户。",
       "shadow.start": "开始试用", "shadow.stop": "停止试用", "shadow.changes": "它会做出不同决定的地方",
+      "canary.title": "让一部分客户使用新版本", "canary.plugin": "版本（名称@版本）",
+      "canary.hint": "它为一部分客户（始终是同一批）作出决定，比例逐步提高。如果它失败更多，或回答的分布超出允许范围，Cove 会自动撤回。",
+      "canary.steps": "各步比例（%）", "canary.steps.hint": "最后一步之后，它将为所有客户作出决定。",
+      "canary.every": "每隔多少分钟提高一步", "canary.every.hint": "留空则由您手动提高。",
+      "canary.fail": "允许多出的失败率（百分点）", "canary.shift": "回答分布允许变化（百分点）",
+      "canary.start": "开始灰度发布", "canary.advance": "提高到 {share}%", "canary.promote": "对所有客户生效",
+      "canary.rollback": "立即撤回", "canary.chart": "{candidate} 与 {live} 对比：调用占比（%）",
+      "canary.failures": "失败", "canary.history": "历史", "canary.action": "步骤",
     },
   },
   async render(main) {
@@ -108,7 +125,7 @@ export default {
           labels: days.map(day), stacked: true, series: series.length ? series : [{ label: t("outcome.ok"), data: days.map(() => 0) }],
           summary: t("policies.calls.summary", { total: num(total), ok: num(ok), failed: num(failed) }),
         }),
-        await shadowSection(s),
+        await trySection(s),
         form ? form.inForce : null,
         form
           ? h("form", { onsubmit: sv.run, "data-settings": "" }, h("h3", null, t("policies.config", { slot: name(s.slot) })), form.fields,
@@ -225,6 +242,15 @@ const settingsForm = (settings, config) => {
   return { fields, inForce, unknown, read };
 };
 
+// Try a new version, folded away unless one is being tried: first as a
+// shadow, then (for slots decided per customer) as a canary.
+const trySection = async (s) => {
+  const shadow = await shadowSection(s);
+  const canary = s.canary_units ? await canarySection(s) : null;
+  return h("details", { "data-try": s.slot, open: !!(shadow.dataset.active || (canary && canary.dataset.active)) },
+    h("summary", null, t("try.title")), shadow, canary);
+};
+
 // Try a new version: a candidate shadows the slot; its report in a
 // sentence, and a chart of where it would decide differently.
 const shadowSection = async (s) => {
@@ -238,6 +264,7 @@ const shadowSection = async (s) => {
   });
   box.append(h("h3", null, t("shadow.title")));
   if (report) {
+    box.dataset.active = "true";
     box.append(h("p", { className: "lead", "data-shadow-summary": "" }, report.summary));
     const changes = Object.entries(report.stats.changes);
     if (changes.length)
@@ -254,5 +281,71 @@ const shadowSection = async (s) => {
   } else {
     box.append(h("form", { onsubmit: start.run, "data-shadow-start": "" }, field(t("shadow.plugin"), plugin, t("shadow.hint")), h("div", { className: "actions" }, start.button, start.status)));
   }
+  return box;
+};
+
+// Give it a share of customers: a canary raised in steps, its analysis
+// as a chart (failures and each kind of answer, both versions), its
+// history, and the buttons to raise, promote or roll it back.
+const canarySection = async (s) => {
+  const box = h("section", { "data-canary": s.slot });
+  const report = await api("slots/" + s.slot + "/canary").catch(() => null);
+  const redraw = async () => box.replaceWith(await canarySection(s));
+  const post = (what) => saver(t(what == "rollback" ? "canary.rollback" : "canary.advance", { share: "" }), async () => {
+    await api("slots/" + s.slot + "/canary/" + what, { method: "POST" });
+    await redraw();
+  });
+  box.append(h("h3", null, t("canary.title")));
+  if (report) {
+    box.append(h("p", { className: "lead", role: report.state == "rolled_back" ? "alert" : null, "data-canary-summary": report.state }, report.summary));
+    const pct = (x) => Math.round(1000 * x) / 10;
+    box.append(chart(t("canary.chart", { candidate: report.candidate, live: report.live }), {
+      labels: report.checks.map((c) => (c.what == "failures" ? t("canary.failures") : c.what.replace(/^answer /, ""))),
+      series: [
+        { label: report.live, data: report.checks.map((c) => pct(c.live)) },
+        { label: report.candidate, data: report.checks.map((c) => pct(c.candidate)) },
+      ],
+      summary: report.summary,
+    }));
+    if (report.events.length)
+      box.append(h("div", { "data-canary-history": "" }, table(t("canary.history"), [
+        { label: t("policies.when"), value: (e) => when(e.at) },
+        { label: t("canary.action"), value: (e) => e.action + (e.detail.share ? " · " + e.detail.share + "%" : "") },
+        { label: t("policies.who"), value: (e) => e.actor },
+      ], report.events)));
+  }
+  if (report && report.state == "running") {
+    box.dataset.active = "true";
+    const last = report.step + 1 >= report.steps.length;
+    const up = post("advance");
+    up.button.textContent = last ? t("canary.promote") : t("canary.advance", { share: report.steps[report.step + 1] });
+    const back = post("rollback");
+    back.button.className = "";
+    box.append(h("form", { onsubmit: up.run, "data-canary-advance": "" }, h("div", { className: "actions" }, up.button, up.status)));
+    box.append(h("form", { onsubmit: back.run, "data-canary-rollback": "" }, h("div", { className: "actions" }, back.button, back.status)));
+    return box;
+  }
+  const plugin = h("input", { type: "text", id: "canary-" + s.slot, placeholder: s.plugin + "@…" });
+  const steps = h("input", { type: "text", id: "canary-steps-" + s.slot, value: "1, 5, 25", pattern: "\\s*[0-9.]+(\\s*,\\s*[0-9.]+)*\\s*" });
+  const every = h("input", { type: "number", id: "canary-every-" + s.slot, min: 1, max: 10080 });
+  const fail = h("input", { type: "number", id: "canary-fail-" + s.slot, min: 0.1, max: 100, step: 0.1, value: 1 });
+  const shift = h("input", { type: "number", id: "canary-shift-" + s.slot, min: 0.1, max: 100, step: 0.1, value: 10 });
+  const start = saver(t("canary.start"), async () => {
+    const body = {
+      plugin: plugin.value.trim(),
+      steps: steps.value.split(",").map((x) => Number(x.trim())),
+      max_failure_rise: Number(fail.value) / 100,
+      max_answer_shift: Number(shift.value) / 100,
+    };
+    if (every.value) body.every_minutes = Number(every.value);
+    await api("slots/" + s.slot + "/canary", { method: "PUT", body });
+    await redraw();
+  });
+  box.append(h("form", { onsubmit: start.run, "data-canary-start": "" },
+    field(t("canary.plugin"), plugin, t("canary.hint")),
+    field(t("canary.steps"), steps, t("canary.steps.hint")),
+    field(t("canary.every"), every, t("canary.every.hint")),
+    field(t("canary.fail"), fail), field(t("canary.shift"), shift),
+    h("div", { className: "actions" }, start.button, start.status)));
   return box;
 };
