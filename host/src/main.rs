@@ -84,9 +84,10 @@ enum PluginCommand {
         /// Semantic version.
         #[arg(long)]
         version: String,
-        /// Who publishes it.
-        #[arg(long, default_value = "unknown")]
-        publisher: String,
+        /// Who publishes it (default: the name's namespace, `acme` for
+        /// `acme/fatigue`; else `unknown`).
+        #[arg(long)]
+        publisher: Option<String>,
     },
     /// List published versions.
     List {
@@ -340,6 +341,9 @@ fn main() -> anyhow::Result<()> {
             Command::Plugin(PluginCommand::Publish { client, file, name, version, publisher }) => {
                 let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
                 let name = name.unwrap_or_else(|| file_plugin_name(&file));
+                let publisher = publisher
+                    .or_else(|| name.split_once('/').map(|(namespace, _)| namespace.to_string()))
+                    .unwrap_or_else(|| "unknown".into());
                 let mut url = format!("{}/v1/plugins?name={name}&version={version}&publisher={publisher}", client.url);
                 // A signature beside the file (`cove plugin sign`) goes with it.
                 if let Ok(signature) = std::fs::read_to_string(format!("{}.sig", file.display())) {

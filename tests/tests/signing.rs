@@ -215,6 +215,99 @@ async fn a_registered_publisher_cannot_be_impersonated() {
     expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "unsigned_plugin");
 }
 
+/// Names may carry their publisher's namespace (`acme/fatigue`): only
+/// that registered publisher, signing with its key, publishes there; the
+/// namespaced version is bound, answers and is read like any other.
+#[tokio::test]
+async fn only_a_namespace_s_publisher_publishes_in_it() {
+    let (state, _dir) = host_with(None, test_limits(), |_| {}).await;
+    let app = cove_host::app(state);
+    let key = create_merchant(&app, "shop").await;
+    let wasm = std::fs::read(guests::FATIGUE).unwrap();
+    let (acme, acme_public) = signing::keygen();
+    let (bob, bob_public) = signing::keygen();
+    // Nobody can claim a namespace before its publisher registers.
+    let (s, v) = upload(&app, "acme/fatigue", "1.0.0", "acme", &wasm, None).await;
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "wrong_namespace");
+    assert!(
+        v["message"].as_str().unwrap().contains("no registered key"),
+        "{v}"
+    );
+    for (name, public) in [("acme", &acme_public), ("bob", &bob_public)] {
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/v1/publishers",
+            OPERATOR_TOKEN,
+            json!({"name": name, "public_key": public}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    // Bob, with a good signature of his own, cannot publish in acme's.
+    let by_bob = signing::sign(&bob, &wasm).unwrap();
+    let (s, v) = upload(&app, "acme/fatigue", "1.0.0", "bob", &wasm, Some(&by_bob)).await;
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "wrong_namespace");
+    // Acme's upload needs acme's signature; the namespace names the
+    // publisher when none is given.
+    let (s, v) = upload(&app, "acme/fatigue", "1.0.0", "acme", &wasm, Some(&by_bob)).await;
+    expect_error(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "bad_signature");
+    let by_acme = signing::sign(&acme, &wasm).unwrap();
+    let auth = format!("Bearer {OPERATOR_TOKEN}");
+    let (s, _, body) = request_bytes(
+        &app,
+        "POST",
+        &format!("/v1/plugins?name=acme/fatigue&version=1.0.0&signature={by_acme}"),
+        &[("authorization", &auth)],
+        Some(wasm.clone()),
+    )
+    .await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (s, v["publisher"].as_str(), v["signed"].as_bool()),
+        (StatusCode::CREATED, Some("acme"), Some(true)),
+        "{v}"
+    );
+    let (s, v) = upload(&app, "a/b/c", "1.0.0", "a", &wasm, None).await;
+    expect_error(s, &v, StatusCode::BAD_REQUEST, "invalid_name");
+    // Bound, answering and read under its full name.
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/shop/slots/fatigue-policy",
+        OPERATOR_TOKEN,
+        json!({"plugin": "acme/fatigue@1.0.0"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/slots/fatigue-policy/invoke",
+        &key,
+        fatigue_input("email", json!([])),
+    )
+    .await;
+    assert_eq!(
+        (s, v["plugin"].as_str()),
+        (StatusCode::OK, Some("acme/fatigue@1.0.0")),
+        "{v}"
+    );
+    let (s, v) = call(
+        &app,
+        "GET",
+        "/v1/plugins/acme%2Ffatigue/1.0.0",
+        OPERATOR_TOKEN,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (s, v["name"].as_str()),
+        (StatusCode::OK, Some("acme/fatigue")),
+        "{v}"
+    );
+}
+
 /// From the shell: a first start registers the reference publisher `cove`
 /// with a key kept in the data directory; `cove plugin keygen`, `sign`
 /// and `publish` (which sends the `.sig` beside the file) get a plugin

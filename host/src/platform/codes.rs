@@ -273,6 +273,9 @@ pub enum Code {
     WorldMismatch,
     /// The plugin was built against a contract version Cove does not serve.
     WorldVersionMismatch,
+    /// A namespaced plugin name (`acme/fatigue`) published by another
+    /// publisher, or by one without a registered key.
+    WrongNamespace,
 }
 
 impl Code {
@@ -413,6 +416,7 @@ impl Code {
             Code::WidgetNotBuilt => "widget_not_built",
             Code::WorldMismatch => "world_mismatch",
             Code::WorldVersionMismatch => "world_version_mismatch",
+            Code::WrongNamespace => "wrong_namespace",
         }
     }
 }

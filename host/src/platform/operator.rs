@@ -39,7 +39,7 @@ impl From<PublishError> for ApiError {
 }
 
 /// `POST /v1/plugins?name=&version=&publisher=` with the component as body.
-#[utoipa::path(post, path = "/v1/plugins", tag = "plugins", params(("name" = String, Query, description = "Plugin name (lower-case, digits, dashes)"), ("version" = String, Query, description = "Semantic version"), ("publisher" = Option<String>, Query, description = "Who publishes it")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, description = "Already published with the same bytes", body = crate::platform::store::PluginRow), (status = 201, description = "Published", body = crate::platform::store::PluginRow)))]
+#[utoipa::path(post, path = "/v1/plugins", tag = "plugins", params(("name" = String, Query, description = "Plugin name (lower-case, digits, dashes), in its publisher's namespace if any: `acme/fatigue` (only `acme`, signing with its registered key, publishes there)"), ("version" = String, Query, description = "Semantic version"), ("publisher" = Option<String>, Query, description = "Who publishes it (default: the name's namespace, else `unknown`)")), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, description = "Already published with the same bytes", body = crate::platform::store::PluginRow), (status = 201, description = "Published", body = crate::platform::store::PluginRow)))]
 pub async fn publish(
     State(state): State<AppState>,
     _: Operator,
@@ -55,7 +55,10 @@ pub async fn publish(
             "give the plugin's `name` and `version` as query parameters",
         ));
     };
-    let publisher = get("publisher").unwrap_or("unknown");
+    // A namespaced name (`acme/fatigue`) names its publisher.
+    let publisher = get("publisher")
+        .or_else(|| name.split_once('/').map(|(namespace, _)| namespace))
+        .unwrap_or("unknown");
     // Read a little past the limit so an oversized upload gets the
     // registry's own explanation rather than a bare transport error.
     let limit = state.runtime.limits.component_bytes;

@@ -17,11 +17,16 @@ use crate::platform::store::{PluginRow, Store, StoreError};
 /// Why an upload was refused; each names the rule that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    /// Name is not lower-case letters, digits and dashes.
+    /// Name is not lower-case letters, digits and dashes (with one
+    /// `publisher/` in front at most).
     #[error(
-        "plugin name `{0}` must be 1-64 lower-case letters, digits or dashes, starting with a letter"
+        "plugin name `{0}` must be 1-64 lower-case letters, digits or dashes, starting with a letter, with its publisher's namespace in front if any (`acme/fatigue`)"
     )]
     BadName(String),
+    /// A namespaced name published by someone else than its namespace's
+    /// publisher, or by one without a registered key.
+    #[error("{0}")]
+    Namespace(String),
     /// Version is not semver.
     #[error("version `{0}` is not a semantic version like 1.2.3")]
     BadVersion(String),
@@ -104,6 +109,7 @@ impl PublishError {
     pub fn code(&self) -> Code {
         match self {
             PublishError::BadName(_) => Code::InvalidName,
+            PublishError::Namespace(_) => Code::WrongNamespace,
             PublishError::BadVersion(_) => Code::InvalidVersion,
             PublishError::BadPublisher => Code::InvalidPublisher,
             PublishError::TooLarge { .. } => Code::ComponentTooLarge,
@@ -223,6 +229,15 @@ pub fn inspect(
 }
 
 fn valid_name(name: &str) -> bool {
+    match name.split_once('/') {
+        Some((publisher, rest)) => valid_part(publisher) && valid_part(rest),
+        None => valid_part(name),
+    }
+}
+
+/// A name, or a namespace: 1-64 lower-case letters, digits or dashes,
+/// starting with a letter.
+fn valid_part(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
@@ -257,6 +272,22 @@ impl Registry {
             .map_err(|_| PublishError::BadVersion(up.version.to_string()))?;
         if up.publisher.is_empty() || up.publisher.len() > 64 {
             return Err(PublishError::BadPublisher);
+        }
+        // `acme/fatigue` belongs to publisher `acme`, whose key must sign
+        // it: nobody publishes in another's namespace.
+        if let Some((namespace, _)) = up.name.split_once('/') {
+            if namespace != up.publisher {
+                return Err(PublishError::Namespace(format!(
+                    "`{}` is in publisher `{namespace}`'s namespace; publisher `{}` cannot publish it",
+                    up.name, up.publisher
+                )));
+            }
+            if self.store.publisher(namespace).await?.is_none() {
+                return Err(PublishError::Namespace(format!(
+                    "`{}` is in publisher `{namespace}`'s namespace, and `{namespace}` has no registered key: register it (POST /v1/publishers) and sign the component, or publish without a namespace",
+                    up.name
+                )));
+            }
         }
         let digest = Sha256::digest(up.wasm);
         let sha256 = hex::encode(digest);
