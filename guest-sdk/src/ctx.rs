@@ -106,6 +106,17 @@ impl Ctx {
         }
     }
 
+    /// The context of a logged call replayed natively: its time, seed
+    /// (the same random numbers as in the sandbox) and settings.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn replaying(now: TimestampMs, seed: u64, config: Config) -> Self {
+        Ctx {
+            config,
+            now,
+            source: Source::Local(Cell::new(seed)),
+        }
+    }
+
     /// Replace the configuration (tests).
     pub fn with_config(mut self, config: Config) -> Self {
         self.config = config;

@@ -2,13 +2,22 @@
 //! crate root and the slot modules instead.
 #![allow(missing_docs, clippy::all)]
 
-/// The host interface and shared types.
+/// The host interface and shared types. Native builds (an author's unit
+/// tests, `cove plugin replay --native`) also read and write them as JSON.
 pub mod host {
+    #[cfg(target_arch = "wasm32")]
     wit_bindgen::generate!({
         world: "host-imports",
         path: "../wit",
         generate_all,
         additional_derives: [PartialEq],
+    });
+    #[cfg(not(target_arch = "wasm32"))]
+    wit_bindgen::generate!({
+        world: "host-imports",
+        path: "../wit",
+        generate_all,
+        additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
     });
 }
 
@@ -16,6 +25,7 @@ macro_rules! slot_bindings {
     ($module:ident, $world:literal, $export_macro:literal, $default:literal) => {
         #[doc = concat!("Bindings of the `", $world, "` world.")]
         pub mod $module {
+            #[cfg(target_arch = "wasm32")]
             wit_bindgen::generate!({
                 world: $world,
                 path: "../wit",
@@ -25,6 +35,19 @@ macro_rules! slot_bindings {
                 },
                 pub_export_macro: true,
                 additional_derives: [PartialEq],
+                export_macro_name: $export_macro,
+                default_bindings_module: $default,
+            });
+            #[cfg(not(target_arch = "wasm32"))]
+            wit_bindgen::generate!({
+                world: $world,
+                path: "../wit",
+                with: {
+                    "cove:policy/types@0.3.0": crate::generated::host::cove::policy::types,
+                    "cove:policy/host@0.3.0": crate::generated::host::cove::policy::host,
+                },
+                pub_export_macro: true,
+                additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
                 export_macro_name: $export_macro,
                 default_bindings_module: $default,
             });

@@ -153,6 +153,10 @@ impl SettingKind {
 #[doc(hidden)]
 pub mod generated;
 
+#[cfg(not(target_arch = "wasm32"))]
+#[doc(hidden)]
+pub mod replay;
+
 /// Called by the export macros at the start of every exported call.
 #[doc(hidden)]
 pub fn __enter() {

@@ -233,6 +233,22 @@ macro_rules! __export_slot {
             }
             $crate::generated::$module::$export!(CoveExport with_types_in $crate::generated::$module);
         };
+        /// Logged decisions replayed through this crate natively (`cove
+        /// plugin replay --native`).
+        #[cfg(all(test, not(target_arch = "wasm32")))]
+        #[test]
+        #[ignore = "replays logged decisions: run by `cove plugin replay --native`"]
+        fn cove_replay() {
+            $crate::replay::run(|function, args, ctx| {
+                $(if function == stringify!($name) {
+                    return Ok($crate::replay::answer(
+                        &<$plugin as $crate::$module::$trait>::$name(
+                            $($crate::replay::arg(args, stringify!($arg))?,)* ctx),
+                    ));
+                })+
+                $crate::replay::unknown(function)
+            });
+        }
     };
 }
 

@@ -123,6 +123,11 @@ enum PluginCommand {
         /// At most this many, newest first.
         #[arg(long, default_value_t = 200)]
         limit: u32,
+        /// Also run them through the plugin's crate in DIR compiled
+        /// natively (its `cove_replay` test, written by the SDK's export
+        /// macro), to step through a decision with native tools.
+        #[arg(long, value_name = "DIR")]
+        native: Option<PathBuf>,
         /// The .wasm file.
         file: PathBuf,
     },
@@ -351,7 +356,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 print(client.request(reqwest::Method::POST, &url)?.body(wasm)).await
             }
-            Command::Plugin(PluginCommand::Replay { client, merchant, slot, since, decision, limit, file }) => {
+            Command::Plugin(PluginCommand::Replay { client, merchant, slot, since, decision, limit, native, file }) => {
                 let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
                 let slot = Slot::from_world(&slot).with_context(|| format!("unknown slot `{slot}`"))?;
                 let mut url = format!("{}/v1/merchants/{merchant}/decisions?full=true&slot={slot}&limit={limit}", client.url);
@@ -362,7 +367,19 @@ fn main() -> anyhow::Result<()> {
                     url.push_str(&format!("&ids={id}"));
                 }
                 let request = client.request(reqwest::Method::GET, &url)?;
-                let summary = cove_host::decisions::replay::replay_local(&request, &wasm, slot, &mut std::io::stdout()).await?;
+                let decisions = cove_host::decisions::replay::fetch(&request).await?;
+                let summary = cove_host::decisions::replay::replay_local(&decisions, &wasm, slot, &mut std::io::stdout()).await?;
+                if let Some(dir) = native {
+                    let runtime = cove_host::platform::runtime::Runtime::new(Default::default())?;
+                    let (built_for, contract, component) = cove_host::platform::registry::inspect(&runtime, &wasm)
+                        .map_err(|e| anyhow::anyhow!("the component is refused: {e}"))?;
+                    anyhow::ensure!(built_for == slot, "the component is a {built_for}, not a {slot}");
+                    let prepared = runtime.prepare(&component, slot, contract).map_err(anyhow::Error::msg)?;
+                    let native = cove_host::decisions::native::replay_native(&runtime, &prepared, slot, &decisions, &dir, &mut std::io::stdout())?;
+                    if native.different > 0 {
+                        bail!("{} of {} decisions answer differently natively", native.different, native.run);
+                    }
+                }
                 if summary.different > 0 {
                     bail!("{} of {} decisions differ", summary.different, summary.replayed);
                 }

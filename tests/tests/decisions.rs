@@ -427,6 +427,62 @@ async fn cove_plugin_replay_runs_logged_decisions_through_a_local_build() {
         5,
         "{out}"
     );
+    // --native: the same decisions through the crates compiled natively
+    // (their `cove_replay` test): the reference crate answers as its
+    // component does; the busy crate, natively, differs on the deferred
+    // half and says where.
+    let crate_dir = |name: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../plugins")
+            .join(name)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let native = cli(&[
+        "plugin",
+        "replay",
+        "--merchant",
+        "shop",
+        "--slot",
+        "fatigue-policy",
+        "--native",
+        &crate_dir("fatigue-policy"),
+        guests::FATIGUE,
+    ]);
+    let out = String::from_utf8_lossy(&native.stdout);
+    assert!(
+        native.status.success()
+            && out.contains("natively: 10 run, 10 as in the sandbox, 0 different"),
+        "{out}{}",
+        String::from_utf8_lossy(&native.stderr)
+    );
+    let native = cli(&[
+        "plugin",
+        "replay",
+        "--merchant",
+        "shop",
+        "--slot",
+        "fatigue-policy",
+        "--native",
+        &crate_dir("hostile/busy"),
+        guests::FATIGUE,
+    ]);
+    let out = String::from_utf8_lossy(&native.stdout);
+    assert!(
+        !native.status.success()
+            && out.contains("natively: 10 run, 5 as in the sandbox, 5 different"),
+        "{out}{}",
+        String::from_utf8_lossy(&native.stderr)
+    );
+    assert_eq!(
+        out.lines()
+            .filter(
+                |l| l.contains("natively {\"Ok\":\"Allow\"} — in the sandbox {\"Ok\":{\"Defer\"")
+            )
+            .count(),
+        5,
+        "{out}"
+    );
     // One decision by id.
     let (_, listed) = call_url(
         &url,

@@ -8,6 +8,7 @@
 //! The platform only queues sampled calls ([`crate::platform::calls`]);
 //! this feature writes them, serves them and prunes them.
 
+pub mod native;
 pub mod replay;
 pub mod store;
 

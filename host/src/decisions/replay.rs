@@ -158,16 +158,9 @@ impl ReplaySummary {
     }
 }
 
-/// `cove plugin replay`: logged decisions of `slot` fetched from the host
-/// (by id, or since a time), run through the component `wasm` in this
-/// process, with the same runtime and limits as a host's; each
-/// difference printed as it is found.
-pub async fn replay_local(
-    client: &reqwest::RequestBuilder,
-    wasm: &[u8],
-    slot: Slot,
-    out: &mut dyn std::io::Write,
-) -> anyhow::Result<ReplaySummary> {
+/// The logged decisions `client` asks the host for (`GET
+/// …/decisions?full=true…`).
+pub async fn fetch(client: &reqwest::RequestBuilder) -> anyhow::Result<Vec<Value>> {
     use anyhow::Context;
     let response = client
         .try_clone()
@@ -182,7 +175,19 @@ pub async fn replay_local(
         "the host answered {status}: {}",
         body["message"].as_str().unwrap_or("")
     );
-    let decisions = body["decisions"].as_array().cloned().unwrap_or_default();
+    Ok(body["decisions"].as_array().cloned().unwrap_or_default())
+}
+
+/// `cove plugin replay`: logged decisions of `slot` fetched from the host
+/// (by id, or since a time), run through the component `wasm` in this
+/// process, with the same runtime and limits as a host's; each
+/// difference printed as it is found.
+pub async fn replay_local(
+    decisions: &[Value],
+    wasm: &[u8],
+    slot: Slot,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<ReplaySummary> {
     let runtime = Runtime::new(crate::platform::runtime::Limits::default())?;
     let (built_for, contract, component) = crate::platform::registry::inspect(&runtime, wasm)
         .map_err(|e| anyhow::anyhow!("the component is refused: {e}"))?;
@@ -195,7 +200,7 @@ pub async fn replay_local(
         .map_err(anyhow::Error::msg)?;
     let policy = crate::platform::feature::slot_policy(crate::FEATURES, slot);
     let mut summary = ReplaySummary::default();
-    for d in &decisions {
+    for d in decisions {
         let c = replay(&runtime, &prepared, policy, slot, d);
         match &c {
             Ok(c) if !c.same => writeln!(
