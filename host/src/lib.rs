@@ -264,6 +264,8 @@ impl AppState {
     /// Load the shadows in force (another replica may have set them).
     async fn refresh_shadows(&self) -> anyhow::Result<()> {
         let mut shadows = Vec::new();
+        let mut budgets: std::collections::HashMap<String, Arc<platform::shadow::Budget>> =
+            Default::default();
         for (merchant, slot, plugin_id, since) in self.store.shadows().await? {
             let (Some(slot), Some(row)) = (
                 platform::slots::Slot::from_world(&slot),
@@ -272,6 +274,10 @@ impl AppState {
                 continue;
             };
             let prepared = self.registry.prepared(&row).await?;
+            let budget = budgets
+                .entry(merchant.clone())
+                .or_insert_with(|| self.shadows.budget(&merchant))
+                .clone();
             shadows.push((
                 merchant,
                 slot,
@@ -281,6 +287,7 @@ impl AppState {
                     prepared,
                     since,
                     stats: Default::default(),
+                    budget,
                 }),
             ));
         }

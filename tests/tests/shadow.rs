@@ -21,11 +21,16 @@ fn input(i: usize) -> Value {
 /// Wait until the shadow has compared `n` calls (it runs in the
 /// background); the report then.
 async fn report_after(app: &axum::Router, key: &str, n: u64) -> Value {
+    report_of(app, "shop", key, n).await
+}
+
+/// [`report_after`] for `merchant`.
+async fn report_of(app: &axum::Router, merchant: &str, key: &str, n: u64) -> Value {
     for _ in 0..500 {
         let (s, r) = call(
             app,
             "GET",
-            "/v1/merchants/shop/slots/fatigue-policy/shadow",
+            &format!("/v1/merchants/{merchant}/slots/fatigue-policy/shadow"),
             key,
             Value::Null,
         )
@@ -41,7 +46,13 @@ async fn report_after(app: &axum::Router, key: &str, n: u64) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shadow_reports_what_it_would_decide_without_touching_live_answers() {
-    let (state, _dir) = host(None, test_limits()).await;
+    // Fuel for a runaway call to take some tens of milliseconds: more
+    // than a merchant's shadow budget for a second.
+    let limits = cove_host::platform::runtime::Limits {
+        fuel: 70_000_000,
+        ..test_limits()
+    };
+    let (state, _dir) = host(None, limits).await;
     let app = cove_host::app(state);
     let key = create_merchant(&app, "shop").await;
     for (name, path) in [
@@ -197,6 +208,52 @@ async fn a_shadow_reports_what_it_would_decide_without_touching_live_answers() {
             .contains("where the safe fallback would have answered"),
         "{r}"
     );
+
+    // The budget is each merchant's: while shop's fuel-burning shadow
+    // spends its own, another merchant's shadow is never skipped.
+    let other = create_merchant(&app, "other").await;
+    call(
+        &app,
+        "PUT",
+        "/v1/merchants/other/slots/fatigue-policy",
+        OPERATOR_TOKEN,
+        json!({"plugin": "fatigue-policy@1.0.0"}),
+    )
+    .await;
+    let (s, v) = call(
+        &app,
+        "PUT",
+        "/v1/merchants/other/slots/fatigue-policy/shadow",
+        &other,
+        json!({"plugin": "fatigue-policy@1.0.0"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for i in 0..10 {
+        for (merchant, key, done) in [("shop", &key, 31 + i), ("other", &other, 1 + i)] {
+            let (s, v) = call(
+                &app,
+                "POST",
+                &format!("/v1/merchants/{merchant}/slots/fatigue-policy/invoke"),
+                key,
+                input(i as usize),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            report_of(&app, merchant, key, done).await;
+        }
+    }
+    let r = report_of(&app, "other", &other, 10).await;
+    assert_eq!(
+        (
+            r["stats"]["compared"].as_u64(),
+            r["stats"]["skipped"].as_u64()
+        ),
+        (Some(10), Some(0)),
+        "{r}"
+    );
+    let r = report_after(&app, &key, 40).await;
+    assert!(r["stats"]["skipped"].as_u64().unwrap() > 0, "{r}");
 
     // Stopping it: no report, and the live version goes on.
     let (s, _) = call(

@@ -30,6 +30,20 @@ pub struct Shadow {
     pub since: i64,
     /// What it has found on this replica.
     pub stats: Mutex<Stats>,
+    /// Its merchant's CPU budget, shared by the merchant's shadows.
+    pub budget: Arc<Budget>,
+}
+
+/// One merchant's shadow CPU budget: [`CPU_BUDGET`] of a core per second.
+#[derive(Default)]
+pub struct Budget {
+    /// Until when (ms since the epoch) it is spent: the merchant's calls
+    /// skip their shadow before handing anything over, so a spent budget
+    /// costs a live call one atomic read.
+    spent_until: std::sync::atomic::AtomicI64,
+    /// The current second (ms) and the time used in it (only the shadow
+    /// thread takes it).
+    used: Mutex<(i64, std::time::Duration)>,
 }
 
 /// A shadow's findings.
@@ -67,7 +81,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// The shadow thread's end of the queue.
 type Sender = std::sync::mpsc::SyncSender<(Arc<Shadow>, Job)>;
 
-/// The share of one core shadow calls may use, per second.
+/// The share of one core one merchant's shadow calls may use, per second.
 pub const CPU_BUDGET: f64 = 0.02;
 
 /// The shadows in force, by merchant and slot.
@@ -78,36 +92,32 @@ pub struct Shadows {
     table: ArcSwap<HashMap<String, HashMap<Slot, Arc<Shadow>>>>,
     /// The shadow thread's queue (room for one call), started on first use.
     queue: Mutex<Option<Sender>>,
-    /// Until when (ms since the epoch) the budget is spent: calls skip
-    /// before handing anything over, so a spent budget costs a live call
-    /// one atomic read.
-    spent_until: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// The shadow thread: runs the calls handed over, one at a time, while
-/// they have used less than [`CPU_BUDGET`] of the current second; the
-/// others are counted skipped.
-fn shadow_thread(
-    rx: std::sync::mpsc::Receiver<(Arc<Shadow>, Job)>,
-    spent_until: Arc<std::sync::atomic::AtomicI64>,
-) {
+/// their merchant's have used less than [`CPU_BUDGET`] of the current
+/// second; the others are counted skipped.
+fn shadow_thread(rx: std::sync::mpsc::Receiver<(Arc<Shadow>, Job)>) {
     crate::platform::fair::background_priority();
-    let (mut window, mut busy) = (crate::now_ms(), std::time::Duration::ZERO);
     let budget = std::time::Duration::from_secs_f64(CPU_BUDGET);
     for (shadow, job) in rx {
         let now = crate::now_ms();
-        if now - window >= 1000 {
-            (window, busy) = (now, std::time::Duration::ZERO);
+        let mut used = shadow.budget.used.lock().expect("budget lock");
+        if now - used.0 >= 1000 {
+            *used = (now, std::time::Duration::ZERO);
         }
-        if busy >= budget {
+        if used.1 >= budget {
             shadow.stats.lock().expect("stats lock").skipped += 1;
             continue;
         }
         let started = std::time::Instant::now();
         job();
-        busy += started.elapsed();
-        if busy >= budget {
-            spent_until.store(window + 1000, std::sync::atomic::Ordering::Relaxed);
+        used.1 += started.elapsed();
+        if used.1 >= budget {
+            shadow
+                .budget
+                .spent_until
+                .store(used.0 + 1000, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
@@ -116,6 +126,15 @@ impl Shadows {
     /// The shadow of `merchant`'s `slot`, if any.
     pub fn get(&self, merchant: &str, slot: Slot) -> Option<Arc<Shadow>> {
         self.table.load().get(merchant)?.get(&slot).cloned()
+    }
+
+    /// The CPU budget of `merchant`'s shadows (the one in force, if any).
+    pub fn budget(&self, merchant: &str) -> Arc<Budget> {
+        self.table
+            .load()
+            .get(merchant)
+            .and_then(|slots| slots.values().next())
+            .map_or_else(Default::default, |s| s.budget.clone())
     }
 
     /// Replace the table (keeping the findings of shadows that stay).
@@ -151,7 +170,12 @@ impl Shadows {
         live_usage: Usage,
         live_micros: u64,
     ) {
-        if now < self.spent_until.load(std::sync::atomic::Ordering::Relaxed) {
+        if now
+            < shadow
+                .budget
+                .spent_until
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
             shadow.stats.lock().expect("stats lock").skipped += 1;
             return;
         }
@@ -218,10 +242,9 @@ impl Shadows {
         let mut queue = self.queue.lock().expect("queue lock");
         let tx = queue.get_or_insert_with(|| {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
-            let spent_until = self.spent_until.clone();
             let _ = std::thread::Builder::new()
                 .name("cove-shadow".into())
-                .spawn(move || shadow_thread(rx, spent_until));
+                .spawn(move || shadow_thread(rx));
             tx
         });
         if tx.try_send((kept.clone(), job)).is_err() {
