@@ -256,7 +256,7 @@ async fn a_canary_that_answers_differently_beyond_the_bound_is_rolled_back_by_it
     assert!(candidate_calls < 200, "{candidate_calls} calls to tell");
     let reason = r["reason"].as_str().unwrap();
     assert!(
-        reason.contains("flaky@1.0.0 answered `allow`") && reason.contains("20 points"),
+        reason.contains("flaky@1.0.0 answered `allow`") && reason.contains("at most 20.0 points"),
         "{reason}"
     );
     let rollback = &r["events"][1];

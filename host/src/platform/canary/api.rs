@@ -376,10 +376,10 @@ fn in_words(
             out
         }
         "promoted" => {
-            format!("{candidate} was promoted: it answers for every one of the {units}. {so_far}")
+            format!("{candidate} was promoted: it answers for all {units}. {so_far}")
         }
         _ => format!(
-            "Rolled back: {}. Every one of the {units} gets {live} again. {so_far}",
+            "Rolled back: {}. All {units} get {live} again. {so_far}",
             row.reason.as_deref().unwrap_or("by hand")
         ),
     }

@@ -190,13 +190,13 @@ pub fn reason(check: &Check, candidate: &str, live: &str) -> String {
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
     match check.what.strip_prefix("answer ") {
         None => format!(
-            "{candidate} failed on {} of its calls against {} for {live}, more than the {} points allowed",
+            "{candidate} failed on {} of its calls against {} for {live}; at most {:.1} points more were allowed",
             pct(check.candidate),
             pct(check.live),
             100.0 * check.bound
         ),
         Some(kind) => format!(
-            "{candidate} answered `{kind}` on {} of its calls against {} for {live}, further than the {} points allowed",
+            "{candidate} answered `{kind}` on {} of its calls against {} for {live}; a move of at most {:.1} points was allowed",
             pct(check.candidate),
             pct(check.live),
             100.0 * check.bound
