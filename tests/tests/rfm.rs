@@ -469,6 +469,8 @@ async fn new_activity_rescores_at_once_and_the_daily_run_starts_once() {
         (json!({"hour": 24}), "hour"),
         (json!({"time_zone": "Mars/Olympus"}), "time_zone"),
         (json!({"time_unit": "months"}), "time_unit"),
+        // Removing the schedule with a wrong field is refused whole.
+        (json!({"enabled": false, "hour": 2_147_483_648u64}), "hour"),
     ] {
         let (s, v) = call(&app, "PUT", "/v1/merchants/shop/rfm/schedule", &key, body).await;
         assert_eq!(

@@ -50,6 +50,7 @@ pub struct ScheduleIn {
     enabled: Option<bool>,
     /// Hour of the day, 0–23, in `time_zone` (default 3).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 23)]
     hour: Option<u32>,
     /// IANA time zone (default `UTC`).
     #[serde(default)]
@@ -80,12 +81,8 @@ pub async fn set_schedule(
     ForMerchant { merchant, .. }: ForMerchant,
     JsonBody(input): JsonBody<ScheduleIn>,
 ) -> Result<Response, ApiError> {
-    if input.enabled == Some(false) {
-        RfmDb(&state.store)
-            .set_rfm_schedule(&merchant, None)
-            .await?;
-        return Ok(axum::Json(ScheduleNow { schedule: None }).into_response());
-    }
+    // Every field is checked, even when the schedule is removed: a body
+    // with a wrong field is refused whole.
     let refuse = |field: &str, why: &str| {
         ApiError::unprocessable(Code::InvalidSchedule, format!("{field}: {why}")).with_field(field)
     };
@@ -100,6 +97,12 @@ pub async fn set_schedule(
     let unit = input.time_unit.unwrap_or_else(|| "days".into());
     if !matches!(unit.as_str(), "days" | "weeks") {
         return Err(refuse("time_unit", "use days or weeks"));
+    }
+    if input.enabled == Some(false) {
+        RfmDb(&state.store)
+            .set_rfm_schedule(&merchant, None)
+            .await?;
+        return Ok(axum::Json(ScheduleNow { schedule: None }).into_response());
     }
     super::scorer_bound(&state, &merchant)?;
     let now = crate::now_ms();

@@ -49,6 +49,7 @@ pub const DEFAULT_STEPS: [f64; 3] = [1.0, 5.0, 25.0];
 /// How far the candidate may depart from the live version before it is
 /// taken back.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = CanaryBounds)]
 pub struct Bounds {
     /// How much higher its failure rate may be (0.01: one point).
     pub max_failure_rise: f64,
@@ -68,6 +69,7 @@ impl Default for Bounds {
 
 /// One version's calls under a canary.
 #[derive(Default, Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = CanaryArm)]
 pub struct Arm {
     /// Calls answered.
     pub calls: u64,
@@ -89,6 +91,7 @@ impl Arm {
 
 /// Both versions' calls.
 #[derive(Default, Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = CanaryCounts)]
 pub struct Counts {
     /// The live version's.
     pub live: Arm,
@@ -105,6 +108,7 @@ impl Counts {
 
 /// One comparison of the analysis.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = CanaryCheck)]
 pub struct Check {
     /// `failures`, or `answer KIND` (its share of calls).
     pub what: String,
