@@ -12,7 +12,7 @@ LIFETIMES := 0.11.3
 HOLIDAYS := 0.109
 CDNOW := cdnow_customers_summary_with_transactions.csv
 
-.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin bench-replay bench-shadow bench-canary deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin bench-replay bench-shadow bench-canary bench-floor deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -114,6 +114,10 @@ bench-replay: build
 
 bench-shadow: build
 	./target/release/cove-bench shadow
+
+## Cove's sandboxed call against bare wasmtime on the same component.
+bench-floor: build
+	./target/release/cove-bench floor
 
 ## Canary rollback on two PostgreSQL replicas under load: calls and ms.
 bench-canary: build

@@ -81,6 +81,13 @@ fn the_replay_bench_runs() {
 }
 
 #[test]
+fn the_floor_bench_runs() {
+    let f = bench_smoke(&["floor"]);
+    assert!(figure(&f, "call_vs_bare_fatigue") > 0.0, "{f}");
+    assert!(figure(&f, "call_vs_bare_allocator") > 0.0, "{f}");
+}
+
+#[test]
 fn the_canary_bench_runs() {
     let f = bench_smoke(&["canary"]);
     assert!(figure(&f, "canary_rollback_calls") > 0.0, "{f}");

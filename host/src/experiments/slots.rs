@@ -16,6 +16,7 @@ pub const ALLOCATOR: SlotPolicy = SlotPolicy {
     memory: None,
     customer: Some(unit),
     units: Some("visitors"),
+    words: None,
 };
 
 /// The control: the first arm (0.1.0), or no experiment (0.2.0).

@@ -25,6 +25,38 @@ pub const FATIGUE: SlotPolicy = SlotPolicy {
     memory: None,
     customer: Some(customer_of_request),
     units: Some("customers"),
+    words: Some(&WORDS),
+};
+
+/// Messages in a merchant's words: what a candidate would have sent,
+/// deferred or dropped; differences by the customer's country.
+const WORDS: crate::platform::feature::AnswerWords = crate::platform::feature::AnswerWords {
+    change: |from, to, n, share| {
+        let verb = |kind: &str| match kind {
+            "allow" => Some("sent"),
+            "defer" => Some("deferred"),
+            "drop" => Some("dropped"),
+            _ => None,
+        };
+        let (would, today) = (verb(to)?, verb(from)?);
+        let today = match today {
+            "sent" => "sends",
+            "deferred" => "defers",
+            _ => "drops",
+        };
+        Some(format!(
+            "would have {would} {n} messages ({share}) that today's policy {today}"
+        ))
+    },
+    place: |input| {
+        let customer = input.pointer("/request/customer")?;
+        customer
+            .get("country")
+            .or_else(|| customer.get("region"))
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+    },
 };
 
 /// A deferral lies within 90 days after now.
@@ -50,6 +82,7 @@ pub const CHANNELS: SlotPolicy = SlotPolicy {
     memory: None,
     customer: Some(customer_of_request),
     units: Some("customers"),
+    words: Some(&WORDS),
 };
 
 /// The region's default channel (SMS in the Middle East, e-mail

@@ -232,6 +232,21 @@ pub struct SlotPolicy {
     /// `visitors`): the unit is the decision's customer. `None`: the
     /// calls have no one unit (batches) and the slot takes no canary.
     pub units: Option<&'static str>,
+    /// The slot's answers in a merchant's words (the shadow's report);
+    /// `None`: the platform's plain words.
+    pub words: Option<&'static AnswerWords>,
+}
+
+/// How a slot's answers read to a merchant, for the shadow's report.
+pub struct AnswerWords {
+    /// What the candidate would have done differently: answer kind `from`
+    /// became `to` `n` times (`share` of the decisions), e.g. "would have
+    /// deferred 3 messages (1.2%) that today's policy sends"; `None` for
+    /// the platform's plain words.
+    pub change: fn(from: &str, to: &str, n: u64, share: &str) -> Option<String>,
+    /// Where a decision's customer is (a country or region), from its
+    /// input: the report counts differences by it.
+    pub place: fn(&Value) -> Option<String>,
 }
 
 /// What a feature keeps about a customer, for access requests (GDPR Art.

@@ -338,7 +338,12 @@ fn report(state: &AppState, merchant: &str, slot_name: &str) -> Result<Response,
     let stats = shadow.stats.lock().expect("stats lock").clone();
     Ok(axum::Json(ShadowReport {
         slot: slot.world(),
-        summary: crate::platform::shadow::in_words(&shadow.label, &live, &stats),
+        summary: crate::platform::shadow::in_words(
+            &shadow.label,
+            &live,
+            &stats,
+            state.slot_policy(slot).words,
+        ),
         live,
         shadow: shadow.label.clone(),
         since: shadow.since,

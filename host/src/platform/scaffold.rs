@@ -13,7 +13,9 @@ use crate::platform::slots::{Contract, Slot};
 
 /// The SDK sources, WIT files and plugin templates of one contract version.
 struct Bundle {
-    sdk: [(&'static str, &'static str); 4],
+    sdk: Vec<(&'static str, &'static str)>,
+    /// Lines added to the SDK's `Cargo.toml`.
+    sdk_deps: &'static str,
     wit: [(&'static str, &'static str); 7],
     templates: [(&'static str, &'static str); 5],
 }
@@ -22,9 +24,14 @@ struct Bundle {
 /// `src/` and `templates/`), `$wit` the contract's WIT folder, both
 /// relative to the repository root.
 macro_rules! bundle {
-    ($sdk:literal, $wit:literal) => {
+    ($sdk:literal, $wit:literal $(, $extra:literal)* ; $deps:expr) => {
         Bundle {
-            sdk: [
+            sdk_deps: $deps,
+            sdk: vec![
+                $((
+                    concat!($extra, ".rs"),
+                    include_str!(concat!("../../../", $sdk, "/src/", $extra, ".rs")),
+                ),)*
                 (
                     "lib.rs",
                     include_str!(concat!("../../../", $sdk, "/src/lib.rs")),
@@ -98,11 +105,20 @@ macro_rules! bundle {
     };
 }
 
+/// What `cove plugin replay --native` needs of the SDK, in native builds
+/// only (0.3.0 on).
+const REPLAY_DEPS: &str = r#"
+# Native builds only (unit tests, `cove plugin replay --native`).
+[target.'cfg(not(target_arch = "wasm32"))'.dependencies]
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+"#;
+
 fn bundle(contract: Contract) -> Bundle {
     match contract {
-        Contract::V0_1 => bundle!("guest-sdk/v0.1.0", "wit/v0.1.0"),
-        Contract::V0_2 => bundle!("guest-sdk/v0.2.0", "wit/v0.2.0"),
-        Contract::V0_3 => bundle!("guest-sdk", "wit"),
+        Contract::V0_1 => bundle!("guest-sdk/v0.1.0", "wit/v0.1.0"; ""),
+        Contract::V0_2 => bundle!("guest-sdk/v0.2.0", "wit/v0.2.0"; ""),
+        Contract::V0_3 => bundle!("guest-sdk", "wit", "replay"; REPLAY_DEPS),
     }
 }
 
@@ -160,7 +176,8 @@ license = "Apache-2.0"
 
 [dependencies]
 wit-bindgen = {{ version = "=0.63.0", default-features = false, features = ["macros", "realloc"] }}
-"#
+{deps}"#,
+            deps = bundle.sdk_deps
         ),
     )?;
     for (file, text) in bundle.sdk {

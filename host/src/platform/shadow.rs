@@ -60,7 +60,8 @@ pub struct Stats {
     pub failures: BTreeMap<String, u64>,
     /// Differences by kind of answer, `live → shadow` (`allow → defer`).
     pub changes: BTreeMap<String, u64>,
-    /// Differences by the customer's country (or region).
+    /// Differences by where the customer is (the slot's words say how to
+    /// tell; empty for slots that do not).
     pub by_country: BTreeMap<String, u64>,
     /// Fuel and microseconds, summed: the live version's and the shadow's.
     pub live_fuel: u64,
@@ -180,6 +181,7 @@ impl Shadows {
             return;
         }
         let (runtime, input, live) = (state.runtime.clone(), input.to_vec(), live.clone());
+        let words = state.slot_policy(slot).words;
         let kept = shadow.clone();
         let job: Job = Box::new(move || {
             let Ok(tree) = serde_json::from_slice::<Value>(&input) else {
@@ -226,14 +228,11 @@ impl Shadows {
                     crate::platform::canary::answer_kind(&answer)
                 ))
                 .or_default() += 1;
-            let country = tree
-                .pointer("/request/customer/country")
-                .or_else(|| tree.pointer("/request/customer/region"))
-                .and_then(Value::as_str)
-                .filter(|c| !c.is_empty())
-                .unwrap_or("unknown")
-                .to_string();
-            *s.by_country.entry(country).or_default() += 1;
+            if let Some(words) = words
+                && let Some(place) = (words.place)(&tree)
+            {
+                *s.by_country.entry(place).or_default() += 1;
+            }
             if s.examples.len() < 10 {
                 s.examples
                     .push(json!({"input": tree, "live": live, "shadow": answer}));
@@ -254,7 +253,12 @@ impl Shadows {
 }
 
 /// A shadow's findings in a sentence a merchant reads.
-pub fn in_words(label: &str, live: &str, s: &Stats) -> String {
+pub fn in_words(
+    label: &str,
+    live: &str,
+    s: &Stats,
+    words: Option<&crate::platform::feature::AnswerWords>,
+) -> String {
     if s.compared == 0 {
         return format!(
             "{label} has not seen a decision yet ({} skipped while the host was busy).",
@@ -271,29 +275,15 @@ pub fn in_words(label: &str, live: &str, s: &Stats) -> String {
     changes.sort_by(|a, b| b.1.cmp(a.1));
     for (change, n) in changes.iter().take(3) {
         let (from, to) = change.split_once(" → ").unwrap_or((change, ""));
-        let what = match (from, to) {
-            ("allow", "defer") => format!(
-                "would have deferred {n} messages ({}) that today's policy sends",
-                pct(**n)
-            ),
-            ("allow", "drop") => format!(
-                "would have dropped {n} messages ({}) that today's policy sends",
-                pct(**n)
-            ),
-            ("defer", "allow") => format!(
-                "would have sent {n} messages ({}) that today's policy defers",
-                pct(**n)
-            ),
-            ("drop", "allow") => format!(
-                "would have sent {n} messages ({}) that today's policy drops",
-                pct(**n)
-            ),
-            (_, t) if t.starts_with("failed") => continue,
-            _ => format!(
-                "would have answered {to} instead of {from} {n} times ({})",
-                pct(**n)
-            ),
-        };
+        if to.starts_with("failed") {
+            continue;
+        }
+        let share = pct(**n);
+        let what = words
+            .and_then(|w| (w.change)(from, to, **n, &share))
+            .unwrap_or_else(|| {
+                format!("would have answered {to} instead of {from} {n} times ({share})")
+            });
         out.push_str(&format!(" It {what}."));
     }
     if let Some((country, n)) = s.by_country.iter().max_by_key(|(_, n)| **n)

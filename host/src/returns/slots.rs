@@ -18,6 +18,7 @@ pub const RETURNS: SlotPolicy = SlotPolicy {
     memory: None,
     customer: None,
     units: Some("customers"),
+    words: None,
 };
 
 /// A person handles the request: the priority queue for an upset

@@ -20,6 +20,7 @@ pub const RFM: SlotPolicy = SlotPolicy {
     memory: Some(super::MEMORY),
     customer: None,
     units: None,
+    words: None,
 };
 
 /// Customers one call through the API may score (a run scores them all).

@@ -31,6 +31,8 @@ mod canary;
 mod console;
 #[path = "bench/experiments.rs"]
 mod experiments;
+#[path = "bench/floor.rs"]
+mod floor;
 #[path = "bench/import.rs"]
 mod import;
 #[path = "bench/messaging.rs"]
@@ -283,6 +285,7 @@ fn main() -> anyhow::Result<()> {
         Some("replay") => return replay::run(),
         Some("shadow") => return shadow::run(),
         Some("canary") => return canary::run(),
+        Some("floor") => return floor::run(),
         _ => {}
     }
     let InProcess {
