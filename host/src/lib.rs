@@ -281,18 +281,17 @@ impl AppState {
             shadows.push((
                 merchant,
                 slot,
-                Arc::new(platform::shadow::Shadow {
-                    label: format!("{}@{}", row.name, row.version),
+                Arc::new(platform::shadow::Shadow::new(
+                    format!("{}@{}", row.name, row.version),
                     plugin_id,
                     prepared,
                     since,
-                    stats: Default::default(),
                     budget,
-                }),
+                )),
             ));
         }
         self.shadows.set(shadows);
-        Ok(())
+        self.shadows.sync(&self.store).await
     }
 
     /// Poll the database for binding changes made by other replicas.

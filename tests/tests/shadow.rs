@@ -275,3 +275,67 @@ async fn a_shadow_reports_what_it_would_decide_without_touching_live_answers() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// On two replicas of one PostgreSQL database, the report adds up what
+/// both found: the calls each replica shadowed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shadow_report_counts_the_calls_of_every_replica() {
+    let pg = cove_e2e::Postgres::start();
+    let cove_e2e::Replicas { a, b, key, .. } =
+        &cove_e2e::Replicas::start(&pg, "shadows", &[]).await;
+    let (s, v) = cove_e2e::call_url(
+        &a.url,
+        OPERATOR_TOKEN,
+        reqwest::Method::PUT,
+        "/v1/merchants/shop/slots/fatigue-policy",
+        json!({"plugin": "fatigue-policy@1.0.0"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    cove_e2e::wait_for_version(&b.url, key, "fatigue-policy@1.0.0").await;
+    let (s, v) = cove_e2e::call_url(
+        &a.url,
+        key,
+        reqwest::Method::PUT,
+        "/v1/merchants/shop/slots/fatigue-policy/shadow",
+        json!({"plugin": "fatigue-policy@2.0.0"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    // B picks the shadow up at its next sync.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    for i in 0..12 {
+        let url = if i % 2 == 0 { &a.url } else { &b.url };
+        let (s, v) = cove_e2e::call_url(
+            url,
+            key,
+            reqwest::Method::POST,
+            "/v1/merchants/shop/slots/fatigue-policy/invoke",
+            input(i),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let guard = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, r) = cove_e2e::call_url(
+            &a.url,
+            key,
+            reqwest::Method::GET,
+            "/v1/merchants/shop/slots/fatigue-policy/shadow",
+            Value::Null,
+        )
+        .await;
+        let seen = r["stats"]["compared"].as_u64().unwrap_or(0)
+            + r["stats"]["skipped"].as_u64().unwrap_or(0);
+        if seen == 12 {
+            assert_eq!(r["stats"]["compared"], r["stats"]["same"], "{r}");
+            break;
+        }
+        assert!(
+            seen < 12 && std::time::Instant::now() < guard,
+            "A reports {seen} of the 12 calls: {r}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

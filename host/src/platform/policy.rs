@@ -311,7 +311,8 @@ pub struct ShadowReport {
     pub since: i64,
     /// What it found, in a sentence.
     pub summary: String,
-    /// The figures (on this replica).
+    /// The figures, of every replica (the others' as of their last sync,
+    /// 200 ms by default).
     pub stats: crate::platform::shadow::Stats,
 }
 
@@ -335,7 +336,7 @@ fn report(state: &AppState, merchant: &str, slot_name: &str) -> Result<Response,
         .bindings
         .get(merchant, slot)
         .map_or_else(|| "the live version".to_string(), |a| a.label.clone());
-    let stats = shadow.stats.lock().expect("stats lock").clone();
+    let stats = shadow.findings();
     Ok(axum::Json(ShadowReport {
         slot: slot.world(),
         summary: crate::platform::shadow::in_words(

@@ -30,6 +30,10 @@ pub struct Shadow {
     pub since: i64,
     /// What it has found on this replica.
     pub stats: Mutex<Stats>,
+    /// What the other replicas have found (read at each sync).
+    pub elsewhere: Mutex<Stats>,
+    /// This replica's calls (compared and skipped) when last written.
+    written: std::sync::atomic::AtomicU64,
     /// Its merchant's CPU budget, shared by the merchant's shadows.
     pub budget: Arc<Budget>,
 }
@@ -47,7 +51,7 @@ pub struct Budget {
 }
 
 /// A shadow's findings.
-#[derive(Default, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Stats {
     /// Calls the shadow ran.
     pub compared: u64,
@@ -76,6 +80,60 @@ pub struct Stats {
     pub examples: Vec<Value>,
 }
 
+impl Stats {
+    /// Add another replica's findings (the examples up to ten).
+    pub fn add(&mut self, other: &Stats) {
+        self.compared += other.compared;
+        self.same += other.same;
+        self.skipped += other.skipped;
+        for (mine, theirs) in [
+            (&mut self.failures, &other.failures),
+            (&mut self.changes, &other.changes),
+            (&mut self.by_country, &other.by_country),
+        ] {
+            for (k, n) in theirs {
+                *mine.entry(k.clone()).or_default() += n;
+            }
+        }
+        self.live_fuel += other.live_fuel;
+        self.shadow_fuel += other.shadow_fuel;
+        self.live_micros += other.live_micros;
+        self.shadow_micros += other.shadow_micros;
+        let room = 10usize.saturating_sub(self.examples.len());
+        self.examples
+            .extend(other.examples.iter().take(room).cloned());
+    }
+}
+
+impl Shadow {
+    /// A shadow of `label` (row `plugin_id`) since `since`.
+    pub fn new(
+        label: String,
+        plugin_id: i64,
+        prepared: Arc<Prepared>,
+        since: i64,
+        budget: Arc<Budget>,
+    ) -> Shadow {
+        Shadow {
+            label,
+            plugin_id,
+            prepared,
+            since,
+            stats: Default::default(),
+            elsewhere: Default::default(),
+            written: Default::default(),
+            budget,
+        }
+    }
+
+    /// What every replica has found (this one's as of now).
+    pub fn findings(&self) -> Stats {
+        let mut all = self.stats.lock().expect("stats lock").clone();
+        all.add(&self.elsewhere.lock().expect("stats lock"));
+        all
+    }
+}
+
 /// One shadow call, handed to the shadow thread.
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -86,8 +144,9 @@ type Sender = std::sync::mpsc::SyncSender<(Arc<Shadow>, Job)>;
 pub const CPU_BUDGET: f64 = 0.02;
 
 /// The shadows in force, by merchant and slot.
-#[derive(Default)]
 pub struct Shadows {
+    /// This replica's name in `shadow_counts`.
+    replica: String,
     /// By merchant, then slot: a decision looks its merchant up by `&str`
     /// (no allocation on the live path).
     table: ArcSwap<HashMap<String, HashMap<Slot, Arc<Shadow>>>>,
@@ -123,7 +182,57 @@ fn shadow_thread(rx: std::sync::mpsc::Receiver<(Arc<Shadow>, Job)>) {
     }
 }
 
+impl Default for Shadows {
+    fn default() -> Self {
+        Shadows {
+            replica: format!("{:016x}", rand::random::<u64>()),
+            table: Default::default(),
+            queue: Default::default(),
+        }
+    }
+}
+
 impl Shadows {
+    /// Write this replica's findings of each shadow that moved, and read
+    /// the other replicas'.
+    pub async fn sync(&self, store: &crate::platform::store::Store) -> anyhow::Result<()> {
+        let table = self.table.load_full();
+        for (merchant, slots) in table.iter() {
+            for (slot, shadow) in slots {
+                let here = shadow.stats.lock().expect("stats lock").clone();
+                let calls = here.compared + here.skipped;
+                if shadow
+                    .written
+                    .swap(calls, std::sync::atomic::Ordering::Relaxed)
+                    != calls
+                {
+                    store
+                        .put_shadow_stats(
+                            merchant,
+                            slot.world(),
+                            &self.replica,
+                            shadow.since,
+                            &serde_json::to_string(&here)?,
+                        )
+                        .await?;
+                }
+                let mut elsewhere = Stats::default();
+                for (replica, stats) in store
+                    .shadow_stats(merchant, slot.world(), shadow.since)
+                    .await?
+                {
+                    if replica != self.replica
+                        && let Ok(stats) = serde_json::from_str::<Stats>(&stats)
+                    {
+                        elsewhere.add(&stats);
+                    }
+                }
+                *shadow.elsewhere.lock().expect("stats lock") = elsewhere;
+            }
+        }
+        Ok(())
+    }
+
     /// The shadow of `merchant`'s `slot`, if any.
     pub fn get(&self, merchant: &str, slot: Slot) -> Option<Arc<Shadow>> {
         self.table.load().get(merchant)?.get(&slot).cloned()
@@ -146,7 +255,7 @@ impl Shadows {
             let kept = old
                 .get(&m)
                 .and_then(|slots| slots.get(&s))
-                .filter(|o| o.plugin_id == new.plugin_id)
+                .filter(|o| o.plugin_id == new.plugin_id && o.since == new.since)
                 .cloned()
                 .unwrap_or(new);
             table.entry(m).or_default().insert(s, kept);

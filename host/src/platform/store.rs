@@ -159,6 +159,11 @@ const PLATFORM_MIGRATIONS: &[Migration] = &[
         "canaries",
         include_str!("../../migrations/common/0027_canaries.sql"),
     ),
+    Migration::new(
+        28,
+        "shadow counts",
+        include_str!("../../migrations/common/0028_shadow_counts.sql"),
+    ),
 ];
 
 /// The checksums (SHA-384) of the first migration as released, which also
@@ -611,6 +616,11 @@ impl Store {
             .bind(slot)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM shadow_counts WHERE merchant_id = $1 AND slot = $2")
+            .bind(merchant)
+            .bind(slot)
+            .execute(&mut *tx)
+            .await?;
         if let Some(id) = plugin_id {
             sqlx::query("INSERT INTO shadows (merchant_id, slot, plugin_id, started_at) VALUES ($1, $2, $3, $4)")
                 .bind(merchant)
@@ -622,6 +632,51 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Write what `replica` found shadowing `merchant`'s `slot` (the
+    /// shadow that started at `started_at`).
+    pub async fn put_shadow_stats(
+        &self,
+        merchant: &str,
+        slot: &str,
+        replica: &str,
+        started_at: i64,
+        stats: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO shadow_counts (merchant_id, slot, replica, started_at, stats) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (merchant_id, slot, replica) DO UPDATE SET started_at = excluded.started_at, stats = excluded.stats",
+        )
+        .bind(merchant)
+        .bind(slot)
+        .bind(replica)
+        .bind(started_at)
+        .bind(stats)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// What every replica found shadowing `merchant`'s `slot` since
+    /// `started_at`, by replica.
+    pub async fn shadow_stats(
+        &self,
+        merchant: &str,
+        slot: &str,
+        started_at: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query(
+            "SELECT replica, stats FROM shadow_counts WHERE merchant_id = $1 AND slot = $2 AND started_at = $3",
+        )
+        .bind(merchant)
+        .bind(slot)
+        .bind(started_at)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
     }
 
     /// All plugin versions, by name then publish order.
