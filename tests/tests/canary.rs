@@ -251,7 +251,15 @@ async fn a_canary_that_answers_differently_beyond_the_bound_is_rolled_back_by_it
             break;
         }
     }
-    let (_, r) = call(&app, "GET", CANARY, &key, Value::Null).await;
+    // The rollback's audit event is written just after its state.
+    let mut r = Value::Null;
+    for _ in 0..250 {
+        r = call(&app, "GET", CANARY, &key, Value::Null).await.1;
+        if r["events"].as_array().is_some_and(|e| e.len() == 2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(r["state"], "rolled_back", "{r}");
     assert!(candidate_calls < 200, "{candidate_calls} calls to tell");
     let reason = r["reason"].as_str().unwrap();
