@@ -251,7 +251,8 @@ async fn a_canary_that_answers_differently_beyond_the_bound_is_rolled_back_by_it
             break;
         }
     }
-    // The rollback's audit event is written just after its state.
+    // The rollback and its audit event are written together; wait for
+    // the task that writes them.
     let mut r = Value::Null;
     for _ in 0..250 {
         r = call(&app, "GET", CANARY, &key, Value::Null).await.1;

@@ -170,3 +170,10 @@ pub async fn metrics(state: axum::extract::State<AppState>) -> Response {
     )
         .into_response()
 }
+
+/// This process's name among the replicas of one database (where it
+/// writes its shadow findings and canary counts): random, made once.
+pub fn replica() -> &'static str {
+    static REPLICA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    REPLICA.get_or_init(|| format!("{:016x}", rand::random::<u64>()))
+}

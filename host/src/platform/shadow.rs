@@ -144,9 +144,8 @@ type Sender = std::sync::mpsc::SyncSender<(Arc<Shadow>, Job)>;
 pub const CPU_BUDGET: f64 = 0.02;
 
 /// The shadows in force, by merchant and slot.
+#[derive(Default)]
 pub struct Shadows {
-    /// This replica's name in `shadow_counts`.
-    replica: String,
     /// By merchant, then slot: a decision looks its merchant up by `&str`
     /// (no allocation on the live path).
     table: ArcSwap<HashMap<String, HashMap<Slot, Arc<Shadow>>>>,
@@ -182,16 +181,6 @@ fn shadow_thread(rx: std::sync::mpsc::Receiver<(Arc<Shadow>, Job)>) {
     }
 }
 
-impl Default for Shadows {
-    fn default() -> Self {
-        Shadows {
-            replica: format!("{:016x}", rand::random::<u64>()),
-            table: Default::default(),
-            queue: Default::default(),
-        }
-    }
-}
-
 impl Shadows {
     /// Write this replica's findings of each shadow that moved, and read
     /// the other replicas'.
@@ -210,7 +199,7 @@ impl Shadows {
                         .put_shadow_stats(
                             merchant,
                             slot.world(),
-                            &self.replica,
+                            crate::platform::replica(),
                             shadow.since,
                             &serde_json::to_string(&here)?,
                         )
@@ -221,7 +210,7 @@ impl Shadows {
                     .shadow_stats(merchant, slot.world(), shadow.since)
                     .await?
                 {
-                    if replica != self.replica
+                    if replica != crate::platform::replica()
                         && let Ok(stats) = serde_json::from_str::<Stats>(&stats)
                     {
                         elsewhere.add(&stats);

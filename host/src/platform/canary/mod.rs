@@ -327,19 +327,9 @@ pub fn answer_kind(v: &Value) -> String {
 }
 
 /// The canaries running, by merchant then slot.
+#[derive(Default)]
 pub struct Canaries {
     table: ArcSwap<HashMap<String, HashMap<Slot, Arc<Canary>>>>,
-    /// This replica's name in `canary_counts`.
-    pub replica: String,
-}
-
-impl Default for Canaries {
-    fn default() -> Self {
-        Canaries {
-            table: Default::default(),
-            replica: format!("{:016x}", rand::random::<u64>()),
-        }
-    }
 }
 
 impl Canaries {
@@ -362,7 +352,12 @@ impl Canaries {
 
     /// Canary `id`, if it is in the table (stopped or not).
     pub fn find(&self, id: i64) -> Option<Arc<Canary>> {
-        self.all().into_iter().find(|c| c.id == id)
+        self.table
+            .load()
+            .values()
+            .flat_map(|s| s.values())
+            .find(|c| c.id == id)
+            .cloned()
     }
 
     /// Replace the table.
@@ -382,12 +377,12 @@ impl Canaries {
             let calls = here.live.calls + here.candidate.calls;
             if c.tally.written.swap(calls, Ordering::Relaxed) != calls {
                 store
-                    .put_canary_counts(c.id, &self.replica, &json(&here))
+                    .put_canary_counts(c.id, crate::platform::replica(), &json(&here))
                     .await?;
             }
             let mut elsewhere = Counts::default();
             for (replica, counts) in store.canary_counts(c.id).await? {
-                if replica != self.replica
+                if replica != crate::platform::replica()
                     && let Ok(counts) = serde_json::from_str::<Counts>(&counts)
                 {
                     elsewhere.add(&counts);
@@ -491,25 +486,15 @@ pub async fn roll_back(
         let here = json(&*c.tally.here.lock().expect("tally lock"));
         state
             .store
-            .put_canary_counts(id, &state.canaries.replica, &here)
+            .put_canary_counts(id, crate::platform::replica(), &here)
             .await?;
     }
     let ended = state
         .store
-        .end_canary(id, "rolled_back", reason, crate::now_ms())
+        .end_canary(id, "rolled_back", reason, crate::now_ms(), Some(actor))
         .await?;
     if ended {
         tracing::warn!(%merchant, %slot, canary = id, %actor, %reason, "canary rolled back");
-        state
-            .store
-            .record_event(
-                merchant,
-                slot.world(),
-                "canary rollback",
-                actor,
-                &serde_json::json!({"canary": id, "reason": reason}),
-            )
-            .await?;
     }
     Ok(ended)
 }
@@ -522,7 +507,6 @@ pub async fn advance(
     actor: &str,
 ) -> Result<(), crate::platform::http::ApiError> {
     let now = crate::now_ms();
-    let slot = Slot::from_world(&row.slot).unwrap_or(Slot::Fatigue);
     if row.step + 1 < row.steps.len() {
         if state.store.step_canary(row.id, row.step, now).await? {
             state
@@ -544,9 +528,8 @@ pub async fn advance(
         .await?
         .ok_or_else(|| crate::platform::http::ApiError::not_found("the candidate is gone"))?;
     crate::platform::operator::trusted(state, &plugin).await?;
-    let config = state
-        .bindings
-        .get(&row.merchant, slot)
+    let config = Slot::from_world(&row.slot)
+        .and_then(|slot| state.bindings.get(&row.merchant, slot))
         .map_or_else(|| "{}".to_string(), |a| a.config_json.to_string());
     let label = format!("{}@{}", plugin.name, plugin.version);
     if state
@@ -556,6 +539,7 @@ pub async fn advance(
             "promoted",
             &format!("{label} promoted by {actor}"),
             now,
+            None,
         )
         .await?
     {

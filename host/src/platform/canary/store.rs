@@ -132,14 +132,18 @@ impl Store {
     }
 
     /// End a running canary; false if it had already ended (another
-    /// replica, or a person, was first).
+    /// replica, or a person, was first). With `rolled_back_by` (the actor),
+    /// the rollback goes in the audit log in the same transaction, so no
+    /// reader sees the state without its event.
     pub async fn end_canary(
         &self,
         id: i64,
         state: &str,
         reason: &str,
         at: i64,
+        rolled_back_by: Option<&str>,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE canaries SET state = $1, reason = $2, ended_at = $3 WHERE id = $4 AND state = 'running'",
         )
@@ -147,9 +151,25 @@ impl Store {
         .bind(reason)
         .bind(at)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(actor) = rolled_back_by {
+            sqlx::query(
+                "INSERT INTO binding_events (merchant_id, slot, action, actor, to_config, at) \
+                 SELECT merchant_id, slot, 'canary rollback', $1, $2, $3 FROM canaries WHERE id = $4",
+            )
+            .bind(actor)
+            .bind(serde_json::json!({"canary": id, "reason": reason}).to_string())
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Move a running canary from step `from` to the next; false if it was
