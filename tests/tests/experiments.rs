@@ -466,6 +466,23 @@ async fn fixed_split_from_definition_to_results() {
     let none = assign(&app, &key, "checkout-banner", json!({"country": "DE"})).await;
     assert_eq!(none["reason"], "no-hash-attribute");
 
+    // Assignments are decisions, not changes: a storefront's thousands
+    // leave the audit log as it was (each used to write an entry), while
+    // the experiment's creation is in it.
+    for i in 0..50 {
+        assign(&app, &key, "checkout-banner", json!({"id": format!("v-{i}")})).await;
+    }
+    let (s, audit) = call(&app, "GET", "/v1/merchants/shop/audit", &key, Value::Null).await;
+    assert_eq!(s, StatusCode::OK, "{audit}");
+    let actions: Vec<&str> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"create"), "{actions:?}");
+    assert!(!actions.iter().any(|a| *a == "assign"), "{actions:?}");
+
     // A stored customer's attributes complete the unit's.
     let (s, v) = call(
         &app,

@@ -7,6 +7,7 @@ use super::model::{Mode, Status};
 use super::*;
 use crate::experiments::store::ExperimentsDb;
 use crate::platform::http::Code;
+use crate::platform::invoke::invoke_tree;
 
 /// The unit an assignment is for: the hash attribute's value (or the
 /// fallback's), as GrowthBook reads it.
@@ -62,18 +63,15 @@ pub(super) async fn place(
         }
         _ => None,
     };
-    let input = json!({
-        "experiment": e.wit,
-        "attributes": attributes.to_string(),
-        "sticky": sticky,
-    });
-    let decided = match invoke(
-        state,
-        merchant,
-        Slot::Allocator,
-        input.to_string().as_bytes(),
-    )
-    .await
+    // The input as a tree: the experiment's is ready, only the unit's
+    // attributes are new.
+    let input = serde_json::Map::from_iter([
+        ("experiment".to_string(), e.wit.clone()),
+        ("attributes".to_string(), Value::String(attributes.to_string())),
+        ("sticky".to_string(), json!(sticky)),
+    ]);
+    let decided = match invoke_tree(state, merchant, Slot::Allocator, Value::Object(input), None)
+        .await
     {
         Ok(a) => a,
         Err(InvokeError::PluginError { plugin, error }) => {

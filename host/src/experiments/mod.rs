@@ -72,6 +72,21 @@ pub const FEATURE: Feature = Feature {
         include_str!("migrations/0010_experiments.sql"),
     )],
     slots: &[slots::ALLOCATOR],
+    // An assignment runs the allocator, as a decision does: it changes
+    // nothing a merchant audits, and a storefront makes thousands. The
+    // conversions are live events, sent as imports are.
+    permissions: &[
+        (
+            "POST",
+            "/v1/merchants/{merchant}/experiments/{key}/assign",
+            crate::platform::keys::Scope::Policies,
+        ),
+        (
+            "POST",
+            "/v1/merchants/{merchant}/experiments/events",
+            crate::platform::keys::Scope::Import,
+        ),
+    ],
     privacy: Some(Privacy {
         tables: &[
             Claim {

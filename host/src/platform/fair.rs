@@ -114,11 +114,15 @@ impl Drop for Job {
 struct Running {
     slots: u32,
     semaphore: Arc<Semaphore>,
-    /// Moving average of call time, in nanoseconds.
+    /// Moving average of the CPU time a call uses, in nanoseconds (the
+    /// call's thread's clock: a call the machine's other work preempts
+    /// does not look slow, and a merchant's fast calls are never queued
+    /// because the machine is busy).
     average_ns: AtomicU64,
 }
 
-/// Calls slower than this on average take one of the merchant's slots.
+/// Calls using more CPU time than this on average take one of the
+/// merchant's slots.
 pub const SLOW_CALL: Duration = Duration::from_micros(250);
 
 /// How long a plugin call waits for one of its merchant's slots before
@@ -241,7 +245,7 @@ impl Ticket {
         self._permit.is_some()
     }
 
-    /// Remember that the call took `took`.
+    /// Remember that the call took `took` of a core.
     pub fn done(&self, took: Duration) {
         let took = took.as_nanos().min(u128::from(u64::MAX)) as u64;
         // Average over about the last eight calls.
@@ -262,6 +266,13 @@ impl Running {
             average_ns: AtomicU64::new(average_ns),
         }
     }
+}
+
+/// The CPU time the calling thread has used (zero where the clock is
+/// missing).
+pub fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec.max(0) as u64, t.tv_nsec.clamp(0, 999_999_999) as u32)
 }
 
 /// Run the rest of this thread's work at a lower scheduling priority
@@ -286,6 +297,22 @@ pub fn background_priority() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_that_waits_uses_no_cpu_time_and_one_that_works_does() {
+        // A call preempted by the machine's other work waits as this
+        // thread sleeps: its clock does not count the wait.
+        let start = thread_cpu();
+        std::thread::sleep(Duration::from_millis(200));
+        let waited = thread_cpu() - start;
+        assert!(waited < Duration::from_millis(100), "{waited:?}");
+        let start = thread_cpu();
+        let mut x = 0u64;
+        while thread_cpu() - start < Duration::from_millis(5) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(x > 0);
+    }
 
     #[test]
     fn bad_limits_are_explained() {

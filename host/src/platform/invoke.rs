@@ -106,25 +106,88 @@ pub async fn invoke_about(
     body: &[u8],
     subject: Option<&str>,
 ) -> Result<Answer, InvokeError> {
+    run(state, merchant, slot, Input::text(body), subject).await
+}
+
+/// [`invoke_about`] on an input the host built as a JSON tree: it goes
+/// into component values as it is, and is written as text only if the
+/// decision log or a shadow needs it.
+pub async fn invoke_tree(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    tree: Value,
+    subject: Option<&str>,
+) -> Result<Answer, InvokeError> {
+    run(state, merchant, slot, Input::tree(tree), subject).await
+}
+
+/// The input of one call: the caller's text, its tree, or both; each made
+/// from the other when first needed.
+struct Input<'a> {
+    text: std::sync::OnceLock<std::borrow::Cow<'a, [u8]>>,
+    tree: Option<Value>,
+}
+
+impl<'a> Input<'a> {
+    fn text(body: &'a [u8]) -> Input<'a> {
+        Input {
+            text: std::sync::OnceLock::from(std::borrow::Cow::Borrowed(body)),
+            tree: None,
+        }
+    }
+
+    fn tree(tree: Value) -> Input<'a> {
+        Input {
+            text: std::sync::OnceLock::new(),
+            tree: Some(tree),
+        }
+    }
+
+    /// The input as JSON text.
+    fn bytes(&self) -> &[u8] {
+        self.text.get_or_init(|| {
+            std::borrow::Cow::Owned(
+                serde_json::to_vec(self.tree.as_ref().unwrap_or(&Value::Null)).unwrap_or_default(),
+            )
+        })
+    }
+
+    /// The tree, read from the text now if not yet.
+    fn read(&mut self) -> Result<&Value, InvokeError> {
+        if self.tree.is_none() {
+            self.tree = Some(parse(self.bytes())?);
+        }
+        Ok(self.tree.as_ref().unwrap_or(&Value::Null))
+    }
+}
+
+async fn run(
+    state: &AppState,
+    merchant: &str,
+    slot: Slot,
+    mut input: Input<'_>,
+    subject: Option<&str>,
+) -> Result<Answer, InvokeError> {
     let mut active = state.bindings.get(merchant, slot);
     // A canary: its candidate answers for the units its hash takes.
-    let (mut tree, mut canary) = (None, None);
+    let mut canary = None;
     if let Some(c) = active
         .as_ref()
         .and_then(|_| state.canaries.get(merchant, slot))
     {
-        let t = parse(body)?;
+        let t = input.read()?;
         let unit = subject.map(str::to_string).or_else(|| {
             let of = state.slot_policy(slot).customer?;
-            of(&t)
+            of(t)
         });
         let chosen = unit.is_some_and(|u| c.takes(&u));
         if chosen {
             active = Some(c.candidate.clone());
         }
-        (tree, canary) = (Some(t), Some((c, chosen)));
+        canary = Some((c, chosen));
     }
-    let out = decide(state, merchant, slot, body, subject, active, tree).await;
+    let out = decide(state, merchant, slot, input, subject, active).await;
     if let Some((c, chosen)) = canary
         && let Some(reason) = c.record(chosen, &out)
     {
@@ -150,36 +213,32 @@ fn parse(body: &[u8]) -> Result<Value, InvokeError> {
     })
 }
 
-/// [`invoke_about`] with the version that answers chosen, and the body's
-/// tree if it was read already.
+/// [`run`] with the version that answers chosen.
 async fn decide(
     state: &AppState,
     merchant: &str,
     slot: Slot,
-    body: &[u8],
+    mut body: Input<'_>,
     subject: Option<&str>,
     active: Option<std::sync::Arc<crate::platform::bindings::Active>>,
-    tree: Option<Value>,
 ) -> Result<Answer, InvokeError> {
     let now = crate::now_ms();
     let seed = rand::random::<u64>();
     let policy = state.slot_policy(slot);
-    // The hot path: the body straight into component values, for slots
+    // The hot path: the text straight into component values, for slots
     // whose answer rules and fallback never read the input. The JSON tree
     // is built otherwise, and for input the fast path refuses, so the
     // caller gets the tree path's precise message.
-    let fast = match (&active, &tree) {
+    let fast = match (&active, &body.tree) {
         (Some(a), None) if !policy.reads_input => {
-            wjson::params_from_slice(&a.prepared.params, body)
+            wjson::params_from_slice(&a.prepared.params, body.bytes())
         }
         _ => None,
     };
-    let tree: Value = match (fast.is_some(), tree) {
-        (true, _) => Value::Null,
-        (false, Some(t)) => t,
-        (false, None) => parse(body)?,
-    };
-    let input = &tree;
+    if fast.is_none() {
+        body.read()?;
+    }
+    let input = body.tree.as_ref().unwrap_or(&Value::Null);
     let call = Call {
         state,
         merchant,
@@ -207,8 +266,7 @@ async fn decide(
     let label = &active.label;
     let logged = Logged {
         active: &active,
-        body,
-        tree: input,
+        body: &body,
         subject,
         now,
         seed,
@@ -243,31 +301,39 @@ async fn decide(
         return Err(InvokeError::Busy(state.fair.limits(merchant).plugin_calls));
     };
     let started = Instant::now();
-    let outcome = if slot == Slot::Rfm || ticket.slotted() {
+    // What the call cost the thread that ran it, not the time it took: a
+    // call that the machine's other work interrupts is not a slow one.
+    let timed = {
+        let (runtime, active) = (state.runtime.clone(), active.clone());
+        move || {
+            let cpu = crate::platform::fair::thread_cpu();
+            let out = runtime.call(&active.prepared, &active.config, now, seed, &vals);
+            (out, crate::platform::fair::thread_cpu().saturating_sub(cpu))
+        }
+    };
+    let (outcome, cpu) = if slot == Slot::Rfm || ticket.slotted() {
         // Slow calls (this merchant's run long; RFM batches always do) run
         // off the request threads, on the blocking pool: the request
         // threads stay free for every other merchant's traffic.
-        let (runtime, active) = (state.runtime.clone(), active.clone());
         tokio::task::spawn_blocking(move || {
             crate::platform::fair::background_priority();
-            runtime.call(&active.prepared, &active.config, now, seed, &vals)
+            timed()
         })
         .await
         .unwrap_or_else(|e| {
-            Err(crate::platform::runtime::Failure {
+            let failed = crate::platform::runtime::Failure {
                 kind: FailureKind::Trap,
                 detail: format!("the call's thread failed: {e}"),
                 logs: Vec::new(),
                 usage: Default::default(),
-            })
+            };
+            (Err(failed), std::time::Duration::ZERO)
         })
     } else {
-        state
-            .runtime
-            .call(&active.prepared, &active.config, now, seed, &vals)
+        timed()
     };
     let took = started.elapsed();
-    ticket.done(took);
+    ticket.done(cpu);
     drop(ticket);
     active.series.latency.observe(took.as_secs_f64());
     let micros = took.as_micros() as u64;
@@ -299,7 +365,7 @@ async fn decide(
                                     slot,
                                     shadow,
                                     active.config.clone(),
-                                    body,
+                                    body.bytes(),
                                     now,
                                     seed,
                                     &result,
@@ -356,7 +422,7 @@ async fn decide(
     // fallback, and the breaker does not count it. (RFM batches are the
     // host's own large inputs.)
     let callers_doing = slot != Slot::Rfm
-        && body.len() > BREAKER_INPUT_BYTES
+        && body.bytes().len() > BREAKER_INPUT_BYTES
         && matches!(
             kind,
             FailureKind::Fuel
@@ -384,17 +450,16 @@ async fn decide(
 }
 
 /// What the decision log needs of a call, kept if sampled.
-struct Logged<'a> {
+struct Logged<'a, 'i> {
     active: &'a crate::platform::bindings::Active,
-    body: &'a [u8],
-    /// The input's JSON tree (`Null` on the fast path: parsed if kept).
-    tree: &'a Value,
+    /// The input (on the fast path, text only: read if kept).
+    body: &'a Input<'i>,
     subject: Option<&'a str>,
     now: i64,
     seed: u64,
 }
 
-impl Logged<'_> {
+impl Logged<'_, '_> {
     /// Queue the call for the decision log if the merchant's sample takes
     /// it (failures, fallbacks and refusals always).
     #[allow(clippy::too_many_arguments)]
@@ -415,10 +480,9 @@ impl Logged<'_> {
         }
         let customer = self.subject.map(str::to_string).or_else(|| {
             let of = state.slot_policy(slot).customer?;
-            if self.tree.is_null() {
-                of(&serde_json::from_slice(self.body).ok()?)
-            } else {
-                of(self.tree)
+            match &self.body.tree {
+                Some(tree) => of(tree),
+                None => of(&serde_json::from_slice(self.body.bytes()).ok()?),
             }
         });
         let answer = result.to_string();
@@ -430,9 +494,9 @@ impl Logged<'_> {
             plugin: self.active.label.clone(),
             contract: self.active.prepared.contract,
             config: self.active.config_json.clone(),
-            input: (self.body.len() <= INPUT_BYTES)
-                .then(|| String::from_utf8_lossy(self.body).into_owned()),
-            input_bytes: self.body.len(),
+            input: (self.body.bytes().len() <= INPUT_BYTES)
+                .then(|| String::from_utf8_lossy(self.body.bytes()).into_owned()),
+            input_bytes: self.body.bytes().len(),
             result: if answer.len() <= INPUT_BYTES {
                 result.clone()
             } else {

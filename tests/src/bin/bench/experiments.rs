@@ -9,6 +9,10 @@
 //!   `POST /v1/merchants/demo/experiments/offer-banner/assign` on loopback
 //!   (`cove serve` in its own process, load from `wrk`), and `http_ratio`
 //!   against `/healthz` in the same run.
+//! - `public_assign_http_rps`: the storefront's path, `POST
+//!   /public/v1/demo/experiments/assign` for one experiment from the shop's
+//!   origin (no key, the per-visitor limit lifted), and `assign_http_ratio`
+//!   against the same `/healthz`.
 //! - `bandit_best_arm_share`: a seeded simulation of 100,000 visitors over
 //!   four arms converting at 2.0 / 2.2 / 2.5 / 3.0%, placed by the plugin
 //!   and reweighted by it every 1,000 visitors (burn-in 1,000 exposures,
@@ -186,9 +190,20 @@ pub fn run() -> anyhow::Result<()> {
         "bandit: best arm's share of the last 20,000 visitors {share:.3}; regret {regret:.3} of an equal split's ({failures} calls failed)"
     );
     let data = tempfile::tempdir()?;
+    // One wrk address is every visitor here: the per-visitor limit is
+    // lifted for the storefront's path.
     let host = HostProcess::start(
         data.path(),
-        &["--seed-demo", guests::DIR, "--merchant-rps", "0"],
+        &[
+            "--seed-demo",
+            guests::DIR,
+            "--merchant-rps",
+            "0",
+            "--public-burst",
+            "1e9",
+            "--public-per-sec",
+            "1e9",
+        ],
     );
     let key = std::fs::read_to_string(data.path().join("demo-api-key"))?;
     let script = post_script(
@@ -212,9 +227,29 @@ pub fn run() -> anyhow::Result<()> {
         &script,
         10,
     );
+    // The storefront's path: the widget's `Cove.variant()` asks for one
+    // experiment from the shop's page (its origin, no key).
+    let public = data.path().join("public.lua");
+    std::fs::write(
+        &public,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = '{}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Origin\"] = \"{}\"\n",
+            json!({"attributes": {"id": "visitor-4711", "country": "DE"}, "keys": ["offer-banner"]}),
+            host.url
+        ),
+    )?;
+    let storefront = wrk(
+        &format!("{}/public/v1/demo/experiments/assign", host.url),
+        public.to_str().unwrap_or_default(),
+        10,
+    );
     println!(
-        "HTTP: {:.0} assignments/s ({} failed); /healthz {:.0} req/s",
-        assigns.rps, assigns.failed, baseline.rps
+        "HTTP: {:.0} assignments/s with the API key ({} failed), {:.0}/s on the storefront's path ({} failed); /healthz {:.0} req/s",
+        assigns.rps, assigns.failed, storefront.rps, storefront.failed, baseline.rps
+    );
+    anyhow::ensure!(
+        assigns.failed + storefront.failed == 0,
+        "assignments failed over HTTP"
     );
     let round = |x: f64, d: i32| (x * 10f64.powi(d)).round() / 10f64.powi(d);
     println!(
@@ -227,6 +262,8 @@ pub fn run() -> anyhow::Result<()> {
             "assign_http_rps": round(assigns.rps, 0),
             "healthz_rps": round(baseline.rps, 0),
             "http_ratio": round(assigns.rps / baseline.rps, 3),
+            "public_assign_http_rps": round(storefront.rps, 0),
+            "assign_http_ratio": round(storefront.rps / baseline.rps, 3),
             "bandit_best_arm_share": round(share, 3),
             "bandit_regret_vs_split": round(regret, 3),
         })
