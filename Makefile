@@ -12,7 +12,7 @@ LIFETIMES := 0.11.3
 HOLIDAYS := 0.109
 CDNOW := cdnow_customers_summary_with_transactions.csv
 
-.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin bench-replay bench-shadow bench-canary bench-floor deps deps-test deps-bench deps-widget widget build lint fmt
+.PHONY: run test bench bench-abuse bench-widget bench-console bench-import bench-returns bench-experiments bench-rfm bench-messaging bench-signin bench-replay bench-shadow bench-canary bench-floor bench-scale deps deps-test deps-bench deps-widget widget build lint fmt
 
 ## Rust targets the plugins (and, later, the widget) are built for.
 deps:
@@ -118,6 +118,12 @@ bench-shadow: build
 ## Cove's sandboxed call against bare wasmtime on the same component.
 bench-floor: build
 	./target/release/cove-bench floor
+
+## A large merchant's cost curves: import, RFM run, overview, returns
+## report and experiment results at 100k and 1M customers (10 orders each)
+## on SQLite and PostgreSQL. COVE_BENCH_SCALES=20000,100000 for a shorter run.
+bench-scale: deps-test build
+	./target/release/cove-bench scale
 
 ## Canary rollback on two PostgreSQL replicas under load: calls and ms.
 bench-canary: build

@@ -43,6 +43,8 @@ mod replay;
 mod returns;
 #[path = "bench/rfm.rs"]
 mod rfm;
+#[path = "bench/scale.rs"]
+mod scale;
 #[path = "bench/shadow.rs"]
 mod shadow;
 #[path = "bench/signin.rs"]
@@ -286,6 +288,7 @@ fn main() -> anyhow::Result<()> {
         Some("shadow") => return shadow::run(),
         Some("canary") => return canary::run(),
         Some("floor") => return floor::run(),
+        Some("scale") => return scale::run(),
         _ => {}
     }
     let InProcess {

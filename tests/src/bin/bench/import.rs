@@ -51,6 +51,21 @@ pub(super) fn write_files(
     customers: usize,
     per: usize,
 ) -> anyhow::Result<()> {
+    write_files_until(dir, customers, per, LAST_ORDER)
+}
+
+/// The latest an order of [`write_files`] may be placed (2024-04-14).
+const LAST_ORDER: i64 = 1_650_000_000_000 + 730 * 86_400_000;
+
+/// [`write_files`], every date moved so that the latest an order may be
+/// placed is `until` (ms).
+pub(super) fn write_files_until(
+    dir: &std::path::Path,
+    customers: usize,
+    per: usize,
+    until: i64,
+) -> anyhow::Result<()> {
+    let shift = until - LAST_ORDER;
     let mut c = std::io::BufWriter::new(std::fs::File::create(dir.join("customers.csv"))?);
     writeln!(
         c,
@@ -63,7 +78,7 @@ pub(super) fn write_files(
             "c{i:08},customer{i}@shop.example,+4915{i:09},{country},{zone},en,{},\"{}\",{}",
             ["", "silver", "gold"][i % 3],
             if i % 7 == 0 { "vip" } else { "" },
-            1_600_000_000_000i64 + i as i64 * 1_000
+            1_600_000_000_000i64 + i as i64 * 1_000 + shift
         )?;
     }
     c.flush()?;
@@ -84,7 +99,8 @@ pub(super) fn write_files(
                 "o{i:08}-{j:02},c{i:08},{},EUR,{}.{:02},{},paid,SKU-{},cat-{},1,{}.{:02}",
                 // Two years of orders, each customer at their own pace.
                 1_650_000_000_000i64
-                    + ((n >> 24) % (730 * 86_400)) as i64 * 1_000 / (1 + (i % 4) as i64),
+                    + ((n >> 24) % (730 * 86_400)) as i64 * 1_000 / (1 + (i % 4) as i64)
+                    + shift,
                 cents / 100,
                 cents % 100,
                 if j % 5 == 0 { "amazon" } else { "own-site" },

@@ -1,0 +1,187 @@
+//! `cove-bench scale`: the cost curves of a large merchant.
+//!
+//! For each size in `COVE_BENCH_SCALES` (customers; default
+//! `100000,1000000`, ten orders each, the last of them up to now) and each
+//! database in `COVE_BENCH_DBS` (default `sqlite,postgres`), a host with
+//! the demo merchant imports the synthetic files through `cove import`,
+//! and as many exposures of the demo's `offer-banner` experiment as there
+//! are customers are written through the database's bulk path. Then:
+//!
+//! - `rfm_run_s_{size}_{db}`: an RFM run of every customer, as the console
+//!   starts it;
+//! - `overview_ms_{size}_{db}`, `returns_report_ms_{size}_{db}`,
+//!   `results_ms_{size}_{db}`: the console's overview, the returns report
+//!   (90 days) and the experiment's results, each the median of three
+//!   loads;
+//! - `growth_{figure}_{db}`: each figure at the largest size over the
+//!   smallest, with `data_growth` the ratio of the sizes (linear growth:
+//!   the two are equal).
+
+use std::time::{Duration, Instant};
+
+use cove_e2e::{HostProcess, Postgres, guests};
+use serde_json::{Value, json};
+
+use super::import::{env_usize, import, write_files_until};
+
+/// The figures timed at each size.
+const FIGURES: [&str; 4] = ["rfm_run_s", "overview_ms", "returns_report_ms", "results_ms"];
+
+fn sizes() -> Vec<usize> {
+    if super::smoke() {
+        return vec![env_usize("COVE_BENCH_CUSTOMERS", 1_000)];
+    }
+    std::env::var("COVE_BENCH_SCALES")
+        .unwrap_or_else(|_| "100000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+/// One exposure of `offer-banner` per customer, through the bulk path
+/// (SQLite: one prepared insert in one transaction; PostgreSQL: the same,
+/// in batches), spread over the orders' last two years.
+async fn expose(url: &str, customers: usize, now: i64) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    let mut tx = conn.begin().await?;
+    for i in 0..customers {
+        let at = now - (i as i64 * 7_919 % 730) * 86_400_000;
+        sqlx::query(
+            "INSERT INTO experiment_exposures (merchant_id, experiment, unit, variation, event_id, at) \
+             VALUES ('demo', 'offer-banner', $1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("c{i:08}"))
+        .bind((i % 2) as i64)
+        .bind(format!("x:offer-banner:c{i:08}"))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The median of three loads of `path`, in milliseconds.
+fn page_ms(client: &reqwest::blocking::Client, url: &str, key: &str) -> anyhow::Result<f64> {
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let r = client.get(url).bearer_auth(key).send()?;
+        anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+        let _: Value = r.json()?;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[1])
+}
+
+/// An RFM run of every customer, started and waited for as the console
+/// does: its seconds.
+fn rfm_run(client: &reqwest::blocking::Client, url: &str, key: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let run: Value = client
+        .post(format!("{url}/v1/merchants/demo/rfm/runs"))
+        .bearer_auth(key)
+        .json(&json!({"time_unit": "weeks"}))
+        .send()?
+        .error_for_status()?
+        .json()?;
+    let id = run["id"].as_str().unwrap_or_default().to_string();
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let r: Value = client
+            .get(format!("{url}/v1/merchants/demo/rfm/runs/{id}"))
+            .bearer_auth(key)
+            .send()?
+            .json()?;
+        if r["status"] != "running" {
+            anyhow::ensure!(r["status"] == "done", "the run failed: {r}");
+            return Ok(started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// Run it: prints each size's figures, then one JSON line.
+pub fn run() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    sqlx::any::install_default_drivers();
+    let pg = Postgres::start();
+    let dbs = std::env::var("COVE_BENCH_DBS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let dbs: Vec<&str> = dbs
+        .split(',')
+        .filter(|d| ["sqlite", "postgres"].contains(d))
+        .collect();
+    let sizes = sizes();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()?;
+    let round = |x: f64, d: i32| (x * 10f64.powi(d)).round() / 10f64.powi(d);
+    let mut out = serde_json::Map::new();
+    for &size in &sizes {
+        let files = tempfile::tempdir()?;
+        let now = cove_host::now_ms();
+        write_files_until(files.path(), size, 10, now)?;
+        for (n, db) in dbs.iter().enumerate() {
+            let data = tempfile::tempdir()?;
+            let url = match *db {
+                "sqlite" => format!("sqlite://{}", data.path().join("cove.db").display()),
+                _ => pg.database(&format!("scale{size}x{n}")),
+            };
+            let host = HostProcess::start(
+                data.path(),
+                &[
+                    "--database-url",
+                    &url,
+                    "--seed-demo",
+                    guests::DIR,
+                    "--merchant-rps",
+                    "0",
+                ],
+            );
+            let key = std::fs::read_to_string(data.path().join("demo-api-key"))?;
+            let (rows, secs) = import(&host.url, &key, files.path())?;
+            runtime.block_on(expose(&url, size, now))?;
+            if *db == "postgres" {
+                pg.settle();
+            }
+            let rfm = rfm_run(&client, &host.url, &key)?;
+            let m = format!("{}/v1/merchants/demo", host.url);
+            let overview = page_ms(&client, &format!("{m}/overview"), &key)?;
+            let report = page_ms(&client, &format!("{m}/returns/report?days=90"), &key)?;
+            let results = page_ms(
+                &client,
+                &format!("{m}/experiments/offer-banner/results"),
+                &key,
+            )?;
+            println!(
+                "{size} customers on {db}: imported {rows} rows in {secs:.0} s; RFM run {rfm:.1} s; \
+                 overview {overview:.0} ms, returns report {report:.0} ms, experiment results ({size} exposures) {results:.0} ms"
+            );
+            for (figure, value) in FIGURES.iter().zip([rfm, overview, report, results]) {
+                out.insert(format!("{figure}_{size}_{db}"), json!(round(value, 2)));
+            }
+        }
+    }
+    if let (Some(first), Some(last)) = (sizes.first(), sizes.last())
+        && last > first
+    {
+        out.insert(
+            "data_growth".into(),
+            json!(round(*last as f64 / *first as f64, 1)),
+        );
+        for db in &dbs {
+            for figure in FIGURES {
+                let at = |size: usize| out[&format!("{figure}_{size}_{db}")].as_f64();
+                if let (Some(a), Some(b)) = (at(*first), at(*last)) {
+                    out.insert(
+                        format!("growth_{figure}_{db}"),
+                        json!(round(b / a.max(1e-3), 1)),
+                    );
+                }
+            }
+        }
+    }
+    println!("{}", Value::Object(out));
+    Ok(())
+}
