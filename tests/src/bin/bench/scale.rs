@@ -77,8 +77,12 @@ fn page_ms(client: &reqwest::blocking::Client, url: &str, key: &str) -> anyhow::
 }
 
 /// An RFM run of every customer, started and waited for as the console
-/// does: its seconds.
-fn rfm_run(client: &reqwest::blocking::Client, url: &str, key: &str) -> anyhow::Result<f64> {
+/// does: its seconds, and the run (with its phases' timings).
+fn rfm_run(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    key: &str,
+) -> anyhow::Result<(f64, Value)> {
     let started = Instant::now();
     let run: Value = client
         .post(format!("{url}/v1/merchants/demo/rfm/runs"))
@@ -97,7 +101,7 @@ fn rfm_run(client: &reqwest::blocking::Client, url: &str, key: &str) -> anyhow::
             .json()?;
         if r["status"] != "running" {
             anyhow::ensure!(r["status"] == "done", "the run failed: {r}");
-            return Ok(started.elapsed().as_secs_f64());
+            return Ok((started.elapsed().as_secs_f64(), r));
         }
     }
 }
@@ -145,7 +149,8 @@ pub fn run() -> anyhow::Result<()> {
             if *db == "postgres" {
                 pg.settle();
             }
-            let rfm = rfm_run(&client, &host.url, &key)?;
+            let (rfm, done) = rfm_run(&client, &host.url, &key)?;
+            let phase = |k: &str| done["segments"]["timings"][k].as_f64().unwrap_or(0.0);
             let m = format!("{}/v1/merchants/demo", host.url);
             let overview = page_ms(&client, &format!("{m}/overview"), &key)?;
             let report = page_ms(&client, &format!("{m}/returns/report?days=90"), &key)?;
@@ -155,8 +160,12 @@ pub fn run() -> anyhow::Result<()> {
                 &key,
             )?;
             println!(
-                "{size} customers on {db}: imported {rows} rows in {secs:.0} s; RFM run {rfm:.1} s; \
-                 overview {overview:.0} ms, returns report {report:.0} ms, experiment results ({size} exposures) {results:.0} ms"
+                "{size} customers on {db}: imported {rows} rows in {secs:.0} s; RFM run {rfm:.1} s \
+                 (summaries {:.1}, fit {:.1}, scores {:.1}); \
+                 overview {overview:.0} ms, returns report {report:.0} ms, experiment results ({size} exposures) {results:.0} ms",
+                phase("summaries_s"),
+                phase("fit_s"),
+                phase("score_s"),
             );
             for (figure, value) in FIGURES.iter().zip([rfm, overview, report, results]) {
                 out.insert(format!("{figure}_{size}_{db}"), json!(round(value, 2)));
