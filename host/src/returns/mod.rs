@@ -75,11 +75,6 @@ pub const FEATURE: Feature = Feature {
             "photo bytes",
             include_str!("migrations/0018_photo_bytes.sql"),
         ),
-        Migration::new(
-            29,
-            "orders by date",
-            include_str!("migrations/0029_orders_by_date.sql"),
-        ),
     ],
     slots: &[slots::RETURNS],
     privacy: Some(store::PRIVACY),
