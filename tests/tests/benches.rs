@@ -84,7 +84,12 @@ fn the_replay_bench_runs() {
 fn the_scale_bench_runs() {
     let f = bench_smoke(&["scale"]);
     for db in ["sqlite", "postgres"] {
-        for name in ["rfm_run_s", "overview_ms", "returns_report_ms", "results_ms"] {
+        for name in [
+            "rfm_run_s",
+            "overview_ms",
+            "returns_report_ms",
+            "results_ms",
+        ] {
             assert!(figure(&f, &format!("{name}_1000_{db}")) > 0.0, "{f}");
         }
     }

@@ -470,7 +470,13 @@ async fn fixed_split_from_definition_to_results() {
     // leave the audit log as it was (each used to write an entry), while
     // the experiment's creation is in it.
     for i in 0..50 {
-        assign(&app, &key, "checkout-banner", json!({"id": format!("v-{i}")})).await;
+        assign(
+            &app,
+            &key,
+            "checkout-banner",
+            json!({"id": format!("v-{i}")}),
+        )
+        .await;
     }
     let (s, audit) = call(&app, "GET", "/v1/merchants/shop/audit", &key, Value::Null).await;
     assert_eq!(s, StatusCode::OK, "{audit}");

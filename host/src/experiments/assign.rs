@@ -67,7 +67,10 @@ pub(super) async fn place(
     // attributes are new.
     let input = serde_json::Map::from_iter([
         ("experiment".to_string(), e.wit.clone()),
-        ("attributes".to_string(), Value::String(attributes.to_string())),
+        (
+            "attributes".to_string(),
+            Value::String(attributes.to_string()),
+        ),
         ("sticky".to_string(), json!(sticky)),
     ]);
     let decided = match invoke_tree(state, merchant, Slot::Allocator, Value::Object(input), None)

@@ -25,7 +25,12 @@ use serde_json::{Value, json};
 use super::import::{env_usize, import, write_files_until};
 
 /// The figures timed at each size.
-const FIGURES: [&str; 4] = ["rfm_run_s", "overview_ms", "returns_report_ms", "results_ms"];
+const FIGURES: [&str; 4] = [
+    "rfm_run_s",
+    "overview_ms",
+    "returns_report_ms",
+    "results_ms",
+];
 
 fn sizes() -> Vec<usize> {
     if super::smoke() {
