@@ -487,7 +487,7 @@ async fn fixed_split_from_definition_to_results() {
         .filter_map(|e| e["action"].as_str())
         .collect();
     assert!(actions.contains(&"create"), "{actions:?}");
-    assert!(!actions.iter().any(|a| *a == "assign"), "{actions:?}");
+    assert!(!actions.contains(&"assign"), "{actions:?}");
 
     // A stored customer's attributes complete the unit's.
     let (s, v) = call(
