@@ -57,6 +57,16 @@ const WORDS: crate::platform::feature::AnswerWords = crate::platform::feature::A
             .filter(|c| !c.is_empty())
             .map(str::to_string)
     },
+    // A chooser's ranking reads as its first channel.
+    kind: |answer| {
+        let first = answer.as_array()?.first();
+        Some(
+            first
+                .and_then(|r| r.get("channel"))
+                .and_then(Value::as_str)
+                .map_or_else(|| "nothing".into(), |c| format!("{c} first")),
+        )
+    },
 };
 
 /// A deferral lies within 90 days after now.
@@ -138,4 +148,23 @@ fn customer_of_request(input: &Value) -> Option<String> {
         .pointer("/request/customer/id")
         .and_then(Value::as_str)
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::feature::answer_kind;
+    use serde_json::json;
+
+    #[test]
+    fn answers_are_counted_by_kind_in_the_slots_words() {
+        let ranked = json!([{"channel": "sms", "template-only": false}, {"channel": "email"}]);
+        assert_eq!(answer_kind(Some(&WORDS), &ranked), "sms first");
+        assert_eq!(answer_kind(Some(&WORDS), &json!([])), "nothing");
+        // The platform alone knows variants and words, not rankings.
+        assert_eq!(answer_kind(None, &ranked), "answer");
+        let defer = json!({"defer": {"until": 1, "reason": "quiet hours"}});
+        assert_eq!(answer_kind(Some(&WORDS), &defer), "defer");
+        assert_eq!(answer_kind(None, &json!("allow")), "allow");
+    }
 }

@@ -247,6 +247,22 @@ pub struct AnswerWords {
     /// Where a decision's customer is (a country or region), from its
     /// input: the report counts differences by it.
     pub place: fn(&Value) -> Option<String>,
+    /// An answer that is neither a word nor a variant in a word or two
+    /// (a ranked list: "email first"); `None` leaves it "answer".
+    pub kind: fn(&Value) -> Option<String>,
+}
+
+/// The kind of an answer, as the shadow and the canary count answers: a
+/// variant's name, the answer itself when it is a word, else what the
+/// slot's words call it.
+pub fn answer_kind(words: Option<&AnswerWords>, v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) if o.len() == 1 => o.keys().next().cloned().unwrap_or_default(),
+        other => words
+            .and_then(|w| (w.kind)(other))
+            .unwrap_or_else(|| "answer".into()),
+    }
 }
 
 /// What a feature keeps about a customer, for access requests (GDPR Art.

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use wasmtime::component::Val;
 
 use crate::AppState;
+use crate::platform::feature::answer_kind;
 use crate::platform::runtime::{Prepared, Usage, json as wjson};
 use crate::platform::slots::Slot;
 
@@ -322,8 +323,8 @@ impl Shadows {
             *s.changes
                 .entry(format!(
                     "{} → {}",
-                    crate::platform::canary::answer_kind(&live),
-                    crate::platform::canary::answer_kind(&answer)
+                    answer_kind(words, &live),
+                    answer_kind(words, &answer)
                 ))
                 .or_default() += 1;
             if let Some(words) = words

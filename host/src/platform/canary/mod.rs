@@ -19,9 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use serde_json::Value;
 
 use crate::AppState;
+use crate::platform::feature::answer_kind;
 use crate::platform::bindings::Active;
 use crate::platform::invoke::{Answer, InvokeError};
 use crate::platform::slots::Slot;
@@ -252,6 +252,8 @@ pub struct Canary {
     pub bounds: Bounds,
     /// Its findings.
     pub tally: Arc<Tally>,
+    /// How the slot's answers read (what kind an answer is).
+    pub words: Option<&'static crate::platform::feature::AnswerWords>,
 }
 
 impl Canary {
@@ -274,7 +276,7 @@ impl Canary {
     pub fn record(&self, candidate: bool, out: &Result<Answer, InvokeError>) -> Option<String> {
         let (kind, failed) = match out {
             Ok(a) if a.fallback.is_some() => (None, true),
-            Ok(a) => (Some(answer_kind(&a.result)), false),
+            Ok(a) => (Some(answer_kind(self.words, &a.result)), false),
             Err(InvokeError::PluginError { .. }) => (Some("error".to_string()), false),
             Err(_) => return None,
         };
@@ -308,21 +310,6 @@ impl Canary {
             return None;
         }
         Some(reason(&breached, &self.candidate.label, &self.live))
-    }
-}
-
-/// The kind of an answer: a variant's name, or the answer itself when it
-/// is a plain word (the first channel of a channel list).
-pub fn answer_kind(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(o) if o.len() == 1 => o.keys().next().cloned().unwrap_or_default(),
-        Value::Array(a) => a
-            .first()
-            .and_then(|x| x.get("channel"))
-            .and_then(Value::as_str)
-            .map_or_else(|| "nothing".into(), |c| format!("{c} first")),
-        _ => "answer".into(),
     }
 }
 
@@ -455,6 +442,7 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
                     share,
                     bounds: row.bounds,
                     tally: old.map(|c| c.tally.clone()).unwrap_or_default(),
+                    words: state.slot_policy(slot).words,
                 })
             }
         };
