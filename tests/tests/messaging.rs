@@ -276,6 +276,12 @@ async fn concurrent_plans_for_one_customer_never_break_a_cap() {
         (3, 197),
         "the cap is reached, not undershot"
     );
+    // Plans are the sender's traffic, not changes: none is in the audit
+    // log (each used to write an entry).
+    let (s, audit) = call(&app, "GET", "/v1/merchants/shop/audit", &key, Value::Null).await;
+    assert_eq!(s, StatusCode::OK, "{audit}");
+    assert!(!audit["events"].as_array().unwrap().is_empty(), "{audit}");
+    assert!(!audit.to_string().contains("sends/plan"), "{audit}");
 
     // Consent first: SMS is withdrawn, so it is never asked; e-mail is capped.
     let (_, v) = call(&app, "POST", "/v1/merchants/shop/sends/plan", &key,

@@ -48,12 +48,32 @@ pub const FEATURE: Feature = Feature {
         ),
     ],
     slots: &[slots::FATIGUE, slots::CHANNELS],
-    // The provider's auth token is a credential.
-    permissions: &[(
-        "PUT",
-        "/v1/merchants/{merchant}/sms-provider",
-        crate::platform::keys::Scope::Keys,
-    )],
+    // The provider's auth token is a credential. A plan runs the policies
+    // and keeps its own record (the contact, with its trail), as a
+    // decision does; outcomes and inbound messages are live events. None
+    // of these is a change for the audit log: a sender makes millions.
+    permissions: &[
+        (
+            "PUT",
+            "/v1/merchants/{merchant}/sms-provider",
+            crate::platform::keys::Scope::Keys,
+        ),
+        (
+            "POST",
+            "/v1/merchants/{merchant}/sends/plan",
+            crate::platform::keys::Scope::Policies,
+        ),
+        (
+            "POST",
+            "/v1/merchants/{merchant}/sends/contacts/{id}/outcome",
+            crate::platform::keys::Scope::Import,
+        ),
+        (
+            "POST",
+            "/v1/merchants/{merchant}/inbound/sms",
+            crate::platform::keys::Scope::Import,
+        ),
+    ],
     privacy: Some(Privacy {
         tables: &[Claim {
             table: "contacts",
