@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 
 use crate::AppState;
-use crate::platform::feature::answer_kind;
 use crate::platform::bindings::Active;
+use crate::platform::feature::answer_kind;
 use crate::platform::invoke::{Answer, InvokeError};
 use crate::platform::slots::Slot;
 use crate::platform::store::{Store, StoreError};
