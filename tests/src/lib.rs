@@ -216,6 +216,21 @@ pub fn signed_as_cove(data_dir: &Path, wasm: &[u8]) -> String {
 }
 
 impl Replicas {
+    /// Bind `plugin` (`name@version`) to `shop`'s fatigue slot on the first
+    /// replica, and wait until the second answers with it.
+    pub async fn bind_fatigue(&self, plugin: &str) {
+        let (s, v) = call_url(
+            &self.a.url,
+            OPERATOR_TOKEN,
+            reqwest::Method::PUT,
+            "/v1/merchants/shop/slots/fatigue-policy",
+            json!({ "plugin": plugin }),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        wait_for_version(&self.b.url, &self.key, plugin).await;
+    }
+
     /// Start them.
     pub async fn start(pg: &Postgres, name: &str, args: &[&str]) -> Replicas {
         let db = pg.database(name);

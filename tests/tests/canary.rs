@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use cove_e2e::{
     OPERATOR_TOKEN, Postgres, Replicas, call, call_url, create_merchant, expect_error,
-    fatigue_input_for, guests, host, publish, test_limits, wait_for_version,
+    fatigue_input_for, guests, host, publish, test_limits,
 };
 use serde_json::{Value, json};
 
@@ -294,7 +294,8 @@ async fn on(url: &str, key: &str, customer: &str) -> (String, bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_canary_that_starts_failing_is_rolled_back_on_both_replicas_within_a_second() {
     let pg = Postgres::start();
-    let Replicas { a, b, key, .. } = &Replicas::start(&pg, "canary", &[]).await;
+    let replicas = &Replicas::start(&pg, "canary", &[]).await;
+    let Replicas { a, b, key, .. } = replicas;
     let r = reqwest::Client::new()
         .post(format!("{}/v1/plugins?name=flaky&version=1.0.0", a.url))
         .bearer_auth(OPERATOR_TOKEN)
@@ -303,16 +304,7 @@ async fn a_canary_that_starts_failing_is_rolled_back_on_both_replicas_within_a_s
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 201);
-    let (s, v) = call_url(
-        &a.url,
-        OPERATOR_TOKEN,
-        reqwest::Method::PUT,
-        "/v1/merchants/shop/slots/fatigue-policy",
-        json!({"plugin": "fatigue-policy@1.0.0"}),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    wait_for_version(&b.url, key, "fatigue-policy@1.0.0").await;
+    replicas.bind_fatigue("fatigue-policy@1.0.0").await;
     let (s, v) = call_url(
         &a.url,
         key,

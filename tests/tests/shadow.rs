@@ -281,18 +281,9 @@ async fn a_shadow_reports_what_it_would_decide_without_touching_live_answers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shadow_report_counts_the_calls_of_every_replica() {
     let pg = cove_e2e::Postgres::start();
-    let cove_e2e::Replicas { a, b, key, .. } =
-        &cove_e2e::Replicas::start(&pg, "shadows", &[]).await;
-    let (s, v) = cove_e2e::call_url(
-        &a.url,
-        OPERATOR_TOKEN,
-        reqwest::Method::PUT,
-        "/v1/merchants/shop/slots/fatigue-policy",
-        json!({"plugin": "fatigue-policy@1.0.0"}),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    cove_e2e::wait_for_version(&b.url, key, "fatigue-policy@1.0.0").await;
+    let replicas = &cove_e2e::Replicas::start(&pg, "shadows", &[]).await;
+    replicas.bind_fatigue("fatigue-policy@1.0.0").await;
+    let cove_e2e::Replicas { a, b, key, .. } = replicas;
     let (s, v) = cove_e2e::call_url(
         &a.url,
         key,

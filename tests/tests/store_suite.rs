@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use cove_e2e::{OPERATOR_TOKEN, Postgres, Replicas, call_url as call, wait_for_version};
+use cove_e2e::{Postgres, Replicas, wait_for_version};
 use cove_host::customers::import::{BATCH, Format, Importer, Summary};
 use cove_host::customers::model::Entity;
 use cove_host::customers::store::CustomersDb;
@@ -692,22 +692,13 @@ async fn store_suite_on_postgres() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bind_on_one_replica_reaches_the_other_without_a_restart() {
     let pg = Postgres::start();
-    let Replicas { a, b, key, .. } =
-        &Replicas::start(&pg, "replicas", &["--deadline-ms", "2000"]).await;
+    let replicas = &Replicas::start(&pg, "replicas", &["--deadline-ms", "2000"]).await;
+    let Replicas { b, key, .. } = replicas;
     // B learns of the merchant's default binding made on A.
     wait_for_version(&b.url, key, "fatigue-policy@2.0.0").await;
 
     let started = Instant::now();
-    let (s, v) = call(
-        &a.url,
-        OPERATOR_TOKEN,
-        reqwest::Method::PUT,
-        "/v1/merchants/shop/slots/fatigue-policy",
-        json!({"plugin": "fatigue-policy@1.0.0"}),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    wait_for_version(&b.url, key, "fatigue-policy@1.0.0").await;
+    replicas.bind_fatigue("fatigue-policy@1.0.0").await;
     // A figure, not an assertion (the 200 ms poll bounds it; see --nocapture).
     eprintln!(
         "bind on replica A in force on replica B after {:?}",
