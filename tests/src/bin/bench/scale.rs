@@ -5,7 +5,7 @@
 //! database in `COVE_BENCH_DBS` (default `sqlite,postgres`), a host with
 //! the demo merchant imports the synthetic files through `cove import`,
 //! and as many exposures of the demo's `offer-banner` experiment as there
-//! are customers are written through the database's bulk path. Then:
+//! are customers are written straight into the store. Then:
 //!
 //! - `rfm_run_s_{size}_{db}`: an RFM run of every customer, as the console
 //!   starts it;
@@ -43,9 +43,9 @@ fn sizes() -> Vec<usize> {
         .collect()
 }
 
-/// One exposure of `offer-banner` per customer, through the bulk path
-/// (SQLite: one prepared insert in one transaction; PostgreSQL: the same,
-/// in batches), spread over the orders' last two years.
+/// One exposure of `offer-banner` per customer, written straight into the
+/// store (one insert per row, all in one transaction, on either
+/// database), spread over the orders' last two years.
 async fn expose(url: &str, customers: usize, now: i64) -> anyhow::Result<()> {
     use sqlx::Connection;
     let mut conn = sqlx::AnyConnection::connect(url).await?;
