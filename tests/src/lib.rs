@@ -105,14 +105,20 @@ pub fn fatigue_input(channel: &str, history: Value) -> Value {
 /// [`fatigue_input`] for customer `c{i}`; every other one (even `i`) was
 /// e-mailed an hour ago, so the reference policy defers it (12 hours
 /// apart) and a policy that always allows answers differently.
+///
+/// The customer lives where it is early afternoon now, so no country's
+/// default quiet hours defer the others whatever the hour the test runs.
 pub fn fatigue_input_for(i: usize) -> Value {
+    let now = cove_host::now_ms();
     let history = if i.is_multiple_of(2) {
-        json!([{"channel": "email", "sent-at": cove_host::now_ms() - 3_600_000}])
+        json!([{"channel": "email", "sent-at": now - 3_600_000}])
     } else {
         json!([])
     };
     let mut v = fatigue_input("email", history);
     v["request"]["customer"]["id"] = json!(format!("c{i}"));
+    let utc_hour = now / 3_600_000 % 24;
+    v["request"]["customer"]["utc-offset-minutes"] = json!((14 - utc_hour) * 60);
     v
 }
 

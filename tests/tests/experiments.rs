@@ -1291,3 +1291,140 @@ async fn revenue_agrees_with_gbstats_through_the_pipeline_on_postgres() {
     let pg = Postgres::start();
     revenue_pipeline(Some(pg.database("revenue"))).await;
 }
+
+/// The results of experiment `exp`.
+async fn results(app: &axum::Router, key: &str, exp: &str) -> Value {
+    let (s, r) = call(
+        app,
+        "GET",
+        &format!("/v1/merchants/shop/experiments/{exp}/results"),
+        key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    r
+}
+
+/// Results come from rollups kept as data arrives: after new orders, a
+/// changed order, customer events, a conversion event and an erasure,
+/// an experiment whose rollup followed them reads exactly as its twin
+/// (the same definition and exposures) whose rollup is made from
+/// nothing afterwards.
+async fn rollups_follow_the_data(url: Option<String>) {
+    let (app, key, _dir) = shop_on(url).await;
+    let def = |k: &str| {
+        json!({"key": k, "variations": ["none", "gift"], "status": "running",
+        "conversionEvent": "added-to-cart", "attributionHours": 72, "regressionAdjustmentDays": 14})
+    };
+    for k in ["gift", "twin"] {
+        let (s, v) = call(&app, "POST", "/v1/merchants/shop/experiments", &key, def(k)).await;
+        assert!(s.is_success(), "{v}");
+    }
+    let (hour, day) = (3_600_000i64, 86_400_000i64);
+    let start = cove_host::now_ms() - 10 * day;
+    let at = |i: i64| start + i * hour;
+    let order = |id: String, c: usize, when: i64, total: &str, status: &str| {
+        json!({"id": id, "customer_id": format!("u{c}"), "placed_at": when,
+        "currency": "EUR", "total": total, "status": status})
+    };
+    let customers: Vec<Value> = (0..60)
+        .map(|i| json!({"id": format!("u{i}"), "country": "DE"}))
+        .collect();
+    let cart = |id: String, c: usize, when: i64| {
+        json!({"id": id, "customer_id": format!("u{c}"), "kind": "added-to-cart", "at": when})
+    };
+    let (mut orders, mut carts) = (Vec::new(), Vec::new());
+    for i in 0..60 {
+        orders.push(order(format!("pre{i}"), i, at(i as i64) - 2 * day, "20.00", "paid"));
+        if i % 3 == 0 {
+            orders.push(order(format!("post{i}"), i, at(i as i64) + hour, "35.50", "paid"));
+            carts.push(cart(format!("cart{i}"), i, at(i as i64) + hour));
+        }
+    }
+    import_lines(&app, &key, "customers", &customers).await;
+    import_lines(&app, &key, "orders", &orders).await;
+    import_lines(&app, &key, "events", &carts).await;
+    let exposures: Vec<Value> = ["gift", "twin"]
+        .iter()
+        .flat_map(|k| {
+            (0..60).map(move |i| {
+                json!({"id": format!("{k}-x{i}"), "type": "exposure", "experiment": k,
+                "unit": format!("u{i}"), "variation": i % 2, "at": at(i as i64)})
+            })
+        })
+        .collect();
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/events",
+        &key,
+        json!({"events": exposures}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let before = results(&app, &key, "gift").await;
+    let conversions =
+        |r: &Value| r["arms"][0]["conversions"].as_u64().unwrap() + r["arms"][1]["conversions"].as_u64().unwrap();
+    assert_eq!(conversions(&before), 20, "{before}");
+
+    // Five more buyers in the window (u1, u4, u7, u10, u13) and one too
+    // late to count (u2, after 72 hours); an order cancelled (u0's).
+    let later: Vec<Value> = (0..5)
+        .map(|k| order(format!("late{k}"), 1 + 3 * k, at(1 + 3 * k as i64) + 5 * hour, "12.25", "paid"))
+        .chain([
+            order("way-late".into(), 2, at(2) + 4 * day, "99.00", "paid"),
+            order("post0".into(), 0, at(0) + hour, "35.50", "cancelled"),
+        ])
+        .collect();
+    import_lines(&app, &key, "orders", &later).await;
+    // The same for carts, and a conversion sent to the experiments' own
+    // endpoint (u8).
+    let later: Vec<Value> = (0..5)
+        .map(|k| cart(format!("late{k}"), 1 + 3 * k, at(1 + 3 * k as i64) + 5 * hour))
+        .chain([cart("way-late".into(), 2, at(2) + 4 * day)])
+        .collect();
+    import_lines(&app, &key, "events", &later).await;
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/v1/merchants/shop/experiments/events",
+        &key,
+        json!({"events": [{"id": "cv1", "type": "conversion", "event": "added-to-cart", "unit": "u8", "at": at(8) + hour}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // A converted buyer is erased: their exposures go with them.
+    let (s, _) = call(
+        &app,
+        "DELETE",
+        "/v1/merchants/shop/customers/u6",
+        &key,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
+    let after = results(&app, &key, "gift").await;
+    // Five carts and one conversion more; u6 erased.
+    assert_eq!(conversions(&after), 20 + 5 + 1 - 1, "{after}");
+    let exposed = |r: &Value| r["arms"][0]["exposures"].as_u64().unwrap() + r["arms"][1]["exposures"].as_u64().unwrap();
+    assert_eq!(exposed(&after), 59, "{after}");
+    // The twin's rollup is made from nothing now: every figure agrees.
+    let twin = results(&app, &key, "twin").await;
+    for field in ["arms", "srm", "daily", "revenue"] {
+        assert_eq!(after[field], twin[field], "{field}: {after} vs {twin}");
+    }
+    assert_ne!(before["revenue"], after["revenue"], "{after}");
+}
+
+#[tokio::test]
+async fn results_follow_new_orders_events_and_erasures_on_sqlite() {
+    rollups_follow_the_data(None).await;
+}
+
+#[tokio::test]
+async fn results_follow_new_orders_events_and_erasures_on_postgres() {
+    let pg = Postgres::start();
+    rollups_follow_the_data(Some(pg.database("rollups"))).await;
+}

@@ -81,6 +81,7 @@ pub const PRIVACY: Privacy = Privacy {
             ])
         })
     }),
+    erase: None,
 };
 
 /// A customer record.
@@ -535,6 +536,12 @@ impl CustomersDb<'_> {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        for hook in features
+            .iter()
+            .filter_map(|f| f.privacy.and_then(|p| p.erase))
+        {
+            hook(&mut tx, merchant, id).await?;
+        }
         let mut removed = serde_json::Map::new();
         for claim in features
             .iter()

@@ -89,6 +89,7 @@ pub const FEATURE: Feature = Feature {
             erase: Erase::Delete,
         }],
         export: None,
+        erase: None,
     }),
     tasks: Some(spawn),
     console: &[ConsolePage::new("decisions.js", include_str!("console.js"))],

@@ -14,12 +14,7 @@ pub(super) async fn totals(
 ) -> Result<Vec<(u64, u64)>, ApiError> {
     let mut t = vec![(0, 0); e.def.variations.len()];
     for c in ExperimentsDb(&state.store)
-        .experiment_counts(
-            merchant,
-            &e.row.key,
-            &e.def.conversion_event,
-            e.def.attribution_hours as i64 * 3_600_000,
-        )
+        .experiment_counts(merchant, &e.row.key, &super::rollup::Basis::of(&e.def))
         .await?
     {
         if let Some(slot) = t.get_mut(c.variation) {

@@ -471,12 +471,7 @@ pub async fn results(
     let e = find(&state, &merchant, &key).await?;
     let n = e.def.variations.len();
     let days = ExperimentsDb(&state.store)
-        .experiment_counts(
-            &merchant,
-            &key,
-            &e.def.conversion_event,
-            e.def.attribution_hours as i64 * 3_600_000,
-        )
+        .experiment_counts(&merchant, &key, &super::rollup::Basis::of(&e.def))
         .await?;
     let mut t = vec![(0u64, 0u64); n];
     let mut daily: Vec<DayPoint> = Vec::new();
@@ -612,13 +607,7 @@ async fn revenue_results(
 ) -> Result<RevenueResults, ApiError> {
     let n = def.variations.len();
     let r = ExperimentsDb(&state.store)
-        .experiment_revenue(
-            merchant,
-            key,
-            n,
-            def.attribution_hours as i64 * 3_600_000,
-            def.regression_adjustment_days as i64 * 86_400_000,
-        )
+        .experiment_revenue(merchant, key, n, &super::rollup::Basis::of(def))
         .await?;
     // Minor units to the currency's units.
     let unit = 10f64.powi(

@@ -14,6 +14,7 @@ mod handlers;
 pub mod means;
 pub mod model;
 mod public;
+mod rollup;
 pub mod slots;
 pub mod stats;
 pub mod store;
@@ -66,11 +67,19 @@ pub const FEATURE: Feature = Feature {
             .routes(routes!(public::public_assign))
             .routes(routes!(public::public_exposures))
     },
-    migrations: &[Migration::new(
-        10,
-        "experiments",
-        include_str!("migrations/0010_experiments.sql"),
-    )],
+    migrations: &[
+        Migration::new(
+            10,
+            "experiments",
+            include_str!("migrations/0010_experiments.sql"),
+        ),
+        Migration::new(
+            29,
+            "experiment results from rollups",
+            include_str!("migrations/0029_experiment_rollups.sql"),
+        ),
+    ],
+    customers_changed: Some(rollup::units_changed),
     slots: &[slots::ALLOCATOR],
     // An assignment runs the allocator, as a decision does: it changes
     // nothing a merchant audits, and a storefront makes thousands. The
@@ -104,8 +113,14 @@ pub const FEATURE: Feature = Feature {
                 column: "unit",
                 erase: Erase::Delete,
             },
+            Claim {
+                table: "experiment_unit_orders",
+                column: "unit",
+                erase: Erase::Delete,
+            },
         ],
         export: None,
+        erase: Some(rollup::erase),
     }),
     tasks: Some(|state| {
         bandit::spawn_bandits(state, Duration::from_secs(30));

@@ -288,50 +288,42 @@ impl ExperimentsDb<'_> {
         .bind(at)
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let new = done.rows_affected() == 1;
+        if new {
+            super::rollup::units_changed(self.0, merchant, &[unit.to_string()]).await?;
+        }
+        Ok(new)
     }
 
     /// Exposures and conversions per variation and day of exposure. A
-    /// unit converted if, within `window_ms` after its exposure, it sent
-    /// `event`, or (the customer-data feature's records) a customer of
-    /// that id had an event of that kind, or placed an order when `event`
-    /// is `purchase`.
+    /// unit converted if, within the window after its exposure, it sent
+    /// the basis's event, or (the customer-data feature's records) a
+    /// customer of that id had an event of that kind, or placed an order
+    /// when the event is `purchase`. From the rollup, brought up to date.
     pub async fn experiment_counts(
         self,
         merchant: &str,
         key: &str,
-        event: &str,
-        window_ms: i64,
+        basis: &super::rollup::Basis,
     ) -> Result<Vec<DayCount>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT x.variation, x.day, CAST(COUNT(*) AS BIGINT), CAST(SUM(x.converted) AS BIGINT) FROM ( \
-               SELECT e.variation AS variation, e.at / 86400000 AS day, CASE WHEN \
-                 EXISTS (SELECT 1 FROM experiment_conversions c WHERE c.merchant_id = e.merchant_id AND c.unit = e.unit \
-                         AND c.event = $3 AND c.at >= e.at AND c.at <= e.at + $4) \
-                 OR EXISTS (SELECT 1 FROM customer_events ce WHERE ce.merchant_id = e.merchant_id AND ce.customer_id = e.unit \
-                         AND ce.kind = $3 AND ce.at >= e.at AND ce.at <= e.at + $4) \
-                 OR ($3 = 'purchase' AND EXISTS (SELECT 1 FROM orders o WHERE o.merchant_id = e.merchant_id AND o.customer_id = e.unit \
-                         AND o.placed_at >= e.at AND o.placed_at <= e.at + $4)) \
-               THEN 1 ELSE 0 END AS converted \
-               FROM experiment_exposures e WHERE e.merchant_id = $1 AND e.experiment = $2) x \
-             GROUP BY x.variation, x.day ORDER BY x.day, x.variation",
-        )
-        .bind(merchant)
-        .bind(key)
-        .bind(event)
-        .bind(window_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DayCount {
-                    variation: r.try_get::<i64, _>(0)?.max(0) as usize,
-                    day: r.try_get(1)?,
-                    exposures: r.try_get::<i64, _>(2)?.max(0) as u64,
-                    conversions: r.try_get::<i64, _>(3)?.max(0) as u64,
-                })
-            })
-            .collect()
+        super::rollup::refresh(self.0, merchant, key, basis).await?;
+        super::rollup::day_counts(self.0, merchant, key).await
+    }
+
+    /// Each exposed unit's orders (a customer of that id, not cancelled or
+    /// refunded) within the window after its exposure and the look-back
+    /// before it, summed per variation as `means` reads them. Only the
+    /// currency most of these orders use counts. From the rollup, brought
+    /// up to date.
+    pub async fn experiment_revenue(
+        self,
+        merchant: &str,
+        key: &str,
+        variations: usize,
+        basis: &super::rollup::Basis,
+    ) -> Result<Revenue, StoreError> {
+        super::rollup::refresh(self.0, merchant, key, basis).await?;
+        super::rollup::revenue(self.0, merchant, key, variations).await
     }
 }
 
@@ -348,94 +340,6 @@ pub struct Revenue {
     /// Per variation: each unit's revenue after exposure (x) and its
     /// number of orders (y).
     pub orders: Vec<super::means::Paired>,
-}
-
-impl ExperimentsDb<'_> {
-    /// Each exposed unit's orders (a customer of that id, not cancelled or
-    /// refunded) within `window_ms` after its exposure and within
-    /// `before_ms` before it, summed per variation as `means` reads them.
-    /// Only the currency most of these orders use counts.
-    pub async fn experiment_revenue(
-        self,
-        merchant: &str,
-        key: &str,
-        variations: usize,
-        window_ms: i64,
-        before_ms: i64,
-    ) -> Result<Revenue, StoreError> {
-        const ORDERS: &str = "FROM experiment_exposures e JOIN orders o ON o.merchant_id = e.merchant_id AND o.customer_id = e.unit \
-             AND o.placed_at >= e.at - $3 AND o.placed_at <= e.at + $4 AND o.status NOT IN ('cancelled', 'refunded') \
-             WHERE e.merchant_id = $1 AND e.experiment = $2";
-        let currencies = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT o.currency, CAST(COUNT(*) AS BIGINT) {ORDERS} GROUP BY o.currency ORDER BY 2 DESC, 1"
-        )))
-        .bind(merchant)
-        .bind(key)
-        .bind(before_ms)
-        .bind(window_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Revenue {
-            spend: vec![Default::default(); variations],
-            orders: vec![Default::default(); variations],
-            ..Default::default()
-        };
-        for (i, r) in currencies.iter().enumerate() {
-            if i == 0 {
-                out.currency = Some(r.try_get(0)?);
-            } else {
-                out.other_currency_orders += r.try_get::<i64, _>(1)?.max(0) as u64;
-            }
-        }
-        let rows = sqlx::query(
-            "SELECT x.variation, CAST(COUNT(*) AS BIGINT), SUM(x.rev), SUM(x.rev * x.rev), SUM(x.pre), SUM(x.pre * x.pre), \
-               SUM(x.rev * x.pre), SUM(x.cnt), SUM(x.cnt * x.cnt), SUM(x.rev * x.cnt) FROM ( \
-               SELECT e.variation AS variation, \
-                 CAST(COALESCE(SUM(CASE WHEN o.placed_at >= e.at THEN o.total_minor END), 0) AS DOUBLE PRECISION) AS rev, \
-                 CAST(COALESCE(SUM(CASE WHEN o.placed_at < e.at THEN o.total_minor END), 0) AS DOUBLE PRECISION) AS pre, \
-                 CAST(COUNT(CASE WHEN o.placed_at >= e.at THEN 1 END) AS DOUBLE PRECISION) AS cnt \
-               FROM experiment_exposures e LEFT JOIN orders o ON o.merchant_id = e.merchant_id AND o.customer_id = e.unit \
-                 AND o.placed_at >= e.at - $3 AND o.placed_at <= e.at + $4 AND o.status NOT IN ('cancelled', 'refunded') \
-                 AND o.currency = $5 \
-               WHERE e.merchant_id = $1 AND e.experiment = $2 \
-               GROUP BY e.unit, e.variation, e.at) x \
-             GROUP BY x.variation",
-        )
-        .bind(merchant)
-        .bind(key)
-        .bind(before_ms)
-        .bind(window_ms)
-        .bind(out.currency.clone().unwrap_or_default())
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &rows {
-            let v = r.try_get::<i64, _>(0)?.max(0) as usize;
-            let n = r.try_get::<i64, _>(1)?.max(0) as u64;
-            let f = |i: usize| -> Result<f64, StoreError> {
-                Ok(r.try_get::<Option<f64>, _>(i)?.unwrap_or(0.0))
-            };
-            let m = |sum: usize| -> Result<super::means::Moments, StoreError> {
-                Ok(super::means::Moments {
-                    n,
-                    sum: f(sum)?,
-                    sum_sq: f(sum + 1)?,
-                })
-            };
-            if v < variations {
-                out.spend[v] = super::means::Paired {
-                    x: m(2)?,
-                    y: m(4)?,
-                    xy: f(6)?,
-                };
-                out.orders[v] = super::means::Paired {
-                    x: m(2)?,
-                    y: m(7)?,
-                    xy: f(9)?,
-                };
-            }
-        }
-        Ok(out)
-    }
 }
 
 impl ExperimentsDb<'_> {

@@ -81,6 +81,7 @@ pub const FEATURE: Feature = Feature {
             erase: Erase::Delete,
         }],
         export: None,
+        erase: None,
     }),
     seed_demo: Some(|state, merchant| Box::pin(seed_demo(state, merchant))),
     console: &[ConsolePage::new("messaging.js", include_str!("console.js"))],

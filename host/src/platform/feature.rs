@@ -72,10 +72,36 @@ pub struct Feature {
     /// The feature's own state in the host (caches, loaded files), made
     /// once at start and found again with [`AppState::get`].
     pub state: Option<MakeState>,
+    /// Told which customers' orders or events were written (after the
+    /// write commits), for what the feature keeps figured from them.
+    pub customers_changed: Option<CustomersChanged>,
     /// The API-key scope of the feature's routes that need another than
     /// their method's (`read` for `GET`, `write` otherwise; streaming
     /// routes need `import`): `(method, path template, scope)`.
     pub permissions: &'static [(&'static str, &'static str, super::keys::Scope)],
+}
+
+/// [`Feature::customers_changed`]: `(store, merchant, customer ids)`.
+pub type CustomersChanged = for<'a> fn(
+    &'a super::store::Store,
+    &'a str,
+    &'a [String],
+) -> Pending<'a, Result<(), StoreError>>;
+
+/// Tell every feature that these customers' orders or events of
+/// `merchant` were written.
+pub async fn customers_changed(
+    store: &super::store::Store,
+    merchant: &str,
+    ids: &[String],
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for hook in crate::FEATURES.iter().filter_map(|f| f.customers_changed) {
+        hook(store, merchant, ids).await?;
+    }
+    Ok(())
 }
 
 /// [`Feature::state`]: made from the host's settings.
@@ -140,6 +166,7 @@ impl Feature {
         overview: None,
         allowed_origins: None,
         state: None,
+        customers_changed: None,
         permissions: &[],
     };
 }
@@ -276,7 +303,14 @@ pub struct Privacy {
     /// Everything the feature holds about customer `id` of `merchant`, as
     /// named parts of the export. `None`: the claims' rows as stored.
     pub export: Option<Export>,
+    /// What to do before the claims erase customer `id` (in the same
+    /// transaction), such as taking them out of figures kept from them.
+    pub erase: Option<EraseHook>,
 }
+
+/// [`Privacy::erase`]: `(transaction, merchant, customer id)`.
+pub type EraseHook =
+    for<'a> fn(&'a mut Tx, &'a str, &'a str) -> Pending<'a, Result<(), StoreError>>;
 
 /// [`Privacy::export`].
 pub type Export = for<'a> fn(

@@ -58,6 +58,7 @@ pub const PRIVACY: Privacy = Privacy {
             ])
         })
     }),
+    erase: None,
 };
 
 /// An order as a return flow sees it, with its customer.

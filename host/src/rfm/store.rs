@@ -39,6 +39,7 @@ pub const PRIVACY: Privacy = Privacy {
             )])
         })
     }),
+    erase: None,
 };
 
 /// The latest good RFM score of a customer, as JSON text: the newer of

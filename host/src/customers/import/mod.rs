@@ -827,15 +827,18 @@ async fn write_batch(
     };
     if matches!(entity, Entity::Orders | Entity::Events) {
         // The customer is the second column of both.
-        summary.touch(
-            c.new
-                .iter()
-                .chain(&c.changed)
-                .filter_map(|(cells, _)| match cells.get(1) {
-                    Some(Cell::Text(Some(id))) => Some(id.clone()),
-                    _ => None,
-                }),
-        );
+        let ids: std::collections::BTreeSet<String> = c
+            .new
+            .iter()
+            .chain(&c.changed)
+            .filter_map(|(cells, _)| match cells.get(1) {
+                Some(Cell::Text(Some(id))) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        let ids: Vec<String> = ids.into_iter().collect();
+        crate::platform::feature::customers_changed(store, merchant, &ids).await?;
+        summary.touch(ids);
     }
     for (line, id, e) in c.rejected {
         summary.reject(line, id, e);
