@@ -88,6 +88,8 @@ fn the_scale_bench_runs() {
             "rfm_run_s",
             "overview_ms",
             "returns_report_ms",
+            "results_build_s",
+            "results_change_ms",
             "results_ms",
         ] {
             assert!(figure(&f, &format!("{name}_1000_{db}")) > 0.0, "{f}");

@@ -43,7 +43,7 @@ impl Basis {
 }
 
 /// Exposures figured per transaction.
-const BATCH: usize = 500;
+const BATCH: usize = 20_000;
 
 /// One exposure's orders in one currency.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -85,6 +85,21 @@ impl Sums {
         self.rev_cnt += s * p.rev * p.cnt;
     }
 }
+
+/// The sums of a rollup row.
+const SUMS: [&str; 11] = [
+    "exposures",
+    "conversions",
+    "orders",
+    "rev",
+    "rev2",
+    "pre",
+    "pre2",
+    "rev_pre",
+    "cnt",
+    "cnt2",
+    "rev_cnt",
+];
 
 /// Changes to rollup rows, by (variation, day, currency).
 type Changes = BTreeMap<(i64, i64, String), Sums>;
@@ -164,170 +179,132 @@ fn is_deadlock(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")))
 }
 
-/// Figure one batch of stale exposures again; how many there were.
+/// Figure one batch of stale exposures again, in one transaction of
+/// set-wise statements; how many there were. The batch is marked
+/// `stale = 2` while it is figured (no other transaction ever sees that:
+/// it is back to 0 before the commit).
 async fn batch(
     store: &Store,
     merchant: &str,
     key: &str,
     basis: &Basis,
-) -> Result<usize, sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     let mut tx = store.write_tx().await?;
     let claimed = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE experiment_exposures SET stale = 0 WHERE merchant_id = $1 AND experiment = $2 AND stale = 1 \
+        "UPDATE experiment_exposures SET stale = 2 WHERE merchant_id = $1 AND experiment = $2 AND stale = 1 \
          AND unit IN (SELECT unit FROM experiment_exposures WHERE merchant_id = $1 AND experiment = $2 \
-         AND stale = 1 LIMIT {BATCH}) RETURNING unit, variation, at, converted"
+         AND stale = 1 LIMIT {BATCH})"
     )))
     .bind(merchant)
     .bind(key)
-    .fetch_all(&mut *tx)
-    .await?;
-    if claimed.is_empty() {
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if claimed == 0 {
         tx.commit().await?;
         return Ok(0);
     }
-    // unit → (variation, day, converted before)
-    let mut exposures: HashMap<String, (i64, i64, Option<i64>)> = HashMap::new();
-    for r in &claimed {
-        let at: i64 = r.try_get(2)?;
-        exposures.insert(
-            r.try_get(0)?,
-            (r.try_get(1)?, at.div_euclid(DAY_MS), r.try_get(3)?),
-        );
-    }
-    let units: Vec<&String> = exposures.keys().collect();
-    let list = marks(5, units.len());
-
-    let old = parts(&mut tx, merchant, key, &units).await?;
-    let mut converted = HashMap::new();
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT e.unit, CASE WHEN \
-           EXISTS (SELECT 1 FROM experiment_conversions c WHERE c.merchant_id = e.merchant_id AND c.unit = e.unit \
-                   AND c.event = $3 AND c.at >= e.at AND c.at <= e.at + $4) \
-           OR EXISTS (SELECT 1 FROM customer_events ce WHERE ce.merchant_id = e.merchant_id AND ce.customer_id = e.unit \
-                   AND ce.kind = $3 AND ce.at >= e.at AND ce.at <= e.at + $4) \
-           OR ($3 = 'purchase' AND EXISTS (SELECT 1 FROM orders o WHERE o.merchant_id = e.merchant_id AND o.customer_id = e.unit \
-                   AND o.placed_at >= e.at AND o.placed_at <= e.at + $4)) \
-         THEN 1 ELSE 0 END \
-         FROM experiment_exposures e WHERE e.merchant_id = $1 AND e.experiment = $2 AND e.unit IN ({list})"
-    )))
+    // Take the batch's old parts out of the sums …
+    move_sums(&mut tx, merchant, key, "-").await?;
+    sqlx::query(
+        "DELETE FROM experiment_unit_orders WHERE merchant_id = $1 AND experiment = $2 AND unit IN \
+         (SELECT unit FROM experiment_exposures WHERE merchant_id = $1 AND experiment = $2 AND stale = 2)",
+    )
     .bind(merchant)
     .bind(key)
-    .bind(&basis.event)
-    .bind(basis.window_ms);
-    for u in &units {
-        q = q.bind(u.as_str());
-    }
-    for r in q.fetch_all(&mut *tx).await? {
-        converted.insert(r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?);
-    }
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT e.unit, o.currency, CAST(COUNT(*) AS BIGINT), \
-           CAST(SUM(CASE WHEN o.placed_at >= e.at THEN o.total_minor ELSE 0 END) AS BIGINT), \
-           CAST(SUM(CASE WHEN o.placed_at < e.at THEN o.total_minor ELSE 0 END) AS BIGINT), \
-           CAST(COUNT(CASE WHEN o.placed_at >= e.at THEN 1 END) AS BIGINT) \
+    .execute(&mut *tx)
+    .await?;
+    // … figure them again …
+    sqlx::query(
+        "INSERT INTO experiment_unit_orders (merchant_id, experiment, unit, currency, orders, rev, pre, cnt) \
+         SELECT e.merchant_id, e.experiment, e.unit, o.currency, COUNT(*), \
+           SUM(CASE WHEN o.placed_at >= e.at THEN o.total_minor ELSE 0 END), \
+           SUM(CASE WHEN o.placed_at < e.at THEN o.total_minor ELSE 0 END), \
+           COUNT(CASE WHEN o.placed_at >= e.at THEN 1 END) \
          FROM experiment_exposures e JOIN orders o ON o.merchant_id = e.merchant_id AND o.customer_id = e.unit \
            AND o.placed_at >= e.at - $3 AND o.placed_at <= e.at + $4 AND o.status NOT IN ('cancelled', 'refunded') \
-         WHERE e.merchant_id = $1 AND e.experiment = $2 AND e.unit IN ({list}) \
-         GROUP BY e.unit, o.currency"
-    )))
+         WHERE e.merchant_id = $1 AND e.experiment = $2 AND e.stale = 2 \
+         GROUP BY e.merchant_id, e.experiment, e.unit, o.currency",
+    )
     .bind(merchant)
     .bind(key)
     .bind(basis.before_ms)
-    .bind(basis.window_ms);
-    for u in &units {
-        q = q.bind(u.as_str());
-    }
-    let mut new: HashMap<String, Vec<(String, Part)>> = HashMap::new();
-    for r in q.fetch_all(&mut *tx).await? {
-        new.entry(r.try_get(0)?).or_default().push((
-            r.try_get(1)?,
-            Part {
-                orders: r.try_get(2)?,
-                rev: r.try_get::<i64, _>(3)? as f64,
-                pre: r.try_get::<i64, _>(4)? as f64,
-                cnt: r.try_get::<i64, _>(5)? as f64,
-            },
-        ));
-    }
+    .bind(basis.window_ms)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE experiment_exposures SET converted = CASE WHEN \
+           EXISTS (SELECT 1 FROM experiment_conversions c WHERE c.merchant_id = experiment_exposures.merchant_id \
+                   AND c.unit = experiment_exposures.unit AND c.event = $3 \
+                   AND c.at >= experiment_exposures.at AND c.at <= experiment_exposures.at + $4) \
+           OR EXISTS (SELECT 1 FROM customer_events ce WHERE ce.merchant_id = experiment_exposures.merchant_id \
+                   AND ce.customer_id = experiment_exposures.unit AND ce.kind = $3 \
+                   AND ce.at >= experiment_exposures.at AND ce.at <= experiment_exposures.at + $4) \
+           OR ($3 = 'purchase' AND EXISTS (SELECT 1 FROM orders o WHERE o.merchant_id = experiment_exposures.merchant_id \
+                   AND o.customer_id = experiment_exposures.unit \
+                   AND o.placed_at >= experiment_exposures.at AND o.placed_at <= experiment_exposures.at + $4)) \
+         THEN 1 ELSE 0 END \
+         WHERE merchant_id = $1 AND experiment = $2 AND stale = 2",
+    )
+    .bind(merchant)
+    .bind(key)
+    .bind(&basis.event)
+    .bind(basis.window_ms)
+    .execute(&mut *tx)
+    .await?;
+    // … and put them in.
+    move_sums(&mut tx, merchant, key, "").await?;
+    sqlx::query(
+        "UPDATE experiment_exposures SET stale = 0 WHERE merchant_id = $1 AND experiment = $2 AND stale = 2",
+    )
+    .bind(merchant)
+    .bind(key)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(claimed)
+}
 
-    let mut changes = Changes::new();
-    for (unit, &(variation, day, before)) in &exposures {
-        let now = converted.get(unit).copied().unwrap_or(0);
-        if let Some(c) = before {
-            take_away(&mut changes, variation, day, c, old.get(unit));
-        }
-        let counts = changes
-            .entry((variation, day, String::new()))
-            .or_default();
-        counts.exposures += 1;
-        counts.conversions += now;
-        for (currency, p) in new.get(unit).map(Vec::as_slice).unwrap_or(&[]) {
-            changes
-                .entry((variation, day, currency.clone()))
-                .or_default()
-                .add(p, 1);
-        }
-    }
-
-    // What each exposure counts as now.
-    for (flag, of) in [(1, true), (0, false)] {
-        let these: Vec<&&String> = units
-            .iter()
-            .filter(|u| (converted.get(u.as_str()).copied().unwrap_or(0) == 1) == of)
-            .collect();
-        if these.is_empty() {
-            continue;
-        }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE experiment_exposures SET converted = {flag} \
-             WHERE merchant_id = $1 AND experiment = $2 AND unit IN ({})",
-            marks(3, these.len())
-        )))
-        .bind(merchant)
-        .bind(key);
-        for u in these {
-            q = q.bind(u.as_str());
-        }
-        q.execute(&mut *tx).await?;
-    }
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM experiment_unit_orders WHERE merchant_id = $1 AND experiment = $2 AND unit IN ({})",
-        marks(3, units.len())
+/// Add (`sign` "") or take away ("-") the parts of the batch being
+/// figured (`stale = 2`) that are in the rollup.
+async fn move_sums(tx: &mut Tx, merchant: &str, key: &str, sign: &str) -> Result<(), sqlx::Error> {
+    let set: Vec<String> = SUMS
+        .iter()
+        .map(|c| format!("{c} = experiment_rollups.{c} + excluded.{c}"))
+        .collect();
+    let upsert = format!(
+        "ON CONFLICT (merchant_id, experiment, variation, day, currency) DO UPDATE SET {}",
+        set.join(", ")
+    );
+    let day = format!("e.at / {DAY_MS}");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO experiment_rollups (merchant_id, experiment, variation, day, currency, {}) \
+         SELECT $1, $2, e.variation, {day}, '', {sign}COUNT(*), {sign}SUM(e.converted), 0, 0, 0, 0, 0, 0, 0, 0, 0 \
+         FROM experiment_exposures e \
+         WHERE e.merchant_id = $1 AND e.experiment = $2 AND e.stale = 2 AND e.converted IS NOT NULL \
+         GROUP BY e.variation, {day} {upsert}",
+        SUMS.join(", ")
     )))
     .bind(merchant)
-    .bind(key);
-    for u in &units {
-        q = q.bind(u.as_str());
-    }
-    q.execute(&mut *tx).await?;
-    let rows: Vec<(&String, &String, &Part)> = new
-        .iter()
-        .flat_map(|(u, ps)| ps.iter().map(move |(c, p)| (u, c, p)))
-        .collect();
-    for chunk in rows.chunks(500) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", marks(i * 8 + 1, 8)))
-            .collect();
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO experiment_unit_orders (merchant_id, experiment, unit, currency, orders, rev, pre, cnt) VALUES {}",
-            values.join(", ")
-        )));
-        for (unit, currency, p) in chunk {
-            q = q
-                .bind(merchant)
-                .bind(key)
-                .bind(unit.as_str())
-                .bind(currency.as_str())
-                .bind(p.orders)
-                .bind(p.rev)
-                .bind(p.pre)
-                .bind(p.cnt);
-        }
-        q.execute(&mut *tx).await?;
-    }
-    apply(&mut tx, merchant, key, changes).await?;
-    tx.commit().await?;
-    Ok(claimed.len())
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO experiment_rollups (merchant_id, experiment, variation, day, currency, {}) \
+         SELECT $1, $2, e.variation, {day}, u.currency, 0, 0, {sign}SUM(u.orders), \
+           {sign}SUM(u.rev), {sign}SUM(u.rev * u.rev), {sign}SUM(u.pre), {sign}SUM(u.pre * u.pre), \
+           {sign}SUM(u.rev * u.pre), {sign}SUM(u.cnt), {sign}SUM(u.cnt * u.cnt), {sign}SUM(u.rev * u.cnt) \
+         FROM experiment_exposures e JOIN experiment_unit_orders u ON u.merchant_id = e.merchant_id \
+           AND u.experiment = e.experiment AND u.unit = e.unit \
+         WHERE e.merchant_id = $1 AND e.experiment = $2 AND e.stale = 2 AND e.converted IS NOT NULL \
+         GROUP BY e.variation, {day}, u.currency {upsert}",
+        SUMS.join(", ")
+    )))
+    .bind(merchant)
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// The stored parts of `units`' exposures to `key`, by unit.
@@ -390,19 +367,6 @@ async fn apply(tx: &mut Tx, merchant: &str, key: &str, changes: Changes) -> Resu
         .into_iter()
         .filter(|(_, s)| *s != Sums::default())
         .collect();
-    const SUMS: [&str; 11] = [
-        "exposures",
-        "conversions",
-        "orders",
-        "rev",
-        "rev2",
-        "pre",
-        "pre2",
-        "rev_pre",
-        "cnt",
-        "cnt2",
-        "rev_cnt",
-    ];
     let set: Vec<String> = SUMS
         .iter()
         .map(|c| format!("{c} = experiment_rollups.{c} + excluded.{c}"))

@@ -2,12 +2,12 @@
 -- and figured again only when the unit's orders or events change (it is
 -- then stale), so a results page reads a few rows per arm and day.
 
--- Stale: to be figured again. Converted: what it counted as (NULL: not
--- yet in the rollup).
+-- Stale: 1 to be figured again (2 while it is, inside one transaction),
+-- 0 figured. Converted: what it counted as (NULL: not yet in the rollup).
 ALTER TABLE experiment_exposures ADD COLUMN stale INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE experiment_exposures ADD COLUMN converted INTEGER;
 CREATE INDEX experiment_exposures_by_unit ON experiment_exposures (merchant_id, unit);
-CREATE INDEX experiment_exposures_stale ON experiment_exposures (merchant_id, experiment) WHERE stale = 1;
+CREATE INDEX experiment_exposures_stale ON experiment_exposures (merchant_id, experiment, stale);
 
 -- What a rollup counts by; when the experiment's definition changes it,
 -- the rollup is figured again from the start.

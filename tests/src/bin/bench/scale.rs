@@ -9,6 +9,11 @@
 //!
 //! - `rfm_run_s_{size}_{db}`: an RFM run of every customer, as the console
 //!   starts it;
+//! - `results_build_s_{size}_{db}`: the experiment's first results,
+//!   which make its rollup from nothing;
+//! - `results_change_ms_{size}_{db}`: its results after 1,000 customers
+//!   each placed an order (imported over HTTP), whose exposures the
+//!   load figures again;
 //! - `overview_ms_{size}_{db}`, `returns_report_ms_{size}_{db}`,
 //!   `results_ms_{size}_{db}`: the console's overview, the returns report
 //!   (90 days) and the experiment's results, each the median of three
@@ -25,12 +30,17 @@ use serde_json::{Value, json};
 use super::import::{env_usize, import, write_files_until};
 
 /// The figures timed at each size.
-const FIGURES: [&str; 4] = [
+const FIGURES: [&str; 6] = [
     "rfm_run_s",
     "overview_ms",
     "returns_report_ms",
+    "results_build_s",
+    "results_change_ms",
     "results_ms",
 ];
+
+/// Customers who place an order between two loads of the results.
+const CHANGED: usize = 1_000;
 
 fn sizes() -> Vec<usize> {
     if super::smoke() {
@@ -67,15 +77,48 @@ async fn expose(url: &str, customers: usize, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One order now for each of `CHANGED` customers spread over all
+/// `customers`, imported over HTTP.
+fn new_orders(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    key: &str,
+    customers: usize,
+    now: i64,
+) -> anyhow::Result<()> {
+    let body: String = (0..CHANGED.min(customers))
+        .map(|k| {
+            let c = k * customers / CHANGED.min(customers);
+            format!(
+                "{}\n",
+                json!({"id": format!("new-{c}"), "customer_id": format!("c{c:08}"),
+                "placed_at": now, "currency": "EUR", "total": "42.00"})
+            )
+        })
+        .collect();
+    client
+        .post(format!("{url}/v1/merchants/demo/import/orders?format=ndjson"))
+        .bearer_auth(key)
+        .body(body)
+        .send()?
+        .error_for_status()?;
+    Ok(())
+}
+
+/// One load of `url`, in milliseconds.
+fn load_ms(client: &reqwest::blocking::Client, url: &str, key: &str) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let r = client.get(url).bearer_auth(key).send()?;
+    anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+    let _: Value = r.json()?;
+    Ok(started.elapsed().as_secs_f64() * 1e3)
+}
+
 /// The median of three loads of `path`, in milliseconds.
 fn page_ms(client: &reqwest::blocking::Client, url: &str, key: &str) -> anyhow::Result<f64> {
     let mut times = Vec::new();
     for _ in 0..3 {
-        let started = Instant::now();
-        let r = client.get(url).bearer_auth(key).send()?;
-        anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
-        let _: Value = r.json()?;
-        times.push(started.elapsed().as_secs_f64() * 1e3);
+        times.push(load_ms(client, url, key)?);
     }
     times.sort_by(f64::total_cmp);
     Ok(times[1])
@@ -159,20 +202,24 @@ pub fn run() -> anyhow::Result<()> {
             let m = format!("{}/v1/merchants/demo", host.url);
             let overview = page_ms(&client, &format!("{m}/overview"), &key)?;
             let report = page_ms(&client, &format!("{m}/returns/report?days=90"), &key)?;
-            let results = page_ms(
-                &client,
-                &format!("{m}/experiments/offer-banner/results"),
-                &key,
-            )?;
+            let page = format!("{m}/experiments/offer-banner/results");
+            let build = load_ms(&client, &page, &key)? / 1e3;
+            new_orders(&client, &host.url, &key, size, cove_host::now_ms())?;
+            let change = load_ms(&client, &page, &key)?;
+            let results = page_ms(&client, &page, &key)?;
             println!(
                 "{size} customers on {db}: imported {rows} rows in {secs:.0} s; RFM run {rfm:.1} s \
                  (summaries {:.1}, fit {:.1}, scores {:.1}); \
-                 overview {overview:.0} ms, returns report {report:.0} ms, experiment results ({size} exposures) {results:.0} ms",
+                 overview {overview:.0} ms, returns report {report:.0} ms; experiment results ({size} exposures): \
+                 rollup made in {build:.1} s, {change:.0} ms after {CHANGED} customers ordered, then {results:.0} ms",
                 phase("summaries_s"),
                 phase("fit_s"),
                 phase("score_s"),
             );
-            for (figure, value) in FIGURES.iter().zip([rfm, overview, report, results]) {
+            for (figure, value) in FIGURES
+                .iter()
+                .zip([rfm, overview, report, build, change, results])
+            {
                 out.insert(format!("{figure}_{size}_{db}"), json!(round(value, 2)));
             }
         }
