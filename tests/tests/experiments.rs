@@ -1310,7 +1310,8 @@ async fn results(app: &axum::Router, key: &str, exp: &str) -> Value {
 /// changed order, customer events, a conversion event and an erasure,
 /// an experiment whose rollup followed them reads exactly as its twin
 /// (the same definition and exposures) whose rollup is made from
-/// nothing afterwards.
+/// nothing afterwards. There are more units than the rollup figures in
+/// one transaction (5,000).
 async fn rollups_follow_the_data(url: Option<String>) {
     let (app, key, _dir) = shop_on(url).await;
     let def = |k: &str| {
@@ -1323,22 +1324,32 @@ async fn rollups_follow_the_data(url: Option<String>) {
     }
     let (hour, day) = (3_600_000i64, 86_400_000i64);
     let start = cove_host::now_ms() - 10 * day;
-    let at = |i: i64| start + i * hour;
+    let at = |i: i64| start + i * 60_000;
     let order = |id: String, c: usize, when: i64, total: &str, status: &str| {
         json!({"id": id, "customer_id": format!("u{c}"), "placed_at": when,
         "currency": "EUR", "total": total, "status": status})
     };
-    let customers: Vec<Value> = (0..60)
+    let customers: Vec<Value> = (0..12_000)
         .map(|i| json!({"id": format!("u{i}"), "country": "DE"}))
         .collect();
-    let cart = |id: String, c: usize, when: i64| {
-        json!({"id": id, "customer_id": format!("u{c}"), "kind": "added-to-cart", "at": when})
-    };
+    let cart = |id: String, c: usize, when: i64| json!({"id": id, "customer_id": format!("u{c}"), "kind": "added-to-cart", "at": when});
     let (mut orders, mut carts) = (Vec::new(), Vec::new());
-    for i in 0..60 {
-        orders.push(order(format!("pre{i}"), i, at(i as i64) - 2 * day, "20.00", "paid"));
+    for i in 0..12_000 {
+        orders.push(order(
+            format!("pre{i}"),
+            i,
+            at(i as i64) - 2 * day,
+            "20.00",
+            "paid",
+        ));
         if i % 3 == 0 {
-            orders.push(order(format!("post{i}"), i, at(i as i64) + hour, "35.50", "paid"));
+            orders.push(order(
+                format!("post{i}"),
+                i,
+                at(i as i64) + hour,
+                "35.50",
+                "paid",
+            ));
             carts.push(cart(format!("cart{i}"), i, at(i as i64) + hour));
         }
     }
@@ -1348,30 +1359,42 @@ async fn rollups_follow_the_data(url: Option<String>) {
     let exposures: Vec<Value> = ["gift", "twin"]
         .iter()
         .flat_map(|k| {
-            (0..60).map(move |i| {
+            (0..12_000).map(move |i| {
                 json!({"id": format!("{k}-x{i}"), "type": "exposure", "experiment": k,
                 "unit": format!("u{i}"), "variation": i % 2, "at": at(i as i64)})
             })
         })
         .collect();
-    let (s, v) = call(
-        &app,
-        "POST",
-        "/v1/merchants/shop/experiments/events",
-        &key,
-        json!({"events": exposures}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    for events in exposures.chunks(5_000) {
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/v1/merchants/shop/experiments/events",
+            &key,
+            json!({"events": events}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
     let before = results(&app, &key, "gift").await;
-    let conversions =
-        |r: &Value| r["arms"][0]["conversions"].as_u64().unwrap() + r["arms"][1]["conversions"].as_u64().unwrap();
-    assert_eq!(conversions(&before), 20, "{before}");
+    let conversions = |r: &Value| {
+        r["arms"][0]["conversions"].as_u64().unwrap()
+            + r["arms"][1]["conversions"].as_u64().unwrap()
+    };
+    assert_eq!(conversions(&before), 4_000, "{before}");
 
     // Five more buyers in the window (u1, u4, u7, u10, u13) and one too
     // late to count (u2, after 72 hours); an order cancelled (u0's).
     let later: Vec<Value> = (0..5)
-        .map(|k| order(format!("late{k}"), 1 + 3 * k, at(1 + 3 * k as i64) + 5 * hour, "12.25", "paid"))
+        .map(|k| {
+            order(
+                format!("late{k}"),
+                1 + 3 * k,
+                at(1 + 3 * k as i64) + 5 * hour,
+                "12.25",
+                "paid",
+            )
+        })
         .chain([
             order("way-late".into(), 2, at(2) + 4 * day, "99.00", "paid"),
             order("post0".into(), 0, at(0) + hour, "35.50", "cancelled"),
@@ -1381,7 +1404,13 @@ async fn rollups_follow_the_data(url: Option<String>) {
     // The same for carts, and a conversion sent to the experiments' own
     // endpoint (u8).
     let later: Vec<Value> = (0..5)
-        .map(|k| cart(format!("late{k}"), 1 + 3 * k, at(1 + 3 * k as i64) + 5 * hour))
+        .map(|k| {
+            cart(
+                format!("late{k}"),
+                1 + 3 * k,
+                at(1 + 3 * k as i64) + 5 * hour,
+            )
+        })
         .chain([cart("way-late".into(), 2, at(2) + 4 * day)])
         .collect();
     import_lines(&app, &key, "events", &later).await;
@@ -1407,9 +1436,11 @@ async fn rollups_follow_the_data(url: Option<String>) {
 
     let after = results(&app, &key, "gift").await;
     // Five carts and one conversion more; u6 erased.
-    assert_eq!(conversions(&after), 20 + 5 + 1 - 1, "{after}");
-    let exposed = |r: &Value| r["arms"][0]["exposures"].as_u64().unwrap() + r["arms"][1]["exposures"].as_u64().unwrap();
-    assert_eq!(exposed(&after), 59, "{after}");
+    assert_eq!(conversions(&after), 4_000 + 5 + 1 - 1, "{after}");
+    let exposed = |r: &Value| {
+        r["arms"][0]["exposures"].as_u64().unwrap() + r["arms"][1]["exposures"].as_u64().unwrap()
+    };
+    assert_eq!(exposed(&after), 11_999, "{after}");
     // The twin's rollup is made from nothing now: every figure agrees.
     let twin = results(&app, &key, "twin").await;
     for field in ["arms", "srm", "daily", "revenue"] {

@@ -43,7 +43,7 @@ impl Basis {
 }
 
 /// Exposures figured per transaction.
-const BATCH: usize = 20_000;
+const BATCH: usize = 5_000;
 
 /// One exposure's orders in one currency.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -163,11 +163,11 @@ pub(super) async fn refresh(
         .await?;
     }
     tx.commit().await?;
-    let mut conflicts = 0;
+    let (mut conflicts, mut from) = (0, String::new());
     loop {
-        match batch(store, merchant, key, basis).await {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
+        match batch(store, merchant, key, basis, &mut from).await {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
             // Two replicas' batches waited on each other: one goes again.
             Err(e) if is_deadlock(&e) && conflicts < 5 => conflicts += 1,
             Err(e) => return Err(e.into()),
@@ -180,94 +180,137 @@ fn is_deadlock(e: &sqlx::Error) -> bool {
 }
 
 /// Figure one batch of stale exposures again, in one transaction of
-/// set-wise statements; how many there were. The batch is marked
-/// `stale = 2` while it is figured (no other transaction ever sees that:
-/// it is back to 0 before the commit).
+/// set-wise statements; whether there are more. A batch is the next
+/// [`BATCH`] stale units after `from` in the units' order (a range every
+/// statement can walk in an index, whatever the planner knows); it is
+/// marked `stale = 2` while it is figured (no other transaction ever sees
+/// that: it is back to 0 before the commit). `from` moves past it.
 async fn batch(
     store: &Store,
     merchant: &str,
     key: &str,
     basis: &Basis,
-) -> Result<u64, sqlx::Error> {
+    from: &mut String,
+) -> Result<bool, sqlx::Error> {
+    let pg = !store.sqlite;
     let mut tx = store.write_tx().await?;
-    let claimed = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE experiment_exposures SET stale = 2 WHERE merchant_id = $1 AND experiment = $2 AND stale = 1 \
-         AND unit IN (SELECT unit FROM experiment_exposures WHERE merchant_id = $1 AND experiment = $2 \
-         AND stale = 1 LIMIT {BATCH})"
+    let to: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT unit FROM experiment_exposures WHERE merchant_id = $1 AND experiment = $2 AND stale = 1 \
+         AND unit > $3 ORDER BY unit LIMIT 1 OFFSET {}",
+        BATCH - 1
     )))
     .bind(merchant)
     .bind(key)
+    .bind(from.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    // The batch's units: after `from` ($3), up to `to` ($4) if there are
+    // more.
+    let range = |e: &str| match to {
+        Some(_) => format!("{e}unit > $3 AND {e}unit <= $4"),
+        None => format!("{e}unit > $3"),
+    };
+    let bounds = |q: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>| {
+        let q = q
+            .bind(merchant.to_string())
+            .bind(key.to_string())
+            .bind(from.clone());
+        match &to {
+            Some(t) => q.bind(t.clone()),
+            None => q,
+        }
+    };
+    bounds(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE experiment_exposures SET stale = 2 \
+         WHERE merchant_id = $1 AND experiment = $2 AND stale = 1 AND {}",
+        range("")
+    ))))
     .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if claimed == 0 {
-        tx.commit().await?;
-        return Ok(0);
-    }
+    .await?;
     // Take the batch's old parts out of the sums …
-    move_sums(&mut tx, merchant, key, "-").await?;
-    sqlx::query(
-        "DELETE FROM experiment_unit_orders WHERE merchant_id = $1 AND experiment = $2 AND unit IN \
-         (SELECT unit FROM experiment_exposures WHERE merchant_id = $1 AND experiment = $2 AND stale = 2)",
-    )
+    move_sums(&mut tx, pg, merchant, key, "-").await?;
+    // The batch's units, found once and looked up by key.
+    let batch = "SELECT unit FROM experiment_exposures WHERE merchant_id = $1 AND experiment = $2 AND stale = 2";
+    let of_batch = if pg {
+        format!("unit = ANY(ARRAY({batch}))")
+    } else {
+        format!("unit IN ({batch})")
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM experiment_unit_orders WHERE merchant_id = $1 AND experiment = $2 AND {of_batch}"
+    )))
     .bind(merchant)
     .bind(key)
     .execute(&mut *tx)
     .await?;
     // … figure them again …
-    sqlx::query(
+    let n = if to.is_some() { 5 } else { 4 };
+    bounds(sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO experiment_unit_orders (merchant_id, experiment, unit, currency, orders, rev, pre, cnt) \
          SELECT e.merchant_id, e.experiment, e.unit, o.currency, COUNT(*), \
            SUM(CASE WHEN o.placed_at >= e.at THEN o.total_minor ELSE 0 END), \
            SUM(CASE WHEN o.placed_at < e.at THEN o.total_minor ELSE 0 END), \
            COUNT(CASE WHEN o.placed_at >= e.at THEN 1 END) \
          FROM experiment_exposures e JOIN orders o ON o.merchant_id = e.merchant_id AND o.customer_id = e.unit \
-           AND o.placed_at >= e.at - $3 AND o.placed_at <= e.at + $4 AND o.status NOT IN ('cancelled', 'refunded') \
-         WHERE e.merchant_id = $1 AND e.experiment = $2 AND e.stale = 2 \
+           AND o.placed_at >= e.at - ${n} AND o.placed_at <= e.at + ${} AND o.status NOT IN ('cancelled', 'refunded') \
+         WHERE e.merchant_id = $1 AND e.experiment = $2 AND e.stale = 2 AND {} \
          GROUP BY e.merchant_id, e.experiment, e.unit, o.currency",
-    )
-    .bind(merchant)
-    .bind(key)
+        n + 1,
+        range("e.")
+    ))))
     .bind(basis.before_ms)
     .bind(basis.window_ms)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE experiment_exposures SET converted = CASE WHEN \
-           EXISTS (SELECT 1 FROM experiment_conversions c WHERE c.merchant_id = experiment_exposures.merchant_id \
-                   AND c.unit = experiment_exposures.unit AND c.event = $3 \
-                   AND c.at >= experiment_exposures.at AND c.at <= experiment_exposures.at + $4) \
-           OR EXISTS (SELECT 1 FROM customer_events ce WHERE ce.merchant_id = experiment_exposures.merchant_id \
-                   AND ce.customer_id = experiment_exposures.unit AND ce.kind = $3 \
-                   AND ce.at >= experiment_exposures.at AND ce.at <= experiment_exposures.at + $4) \
-           OR ($3 = 'purchase' AND EXISTS (SELECT 1 FROM orders o WHERE o.merchant_id = experiment_exposures.merchant_id \
-                   AND o.customer_id = experiment_exposures.unit \
-                   AND o.placed_at >= experiment_exposures.at AND o.placed_at <= experiment_exposures.at + $4)) \
+    let (event, window) = (format!("${n}"), format!("${}", n + 1));
+    let e = "experiment_exposures";
+    bounds(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {e} SET converted = CASE WHEN \
+           EXISTS (SELECT 1 FROM experiment_conversions c WHERE c.merchant_id = {e}.merchant_id \
+                   AND c.unit = {e}.unit AND c.event = {event} \
+                   AND c.at >= {e}.at AND c.at <= {e}.at + {window}) \
+           OR EXISTS (SELECT 1 FROM customer_events ce WHERE ce.merchant_id = {e}.merchant_id \
+                   AND ce.customer_id = {e}.unit AND ce.kind = {event} \
+                   AND ce.at >= {e}.at AND ce.at <= {e}.at + {window}) \
+           OR ({event} = 'purchase' AND EXISTS (SELECT 1 FROM orders o WHERE o.merchant_id = {e}.merchant_id \
+                   AND o.customer_id = {e}.unit \
+                   AND o.placed_at >= {e}.at AND o.placed_at <= {e}.at + {window})) \
          THEN 1 ELSE 0 END \
-         WHERE merchant_id = $1 AND experiment = $2 AND stale = 2",
-    )
-    .bind(merchant)
-    .bind(key)
-    .bind(&basis.event)
+         WHERE merchant_id = $1 AND experiment = $2 AND stale = 2 AND {}",
+        range("")
+    ))))
+    .bind(basis.event.clone())
     .bind(basis.window_ms)
     .execute(&mut *tx)
     .await?;
     // … and put them in.
-    move_sums(&mut tx, merchant, key, "").await?;
-    sqlx::query(
-        "UPDATE experiment_exposures SET stale = 0 WHERE merchant_id = $1 AND experiment = $2 AND stale = 2",
-    )
-    .bind(merchant)
-    .bind(key)
+    move_sums(&mut tx, pg, merchant, key, "").await?;
+    bounds(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE experiment_exposures SET stale = 0 \
+         WHERE merchant_id = $1 AND experiment = $2 AND stale = 2 AND {}",
+        range("")
+    ))))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(claimed)
+    Ok(match to {
+        Some(t) => {
+            *from = t;
+            true
+        }
+        None => false,
+    })
 }
 
 /// Add (`sign` "") or take away ("-") the parts of the batch being
 /// figured (`stale = 2`) that are in the rollup.
-async fn move_sums(tx: &mut Tx, merchant: &str, key: &str, sign: &str) -> Result<(), sqlx::Error> {
+async fn move_sums(
+    tx: &mut Tx,
+    pg: bool,
+    merchant: &str,
+    key: &str,
+    sign: &str,
+) -> Result<(), sqlx::Error> {
     let set: Vec<String> = SUMS
         .iter()
         .map(|c| format!("{c} = experiment_rollups.{c} + excluded.{c}"))
@@ -277,6 +320,16 @@ async fn move_sums(tx: &mut Tx, merchant: &str, key: &str, sign: &str) -> Result
         set.join(", ")
     );
     let day = format!("e.at / {DAY_MS}");
+    // PostgreSQL may plan a join to a table it has no figures on yet as a
+    // scan of that table per exposure; a lateral subquery it cannot
+    // flatten (`OFFSET 0`) looks each exposure's parts up by key.
+    let join = if pg {
+        "CROSS JOIN LATERAL (SELECT * FROM experiment_unit_orders x WHERE x.merchant_id = e.merchant_id \
+         AND x.experiment = e.experiment AND x.unit = e.unit OFFSET 0) u"
+    } else {
+        "JOIN experiment_unit_orders u ON u.merchant_id = e.merchant_id AND u.experiment = e.experiment \
+         AND u.unit = e.unit"
+    };
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO experiment_rollups (merchant_id, experiment, variation, day, currency, {}) \
          SELECT $1, $2, e.variation, {day}, '', {sign}COUNT(*), {sign}SUM(e.converted), 0, 0, 0, 0, 0, 0, 0, 0, 0 \
@@ -294,8 +347,7 @@ async fn move_sums(tx: &mut Tx, merchant: &str, key: &str, sign: &str) -> Result
          SELECT $1, $2, e.variation, {day}, u.currency, 0, 0, {sign}SUM(u.orders), \
            {sign}SUM(u.rev), {sign}SUM(u.rev * u.rev), {sign}SUM(u.pre), {sign}SUM(u.pre * u.pre), \
            {sign}SUM(u.rev * u.pre), {sign}SUM(u.cnt), {sign}SUM(u.cnt * u.cnt), {sign}SUM(u.rev * u.cnt) \
-         FROM experiment_exposures e JOIN experiment_unit_orders u ON u.merchant_id = e.merchant_id \
-           AND u.experiment = e.experiment AND u.unit = e.unit \
+         FROM experiment_exposures e {join} \
          WHERE e.merchant_id = $1 AND e.experiment = $2 AND e.stale = 2 AND e.converted IS NOT NULL \
          GROUP BY e.variation, {day}, u.currency {upsert}",
         SUMS.join(", ")
@@ -347,9 +399,7 @@ fn take_away(
     converted: i64,
     parts: Option<&Vec<(String, Part)>>,
 ) {
-    let counts = changes
-        .entry((variation, day, String::new()))
-        .or_default();
+    let counts = changes.entry((variation, day, String::new())).or_default();
     counts.exposures -= 1;
     counts.conversions -= converted;
     for (currency, p) in parts.map(Vec::as_slice).unwrap_or(&[]) {
@@ -362,7 +412,12 @@ fn take_away(
 
 /// Move the rollup's sums by `changes` (in key order, so two
 /// transactions lock rows in one order).
-async fn apply(tx: &mut Tx, merchant: &str, key: &str, changes: Changes) -> Result<(), sqlx::Error> {
+async fn apply(
+    tx: &mut Tx,
+    merchant: &str,
+    key: &str,
+    changes: Changes,
+) -> Result<(), sqlx::Error> {
     let rows: Vec<_> = changes
         .into_iter()
         .filter(|(_, s)| *s != Sums::default())

@@ -7,7 +7,7 @@
 ALTER TABLE experiment_exposures ADD COLUMN stale INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE experiment_exposures ADD COLUMN converted INTEGER;
 CREATE INDEX experiment_exposures_by_unit ON experiment_exposures (merchant_id, unit);
-CREATE INDEX experiment_exposures_stale ON experiment_exposures (merchant_id, experiment, stale);
+CREATE INDEX experiment_exposures_stale ON experiment_exposures (merchant_id, experiment, stale, unit);
 
 -- What a rollup counts by; when the experiment's definition changes it,
 -- the rollup is figured again from the start.

@@ -97,7 +97,9 @@ fn new_orders(
         })
         .collect();
     client
-        .post(format!("{url}/v1/merchants/demo/import/orders?format=ndjson"))
+        .post(format!(
+            "{url}/v1/merchants/demo/import/orders?format=ndjson"
+        ))
         .bearer_auth(key)
         .body(body)
         .send()?
