@@ -1435,6 +1435,7 @@ async fn rollups_follow_the_data(url: Option<String>) {
     assert_eq!(s, StatusCode::NO_CONTENT);
 
     let after = results(&app, &key, "gift").await;
+    assert_eq!(after["counting"], false, "{after}");
     // Five carts and one conversion more; u6 erased.
     assert_eq!(conversions(&after), 4_000 + 5 + 1 - 1, "{after}");
     let exposed = |r: &Value| {

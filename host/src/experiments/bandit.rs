@@ -13,10 +13,15 @@ pub(super) async fn totals(
     e: &Loaded,
 ) -> Result<Vec<(u64, u64)>, ApiError> {
     let mut t = vec![(0, 0); e.def.variations.len()];
-    for c in ExperimentsDb(&state.store)
-        .experiment_counts(merchant, &e.row.key, &super::rollup::Basis::of(&e.def))
-        .await?
-    {
+    let db = ExperimentsDb(&state.store);
+    db.refresh_rollup(
+        merchant,
+        &e.row.key,
+        &super::rollup::Basis::of(&e.def),
+        None,
+    )
+    .await?;
+    for c in db.experiment_counts(merchant, &e.row.key).await? {
         if let Some(slot) = t.get_mut(c.variation) {
             slot.0 += c.exposures;
             slot.1 += c.conversions;
@@ -68,8 +73,10 @@ pub(super) async fn reweigh(
     Ok(weights)
 }
 
-/// Reweight every running bandit whose cadence is due, every `every`
-/// (on PostgreSQL with several replicas, one of them wins each cadence).
+/// Every `every`, count what arrived into every running experiment's
+/// results (its rollup), and reweight every running bandit whose cadence
+/// is due (on PostgreSQL with several replicas, one of them wins each
+/// cadence).
 pub fn spawn_bandits(state: &AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     let state = state.clone();
     tokio::spawn(async move {
@@ -85,6 +92,14 @@ pub fn spawn_bandits(state: &AppState, every: Duration) -> tokio::task::JoinHand
                 let Ok(def) = serde_json::from_str::<Definition>(&definition) else {
                     continue;
                 };
+                // Results are counted here, off the page, as data arrives.
+                let basis = super::rollup::Basis::of(&def);
+                if let Err(why) = ExperimentsDb(&state.store)
+                    .refresh_rollup(&merchant, &key, &basis, None)
+                    .await
+                {
+                    tracing::warn!(%merchant, experiment = %key, %why, "could not count an experiment's results");
+                }
                 let cadence = def.bandit.as_ref().map_or(60, |b| b.cadence_minutes) as i64 * 60_000;
                 if def.mode != Mode::Bandit || at.is_some_and(|at| now - at < cadence) {
                     continue;

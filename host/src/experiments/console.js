@@ -26,6 +26,7 @@ export default {
       "experiments.verdict.empty": "No visitors have seen this test yet.",
       "experiments.srm": "Warning: the traffic split does not match the plan (planned {planned}, got {observed}; p = {p}). Some visitors are probably not counted the same way in every version — check that each version records its views before trusting these results.",
       "experiments.srm.ok": "Traffic split as planned ({observed}).",
+      "experiments.counting": "Still counting views and purchases that arrived in bulk: these figures leave some out and fill in within a minute or two.",
       "experiments.srm.bandit": "A bandit moves its split on purpose; current shares: {shares}.",
       "experiments.over.time": "Conversion rate over time, with 95% intervals",
       "experiments.over.time.summary": "After {days} days: {rates}.",
@@ -65,6 +66,7 @@ export default {
       "experiments.verdict.empty": "还没有访客看到这个实验。",
       "experiments.srm": "警告：流量分配与计划不符（计划 {planned}，实际 {observed}；p = {p}）。可能有访客在某些版本中没有被同样地统计——请先确认每个版本都记录了浏览，再相信这些结果。",
       "experiments.srm.ok": "流量按计划分配（{observed}）。",
+      "experiments.counting": "仍在统计批量导入的浏览和购买：这些数字暂时不全，一两分钟内会补齐。",
       "experiments.srm.bandit": "多臂老虎机会有意调整分流；当前比例：{shares}。",
       "experiments.over.time": "转化率随时间变化（含 95% 区间）",
       "experiments.over.time.summary": "{days} 天后：{rates}。",
@@ -137,6 +139,7 @@ const results = async (e, redraw) => {
   out.append(h("p", { className: "lead", "data-verdict": "" }, verdict));
 
   const split = (xs) => xs.map((x, i) => names[i] + " " + pct(x)).join(", ");
+  if (r.counting) out.append(h("p", { role: "status", "data-counting": "" }, t("experiments.counting")));
   if (!r.srm.checked) out.append(h("p", { "data-srm": "bandit" }, t("experiments.srm.bandit", { shares: split(arms.map((a) => a.weight)) })));
   else if (r.srm.warning) {
     const seen = r.srm.observed.map((n) => n / Math.max(1, total));

@@ -461,6 +461,11 @@ pub async fn reweight(
     Ok(axum::Json(view(&*find(&state, &merchant, &key).await?)).into_response())
 }
 
+/// How long a results page counts exposures not yet in the rollup (after
+/// a large import, or a change of the conversion event); the rest is
+/// counted in the background and the page says so.
+const COUNTING: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// `GET /v1/merchants/{m}/experiments/{key}/results`.
 #[utoipa::path(get, path = "/v1/merchants/{merchant}/experiments/{key}/results", tag = "experiments", params(("merchant" = String, Path, description = "Merchant id"), ("key" = String, Path, description = "Experiment key")), responses((status = 200, description = "Per arm: exposures, conversions, rate with a 95% interval, uplift, chance to win and risk against the control, chance to be best; the sample-ratio check; per day; per factor", body = Results), (status = 404, description = "No such experiment")))]
 pub async fn results(
@@ -470,9 +475,16 @@ pub async fn results(
 ) -> Result<Response, ApiError> {
     let e = find(&state, &merchant, &key).await?;
     let n = e.def.variations.len();
-    let days = ExperimentsDb(&state.store)
-        .experiment_counts(&merchant, &key, &super::rollup::Basis::of(&e.def))
+    let db = ExperimentsDb(&state.store);
+    let counted = db
+        .refresh_rollup(
+            &merchant,
+            &key,
+            &super::rollup::Basis::of(&e.def),
+            Some(COUNTING),
+        )
         .await?;
+    let days = db.experiment_counts(&merchant, &key).await?;
     let mut t = vec![(0u64, 0u64); n];
     let mut daily: Vec<DayPoint> = Vec::new();
     let mut day_of = None;
@@ -583,6 +595,7 @@ pub async fn results(
     let revenue = revenue_results(&state, &merchant, &key, &e.def).await?;
     Ok(axum::Json(Results {
         key,
+        counting: !counted,
         status: e.row.status,
         mode: e.def.mode,
         conversion_event: e.def.conversion_event.clone(),
@@ -607,7 +620,7 @@ async fn revenue_results(
 ) -> Result<RevenueResults, ApiError> {
     let n = def.variations.len();
     let r = ExperimentsDb(&state.store)
-        .experiment_revenue(merchant, key, n, &super::rollup::Basis::of(def))
+        .experiment_revenue(merchant, key, n)
         .await?;
     // Minor units to the currency's units.
     let unit = 10f64.powi(
@@ -720,6 +733,10 @@ pub struct ArmRevenue {
 pub struct Results {
     /// The experiment.
     pub key: String,
+    /// Exposures are still being counted (after a large import, or a
+    /// change of the conversion event): the figures leave some out, and
+    /// fill in as the counting goes on in the background.
+    pub counting: bool,
     /// Draft, running or stopped.
     pub status: Status,
     /// Fixed split or bandit.

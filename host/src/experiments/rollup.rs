@@ -113,13 +113,16 @@ fn marks(from: usize, n: usize) -> String {
 }
 
 /// Bring the rollup of experiment `key` up to date: from the start when
-/// its basis changed, else the stale exposures only.
+/// its basis changed, else the stale exposures only; batches stop once
+/// `budget` is spent (whether it is up to date is returned).
 pub(super) async fn refresh(
     store: &Store,
     merchant: &str,
     key: &str,
     basis: &Basis,
-) -> Result<(), StoreError> {
+    budget: Option<std::time::Duration>,
+) -> Result<bool, StoreError> {
+    let started = std::time::Instant::now();
     let mut tx = store.write_tx().await?;
     let stored = sqlx::query(
         "SELECT event, window_ms, before_ms FROM experiment_rollup_basis \
@@ -166,7 +169,8 @@ pub(super) async fn refresh(
     let (mut conflicts, mut from) = (0, String::new());
     loop {
         match batch(store, merchant, key, basis, &mut from).await {
-            Ok(false) => return Ok(()),
+            Ok(false) => return Ok(true),
+            Ok(true) if budget.is_some_and(|b| started.elapsed() > b) => return Ok(false),
             Ok(true) => {}
             // Two replicas' batches waited on each other: one goes again.
             Err(e) if is_deadlock(&e) && conflicts < 5 => conflicts += 1,
@@ -566,11 +570,26 @@ pub(super) fn units_changed<'a>(
     units: &'a [String],
 ) -> Pending<'a, Result<(), StoreError>> {
     Box::pin(async move {
+        if let Some(pg) = &store.pg {
+            // One array parameter: PostgreSQL plans a list of thousands
+            // of parameters slowly.
+            sqlx::query(
+                "UPDATE experiment_exposures SET stale = 1 \
+                 WHERE merchant_id = $1 AND stale = 0 AND unit = ANY($2)",
+            )
+            .bind(merchant)
+            .bind(units)
+            .execute(pg)
+            .await?;
+            return Ok(());
+        }
         for chunk in units.chunks(BATCH) {
+            let list: Vec<String> = (2..chunk.len() + 2).map(|i| store.mark(i)).collect();
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE experiment_exposures SET stale = 1 \
-                 WHERE merchant_id = $1 AND stale = 0 AND unit IN ({})",
-                marks(2, chunk.len())
+                 WHERE merchant_id = {} AND stale = 0 AND unit IN ({})",
+                store.mark(1),
+                list.join(", ")
             )))
             .bind(merchant);
             for u in chunk {

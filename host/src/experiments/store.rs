@@ -299,30 +299,39 @@ impl ExperimentsDb<'_> {
     /// unit converted if, within the window after its exposure, it sent
     /// the basis's event, or (the customer-data feature's records) a
     /// customer of that id had an event of that kind, or placed an order
-    /// when the event is `purchase`. From the rollup, brought up to date.
+    /// when the event is `purchase`. From the rollup, as far as it is up
+    /// to date ([`Self::refresh_rollup`]).
     pub async fn experiment_counts(
         self,
         merchant: &str,
         key: &str,
-        basis: &super::rollup::Basis,
     ) -> Result<Vec<DayCount>, StoreError> {
-        super::rollup::refresh(self.0, merchant, key, basis).await?;
         super::rollup::day_counts(self.0, merchant, key).await
+    }
+
+    /// Bring the results' rollup of `key` up to date, for at most
+    /// `budget` (none: until it is); whether it is.
+    pub async fn refresh_rollup(
+        self,
+        merchant: &str,
+        key: &str,
+        basis: &super::rollup::Basis,
+        budget: Option<std::time::Duration>,
+    ) -> Result<bool, StoreError> {
+        super::rollup::refresh(self.0, merchant, key, basis, budget).await
     }
 
     /// Each exposed unit's orders (a customer of that id, not cancelled or
     /// refunded) within the window after its exposure and the look-back
     /// before it, summed per variation as `means` reads them. Only the
-    /// currency most of these orders use counts. From the rollup, brought
-    /// up to date.
+    /// currency most of these orders use counts. From the rollup, as far
+    /// as it is up to date ([`Self::refresh_rollup`]).
     pub async fn experiment_revenue(
         self,
         merchant: &str,
         key: &str,
         variations: usize,
-        basis: &super::rollup::Basis,
     ) -> Result<Revenue, StoreError> {
-        super::rollup::refresh(self.0, merchant, key, basis).await?;
         super::rollup::revenue(self.0, merchant, key, variations).await
     }
 }
