@@ -123,14 +123,13 @@ pub(super) async fn refresh(
     budget: Option<std::time::Duration>,
 ) -> Result<bool, StoreError> {
     let started = std::time::Instant::now();
-    let mut tx = store.write_tx().await?;
     let stored = sqlx::query(
         "SELECT event, window_ms, before_ms FROM experiment_rollup_basis \
          WHERE merchant_id = $1 AND experiment = $2",
     )
     .bind(merchant)
     .bind(key)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&store.pool)
     .await?
     .map(|r| -> Result<Basis, sqlx::Error> {
         Ok(Basis {
@@ -141,6 +140,7 @@ pub(super) async fn refresh(
     })
     .transpose()?;
     if stored.as_ref() != Some(basis) {
+        let mut tx = store.write_tx().await?;
         for sql in [
             "DELETE FROM experiment_rollups WHERE merchant_id = $1 AND experiment = $2",
             "DELETE FROM experiment_unit_orders WHERE merchant_id = $1 AND experiment = $2",
@@ -164,10 +164,23 @@ pub(super) async fn refresh(
         .bind(basis.before_ms)
         .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
     }
-    tx.commit().await?;
     let (mut conflicts, mut from) = (0, String::new());
     loop {
+        // A read first: a page with nothing to count takes no write lock.
+        let stale: Option<String> = sqlx::query_scalar(
+            "SELECT unit FROM experiment_exposures WHERE merchant_id = $1 AND experiment = $2 \
+             AND stale = 1 AND unit > $3 LIMIT 1",
+        )
+        .bind(merchant)
+        .bind(key)
+        .bind(from.as_str())
+        .fetch_optional(&store.pool)
+        .await?;
+        if stale.is_none() {
+            return Ok(true);
+        }
         match batch(store, merchant, key, basis, &mut from).await {
             Ok(false) => return Ok(true),
             Ok(true) if budget.is_some_and(|b| started.elapsed() > b) => return Ok(false),
